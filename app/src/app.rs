@@ -1,0 +1,577 @@
+//! The App: the block lifecycle over the committed store.
+//!
+//! ```text
+//! InitChain        genesis content → state at height initial_height − 1 (committed at once)
+//! CheckTx          stateless checks, then check_and_execute on the mempool overlay
+//! PrepareProposal  replays the proposer's txs on a scratch overlay, drops those that fail
+//!                  before paying a fee, stops at max_tx_bytes
+//! ProcessProposal  refuses a block only for what no honest proposer could build
+//! FinalizeBlock    begin hooks → txs (each on its own overlay) → end hooks → invariants
+//!                  → new root (app hash), kept in memory
+//! Commit           writes the block in one storage transaction; resets the mempool overlay
+//! ```
+//!
+//! The App has no I/O of its own beyond the store it is given, no clock and no randomness: every
+//! input arrives as an argument, so it can be driven in-process block by block (tests, the
+//! benchmark, simulations) exactly as CometBFT drives it.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use crate::crypto::{Address, Verifier};
+use crate::error::TxError;
+use crate::events::Event;
+use crate::genesis::{keys as chain_keys, AppState};
+use crate::modules::{bank, staking};
+use crate::params::TxParams;
+use crate::state::store::Prepared;
+use crate::state::{Changes, Overlay, StateRead, StateReadExt, StateWrite, Storage, StoreError};
+use crate::tx::{check_stateless, CheckedTx, Msg, SignatureMemo};
+
+/// BFT time from the block header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BlockTime {
+    pub seconds: i64,
+    pub nanos: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct InitChainRequest {
+    pub chain_id: String,
+    pub genesis_time: BlockTime,
+    pub initial_height: u64,
+    /// The `app_state` of genesis.json, as JSON bytes.
+    pub app_state: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidatorUpdate {
+    pub ed25519_pubkey: [u8; 32],
+    pub power: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct InitChainResponse {
+    pub app_hash: [u8; 32],
+    pub validators: Vec<ValidatorUpdate>,
+}
+
+/// A validator's participation in the last commit.
+#[derive(Clone, Debug)]
+pub struct VoteInfo {
+    pub validator_address: Vec<u8>,
+    pub power: i64,
+    pub signed: bool,
+}
+
+/// Consensus evidence as CometBFT reports it.
+#[derive(Clone, Debug)]
+pub struct Misbehavior {
+    pub kind: MisbehaviorKind,
+    pub validator_address: Vec<u8>,
+    pub height: i64,
+    pub time: BlockTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MisbehaviorKind {
+    DuplicateVote,
+    LightClientAttack,
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub struct BlockRequest {
+    pub height: u64,
+    pub time: BlockTime,
+    pub hash: Vec<u8>,
+    pub proposer_address: Vec<u8>,
+    pub txs: Vec<Vec<u8>>,
+    pub decided_last_commit: Vec<VoteInfo>,
+    pub misbehavior: Vec<Misbehavior>,
+}
+
+/// The result of one tx. `code == 0` is success.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxOutcome {
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub events: Vec<Event>,
+}
+
+impl TxOutcome {
+    pub fn is_ok(&self) -> bool {
+        self.code == 0
+    }
+
+    fn rejected(err: &TxError, events: Vec<Event>) -> Self {
+        Self {
+            code: err.code(),
+            codespace: err.codespace().to_string(),
+            log: format!("{}: {err}", err.name()),
+            events,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct BlockResponse {
+    pub tx_results: Vec<TxOutcome>,
+    pub events: Vec<Event>,
+    pub validator_updates: Vec<ValidatorUpdate>,
+    pub app_hash: [u8; 32],
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CommitResponse {
+    pub height: u64,
+    pub app_hash: [u8; 32],
+    /// Blocks below this height may be pruned by CometBFT (0: keep everything).
+    pub retain_height: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Info {
+    pub last_block_height: u64,
+    pub last_block_app_hash: Vec<u8>,
+    pub chain_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    New,
+    Recheck,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// Check every invariant after every block (on in debug and test builds).
+    pub check_invariants: bool,
+    /// How many verified tx signatures to remember between CheckTx and FinalizeBlock.
+    pub sig_cache_capacity: usize,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self { check_invariants: cfg!(debug_assertions), sig_cache_capacity: 200_000 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("genesis is invalid:\n  - {}", .0.join("\n  - "))]
+    Genesis(Vec<String>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Lifecycle(String),
+}
+
+/// Hashes of txs whose signature already verified, so that a tx checked in CheckTx (or
+/// ProcessProposal) is not verified again in FinalizeBlock. Verification is a pure function of
+/// the tx bytes, so remembering its result cannot change any outcome; a node that never saw the
+/// tx (block sync, replay) simply verifies it. Bounded, oldest first out.
+#[derive(Default)]
+pub struct SigCache {
+    capacity: usize,
+    set: BTreeSet<[u8; 32]>,
+    order: VecDeque<[u8; 32]>,
+}
+
+impl SigCache {
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity, ..Default::default() }
+    }
+
+    pub fn insert(&mut self, hash: [u8; 32]) {
+        if self.capacity == 0 || !self.set.insert(hash) {
+            return;
+        }
+        self.order.push_back(hash);
+        while self.order.len() > self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+}
+
+impl SignatureMemo for SigCache {
+    fn verified(&self, tx_hash: &[u8; 32]) -> bool {
+        self.set.contains(tx_hash)
+    }
+}
+
+/// What every tx check needs from state, loaded once per committed height.
+#[derive(Clone, Debug)]
+struct ChainContext {
+    chain_id: String,
+    params: TxParams,
+    fee_pool: Address,
+}
+
+struct BlockInProgress {
+    height: u64,
+    prepared: Prepared,
+}
+
+pub struct App {
+    storage: Storage,
+    options: AppOptions,
+    verifier: Verifier,
+    sig_cache: SigCache,
+    context: Option<ChainContext>,
+    /// The mempool's view: committed state plus every tx CheckTx accepted since the last Commit.
+    check_changes: Changes,
+    block: Option<BlockInProgress>,
+}
+
+impl App {
+    pub fn new(storage: Storage, options: AppOptions) -> Self {
+        let sig_cache = SigCache::new(options.sig_cache_capacity);
+        let mut app = Self {
+            storage,
+            options,
+            verifier: Verifier::default(),
+            sig_cache,
+            context: None,
+            check_changes: Changes::new(),
+            block: None,
+        };
+        app.context = load_context(&app.storage);
+        app
+    }
+
+    /// An App over an in-memory store.
+    pub fn in_memory(options: AppOptions) -> Result<Self, AppError> {
+        Ok(Self::new(Storage::in_memory()?, options))
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    pub fn chain_id(&self) -> Option<&str> {
+        self.context.as_ref().map(|c| c.chain_id.as_str())
+    }
+
+    pub fn tx_params(&self) -> Option<&TxParams> {
+        self.context.as_ref().map(|c| &c.params)
+    }
+
+    pub fn sig_cache_len(&self) -> usize {
+        self.sig_cache.len()
+    }
+
+    /// What CometBFT's handshake needs: the last committed block and its app hash. Before the
+    /// first block (even if genesis was written) the height is 0, so CometBFT calls InitChain.
+    pub fn info(&self) -> Info {
+        match (self.storage.committed(), &self.context) {
+            (Some(c), Some(ctx)) => {
+                let genesis_only = c.height == c.version_offset;
+                Info {
+                    last_block_height: if genesis_only { 0 } else { c.height },
+                    last_block_app_hash: if genesis_only { Vec::new() } else { c.app_hash.to_vec() },
+                    chain_id: Some(ctx.chain_id.clone()),
+                }
+            }
+            _ => Info { last_block_height: 0, last_block_app_hash: Vec::new(), chain_id: None },
+        }
+    }
+
+    /// Writes the genesis state (at height `initial_height − 1`) and returns its app hash and
+    /// the validators CometBFT starts with.
+    pub fn init_chain(&mut self, req: &InitChainRequest) -> Result<InitChainResponse, AppError> {
+        if let Some(c) = self.storage.committed() {
+            if c.height > c.version_offset {
+                return Err(AppError::Lifecycle(format!(
+                    "InitChain on a store that already holds block {}",
+                    c.height
+                )));
+            }
+        }
+        let app_state = AppState::from_json(&req.app_state).map_err(|e| AppError::Genesis(vec![e]))?;
+        let problems = app_state.problems(&req.chain_id);
+        if !problems.is_empty() {
+            return Err(AppError::Genesis(problems));
+        }
+        let initial_height = req.initial_height.max(1);
+        let genesis_height = initial_height - 1;
+        let mut overlay = Overlay::new(crate::state::overlay::Empty);
+        app_state.apply(&mut overlay, &req.chain_id, req.genesis_time.seconds, initial_height);
+        if self.options.check_invariants {
+            check_invariants(&overlay).map_err(|e| AppError::Genesis(vec![e]))?;
+        }
+        let validators = staking::validators(&overlay)
+            .into_iter()
+            .map(|v| ValidatorUpdate { ed25519_pubkey: v.pub_key, power: v.power })
+            .collect();
+        let prepared =
+            self.storage.prepare(genesis_height, overlay.into_changes(), Some(genesis_height))?;
+        let committed = self.storage.commit(prepared)?;
+        self.context = load_context(&self.storage);
+        self.check_changes.clear();
+        self.block = None;
+        tracing::info!(
+            chain_id = %req.chain_id,
+            initial_height,
+            app_hash = %hex::encode(committed.app_hash),
+            "genesis written"
+        );
+        Ok(InitChainResponse { app_hash: committed.app_hash, validators })
+    }
+
+    /// Checks a tx for the mempool on the same path as delivery, over the committed state plus
+    /// the txs already accepted since the last Commit (so one account can have several txs in
+    /// flight, and a balance is never promised twice).
+    pub fn check_tx(&mut self, bytes: &[u8], _kind: CheckKind) -> TxOutcome {
+        let Some(ctx) = self.context.clone() else {
+            return TxOutcome::rejected(&TxError::NotInitialized, Vec::new());
+        };
+        let checked = match check_stateless(bytes, &ctx.chain_id, &ctx.params, &self.verifier, &self.sig_cache) {
+            Ok(c) => c,
+            Err(e) => return TxOutcome::rejected(&e, Vec::new()),
+        };
+        self.sig_cache.insert(checked.hash);
+        let mut overlay =
+            Overlay::with_changes(&self.storage, std::mem::take(&mut self.check_changes));
+        let outcome = match check_and_execute(&overlay, &checked, &ctx) {
+            Executed::Ok { changes, events } => {
+                overlay.apply(changes);
+                TxOutcome { events, ..Default::default() }
+            }
+            // A tx whose messages fail would only pay a fee; keep it out of the mempool.
+            Executed::MsgFailed { err, .. } | Executed::Rejected(err) => {
+                TxOutcome::rejected(&err, Vec::new())
+            }
+        };
+        self.check_changes = overlay.into_changes();
+        outcome
+    }
+
+    /// Orders the proposal: keeps the mempool's order, drops txs that would fail before paying a
+    /// fee (they would do nothing), and stops before `max_tx_bytes`.
+    pub fn prepare_proposal(&mut self, txs: Vec<Vec<u8>>, max_tx_bytes: u64) -> Vec<Vec<u8>> {
+        let Some(ctx) = self.context.clone() else { return Vec::new() };
+        let mut overlay = Overlay::new(&self.storage);
+        let mut out = Vec::with_capacity(txs.len());
+        let mut total: u64 = 0;
+        for bytes in txs {
+            let size = bytes.len() as u64;
+            if total.saturating_add(size) > max_tx_bytes {
+                continue;
+            }
+            let checked = match check_stateless(&bytes, &ctx.chain_id, &ctx.params, &self.verifier, &self.sig_cache) {
+                Ok(c) => c,
+                Err(_) => continue,
+            };
+            self.sig_cache.insert(checked.hash);
+            match check_and_execute(&overlay, &checked, &ctx) {
+                Executed::Ok { changes, .. } | Executed::MsgFailed { changes, .. } => {
+                    overlay.apply(changes);
+                }
+                Executed::Rejected(_) => continue,
+            }
+            total += size;
+            out.push(bytes);
+        }
+        out
+    }
+
+    /// Accepts a proposal unless it holds a tx that fails the stateless checks, which no honest
+    /// proposer includes. Stateful failures are accepted: they become failed tx results.
+    pub fn process_proposal(&mut self, txs: &[Vec<u8>]) -> bool {
+        let Some(ctx) = self.context.clone() else { return false };
+        for bytes in txs {
+            match check_stateless(bytes, &ctx.chain_id, &ctx.params, &self.verifier, &self.sig_cache) {
+                Ok(c) => self.sig_cache.insert(c.hash),
+                Err(e) => {
+                    tracing::warn!(error = %e, "proposal refused: it holds a tx no honest proposer includes");
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Executes a block and computes its app hash. The state is written by [`App::commit`].
+    pub fn finalize_block(&mut self, req: &BlockRequest) -> Result<BlockResponse, AppError> {
+        let ctx = self
+            .context
+            .clone()
+            .ok_or_else(|| AppError::Lifecycle("FinalizeBlock before InitChain".into()))?;
+        let mut block = Overlay::new(&self.storage);
+        let mut tx_results = Vec::with_capacity(req.txs.len());
+        for bytes in &req.txs {
+            let checked = match check_stateless(bytes, &ctx.chain_id, &ctx.params, &self.verifier, &self.sig_cache) {
+                Ok(c) => c,
+                Err(e) => {
+                    tx_results.push(TxOutcome::rejected(&e, Vec::new()));
+                    continue;
+                }
+            };
+            let outcome = match check_and_execute(&block, &checked, &ctx) {
+                Executed::Ok { changes, mut events } => {
+                    block.apply(changes);
+                    events.insert(0, tx_event(&checked));
+                    TxOutcome { events, ..Default::default() }
+                }
+                Executed::MsgFailed { changes, err } => {
+                    block.apply(changes);
+                    TxOutcome::rejected(&err, vec![tx_event(&checked)])
+                }
+                Executed::Rejected(err) => TxOutcome::rejected(&err, Vec::new()),
+            };
+            tx_results.push(outcome);
+        }
+        if self.options.check_invariants {
+            if let Err(e) = check_invariants(&block) {
+                crate::state::fatal(&format!("invariant broken after block {}: {e}", req.height));
+            }
+        }
+        let changes = block.into_changes();
+        let prepared = self.storage.prepare(req.height, changes, None)?;
+        let app_hash = prepared.app_hash;
+        self.block = Some(BlockInProgress { height: req.height, prepared });
+        Ok(BlockResponse { tx_results, events: Vec::new(), validator_updates: Vec::new(), app_hash })
+    }
+
+    /// Makes the finalized block durable and resets the mempool view to the new state.
+    pub fn commit(&mut self) -> Result<CommitResponse, AppError> {
+        let block = self
+            .block
+            .take()
+            .ok_or_else(|| AppError::Lifecycle("Commit without FinalizeBlock".into()))?;
+        let committed = self.storage.commit(block.prepared)?;
+        debug_assert_eq!(committed.height, block.height);
+        self.check_changes.clear();
+        self.context = load_context(&self.storage);
+        Ok(CommitResponse { height: committed.height, app_hash: committed.app_hash, retain_height: 0 })
+    }
+
+    /// The genesis content that reproduces the latest committed state (`nodeopd export`).
+    pub fn export(&self) -> Result<(String, u64, AppState), AppError> {
+        let ctx = self
+            .context
+            .as_ref()
+            .ok_or_else(|| AppError::Lifecycle("nothing to export: no genesis".into()))?;
+        let height = self.storage.committed().map(|c| c.height).unwrap_or(0);
+        Ok((ctx.chain_id.clone(), height, export_state(&self.storage, &ctx.params)))
+    }
+}
+
+fn load_context(storage: &Storage) -> Option<ChainContext> {
+    let chain_id: String = storage.get(chain_keys::CHAIN_ID)?;
+    let params: TxParams = storage.get(chain_keys::TX_PARAMS)?;
+    Some(ChainContext { chain_id, params, fee_pool: Address::module("fee_pool") })
+}
+
+fn tx_event(checked: &CheckedTx) -> Event {
+    Event::new("tx")
+        .attr("hash", hex::encode_upper(checked.hash))
+        .attr("signer", checked.signer)
+        .attr("nonce", checked.tx.body.nonce)
+        .attr("fee", checked.tx.body.fee)
+}
+
+enum Executed {
+    /// Fee, nonce and messages all applied.
+    Ok { changes: Changes, events: Vec<Event> },
+    /// Fee and nonce charged (in `changes`), messages rolled back.
+    MsgFailed { changes: Changes, err: TxError },
+    /// Nothing applies.
+    Rejected(TxError),
+}
+
+/// The stateful half of a tx: the nonce and the fee on one overlay (kept once they pass, even
+/// if a message then fails), the messages on a second overlay (kept only if all succeed).
+fn check_and_execute<S: StateRead>(state: &S, checked: &CheckedTx, ctx: &ChainContext) -> Executed {
+    let signer = checked.signer;
+    let body = &checked.tx.body;
+    let mut ante = Overlay::new(state);
+    let acct = bank::account(&ante, &signer);
+    if body.nonce < acct.nonce {
+        return Executed::Rejected(TxError::NonceReplayed { expected: acct.nonce, got: body.nonce });
+    }
+    if body.nonce > acct.nonce {
+        return Executed::Rejected(TxError::NonceGap { expected: acct.nonce, got: body.nonce });
+    }
+    if acct.balance < body.fee {
+        return Executed::Rejected(TxError::CannotPayFee { balance: acct.balance, fee: body.fee });
+    }
+    if let Err(e) = bank::charge_fee(&mut ante, &signer, body.fee, &ctx.fee_pool) {
+        return Executed::Rejected(TxError::Bank(e));
+    }
+    let mut msgs = Overlay::new(&ante);
+    let mut events = Vec::new();
+    let mut failure = None;
+    for (i, msg) in body.msgs.iter().enumerate() {
+        match execute_msg(&mut msgs, &signer, msg) {
+            Ok(ev) => events.extend(ev.into_iter().map(|e| e.attr("msg_index", i))),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let msg_changes = msgs.into_changes();
+    let mut changes = ante.into_changes();
+    match failure {
+        None => {
+            changes.extend(msg_changes);
+            Executed::Ok { changes, events }
+        }
+        Some(err) => Executed::MsgFailed { changes, err },
+    }
+}
+
+fn execute_msg(state: &mut impl StateWrite, signer: &Address, msg: &Msg) -> Result<Vec<Event>, TxError> {
+    match msg {
+        Msg::Send(m) => bank::handler::send(state, signer, m).map_err(TxError::Bank),
+    }
+}
+
+/// Every module's invariants.
+pub fn check_invariants(state: &impl StateRead) -> Result<(), String> {
+    bank::invariants::check_supply(state)
+}
+
+fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
+    use bank::genesis::{BankGenesis, GenesisAccount, GenesisModuleAccount};
+    let supply = bank::supply(state);
+    let modules: Vec<(Address, &str)> =
+        bank::MODULE_ACCOUNTS.iter().map(|n| (Address::module(n), *n)).collect();
+    let mut accounts = Vec::new();
+    let mut module_accounts = Vec::new();
+    for (k, v) in state.prefix_raw(bank::keys::ACCOUNT_PREFIX, None, usize::MAX) {
+        let Some(address) = bank::keys::address_of(&k) else { continue };
+        let acct: bank::Account = crate::state::decode_stored(&k, &v);
+        match modules.iter().find(|(a, _)| *a == address) {
+            Some((_, name)) => module_accounts.push(GenesisModuleAccount {
+                name: (*name).to_string(),
+                balance: acct.balance,
+            }),
+            None => accounts.push(GenesisAccount { address, balance: acct.balance, nonce: acct.nonce }),
+        }
+    }
+    module_accounts.sort_by_key(|m| bank::MODULE_ACCOUNTS.iter().position(|n| *n == m.name));
+    AppState {
+        tx: params.clone(),
+        bank: BankGenesis {
+            accounts,
+            module_accounts,
+            max_supply: supply.max_supply,
+            minted: supply.minted,
+            burned: supply.burned,
+        },
+        staking: staking::StakingGenesis { validators: staking::validators(state) },
+    }
+}

@@ -1,0 +1,202 @@
+//! Accounts' keys and addresses (PROTOCOL.md §2).
+//!
+//! An address is `RIPEMD160(SHA256(compressed secp256k1 public key))`, shown as bech32 with the
+//! HRP `nodeop` — the Cosmos rule, so a BIP-39 mnemonic at m/44'/118'/0'/0/0 gives the same key as
+//! in Cosmos wallets. Module accounts have addresses too: the first 20 bytes of
+//! `SHA-256("nodeop/module/" ‖ name)`, for which no private key is known.
+//!
+//! Signatures are ECDSA over secp256k1 on `SHA-256("nodeop-tx-v1" ‖ borsh(body))`, 64 bytes
+//! `r ‖ s`, with `s` in the lower half of the group order (high-S is refused, so a signature
+//! cannot be altered into a second valid one). Verification uses libsecp256k1, which is about
+//! 2.4 times faster than the pure-Rust `k256` on this machine (see the benchmark).
+
+use std::fmt;
+use std::str::FromStr;
+
+use bech32::{Bech32, Hrp};
+use borsh::{BorshDeserialize, BorshSerialize};
+use ripemd::Ripemd160;
+use secp256k1::{ecdsa, Message, PublicKey, Secp256k1, VerifyOnly};
+use sha2::{Digest, Sha256};
+
+pub const ADDRESS_HRP: &str = "nodeop";
+pub const ADDRESS_LEN: usize = 20;
+
+/// A 20-byte account address.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+pub struct Address(pub [u8; ADDRESS_LEN]);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    #[error("not bech32: {0}")]
+    Bech32(String),
+    #[error("wrong prefix {found:?}, expected {ADDRESS_HRP:?}")]
+    WrongPrefix { found: String },
+    #[error("address is {0} bytes, expected {ADDRESS_LEN}")]
+    WrongLength(usize),
+}
+
+impl Address {
+    pub fn from_pubkey(pubkey: &[u8; 33]) -> Self {
+        let sha = Sha256::digest(pubkey);
+        let rip = Ripemd160::digest(sha);
+        let mut a = [0u8; ADDRESS_LEN];
+        a.copy_from_slice(&rip);
+        Address(a)
+    }
+
+    /// The address of a module account (no private key exists for it).
+    pub fn module(name: &str) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"nodeop/module/");
+        h.update(name.as_bytes());
+        let d = h.finalize();
+        let mut a = [0u8; ADDRESS_LEN];
+        a.copy_from_slice(&d[..ADDRESS_LEN]);
+        Address(a)
+    }
+
+    pub fn to_bech32(&self) -> String {
+        let hrp = Hrp::parse_unchecked(ADDRESS_HRP);
+        // Encoding 20 bytes under a valid HRP cannot fail.
+        bech32::encode::<Bech32>(hrp, &self.0).unwrap_or_default()
+    }
+
+    pub fn parse(s: &str) -> Result<Self, AddressError> {
+        let (hrp, data) = bech32::decode(s).map_err(|e| AddressError::Bech32(e.to_string()))?;
+        if hrp.as_str() != ADDRESS_HRP {
+            return Err(AddressError::WrongPrefix { found: hrp.to_string() });
+        }
+        let bytes: [u8; ADDRESS_LEN] =
+            data.as_slice().try_into().map_err(|_| AddressError::WrongLength(data.len()))?;
+        Ok(Address(bytes))
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_bech32())
+    }
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Address({})", self.to_bech32())
+    }
+}
+
+impl FromStr for Address {
+    type Err = AddressError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Address::parse(s)
+    }
+}
+
+impl serde::Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_bech32())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        Address::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a signature was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureFault {
+    /// The 33 bytes are not a compressed point on the curve.
+    BadPubkey,
+    /// `r` or `s` is zero or not below the group order.
+    Malformed,
+    /// `s` is in the upper half of the group order.
+    HighS,
+    /// The signature does not verify for this key and message.
+    Mismatch,
+}
+
+/// ECDSA verification with a reusable libsecp256k1 context. Holds no state beyond the
+/// precomputed tables, so one per App is enough and results never depend on it.
+pub struct Verifier {
+    ctx: Secp256k1<VerifyOnly>,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self { ctx: Secp256k1::verification_only() }
+    }
+}
+
+impl Verifier {
+    pub fn verify(
+        &self,
+        pubkey: &[u8; 33],
+        digest: &[u8; 32],
+        signature: &[u8; 64],
+    ) -> Result<(), SignatureFault> {
+        let pk = PublicKey::from_slice(pubkey).map_err(|_| SignatureFault::BadPubkey)?;
+        let sig = ecdsa::Signature::from_compact(signature).map_err(|_| SignatureFault::Malformed)?;
+        let mut normalized = sig;
+        normalized.normalize_s();
+        if normalized != sig {
+            return Err(SignatureFault::HighS);
+        }
+        self.ctx
+            .verify_ecdsa(Message::from_digest(*digest), &sig, &pk)
+            .map_err(|_| SignatureFault::Mismatch)
+    }
+}
+
+pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bech32_round_trip_and_errors() {
+        let a = Address([7u8; 20]);
+        let s = a.to_bech32();
+        assert!(s.starts_with("nodeop1"));
+        assert_eq!(Address::parse(&s).unwrap(), a);
+        assert!(matches!(Address::parse("nodeop1xyz"), Err(AddressError::Bech32(_))));
+        let cosmos = bech32::encode::<Bech32>(Hrp::parse("cosmos").unwrap(), &[7u8; 20]).unwrap();
+        assert!(matches!(Address::parse(&cosmos), Err(AddressError::WrongPrefix { .. })));
+        let short = bech32::encode::<Bech32>(Hrp::parse("nodeop").unwrap(), &[7u8; 19]).unwrap();
+        assert_eq!(Address::parse(&short), Err(AddressError::WrongLength(19)));
+    }
+
+    #[test]
+    fn k256_signatures_verify_and_high_s_is_refused() {
+        use k256::ecdsa::{signature::hazmat::PrehashSigner, Signature, SigningKey};
+        let sk = SigningKey::from_slice(&[0x42; 32]).unwrap();
+        let pk: [u8; 33] = sk.verifying_key().to_encoded_point(true).as_bytes().try_into().unwrap();
+        let digest = sha256(&[b"hello"]);
+        let sig: Signature = sk.sign_prehash(&digest).unwrap();
+        let low = sig.normalize_s().unwrap_or(sig);
+        let bytes: [u8; 64] = low.to_bytes().into();
+        let v = Verifier::default();
+        assert_eq!(v.verify(&pk, &digest, &bytes), Ok(()));
+        // flip s to n - s: still a valid ECDSA signature mathematically, refused as high-S
+        let (r, s) = low.split_scalars();
+        let high = Signature::from_scalars(r, -*s).unwrap();
+        let high_bytes: [u8; 64] = high.to_bytes().into();
+        assert_eq!(v.verify(&pk, &digest, &high_bytes), Err(SignatureFault::HighS));
+        let other = sha256(&[b"other"]);
+        assert_eq!(v.verify(&pk, &other, &bytes), Err(SignatureFault::Mismatch));
+        assert_eq!(v.verify(&[9u8; 33], &digest, &bytes), Err(SignatureFault::BadPubkey));
+        assert!(matches!(
+            v.verify(&pk, &digest, &[0u8; 64]),
+            Err(SignatureFault::Malformed | SignatureFault::Mismatch)
+        ));
+    }
+}

@@ -1,0 +1,187 @@
+//! Stable error codes for rejected txs and queries.
+//!
+//! Every rejection carries a `(codespace, code)` pair. Codes are append-only: a code is never
+//! renumbered or reused, so wallets can match on them. `docs/errors.md` lists every pair, and a
+//! test checks that the list and this file agree.
+
+use crate::modules::bank::BankError;
+
+pub const CODESPACE_TX: &str = "tx";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    #[error("tx is {size} bytes; the limit is max_tx_bytes = {max}")]
+    TooLarge { size: u64, max: u64 },
+    #[error("tx bytes do not decode as a borsh Tx: {0}")]
+    Decode(String),
+    #[error("tx is for chain {got:?}, this chain is {expected:?}")]
+    WrongChainId { expected: String, got: String },
+    #[error("pubkey is not a compressed secp256k1 point")]
+    InvalidPubkey,
+    #[error("signature does not verify for this pubkey and body")]
+    InvalidSignature,
+    #[error("signature has a high S value; sign with low S (s <= n/2)")]
+    HighS,
+    #[error("nonce {got} was already used; the account's next nonce is {expected}")]
+    NonceReplayed { expected: u64, got: u64 },
+    #[error("nonce {got} is ahead of the account's next nonce {expected}")]
+    NonceGap { expected: u64, got: u64 },
+    #[error("fee {offered} unop is below the minimum {required} unop for this tx's size")]
+    FeeTooLow { required: u128, offered: u128 },
+    #[error("balance {balance} unop cannot pay the fee {fee} unop")]
+    CannotPayFee { balance: u128, fee: u128 },
+    #[error("tx has no messages")]
+    NoMsgs,
+    #[error("tx has {count} messages; the limit is max_msgs_per_tx = {max}")]
+    TooManyMsgs { count: u64, max: u32 },
+    #[error("memo is {len} bytes; the limit is max_memo_bytes = {max}")]
+    MemoTooLong { len: u64, max: u32 },
+    #[error("fee plus amounts overflows u128")]
+    AmountOverflow,
+    #[error("the chain has no genesis yet")]
+    NotInitialized,
+    #[error("bank: {0}")]
+    Bank(BankError),
+}
+
+impl TxError {
+    pub fn codespace(&self) -> &'static str {
+        match self {
+            TxError::Bank(_) => crate::modules::bank::CODESPACE,
+            _ => CODESPACE_TX,
+        }
+    }
+
+    /// The stable code within the codespace (never 0).
+    pub fn code(&self) -> u32 {
+        match self {
+            TxError::TooLarge { .. } => 1,
+            TxError::Decode(_) => 2,
+            TxError::WrongChainId { .. } => 3,
+            TxError::InvalidPubkey => 4,
+            TxError::InvalidSignature => 5,
+            TxError::HighS => 6,
+            TxError::NonceReplayed { .. } => 7,
+            TxError::NonceGap { .. } => 8,
+            TxError::FeeTooLow { .. } => 9,
+            TxError::CannotPayFee { .. } => 10,
+            TxError::NoMsgs => 11,
+            TxError::TooManyMsgs { .. } => 12,
+            TxError::MemoTooLong { .. } => 13,
+            TxError::AmountOverflow => 14,
+            TxError::NotInitialized => 15,
+            TxError::Bank(e) => e.code(),
+        }
+    }
+
+    /// A stable machine-readable name (also in docs/errors.md).
+    pub fn name(&self) -> &'static str {
+        match self {
+            TxError::TooLarge { .. } => "tx_too_large",
+            TxError::Decode(_) => "tx_decode",
+            TxError::WrongChainId { .. } => "wrong_chain_id",
+            TxError::InvalidPubkey => "invalid_pubkey",
+            TxError::InvalidSignature => "invalid_signature",
+            TxError::HighS => "high_s_signature",
+            TxError::NonceReplayed { .. } => "nonce_replayed",
+            TxError::NonceGap { .. } => "nonce_gap",
+            TxError::FeeTooLow { .. } => "fee_too_low",
+            TxError::CannotPayFee { .. } => "cannot_pay_fee",
+            TxError::NoMsgs => "no_msgs",
+            TxError::TooManyMsgs { .. } => "too_many_msgs",
+            TxError::MemoTooLong { .. } => "memo_too_long",
+            TxError::AmountOverflow => "amount_overflow",
+            TxError::NotInitialized => "not_initialized",
+            TxError::Bank(e) => e.name(),
+        }
+    }
+
+    /// Whether an honest proposer could have put this tx in a block: stateless failures could
+    /// not (CheckTx and PrepareProposal refuse them), stateful ones could (the state moved).
+    pub fn is_stateless(&self) -> bool {
+        !matches!(
+            self,
+            TxError::NonceReplayed { .. }
+                | TxError::NonceGap { .. }
+                | TxError::CannotPayFee { .. }
+                | TxError::Bank(_)
+        )
+    }
+
+    /// One example of every error, for documentation checks.
+    pub fn examples() -> Vec<TxError> {
+        let mut v = vec![
+            TxError::TooLarge { size: 0, max: 0 },
+            TxError::Decode(String::new()),
+            TxError::WrongChainId { expected: String::new(), got: String::new() },
+            TxError::InvalidPubkey,
+            TxError::InvalidSignature,
+            TxError::HighS,
+            TxError::NonceReplayed { expected: 0, got: 0 },
+            TxError::NonceGap { expected: 0, got: 0 },
+            TxError::FeeTooLow { required: 0, offered: 0 },
+            TxError::CannotPayFee { balance: 0, fee: 0 },
+            TxError::NoMsgs,
+            TxError::TooManyMsgs { count: 0, max: 0 },
+            TxError::MemoTooLong { len: 0, max: 0 },
+            TxError::AmountOverflow,
+            TxError::NotInitialized,
+        ];
+        v.extend(BankError::examples().into_iter().map(TxError::Bank));
+        v
+    }
+}
+
+/// Errors of the query path (codespace `query`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("unknown query path {0:?}; see docs/queries.md")]
+    UnknownPath(String),
+    #[error("bad query argument: {0}")]
+    BadArgument(String),
+    #[error("height {height} is not available: {reason}")]
+    HeightUnavailable { height: u64, reason: String },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("listing at a past height is not supported; query the latest height")]
+    ListingAtPastHeight,
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+pub const CODESPACE_QUERY: &str = "query";
+
+impl QueryError {
+    pub fn code(&self) -> u32 {
+        match self {
+            QueryError::UnknownPath(_) => 1,
+            QueryError::BadArgument(_) => 2,
+            QueryError::HeightUnavailable { .. } => 3,
+            QueryError::NotFound(_) => 4,
+            QueryError::ListingAtPastHeight => 5,
+            QueryError::Storage(_) => 6,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            QueryError::UnknownPath(_) => "unknown_path",
+            QueryError::BadArgument(_) => "bad_argument",
+            QueryError::HeightUnavailable { .. } => "height_unavailable",
+            QueryError::NotFound(_) => "not_found",
+            QueryError::ListingAtPastHeight => "listing_at_past_height",
+            QueryError::Storage(_) => "storage",
+        }
+    }
+
+    pub fn examples() -> Vec<QueryError> {
+        vec![
+            QueryError::UnknownPath(String::new()),
+            QueryError::BadArgument(String::new()),
+            QueryError::HeightUnavailable { height: 0, reason: String::new() },
+            QueryError::NotFound(String::new()),
+            QueryError::ListingAtPastHeight,
+            QueryError::Storage(String::new()),
+        ]
+    }
+}

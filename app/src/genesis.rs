@@ -1,0 +1,63 @@
+//! The genesis content of every module (`app_state` in CometBFT's genesis.json), its validation
+//! and its application to an empty state.
+//!
+//! `validate()` returns every problem, not just the first; `nodeopd genesis validate` prints them
+//! all and then dry-runs InitChain in memory.
+
+use serde::{Deserialize, Serialize};
+
+use crate::modules::{bank, staking};
+use crate::params::TxParams;
+use crate::state::{StateWrite, StateWriteExt};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppState {
+    pub tx: TxParams,
+    pub bank: bank::genesis::BankGenesis,
+    pub staking: staking::StakingGenesis,
+}
+
+/// Chain identity, fixed at genesis (`chain/…` keys).
+pub mod keys {
+    pub const CHAIN_ID: &[u8] = b"chain/id";
+    pub const GENESIS_TIME: &[u8] = b"chain/genesis_time";
+    pub const INITIAL_HEIGHT: &[u8] = b"chain/initial_height";
+    pub const TX_PARAMS: &[u8] = b"auth/params";
+}
+
+impl AppState {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(Self::default());
+        }
+        serde_json::from_slice(bytes).map_err(|e| format!("app_state is not valid: {e}"))
+    }
+
+    /// Every problem with this content, given the chain id it will run under.
+    pub fn problems(&self, chain_id: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if chain_id.is_empty() || chain_id.len() > 50 {
+            out.push(format!("chain_id {chain_id:?} must be 1 to 50 bytes"));
+        }
+        out.extend(self.tx.problems());
+        out.extend(self.bank.problems());
+        out.extend(self.staking.problems());
+        out
+    }
+
+    pub fn apply(
+        &self,
+        state: &mut impl StateWrite,
+        chain_id: &str,
+        genesis_time: i64,
+        initial_height: u64,
+    ) {
+        state.put(keys::CHAIN_ID.to_vec(), &chain_id.to_string());
+        state.put(keys::GENESIS_TIME.to_vec(), &genesis_time);
+        state.put(keys::INITIAL_HEIGHT.to_vec(), &initial_height);
+        state.put(keys::TX_PARAMS.to_vec(), &self.tx);
+        self.bank.apply(state);
+        self.staking.apply(state);
+    }
+}

@@ -1,0 +1,32 @@
+//! nodeop's state machine.
+//!
+//! nodeop is a CometBFT application chain that coordinates a restaking service: it holds
+//! operators' stake, assigns them tasks, aggregates their results, pays and penalises them
+//! (`PROTOCOL.md`). This crate is the deterministic part: given the same genesis and the same
+//! blocks it produces the same state and app hash on every machine.
+//!
+//! - [`app::App`] — the block lifecycle (InitChain, CheckTx, PrepareProposal, ProcessProposal,
+//!   FinalizeBlock, Commit, Query) over domain types; `nodeopd` translates ABCI to these.
+//! - [`state`] — the authenticated store (Jellyfish Merkle Tree over redb) and overlays.
+//! - [`tx`] — the envelope, sign bytes and stateless checks; [`error`] — stable codes.
+//! - [`modules`] — bank, staking, … each with its keys, messages, handlers and invariants.
+//! - [`genesis::AppState`] — the genesis content of every module.
+//!
+//! Rules that hold everywhere here: no floats, no clock, no environment, no randomness, no
+//! unordered maps (enforced by `clippy.toml`); checked arithmetic on amounts; a user's tx may fail
+//! but never panic the node; a broken invariant halts it with a message naming the invariant.
+
+pub mod app;
+pub mod crypto;
+pub mod error;
+pub mod events;
+pub mod genesis;
+pub mod modules;
+pub mod params;
+pub mod query;
+pub mod serde_base64_32;
+pub mod serde_u128;
+pub mod state;
+pub mod tx;
+
+pub use app::{App, AppOptions};

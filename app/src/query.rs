@@ -1,0 +1,274 @@
+//! ABCI queries: typed JSON paths for people and tools, and raw store reads with ICS23 proofs for
+//! auditors. `docs/queries.md` is the reference.
+//!
+//! | path | data | answer |
+//! |---|---|---|
+//! | `/account/{address}` | – | `{address, balance, nonce}` |
+//! | `/supply` | – | the supply record |
+//! | `/params` | – | every module's params |
+//! | `/validators` | – | genesis validators (latest height only) |
+//! | `/module-accounts` | – | name, address, balance of each module account |
+//! | `/status` | – | chain id, height, app hash |
+//! | `/store` | raw key | the stored bytes |
+//!
+//! `height = 0` means the latest committed height. With `prove = true`, a single-record path
+//! answers with the *stored* bytes of its record in `value`, the store key in `key`, an ICS23
+//! proof in `proof_ops` (one op of type `ics23:jmt`, the root being the app hash of that height,
+//! which CometBFT puts in header `height + 1`), and the JSON rendering in `info`.
+
+use prost::Message;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::crypto::Address;
+use crate::error::{QueryError, CODESPACE_QUERY};
+use crate::genesis::keys as chain_keys;
+use crate::modules::{bank, staking};
+use crate::params::TxParams;
+use crate::state::{decode_stored, StateRead, StateReadExt, Storage};
+
+pub const PROOF_OP_TYPE: &str = "ics23:jmt";
+
+#[derive(Clone, Debug, Default)]
+pub struct QueryRequest {
+    pub path: String,
+    pub data: Vec<u8>,
+    pub height: u64,
+    pub prove: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofOp {
+    pub kind: String,
+    pub key: Vec<u8>,
+    pub data: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct QueryResponse {
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub info: String,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    pub proof_ops: Vec<ProofOp>,
+    pub height: u64,
+}
+
+impl QueryResponse {
+    fn error(e: QueryError) -> Self {
+        Self {
+            code: e.code(),
+            codespace: CODESPACE_QUERY.into(),
+            log: format!("{}: {e}", e.name()),
+            ..Default::default()
+        }
+    }
+}
+
+/// A read view of a past height (single keys only).
+struct AtHeight<'a> {
+    storage: &'a Storage,
+    height: u64,
+}
+
+impl StateRead for AtHeight<'_> {
+    fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.storage.get_at(key, self.height).unwrap_or_else(|e| {
+            crate::state::fatal(&format!("reading {} at {}: {e}", crate::state::display_key(key), self.height))
+        })
+    }
+    fn prefix_raw(&self, _: &[u8], _: Option<&[u8]>, _: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        Vec::new()
+    }
+}
+
+#[derive(Serialize)]
+struct AccountView {
+    address: Address,
+    #[serde(with = "crate::serde_u128")]
+    balance: u128,
+    nonce: u64,
+}
+
+#[derive(Serialize)]
+struct ModuleAccountView {
+    name: &'static str,
+    address: Address,
+    #[serde(with = "crate::serde_u128")]
+    balance: u128,
+}
+
+#[derive(Serialize)]
+struct ParamsView {
+    tx: TxParams,
+}
+
+#[derive(Serialize)]
+struct StatusView {
+    chain_id: String,
+    height: u64,
+    app_hash: String,
+}
+
+enum Target {
+    /// One stored record: its key and how to render it.
+    Record { key: Vec<u8>, render: fn(&[u8], Option<&[u8]>) -> Result<String, QueryError> },
+    /// A computed or listed answer, latest height only, no proof.
+    Listing(fn(&App) -> Result<String, QueryError>),
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String, QueryError> {
+    serde_json::to_string(v).map_err(|e| QueryError::Storage(e.to_string()))
+}
+
+fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
+    let path = path.trim_end_matches('/');
+    if let Some(addr) = path.strip_prefix("/account/") {
+        let address = Address::parse(addr)
+            .map_err(|e| QueryError::BadArgument(format!("address {addr:?}: {e}")))?;
+        return Ok(Target::Record {
+            key: bank::keys::account(&address),
+            render: |key, bytes| {
+                let address = bank::keys::address_of(key).unwrap_or(Address([0; 20]));
+                let acct: bank::Account = bytes.map(|b| decode_stored(key, b)).unwrap_or_default();
+                json(&AccountView { address, balance: acct.balance, nonce: acct.nonce })
+            },
+        });
+    }
+    match path {
+        "/supply" => Ok(Target::Record {
+            key: bank::keys::SUPPLY.to_vec(),
+            render: |key, bytes| match bytes {
+                Some(b) => json(&decode_stored::<bank::Supply>(key, b)),
+                None => Err(QueryError::NotFound("supply (no genesis yet)".into())),
+            },
+        }),
+        "/store" => {
+            if data.is_empty() {
+                return Err(QueryError::BadArgument("/store needs the raw key in data".into()));
+            }
+            Ok(Target::Record {
+                key: data.to_vec(),
+                render: |_, bytes| Ok(bytes.map(hex::encode).unwrap_or_default()),
+            })
+        }
+        "/params" => Ok(Target::Listing(|app| {
+            let tx: TxParams = app
+                .storage()
+                .get(chain_keys::TX_PARAMS)
+                .ok_or_else(|| QueryError::NotFound("params (no genesis yet)".into()))?;
+            json(&ParamsView { tx })
+        })),
+        "/validators" => Ok(Target::Listing(|app| json(&staking::validators(app.storage())))),
+        "/module-accounts" => Ok(Target::Listing(|app| {
+            let list: Vec<ModuleAccountView> = bank::MODULE_ACCOUNTS
+                .iter()
+                .map(|name| {
+                    let address = Address::module(name);
+                    let balance = bank::account(app.storage(), &address).balance;
+                    ModuleAccountView { name, address, balance }
+                })
+                .collect();
+            json(&list)
+        })),
+        "/status" => Ok(Target::Listing(|app| {
+            let c = app.storage().committed();
+            json(&StatusView {
+                chain_id: app.chain_id().unwrap_or_default().to_string(),
+                height: c.map(|c| c.height).unwrap_or(0),
+                app_hash: c.map(|c| hex::encode_upper(c.app_hash)).unwrap_or_default(),
+            })
+        })),
+        _ => Err(QueryError::UnknownPath(path.chars().take(200).collect())),
+    }
+}
+
+impl App {
+    /// Answers an ABCI query. Never panics on any path, data or height.
+    pub fn query(&self, req: &QueryRequest) -> QueryResponse {
+        match self.query_inner(req) {
+            Ok(r) => r,
+            Err(e) => QueryResponse::error(e),
+        }
+    }
+
+    fn query_inner(&self, req: &QueryRequest) -> Result<QueryResponse, QueryError> {
+        let storage = self.storage();
+        let committed = storage
+            .committed()
+            .ok_or_else(|| QueryError::NotFound("nothing is committed yet".into()))?;
+        let latest = committed.height;
+        let height = if req.height == 0 { latest } else { req.height };
+        if height > latest || height < committed.version_offset {
+            return Err(QueryError::HeightUnavailable {
+                height,
+                reason: format!(
+                    "committed heights are {}..={latest}",
+                    committed.version_offset
+                ),
+            });
+        }
+        match route(&req.path, &req.data)? {
+            Target::Listing(f) => {
+                if height != latest || req.prove {
+                    return Err(QueryError::ListingAtPastHeight);
+                }
+                let body = f(self)?;
+                Ok(QueryResponse { value: body.into_bytes(), height, ..Default::default() })
+            }
+            Target::Record { key, render } => {
+                if req.prove {
+                    let (value, proof) = storage
+                        .get_with_proof(&key, height)
+                        .map_err(|e| QueryError::Storage(e.to_string()))?;
+                    let info = render(&key, value.as_deref())?;
+                    Ok(QueryResponse {
+                        info,
+                        key: key.clone(),
+                        value: value.unwrap_or_default(),
+                        proof_ops: vec![ProofOp {
+                            kind: PROOF_OP_TYPE.into(),
+                            key,
+                            data: proof.encode_to_vec(),
+                        }],
+                        height,
+                        ..Default::default()
+                    })
+                } else {
+                    let value = if height == latest {
+                        storage.get_raw(&key)
+                    } else {
+                        AtHeight { storage, height }.get_raw(&key)
+                    };
+                    let body = render(&key, value.as_deref())?;
+                    Ok(QueryResponse { key, value: body.into_bytes(), height, ..Default::default() })
+                }
+            }
+        }
+    }
+}
+
+/// Verifies an `ics23:jmt` proof op: that `key` holds `value` (or, with `value = None`, holds
+/// nothing) in the state whose app hash is `root`. Used by clients; kept here beside the format.
+pub fn verify_proof(op: &ProofOp, root: &[u8; 32], key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
+    if op.kind != PROOF_OP_TYPE {
+        return Err(format!("proof op type {:?}, expected {PROOF_OP_TYPE:?}", op.kind));
+    }
+    if op.key != key {
+        return Err("proof op is for another key".into());
+    }
+    let proof = ics23::CommitmentProof::decode(op.data.as_slice())
+        .map_err(|e| format!("proof does not decode: {e}"))?;
+    let spec = jmt::ics23_spec();
+    let ok = match value {
+        Some(v) => ics23::verify_membership::<ics23::HostFunctionsManager>(&proof, &spec, &root.to_vec(), key, v),
+        None => ics23::verify_non_membership::<ics23::HostFunctionsManager>(&proof, &spec, &root.to_vec(), key),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("the proof does not verify against this app hash".into())
+    }
+}

@@ -1,0 +1,174 @@
+//! The transaction envelope (PROTOCOL.md §2) and its stateless checks.
+//!
+//! ```text
+//! Tx     { body: TxBody, pubkey: [u8; 33], signature: [u8; 64] }            (borsh)
+//! TxBody { chain_id: String, nonce: u64, fee: u128, memo: String, msgs: Vec<Msg> }
+//! sign bytes = SHA-256("nodeop-tx-v1" ‖ borsh(body))
+//! ```
+//! `docs/tx-format.md` gives the exact byte layout with test vectors. Message variants are
+//! append-only: a variant's borsh index never changes.
+//!
+//! Checking a tx happens in two stages. [`check_stateless`] needs only the bytes, the chain id and
+//! the params: size, decoding (trailing bytes refused), chain id, message count and contents, memo,
+//! fee floor, overflow of the total outflow, and the signature. Then `check_and_execute` (in
+//! [`crate::app`]) charges the fee and the nonce on an overlay, and runs the messages on an overlay
+//! of their own. CheckTx, PrepareProposal and FinalizeBlock all run this same path.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+
+use crate::crypto::{sha256, Address, SignatureFault, Verifier};
+use crate::error::TxError;
+use crate::modules::bank::{self, MsgSend};
+use crate::params::TxParams;
+
+pub const SIGN_DOMAIN: &[u8] = b"nodeop-tx-v1";
+
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Tx {
+    pub body: TxBody,
+    pub pubkey: [u8; 33],
+    pub signature: [u8; 64],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct TxBody {
+    pub chain_id: String,
+    pub nonce: u64,
+    pub fee: u128,
+    pub memo: String,
+    pub msgs: Vec<Msg>,
+}
+
+/// Every message the chain accepts. Append-only: new variants go at the end.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Msg {
+    /// 0: move tokens between accounts.
+    Send(MsgSend),
+}
+
+impl Msg {
+    /// The name used in events and logs.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Msg::Send(_) => "bank.send",
+        }
+    }
+
+    /// Tokens this message moves out of the signer's account, if any.
+    fn outflow(&self) -> u128 {
+        match self {
+            Msg::Send(m) => m.amount,
+        }
+    }
+
+    /// Checks that need no state.
+    fn check_stateless(&self) -> Result<(), TxError> {
+        match self {
+            Msg::Send(m) => bank::check_send_stateless(m).map(|_| ()).map_err(TxError::Bank),
+        }
+    }
+}
+
+impl TxBody {
+    pub fn sign_bytes(&self) -> [u8; 32] {
+        // Encoding an in-memory value into a Vec cannot fail.
+        let body = borsh::to_vec(self).unwrap_or_default();
+        sha256(&[SIGN_DOMAIN, &body])
+    }
+}
+
+impl Tx {
+    pub fn signer(&self) -> Address {
+        Address::from_pubkey(&self.pubkey)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        borsh::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// The hash CometBFT uses for a tx (and our `tx_hash` event attribute): SHA-256 of its bytes.
+pub fn tx_hash(bytes: &[u8]) -> [u8; 32] {
+    sha256(&[bytes])
+}
+
+/// A tx that passed the stateless checks.
+#[derive(Clone, Debug)]
+pub struct CheckedTx {
+    pub tx: Tx,
+    pub signer: Address,
+    pub hash: [u8; 32],
+    pub len: usize,
+}
+
+/// Whether a signature for these exact bytes was already verified (see [`crate::app::SigCache`]).
+pub trait SignatureMemo {
+    fn verified(&self, tx_hash: &[u8; 32]) -> bool;
+}
+
+impl SignatureMemo for () {
+    fn verified(&self, _: &[u8; 32]) -> bool {
+        false
+    }
+}
+
+/// The minimum fee for a tx of `len` bytes.
+pub fn min_fee(params: &TxParams, len: usize) -> Option<u128> {
+    params.min_fee_per_byte.checked_mul(len as u128)?.checked_add(params.min_fee_base)
+}
+
+/// The stateless checks, cheapest first; the signature last.
+pub fn check_stateless(
+    bytes: &[u8],
+    chain_id: &str,
+    params: &TxParams,
+    verifier: &Verifier,
+    memo: &impl SignatureMemo,
+) -> Result<CheckedTx, TxError> {
+    if bytes.len() as u64 > params.max_tx_bytes {
+        return Err(TxError::TooLarge { size: bytes.len() as u64, max: params.max_tx_bytes });
+    }
+    let tx: Tx = borsh::from_slice(bytes).map_err(|e| TxError::Decode(e.to_string()))?;
+    if tx.body.chain_id != chain_id {
+        return Err(TxError::WrongChainId {
+            expected: chain_id.to_string(),
+            got: tx.body.chain_id.clone(),
+        });
+    }
+    if tx.body.msgs.is_empty() {
+        return Err(TxError::NoMsgs);
+    }
+    if tx.body.msgs.len() > params.max_msgs_per_tx as usize {
+        return Err(TxError::TooManyMsgs {
+            count: tx.body.msgs.len() as u64,
+            max: params.max_msgs_per_tx,
+        });
+    }
+    if tx.body.memo.len() > params.max_memo_bytes as usize {
+        return Err(TxError::MemoTooLong {
+            len: tx.body.memo.len() as u64,
+            max: params.max_memo_bytes,
+        });
+    }
+    let required = min_fee(params, bytes.len()).ok_or(TxError::AmountOverflow)?;
+    if tx.body.fee < required {
+        return Err(TxError::FeeTooLow { required, offered: tx.body.fee });
+    }
+    let mut outflow = tx.body.fee;
+    for msg in &tx.body.msgs {
+        msg.check_stateless()?;
+        outflow = outflow.checked_add(msg.outflow()).ok_or(TxError::AmountOverflow)?;
+    }
+    let hash = tx_hash(bytes);
+    if !memo.verified(&hash) {
+        verifier
+            .verify(&tx.pubkey, &tx.body.sign_bytes(), &tx.signature)
+            .map_err(|fault| match fault {
+                SignatureFault::BadPubkey => TxError::InvalidPubkey,
+                SignatureFault::HighS => TxError::HighS,
+                SignatureFault::Malformed | SignatureFault::Mismatch => TxError::InvalidSignature,
+            })?;
+    }
+    let signer = tx.signer();
+    Ok(CheckedTx { tx, signer, hash, len: bytes.len() })
+}
