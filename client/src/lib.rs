@@ -1,0 +1,1 @@
+//! nodeop client library.

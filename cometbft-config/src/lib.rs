@@ -1,0 +1,1 @@
+//! CometBFT config templates.
