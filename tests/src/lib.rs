@@ -1,1 +1,12 @@
-//! Test support.
+//! Test support for nodeop.
+//!
+//! - [`harness`]: a mock consensus that drives the real [`nodeop_app::App`] in-process, block by
+//!   block (InitChain, PrepareProposal, ProcessProposal, FinalizeBlock, Commit), with test keys
+//!   that sign real txs.
+//! - [`rng`]: a small seeded generator, so every randomised test and simulation records its seed
+//!   and can be replayed exactly.
+//! - [`workload`]: seeded transfer workloads shared by the determinism test and the benchmark.
+
+pub mod harness;
+pub mod rng;
+pub mod workload;

@@ -90,7 +90,7 @@ impl<S: StateRead> StateRead for Overlay<S> {
         let deletions = mine.iter().filter(|(_, v)| v.is_none()).count();
         let theirs = self.parent.prefix_raw(prefix, start_after, limit.saturating_add(deletions));
 
-        let mut out = Vec::with_capacity(limit);
+        let mut out = Vec::new();
         let mut a = mine.into_iter().peekable();
         let mut b = theirs.into_iter().peekable();
         while out.len() < limit {
