@@ -22,12 +22,17 @@ fn field<'a>(v: &'a Value, names: &[&str]) -> &'a Value {
 
 fn tx_hash(out: &Output) -> String {
     let v = out.json();
-    field(&v, &["hash", "txhash", "tx_hash"]).as_str().expect("hash is a string").to_uppercase()
+    field(&v, &["hash", "txhash", "tx_hash"])
+        .as_str()
+        .expect("hash is a string")
+        .to_uppercase()
 }
 
 /// The balance the CLI reports.
 fn cli_balance(node: &Node, address: &str) -> u128 {
-    let v = node.cli_ok(&["query", "account", address, "--output", "json"]).json();
+    let v = node
+        .cli_ok(&["query", "account", address, "--output", "json"])
+        .json();
     num(field(&v, &["balance"]))
 }
 
@@ -44,10 +49,22 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
     }
     node.validate_genesis();
     for (name, k) in [("alice", &alice), ("bob", &bob), ("carol", &carol)] {
-        node.cli_ok(&["keys", "import", name, "--secret-hex", &hex::encode(k.secret_bytes())]);
+        node.cli_ok(&[
+            "keys",
+            "import",
+            name,
+            "--secret-hex",
+            &hex::encode(k.secret_bytes()),
+        ]);
     }
-    let shown = node.cli_ok(&["keys", "show", "alice", "--output", "json"]).json();
-    assert_eq!(field(&shown, &["address"]).as_str(), Some(addr(&alice).as_str()), "{shown}");
+    let shown = node
+        .cli_ok(&["keys", "show", "alice", "--output", "json"])
+        .json();
+    assert_eq!(
+        field(&shown, &["address"]).as_str(),
+        Some(addr(&alice).as_str()),
+        "{shown}"
+    );
 
     node.start();
     node.wait_for_height(2, Duration::from_secs(90));
@@ -58,7 +75,12 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
 
     // Transfers through the CLI; the fee of each is read from the committed tx itself.
     let mut expected = [GENESIS_BALANCE; 3];
-    let transfers = [(0usize, 1usize, 1_500_000u128), (1, 2, 700_000), (0, 2, 2_000_000), (2, 0, 1)];
+    let transfers = [
+        (0usize, 1usize, 1_500_000u128),
+        (1, 2, 700_000),
+        (0, 2, 2_000_000),
+        (2, 0, 1),
+    ];
     let names = ["alice", "bob", "carol"];
     let keys = [&alice, &bob, &carol];
     for (from, to, amount) in transfers {
@@ -72,12 +94,17 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
             "json",
         ]);
         let hash = tx_hash(&out);
-        let (height, code) = wait_for(&format!("tx {hash} in a block"), Duration::from_secs(60), || {
-            node.tx_result(&hash)
-        });
+        let (height, code) = wait_for(
+            &format!("tx {hash} in a block"),
+            Duration::from_secs(60),
+            || node.tx_result(&hash),
+        );
         assert_eq!(code, 0, "transfer {hash} failed");
         let committed = node.committed_txs(height, height);
-        let tx = committed.iter().find(|t| t.hash == hash).expect("the tx is in its block");
+        let tx = committed
+            .iter()
+            .find(|t| t.hash == hash)
+            .expect("the tx is in its block");
         assert_eq!(tx.signer, addr(keys[from]));
         assert_eq!(tx.sends, vec![(addr(keys[to]), amount)]);
         expected[from] -= amount + tx.fee;
@@ -85,20 +112,56 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
     }
     node.wait_for_height(node.height() + 1, Duration::from_secs(30));
     for (i, k) in keys.iter().enumerate() {
-        assert_eq!(cli_balance(&node, &addr(k)), expected[i], "{}'s balance", names[i]);
-        assert_eq!(node.account(&addr(k), 0).unwrap().0, expected[i], "{}'s balance via RPC", names[i]);
+        assert_eq!(
+            cli_balance(&node, &addr(k)),
+            expected[i],
+            "{}'s balance",
+            names[i]
+        );
+        assert_eq!(
+            node.account(&addr(k), 0).unwrap().0,
+            expected[i],
+            "{}'s balance via RPC",
+            names[i]
+        );
     }
 
     // A proved query: the CLI checks the ICS23 proof against the app hash of a verified header.
-    let proved = node.cli_ok(&["query", "account", &addr(&bob), "--prove", "--output", "json"]);
+    let proved = node.cli_ok(&[
+        "query",
+        "account",
+        &addr(&bob),
+        "--prove",
+        "--output",
+        "json",
+    ]);
     let v = proved.json();
     let verified = field(&v, &["verified", "proof_verified"]);
-    assert_eq!(verified, &Value::Bool(true), "proof not verified:\n{}", proved.describe());
+    assert_eq!(
+        verified,
+        &Value::Bool(true),
+        "proof not verified:\n{}",
+        proved.describe()
+    );
     assert_eq!(num(field(&v, &["balance"])), expected[1], "{v}");
     // At a past height too: bob's balance before the transfers is the genesis balance.
-    let at_1 = node.cli_ok(&["query", "account", &addr(&bob), "--prove", "--height", "1", "--output", "json"]);
+    let at_1 = node.cli_ok(&[
+        "query",
+        "account",
+        &addr(&bob),
+        "--prove",
+        "--height",
+        "1",
+        "--output",
+        "json",
+    ]);
     let v = at_1.json();
-    assert_eq!(field(&v, &["verified", "proof_verified"]), &Value::Bool(true), "{}", at_1.describe());
+    assert_eq!(
+        field(&v, &["verified", "proof_verified"]),
+        &Value::Bool(true),
+        "{}",
+        at_1.describe()
+    );
     assert_eq!(num(field(&v, &["balance"])), GENESIS_BALANCE, "{v}");
 
     // An overspend is refused by CheckTx: bank insufficient_funds (codespace bank, code 2).
@@ -111,7 +174,11 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
         "--output",
         "json",
     ]);
-    assert!(!over.success(), "an overspend was accepted:\n{}", over.describe());
+    assert!(
+        !over.success(),
+        "an overspend was accepted:\n{}",
+        over.describe()
+    );
     let text = format!("{}{}", over.stdout, over.stderr);
     assert!(
         text.contains("insufficient_funds") && text.contains("bank"),
@@ -126,7 +193,10 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
     let replay = alice.send(CHAIN_ID, &params, nonce - 1, &bob.address, 5);
     let (code, log, _) = node.broadcast(&replay).unwrap();
     assert_eq!(code, 7, "replayed nonce: {log}");
-    assert!(log.starts_with("tx:") && log.contains("nonce_replayed"), "{log}");
+    assert!(
+        log.starts_with("tx:") && log.contains("nonce_replayed"),
+        "{log}"
+    );
     let gap = alice.send(CHAIN_ID, &params, nonce + 5, &bob.address, 5);
     let (code, log, _) = node.broadcast(&gap).unwrap();
     assert_eq!(code, 8, "future nonce: {log}");
@@ -137,7 +207,12 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
     // Refused txs change nothing, and fees move tokens without creating or destroying any.
     node.wait_for_height(node.height() + 2, Duration::from_secs(30));
     for (i, k) in keys.iter().enumerate() {
-        assert_eq!(cli_balance(&node, &addr(k)), expected[i], "{}'s balance after refusals", names[i]);
+        assert_eq!(
+            cli_balance(&node, &addr(k)),
+            expected[i],
+            "{}'s balance after refusals",
+            names[i]
+        );
     }
     let v = node.cli_ok(&["query", "supply", "--output", "json"]).json();
     assert_eq!(num(field(&v, &["total_supply"])), supply_before, "{v}");
