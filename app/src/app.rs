@@ -259,6 +259,11 @@ impl App {
         &self.storage
     }
 
+    /// Gives the store back (to reopen it under another App, or to close it).
+    pub fn storage_into(self) -> Storage {
+        self.storage
+    }
+
     pub fn chain_id(&self) -> Option<&str> {
         self.context.as_ref().map(|c| c.chain_id.as_str())
     }
