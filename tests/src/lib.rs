@@ -8,5 +8,6 @@
 //! - [`workload`]: seeded transfer workloads shared by the determinism test and the benchmark.
 
 pub mod harness;
+pub mod net;
 pub mod rng;
 pub mod workload;

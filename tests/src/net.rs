@@ -1,0 +1,931 @@
+//! End-to-end support: real `nodeopd` and `cometbft` processes on loopback ports.
+//!
+//! A [`Node`] is one CometBFT home and one nodeopd home in a temporary directory, created with
+//! `nodeopd init`, with RPC, P2P and ABCI ports picked free on 127.0.0.1 and written into the
+//! generated `config.toml` (and nodeopd's listen address). It starts both as child processes
+//! with their output in log files, waits for heights through the RPC `/status`, and stops its
+//! children when dropped — also when a test panics, in which case it first prints the tail of
+//! every log so the failure explains itself.
+//!
+//! The binaries are the ones `scripts/test.sh` builds: `nodeopd` and `nodeop` beside this test
+//! executable's target directory (so `CARGO_TARGET_DIR` is respected) and `bin/cometbft`
+//! (override with `NODEOP_COMETBFT`). A missing binary fails the test with a message saying how
+//! to build it; nothing is skipped silently. Set `NODEOP_E2E_KEEP=1` to keep the directories.
+//!
+//! Every wait has a deadline, so a test fails instead of hanging.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::Value;
+
+/// Upper bound for any single CLI call or init step.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The three executables an end-to-end test runs.
+#[derive(Clone, Debug)]
+pub struct Binaries {
+    pub nodeopd: PathBuf,
+    pub nodeop: PathBuf,
+    pub cometbft: PathBuf,
+}
+
+/// The workspace root (the parent of this crate).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// The directory holding this profile's binaries (`target/debug`), found from the running test
+/// executable (`target/debug/deps/e2e_…`), so that `CARGO_TARGET_DIR` is honoured.
+fn profile_dir() -> PathBuf {
+    let from_exe = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(Path::to_path_buf));
+    let from_env = std::env::var_os("CARGO_TARGET_DIR").map(|t| {
+        let t = PathBuf::from(t);
+        let t = if t.is_relative() {
+            workspace_root().join(t)
+        } else {
+            t
+        };
+        t.join("debug")
+    });
+    let default = workspace_root().join("target").join("debug");
+    [from_exe, from_env, Some(default.clone())]
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("nodeopd").is_file())
+        .unwrap_or(default)
+}
+
+impl Binaries {
+    /// Finds the binaries, or panics with a message saying how to build the missing one.
+    pub fn locate() -> Self {
+        let dir = profile_dir();
+        let cometbft = std::env::var_os("NODEOP_COMETBFT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("bin").join("cometbft"));
+        let bins = Self {
+            nodeopd: dir.join("nodeopd"),
+            nodeop: dir.join("nodeop"),
+            cometbft,
+        };
+        let mut missing = Vec::new();
+        for (path, how) in [
+            (
+                &bins.nodeopd,
+                "cargo build --workspace --bins (or scripts/setup.sh)",
+            ),
+            (
+                &bins.nodeop,
+                "cargo build --workspace --bins (or scripts/setup.sh)",
+            ),
+            (
+                &bins.cometbft,
+                "scripts/setup.sh (builds CometBFT v0.38.25 into bin/)",
+            ),
+        ] {
+            if !path.is_file() {
+                missing.push(format!("  {} — build it with: {how}", path.display()));
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "end-to-end test cannot run, binaries are missing:\n{}\n\
+             scripts/test.sh builds everything before running the tests.",
+            missing.join("\n")
+        );
+        bins
+    }
+}
+
+/// A port that was free on 127.0.0.1 a moment ago (bound to port 0, then released).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
+}
+
+/// Distinct free ports.
+pub fn free_ports(n: usize) -> Vec<u16> {
+    // Hold every listener until all are chosen, so that the ports differ.
+    let listeners: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0"))
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().expect("local address").port())
+        .collect()
+}
+
+/// Whether something listens on TCP `port` (from /proc/net/tcp{,6}; opening a connection to
+/// probe would look like a client to nodeopd's ABCI server).
+pub fn port_listening(port: u16) -> bool {
+    let needle = format!(":{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
+        fs::read_to_string(f)
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .any(|line| {
+                let cols: Vec<&str> = line.split_whitespace().collect();
+                cols.len() > 3 && cols[1].ends_with(&needle) && cols[3] == "0A"
+            })
+    })
+}
+
+/// The result of a finished command.
+#[derive(Debug)]
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+
+    /// stdout parsed as JSON, or a panic that shows the whole output.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!("expected JSON on stdout ({e}):\n{}", self.describe());
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "status: {}\nstdout:\n{}\nstderr:\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `cmd` to completion, killing it after `timeout`. Output is captured through files, so a
+/// chatty child can never block on a full pipe.
+pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
+    let dir = tempfile::tempdir().expect("tempdir for command output");
+    let out_path = dir.path().join("stdout");
+    let err_path = dir.path().join("stderr");
+    let described = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&out_path).expect("stdout file"))
+        .stderr(fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {described}: {e}"));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for a command") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{described} did not finish within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
+                fs::read_to_string(&out_path).unwrap_or_default(),
+                fs::read_to_string(&err_path).unwrap_or_default()
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: fs::read_to_string(&out_path).unwrap_or_default(),
+        stderr: fs::read_to_string(&err_path).unwrap_or_default(),
+    }
+}
+
+/// Like [`run`], but panics unless the command succeeds.
+pub fn run_ok(cmd: &mut Command, timeout: Duration) -> Output {
+    let described = format!("{cmd:?}");
+    let out = run(cmd, timeout);
+    assert!(out.success(), "{described} failed:\n{}", out.describe());
+    out
+}
+
+/// Sets `key = value` (value already in TOML syntax) in `[section]` of a TOML file (`""` for
+/// the top level). Panics if the key is not there: the generated configs list every key.
+pub fn toml_set(path: &Path, section: &str, key: &str, value: &str) {
+    let text =
+        fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut current = String::new();
+    let mut done = false;
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') && trimmed.ends_with(']') && !trimmed.starts_with("[[") {
+            current = trimmed[1..trimmed.len() - 1].trim().to_string();
+        }
+        let is_key = trimmed
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        if !done && current == section && is_key {
+            out.push(format!("{key} = {value}"));
+            done = true;
+        } else {
+            out.push(line.to_string());
+        }
+    }
+    assert!(
+        done,
+        "{}: no key `{key}` in section [{section}]",
+        path.display()
+    );
+    fs::write(path, out.join("\n") + "\n").expect("writing the TOML file");
+}
+
+/// Whether a TOML file has `key` in `[section]`.
+pub fn toml_has(path: &Path, section: &str, key: &str) -> bool {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let mut current = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') && trimmed.ends_with(']') {
+            current = trimmed[1..trimmed.len() - 1].trim().to_string();
+        }
+        if current == section
+            && trimmed
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The last `n` lines of a file.
+pub fn tail(path: &Path, n: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| format!("(cannot read: {e})"));
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Sends a signal by name (`TERM`, `KILL`, …) with the `kill` command (no `unsafe` here).
+pub fn signal(pid: u32, name: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Stops a child: SIGTERM, then SIGKILL after `grace`. Returns its exit status.
+pub fn stop_child(child: &mut Child, grace: Duration) -> Option<ExitStatus> {
+    if let Ok(Some(status)) = child.try_wait() {
+        return Some(status);
+    }
+    signal(child.id(), "TERM");
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait().ok()
+}
+
+/// A minimal HTTP/1.0 GET (HTTP/1.0, so the server closes the connection and never chunks).
+pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<String, String> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream =
+        TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("connect {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .map_err(|e| format!("write: {e}"))?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("read: {e}"))?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("malformed HTTP response: {text:.200}"))?;
+    let status_line = head.lines().next().unwrap_or_default();
+    if !status_line.contains(" 200 ") && !body.trim_start().starts_with('{') {
+        return Err(format!("HTTP {status_line}: {body:.300}"));
+    }
+    Ok(body.to_string())
+}
+
+/// A CometBFT JSON-RPC call over GET: the `result`, or the `error` rendered as a string.
+pub fn rpc(port: u16, path_and_query: &str) -> Result<Value, String> {
+    let body = http_get(port, path_and_query, Duration::from_secs(10))?;
+    let v: Value =
+        serde_json::from_str(&body).map_err(|e| format!("not JSON ({e}): {body:.300}"))?;
+    if let Some(err) = v.get("error") {
+        return Err(err.to_string());
+    }
+    v.get("result")
+        .cloned()
+        .ok_or_else(|| format!("no result in {body:.300}"))
+}
+
+/// Base64 (standard alphabet), as CometBFT's RPC encodes bytes.
+pub fn b64(s: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .unwrap_or_else(|e| panic!("bad base64 {s:?}: {e}"))
+}
+
+/// A JSON number or numeric string (CometBFT renders 64-bit integers as strings, nodeop renders
+/// u128 amounts as strings) as u128.
+pub fn num(v: &Value) -> u128 {
+    match v {
+        Value::String(s) => s.parse().unwrap_or_else(|_| panic!("not a number: {v}")),
+        Value::Number(n) => n
+            .as_u64()
+            .map(u128::from)
+            .unwrap_or_else(|| panic!("not a u64: {v}")),
+        _ => panic!("not a number: {v}"),
+    }
+}
+
+/// Polls `f` every 200 ms until it returns `Some`, or panics with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A tx found in a block, decoded.
+#[derive(Clone, Debug)]
+pub struct CommittedTx {
+    /// SHA-256 of the tx bytes, upper-case hex (CometBFT's tx hash).
+    pub hash: String,
+    pub height: u64,
+    /// The result code from `/block_results` (0 = success).
+    pub code: u32,
+    pub signer: String,
+    pub nonce: u64,
+    pub fee: u128,
+    /// `(recipient, amount)` of each `Send` message.
+    pub sends: Vec<(String, u128)>,
+}
+
+impl CommittedTx {
+    pub fn decode(bytes: &[u8], height: u64, code: u32) -> Result<Self, String> {
+        use nodeop_app::tx::{Msg, Tx};
+        let tx: Tx =
+            borsh::from_slice(bytes).map_err(|e| format!("block {height}: undecodable tx: {e}"))?;
+        let sends = tx
+            .body
+            .msgs
+            .iter()
+            .map(|m| match m {
+                Msg::Send(s) => (s.to.clone(), s.amount),
+            })
+            .collect();
+        Ok(Self {
+            hash: hex::encode_upper(nodeop_app::tx::tx_hash(bytes)),
+            height,
+            code,
+            signer: tx.signer().to_bech32(),
+            nonce: tx.body.nonce,
+            fee: tx.body.fee,
+            sends,
+        })
+    }
+}
+
+/// One validator or full node: a nodeopd home (with its CometBFT home inside) and the two
+/// processes that run it.
+pub struct Node {
+    pub name: String,
+    pub bins: Binaries,
+    pub chain_id: String,
+    /// `nodeopd --home`.
+    pub home: PathBuf,
+    /// The CometBFT home (`home/cometbft`).
+    pub cmt_home: PathBuf,
+    /// The `nodeop` keyring (`--home` of the CLI).
+    pub keyring: PathBuf,
+    pub logs: PathBuf,
+    pub rpc_port: u16,
+    pub p2p_port: u16,
+    pub abci_port: u16,
+    app: Option<Child>,
+    cometbft: Option<Child>,
+    root: Option<tempfile::TempDir>,
+}
+
+impl Node {
+    /// `nodeopd init` in a fresh temporary directory, then free loopback ports and fast blocks
+    /// written into the generated configs.
+    pub fn init(name: &str, chain_id: &str) -> Self {
+        let bins = Binaries::locate();
+        let root = tempfile::Builder::new()
+            .prefix(&format!("nodeop-e2e-{name}-"))
+            .tempdir()
+            .expect("creating a temporary directory");
+        let dir = root.path().to_path_buf();
+        let home = dir.join("node");
+        let logs = dir.join("logs");
+        fs::create_dir_all(&logs).expect("creating the log directory");
+        let keyring = dir.join("keyring");
+        let ports = free_ports(3);
+        let mut node = Node {
+            name: name.to_string(),
+            chain_id: chain_id.to_string(),
+            cmt_home: home.join("cometbft"),
+            home,
+            keyring,
+            logs,
+            rpc_port: ports[0],
+            p2p_port: ports[1],
+            abci_port: ports[2],
+            app: None,
+            cometbft: None,
+            root: Some(root),
+            bins,
+        };
+        let out = run_ok(
+            Command::new(&node.bins.nodeopd)
+                .arg("init")
+                .arg("--home")
+                .arg(&node.home)
+                .args(["--chain-id", chain_id, "--moniker", name])
+                .arg("--cometbft")
+                .arg(&node.bins.cometbft),
+            COMMAND_TIMEOUT,
+        );
+        fs::write(node.logs.join("init.log"), out.stdout + &out.stderr).ok();
+        node.configure();
+        if std::env::var_os("NODEOP_E2E_KEEP").is_some() {
+            let kept = node.root.take().map(tempfile::TempDir::keep);
+            eprintln!("[{name}] keeping {kept:?}");
+        }
+        node
+    }
+
+    /// Writes this node's ports and test-speed consensus timeouts into its configs.
+    fn configure(&mut self) {
+        let config = self.cmt_home.join("config").join("config.toml");
+        toml_set(
+            &config,
+            "",
+            "proxy_app",
+            &format!("\"tcp://127.0.0.1:{}\"", self.abci_port),
+        );
+        toml_set(
+            &config,
+            "rpc",
+            "laddr",
+            &format!("\"tcp://127.0.0.1:{}\"", self.rpc_port),
+        );
+        toml_set(
+            &config,
+            "p2p",
+            "laddr",
+            &format!("\"tcp://127.0.0.1:{}\"", self.p2p_port),
+        );
+        // Several nodes on one loopback address must be allowed to peer.
+        toml_set(&config, "p2p", "addr_book_strict", "false");
+        toml_set(&config, "p2p", "allow_duplicate_ip", "true");
+        toml_set(&config, "consensus", "timeout_commit", "\"500ms\"");
+        let app_toml = self.home.join("app").join("app.toml");
+        if toml_has(&app_toml, "abci", "laddr") {
+            toml_set(
+                &app_toml,
+                "abci",
+                "laddr",
+                &format!("\"tcp://127.0.0.1:{}\"", self.abci_port),
+            );
+        } else if toml_has(&app_toml, "", "abci_laddr") {
+            toml_set(
+                &app_toml,
+                "",
+                "abci_laddr",
+                &format!("\"tcp://127.0.0.1:{}\"", self.abci_port),
+            );
+        }
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.home
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    pub fn rpc_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.rpc_port)
+    }
+
+    pub fn genesis_path(&self) -> PathBuf {
+        self.cmt_home.join("config").join("genesis.json")
+    }
+
+    /// Funds `address` with `amount` unop in genesis (`nodeopd genesis add-account`).
+    pub fn add_genesis_account(&self, address: &str, amount: u128) {
+        run_ok(
+            Command::new(&self.bins.nodeopd)
+                .args(["genesis", "add-account", "--home"])
+                .arg(&self.home)
+                .arg(address)
+                .arg(amount.to_string()),
+            COMMAND_TIMEOUT,
+        );
+    }
+
+    pub fn validate_genesis(&self) {
+        run_ok(
+            Command::new(&self.bins.nodeopd)
+                .args(["genesis", "validate", "--home"])
+                .arg(&self.home),
+            COMMAND_TIMEOUT,
+        );
+    }
+
+    /// Replaces this node's genesis with another node's (to join its chain).
+    pub fn copy_genesis_from(&self, other: &Node) {
+        fs::copy(other.genesis_path(), self.genesis_path()).expect("copying genesis.json");
+    }
+
+    pub fn set_persistent_peers(&self, peers: &str) {
+        let config = self.cmt_home.join("config").join("config.toml");
+        toml_set(&config, "p2p", "persistent_peers", &format!("\"{peers}\""));
+    }
+
+    /// This node's P2P address for other nodes' `persistent_peers`: `id@127.0.0.1:port`.
+    pub fn p2p_address(&self) -> String {
+        let out = run_ok(
+            Command::new(&self.bins.cometbft)
+                .args(["show-node-id", "--home"])
+                .arg(&self.cmt_home),
+            COMMAND_TIMEOUT,
+        );
+        format!("{}@127.0.0.1:{}", out.stdout.trim(), self.p2p_port)
+    }
+
+    fn log_file(&self, name: &str) -> fs::File {
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.logs.join(name))
+            .expect("opening a log file")
+    }
+
+    /// Starts nodeopd and waits until its ABCI port listens.
+    pub fn start_app(&mut self) {
+        assert!(
+            self.app.is_none(),
+            "[{}] nodeopd is already running",
+            self.name
+        );
+        let mut log = self.log_file("nodeopd.log");
+        writeln!(log, "---- nodeopd start ----").ok();
+        let child = Command::new(&self.bins.nodeopd)
+            .arg("start")
+            .arg("--home")
+            .arg(&self.home)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bins.nodeopd.display()));
+        self.app = Some(child);
+        let port = self.abci_port;
+        wait_for("nodeopd's ABCI port", Duration::from_secs(60), || {
+            self.assert_running(true, false);
+            port_listening(port).then_some(())
+        });
+    }
+
+    /// Starts cometbft (nodeopd must be listening).
+    pub fn start_cometbft(&mut self) {
+        assert!(
+            self.cometbft.is_none(),
+            "[{}] cometbft is already running",
+            self.name
+        );
+        let mut log = self.log_file("cometbft.log");
+        writeln!(log, "---- cometbft start ----").ok();
+        let child = Command::new(&self.bins.cometbft)
+            .arg("start")
+            .arg("--home")
+            .arg(&self.cmt_home)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bins.cometbft.display()));
+        self.cometbft = Some(child);
+    }
+
+    /// Starts nodeopd, then cometbft, then waits for the RPC to answer.
+    pub fn start(&mut self) {
+        self.start_app();
+        self.start_cometbft();
+        wait_for("the RPC to answer /status", Duration::from_secs(60), || {
+            self.assert_running(true, true);
+            self.status().ok()
+        });
+    }
+
+    /// Panics (with the logs) if a process that should run has exited.
+    pub fn assert_running(&mut self, app: bool, cometbft: bool) {
+        let mut dead = Vec::new();
+        if app {
+            match self.app.as_mut().map(|c| c.try_wait()) {
+                Some(Ok(None)) => {}
+                other => dead.push(format!("nodeopd ({other:?})")),
+            }
+        }
+        if cometbft {
+            match self.cometbft.as_mut().map(|c| c.try_wait()) {
+                Some(Ok(None)) => {}
+                other => dead.push(format!("cometbft ({other:?})")),
+            }
+        }
+        assert!(
+            dead.is_empty(),
+            "[{}] not running: {}\n{}",
+            self.name,
+            dead.join(", "),
+            self.log_tails()
+        );
+    }
+
+    /// Whether cometbft is still running.
+    pub fn cometbft_running(&mut self) -> bool {
+        matches!(self.cometbft.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+
+    /// SIGKILL to nodeopd (a crash: no shutdown code runs).
+    pub fn kill_app_hard(&mut self) {
+        if let Some(mut child) = self.app.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Waits up to `timeout` for cometbft to exit on its own; returns whether it did.
+    pub fn wait_cometbft_exit(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            match self.cometbft.as_mut().map(|c| c.try_wait()) {
+                Some(Ok(None)) => thread::sleep(Duration::from_millis(100)),
+                _ => {
+                    self.cometbft = None;
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Stops cometbft (SIGTERM, then SIGKILL after 15 s).
+    pub fn stop_cometbft(&mut self) {
+        if let Some(mut child) = self.cometbft.take() {
+            stop_child(&mut child, Duration::from_secs(15));
+        }
+    }
+
+    /// Stops nodeopd (SIGTERM, then SIGKILL after 15 s); returns its exit status.
+    pub fn stop_app(&mut self) -> Option<ExitStatus> {
+        let mut child = self.app.take()?;
+        stop_child(&mut child, Duration::from_secs(15))
+    }
+
+    /// Stops both, cometbft first.
+    pub fn stop(&mut self) {
+        self.stop_cometbft();
+        self.stop_app();
+    }
+
+    pub fn rpc(&self, path_and_query: &str) -> Result<Value, String> {
+        rpc(self.rpc_port, path_and_query)
+    }
+
+    pub fn status(&self) -> Result<Value, String> {
+        self.rpc("/status")
+    }
+
+    /// The latest block height, or 0 while the RPC does not answer.
+    pub fn height(&self) -> u64 {
+        self.status()
+            .ok()
+            .and_then(|s| s["sync_info"]["latest_block_height"].as_str()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Waits until the chain is at `height` or above; panics after `timeout` or if a process
+    /// dies.
+    pub fn wait_for_height(&mut self, height: u64, timeout: Duration) -> u64 {
+        let what = format!("[{}] height {height}", self.name);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let h = self.height();
+            if h >= height {
+                return h;
+            }
+            self.assert_running(true, true);
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {what} (at {h})\n{}",
+                self.log_tails()
+            );
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The app's JSON answer to an ABCI query path (`/account/…`, `/supply`, …) at `height`
+    /// (0 = latest), without proof.
+    pub fn abci_query(&self, path: &str, height: u64) -> Result<Value, String> {
+        let r = self.rpc(&format!(
+            "/abci_query?path=%22{path}%22&height={height}&prove=false"
+        ))?;
+        let resp = &r["response"];
+        let code = resp["code"].as_u64().unwrap_or(0);
+        if code != 0 {
+            return Err(format!("query {path} failed: {resp}"));
+        }
+        let value = b64(resp["value"].as_str().unwrap_or_default());
+        serde_json::from_slice(&value).map_err(|e| format!("query {path}: not JSON: {e}"))
+    }
+
+    /// An account's `(balance, nonce)` from the app at `height` (0 = latest).
+    pub fn account(&self, address: &str, height: u64) -> Result<(u128, u64), String> {
+        let v = self.abci_query(&format!("/account/{address}"), height)?;
+        Ok((num(&v["balance"]), num(&v["nonce"]) as u64))
+    }
+
+    /// `broadcast_tx_sync`: CheckTx's `(code, log, hash)`.
+    pub fn broadcast(&self, tx: &[u8]) -> Result<(u32, String, String), String> {
+        let r = self.rpc(&format!("/broadcast_tx_sync?tx=0x{}", hex::encode(tx)))?;
+        Ok((
+            r["code"].as_u64().unwrap_or(u64::MAX) as u32,
+            format!(
+                "{}: {}",
+                r["codespace"].as_str().unwrap_or(""),
+                r["log"].as_str().unwrap_or("")
+            ),
+            r["hash"].as_str().unwrap_or_default().to_string(),
+        ))
+    }
+
+    /// `/tx`: `Some((height, code))` when the tx (hex hash) is indexed.
+    pub fn tx_result(&self, hash_hex: &str) -> Option<(u64, u32)> {
+        let r = self.rpc(&format!("/tx?hash=0x{hash_hex}")).ok()?;
+        let height = r["height"].as_str()?.parse().ok()?;
+        let code = r["tx_result"]["code"].as_u64().unwrap_or(0) as u32;
+        Some((height, code))
+    }
+
+    /// The header app hash of block `height` (the state after block `height - 1`).
+    pub fn header_app_hash(&self, height: u64) -> Result<String, String> {
+        let r = self.rpc(&format!("/block?height={height}"))?;
+        r["block"]["header"]["app_hash"]
+            .as_str()
+            .map(str::to_uppercase)
+            .ok_or_else(|| format!("no app_hash in block {height}"))
+    }
+
+    /// `/abci_info`: the app's `(last_block_height, last_block_app_hash as upper hex)`.
+    pub fn app_info(&self) -> Result<(u64, String), String> {
+        let r = self.rpc("/abci_info")?;
+        let resp = &r["response"];
+        let height = resp["last_block_height"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| resp["last_block_height"].as_u64())
+            .unwrap_or(0);
+        let hash = hex::encode_upper(b64(resp["last_block_app_hash"]
+            .as_str()
+            .unwrap_or_default()));
+        Ok((height, hash))
+    }
+
+    /// The raw txs of block `height` and their result codes (`/block` + `/block_results`).
+    pub fn block_txs(&self, height: u64) -> Result<Vec<(Vec<u8>, u32)>, String> {
+        let block = self.rpc(&format!("/block?height={height}"))?;
+        let results = self.rpc(&format!("/block_results?height={height}"))?;
+        let txs: Vec<Vec<u8>> = block["block"]["data"]["txs"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|t| b64(t.as_str().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let codes: Vec<u32> = results["txs_results"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| r["code"].as_u64().unwrap_or(0) as u32)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if codes.len() != txs.len() {
+            return Err(format!(
+                "block {height}: {} txs but {} results",
+                txs.len(),
+                codes.len()
+            ));
+        }
+        Ok(txs.into_iter().zip(codes).collect())
+    }
+
+    /// Every tx in blocks `from..=to`, decoded, with its result code.
+    pub fn committed_txs(&self, from: u64, to: u64) -> Vec<CommittedTx> {
+        let mut out = Vec::new();
+        for h in from..=to {
+            let txs = self
+                .block_txs(h)
+                .unwrap_or_else(|e| panic!("[{}] block {h}: {e}", self.name));
+            for (bytes, code) in txs {
+                out.push(CommittedTx::decode(&bytes, h, code).unwrap_or_else(|e| panic!("{e}")));
+            }
+        }
+        out
+    }
+
+    /// Runs the `nodeop` CLI against this node (`--home keyring --node rpc`), with a timeout.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        run(
+            Command::new(&self.bins.nodeop)
+                .arg("--home")
+                .arg(&self.keyring)
+                .arg("--node")
+                .arg(self.rpc_url())
+                .args(args),
+            COMMAND_TIMEOUT,
+        )
+    }
+
+    /// Runs the CLI and panics unless it succeeds.
+    pub fn cli_ok(&self, args: &[&str]) -> Output {
+        let out = self.cli(args);
+        assert!(
+            out.success(),
+            "[{}] nodeop {} failed:\n{}",
+            self.name,
+            args.join(" "),
+            out.describe()
+        );
+        out
+    }
+
+    /// The last lines of each log of this node.
+    pub fn log_tails(&self) -> String {
+        let mut s = String::new();
+        for name in ["init.log", "nodeopd.log", "cometbft.log"] {
+            let path = self.logs.join(name);
+            if path.exists() {
+                s += &format!(
+                    "\n===== [{}] {} (last 60 lines) =====\n{}\n",
+                    self.name,
+                    path.display(),
+                    tail(&path, 60)
+                );
+            }
+        }
+        s
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop();
+        if thread::panicking() {
+            eprintln!("{}", self.log_tails());
+            // Keep the homes and full logs of a failed run for a closer look.
+            if let Some(root) = self.root.take() {
+                eprintln!(
+                    "[{}] kept {} for inspection",
+                    self.name,
+                    root.keep().display()
+                );
+            }
+        }
+    }
+}
