@@ -14,7 +14,7 @@ pub struct Population {
     pub nonces: Vec<u64>,
 }
 
-pub const START_BALANCE: u128 = 1_000_000_000_000;
+pub const START_BALANCE: u128 = 100_000_000;
 
 impl Population {
     pub fn new(rng: &mut Rng, senders: usize, extra: usize) -> Self {

@@ -1,0 +1,130 @@
+//! Benchmark: blocks of signed transfers through the real App (decode, verify, execute, new root,
+//! commit to a file store), at several state sizes. Prints a table; asserts nothing about speed.
+//!
+//! usage: cargo run --release -p nodeop-tests --bin bench-transfers -- [--sizes 10000,100000,1000000]
+//!
+//! Columns: `finalize` is FinalizeBlock (every tx decoded, signature-checked, executed on
+//! overlays, then the JMT root computed); `commit` is Commit (nodes, values, index and root
+//! written in one redb transaction, fsynced). `cold` blocks verify every signature; `warm` blocks
+//! arrive after CheckTx saw their txs, as on a validator whose mempool received them, and skip
+//! re-verification through the signature cache.
+
+#![allow(clippy::float_arithmetic)] // timing arithmetic in a benchmark, not in the state machine
+
+use std::time::Instant;
+
+use k256::ecdsa::signature::hazmat::PrehashVerifier;
+use nodeop_app::crypto::Verifier;
+use nodeop_app::state::Storage;
+use nodeop_app::tx::Tx;
+use nodeop_app::AppOptions;
+use nodeop_tests::harness::{genesis, TestChain};
+use nodeop_tests::rng::Rng;
+use nodeop_tests::workload::Population;
+
+const SENDERS: usize = 10_000;
+
+fn main() {
+    let mut sizes = vec![10_000usize, 100_000, 1_000_000];
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--sizes") {
+        sizes = args
+            .get(i + 1)
+            .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+            .unwrap_or(sizes);
+    }
+    println!("nodeop bench-transfers (release build, one thread)\n");
+    signature_rates();
+    println!();
+    println!(
+        "| accounts | block txs | sigs | finalize ms | commit ms | total ms | tx/s | ok txs |"
+    );
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|");
+    for &n in &sizes {
+        run_size(n);
+    }
+}
+
+fn signature_rates() {
+    let mut rng = Rng::new(1);
+    let pop = Population::new(&mut rng, 200, 0);
+    let params = nodeop_app::params::TxParams::default();
+    let mut p = pop;
+    let txs: Vec<Tx> = p
+        .transfers(&mut rng, &params, 5_000)
+        .iter()
+        .map(|b| borsh::from_slice(b).unwrap())
+        .collect();
+    let digests: Vec<[u8; 32]> = txs.iter().map(|t| t.body.sign_bytes()).collect();
+
+    let v = Verifier::default();
+    let t = Instant::now();
+    for (tx, d) in txs.iter().zip(&digests) {
+        v.verify(&tx.pubkey, d, &tx.signature).unwrap();
+    }
+    let secp = txs.len() as f64 / t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    for (tx, d) in txs.iter().zip(&digests) {
+        let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(&tx.pubkey).unwrap();
+        let sig = k256::ecdsa::Signature::from_slice(&tx.signature).unwrap();
+        key.verify_prehash(d, &sig).unwrap();
+    }
+    let k256 = txs.len() as f64 / t.elapsed().as_secs_f64();
+    println!("| secp256k1 verification | per second |");
+    println!("|---|---:|");
+    println!("| libsecp256k1 (`secp256k1` 0.31, used by the app) | {secp:.0} |");
+    println!("| pure Rust (`k256` 0.13) | {k256:.0} |");
+}
+
+fn run_size(accounts: usize) {
+    let mut rng = Rng::new(accounts as u64);
+    let senders = SENDERS.min(accounts);
+    let mut pop = Population::new(&mut rng, senders, accounts - senders);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = Storage::open(&dir.path().join("state.redb")).expect("store");
+    let options = AppOptions { check_invariants: false, ..AppOptions::default() };
+    let t = Instant::now();
+    let mut chain = TestChain::start_on(storage, options, &genesis(&pop.genesis_accounts()));
+    eprintln!("  genesis with {accounts} accounts: {:.1} s", t.elapsed().as_secs_f64());
+    let params = chain.params();
+    // warm the store's caches with one block
+    let warmup = pop.transfers(&mut rng, &params, 1_000);
+    chain.finalize_and_commit(warmup);
+
+    for (txs_per_block, warm) in [(1_000, false), (10_000, false), (10_000, true)] {
+        let txs = pop.transfers(&mut rng, &params, txs_per_block);
+        if warm {
+            for tx in &txs {
+                assert!(chain.check(tx).is_ok());
+            }
+        }
+        let req_txs = txs;
+        let t0 = Instant::now();
+        let height = chain.height + 1;
+        let req = nodeop_app::app::BlockRequest {
+            height,
+            time: nodeop_app::app::BlockTime { seconds: chain.time.seconds + 1, nanos: 0 },
+            hash: vec![0; 32],
+            proposer_address: vec![0; 20],
+            txs: req_txs,
+            decided_last_commit: Vec::new(),
+            misbehavior: Vec::new(),
+        };
+        let resp = chain.app.finalize_block(&req).expect("finalize");
+        let t1 = Instant::now();
+        chain.app.commit().expect("commit");
+        let t2 = Instant::now();
+        chain.height = height;
+        chain.time = req.time;
+        let ok = resp.tx_results.iter().filter(|r| r.is_ok()).count();
+        let fin = (t1 - t0).as_secs_f64() * 1e3;
+        let com = (t2 - t1).as_secs_f64() * 1e3;
+        let total = fin + com;
+        println!(
+            "| {accounts} | {txs_per_block} | {} | {fin:.0} | {com:.0} | {total:.0} | {:.0} | {ok} |",
+            if warm { "warm" } else { "cold" },
+            txs_per_block as f64 / (total / 1e3)
+        );
+    }
+}
