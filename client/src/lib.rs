@@ -1,1 +1,30 @@
-//! nodeop client library.
+//! nodeop client library: keys, transactions, queries with verified proofs.
+//!
+//! The `nodeop` binary (src/main.rs) is a thin CLI over these modules; tests call them directly.
+//!
+//! - [`keys`] — BIP-39 mnemonics, BIP-32 derivation at m/44'/118'/0'/0/0 (cosmrs), signing (k256).
+//! - [`keyring`] — one JSON file per key in `HOME/keyring/`, plain or scrypt + XChaCha20-Poly1305.
+//! - [`amount`] — `1500000`, `1500000unop`, `1.5nop` ↔ unop.
+//! - [`tx`] — [`tx::build_send`], [`tx::sign_tx`], fee from the encoded size.
+//! - [`node`] — CometBFT RPC: [`node::connect`], [`node::abci_query`], [`node::broadcast_and_wait`],
+//!   [`node::send`].
+//! - [`verify`] — proven reads: ICS23 proof to the app hash, light-client check of header H+1
+//!   ([`verify::query_verified`]).
+
+pub mod amount;
+pub mod keyring;
+pub mod keys;
+pub mod node;
+pub mod tx;
+pub mod verify;
+
+pub use keyring::{KeyInfo, KeySecret, Keyring};
+pub use keys::KeyPair;
+pub use node::{broadcast_and_wait, connect, send, SendOptions, TxOutcome};
+pub use tx::{build_send, sign_tx};
+pub use verify::{query_verified, Record, VerificationFailed, VerifiedRecord};
+
+/// Serializes bytes as lower-case hex (serde `serialize_with`).
+pub fn hex_bytes<S: serde::Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(bytes.as_ref()))
+}

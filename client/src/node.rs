@@ -1,0 +1,331 @@
+//! Talking to a node: CometBFT RPC (`abci_query`, `broadcast_tx_sync`, `tx`, `status`).
+//!
+//! Every function takes a [`HttpClient`] so tests can reuse them with their own client
+//! (build one with [`connect`]: CometBFT v0.38 compatibility mode, a request timeout).
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use nodeop_app::crypto::Address;
+use nodeop_app::params::TxParams;
+use nodeop_app::tx::Tx;
+use serde::{Deserialize, Serialize};
+use tendermint::abci::Event;
+use tendermint::block::Height;
+use tendermint::hash::{Algorithm, Hash};
+use tendermint_rpc::client::CompatMode;
+use tendermint_rpc::endpoint::abci_query::AbciQuery;
+use tendermint_rpc::{Client, HttpClient, HttpClientUrl};
+
+use crate::keys::KeyPair;
+use crate::tx::{build_send, encode_tx, sign_tx, tx_hash_hex};
+
+pub const DEFAULT_NODE: &str = "http://127.0.0.1:26657";
+/// Time limit of one RPC request.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often to ask whether a tx or a block has arrived.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(400);
+
+/// An HTTP RPC client for a CometBFT v0.38 node.
+pub fn connect(url: &str) -> Result<HttpClient> {
+    let parsed: HttpClientUrl = url
+        .parse()
+        .map_err(|e| anyhow!("node URL {url:?} is not an http(s) URL: {e}"))?;
+    HttpClient::builder(parsed)
+        .compat_mode(CompatMode::V0_38)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .with_context(|| format!("creating an RPC client for {url}"))
+}
+
+/// Context for an RPC error: most are "the node is not there".
+fn rpc_context(what: &str) -> String {
+    format!("{what} (is the node running and is --node / NODEOP_NODE right?)")
+}
+
+/// The chain id the node reports in `/status`.
+pub async fn node_chain_id(client: &HttpClient) -> Result<String> {
+    let status = client
+        .status()
+        .await
+        .with_context(|| rpc_context("asking the node for /status"))?;
+    Ok(status.node_info.network.to_string())
+}
+
+/// An ABCI query that the app answered with code 0.
+pub async fn abci_query(
+    client: &HttpClient,
+    path: &str,
+    data: Vec<u8>,
+    height: Option<u64>,
+    prove: bool,
+) -> Result<AbciQuery> {
+    let height = match height {
+        Some(h) => Some(Height::try_from(h).map_err(|e| anyhow!("height {h}: {e}"))?),
+        None => None,
+    };
+    let resp = client
+        .abci_query(Some(path.to_string()), data, height, prove)
+        .await
+        .with_context(|| rpc_context(&format!("abci_query {path}")))?;
+    if resp.code.is_err() {
+        bail!(
+            "query {path} failed: codespace {:?} code {}: {}",
+            resp.codespace,
+            resp.code.value(),
+            resp.log
+        );
+    }
+    Ok(resp)
+}
+
+/// The `/account/{address}` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub address: Address,
+    #[serde(with = "nodeop_app::serde_u128")]
+    pub balance: u128,
+    /// The nonce the account's next tx must carry.
+    pub nonce: u64,
+}
+
+/// An account's balance and next nonce (at `height`, latest if `None`), and the height answered.
+pub async fn query_account(
+    client: &HttpClient,
+    address: &Address,
+    height: Option<u64>,
+) -> Result<(AccountView, u64)> {
+    let resp = abci_query(
+        client,
+        &format!("/account/{address}"),
+        Vec::new(),
+        height,
+        false,
+    )
+    .await?;
+    let view: AccountView = serde_json::from_slice(&resp.value).with_context(|| {
+        format!(
+            "the node's /account answer is not an account: {}",
+            String::from_utf8_lossy(&resp.value)
+        )
+    })?;
+    if view.address != *address {
+        bail!(
+            "the node answered for account {} instead of {address}",
+            view.address
+        );
+    }
+    Ok((view, resp.height.value()))
+}
+
+/// The chain's tx params (`/params` → `tx`).
+pub async fn query_tx_params(client: &HttpClient) -> Result<TxParams> {
+    let resp = abci_query(client, "/params", Vec::new(), None, false).await?;
+    let all: serde_json::Value =
+        serde_json::from_slice(&resp.value).context("the node's /params answer is not JSON")?;
+    let tx = all
+        .get("tx")
+        .cloned()
+        .ok_or_else(|| anyhow!("the node's /params answer has no \"tx\" section"))?;
+    serde_json::from_value(tx).context("the node's tx params do not decode")
+}
+
+/// One ABCI event, with its attributes as text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EventView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub attributes: Vec<AttributeView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AttributeView {
+    pub key: String,
+    pub value: String,
+}
+
+impl From<&Event> for EventView {
+    fn from(e: &Event) -> Self {
+        EventView {
+            kind: e.kind.clone(),
+            attributes: e
+                .attributes
+                .iter()
+                .map(|a| AttributeView {
+                    key: String::from_utf8_lossy(a.key_bytes()).into_owned(),
+                    value: String::from_utf8_lossy(a.value_bytes()).into_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What CheckTx said.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckTxResult {
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+}
+
+/// A tx's result in a block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TxResult {
+    pub height: u64,
+    pub index: u32,
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub events: Vec<EventView>,
+}
+
+impl TxResult {
+    pub fn from_response(r: &tendermint_rpc::endpoint::tx::Response) -> Self {
+        TxResult {
+            height: r.height.value(),
+            index: r.index,
+            code: r.tx_result.code.value(),
+            codespace: r.tx_result.codespace.clone(),
+            log: r.tx_result.log.clone(),
+            events: r.tx_result.events.iter().map(EventView::from).collect(),
+        }
+    }
+}
+
+/// The fate of a broadcast tx.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TxOutcome {
+    /// SHA-256 of the tx bytes, upper-case hex.
+    pub hash: String,
+    pub check_tx: CheckTxResult,
+    /// The block result, if we waited and the tx was included.
+    pub included: Option<TxResult>,
+}
+
+impl TxOutcome {
+    /// CheckTx accepted the tx into the mempool.
+    pub fn accepted(&self) -> bool {
+        self.check_tx.code == 0
+    }
+
+    /// Included with code 0.
+    pub fn succeeded(&self) -> bool {
+        self.accepted() && self.included.as_ref().is_some_and(|r| r.code == 0)
+    }
+}
+
+pub fn parse_tx_hash(hex_str: &str) -> Result<Hash> {
+    let s = hex_str.trim();
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    let bytes = hex::decode(s).map_err(|_| anyhow!("tx hash {hex_str:?} is not hex"))?;
+    Hash::from_bytes(Algorithm::Sha256, &bytes)
+        .map_err(|_| anyhow!("a tx hash is 32 bytes (64 hex digits), got {}", bytes.len()))
+}
+
+/// A tx by hash from the node's index (`/tx`), `None` if the node does not know it (yet).
+pub async fn fetch_tx(
+    client: &HttpClient,
+    hash: &Hash,
+) -> Result<Option<tendermint_rpc::endpoint::tx::Response>> {
+    match client.tx(*hash, false).await {
+        Ok(r) => Ok(Some(r)),
+        Err(e) => {
+            let text = e.to_string();
+            if text.contains("not found") {
+                Ok(None)
+            } else if text.contains("indexing is disabled") {
+                bail!("the node does not index txs (tx_index.indexer = \"null\" in its config.toml); cannot look up {hash}")
+            } else {
+                Err(e).with_context(|| rpc_context(&format!("looking up tx {hash}")))
+            }
+        }
+    }
+}
+
+/// Polls `/tx` until the tx is in a block, up to `timeout`.
+pub async fn wait_for_tx(client: &HttpClient, hash: &Hash, timeout: Duration) -> Result<TxResult> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(r) = fetch_tx(client, hash).await? {
+            return Ok(TxResult::from_response(&r));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!(
+                "tx {hash} passed CheckTx but was not in a block within {} s; it may still be included: `nodeop query tx {hash}`",
+                timeout.as_secs()
+            );
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Broadcasts with `broadcast_tx_sync`; if CheckTx accepts and `wait` is given, polls `/tx`
+/// until the tx is in a block (an error if it is not within `wait`). A CheckTx rejection is
+/// not an error: it is in the outcome (`check_tx.code != 0`), so callers can look at codes.
+pub async fn broadcast_and_wait(
+    client: &HttpClient,
+    tx_bytes: Vec<u8>,
+    wait: Option<Duration>,
+) -> Result<TxOutcome> {
+    let expected_hash = tx_hash_hex(&tx_bytes);
+    let resp = client
+        .broadcast_tx_sync(tx_bytes)
+        .await
+        .with_context(|| rpc_context("broadcast_tx_sync"))?;
+    let hash = resp.hash.to_string();
+    if hash != expected_hash {
+        bail!("the node reports tx hash {hash}, expected {expected_hash}");
+    }
+    let check_tx = CheckTxResult {
+        code: resp.code.value(),
+        codespace: resp.codespace,
+        log: resp.log,
+    };
+    let mut outcome = TxOutcome {
+        hash,
+        check_tx,
+        included: None,
+    };
+    if outcome.accepted() {
+        if let Some(timeout) = wait {
+            outcome.included = Some(wait_for_tx(client, &resp.hash, timeout).await?);
+        }
+    }
+    Ok(outcome)
+}
+
+/// Options of [`send`]; `None` fields are asked from the node.
+#[derive(Clone, Debug, Default)]
+pub struct SendOptions {
+    pub chain_id: Option<String>,
+    pub nonce: Option<u64>,
+    pub fee: Option<u128>,
+    pub memo: String,
+    /// Wait for inclusion up to this long (`None`: return after CheckTx).
+    pub wait: Option<Duration>,
+}
+
+/// Queries what is missing (chain id, nonce, params), builds, signs and broadcasts a
+/// `bank.send`. Returns the signed tx and its outcome.
+pub async fn send(
+    client: &HttpClient,
+    key: &KeyPair,
+    to: &Address,
+    amount: u128,
+    opts: &SendOptions,
+) -> Result<(Tx, TxOutcome)> {
+    let chain_id = match &opts.chain_id {
+        Some(c) => c.clone(),
+        None => node_chain_id(client).await?,
+    };
+    let nonce = match opts.nonce {
+        Some(n) => n,
+        None => query_account(client, &key.address(), None).await?.0.nonce,
+    };
+    let params = query_tx_params(client).await?;
+    let body = build_send(&chain_id, nonce, to, amount, opts.fee, &opts.memo, &params)?;
+    let tx = sign_tx(body, key)?;
+    let bytes = encode_tx(&tx)?;
+    let outcome = broadcast_and_wait(client, bytes, opts.wait).await?;
+    Ok((tx, outcome))
+}

@@ -1,0 +1,425 @@
+//! Verified reads: a stored record, its ICS23 proof to the app hash, and a light-client check
+//! of the header that carries that app hash (PROTOCOL.md §3.8).
+//!
+//! For a query at height H the app answers with the stored bytes and a JMT proof whose root is
+//! the app hash after block H, which CometBFT records in header H+1. The client
+//!
+//! 1. computes the store key itself from what was asked (never trusting the node's `key`),
+//! 2. fetches the signed header H+1 (`/commit`) and the validator set at H+1 (`/validators`, every
+//!    page) and checks, with `tendermint-light-client-verifier`: the chain id; that the commit is
+//!    for height H+1 and for this header's hash; that the validator set hashes to the header's
+//!    `validators_hash` (and to `--trusted-validators-hash` when pinned); that every signer is in
+//!    the set; that every counted signature verifies; and that more than 2/3 of the set's voting
+//!    power signed,
+//! 3. checks the proof op with `nodeop_app::query::verify_proof` against header(H+1).app_hash,
+//! 4. decodes the stored bytes and checks that the node's JSON (`info`) says the same.
+//!
+//! Without a pinned validator-set hash, the set is the one the node reports: the check then shows
+//! that the header is signed by the set it names, not that this set is the chain's. Pinning a hash
+//! obtained out of band (or from a trusted light client) closes that gap.
+
+use std::fmt;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use nodeop_app::crypto::Address;
+use nodeop_app::modules::bank;
+use nodeop_app::query::{verify_proof, ProofOp};
+use serde::Serialize;
+use tendermint::block::signed_header::SignedHeader;
+use tendermint::block::Height;
+use tendermint::hash::{Algorithm, Hash};
+use tendermint::{account, validator};
+use tendermint_light_client_verifier::operations::{
+    CommitValidator, ProdCommitValidator, ProdVotingPowerCalculator, VotingPowerCalculator,
+};
+use tendermint_light_client_verifier::predicates::{ProdPredicates, VerificationPredicates};
+use tendermint_light_client_verifier::types::TrustThreshold;
+use tendermint_rpc::endpoint::abci_query::AbciQuery;
+use tendermint_rpc::{Client, HttpClient, Paging};
+
+use crate::node::{abci_query, POLL_INTERVAL};
+
+/// A check that failed: the node's answer is not what the chain signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationFailed(pub String);
+
+impl fmt::Display for VerificationFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "verification failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for VerificationFailed {}
+
+fn fail<T>(msg: impl Into<String>) -> Result<T, VerificationFailed> {
+    Err(VerificationFailed(msg.into()))
+}
+
+pub fn parse_hash(hex_str: &str) -> Result<Hash> {
+    let bytes = hex::decode(hex_str.trim()).map_err(|_| anyhow!("{hex_str:?} is not hex"))?;
+    Hash::from_bytes(Algorithm::Sha256, &bytes)
+        .map_err(|_| anyhow!("a hash is 32 bytes (64 hex digits), got {}", bytes.len()))
+}
+
+/// What was established about header H+1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifiedHeader {
+    pub chain_id: String,
+    pub height: u64,
+    pub time: String,
+    pub header_hash: String,
+    pub app_hash: String,
+    pub validators_hash: String,
+    pub validators: usize,
+    pub signers: usize,
+    pub signed_power: u64,
+    pub total_power: u64,
+    /// The validator-set hash was pinned by the caller (`--trusted-validators-hash`); otherwise
+    /// the set came from the node and only its consistency with the header was checked.
+    pub validators_pinned: bool,
+}
+
+/// Checks a signed header against a validator set: chain id, height, commit ↔ header hash,
+/// set ↔ `validators_hash` (↔ `pinned`), signers ∈ set, signatures, and > 2/3 of the power.
+pub fn verify_signed_header(
+    sh: &SignedHeader,
+    validators: &[validator::Info],
+    chain_id: &str,
+    height: u64,
+    pinned: Option<&Hash>,
+) -> Result<VerifiedHeader, VerificationFailed> {
+    let header = &sh.header;
+    if header.chain_id.as_str() != chain_id {
+        return fail(format!(
+            "header is for chain {:?}, expected {chain_id:?}",
+            header.chain_id.as_str()
+        ));
+    }
+    if header.height.value() != height {
+        return fail(format!(
+            "the node sent header {} when asked for {height}",
+            header.height
+        ));
+    }
+    if sh.commit.height != header.height {
+        return fail(format!(
+            "commit is for height {}, header for {}",
+            sh.commit.height, header.height
+        ));
+    }
+    if validators.is_empty() {
+        return fail("the validator set is empty");
+    }
+    let total: u128 = validators.iter().map(|v| u128::from(v.power.value())).sum();
+    if total > u128::from(validator::Set::MAX_TOTAL_VOTING_POWER) {
+        return fail("the validator set's total power is out of range");
+    }
+    for v in validators {
+        if account::Id::from(v.pub_key) != v.address {
+            return fail(format!(
+                "validator {} does not match its public key",
+                v.address
+            ));
+        }
+    }
+    let set = validator::Set::without_proposer(validators.to_vec());
+    let predicates = ProdPredicates;
+    predicates
+        .header_matches_commit(header, sh.commit.block_id.hash)
+        .map_err(|e| VerificationFailed(format!("the commit is not for this header: {e}")))?;
+    predicates
+        .validator_sets_match(&set, header.validators_hash)
+        .map_err(|e| {
+            VerificationFailed(format!(
+                "the validator set does not hash to the header's validators_hash: {e}"
+            ))
+        })?;
+    if let Some(p) = pinned {
+        if *p != header.validators_hash {
+            return fail(format!(
+                "header {height} has validators_hash {}, not the trusted {p}",
+                header.validators_hash
+            ));
+        }
+    }
+    predicates
+        .valid_commit(sh, &set, &ProdCommitValidator)
+        .map_err(|e| VerificationFailed(format!("malformed commit: {e}")))?;
+    ProdCommitValidator
+        .validate_full(sh, &set)
+        .map_err(|e| VerificationFailed(format!("commit signer outside the set: {e}")))?;
+    // The library's 2/3 check (what a light client runs) …
+    let calculator = ProdVotingPowerCalculator::default();
+    calculator.check_signers_overlap(sh, &set).map_err(|e| {
+        VerificationFailed(format!(
+            "not enough voting power signed header {height}: {e}"
+        ))
+    })?;
+    // … then the full tally for the report: a threshold of 1/1 is never met early, so every
+    // commit signature of the set is verified and counted.
+    let full = TrustThreshold::new(1, 1).map_err(|e| VerificationFailed(e.to_string()))?;
+    let tally = calculator
+        .voting_power_in(sh, &set, full)
+        .map_err(|e| VerificationFailed(format!("a commit signature does not verify: {e}")))?;
+    if u128::from(tally.tallied) * 3 <= u128::from(tally.total) * 2 {
+        return fail(format!(
+            "only {}/{} of the voting power signed header {height}",
+            tally.tallied, tally.total
+        ));
+    }
+    let signers = sh
+        .commit
+        .signatures
+        .iter()
+        .filter(|s| s.is_commit())
+        .count();
+    Ok(VerifiedHeader {
+        chain_id: chain_id.to_string(),
+        height,
+        time: header.time.to_rfc3339(),
+        header_hash: header.hash().to_string(),
+        app_hash: hex::encode_upper(header.app_hash.as_bytes()),
+        validators_hash: header.validators_hash.to_string(),
+        validators: validators.len(),
+        signers,
+        signed_power: tally.tallied,
+        total_power: tally.total,
+        validators_pinned: pinned.is_some(),
+    })
+}
+
+/// Fetches `/commit?height=` and `/validators?height=` (all pages), waiting up to `timeout` for
+/// the block to exist, and verifies them with [`verify_signed_header`].
+pub async fn fetch_verified_header(
+    client: &HttpClient,
+    chain_id: &str,
+    height: u64,
+    pinned: Option<&Hash>,
+    timeout: Duration,
+) -> Result<VerifiedHeader> {
+    let h = Height::try_from(height).map_err(|e| anyhow!("height {height}: {e}"))?;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let commit = loop {
+        match client.commit(h).await {
+            Ok(c) => break c,
+            Err(e) => {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "fetching the signed header at height {height} (waited {} s for it)",
+                            timeout.as_secs()
+                        )
+                    });
+                }
+                tokio::time::sleep(POLL_INTERVAL).await;
+            }
+        }
+    };
+    let validators = client
+        .validators(h, Paging::All)
+        .await
+        .with_context(|| format!("fetching the validator set at height {height}"))?;
+    Ok(verify_signed_header(
+        &commit.signed_header,
+        &validators.validators,
+        chain_id,
+        height,
+        pinned,
+    )?)
+}
+
+/// A record that can be read with a proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    Account(Address),
+    Supply,
+    /// Any store key (`/store`); the value is shown as hex.
+    Store(Vec<u8>),
+}
+
+impl Record {
+    pub fn path(&self) -> String {
+        match self {
+            Record::Account(a) => format!("/account/{a}"),
+            Record::Supply => "/supply".into(),
+            Record::Store(_) => "/store".into(),
+        }
+    }
+
+    pub fn data(&self) -> Vec<u8> {
+        match self {
+            Record::Store(k) => k.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The store key, computed here from the request.
+    pub fn key(&self) -> Vec<u8> {
+        match self {
+            Record::Account(a) => bank::keys::account(a),
+            Record::Supply => bank::keys::SUPPLY.to_vec(),
+            Record::Store(k) => k.clone(),
+        }
+    }
+
+    /// Decodes the (proven) stored bytes, `None` meaning absent, into JSON, and checks that the
+    /// node's own rendering (`info`) agrees with it.
+    pub fn decode_and_match(
+        &self,
+        value: Option<&[u8]>,
+        info: &str,
+    ) -> Result<serde_json::Value, VerificationFailed> {
+        let decoded = match self {
+            Record::Account(_) => {
+                let acct: bank::Account = match value {
+                    Some(b) => borsh::from_slice(b).map_err(|e| {
+                        VerificationFailed(format!("the stored account does not decode: {e}"))
+                    })?,
+                    None => bank::Account::default(),
+                };
+                serde_json::to_value(acct)
+            }
+            Record::Supply => {
+                let Some(b) = value else {
+                    return fail("the supply record is absent");
+                };
+                let supply: bank::Supply = borsh::from_slice(b).map_err(|e| {
+                    VerificationFailed(format!("the stored supply does not decode: {e}"))
+                })?;
+                serde_json::to_value(supply)
+            }
+            Record::Store(_) => Ok(serde_json::Value::String(
+                value.map(hex::encode).unwrap_or_default(),
+            )),
+        }
+        .map_err(|e| VerificationFailed(e.to_string()))?;
+        match self {
+            Record::Store(_) => {
+                if info != decoded.as_str().unwrap_or_default() {
+                    return fail("the node's info does not match the proven bytes");
+                }
+            }
+            _ => {
+                let shown: serde_json::Value = serde_json::from_str(info)
+                    .map_err(|e| VerificationFailed(format!("the node's info is not JSON: {e}")))?;
+                let fields = decoded.as_object().cloned().unwrap_or_default();
+                for (field, value) in &fields {
+                    if shown.get(field) != Some(value) {
+                        return fail(format!(
+                            "the node's info says {field} = {}, the proven record says {value}",
+                            shown
+                                .get(field)
+                                .map(|v| v.to_string())
+                                .unwrap_or_else(|| "nothing".into())
+                        ));
+                    }
+                }
+                if let Record::Account(a) = self {
+                    if shown.get("address").and_then(|v| v.as_str()) != Some(a.to_bech32().as_str())
+                    {
+                        return fail("the node's info is for another address");
+                    }
+                }
+            }
+        }
+        Ok(decoded)
+    }
+}
+
+/// The result of a verified read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifiedRecord {
+    pub path: String,
+    /// The store key, printable (`bank/acct/` + hex of the address bytes, …).
+    pub key: String,
+    pub key_hex: String,
+    /// The state height the record was read at (the app hash is in header `height + 1`).
+    pub height: u64,
+    pub exists: bool,
+    pub value_hex: String,
+    pub value: serde_json::Value,
+    pub header: VerifiedHeader,
+}
+
+/// Checks a proven query answer against an app hash: the height, the key, the proof op, and
+/// the stored bytes against the node's JSON.
+pub fn verify_query_answer(
+    record: &Record,
+    resp: &AbciQuery,
+    height: u64,
+    app_hash: &[u8],
+) -> Result<serde_json::Value, VerificationFailed> {
+    if resp.height.value() != height {
+        return fail(format!(
+            "the answer is for height {}, expected {height}",
+            resp.height
+        ));
+    }
+    let key = record.key();
+    if resp.key != key {
+        return fail("the answer is for another store key");
+    }
+    let root: [u8; 32] = match app_hash.try_into() {
+        Ok(r) => r,
+        Err(_) => {
+            return fail(format!(
+                "the app hash in the header is {} bytes, expected 32",
+                app_hash.len()
+            ))
+        }
+    };
+    let ops = resp
+        .proof
+        .as_ref()
+        .map(|p| p.ops.as_slice())
+        .unwrap_or_default();
+    let [op] = ops else {
+        return fail(format!("expected exactly one proof op, got {}", ops.len()));
+    };
+    let op = ProofOp {
+        kind: op.field_type.clone(),
+        key: op.key.clone(),
+        data: op.data.clone(),
+    };
+    // An absent record is answered with an empty value and a non-membership proof; no stored
+    // record is empty (borsh structs have fields).
+    let value = (!resp.value.is_empty()).then_some(resp.value.as_slice());
+    verify_proof(&op, &root, &key, value).map_err(|e| VerificationFailed(format!("proof: {e}")))?;
+    record.decode_and_match(value, &resp.info)
+}
+
+/// Reads `record` with a proof at `height` (latest if `None`) and verifies it end to end.
+pub async fn query_verified(
+    client: &HttpClient,
+    record: &Record,
+    height: Option<u64>,
+    chain_id: &str,
+    pinned: Option<&Hash>,
+    timeout: Duration,
+) -> Result<VerifiedRecord> {
+    let resp = abci_query(client, &record.path(), record.data(), height, true).await?;
+    let h = resp.height.value();
+    if let Some(asked) = height {
+        if asked != h {
+            return Err(VerificationFailed(format!(
+                "asked for height {asked}, the node answered for {h}"
+            ))
+            .into());
+        }
+    }
+    let header = fetch_verified_header(client, chain_id, h + 1, pinned, timeout).await?;
+    let app_hash = hex::decode(&header.app_hash).unwrap_or_default();
+    let value = verify_query_answer(record, &resp, h, &app_hash)?;
+    let key = record.key();
+    Ok(VerifiedRecord {
+        path: record.path(),
+        key: nodeop_app::state::display_key(&key),
+        key_hex: hex::encode(&key),
+        height: h,
+        exists: !resp.value.is_empty(),
+        value_hex: hex::encode(&resp.value),
+        value,
+        header,
+    })
+}
