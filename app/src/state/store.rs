@@ -2,12 +2,13 @@
 //! (prefix iteration), both in one redb database.
 //!
 //! Tables
-//! - `jmt_nodes`:  borsh(NodeKey) → borsh(Node). Every version's new nodes; old ones are kept, so
-//!   any committed height can be read and proved.
-//! - `jmt_values`: key_hash (32) ‖ version (u64 BE) → tag ‖ value (tag 1 = present, 0 = deleted).
-//!   Big-endian versions make key order numeric order, so "newest value at or below version v"
-//!   is one reverse range step.
-//! - `jmt_preimages`: key_hash → key (non-existence proofs name their neighbours' keys).
+//! - `jmt_nodes`:  version (u64 BE) ‖ borsh(NodeKey) → borsh(Node). Every version's new nodes; old
+//!   ones are kept, so any committed height can be read and proved. The version comes first so
+//!   that each commit appends at the end of the table instead of inserting at random places.
+//! - `jmt_values`: key_hash (32) ‖ version (u64 BE) → tag ‖ key_len (u32 LE) ‖ key ‖ value
+//!   (tag 1 = present, 0 = deleted, then no value). Big-endian versions make key order numeric
+//!   order, so "newest value at or below version v" is one reverse range step. The key itself is
+//!   kept beside the value because non-existence proofs name their neighbours' keys (preimages).
 //! - `state`:      key → value at the latest committed height (the ordered index).
 //! - `roots`:      height (u64) → app hash.
 //! - `meta`:       `height`, `app_hash`, `version_offset`.
@@ -33,7 +34,6 @@ use super::{fatal, Changes, StateRead};
 
 const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
 const VALUES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_values");
-const PREIMAGES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_preimages");
 const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const ROOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("roots");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -104,7 +104,6 @@ impl Storage {
             tx.open_table(NODES).map_err(backend)?;
             tx.open_table(VALUES).map_err(backend)?;
             tx.open_table(STATE).map_err(backend)?;
-            tx.open_table(PREIMAGES).map_err(backend)?;
             tx.open_table(ROOTS).map_err(backend)?;
             tx.open_table(META).map_err(backend)?;
             tx.commit().map_err(backend)?;
@@ -202,24 +201,22 @@ impl Storage {
         {
             let mut nodes = tx.open_table(NODES).map_err(backend)?;
             for (key, node) in batch.node_batch.nodes() {
-                let k = borsh::to_vec(key).map_err(backend)?;
+                let k = node_key_bytes(key)?;
                 let v = borsh::to_vec(node).map_err(backend)?;
                 nodes.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
             }
             let mut values = tx.open_table(VALUES).map_err(backend)?;
-            for ((v, key_hash), value) in batch.node_batch.values() {
-                debug_assert_eq!(*v, version);
-                let k = value_key(key_hash.0, *v);
-                let stored = tag_value(value.as_deref());
-                values.insert(k.as_slice(), stored.as_slice()).map_err(backend)?;
+            debug_assert_eq!(batch.node_batch.values().len(), changes.len());
+            let mut record = Vec::new();
+            for (k, v) in &changes {
+                let h = KeyHash::with::<sha2::Sha256>(k);
+                encode_value_record(&mut record, k, v.as_deref());
+                values
+                    .insert(value_key(h.0, version).as_slice(), record.as_slice())
+                    .map_err(backend)?;
             }
-            let mut preimages = tx.open_table(PREIMAGES).map_err(backend)?;
             let mut state = tx.open_table(STATE).map_err(backend)?;
             for (k, v) in &changes {
-                if v.is_some() {
-                    let h = KeyHash::with::<sha2::Sha256>(k);
-                    preimages.insert(h.0.as_slice(), k.as_slice()).map_err(backend)?;
-                }
                 match v {
                     Some(v) => {
                         state.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
@@ -294,7 +291,6 @@ impl Storage {
         Ok(TreeSnapshot {
             nodes: tx.open_table(NODES).map_err(backend)?,
             values: tx.open_table(VALUES).map_err(backend)?,
-            preimages: tx.open_table(PREIMAGES).map_err(backend)?,
         })
     }
 
@@ -356,15 +352,32 @@ fn value_key(key_hash: [u8; 32], version: Version) -> [u8; 40] {
     k
 }
 
-fn tag_value(value: Option<&[u8]>) -> Vec<u8> {
-    match value {
-        Some(v) => {
-            let mut out = Vec::with_capacity(v.len() + 1);
-            out.push(1);
-            out.extend_from_slice(v);
-            out
-        }
-        None => vec![0],
+fn node_key_bytes(key: &NodeKey) -> Result<Vec<u8>, StoreError> {
+    let mut out = key.version().to_be_bytes().to_vec();
+    borsh::to_writer(&mut out, key).map_err(backend)?;
+    Ok(out)
+}
+
+fn encode_value_record(out: &mut Vec<u8>, key: &[u8], value: Option<&[u8]>) {
+    out.clear();
+    out.push(u8::from(value.is_some()));
+    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    out.extend_from_slice(key);
+    if let Some(v) = value {
+        out.extend_from_slice(v);
+    }
+}
+
+/// (key, value) of a value record; `None` if the record is malformed.
+fn decode_value_record(record: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    let (&tag, rest) = record.split_first()?;
+    let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    let key = rest.get(4..4 + len)?;
+    let value = &rest[4 + len..];
+    match tag {
+        1 => Some((key, Some(value))),
+        0 if value.is_empty() => Some((key, None)),
+        _ => None,
     }
 }
 
@@ -372,18 +385,40 @@ fn tag_value(value: Option<&[u8]>) -> Vec<u8> {
 struct TreeSnapshot {
     nodes: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
     values: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
-    preimages: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+impl TreeSnapshot {
+    /// The newest value record of `key_hash` at or below `max_version`.
+    fn record<T>(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+        f: impl FnOnce(&[u8], Option<&[u8]>) -> T,
+    ) -> anyhow::Result<Option<T>> {
+        let lo = value_key(key_hash.0, 0);
+        let hi = value_key(key_hash.0, max_version);
+        let mut range = self.values.range::<&[u8]>(lo.as_slice()..=hi.as_slice())?;
+        match range.next_back() {
+            Some(entry) => {
+                let (_, v) = entry?;
+                let (key, value) = decode_value_record(v.value())
+                    .ok_or_else(|| anyhow::anyhow!("stored tree value record is malformed"))?;
+                Ok(Some(f(key, value)))
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 impl HasPreimage for TreeSnapshot {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(self.preimages.get(key_hash.0.as_slice())?.map(|v| v.value().to_vec()))
+        self.record(Version::MAX, key_hash, |key, _| key.to_vec())
     }
 }
 
 impl TreeReader for TreeSnapshot {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let k = borsh::to_vec(node_key)?;
+        let k = node_key_bytes(node_key)?;
         match self.nodes.get(k.as_slice())? {
             Some(v) => Ok(Some(borsh::from_slice(v.value())?)),
             None => Ok(None),
@@ -395,21 +430,7 @@ impl TreeReader for TreeSnapshot {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        let lo = value_key(key_hash.0, 0);
-        let hi = value_key(key_hash.0, max_version);
-        let mut range = self.values.range::<&[u8]>(lo.as_slice()..=hi.as_slice())?;
-        match range.next_back() {
-            Some(entry) => {
-                let (_, v) = entry?;
-                let v = v.value();
-                match v.first() {
-                    Some(1) => Ok(Some(v[1..].to_vec())),
-                    Some(0) => Ok(None),
-                    _ => anyhow::bail!("stored tree value has a bad tag"),
-                }
-            }
-            None => Ok(None),
-        }
+        Ok(self.record(max_version, key_hash, |_, value| value.map(<[u8]>::to_vec))?.flatten())
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
