@@ -20,8 +20,8 @@ mod validate;
 
 pub use amount::{format_amount, parse_amount};
 pub use doc::{
-    AbciParams, BlockParams, ConsensusParams, EvidenceParams, GenesisDoc, GenesisValidator, PubKey,
-    ValidatorParams, VersionParams,
+    decode_ed25519, AbciParams, BlockParams, ConsensusParams, EvidenceParams, GenesisDoc,
+    GenesisValidator, PubKey, ValidatorParams, VersionParams,
 };
 pub use time::{format_rfc3339, now_rfc3339, parse_rfc3339};
 pub use validate::{dry_run, validate_json, DryRun, DryRunValidator, Validation};

@@ -1,0 +1,691 @@
+//! ABCI 2.0 (CometBFT v0.38) ⇄ the App's domain types, and nothing else.
+//!
+//! `tendermint-abci` serves each of CometBFT's four connections (consensus, mempool, query,
+//! snapshot) on its own thread with its own clone of [`AbciApp`]; the clones share one App
+//! behind a mutex, so requests run one at a time in arrival order.
+//!
+//! What may stop the process, and what may not:
+//! - InitChain with an invalid genesis, a FinalizeBlock or Commit that fails (storage error,
+//!   broken invariant: the App panics with "nodeop halted: …"), or a request no CometBFT sends
+//!   (negative height, missing time) end the process with a message: the node cannot follow the
+//!   chain, and CometBFT stops when its app connection drops.
+//! - CheckTx bytes and Query path, data and height come from users: they are answered with an
+//!   error code, never a halt.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use nodeop_app::app::{
+    BlockRequest, BlockTime, CheckKind, InitChainRequest, Misbehavior, MisbehaviorKind, TxOutcome,
+    ValidatorUpdate, VoteInfo,
+};
+use nodeop_app::error::{QueryError, CODESPACE_QUERY};
+use nodeop_app::events::Event;
+use nodeop_app::query::QueryRequest;
+use nodeop_app::App;
+use nodeop_genesis::APP_VERSION;
+use prost::bytes::Bytes;
+use tendermint_abci::Application;
+use tendermint_proto::google::protobuf::Timestamp;
+use tendermint_proto::v0_38::abci as pb;
+use tendermint_proto::v0_38::crypto as pb_crypto;
+use tendermint_proto::v0_38::types::BlockIdFlag;
+
+/// The process exit code when the node halts.
+pub const EXIT_HALT: i32 = 1;
+
+/// Stops the process: the node can no longer follow the chain. CometBFT notices the closed
+/// connection and stops too.
+pub fn halt(what: &str) -> ! {
+    tracing::error!(target: "nodeop::halt", "{what}");
+    eprintln!("nodeopd halted: {what}");
+    std::process::exit(EXIT_HALT)
+}
+
+/// What the mutex guards: the App, and the timing of the block being executed.
+pub struct Node {
+    pub app: App,
+    block: Option<BlockStats>,
+}
+
+struct BlockStats {
+    height: u64,
+    txs: usize,
+    failed: usize,
+    started: Instant,
+}
+
+impl Node {
+    pub fn new(app: App) -> Self {
+        Self { app, block: None }
+    }
+}
+
+/// The ABCI application: a handle on the shared [`Node`]. `None` inside the mutex means the
+/// node has shut down (its store is closed).
+#[derive(Clone)]
+pub struct AbciApp {
+    node: Arc<Mutex<Option<Node>>>,
+}
+
+impl AbciApp {
+    pub fn new(app: App) -> Self {
+        Self {
+            node: Arc::new(Mutex::new(Some(Node::new(app)))),
+        }
+    }
+
+    /// The shared node, for the shutdown path.
+    pub fn shared(&self) -> Arc<Mutex<Option<Node>>> {
+        self.node.clone()
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Node) -> R) -> R {
+        let mut guard: MutexGuard<'_, Option<Node>> = match self.node.lock() {
+            Ok(g) => g,
+            // Only a panic while holding the lock poisons it, and the panic hook ends the
+            // process first; this is the fallback.
+            Err(_) => halt("the app lock is poisoned: a request panicked mid-way"),
+        };
+        match guard.as_mut() {
+            Some(node) => f(node),
+            // Shutting down: the signal handler holds the lock and exits; never reached.
+            None => halt("request after shutdown"),
+        }
+    }
+}
+
+fn timestamp(t: Option<&Timestamp>, what: &str) -> BlockTime {
+    let Some(t) = t else {
+        halt(&format!("{what}: CometBFT sent no time"))
+    };
+    let Ok(nanos) = u32::try_from(t.nanos) else {
+        halt(&format!(
+            "{what}: time has negative nanoseconds {}",
+            t.nanos
+        ))
+    };
+    BlockTime {
+        seconds: t.seconds,
+        nanos,
+    }
+}
+
+fn height(h: i64, what: &str) -> u64 {
+    u64::try_from(h).unwrap_or_else(|_| halt(&format!("{what}: negative height {h}")))
+}
+
+fn events(list: Vec<Event>) -> Vec<pb::Event> {
+    list.into_iter()
+        .map(|e| pb::Event {
+            r#type: e.kind,
+            attributes: e
+                .attributes
+                .into_iter()
+                .map(|a| pb::EventAttribute {
+                    key: a.key,
+                    value: a.value,
+                    index: a.index,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn validator_updates(list: Vec<ValidatorUpdate>) -> Vec<pb::ValidatorUpdate> {
+    list.into_iter()
+        .map(|v| pb::ValidatorUpdate {
+            pub_key: Some(pb_crypto::PublicKey {
+                sum: Some(pb_crypto::public_key::Sum::Ed25519(
+                    v.ed25519_pubkey.to_vec(),
+                )),
+            }),
+            power: i64::try_from(v.power).unwrap_or_else(|_| {
+                halt(&format!(
+                    "validator power {} does not fit CometBFT's int64",
+                    v.power
+                ))
+            }),
+        })
+        .collect()
+}
+
+fn exec_result(o: TxOutcome) -> pb::ExecTxResult {
+    pb::ExecTxResult {
+        code: o.code,
+        codespace: o.codespace,
+        log: o.log,
+        events: events(o.events),
+        ..Default::default()
+    }
+}
+
+fn misbehavior_kind(t: i32) -> MisbehaviorKind {
+    match pb::MisbehaviorType::try_from(t) {
+        Ok(pb::MisbehaviorType::DuplicateVote) => MisbehaviorKind::DuplicateVote,
+        Ok(pb::MisbehaviorType::LightClientAttack) => MisbehaviorKind::LightClientAttack,
+        _ => MisbehaviorKind::Unknown,
+    }
+}
+
+/// Translates CometBFT's FinalizeBlock request.
+pub fn block_request(req: pb::RequestFinalizeBlock) -> BlockRequest {
+    let h = height(req.height, "FinalizeBlock");
+    let decided_last_commit = req
+        .decided_last_commit
+        .map(|c| c.votes)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| {
+            let flag = BlockIdFlag::try_from(v.block_id_flag).unwrap_or(BlockIdFlag::Unknown);
+            let validator = v.validator.unwrap_or_default();
+            VoteInfo {
+                validator_address: validator.address.to_vec(),
+                power: validator.power,
+                // A nil precommit is still a signature: the validator was online.
+                signed: matches!(flag, BlockIdFlag::Commit | BlockIdFlag::Nil),
+            }
+        })
+        .collect();
+    let misbehavior = req
+        .misbehavior
+        .into_iter()
+        .map(|m| Misbehavior {
+            kind: misbehavior_kind(m.r#type),
+            validator_address: m.validator.unwrap_or_default().address.to_vec(),
+            height: m.height,
+            time: timestamp(m.time.as_ref(), "FinalizeBlock misbehavior"),
+        })
+        .collect();
+    BlockRequest {
+        height: h,
+        time: timestamp(req.time.as_ref(), "FinalizeBlock"),
+        hash: req.hash.to_vec(),
+        proposer_address: req.proposer_address.to_vec(),
+        txs: req.txs.into_iter().map(|t| t.to_vec()).collect(),
+        decided_last_commit,
+        misbehavior,
+    }
+}
+
+/// A query answer for a request the App cannot even be asked.
+fn query_error(e: QueryError) -> pb::ResponseQuery {
+    pb::ResponseQuery {
+        code: e.code(),
+        codespace: CODESPACE_QUERY.into(),
+        log: format!("{}: {e}", e.name()),
+        ..Default::default()
+    }
+}
+
+impl Application for AbciApp {
+    fn info(&self, req: pb::RequestInfo) -> pb::ResponseInfo {
+        let info = self.with(|n| n.app.info());
+        tracing::info!(
+            cometbft = %req.version,
+            abci = %req.abci_version,
+            last_block_height = info.last_block_height,
+            last_block_app_hash = %hex::encode_upper(&info.last_block_app_hash),
+            chain_id = info.chain_id.as_deref().unwrap_or(""),
+            "Info"
+        );
+        pb::ResponseInfo {
+            data: "nodeop".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            app_version: APP_VERSION,
+            last_block_height: i64::try_from(info.last_block_height)
+                .unwrap_or_else(|_| halt("last block height does not fit int64")),
+            last_block_app_hash: Bytes::from(info.last_block_app_hash),
+        }
+    }
+
+    fn init_chain(&self, req: pb::RequestInitChain) -> pb::ResponseInitChain {
+        if !req.validators.is_empty() {
+            tracing::warn!(
+                count = req.validators.len(),
+                "genesis.json lists validators; nodeop replaces them with \
+                 app_state.staking.validators"
+            );
+        }
+        let request = InitChainRequest {
+            chain_id: req.chain_id.clone(),
+            genesis_time: timestamp(req.time.as_ref(), "InitChain"),
+            initial_height: height(req.initial_height, "InitChain"),
+            app_state: req.app_state_bytes.to_vec(),
+        };
+        let result = self.with(|n| n.app.init_chain(&request));
+        match result {
+            Ok(resp) => {
+                tracing::info!(
+                    chain_id = %req.chain_id,
+                    initial_height = request.initial_height,
+                    validators = resp.validators.len(),
+                    app_hash = %hex::encode_upper(resp.app_hash),
+                    "InitChain"
+                );
+                pb::ResponseInitChain {
+                    consensus_params: None,
+                    validators: validator_updates(resp.validators),
+                    app_hash: Bytes::copy_from_slice(&resp.app_hash),
+                }
+            }
+            Err(nodeop_app::app::AppError::Genesis(problems)) => {
+                for p in &problems {
+                    tracing::error!(problem = %p, "genesis problem");
+                }
+                halt(&format!(
+                    "InitChain refused the genesis of chain {:?} ({} problem(s)):\n  - {}\n\
+                     `nodeopd genesis validate` lists them too; fix genesis.json, reset CometBFT's \
+                     data and start again",
+                    req.chain_id,
+                    problems.len(),
+                    problems.join("\n  - ")
+                ))
+            }
+            Err(e) => halt(&format!(
+                "InitChain failed: {e}. If CometBFT's data was reset while the app's store was \
+                 kept, reset both (or neither)"
+            )),
+        }
+    }
+
+    fn check_tx(&self, req: pb::RequestCheckTx) -> pb::ResponseCheckTx {
+        let kind = match pb::CheckTxType::try_from(req.r#type) {
+            Ok(pb::CheckTxType::Recheck) => CheckKind::Recheck,
+            _ => CheckKind::New,
+        };
+        let o = self.with(|n| n.app.check_tx(&req.tx, kind));
+        pb::ResponseCheckTx {
+            code: o.code,
+            codespace: o.codespace,
+            log: o.log,
+            events: events(o.events),
+            ..Default::default()
+        }
+    }
+
+    fn prepare_proposal(&self, req: pb::RequestPrepareProposal) -> pb::ResponsePrepareProposal {
+        let max_tx_bytes = u64::try_from(req.max_tx_bytes).unwrap_or(0);
+        let txs: Vec<Vec<u8>> = req.txs.into_iter().map(|t| t.to_vec()).collect();
+        let chosen = self.with(|n| n.app.prepare_proposal(txs, max_tx_bytes));
+        pb::ResponsePrepareProposal {
+            txs: chosen.into_iter().map(Bytes::from).collect(),
+        }
+    }
+
+    fn process_proposal(&self, req: pb::RequestProcessProposal) -> pb::ResponseProcessProposal {
+        let txs: Vec<Vec<u8>> = req.txs.into_iter().map(|t| t.to_vec()).collect();
+        let accept = self.with(|n| n.app.process_proposal(&txs));
+        if !accept {
+            tracing::warn!(
+                height = req.height,
+                txs = txs.len(),
+                "ProcessProposal: rejected"
+            );
+        }
+        let status = if accept {
+            pb::response_process_proposal::ProposalStatus::Accept
+        } else {
+            pb::response_process_proposal::ProposalStatus::Reject
+        };
+        pb::ResponseProcessProposal {
+            status: status as i32,
+        }
+    }
+
+    fn finalize_block(&self, req: pb::RequestFinalizeBlock) -> pb::ResponseFinalizeBlock {
+        let started = Instant::now();
+        let block = block_request(req);
+        self.with(|n| {
+            let resp = n.app.finalize_block(&block).unwrap_or_else(|e| {
+                halt(&format!(
+                    "FinalizeBlock at height {} failed: {e}",
+                    block.height
+                ))
+            });
+            n.block = Some(BlockStats {
+                height: block.height,
+                txs: resp.tx_results.len(),
+                failed: resp.tx_results.iter().filter(|r| !r.is_ok()).count(),
+                started,
+            });
+            pb::ResponseFinalizeBlock {
+                events: events(resp.events),
+                tx_results: resp.tx_results.into_iter().map(exec_result).collect(),
+                validator_updates: validator_updates(resp.validator_updates),
+                consensus_param_updates: None,
+                app_hash: Bytes::copy_from_slice(&resp.app_hash),
+            }
+        })
+    }
+
+    fn commit(&self) -> pb::ResponseCommit {
+        self.with(|n| {
+            let resp = n
+                .app
+                .commit()
+                .unwrap_or_else(|e| halt(&format!("Commit failed: {e}")));
+            let stats = n.block.take();
+            let (txs, failed, ms) = match &stats {
+                Some(s) if s.height == resp.height => {
+                    (s.txs, s.failed, s.started.elapsed().as_millis())
+                }
+                _ => (0, 0, 0),
+            };
+            tracing::info!(
+                height = resp.height,
+                txs,
+                failed,
+                app_hash = %hex::encode_upper(resp.app_hash),
+                ms = u64::try_from(ms).unwrap_or(u64::MAX),
+                "committed block"
+            );
+            pb::ResponseCommit {
+                retain_height: i64::try_from(resp.retain_height).unwrap_or(0),
+            }
+        })
+    }
+
+    fn query(&self, req: pb::RequestQuery) -> pb::ResponseQuery {
+        let Ok(height) = u64::try_from(req.height) else {
+            return query_error(QueryError::BadArgument(format!(
+                "height {} is negative (0 means the latest)",
+                req.height
+            )));
+        };
+        let request = QueryRequest {
+            path: req.path,
+            data: req.data.to_vec(),
+            height,
+            prove: req.prove,
+        };
+        let r = self.with(|n| n.app.query(&request));
+        let proof_ops = (!r.proof_ops.is_empty()).then(|| pb_crypto::ProofOps {
+            ops: r
+                .proof_ops
+                .into_iter()
+                .map(|op| pb_crypto::ProofOp {
+                    r#type: op.kind,
+                    key: op.key,
+                    data: op.data,
+                })
+                .collect(),
+        });
+        pb::ResponseQuery {
+            code: r.code,
+            codespace: r.codespace,
+            log: r.log,
+            info: r.info,
+            index: 0,
+            key: Bytes::from(r.key),
+            value: Bytes::from(r.value),
+            proof_ops,
+            height: i64::try_from(r.height).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k256::ecdsa::signature::hazmat::PrehashSigner;
+    use k256::ecdsa::{Signature, SigningKey};
+    use nodeop_app::crypto::Address;
+    use nodeop_app::modules::bank::MsgSend;
+    use nodeop_app::tx::{Msg, Tx, TxBody};
+    use nodeop_app::AppOptions;
+    use nodeop_genesis::GenesisDoc;
+
+    const CHAIN: &str = "nodeop-abci-test";
+
+    fn key() -> (SigningKey, [u8; 33], Address) {
+        let sk = SigningKey::from_slice(&[0x42; 32]).unwrap();
+        let pk: [u8; 33] = sk
+            .verifying_key()
+            .to_encoded_point(true)
+            .as_bytes()
+            .try_into()
+            .unwrap();
+        (sk, pk, Address::from_pubkey(&pk))
+    }
+
+    fn transfer(nonce: u64, to: Address) -> Vec<u8> {
+        let (sk, pk, _) = key();
+        let body = TxBody {
+            chain_id: CHAIN.into(),
+            nonce,
+            fee: 100_000,
+            memo: String::new(),
+            msgs: vec![Msg::Send(MsgSend {
+                to: to.to_bech32(),
+                amount: 5,
+            })],
+        };
+        let sig: Signature = sk.sign_prehash(&body.sign_bytes()).unwrap();
+        let sig = sig.normalize_s().unwrap_or(sig);
+        Tx {
+            body,
+            pubkey: pk,
+            signature: sig.to_bytes().into(),
+        }
+        .to_bytes()
+    }
+
+    fn started() -> (AbciApp, pb::ResponseInitChain) {
+        let mut doc = GenesisDoc::new(
+            CHAIN,
+            "2026-01-01T00:00:00Z",
+            &nodeop_app::genesis::AppState::default(),
+        )
+        .unwrap();
+        doc.add_validator([8; 32], 10, "v0").unwrap();
+        doc.add_account(key().2, 10_000_000).unwrap();
+        let app = App::in_memory(AppOptions {
+            check_invariants: true,
+            ..Default::default()
+        })
+        .unwrap();
+        let abci = AbciApp::new(app);
+        let resp = abci.init_chain(pb::RequestInitChain {
+            time: Some(Timestamp {
+                seconds: 1_767_225_600,
+                nanos: 0,
+            }),
+            chain_id: CHAIN.into(),
+            consensus_params: None,
+            validators: Vec::new(),
+            app_state_bytes: Bytes::from(serde_json::to_vec(&doc.app_state).unwrap()),
+            initial_height: 1,
+        });
+        (abci, resp)
+    }
+
+    fn block(height: i64, txs: Vec<Vec<u8>>) -> pb::RequestFinalizeBlock {
+        pb::RequestFinalizeBlock {
+            txs: txs.into_iter().map(Bytes::from).collect(),
+            decided_last_commit: Some(pb::CommitInfo {
+                round: 0,
+                votes: vec![pb::VoteInfo {
+                    validator: Some(pb::Validator {
+                        address: Bytes::from(vec![1u8; 20]),
+                        power: 10,
+                    }),
+                    block_id_flag: BlockIdFlag::Commit as i32,
+                }],
+            }),
+            misbehavior: Vec::new(),
+            hash: Bytes::from(vec![0u8; 32]),
+            height,
+            time: Some(Timestamp {
+                seconds: 1_767_225_600 + height,
+                nanos: 5,
+            }),
+            next_validators_hash: Bytes::new(),
+            proposer_address: Bytes::from(vec![1u8; 20]),
+        }
+    }
+
+    #[test]
+    fn init_chain_returns_ed25519_validators_and_the_app_hash() {
+        let (abci, resp) = started();
+        assert_eq!(resp.app_hash.len(), 32);
+        assert_eq!(resp.validators.len(), 1);
+        assert_eq!(resp.validators[0].power, 10);
+        assert_eq!(
+            resp.validators[0].pub_key,
+            Some(pb_crypto::PublicKey {
+                sum: Some(pb_crypto::public_key::Sum::Ed25519(vec![8; 32]))
+            })
+        );
+        let info = abci.info(pb::RequestInfo::default());
+        assert_eq!(
+            info.last_block_height, 0,
+            "CometBFT still sees a chain to start"
+        );
+        assert_eq!(info.app_version, APP_VERSION);
+    }
+
+    #[test]
+    fn a_block_with_a_transfer_finalizes_commits_and_is_queryable_with_a_proof() {
+        let (abci, _) = started();
+        let to = Address([9; 20]);
+        let check = abci.check_tx(pb::RequestCheckTx {
+            tx: Bytes::from(transfer(0, to)),
+            r#type: 0,
+        });
+        assert_eq!(check.code, 0, "{}", check.log);
+
+        let prepared = abci.prepare_proposal(pb::RequestPrepareProposal {
+            max_tx_bytes: 1_000_000,
+            txs: vec![Bytes::from(transfer(0, to))],
+            ..Default::default()
+        });
+        assert_eq!(prepared.txs.len(), 1);
+        let accepted = abci.process_proposal(pb::RequestProcessProposal {
+            txs: prepared.txs.clone(),
+            ..Default::default()
+        });
+        assert_eq!(
+            accepted.status,
+            pb::response_process_proposal::ProposalStatus::Accept as i32
+        );
+
+        let fin = abci.finalize_block(block(1, vec![transfer(0, to), b"junk".to_vec()]));
+        assert_eq!(fin.tx_results.len(), 2);
+        assert_eq!(fin.tx_results[0].code, 0, "{}", fin.tx_results[0].log);
+        assert!(fin.tx_results[0].events.iter().any(|e| e.r#type == "tx"));
+        assert_ne!(fin.tx_results[1].code, 0);
+        assert_eq!(fin.tx_results[1].codespace, "tx");
+        abci.commit();
+        let info = abci.info(pb::RequestInfo::default());
+        assert_eq!(info.last_block_height, 1);
+        assert_eq!(info.last_block_app_hash, fin.app_hash);
+
+        let q = abci.query(pb::RequestQuery {
+            path: format!("/account/{}", to.to_bech32()),
+            data: Bytes::new(),
+            height: 0,
+            prove: true,
+        });
+        assert_eq!(q.code, 0, "{}", q.log);
+        assert_eq!(q.height, 1);
+        let ops = q.proof_ops.expect("a proof").ops;
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].r#type, "ics23:jmt");
+        assert!(q.info.contains("\"balance\":\"5\""), "{}", q.info);
+    }
+
+    #[test]
+    fn user_input_gets_error_codes_never_a_halt() {
+        let (abci, _) = started();
+        for tx in [&b""[..], b"\x00", &[0xff; 300]] {
+            for kind in [0, 1, 7] {
+                let r = abci.check_tx(pb::RequestCheckTx {
+                    tx: Bytes::copy_from_slice(tx),
+                    r#type: kind,
+                });
+                assert_ne!(r.code, 0);
+            }
+        }
+        let rejected = abci.process_proposal(pb::RequestProcessProposal {
+            txs: vec![Bytes::from_static(b"junk")],
+            ..Default::default()
+        });
+        assert_eq!(
+            rejected.status,
+            pb::response_process_proposal::ProposalStatus::Reject as i32
+        );
+        let none = abci.prepare_proposal(pb::RequestPrepareProposal {
+            max_tx_bytes: -5,
+            txs: vec![Bytes::from(transfer(0, Address([1; 20])))],
+            ..Default::default()
+        });
+        assert!(none.txs.is_empty());
+        for (path, data, height, prove) in [
+            ("/supply", &b""[..], -1i64, false),
+            ("/supply", b"", i64::MAX, true),
+            ("/nope", b"", 0, false),
+            ("", b"", 0, true),
+            ("/account/xyz", b"", 0, true),
+            ("/store", b"", 0, true),
+            ("/store", &[0xff; 64], 0, true),
+            ("/validators", b"", 0, true),
+        ] {
+            let q = abci.query(pb::RequestQuery {
+                path: path.into(),
+                data: Bytes::copy_from_slice(data),
+                height,
+                prove,
+            });
+            if path == "/store" && !data.is_empty() {
+                continue; // an absent key is an answer (with a non-existence proof)
+            }
+            assert_ne!(q.code, 0, "{path} {height}");
+            assert_eq!(q.codespace, "query");
+        }
+    }
+
+    #[test]
+    fn votes_and_misbehavior_translate() {
+        let mut req = block(3, Vec::new());
+        req.decided_last_commit
+            .as_mut()
+            .unwrap()
+            .votes
+            .push(pb::VoteInfo {
+                validator: Some(pb::Validator {
+                    address: Bytes::from(vec![2u8; 20]),
+                    power: 4,
+                }),
+                block_id_flag: BlockIdFlag::Absent as i32,
+            });
+        req.misbehavior.push(pb::Misbehavior {
+            r#type: pb::MisbehaviorType::DuplicateVote as i32,
+            validator: Some(pb::Validator {
+                address: Bytes::from(vec![2u8; 20]),
+                power: 4,
+            }),
+            height: 2,
+            time: Some(Timestamp {
+                seconds: 10,
+                nanos: 0,
+            }),
+            total_voting_power: 14,
+        });
+        let b = block_request(req);
+        assert_eq!(b.height, 3);
+        assert_eq!(
+            b.time,
+            BlockTime {
+                seconds: 1_767_225_603,
+                nanos: 5
+            }
+        );
+        assert_eq!(b.decided_last_commit.len(), 2);
+        assert!(b.decided_last_commit[0].signed);
+        assert!(!b.decided_last_commit[1].signed);
+        assert_eq!(b.decided_last_commit[1].power, 4);
+        assert_eq!(b.misbehavior[0].kind, MisbehaviorKind::DuplicateVote);
+        assert_eq!(b.misbehavior[0].validator_address, vec![2u8; 20]);
+    }
+}

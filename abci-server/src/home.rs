@@ -1,0 +1,256 @@
+//! A node's home directory and `app.toml`.
+//!
+//! ```text
+//! HOME/
+//!   cometbft/                     a CometBFT home (`cometbft start --home HOME/cometbft`)
+//!     config/config.toml          from nodeop's template (cometbft-config)
+//!     config/genesis.json         nodeop's genesis (app_state holds the validators)
+//!     config/priv_validator_key.json, config/node_key.json
+//!     data/                       CometBFT's blocks, state, WAL
+//!   app/                          nodeopd's own
+//!     app.toml                    ABCI listen address and App options
+//!     data/state.redb             the authenticated store (JMT over redb)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_ABCI_LADDR: &str = "tcp://127.0.0.1:26658";
+
+#[derive(Clone, Debug)]
+pub struct Home {
+    pub root: PathBuf,
+}
+
+impl Home {
+    pub fn new(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn cometbft(&self) -> PathBuf {
+        self.root.join("cometbft")
+    }
+
+    pub fn cometbft_config_dir(&self) -> PathBuf {
+        self.cometbft().join("config")
+    }
+
+    pub fn config_toml(&self) -> PathBuf {
+        self.cometbft_config_dir().join("config.toml")
+    }
+
+    pub fn genesis(&self) -> PathBuf {
+        self.cometbft_config_dir().join("genesis.json")
+    }
+
+    pub fn priv_validator_key(&self) -> PathBuf {
+        self.cometbft_config_dir().join("priv_validator_key.json")
+    }
+
+    pub fn node_key(&self) -> PathBuf {
+        self.cometbft_config_dir().join("node_key.json")
+    }
+
+    pub fn cometbft_data(&self) -> PathBuf {
+        self.cometbft().join("data")
+    }
+
+    pub fn app(&self) -> PathBuf {
+        self.root.join("app")
+    }
+
+    pub fn app_toml(&self) -> PathBuf {
+        self.app().join("app.toml")
+    }
+
+    pub fn app_data(&self) -> PathBuf {
+        self.app().join("data")
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.app_data().join("state.redb")
+    }
+}
+
+/// `HOME/app/app.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppConfig {
+    pub abci: AbciConfig,
+    pub app: AppSection,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AbciConfig {
+    /// `tcp://host:port` or `host:port`.
+    pub laddr: String,
+}
+
+impl Default for AbciConfig {
+    fn default() -> Self {
+        Self {
+            laddr: DEFAULT_ABCI_LADDR.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppSection {
+    /// Check every invariant after every block. Unset: on in debug builds, off in release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_invariants: Option<bool>,
+    /// Verified tx signatures remembered between CheckTx and FinalizeBlock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sig_cache_capacity: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter (`info,nodeop=debug`).
+    /// RUST_LOG, when set, wins.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+impl AppConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!("cannot read {} (run `nodeopd init` first)", path.display())
+        })?;
+        let config: Self =
+            toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
+        parse_laddr(&config.abci.laddr)
+            .with_context(|| format!("{}: [abci] laddr", path.display()))?;
+        Ok(config)
+    }
+
+    pub fn options(&self) -> nodeop_app::AppOptions {
+        let mut o = nodeop_app::AppOptions::default();
+        if let Some(v) = self.app.check_invariants {
+            o.check_invariants = v;
+        }
+        if let Some(v) = self.app.sig_cache_capacity {
+            o.sig_cache_capacity = v;
+        }
+        o
+    }
+
+    /// The file `nodeopd init` writes, with comments.
+    pub fn render(&self) -> String {
+        format!(
+            r#"# nodeopd settings for this node (HOME/app/app.toml).
+
+[abci]
+# Where nodeopd serves ABCI (the socket protocol) to CometBFT. CometBFT's config.toml
+# `proxy_app` must name the same address. `tcp://host:port` or `host:port`; keep it on
+# 127.0.0.1: whoever reaches this port drives the state machine.
+laddr = {laddr}
+
+[app]
+# Check every invariant (e.g. the sum of balances equals the supply) after every block and halt
+# with a message if one breaks. Unset: on in debug builds, off in release builds.
+# check_invariants = true
+# Verified tx signatures remembered between CheckTx and FinalizeBlock (a tx seen in the mempool
+# is not verified again when its block executes).
+# sig_cache_capacity = 200000
+
+[log]
+# error | warn | info | debug | trace, or a filter such as "info,nodeop=debug".
+# RUST_LOG wins when set; `nodeopd start --log-level` wins over this file.
+level = {level}
+# text | json (`--log-format`).
+format = {format}
+"#,
+            laddr = toml_string(&self.abci.laddr),
+            level = toml_string(&self.log.level),
+            format = toml_string(&self.log.format),
+        )
+    }
+}
+
+/// A quoted, escaped TOML string.
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// `tcp://host:port` or `host:port` → `host:port`.
+pub fn parse_laddr(laddr: &str) -> Result<String> {
+    let s = laddr.trim();
+    let addr = if let Some(rest) = s.strip_prefix("tcp://") {
+        rest
+    } else if s.contains("://") {
+        bail!("{s:?}: only tcp:// addresses are supported (e.g. tcp://127.0.0.1:26658)");
+    } else {
+        s
+    };
+    let Some((host, port)) = addr.rsplit_once(':') else {
+        bail!("{s:?} has no port (e.g. tcp://127.0.0.1:26658)");
+    };
+    if host.is_empty() {
+        bail!("{s:?} has no host (e.g. tcp://127.0.0.1:26658)");
+    }
+    port.parse::<u16>()
+        .with_context(|| format!("{s:?}: port {port:?} is not a number 0-65535"))?;
+    Ok(addr.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn laddrs_parse() {
+        assert_eq!(
+            parse_laddr("tcp://127.0.0.1:26658").unwrap(),
+            "127.0.0.1:26658"
+        );
+        assert_eq!(parse_laddr("0.0.0.0:1").unwrap(), "0.0.0.0:1");
+        assert_eq!(parse_laddr("localhost:26658").unwrap(), "localhost:26658");
+        for bad in [
+            "unix:///tmp/s",
+            "127.0.0.1",
+            ":26658",
+            "tcp://h:99999",
+            "tcp://h:x",
+        ] {
+            assert!(parse_laddr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rendered_app_toml_loads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.toml");
+        let mut config = AppConfig::default();
+        config.abci.laddr = "tcp://127.0.0.1:36658".into();
+        std::fs::write(&path, config.render()).unwrap();
+        let loaded = AppConfig::load(&path).unwrap();
+        assert_eq!(loaded, config);
+        assert_eq!(loaded.options().sig_cache_capacity, 200_000);
+
+        std::fs::write(&path, "[abci]\nladdr = \"unix:///x\"\n").unwrap();
+        assert!(AppConfig::load(&path).is_err());
+        std::fs::write(&path, "[abci]\nlisten = \"x\"\n").unwrap();
+        assert!(AppConfig::load(&path).is_err());
+        std::fs::write(&path, "[app]\ncheck_invariants = true\n").unwrap();
+        assert!(AppConfig::load(&path).unwrap().options().check_invariants);
+    }
+}

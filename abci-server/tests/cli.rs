@@ -1,0 +1,283 @@
+//! The `nodeopd` commands that prepare and check a home, run as a user would run them.
+//! `init` needs the pinned CometBFT at `bin/cometbft`; those tests are skipped without it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nodeopd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nodeopd"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("NODEOP_HOME")
+        .output()
+        .expect("running nodeopd")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn cometbft() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bin/cometbft");
+    p.is_file().then_some(p)
+}
+
+fn init(home: &Path, bin: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "init",
+        "--home",
+        home.to_str().unwrap(),
+        "--chain-id",
+        "nodeop-cli-test",
+        "--moniker",
+        "val0",
+        "--cometbft",
+        bin.to_str().unwrap(),
+        "--abci-laddr",
+        "tcp://127.0.0.1:46658",
+        "--rpc-laddr",
+        "tcp://127.0.0.1:46657",
+        "--timeout-commit",
+        "500ms",
+    ];
+    args.extend_from_slice(extra);
+    nodeopd(&args)
+}
+
+#[test]
+fn init_writes_a_home_that_validates_and_refuses_to_overwrite_it() {
+    let Some(bin) = cometbft() else {
+        eprintln!("skipped: bin/cometbft not found");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let h = home.to_str().unwrap();
+    let out = init(&home, &bin, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    for f in [
+        "cometbft/config/config.toml",
+        "cometbft/config/genesis.json",
+        "cometbft/config/priv_validator_key.json",
+        "cometbft/config/node_key.json",
+        "cometbft/data/priv_validator_state.json",
+        "app/app.toml",
+    ] {
+        assert!(home.join(f).is_file(), "{f} missing");
+    }
+    assert!(home.join("app/data").is_dir());
+    let config = std::fs::read_to_string(home.join("cometbft/config/config.toml")).unwrap();
+    assert!(config.contains("proxy_app = \"tcp://127.0.0.1:46658\""));
+    assert!(config.contains("laddr = \"tcp://127.0.0.1:46657\""));
+    assert!(config.contains("timeout_commit = \"500ms\""));
+    assert!(config.contains("moniker = \"val0\""));
+    let app_toml = std::fs::read_to_string(home.join("app/app.toml")).unwrap();
+    assert!(app_toml.contains("laddr = \"tcp://127.0.0.1:46658\""));
+
+    let genesis: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(home.join("cometbft/config/genesis.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(genesis["chain_id"], "nodeop-cli-test");
+    assert_eq!(genesis["initial_height"], "1");
+    assert_eq!(genesis["validators"], serde_json::json!([]));
+    assert_eq!(
+        genesis["consensus_params"]["abci"]["vote_extensions_enable_height"],
+        "0"
+    );
+    let validators = &genesis["app_state"]["staking"]["validators"];
+    assert_eq!(validators[0]["moniker"], "val0");
+    assert_eq!(validators[0]["power"], 10);
+    let key: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(home.join("cometbft/config/priv_validator_key.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(validators[0]["pub_key"], key["pub_key"]["value"]);
+
+    // funding accounts, in unop and in NOP
+    let a = nodeop_app::crypto::Address([1; 20]).to_bech32();
+    let b = nodeop_app::crypto::Address([2; 20]).to_bech32();
+    let (a, b) = (a.as_str(), b.as_str());
+    for (addr, amount) in [(a, "2500000"), (b, "1000nop")] {
+        let out = nodeopd(&["genesis", "add-account", "--home", h, addr, amount]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = nodeopd(&["genesis", "add-account", "--home", h, a, "1"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("already has a genesis account"),
+        "{}",
+        text(&out)
+    );
+    let out = nodeopd(&["genesis", "add-account", "--home", h, "cosmos1xyz", "1"]);
+    assert!(!out.status.success());
+
+    let out = nodeopd(&["genesis", "validate", "--home", h]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = text(&out);
+    assert!(report.contains("valid"), "{report}");
+    assert!(report.contains("app_hash"), "{report}");
+    assert!(report.contains("val0"), "{report}");
+    assert!(report.contains("accounts        2"), "{report}");
+
+    // a second init is refused; --overwrite keeps the keys
+    let out = init(&home, &bin, &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("--overwrite"), "{}", text(&out));
+    let out = init(&home, &bin, &["--overwrite"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let key_after: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(home.join("cometbft/config/priv_validator_key.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(key, key_after);
+    let out = nodeopd(&["genesis", "validate", "--home", h]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("accounts        0"), "{}", text(&out));
+}
+
+#[test]
+fn add_validator_and_validate_report_every_problem_with_a_failing_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("genesis.json");
+    let f = file.to_str().unwrap();
+    let doc = nodeop_genesis::GenesisDoc::new(
+        "nodeop-x",
+        "2026-01-01T00:00:00Z",
+        &nodeop_app::genesis::AppState::default(),
+    )
+    .unwrap();
+    doc.save(&file).unwrap();
+
+    // no validator yet: a problem
+    let out = nodeopd(&["genesis", "validate", "--file", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("at least one validator"),
+        "{}",
+        text(&out)
+    );
+
+    let key = "wLmLqz3aflSOU2WXesxiv/ebw1qbAXQJeXsVcYBKdQQ=";
+    let out = nodeopd(&[
+        "genesis",
+        "add-validator",
+        "--file",
+        f,
+        "--pub-key",
+        key,
+        "--power",
+        "5",
+        "--moniker",
+        "v1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("06451626FA92C026AD32D024F42289C6E9C73E98"),
+        "{}",
+        text(&out)
+    );
+    let out = nodeopd(&["genesis", "validate", "--file", f]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // a key file works too; a bad key does not
+    let key_file = dir.path().join("key.json");
+    std::fs::write(
+        &key_file,
+        r#"{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"3u9oF0KFeI+F5jzwWiGk7HZjOXYVCmIrT5kFR3iPa6c="}}"#,
+    )
+    .unwrap();
+    let out = nodeopd(&[
+        "genesis",
+        "add-validator",
+        "--file",
+        f,
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--power",
+        "5",
+        "--moniker",
+        "v2",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = nodeopd(&[
+        "genesis",
+        "add-validator",
+        "--file",
+        f,
+        "--pub-key",
+        "AAAA",
+        "--power",
+        "5",
+        "--moniker",
+        "v3",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("32"), "{}", text(&out));
+
+    // several problems at once, each listed
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    json["chain_id"] = "".into();
+    json["initial_height"] = serde_json::json!(1);
+    json["genesis_time"] = "soon".into();
+    std::fs::write(&file, json.to_string()).unwrap();
+    let out = nodeopd(&["genesis", "validate", "--file", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out);
+    assert!(report.contains("3 problem(s)"), "{report}");
+    assert!(report.contains("not run"), "{report}");
+
+    let out = nodeopd(&["genesis", "validate", "--file", "/nonexistent/genesis.json"]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn export_explains_a_missing_or_locked_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let h = home.to_str().unwrap();
+    let out = nodeopd(&["export", "--home", h]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no store"), "{}", text(&out));
+
+    std::fs::create_dir_all(home.join("app/data")).unwrap();
+    std::fs::create_dir_all(home.join("cometbft/config")).unwrap();
+    let doc = nodeop_genesis::GenesisDoc::new(
+        "nodeop-x",
+        "2026-01-01T00:00:00Z",
+        &nodeop_app::genesis::AppState::default(),
+    )
+    .unwrap();
+    doc.save(&home.join("cometbft/config/genesis.json"))
+        .unwrap();
+    let held = nodeop_app::state::Storage::open(&home.join("app/data/state.redb")).unwrap();
+    let out = nodeopd(&["export", "--home", h]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("is nodeopd running"), "{}", text(&out));
+    drop(held);
+    // open but never initialised: nothing to export
+    let out = nodeopd(&["export", "--home", h]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no genesis"), "{}", text(&out));
+}
+
+#[test]
+fn start_refuses_a_home_without_app_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nodeopd(&["start", "--home", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("nodeopd init"), "{}", text(&out));
+}
+
+#[test]
+fn version_prints() {
+    let out = nodeopd(&["version"]);
+    assert!(out.status.success());
+    assert!(text(&out).contains("app version 1"));
+}
