@@ -153,7 +153,10 @@ pub struct AppOptions {
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { check_invariants: cfg!(debug_assertions), sig_cache_capacity: 200_000 }
+        Self {
+            check_invariants: cfg!(debug_assertions),
+            sig_cache_capacity: 200_000,
+        }
     }
 }
 
@@ -180,7 +183,10 @@ pub struct SigCache {
 
 impl SigCache {
     pub fn new(capacity: usize) -> Self {
-        Self { capacity, ..Default::default() }
+        Self {
+            capacity,
+            ..Default::default()
+        }
     }
 
     pub fn insert(&mut self, hash: [u8; 32]) {
@@ -284,11 +290,19 @@ impl App {
                 let genesis_only = c.height == c.version_offset;
                 Info {
                     last_block_height: if genesis_only { 0 } else { c.height },
-                    last_block_app_hash: if genesis_only { Vec::new() } else { c.app_hash.to_vec() },
+                    last_block_app_hash: if genesis_only {
+                        Vec::new()
+                    } else {
+                        c.app_hash.to_vec()
+                    },
                     chain_id: Some(ctx.chain_id.clone()),
                 }
             }
-            _ => Info { last_block_height: 0, last_block_app_hash: Vec::new(), chain_id: None },
+            _ => Info {
+                last_block_height: 0,
+                last_block_app_hash: Vec::new(),
+                chain_id: None,
+            },
         }
     }
 
@@ -303,7 +317,8 @@ impl App {
                 )));
             }
         }
-        let app_state = AppState::from_json(&req.app_state).map_err(|e| AppError::Genesis(vec![e]))?;
+        let app_state =
+            AppState::from_json(&req.app_state).map_err(|e| AppError::Genesis(vec![e]))?;
         let problems = app_state.problems(&req.chain_id);
         if !problems.is_empty() {
             return Err(AppError::Genesis(problems));
@@ -311,16 +326,25 @@ impl App {
         let initial_height = req.initial_height.max(1);
         let genesis_height = initial_height - 1;
         let mut overlay = Overlay::new(crate::state::overlay::Empty);
-        app_state.apply(&mut overlay, &req.chain_id, req.genesis_time.seconds, initial_height);
+        app_state.apply(
+            &mut overlay,
+            &req.chain_id,
+            req.genesis_time.seconds,
+            initial_height,
+        );
         if self.options.check_invariants {
             check_invariants(&overlay).map_err(|e| AppError::Genesis(vec![e]))?;
         }
         let validators = staking::validators(&overlay)
             .into_iter()
-            .map(|v| ValidatorUpdate { ed25519_pubkey: v.pub_key, power: v.power })
+            .map(|v| ValidatorUpdate {
+                ed25519_pubkey: v.pub_key,
+                power: v.power,
+            })
             .collect();
         let prepared =
-            self.storage.prepare(genesis_height, overlay.into_changes(), Some(genesis_height))?;
+            self.storage
+                .prepare(genesis_height, overlay.into_changes(), Some(genesis_height))?;
         let committed = self.storage.commit(prepared)?;
         self.context = load_context(&self.storage);
         self.check_changes.clear();
@@ -331,7 +355,10 @@ impl App {
             app_hash = %hex::encode(committed.app_hash),
             "genesis written"
         );
-        Ok(InitChainResponse { app_hash: committed.app_hash, validators })
+        Ok(InitChainResponse {
+            app_hash: committed.app_hash,
+            validators,
+        })
     }
 
     /// Checks a tx for the mempool on the same path as delivery, over the committed state plus
@@ -341,7 +368,13 @@ impl App {
         let Some(ctx) = self.context.clone() else {
             return TxOutcome::rejected(&TxError::NotInitialized, Vec::new());
         };
-        let checked = match check_stateless(bytes, &ctx.chain_id, &ctx.params, &self.verifier, &self.sig_cache) {
+        let checked = match check_stateless(
+            bytes,
+            &ctx.chain_id,
+            &ctx.params,
+            &self.verifier,
+            &self.sig_cache,
+        ) {
             Ok(c) => c,
             Err(e) => return TxOutcome::rejected(&e, Vec::new()),
         };
@@ -351,7 +384,10 @@ impl App {
         let outcome = match check_and_execute(&overlay, &checked, &ctx) {
             Executed::Ok { changes, events } => {
                 overlay.apply(changes);
-                TxOutcome { events, ..Default::default() }
+                TxOutcome {
+                    events,
+                    ..Default::default()
+                }
             }
             // A tx whose messages fail would only pay a fee; keep it out of the mempool.
             Executed::MsgFailed { err, .. } | Executed::Rejected(err) => {
@@ -365,7 +401,9 @@ impl App {
     /// Orders the proposal: keeps the mempool's order, drops txs that would fail before paying a
     /// fee (they would do nothing), and stops before `max_tx_bytes`.
     pub fn prepare_proposal(&mut self, txs: Vec<Vec<u8>>, max_tx_bytes: u64) -> Vec<Vec<u8>> {
-        let Some(ctx) = self.context.clone() else { return Vec::new() };
+        let Some(ctx) = self.context.clone() else {
+            return Vec::new();
+        };
         let mut overlay = Overlay::new(&self.storage);
         let mut out = Vec::with_capacity(txs.len());
         let mut total: u64 = 0;
@@ -374,7 +412,13 @@ impl App {
             if total.saturating_add(size) > max_tx_bytes {
                 continue;
             }
-            let checked = match check_stateless(&bytes, &ctx.chain_id, &ctx.params, &self.verifier, &self.sig_cache) {
+            let checked = match check_stateless(
+                &bytes,
+                &ctx.chain_id,
+                &ctx.params,
+                &self.verifier,
+                &self.sig_cache,
+            ) {
                 Ok(c) => c,
                 Err(_) => continue,
             };
@@ -394,9 +438,17 @@ impl App {
     /// Accepts a proposal unless it holds a tx that fails the stateless checks, which no honest
     /// proposer includes. Stateful failures are accepted: they become failed tx results.
     pub fn process_proposal(&mut self, txs: &[Vec<u8>]) -> bool {
-        let Some(ctx) = self.context.clone() else { return false };
+        let Some(ctx) = self.context.clone() else {
+            return false;
+        };
         for bytes in txs {
-            match check_stateless(bytes, &ctx.chain_id, &ctx.params, &self.verifier, &self.sig_cache) {
+            match check_stateless(
+                bytes,
+                &ctx.chain_id,
+                &ctx.params,
+                &self.verifier,
+                &self.sig_cache,
+            ) {
                 Ok(c) => self.sig_cache.insert(c.hash),
                 Err(e) => {
                     tracing::warn!(error = %e, "proposal refused: it holds a tx no honest proposer includes");
@@ -416,7 +468,13 @@ impl App {
         let mut block = Overlay::new(&self.storage);
         let mut tx_results = Vec::with_capacity(req.txs.len());
         for bytes in &req.txs {
-            let checked = match check_stateless(bytes, &ctx.chain_id, &ctx.params, &self.verifier, &self.sig_cache) {
+            let checked = match check_stateless(
+                bytes,
+                &ctx.chain_id,
+                &ctx.params,
+                &self.verifier,
+                &self.sig_cache,
+            ) {
                 Ok(c) => c,
                 Err(e) => {
                     tx_results.push(TxOutcome::rejected(&e, Vec::new()));
@@ -424,10 +482,16 @@ impl App {
                 }
             };
             let outcome = match check_and_execute(&block, &checked, &ctx) {
-                Executed::Ok { changes, mut events } => {
+                Executed::Ok {
+                    changes,
+                    mut events,
+                } => {
                     block.apply(changes);
                     events.insert(0, tx_event(&checked));
-                    TxOutcome { events, ..Default::default() }
+                    TxOutcome {
+                        events,
+                        ..Default::default()
+                    }
                 }
                 Executed::MsgFailed { changes, err } => {
                     block.apply(changes);
@@ -445,8 +509,16 @@ impl App {
         let changes = block.into_changes();
         let prepared = self.storage.prepare(req.height, changes, None)?;
         let app_hash = prepared.app_hash;
-        self.block = Some(BlockInProgress { height: req.height, prepared });
-        Ok(BlockResponse { tx_results, events: Vec::new(), validator_updates: Vec::new(), app_hash })
+        self.block = Some(BlockInProgress {
+            height: req.height,
+            prepared,
+        });
+        Ok(BlockResponse {
+            tx_results,
+            events: Vec::new(),
+            validator_updates: Vec::new(),
+            app_hash,
+        })
     }
 
     /// Makes the finalized block durable and resets the mempool view to the new state.
@@ -459,7 +531,11 @@ impl App {
         debug_assert_eq!(committed.height, block.height);
         self.check_changes.clear();
         self.context = load_context(&self.storage);
-        Ok(CommitResponse { height: committed.height, app_hash: committed.app_hash, retain_height: 0 })
+        Ok(CommitResponse {
+            height: committed.height,
+            app_hash: committed.app_hash,
+            retain_height: 0,
+        })
     }
 
     /// The genesis content that reproduces the latest committed state (`nodeopd export`).
@@ -469,14 +545,22 @@ impl App {
             .as_ref()
             .ok_or_else(|| AppError::Lifecycle("nothing to export: no genesis".into()))?;
         let height = self.storage.committed().map(|c| c.height).unwrap_or(0);
-        Ok((ctx.chain_id.clone(), height, export_state(&self.storage, &ctx.params)))
+        Ok((
+            ctx.chain_id.clone(),
+            height,
+            export_state(&self.storage, &ctx.params),
+        ))
     }
 }
 
 fn load_context(storage: &Storage) -> Option<ChainContext> {
     let chain_id: String = storage.get(chain_keys::CHAIN_ID)?;
     let params: TxParams = storage.get(chain_keys::TX_PARAMS)?;
-    Some(ChainContext { chain_id, params, fee_pool: Address::module("fee_pool") })
+    Some(ChainContext {
+        chain_id,
+        params,
+        fee_pool: Address::module("fee_pool"),
+    })
 }
 
 fn tx_event(checked: &CheckedTx) -> Event {
@@ -489,7 +573,10 @@ fn tx_event(checked: &CheckedTx) -> Event {
 
 enum Executed {
     /// Fee, nonce and messages all applied.
-    Ok { changes: Changes, events: Vec<Event> },
+    Ok {
+        changes: Changes,
+        events: Vec<Event>,
+    },
     /// Fee and nonce charged (in `changes`), messages rolled back.
     MsgFailed { changes: Changes, err: TxError },
     /// Nothing applies.
@@ -504,13 +591,22 @@ fn check_and_execute<S: StateRead>(state: &S, checked: &CheckedTx, ctx: &ChainCo
     let mut ante = Overlay::new(state);
     let acct = bank::account(&ante, &signer);
     if body.nonce < acct.nonce {
-        return Executed::Rejected(TxError::NonceReplayed { expected: acct.nonce, got: body.nonce });
+        return Executed::Rejected(TxError::NonceReplayed {
+            expected: acct.nonce,
+            got: body.nonce,
+        });
     }
     if body.nonce > acct.nonce {
-        return Executed::Rejected(TxError::NonceGap { expected: acct.nonce, got: body.nonce });
+        return Executed::Rejected(TxError::NonceGap {
+            expected: acct.nonce,
+            got: body.nonce,
+        });
     }
     if acct.balance < body.fee {
-        return Executed::Rejected(TxError::CannotPayFee { balance: acct.balance, fee: body.fee });
+        return Executed::Rejected(TxError::CannotPayFee {
+            balance: acct.balance,
+            fee: body.fee,
+        });
     }
     if let Err(e) = bank::charge_fee(&mut ante, &signer, body.fee, &ctx.fee_pool) {
         return Executed::Rejected(TxError::Bank(e));
@@ -538,7 +634,11 @@ fn check_and_execute<S: StateRead>(state: &S, checked: &CheckedTx, ctx: &ChainCo
     }
 }
 
-fn execute_msg(state: &mut impl StateWrite, signer: &Address, msg: &Msg) -> Result<Vec<Event>, TxError> {
+fn execute_msg(
+    state: &mut impl StateWrite,
+    signer: &Address,
+    msg: &Msg,
+) -> Result<Vec<Event>, TxError> {
     match msg {
         Msg::Send(m) => bank::handler::send(state, signer, m).map_err(TxError::Bank),
     }
@@ -552,19 +652,27 @@ pub fn check_invariants(state: &impl StateRead) -> Result<(), String> {
 fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
     use bank::genesis::{BankGenesis, GenesisAccount, GenesisModuleAccount};
     let supply = bank::supply(state);
-    let modules: Vec<(Address, &str)> =
-        bank::MODULE_ACCOUNTS.iter().map(|n| (Address::module(n), *n)).collect();
+    let modules: Vec<(Address, &str)> = bank::MODULE_ACCOUNTS
+        .iter()
+        .map(|n| (Address::module(n), *n))
+        .collect();
     let mut accounts = Vec::new();
     let mut module_accounts = Vec::new();
     for (k, v) in state.prefix_raw(bank::keys::ACCOUNT_PREFIX, None, usize::MAX) {
-        let Some(address) = bank::keys::address_of(&k) else { continue };
+        let Some(address) = bank::keys::address_of(&k) else {
+            continue;
+        };
         let acct: bank::Account = crate::state::decode_stored(&k, &v);
         match modules.iter().find(|(a, _)| *a == address) {
             Some((_, name)) => module_accounts.push(GenesisModuleAccount {
                 name: (*name).to_string(),
                 balance: acct.balance,
             }),
-            None => accounts.push(GenesisAccount { address, balance: acct.balance, nonce: acct.nonce }),
+            None => accounts.push(GenesisAccount {
+                address,
+                balance: acct.balance,
+                nonce: acct.nonce,
+            }),
         }
     }
     module_accounts.sort_by_key(|m| bank::MODULE_ACCOUNTS.iter().position(|n| *n == m.name));
@@ -577,6 +685,8 @@ fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
             minted: supply.minted,
             burned: supply.burned,
         },
-        staking: staking::StakingGenesis { validators: staking::validators(state) },
+        staking: staking::StakingGenesis {
+            validators: staking::validators(state),
+        },
     }
 }

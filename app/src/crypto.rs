@@ -65,10 +65,14 @@ impl Address {
     pub fn parse(s: &str) -> Result<Self, AddressError> {
         let (hrp, data) = bech32::decode(s).map_err(|e| AddressError::Bech32(e.to_string()))?;
         if hrp.as_str() != ADDRESS_HRP {
-            return Err(AddressError::WrongPrefix { found: hrp.to_string() });
+            return Err(AddressError::WrongPrefix {
+                found: hrp.to_string(),
+            });
         }
-        let bytes: [u8; ADDRESS_LEN] =
-            data.as_slice().try_into().map_err(|_| AddressError::WrongLength(data.len()))?;
+        let bytes: [u8; ADDRESS_LEN] = data
+            .as_slice()
+            .try_into()
+            .map_err(|_| AddressError::WrongLength(data.len()))?;
         Ok(Address(bytes))
     }
 }
@@ -126,7 +130,9 @@ pub struct Verifier {
 
 impl Default for Verifier {
     fn default() -> Self {
-        Self { ctx: Secp256k1::verification_only() }
+        Self {
+            ctx: Secp256k1::verification_only(),
+        }
     }
 }
 
@@ -138,7 +144,8 @@ impl Verifier {
         signature: &[u8; 64],
     ) -> Result<(), SignatureFault> {
         let pk = PublicKey::from_slice(pubkey).map_err(|_| SignatureFault::BadPubkey)?;
-        let sig = ecdsa::Signature::from_compact(signature).map_err(|_| SignatureFault::Malformed)?;
+        let sig =
+            ecdsa::Signature::from_compact(signature).map_err(|_| SignatureFault::Malformed)?;
         let mut normalized = sig;
         normalized.normalize_s();
         if normalized != sig {
@@ -168,9 +175,15 @@ mod tests {
         let s = a.to_bech32();
         assert!(s.starts_with("nodeop1"));
         assert_eq!(Address::parse(&s).unwrap(), a);
-        assert!(matches!(Address::parse("nodeop1xyz"), Err(AddressError::Bech32(_))));
+        assert!(matches!(
+            Address::parse("nodeop1xyz"),
+            Err(AddressError::Bech32(_))
+        ));
         let cosmos = bech32::encode::<Bech32>(Hrp::parse("cosmos").unwrap(), &[7u8; 20]).unwrap();
-        assert!(matches!(Address::parse(&cosmos), Err(AddressError::WrongPrefix { .. })));
+        assert!(matches!(
+            Address::parse(&cosmos),
+            Err(AddressError::WrongPrefix { .. })
+        ));
         let short = bech32::encode::<Bech32>(Hrp::parse("nodeop").unwrap(), &[7u8; 19]).unwrap();
         assert_eq!(Address::parse(&short), Err(AddressError::WrongLength(19)));
     }
@@ -179,7 +192,12 @@ mod tests {
     fn k256_signatures_verify_and_high_s_is_refused() {
         use k256::ecdsa::{signature::hazmat::PrehashSigner, Signature, SigningKey};
         let sk = SigningKey::from_slice(&[0x42; 32]).unwrap();
-        let pk: [u8; 33] = sk.verifying_key().to_encoded_point(true).as_bytes().try_into().unwrap();
+        let pk: [u8; 33] = sk
+            .verifying_key()
+            .to_encoded_point(true)
+            .as_bytes()
+            .try_into()
+            .unwrap();
         let digest = sha256(&[b"hello"]);
         let sig: Signature = sk.sign_prehash(&digest).unwrap();
         let low = sig.normalize_s().unwrap_or(sig);
@@ -190,10 +208,16 @@ mod tests {
         let (r, s) = low.split_scalars();
         let high = Signature::from_scalars(r, -*s).unwrap();
         let high_bytes: [u8; 64] = high.to_bytes().into();
-        assert_eq!(v.verify(&pk, &digest, &high_bytes), Err(SignatureFault::HighS));
+        assert_eq!(
+            v.verify(&pk, &digest, &high_bytes),
+            Err(SignatureFault::HighS)
+        );
         let other = sha256(&[b"other"]);
         assert_eq!(v.verify(&pk, &other, &bytes), Err(SignatureFault::Mismatch));
-        assert_eq!(v.verify(&[9u8; 33], &digest, &bytes), Err(SignatureFault::BadPubkey));
+        assert_eq!(
+            v.verify(&[9u8; 33], &digest, &bytes),
+            Err(SignatureFault::BadPubkey)
+        );
         assert!(matches!(
             v.verify(&pk, &digest, &[0u8; 64]),
             Err(SignatureFault::Malformed | SignatureFault::Mismatch)

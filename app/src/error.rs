@@ -113,13 +113,25 @@ impl TxError {
         let mut v = vec![
             TxError::TooLarge { size: 0, max: 0 },
             TxError::Decode(String::new()),
-            TxError::WrongChainId { expected: String::new(), got: String::new() },
+            TxError::WrongChainId {
+                expected: String::new(),
+                got: String::new(),
+            },
             TxError::InvalidPubkey,
             TxError::InvalidSignature,
             TxError::HighS,
-            TxError::NonceReplayed { expected: 0, got: 0 },
-            TxError::NonceGap { expected: 0, got: 0 },
-            TxError::FeeTooLow { required: 0, offered: 0 },
+            TxError::NonceReplayed {
+                expected: 0,
+                got: 0,
+            },
+            TxError::NonceGap {
+                expected: 0,
+                got: 0,
+            },
+            TxError::FeeTooLow {
+                required: 0,
+                offered: 0,
+            },
             TxError::CannotPayFee { balance: 0, fee: 0 },
             TxError::NoMsgs,
             TxError::TooManyMsgs { count: 0, max: 0 },
@@ -178,7 +190,10 @@ impl QueryError {
         vec![
             QueryError::UnknownPath(String::new()),
             QueryError::BadArgument(String::new()),
-            QueryError::HeightUnavailable { height: 0, reason: String::new() },
+            QueryError::HeightUnavailable {
+                height: 0,
+                reason: String::new(),
+            },
             QueryError::NotFound(String::new()),
             QueryError::ListingAtPastHeight,
             QueryError::Storage(String::new()),

@@ -17,7 +17,10 @@ pub struct EventAttribute {
 
 impl Event {
     pub fn new(kind: &str) -> Self {
-        Self { kind: kind.to_string(), attributes: Vec::new() }
+        Self {
+            kind: kind.to_string(),
+            attributes: Vec::new(),
+        }
     }
 
     /// Adds an indexed attribute.
@@ -31,6 +34,9 @@ impl Event {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.attributes.iter().find(|a| a.key == key).map(|a| a.value.as_str())
+        self.attributes
+            .iter()
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
     }
 }

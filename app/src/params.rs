@@ -38,10 +38,16 @@ impl TxParams {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.max_tx_bytes < 256 {
-            out.push(format!("tx.max_tx_bytes = {} is below 256 bytes", self.max_tx_bytes));
+            out.push(format!(
+                "tx.max_tx_bytes = {} is below 256 bytes",
+                self.max_tx_bytes
+            ));
         }
         if self.max_tx_bytes > 4 * 1024 * 1024 {
-            out.push(format!("tx.max_tx_bytes = {} is above 4 MiB", self.max_tx_bytes));
+            out.push(format!(
+                "tx.max_tx_bytes = {} is above 4 MiB",
+                self.max_tx_bytes
+            ));
         }
         if self.max_msgs_per_tx == 0 {
             out.push("tx.max_msgs_per_tx must be at least 1".into());

@@ -76,7 +76,11 @@ struct AtHeight<'a> {
 impl StateRead for AtHeight<'_> {
     fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
         self.storage.get_at(key, self.height).unwrap_or_else(|e| {
-            crate::state::fatal(&format!("reading {} at {}: {e}", crate::state::display_key(key), self.height))
+            crate::state::fatal(&format!(
+                "reading {} at {}: {e}",
+                crate::state::display_key(key),
+                self.height
+            ))
         })
     }
     fn prefix_raw(&self, _: &[u8], _: Option<&[u8]>, _: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -112,9 +116,12 @@ struct StatusView {
     app_hash: String,
 }
 
+/// Renders a stored record (key, bytes if present) as JSON.
+type Render = fn(&[u8], Option<&[u8]>) -> Result<String, QueryError>;
+
 enum Target {
     /// One stored record: its key and how to render it.
-    Record { key: Vec<u8>, render: fn(&[u8], Option<&[u8]>) -> Result<String, QueryError> },
+    Record { key: Vec<u8>, render: Render },
     /// A computed or listed answer, latest height only, no proof.
     Listing(fn(&App) -> Result<String, QueryError>),
 }
@@ -133,7 +140,11 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
             render: |key, bytes| {
                 let address = bank::keys::address_of(key).unwrap_or(Address([0; 20]));
                 let acct: bank::Account = bytes.map(|b| decode_stored(key, b)).unwrap_or_default();
-                json(&AccountView { address, balance: acct.balance, nonce: acct.nonce })
+                json(&AccountView {
+                    address,
+                    balance: acct.balance,
+                    nonce: acct.nonce,
+                })
             },
         });
     }
@@ -147,7 +158,9 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
         }),
         "/store" => {
             if data.is_empty() {
-                return Err(QueryError::BadArgument("/store needs the raw key in data".into()));
+                return Err(QueryError::BadArgument(
+                    "/store needs the raw key in data".into(),
+                ));
             }
             Ok(Target::Record {
                 key: data.to_vec(),
@@ -161,14 +174,20 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
                 .ok_or_else(|| QueryError::NotFound("params (no genesis yet)".into()))?;
             json(&ParamsView { tx })
         })),
-        "/validators" => Ok(Target::Listing(|app| json(&staking::validators(app.storage())))),
+        "/validators" => Ok(Target::Listing(|app| {
+            json(&staking::validators(app.storage()))
+        })),
         "/module-accounts" => Ok(Target::Listing(|app| {
             let list: Vec<ModuleAccountView> = bank::MODULE_ACCOUNTS
                 .iter()
                 .map(|name| {
                     let address = Address::module(name);
                     let balance = bank::account(app.storage(), &address).balance;
-                    ModuleAccountView { name, address, balance }
+                    ModuleAccountView {
+                        name,
+                        address,
+                        balance,
+                    }
                 })
                 .collect();
             json(&list)
@@ -216,7 +235,11 @@ impl App {
                     return Err(QueryError::ListingAtPastHeight);
                 }
                 let body = f(self)?;
-                Ok(QueryResponse { value: body.into_bytes(), height, ..Default::default() })
+                Ok(QueryResponse {
+                    value: body.into_bytes(),
+                    height,
+                    ..Default::default()
+                })
             }
             Target::Record { key, render } => {
                 if req.prove {
@@ -243,7 +266,12 @@ impl App {
                         AtHeight { storage, height }.get_raw(&key)
                     };
                     let body = render(&key, value.as_deref())?;
-                    Ok(QueryResponse { key, value: body.into_bytes(), height, ..Default::default() })
+                    Ok(QueryResponse {
+                        key,
+                        value: body.into_bytes(),
+                        height,
+                        ..Default::default()
+                    })
                 }
             }
         }
@@ -252,9 +280,17 @@ impl App {
 
 /// Verifies an `ics23:jmt` proof op: that `key` holds `value` (or, with `value = None`, holds
 /// nothing) in the state whose app hash is `root`. Used by clients; kept here beside the format.
-pub fn verify_proof(op: &ProofOp, root: &[u8; 32], key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
+pub fn verify_proof(
+    op: &ProofOp,
+    root: &[u8; 32],
+    key: &[u8],
+    value: Option<&[u8]>,
+) -> Result<(), String> {
     if op.kind != PROOF_OP_TYPE {
-        return Err(format!("proof op type {:?}, expected {PROOF_OP_TYPE:?}", op.kind));
+        return Err(format!(
+            "proof op type {:?}, expected {PROOF_OP_TYPE:?}",
+            op.kind
+        ));
     }
     if op.key != key {
         return Err("proof op is for another key".into());
@@ -263,8 +299,19 @@ pub fn verify_proof(op: &ProofOp, root: &[u8; 32], key: &[u8], value: Option<&[u
         .map_err(|e| format!("proof does not decode: {e}"))?;
     let spec = jmt::ics23_spec();
     let ok = match value {
-        Some(v) => ics23::verify_membership::<ics23::HostFunctionsManager>(&proof, &spec, &root.to_vec(), key, v),
-        None => ics23::verify_non_membership::<ics23::HostFunctionsManager>(&proof, &spec, &root.to_vec(), key),
+        Some(v) => ics23::verify_membership::<ics23::HostFunctionsManager>(
+            &proof,
+            &spec,
+            &root.to_vec(),
+            key,
+            v,
+        ),
+        None => ics23::verify_non_membership::<ics23::HostFunctionsManager>(
+            &proof,
+            &spec,
+            &root.to_vec(),
+            key,
+        ),
     };
     if ok {
         Ok(())

@@ -14,9 +14,9 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
         N(u64),
     }
     match Either::deserialize(d)? {
-        Either::S(s) => s.parse().map_err(|_| {
-            serde::de::Error::custom(format!("{s:?} is not a whole number of unop"))
-        }),
+        Either::S(s) => s
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a whole number of unop"))),
         Either::N(n) => Ok(n as u128),
     }
 }

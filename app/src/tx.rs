@@ -64,7 +64,9 @@ impl Msg {
     /// Checks that need no state.
     fn check_stateless(&self) -> Result<(), TxError> {
         match self {
-            Msg::Send(m) => bank::check_send_stateless(m).map(|_| ()).map_err(TxError::Bank),
+            Msg::Send(m) => bank::check_send_stateless(m)
+                .map(|_| ())
+                .map_err(TxError::Bank),
         }
     }
 }
@@ -114,7 +116,10 @@ impl SignatureMemo for () {
 
 /// The minimum fee for a tx of `len` bytes.
 pub fn min_fee(params: &TxParams, len: usize) -> Option<u128> {
-    params.min_fee_per_byte.checked_mul(len as u128)?.checked_add(params.min_fee_base)
+    params
+        .min_fee_per_byte
+        .checked_mul(len as u128)?
+        .checked_add(params.min_fee_base)
 }
 
 /// The stateless checks, cheapest first; the signature last.
@@ -126,7 +131,10 @@ pub fn check_stateless(
     memo: &impl SignatureMemo,
 ) -> Result<CheckedTx, TxError> {
     if bytes.len() as u64 > params.max_tx_bytes {
-        return Err(TxError::TooLarge { size: bytes.len() as u64, max: params.max_tx_bytes });
+        return Err(TxError::TooLarge {
+            size: bytes.len() as u64,
+            max: params.max_tx_bytes,
+        });
     }
     let tx: Tx = borsh::from_slice(bytes).map_err(|e| TxError::Decode(e.to_string()))?;
     if tx.body.chain_id != chain_id {
@@ -152,12 +160,17 @@ pub fn check_stateless(
     }
     let required = min_fee(params, bytes.len()).ok_or(TxError::AmountOverflow)?;
     if tx.body.fee < required {
-        return Err(TxError::FeeTooLow { required, offered: tx.body.fee });
+        return Err(TxError::FeeTooLow {
+            required,
+            offered: tx.body.fee,
+        });
     }
     let mut outflow = tx.body.fee;
     for msg in &tx.body.msgs {
         msg.check_stateless()?;
-        outflow = outflow.checked_add(msg.outflow()).ok_or(TxError::AmountOverflow)?;
+        outflow = outflow
+            .checked_add(msg.outflow())
+            .ok_or(TxError::AmountOverflow)?;
     }
     let hash = tx_hash(bytes);
     if !memo.verified(&hash) {
@@ -170,5 +183,10 @@ pub fn check_stateless(
             })?;
     }
     let signer = tx.signer();
-    Ok(CheckedTx { tx, signer, hash, len: bytes.len() })
+    Ok(CheckedTx {
+        tx,
+        signer,
+        hash,
+        len: bytes.len(),
+    })
 }

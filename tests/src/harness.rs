@@ -45,7 +45,11 @@ impl Key {
         let signing = SigningKey::from_slice(secret).ok()?;
         let point = signing.verifying_key().to_encoded_point(true);
         let pubkey: [u8; 33] = point.as_bytes().try_into().expect("compressed point");
-        Some(Self { address: Address::from_pubkey(&pubkey), pubkey, signing })
+        Some(Self {
+            address: Address::from_pubkey(&pubkey),
+            pubkey,
+            signing,
+        })
     }
 
     pub fn secret_bytes(&self) -> [u8; 32] {
@@ -54,10 +58,16 @@ impl Key {
 
     /// Signs with a low-S signature, as the chain requires.
     pub fn sign(&self, body: TxBody) -> Tx {
-        let sig: Signature =
-            self.signing.sign_prehash(&body.sign_bytes()).expect("signing a 32-byte digest");
+        let sig: Signature = self
+            .signing
+            .sign_prehash(&body.sign_bytes())
+            .expect("signing a 32-byte digest");
         let sig = sig.normalize_s().unwrap_or(sig);
-        Tx { body, pubkey: self.pubkey, signature: sig.to_bytes().into() }
+        Tx {
+            body,
+            pubkey: self.pubkey,
+            signature: sig.to_bytes().into(),
+        }
     }
 
     /// A signed transfer paying exactly the minimum fee for its size under `params`.
@@ -74,7 +84,10 @@ impl Key {
             nonce,
             fee: 0,
             memo: String::new(),
-            msgs: vec![Msg::Send(MsgSend { to: to.to_bech32(), amount })],
+            msgs: vec![Msg::Send(MsgSend {
+                to: to.to_bech32(),
+                amount,
+            })],
         };
         // The fee is a fixed-width u128, so the size does not depend on its value.
         let len = self.sign(body.clone()).to_bytes().len();
@@ -91,10 +104,17 @@ pub fn genesis(accounts: &[(Address, u128)]) -> AppState {
     let mut state = AppState::default();
     state.bank.accounts = accounts
         .iter()
-        .map(|(address, balance)| GenesisAccount { address: *address, balance: *balance, nonce: 0 })
+        .map(|(address, balance)| GenesisAccount {
+            address: *address,
+            balance: *balance,
+            nonce: 0,
+        })
         .collect();
-    state.staking.validators =
-        vec![Validator { pub_key: VALIDATOR_PUBKEY, moniker: "v0".into(), power: 10 }];
+    state.staking.validators = vec![Validator {
+        pub_key: VALIDATOR_PUBKEY,
+        moniker: "v0".into(),
+        power: 10,
+    }];
     state
 }
 
@@ -110,13 +130,23 @@ pub struct TestChain {
 impl TestChain {
     /// A chain over an in-memory store, invariants checked after every block.
     pub fn start(app_state: &AppState) -> Self {
-        let options = AppOptions { check_invariants: true, ..AppOptions::default() };
-        Self::start_on(Storage::in_memory().expect("in-memory store"), options, app_state)
+        let options = AppOptions {
+            check_invariants: true,
+            ..AppOptions::default()
+        };
+        Self::start_on(
+            Storage::in_memory().expect("in-memory store"),
+            options,
+            app_state,
+        )
     }
 
     pub fn start_on(storage: Storage, options: AppOptions, app_state: &AppState) -> Self {
         let mut app = App::new(storage, options);
-        let time = BlockTime { seconds: 1_700_000_000, nanos: 0 };
+        let time = BlockTime {
+            seconds: 1_700_000_000,
+            nanos: 0,
+        };
         app.init_chain(&InitChainRequest {
             chain_id: CHAIN_ID.into(),
             genesis_time: time,
@@ -124,7 +154,13 @@ impl TestChain {
             app_state: serde_json::to_vec(app_state).expect("app_state encodes"),
         })
         .expect("genesis is valid");
-        Self { app, height: 0, time, block_seconds: 1, chain_id: CHAIN_ID.into() }
+        Self {
+            app,
+            height: 0,
+            time,
+            block_seconds: 1,
+            chain_id: CHAIN_ID.into(),
+        }
     }
 
     /// Resumes a chain from an App whose store already holds blocks.
@@ -133,7 +169,10 @@ impl TestChain {
         Self {
             app,
             height,
-            time: BlockTime { seconds: 1_700_000_000 + height as i64, nanos: 0 },
+            time: BlockTime {
+                seconds: 1_700_000_000 + height as i64,
+                nanos: 0,
+            },
             block_seconds: 1,
             chain_id: CHAIN_ID.into(),
         }
@@ -159,7 +198,10 @@ impl TestChain {
     fn next_request(&self, txs: Vec<Vec<u8>>) -> BlockRequest {
         BlockRequest {
             height: self.height + 1,
-            time: BlockTime { seconds: self.time.seconds + self.block_seconds, nanos: 0 },
+            time: BlockTime {
+                seconds: self.time.seconds + self.block_seconds,
+                nanos: 0,
+            },
             hash: Sha256::digest((self.height + 1).to_be_bytes()).to_vec(),
             proposer_address: vec![0u8; 20],
             txs,
@@ -174,7 +216,10 @@ impl TestChain {
 
     /// Runs one block holding exactly `txs` (ProcessProposal must accept it), then commits.
     pub fn block(&mut self, txs: Vec<Vec<u8>>) -> BlockResponse {
-        assert!(self.app.process_proposal(&txs), "ProcessProposal refused the block");
+        assert!(
+            self.app.process_proposal(&txs),
+            "ProcessProposal refused the block"
+        );
         self.finalize_and_commit(txs)
     }
 
@@ -189,7 +234,10 @@ impl TestChain {
         let req = self.next_request(txs);
         let resp = self.app.finalize_block(&req).expect("FinalizeBlock");
         let commit = self.app.commit().expect("Commit");
-        assert_eq!(commit.app_hash, resp.app_hash, "Commit wrote another root than FinalizeBlock");
+        assert_eq!(
+            commit.app_hash, resp.app_hash,
+            "Commit wrote another root than FinalizeBlock"
+        );
         self.height = req.height;
         self.time = req.time;
         resp
@@ -214,7 +262,12 @@ impl TestChain {
     }
 
     pub fn query(&self, path: &str, data: &[u8], height: u64, prove: bool) -> QueryResponse {
-        self.app.query(&QueryRequest { path: path.into(), data: data.to_vec(), height, prove })
+        self.app.query(&QueryRequest {
+            path: path.into(),
+            data: data.to_vec(),
+            height,
+            prove,
+        })
     }
 
     pub fn app_hash(&self) -> [u8; 32] {

@@ -28,7 +28,11 @@ impl Population {
             .collect();
         let others = (0..extra).map(|_| Address(rng.bytes::<20>())).collect();
         let nonces = vec![0; senders.len()];
-        Self { senders, others, nonces }
+        Self {
+            senders,
+            others,
+            nonces,
+        }
     }
 
     pub fn genesis_accounts(&self) -> Vec<(Address, u128)> {

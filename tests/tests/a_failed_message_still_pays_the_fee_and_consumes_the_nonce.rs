@@ -19,8 +19,14 @@ fn a_failed_message_still_pays_the_fee_and_consumes_the_nonce() {
         fee: 0,
         memo: "atomic".into(),
         msgs: vec![
-            Msg::Send(MsgSend { to: bob.address.to_bech32(), amount: 10_000 }),
-            Msg::Send(MsgSend { to: carol.address.to_bech32(), amount: 95_000 }),
+            Msg::Send(MsgSend {
+                to: bob.address.to_bech32(),
+                amount: 10_000,
+            }),
+            Msg::Send(MsgSend {
+                to: carol.address.to_bech32(),
+                amount: 95_000,
+            }),
         ],
     };
     let len = alice.sign(body.clone()).to_bytes().len();
@@ -30,7 +36,12 @@ fn a_failed_message_still_pays_the_fee_and_consumes_the_nonce() {
 
     // CheckTx keeps such a tx out of the mempool…
     let check = chain.check(&tx);
-    assert_eq!((check.codespace.as_str(), check.code), ("bank", 2), "{}", check.log);
+    assert_eq!(
+        (check.codespace.as_str(), check.code),
+        ("bank", 2),
+        "{}",
+        check.log
+    );
     // …but a block may still hold it (the state could have moved), and then the fee is paid.
     let resp = chain.finalize_and_commit(vec![tx]);
     let r = &resp.tx_results[0];

@@ -13,7 +13,10 @@ fn a_restarted_node_resumes_at_the_same_height_and_hash() {
     let path = dir.path().join("state.redb");
     let alice = Key::from_seed("alice");
     let bob = Key::from_seed("bob");
-    let options = AppOptions { check_invariants: true, ..AppOptions::default() };
+    let options = AppOptions {
+        check_invariants: true,
+        ..AppOptions::default()
+    };
 
     let (height, hash, pending) = {
         let mut chain = TestChain::start_on(
@@ -64,9 +67,14 @@ fn init_chain_can_be_repeated_until_the_first_block() {
     let path = dir.path().join("state.redb");
     let alice = Key::from_seed("alice");
     let g = genesis(&[(alice.address, 5)]);
-    let first = TestChain::start_on(Storage::open(&path).unwrap(), AppOptions::default(), &g).app_hash();
+    let first =
+        TestChain::start_on(Storage::open(&path).unwrap(), AppOptions::default(), &g).app_hash();
     let app = App::new(Storage::open(&path).unwrap(), AppOptions::default());
-    assert_eq!(app.info().last_block_height, 0, "genesis alone is not a block");
+    assert_eq!(
+        app.info().last_block_height,
+        0,
+        "genesis alone is not a block"
+    );
     let again = TestChain::start_on(app.storage_into(), AppOptions::default(), &g).app_hash();
     assert_eq!(first, again);
 }

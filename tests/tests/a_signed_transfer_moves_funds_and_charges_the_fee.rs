@@ -17,9 +17,19 @@ fn a_signed_transfer_moves_funds_and_charges_the_fee() {
     assert_eq!(resp.tx_results.len(), 1);
     let r = &resp.tx_results[0];
     assert_eq!(r.code, 0, "{}", r.log);
-    let transfer = r.events.iter().find(|e| e.kind == "transfer").expect("transfer event");
-    assert_eq!(transfer.get("sender"), Some(alice.address.to_string().as_str()));
-    assert_eq!(transfer.get("recipient"), Some(bob.address.to_string().as_str()));
+    let transfer = r
+        .events
+        .iter()
+        .find(|e| e.kind == "transfer")
+        .expect("transfer event");
+    assert_eq!(
+        transfer.get("sender"),
+        Some(alice.address.to_string().as_str())
+    );
+    assert_eq!(
+        transfer.get("recipient"),
+        Some(bob.address.to_string().as_str())
+    );
     assert_eq!(transfer.get("amount"), Some("250000"));
 
     assert_eq!(chain.balance(&alice.address), 1_000_000 - 250_000 - fee);

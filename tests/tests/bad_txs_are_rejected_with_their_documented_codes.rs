@@ -17,7 +17,13 @@ struct Case {
 }
 
 fn body(chain: &TestChain, nonce: u64, msgs: Vec<Msg>) -> TxBody {
-    TxBody { chain_id: chain.chain_id.clone(), nonce, fee: 0, memo: String::new(), msgs }
+    TxBody {
+        chain_id: chain.chain_id.clone(),
+        nonce,
+        fee: 0,
+        memo: String::new(),
+        msgs,
+    }
 }
 
 fn with_min_fee(chain: &TestChain, key: &Key, mut b: TxBody) -> Tx {
@@ -27,25 +33,46 @@ fn with_min_fee(chain: &TestChain, key: &Key, mut b: TxBody) -> Tx {
 }
 
 fn send(to: &Address, amount: u128) -> Msg {
-    Msg::Send(MsgSend { to: to.to_bech32(), amount })
+    Msg::Send(MsgSend {
+        to: to.to_bech32(),
+        amount,
+    })
 }
 
 fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
     let good = chain.send(alice, &bob.address, 10);
     let mut out = Vec::new();
     let mut c = |name, bytes, codespace, code, charged| {
-        out.push(Case { name, bytes, codespace, code, charged })
+        out.push(Case {
+            name,
+            bytes,
+            codespace,
+            code,
+            charged,
+        })
     };
 
     c("empty bytes", Vec::new(), "tx", 2, false);
-    c("truncated bytes", good[..good.len() - 1].to_vec(), "tx", 2, false);
+    c(
+        "truncated bytes",
+        good[..good.len() - 1].to_vec(),
+        "tx",
+        2,
+        false,
+    );
     let mut trailing = good.clone();
     trailing.push(0);
     c("trailing bytes", trailing, "tx", 2, false);
 
     let mut b = body(chain, 0, vec![send(&bob.address, 10)]);
     b.chain_id = "other-chain".into();
-    c("wrong chain id", with_min_fee(chain, alice, b).to_bytes(), "tx", 3, false);
+    c(
+        "wrong chain id",
+        with_min_fee(chain, alice, b).to_bytes(),
+        "tx",
+        3,
+        false,
+    );
 
     let mut tx = with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, 10)]));
     tx.signature[10] ^= 1;
@@ -62,7 +89,13 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
     let tx = with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, 10)]));
     c("high-S signature", high_s(tx).to_bytes(), "tx", 6, false);
 
-    c("nonce gap", with_min_fee(chain, alice, body(chain, 1, vec![send(&bob.address, 10)])).to_bytes(), "tx", 8, false);
+    c(
+        "nonce gap",
+        with_min_fee(chain, alice, body(chain, 1, vec![send(&bob.address, 10)])).to_bytes(),
+        "tx",
+        8,
+        false,
+    );
 
     let mut b = body(chain, 0, vec![send(&bob.address, 10)]);
     b.fee = 1;
@@ -78,7 +111,12 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
 
     c(
         "insufficient balance",
-        with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, 10_000_000)])).to_bytes(),
+        with_min_fee(
+            chain,
+            alice,
+            body(chain, 0, vec![send(&bob.address, 10_000_000)]),
+        )
+        .to_bytes(),
         "bank",
         2,
         true,
@@ -86,7 +124,12 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
 
     c(
         "amount overflow",
-        with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, u128::MAX - 5)])).to_bytes(),
+        with_min_fee(
+            chain,
+            alice,
+            body(chain, 0, vec![send(&bob.address, u128::MAX - 5)]),
+        )
+        .to_bytes(),
         "tx",
         14,
         false,
@@ -98,24 +141,56 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
 
     c(
         "too many msgs",
-        with_min_fee(chain, alice, body(chain, 0, (0..17).map(|_| send(&bob.address, 1)).collect())).to_bytes(),
+        with_min_fee(
+            chain,
+            alice,
+            body(chain, 0, (0..17).map(|_| send(&bob.address, 1)).collect()),
+        )
+        .to_bytes(),
         "tx",
         12,
         false,
     );
-    c("no msgs", with_min_fee(chain, alice, body(chain, 0, vec![])).to_bytes(), "tx", 11, false);
+    c(
+        "no msgs",
+        with_min_fee(chain, alice, body(chain, 0, vec![])).to_bytes(),
+        "tx",
+        11,
+        false,
+    );
 
     let mut b = body(chain, 0, vec![send(&bob.address, 1)]);
     b.memo = "m".repeat(257);
-    c("memo too long", with_min_fee(chain, alice, b).to_bytes(), "tx", 13, false);
+    c(
+        "memo too long",
+        with_min_fee(chain, alice, b).to_bytes(),
+        "tx",
+        13,
+        false,
+    );
 
-    let bad_addr = Msg::Send(MsgSend { to: "nodeop1notanaddress".into(), amount: 5 });
-    c("malformed address", with_min_fee(chain, alice, body(chain, 0, vec![bad_addr])).to_bytes(), "bank", 1, false);
+    let bad_addr = Msg::Send(MsgSend {
+        to: "nodeop1notanaddress".into(),
+        amount: 5,
+    });
+    c(
+        "malformed address",
+        with_min_fee(chain, alice, body(chain, 0, vec![bad_addr])).to_bytes(),
+        "bank",
+        1,
+        false,
+    );
     let cosmos = Msg::Send(MsgSend {
         to: "cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu".into(),
         amount: 5,
     });
-    c("address of another chain", with_min_fee(chain, alice, body(chain, 0, vec![cosmos])).to_bytes(), "bank", 1, false);
+    c(
+        "address of another chain",
+        with_min_fee(chain, alice, body(chain, 0, vec![cosmos])).to_bytes(),
+        "bank",
+        1,
+        false,
+    );
     c(
         "zero amount",
         with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, 0)])).to_bytes(),
@@ -151,11 +226,19 @@ fn every_named_bad_input_is_refused_by_check_tx_with_its_code() {
             case.name,
             r.log
         );
-        assert!(!r.log.is_empty(), "{}: a rejection must say what was wrong", case.name);
+        assert!(
+            !r.log.is_empty(),
+            "{}: a rejection must say what was wrong",
+            case.name
+        );
     }
     // nothing accepted: the next valid tx still uses nonce 0
     assert!(chain.check(&chain.send(&alice, &bob.address, 1)).is_ok());
-    assert_eq!(chain.dump(), before, "CheckTx must not write committed state");
+    assert_eq!(
+        chain.dump(),
+        before,
+        "CheckTx must not write committed state"
+    );
 }
 
 #[test]
@@ -190,13 +273,23 @@ fn a_block_holding_bad_txs_applies_only_what_the_rules_allow() {
         // Run each case in a block of its own, as a faulty proposer could.
         let resp = chain.finalize_and_commit(vec![case.bytes.clone()]);
         let r = &resp.tx_results[0];
-        assert_eq!((r.codespace.as_str(), r.code), (case.codespace, case.code), "{}: {}", case.name, r.log);
+        assert_eq!(
+            (r.codespace.as_str(), r.code),
+            (case.codespace, case.code),
+            "{}: {}",
+            case.name,
+            r.log
+        );
         let alice_after = chain.account(&alice.address);
         if case.charged {
             assert_eq!(alice_after.nonce, alice_before.nonce + 1, "{}", case.name);
             assert!(alice_after.balance < alice_before.balance, "{}", case.name);
         } else {
-            assert_eq!(alice_after, alice_before, "{}: nothing may change", case.name);
+            assert_eq!(
+                alice_after, alice_before,
+                "{}: nothing may change",
+                case.name
+            );
         }
         assert_eq!(chain.balance(&bob.address), 0, "{}", case.name);
         assert_eq!(chain.supply(), supply_before, "{}", case.name);
@@ -210,10 +303,15 @@ fn process_proposal_refuses_only_what_an_honest_proposer_could_not_build() {
     let poor = Key::from_seed("poor");
     let mut chain = TestChain::start(&genesis(&[(alice.address, 1_000_000), (poor.address, 5)]));
     for case in cases(&chain, &alice, &bob, &poor) {
-        let accepted = chain.app.process_proposal(&[case.bytes.clone()]);
+        let accepted = chain
+            .app
+            .process_proposal(std::slice::from_ref(&case.bytes));
         // stateful failures (nonce, fee affordability, message failures) can happen to an honest
         // proposer's block when state moves; stateless ones cannot
-        let stateful = matches!((case.codespace, case.code), ("tx", 7) | ("tx", 8) | ("tx", 10) | ("bank", 2));
+        let stateful = matches!(
+            (case.codespace, case.code),
+            ("tx", 7) | ("tx", 8) | ("tx", 10) | ("bank", 2)
+        );
         assert_eq!(accepted, stateful, "{}", case.name);
     }
 }
@@ -224,7 +322,9 @@ fn prepare_proposal_drops_txs_that_would_not_pay_and_respects_max_bytes() {
     let bob = Key::from_seed("bob");
     let poor = Key::from_seed("poor");
     let mut chain = TestChain::start(&genesis(&[(alice.address, 1_000_000), (poor.address, 5)]));
-    let good: Vec<_> = (0..5).map(|n| chain.send_with_nonce(&alice, n, &bob.address, 10)).collect();
+    let good: Vec<_> = (0..5)
+        .map(|n| chain.send_with_nonce(&alice, n, &bob.address, 10))
+        .collect();
     let mut mempool = vec![vec![1, 2, 3]];
     mempool.extend(good.iter().cloned());
     mempool.push(chain.send_with_nonce(&poor, 0, &bob.address, 1)); // cannot pay its fee

@@ -117,14 +117,15 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
     node.start();
     node.wait_for_height(2, Duration::from_secs(90));
 
+    let params = node.tx_params();
     let stop = Arc::new(AtomicBool::new(false));
     let counter = Arc::new(AtomicU64::new(0));
     let streams: Vec<_> = senders
         .iter()
         .map(|k| {
-            let (port, k, r) = (node.rpc_port, k.clone(), recipients.clone());
+            let (port, k, r, p) = (node.rpc_port, k.clone(), recipients.clone(), params.clone());
             let (stop, counter) = (stop.clone(), counter.clone());
-            thread::spawn(move || stream(port, k, r, TxParams::default(), stop, counter))
+            thread::spawn(move || stream(port, k, r, p, stop, counter))
         })
         .collect();
 

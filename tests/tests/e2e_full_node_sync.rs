@@ -5,9 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use nodeop_app::params::TxParams;
 use nodeop_tests::harness::Key;
-use nodeop_tests::net::{wait_for, Node};
+use nodeop_tests::net::{wait_for, Node, NodeOptions};
 
 const CHAIN_ID: &str = "nodeop-e2e";
 const GENESIS_BALANCE: u128 = 1_000_000_000_000;
@@ -15,7 +14,7 @@ const GENESIS_BALANCE: u128 = 1_000_000_000_000;
 /// Sends `count` transfers from each sender (nonces taken from the chain) and waits until all
 /// are committed.
 fn send_batch(node: &Node, senders: &[Key], to: &Key, count: u64, amount_base: u128) {
-    let params = TxParams::default();
+    let params = node.tx_params();
     let mut targets = Vec::new();
     for (i, k) in senders.iter().enumerate() {
         let address = k.address.to_bech32();
@@ -65,9 +64,12 @@ fn a_full_node_block_syncs_from_genesis_to_the_validators_app_hash() {
     );
 
     // The full node: same genesis, the validator as its only peer.
-    let mut full = Node::init("full-node", CHAIN_ID);
+    let options = NodeOptions {
+        persistent_peers: vec![validator.p2p_address()],
+        ..NodeOptions::default()
+    };
+    let mut full = Node::init_with("full-node", CHAIN_ID, &options);
     full.copy_genesis_from(&validator);
-    full.set_persistent_peers(&validator.p2p_address());
     full.start();
     let started = Instant::now();
     full.wait_for_height(history, Duration::from_secs(120));

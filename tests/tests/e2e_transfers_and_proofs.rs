@@ -11,29 +11,75 @@ use serde_json::Value;
 const CHAIN_ID: &str = "nodeop-e2e";
 const GENESIS_BALANCE: u128 = 1_000_000_000_000; // 1_000_000 NOP
 
-/// The first of `names` that `v` has (the CLI's JSON field names, with their usual synonyms).
-fn field<'a>(v: &'a Value, names: &[&str]) -> &'a Value {
-    names
-        .iter()
-        .map(|n| &v[n])
-        .find(|x| !x.is_null())
-        .unwrap_or_else(|| panic!("none of {names:?} in {v}"))
-}
-
-fn tx_hash(out: &Output) -> String {
+/// The hash of a committed tx from `nodeop tx send --output json`, after checking it succeeded.
+fn sent_hash(out: &Output) -> String {
     let v = out.json();
-    field(&v, &["hash", "txhash", "tx_hash"])
+    let outcome = &v["outcome"];
+    assert_eq!(
+        outcome["check_tx"]["code"],
+        0,
+        "CheckTx refused:\n{}",
+        out.describe()
+    );
+    assert_eq!(
+        outcome["included"]["code"],
+        0,
+        "not included with code 0:\n{}",
+        out.describe()
+    );
+    outcome["hash"]
         .as_str()
-        .expect("hash is a string")
+        .expect("outcome.hash")
         .to_uppercase()
 }
 
-/// The balance the CLI reports.
+/// The balance `nodeop query account` reports.
 fn cli_balance(node: &Node, address: &str) -> u128 {
     let v = node
         .cli_ok(&["query", "account", address, "--output", "json"])
         .json();
-    num(field(&v, &["balance"]))
+    num(&v["account"]["balance"])
+}
+
+/// `nodeop query account --prove`: the verified record, after checking what it claims.
+fn proved_account(node: &Node, address: &str, height: Option<u64>) -> Value {
+    let mut args = vec!["query", "account", address, "--prove", "--output", "json"];
+    let h = height.map(|h| h.to_string());
+    if let Some(h) = &h {
+        args.extend(["--height", h]);
+    }
+    let out = node.cli(&args);
+    assert!(
+        out.success(),
+        "the proved query failed (exit 4 = not verified):\n{}",
+        out.describe()
+    );
+    let v = out.json()["verified"].clone();
+    assert_eq!(v["exists"], true, "{v}");
+    assert_eq!(v["value"]["address"], address, "{v}");
+    let header = &v["header"];
+    let state_height = v["height"].as_u64().expect("verified.height");
+    assert_eq!(
+        header["height"].as_u64(),
+        Some(state_height + 1),
+        "the proof is checked against header H+1: {v}"
+    );
+    assert_eq!(header["chain_id"], CHAIN_ID, "{v}");
+    // The app hash the proof verified against is the one in the chain's own header H+1.
+    assert_eq!(
+        header["app_hash"].as_str().map(str::to_uppercase),
+        Some(node.header_app_hash(state_height + 1).unwrap()),
+        "{v}"
+    );
+    let (signed, total) = (num(&header["signed_power"]), num(&header["total_power"]));
+    assert!(
+        3 * signed > 2 * total,
+        "header signed by {signed} of {total} power: {v}"
+    );
+    if let Some(h) = height {
+        assert_eq!(state_height, h, "{v}");
+    }
+    v
 }
 
 #[test]
@@ -61,7 +107,7 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
         .cli_ok(&["keys", "show", "alice", "--output", "json"])
         .json();
     assert_eq!(
-        field(&shown, &["address"]).as_str(),
+        shown["address"].as_str(),
         Some(addr(&alice).as_str()),
         "{shown}"
     );
@@ -70,7 +116,7 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
     node.wait_for_height(2, Duration::from_secs(90));
     let supply_before = {
         let v = node.cli_ok(&["query", "supply", "--output", "json"]).json();
-        num(field(&v, &["total_supply"]))
+        num(&v["supply"]["total_supply"])
     };
 
     // Transfers through the CLI; the fee of each is read from the committed tx itself.
@@ -93,9 +139,9 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
             "--output",
             "json",
         ]);
-        let hash = tx_hash(&out);
+        let hash = sent_hash(&out);
         let (height, code) = wait_for(
-            &format!("tx {hash} in a block"),
+            &format!("tx {hash} in /tx"),
             Duration::from_secs(60),
             || node.tx_result(&hash),
         );
@@ -126,43 +172,14 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
         );
     }
 
-    // A proved query: the CLI checks the ICS23 proof against the app hash of a verified header.
-    let proved = node.cli_ok(&[
-        "query",
-        "account",
-        &addr(&bob),
-        "--prove",
-        "--output",
-        "json",
-    ]);
-    let v = proved.json();
-    let verified = field(&v, &["verified", "proof_verified"]);
-    assert_eq!(
-        verified,
-        &Value::Bool(true),
-        "proof not verified:\n{}",
-        proved.describe()
-    );
-    assert_eq!(num(field(&v, &["balance"])), expected[1], "{v}");
-    // At a past height too: bob's balance before the transfers is the genesis balance.
-    let at_1 = node.cli_ok(&[
-        "query",
-        "account",
-        &addr(&bob),
-        "--prove",
-        "--height",
-        "1",
-        "--output",
-        "json",
-    ]);
-    let v = at_1.json();
-    assert_eq!(
-        field(&v, &["verified", "proof_verified"]),
-        &Value::Bool(true),
-        "{}",
-        at_1.describe()
-    );
-    assert_eq!(num(field(&v, &["balance"])), GENESIS_BALANCE, "{v}");
+    // A proved query: the CLI checks the ICS23 proof against the app hash of header H+1, which
+    // it checks against the validator set's signatures.
+    let v = proved_account(&node, &addr(&bob), None);
+    assert_eq!(num(&v["value"]["balance"]), expected[1], "{v}");
+    // At a past height too: at height 1 bob still had his genesis balance.
+    let v = proved_account(&node, &addr(&bob), Some(1));
+    assert_eq!(num(&v["value"]["balance"]), GENESIS_BALANCE, "{v}");
+    assert_eq!(num(&v["value"]["nonce"]), 0, "{v}");
 
     // An overspend is refused by CheckTx: bank insufficient_funds (codespace bank, code 2).
     let over = node.cli(&[
@@ -174,22 +191,50 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
         "--output",
         "json",
     ]);
-    assert!(
-        !over.success(),
-        "an overspend was accepted:\n{}",
+    assert_eq!(
+        over.status.code(),
+        Some(3),
+        "an overspend was not refused:\n{}",
         over.describe()
     );
-    let text = format!("{}{}", over.stdout, over.stderr);
+    let check = &over.json()["outcome"]["check_tx"];
+    assert_eq!(
+        (check["codespace"].as_str(), check["code"].as_u64()),
+        (Some("bank"), Some(2)),
+        "{check}"
+    );
     assert!(
-        text.contains("insufficient_funds") && text.contains("bank"),
-        "the overspend's error does not name bank/insufficient_funds:\n{}",
-        over.describe()
+        check["log"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("insufficient_funds"),
+        "{check}"
     );
 
-    // A replayed and a future nonce, broadcast raw: codes tx/7 (nonce_replayed), tx/8 (nonce_gap).
-    let params = nodeop_app::params::TxParams::default();
+    // A replayed nonce through the CLI: tx/7 (nonce_replayed).
     let (_, nonce) = node.account(&addr(&alice), 0).unwrap();
     assert_eq!(nonce, 2, "alice sent two txs");
+    let replayed = node.cli(&[
+        "tx",
+        "send",
+        "alice",
+        &addr(&bob),
+        "5",
+        "--nonce",
+        "0",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(replayed.status.code(), Some(3), "{}", replayed.describe());
+    let check = &replayed.json()["outcome"]["check_tx"];
+    assert_eq!(
+        (check["codespace"].as_str(), check["code"].as_u64()),
+        (Some("tx"), Some(7)),
+        "{check}"
+    );
+
+    // The same and a future nonce, and a wrong chain id, broadcast raw: tx/7, tx/8, tx/3.
+    let params = node.tx_params();
     let replay = alice.send(CHAIN_ID, &params, nonce - 1, &bob.address, 5);
     let (code, log, _) = node.broadcast(&replay).unwrap();
     assert_eq!(code, 7, "replayed nonce: {log}");
@@ -215,7 +260,7 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
         );
     }
     let v = node.cli_ok(&["query", "supply", "--output", "json"]).json();
-    assert_eq!(num(field(&v, &["total_supply"])), supply_before, "{v}");
+    assert_eq!(num(&v["supply"]["total_supply"]), supply_before, "{v}");
 
     node.stop();
 }

@@ -7,7 +7,11 @@ fn empty_blocks_still_commit_a_root_at_every_height() {
     let genesis_hash = chain.app_hash();
     chain.empty_blocks(5);
     for h in 0..=5 {
-        assert_eq!(chain.app.storage().root_at(h).unwrap(), Some(genesis_hash), "height {h}");
+        assert_eq!(
+            chain.app.storage().root_at(h).unwrap(),
+            Some(genesis_hash),
+            "height {h}"
+        );
     }
     let info = chain.app.info();
     assert_eq!(info.last_block_height, 5);

@@ -42,5 +42,8 @@ fn every_error_code_is_documented_and_every_documented_code_exists() {
     let missing: Vec<_> = actual.difference(&docs).collect();
     let stale: Vec<_> = docs.difference(&actual).collect();
     assert!(missing.is_empty(), "not in docs/errors.md: {missing:?}");
-    assert!(stale.is_empty(), "in docs/errors.md but not in the code: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "in docs/errors.md but not in the code: {stale:?}"
+    );
 }

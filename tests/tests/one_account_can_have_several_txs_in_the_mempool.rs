@@ -6,7 +6,9 @@ fn one_account_can_have_several_txs_in_the_mempool() {
     let bob = Key::from_seed("bob");
     let mut chain = TestChain::start(&genesis(&[(alice.address, 1_000_000)]));
 
-    let txs: Vec<_> = (0..3).map(|n| chain.send_with_nonce(&alice, n, &bob.address, 1_000)).collect();
+    let txs: Vec<_> = (0..3)
+        .map(|n| chain.send_with_nonce(&alice, n, &bob.address, 1_000))
+        .collect();
     for tx in &txs {
         let r = chain.check(tx);
         assert!(r.is_ok(), "{}", r.log);

@@ -69,7 +69,13 @@ fn raw_store_reads_prove_the_supply_record() {
     assert_eq!(r.code, 0, "{}", r.log);
     let supply: bank::Supply = borsh::from_slice(&r.value).unwrap();
     assert_eq!(supply, chain.supply());
-    verify_proof(&r.proof_ops[0], &chain.app_hash(), keys::SUPPLY, Some(&r.value)).unwrap();
+    verify_proof(
+        &r.proof_ops[0],
+        &chain.app_hash(),
+        keys::SUPPLY,
+        Some(&r.value),
+    )
+    .unwrap();
 }
 
 #[test]

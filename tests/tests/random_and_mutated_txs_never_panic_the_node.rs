@@ -9,7 +9,10 @@ use nodeop_tests::harness::{genesis, Key, TestChain};
 use proptest::prelude::*;
 
 fn documented() -> BTreeSet<(String, u32)> {
-    TxError::examples().iter().map(|e| (e.codespace().to_string(), e.code())).collect()
+    TxError::examples()
+        .iter()
+        .map(|e| (e.codespace().to_string(), e.code()))
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -26,7 +29,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), 0u8..8).prop_map(|(at, bit)| Mutation::Flip { at, bit }),
         any::<usize>().prop_map(|at| Mutation::Truncate { at }),
         (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Insert { at, byte }),
-        (any::<usize>(), proptest::collection::vec(any::<u8>(), 1..24))
+        (
+            any::<usize>(),
+            proptest::collection::vec(any::<u8>(), 1..24)
+        )
             .prop_map(|(at, bytes)| Mutation::Overwrite { at, bytes }),
         proptest::collection::vec(any::<u8>(), 0..400).prop_map(Mutation::Random),
     ]

@@ -10,7 +10,11 @@ fn run(seed: &str) -> String {
         .arg(dir.path())
         .output()
         .expect("nodeop-replay runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -24,7 +28,10 @@ fn the_same_blocks_give_the_same_app_hash_in_two_processes() {
     let hashes: std::collections::BTreeSet<&str> =
         lines.iter().map(|l| l.split(' ').nth(1).unwrap()).collect();
     assert!(hashes.len() > 30, "app hash barely changed: {hashes:?}");
-    assert!(a.contains(",2") || a.contains(",7"), "no failing tx was exercised");
+    assert!(
+        a.contains(",2") || a.contains(",7"),
+        "no failing tx was exercised"
+    );
     for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
         assert_eq!(x, y, "first difference at line {i}");
     }

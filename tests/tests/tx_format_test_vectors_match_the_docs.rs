@@ -22,7 +22,10 @@ fn vectors() -> Vec<(&'static str, String)> {
         nonce: 7,
         fee: 5_000,
         memo: "hi".into(),
-        msgs: vec![Msg::Send(MsgSend { to: to.to_bech32(), amount: 1_500_000 })],
+        msgs: vec![Msg::Send(MsgSend {
+            to: to.to_bech32(),
+            amount: 1_500_000,
+        })],
     };
     let tx = key.sign(body.clone());
     vec![
@@ -34,7 +37,10 @@ fn vectors() -> Vec<(&'static str, String)> {
         ("sign bytes", hex::encode(body.sign_bytes())),
         ("signature (r ‖ s, low S)", hex::encode(tx.signature)),
         ("signed tx (borsh)", hex::encode(tx.to_bytes())),
-        ("tx hash (SHA-256 of the signed tx, as CometBFT shows it)", hex::encode_upper(nodeop_app::tx::tx_hash(&tx.to_bytes()))),
+        (
+            "tx hash (SHA-256 of the signed tx, as CometBFT shows it)",
+            hex::encode_upper(nodeop_app::tx::tx_hash(&tx.to_bytes())),
+        ),
     ]
 }
 
@@ -44,7 +50,11 @@ fn documented(label: &str) -> Option<String> {
     let prefix = format!("| {label} | `");
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix))
-        .map(|rest| rest.trim_end_matches(" |").trim_end_matches('`').to_string())
+        .map(|rest| {
+            rest.trim_end_matches(" |")
+                .trim_end_matches('`')
+                .to_string()
+        })
 }
 
 #[test]
@@ -56,14 +66,27 @@ fn tx_format_test_vectors_match_the_docs() {
             None => missing.push(format!("| {label} | `{value}` |")),
         }
     }
-    assert!(missing.is_empty(), "add these rows to docs/tx-format.md:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "add these rows to docs/tx-format.md:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
 fn the_published_signed_tx_passes_the_stateless_checks() {
-    let (_, signed) = vectors().into_iter().find(|(l, _)| *l == "signed tx (borsh)").unwrap();
+    let (_, signed) = vectors()
+        .into_iter()
+        .find(|(l, _)| *l == "signed tx (borsh)")
+        .unwrap();
     let bytes = hex::decode(signed).unwrap();
-    let checked = check_stateless(&bytes, "nodeop-1", &TxParams::default(), &Verifier::default(), &())
-        .expect("the published tx is valid");
+    let checked = check_stateless(
+        &bytes,
+        "nodeop-1",
+        &TxParams::default(),
+        &Verifier::default(),
+        &(),
+    )
+    .expect("the published tx is valid");
     assert_eq!(checked.tx.body.nonce, 7);
 }

@@ -22,7 +22,10 @@ pub struct Overlay<S> {
 
 impl<S: StateRead> Overlay<S> {
     pub fn new(parent: S) -> Self {
-        Self { parent, changes: Changes::new() }
+        Self {
+            parent,
+            changes: Changes::new(),
+        }
     }
 
     pub fn with_changes(parent: S, changes: Changes) -> Self {
@@ -88,7 +91,9 @@ impl<S: StateRead> StateRead for Overlay<S> {
             .take_while(|(k, _)| k.starts_with(prefix))
             .collect();
         let deletions = mine.iter().filter(|(_, v)| v.is_none()).count();
-        let theirs = self.parent.prefix_raw(prefix, start_after, limit.saturating_add(deletions));
+        let theirs = self
+            .parent
+            .prefix_raw(prefix, start_after, limit.saturating_add(deletions));
 
         let mut out = Vec::new();
         let mut a = mine.into_iter().peekable();
@@ -168,7 +173,12 @@ mod tests {
 
     fn base() -> BTreeMap<Vec<u8>, Vec<u8>> {
         let mut m = BTreeMap::new();
-        for k in [b"a/1".to_vec(), b"a/3".to_vec(), b"a/5".to_vec(), b"b/1".to_vec()] {
+        for k in [
+            b"a/1".to_vec(),
+            b"a/3".to_vec(),
+            b"a/5".to_vec(),
+            b"b/1".to_vec(),
+        ] {
             m.insert(k.clone(), k);
         }
         m
@@ -183,10 +193,20 @@ mod tests {
         assert_eq!(o.get_raw(b"a/2"), Some(b"x".to_vec()));
         assert_eq!(o.get_raw(b"a/3"), None);
         assert_eq!(o.get_raw(b"a/1"), Some(b"a/1".to_vec()));
-        let keys: Vec<_> = o.prefix_raw(b"a/", None, 10).into_iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, vec![b"a/1".to_vec(), b"a/2".to_vec(), b"a/5".to_vec()]);
-        let page: Vec<_> =
-            o.prefix_raw(b"a/", Some(b"a/1"), 1).into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<_> = o
+            .prefix_raw(b"a/", None, 10)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            vec![b"a/1".to_vec(), b"a/2".to_vec(), b"a/5".to_vec()]
+        );
+        let page: Vec<_> = o
+            .prefix_raw(b"a/", Some(b"a/1"), 1)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(page, vec![b"a/2".to_vec()]);
     }
 

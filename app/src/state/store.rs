@@ -108,7 +108,11 @@ impl Storage {
             tx.open_table(META).map_err(backend)?;
             tx.commit().map_err(backend)?;
         }
-        let mut storage = Self { db, committed: None, snapshot: Snapshot { state: None } };
+        let mut storage = Self {
+            db,
+            committed: None,
+            snapshot: Snapshot { state: None },
+        };
         storage.committed = storage.read_committed()?;
         storage.renew_snapshot()?;
         Ok(storage)
@@ -120,7 +124,9 @@ impl Storage {
         let get_u64 = |k: &str| -> Result<Option<u64>, StoreError> {
             Ok(match meta.get(k).map_err(backend)? {
                 Some(v) => Some(u64::from_be_bytes(
-                    v.value().try_into().map_err(|_| backend(format!("meta {k} is not 8 bytes")))?,
+                    v.value()
+                        .try_into()
+                        .map_err(|_| backend(format!("meta {k} is not 8 bytes")))?,
                 )),
                 None => None,
             })
@@ -132,9 +138,15 @@ impl Storage {
             .get("app_hash")
             .map_err(backend)?
             .ok_or_else(|| backend("meta app_hash missing"))?;
-        let app_hash: [u8; 32] =
-            hash.value().try_into().map_err(|_| backend("meta app_hash is not 32 bytes"))?;
-        Ok(Some(Committed { height, app_hash, version_offset: offset }))
+        let app_hash: [u8; 32] = hash
+            .value()
+            .try_into()
+            .map_err(|_| backend("meta app_hash is not 32 bytes"))?;
+        Ok(Some(Committed {
+            height,
+            app_hash,
+            version_offset: offset,
+        }))
     }
 
     fn renew_snapshot(&mut self) -> Result<(), StoreError> {
@@ -191,12 +203,26 @@ impl Storage {
         let (root, batch) = tree
             .put_value_set(value_set, version)
             .map_err(|e| StoreError::Tree(e.to_string()))?;
-        Ok(Prepared { height, app_hash: root.0, version, version_offset, batch, changes })
+        Ok(Prepared {
+            height,
+            app_hash: root.0,
+            version,
+            version_offset,
+            batch,
+            changes,
+        })
     }
 
     /// Writes a prepared block durably, in one transaction.
     pub fn commit(&mut self, prepared: Prepared) -> Result<Committed, StoreError> {
-        let Prepared { height, app_hash, version, version_offset, batch, changes } = prepared;
+        let Prepared {
+            height,
+            app_hash,
+            version,
+            version_offset,
+            batch,
+            changes,
+        } = prepared;
         let tx = self.db.begin_write().map_err(backend)?;
         {
             let mut nodes = tx.open_table(NODES).map_err(backend)?;
@@ -229,13 +255,19 @@ impl Storage {
             let mut roots = tx.open_table(ROOTS).map_err(backend)?;
             roots.insert(height, app_hash.as_slice()).map_err(backend)?;
             let mut meta = tx.open_table(META).map_err(backend)?;
-            meta.insert("height", height.to_be_bytes().as_slice()).map_err(backend)?;
-            meta.insert("app_hash", app_hash.as_slice()).map_err(backend)?;
+            meta.insert("height", height.to_be_bytes().as_slice())
+                .map_err(backend)?;
+            meta.insert("app_hash", app_hash.as_slice())
+                .map_err(backend)?;
             meta.insert("version_offset", version_offset.to_be_bytes().as_slice())
                 .map_err(backend)?;
         }
         tx.commit().map_err(backend)?;
-        let committed = Committed { height, app_hash, version_offset };
+        let committed = Committed {
+            height,
+            app_hash,
+            version_offset,
+        };
         self.committed = Some(committed.clone());
         self.renew_snapshot()?;
         Ok(committed)
@@ -246,7 +278,11 @@ impl Storage {
         let tx = self.db.begin_read().map_err(backend)?;
         let roots = tx.open_table(ROOTS).map_err(backend)?;
         Ok(match roots.get(height).map_err(backend)? {
-            Some(v) => Some(v.value().try_into().map_err(|_| backend("root is not 32 bytes"))?),
+            Some(v) => Some(
+                v.value()
+                    .try_into()
+                    .map_err(|_| backend("root is not 32 bytes"))?,
+            ),
             None => None,
         })
     }
@@ -296,7 +332,9 @@ impl Storage {
 
     /// Every (key, value) of the latest committed state, in key order (export, invariants).
     pub fn iter_all(&self, mut f: impl FnMut(&[u8], &[u8])) -> Result<(), StoreError> {
-        let Some(table) = &self.snapshot.state else { return Ok(()) };
+        let Some(table) = &self.snapshot.state else {
+            return Ok(());
+        };
         for entry in table.iter().map_err(backend)? {
             let (k, v) = entry.map_err(backend)?;
             f(k.value(), v.value());
@@ -320,7 +358,9 @@ impl StateRead for Storage {
         start_after: Option<&[u8]>,
         limit: usize,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let Some(table) = self.snapshot.state.as_ref() else { return Vec::new() };
+        let Some(table) = self.snapshot.state.as_ref() else {
+            return Vec::new();
+        };
         let lower: Bound<&[u8]> = match start_after {
             Some(after) if after >= prefix => Bound::Excluded(after),
             _ => Bound::Included(prefix),
@@ -334,8 +374,9 @@ impl StateRead for Storage {
             if out.len() >= limit {
                 break;
             }
-            let (k, v) = entry
-                .unwrap_or_else(|e| fatal(&format!("iterating {}: {e}", super::display_key(prefix))));
+            let (k, v) = entry.unwrap_or_else(|e| {
+                fatal(&format!("iterating {}: {e}", super::display_key(prefix)))
+            });
             if !k.value().starts_with(prefix) {
                 break;
             }
@@ -430,7 +471,9 @@ impl TreeReader for TreeSnapshot {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        Ok(self.record(max_version, key_hash, |_, value| value.map(<[u8]>::to_vec))?.flatten())
+        Ok(self
+            .record(max_version, key_hash, |_, value| value.map(<[u8]>::to_vec))?
+            .flatten())
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
@@ -462,9 +505,13 @@ mod tests {
     #[test]
     fn commits_roots_at_every_height_and_proves_old_values() {
         let mut s = Storage::in_memory().unwrap();
-        let g = s.prepare(0, changes(&[("a", Some("1")), ("b", Some("2"))]), Some(0)).unwrap();
+        let g = s
+            .prepare(0, changes(&[("a", Some("1")), ("b", Some("2"))]), Some(0))
+            .unwrap();
         let h0 = s.commit(g).unwrap().app_hash;
-        let p = s.prepare(1, changes(&[("a", Some("3")), ("b", None)]), None).unwrap();
+        let p = s
+            .prepare(1, changes(&[("a", Some("3")), ("b", None)]), None)
+            .unwrap();
         let h1 = s.commit(p).unwrap().app_hash;
         assert_ne!(h0, h1);
         // an empty block still gets a root, equal to the previous one
@@ -503,7 +550,10 @@ mod tests {
             &h2.to_vec(),
             b"b"
         ));
-        assert!(matches!(s.get_at(b"a", 9), Err(StoreError::HeightNotStored { .. })));
+        assert!(matches!(
+            s.get_at(b"a", 9),
+            Err(StoreError::HeightNotStored { .. })
+        ));
     }
 
     #[test]

@@ -83,10 +83,16 @@ fn run_size(accounts: usize) {
     let mut pop = Population::new(&mut rng, senders, accounts - senders);
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = Storage::open(&dir.path().join("state.redb")).expect("store");
-    let options = AppOptions { check_invariants: false, ..AppOptions::default() };
+    let options = AppOptions {
+        check_invariants: false,
+        ..AppOptions::default()
+    };
     let t = Instant::now();
     let mut chain = TestChain::start_on(storage, options, &genesis(&pop.genesis_accounts()));
-    eprintln!("  genesis with {accounts} accounts: {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "  genesis with {accounts} accounts: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let params = chain.params();
     // warm the store's caches with one block
     let warmup = pop.transfers(&mut rng, &params, 1_000);
@@ -104,7 +110,10 @@ fn run_size(accounts: usize) {
         let height = chain.height + 1;
         let req = nodeop_app::app::BlockRequest {
             height,
-            time: nodeop_app::app::BlockTime { seconds: chain.time.seconds + 1, nanos: 0 },
+            time: nodeop_app::app::BlockTime {
+                seconds: chain.time.seconds + 1,
+                nanos: 0,
+            },
             hash: vec![0; 32],
             proposer_address: vec![0; 20],
             txs: req_txs,

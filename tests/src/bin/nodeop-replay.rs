@@ -32,10 +32,17 @@ fn replay(seed: u64, blocks: u64, per_block: usize, dir: &std::path::Path) -> Ve
     let mut rng = Rng::new(seed);
     let mut pop = Population::new(&mut rng, 16, 64);
     let storage = Storage::open(&dir.join("state.redb")).expect("open store");
-    let options = AppOptions { check_invariants: true, ..AppOptions::default() };
+    let options = AppOptions {
+        check_invariants: true,
+        ..AppOptions::default()
+    };
     let mut chain = TestChain::start_on(storage, options, &genesis(&pop.genesis_accounts()));
     let params = chain.params();
-    let mut out = vec![format!("{} {}", chain.height, hex::encode(chain.app_hash()))];
+    let mut out = vec![format!(
+        "{} {}",
+        chain.height,
+        hex::encode(chain.app_hash())
+    )];
     for _ in 0..blocks {
         let mut txs = pop.transfers(&mut rng, &params, per_block);
         // Some blocks also carry garbage and a replay, so failure paths are covered too.
@@ -47,7 +54,12 @@ fn replay(seed: u64, blocks: u64, per_block: usize, dir: &std::path::Path) -> Ve
         }
         let resp = chain.finalize_and_commit(txs);
         let codes: Vec<String> = resp.tx_results.iter().map(|r| r.code.to_string()).collect();
-        out.push(format!("{} {} {}", chain.height, hex::encode(resp.app_hash), codes.join(",")));
+        out.push(format!(
+            "{} {} {}",
+            chain.height,
+            hex::encode(resp.app_hash),
+            codes.join(",")
+        ));
     }
     out
 }

@@ -13,7 +13,11 @@ pub enum BankError {
     #[error("amount must be positive")]
     ZeroAmount,
     #[error("minting {amount} unop would take total supply {total} past max_supply {max}")]
-    MaxSupplyExceeded { amount: u128, total: u128, max: u128 },
+    MaxSupplyExceeded {
+        amount: u128,
+        total: u128,
+        max: u128,
+    },
 }
 
 impl BankError {
@@ -39,11 +43,21 @@ impl BankError {
 
     pub fn examples() -> Vec<BankError> {
         vec![
-            BankError::InvalidAddress { address: String::new(), reason: String::new() },
-            BankError::InsufficientFunds { balance: 0, needed: 0 },
+            BankError::InvalidAddress {
+                address: String::new(),
+                reason: String::new(),
+            },
+            BankError::InsufficientFunds {
+                balance: 0,
+                needed: 0,
+            },
             BankError::Overflow,
             BankError::ZeroAmount,
-            BankError::MaxSupplyExceeded { amount: 0, total: 0, max: 0 },
+            BankError::MaxSupplyExceeded {
+                amount: 0,
+                total: 0,
+                max: 0,
+            },
         ]
     }
 }

@@ -62,7 +62,8 @@ impl BankGenesis {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
-        let modules: BTreeSet<Address> = MODULE_ACCOUNTS.iter().map(|n| Address::module(n)).collect();
+        let modules: BTreeSet<Address> =
+            MODULE_ACCOUNTS.iter().map(|n| Address::module(n)).collect();
         let mut total: Option<u128> = Some(0);
         for a in &self.accounts {
             if !seen.insert(a.address) {
@@ -86,7 +87,10 @@ impl BankGenesis {
                 ));
             }
             if !seen_names.insert(m.name.clone()) {
-                out.push(format!("bank.module_accounts: {:?} is listed twice", m.name));
+                out.push(format!(
+                    "bank.module_accounts: {:?} is listed twice",
+                    m.name
+                ));
             }
             total = total.and_then(|t| t.checked_add(m.balance));
         }
@@ -99,7 +103,10 @@ impl BankGenesis {
                         self.max_supply
                     ));
                 }
-                if t.checked_add(self.burned).and_then(|x| x.checked_sub(self.minted)).is_none() {
+                if t.checked_add(self.burned)
+                    .and_then(|x| x.checked_sub(self.minted))
+                    .is_none()
+                {
                     out.push(format!(
                         "bank: minted {} exceeds the sum of balances {t} plus burned {}",
                         self.minted, self.burned
@@ -114,18 +121,34 @@ impl BankGenesis {
     pub fn apply(&self, state: &mut impl StateWrite) {
         let mut total: u128 = 0;
         for a in &self.accounts {
-            put_account(state, &a.address, &Account { balance: a.balance, nonce: a.nonce });
+            put_account(
+                state,
+                &a.address,
+                &Account {
+                    balance: a.balance,
+                    nonce: a.nonce,
+                },
+            );
             total = total.saturating_add(a.balance);
         }
         for m in &self.module_accounts {
-            put_account(state, &Address::module(&m.name), &Account { balance: m.balance, nonce: 0 });
+            put_account(
+                state,
+                &Address::module(&m.name),
+                &Account {
+                    balance: m.balance,
+                    nonce: 0,
+                },
+            );
             total = total.saturating_add(m.balance);
         }
         put_supply(
             state,
             &Supply {
                 total_supply: total,
-                genesis_supply: total.saturating_add(self.burned).saturating_sub(self.minted),
+                genesis_supply: total
+                    .saturating_add(self.burned)
+                    .saturating_sub(self.minted),
                 minted: self.minted,
                 burned: self.burned,
                 max_supply: self.max_supply,

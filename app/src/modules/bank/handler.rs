@@ -17,12 +17,18 @@ pub fn transfer(
     sender.balance = sender
         .balance
         .checked_sub(amount)
-        .ok_or(BankError::InsufficientFunds { balance: sender.balance, needed: amount })?;
+        .ok_or(BankError::InsufficientFunds {
+            balance: sender.balance,
+            needed: amount,
+        })?;
     if from == to {
         return Ok(());
     }
     let mut recipient = account(state, to);
-    recipient.balance = recipient.balance.checked_add(amount).ok_or(BankError::Overflow)?;
+    recipient.balance = recipient
+        .balance
+        .checked_add(amount)
+        .ok_or(BankError::Overflow)?;
     put_account(state, from, &sender);
     put_account(state, to, &recipient);
     Ok(())
@@ -53,7 +59,10 @@ pub fn charge_fee(
     payer.balance = payer
         .balance
         .checked_sub(fee)
-        .ok_or(BankError::InsufficientFunds { balance: payer.balance, needed: fee })?;
+        .ok_or(BankError::InsufficientFunds {
+            balance: payer.balance,
+            needed: fee,
+        })?;
     payer.nonce = payer.nonce.checked_add(1).ok_or(BankError::Overflow)?;
     put_account(state, signer, &payer);
     if fee > 0 {
@@ -68,7 +77,10 @@ pub fn charge_fee(
 /// tokens come into existence, so the cap holds for every path.
 pub fn mint(state: &mut impl StateWrite, to: &Address, amount: u128) -> Result<(), BankError> {
     let mut s = supply(state);
-    let total = s.total_supply.checked_add(amount).ok_or(BankError::Overflow)?;
+    let total = s
+        .total_supply
+        .checked_add(amount)
+        .ok_or(BankError::Overflow)?;
     if total > s.max_supply {
         return Err(BankError::MaxSupplyExceeded {
             amount,
@@ -77,7 +89,10 @@ pub fn mint(state: &mut impl StateWrite, to: &Address, amount: u128) -> Result<(
         });
     }
     let mut acct = account(state, to);
-    acct.balance = acct.balance.checked_add(amount).ok_or(BankError::Overflow)?;
+    acct.balance = acct
+        .balance
+        .checked_add(amount)
+        .ok_or(BankError::Overflow)?;
     s.total_supply = total;
     s.minted = s.minted.checked_add(amount).ok_or(BankError::Overflow)?;
     put_account(state, to, &acct);
@@ -91,9 +106,15 @@ pub fn burn(state: &mut impl StateWrite, from: &Address, amount: u128) -> Result
     acct.balance = acct
         .balance
         .checked_sub(amount)
-        .ok_or(BankError::InsufficientFunds { balance: acct.balance, needed: amount })?;
+        .ok_or(BankError::InsufficientFunds {
+            balance: acct.balance,
+            needed: amount,
+        })?;
     let mut s = supply(state);
-    s.total_supply = s.total_supply.checked_sub(amount).ok_or(BankError::Overflow)?;
+    s.total_supply = s
+        .total_supply
+        .checked_sub(amount)
+        .ok_or(BankError::Overflow)?;
     s.burned = s.burned.checked_add(amount).ok_or(BankError::Overflow)?;
     put_account(state, from, &acct);
     put_supply(state, &s);

@@ -15,11 +15,16 @@ pub fn check_supply(state: &impl StateRead) -> Result<(), String> {
         after = Some(last.clone());
         for (k, v) in &page {
             let acct: super::Account = decode_stored(k, v);
-            sum = sum.checked_add(acct.balance).ok_or("sum of balances overflows u128")?;
+            sum = sum
+                .checked_add(acct.balance)
+                .ok_or("sum of balances overflows u128")?;
         }
     }
     if sum != s.total_supply {
-        return Err(format!("bank supply: sum of balances {sum} != total_supply {}", s.total_supply));
+        return Err(format!(
+            "bank supply: sum of balances {sum} != total_supply {}",
+            s.total_supply
+        ));
     }
     let expected = s
         .genesis_supply

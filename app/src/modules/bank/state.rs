@@ -8,7 +8,9 @@ use crate::crypto::Address;
 use crate::serde_u128;
 use crate::state::{fatal, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize,
+)]
 pub struct Account {
     #[serde(with = "serde_u128")]
     pub balance: u128,
@@ -16,7 +18,9 @@ pub struct Account {
     pub nonce: u64,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize,
+)]
 pub struct Supply {
     /// The sum of every balance, module accounts included.
     #[serde(with = "serde_u128")]

@@ -48,7 +48,10 @@ impl StakingGenesis {
         let mut total: u64 = 0;
         for v in &self.validators {
             if !seen.insert(v.pub_key) {
-                out.push(format!("staking.validators: {:?} is listed twice", v.moniker));
+                out.push(format!(
+                    "staking.validators: {:?} is listed twice",
+                    v.moniker
+                ));
             }
             if v.power == 0 {
                 out.push(format!("staking.validators: {:?} has power 0", v.moniker));
@@ -62,7 +65,9 @@ impl StakingGenesis {
             total = total.saturating_add(v.power);
         }
         if total > MAX_TOTAL_POWER {
-            out.push(format!("staking.validators: total power {total} exceeds {MAX_TOTAL_POWER}"));
+            out.push(format!(
+                "staking.validators: total power {total} exceeds {MAX_TOTAL_POWER}"
+            ));
         }
         out
     }
