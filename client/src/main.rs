@@ -15,8 +15,8 @@ use nodeop_client::amount::{describe, parse_amount};
 use nodeop_client::keyring::{read_passphrase_file, KeyInfo, KeyKind, KeySecret, Keyring};
 use nodeop_client::keys::{generate_mnemonic, KeyPair};
 use nodeop_client::node::{
-    self, abci_query, broadcast_and_wait, fetch_tx, node_chain_id, parse_tx_hash, query_account,
-    query_tx_params, TxOutcome, TxResult, DEFAULT_NODE,
+    self, abci_query, broadcast_and_wait, fetch_tx, find_tx_in_block, node_chain_id, parse_tx_hash,
+    query_account, query_tx_params, TxIndexDisabled, TxOutcome, TxResult, DEFAULT_NODE,
 };
 use nodeop_client::tx::{build_send, decode_tx, encode_tx, required_fee, sign_tx, TxView};
 use nodeop_client::verify::{
@@ -169,8 +169,14 @@ enum QueryCmd {
     },
     /// The chain's params.
     Params,
-    /// A tx by hash, decoded, with its result.
-    Tx { hash: String },
+    /// A tx by hash, decoded, with its result (from the node's tx index, or from block
+    /// --height H when given).
+    Tx {
+        hash: String,
+        /// Read the tx from this block instead of the tx index.
+        #[arg(long)]
+        height: Option<u64>,
+    },
     /// A raw store key (hex, e.g. of `bank/supply`); the value is shown as hex.
     Store {
         key_hex: String,
@@ -777,7 +783,7 @@ async fn query(ctx: &Ctx, cmd: QueryCmd) -> Result<()> {
                     || {
                         format!(
                             "{} = {}\nheight: {height} (not verified; add --prove)",
-                            nodeop_app::state::display_key(&key),
+                            nodeop_client::verify::display_store_key(&key),
                             if value.is_empty() { "(absent)" } else { &value }
                         )
                     },
@@ -785,28 +791,39 @@ async fn query(ctx: &Ctx, cmd: QueryCmd) -> Result<()> {
             }
             Ok(())
         }
-        QueryCmd::Tx { hash } => {
+        QueryCmd::Tx { hash, height } => {
             let hash = parse_tx_hash(&hash)?;
             let client = ctx.client()?;
-            let r = fetch_tx(&client, &hash)
-                .await?
-                .ok_or_else(|| anyhow!("the node knows no tx {hash}"))?;
-            let result = TxResult::from_response(&r);
-            let decoded = decode_tx(&r.tx);
+            let (result, tx_bytes) = match height {
+                Some(h) => find_tx_in_block(&client, &hash, h)
+                    .await?
+                    .ok_or_else(|| anyhow!("block {h} does not hold tx {hash}"))?,
+                None => match fetch_tx(&client, &hash).await {
+                    Ok(Some(r)) => (TxResult::from_response(&r), r.tx),
+                    Ok(None) => bail!(
+                        "the node's tx index does not know tx {hash}; if it is in a block, pass --height H to read it from the block"
+                    ),
+                    Err(e) if e.is::<TxIndexDisabled>() => {
+                        bail!("{e}; pass --height H to read tx {hash} from its block")
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
+            let decoded = decode_tx(&tx_bytes);
             let (view, decode_error) = match &decoded {
                 Ok(t) => (Some(TxView::from(t)), None),
                 Err(e) => (None, Some(format!("{e:#}"))),
             };
             ctx.emit(
                 json!({
-                    "hash": r.hash.to_string(),
+                    "hash": hash.to_string(),
                     "tx": view,
                     "decode_error": decode_error,
-                    "tx_hex": hex::encode(&r.tx),
+                    "tx_hex": hex::encode(&tx_bytes),
                     "result": result,
                 }),
                 || {
-                    let mut out = format!("tx {}", r.hash);
+                    let mut out = format!("tx {hash}");
                     match &view {
                         Some(v) => {
                             out.push_str(&format!(
@@ -828,7 +845,7 @@ async fn query(ctx: &Ctx, cmd: QueryCmd) -> Result<()> {
                         None => out.push_str(&format!(
                             "\n(the bytes do not decode as a nodeop tx: {})\nhex: {}",
                             decode_error.clone().unwrap_or_default(),
-                            hex::encode(&r.tx)
+                            hex::encode(&tx_bytes)
                         )),
                     }
                     out.push_str(&format!("\n{}", result_text(&result)));

@@ -222,7 +222,8 @@ pub fn parse_tx_hash(hex_str: &str) -> Result<Hash> {
         .map_err(|_| anyhow!("a tx hash is 32 bytes (64 hex digits), got {}", bytes.len()))
 }
 
-/// A tx by hash from the node's index (`/tx`), `None` if the node does not know it (yet).
+/// A tx by hash from the node's tx index (`/tx`): `Ok(None)` if the index does not know it
+/// (yet), an error if the node does not index txs at all.
 pub async fn fetch_tx(
     client: &HttpClient,
     hash: &Hash,
@@ -234,7 +235,7 @@ pub async fn fetch_tx(
             if text.contains("not found") {
                 Ok(None)
             } else if text.contains("indexing is disabled") {
-                bail!("the node does not index txs (tx_index.indexer = \"null\" in its config.toml); cannot look up {hash}")
+                Err(TxIndexDisabled.into())
             } else {
                 Err(e).with_context(|| rpc_context(&format!("looking up tx {hash}")))
             }
@@ -242,32 +243,120 @@ pub async fn fetch_tx(
     }
 }
 
-/// Polls `/tx` until the tx is in a block, up to `timeout`.
-pub async fn wait_for_tx(client: &HttpClient, hash: &Hash, timeout: Duration) -> Result<TxResult> {
+/// The node runs with `tx_index.indexer = "null"`.
+#[derive(Debug)]
+pub struct TxIndexDisabled;
+
+impl std::fmt::Display for TxIndexDisabled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the node does not index txs (tx_index.indexer = \"null\")")
+    }
+}
+
+impl std::error::Error for TxIndexDisabled {}
+
+/// Looks for a tx in one block (`/block`, then `/block_results` for its result): the result
+/// and the tx bytes, or `None` if the block does not hold it. Works without the tx index.
+pub async fn find_tx_in_block(
+    client: &HttpClient,
+    hash: &Hash,
+    height: u64,
+) -> Result<Option<(TxResult, Vec<u8>)>> {
+    let h = Height::try_from(height).map_err(|e| anyhow!("height {height}: {e}"))?;
+    let block = client
+        .block(h)
+        .await
+        .with_context(|| rpc_context(&format!("fetching block {height}")))?;
+    let Some(index) = block
+        .block
+        .data
+        .iter()
+        .position(|tx| nodeop_app::tx::tx_hash(tx).as_slice() == hash.as_bytes())
+    else {
+        return Ok(None);
+    };
+    let results = client
+        .block_results(h)
+        .await
+        .with_context(|| rpc_context(&format!("fetching the results of block {height}")))?;
+    let r = results
+        .txs_results
+        .unwrap_or_default()
+        .into_iter()
+        .nth(index)
+        .ok_or_else(|| anyhow!("block {height} holds tx {hash} but its results do not"))?;
+    let result = TxResult {
+        height,
+        index: index as u32,
+        code: r.code.value(),
+        codespace: r.codespace,
+        log: r.log,
+        events: r.events.iter().map(EventView::from).collect(),
+    };
+    Ok(Some((result, block.block.data[index].clone())))
+}
+
+/// The node's latest block height.
+pub async fn latest_height(client: &HttpClient) -> Result<u64> {
+    let status = client
+        .status()
+        .await
+        .with_context(|| rpc_context("asking the node for /status"))?;
+    Ok(status.sync_info.latest_block_height.value())
+}
+
+/// Waits up to `timeout` for a tx to be in a block after `after_height`. Asks the tx index
+/// (`/tx`) and also reads each new block, so it works when the node's tx index is off or
+/// failing.
+pub async fn wait_for_tx(
+    client: &HttpClient,
+    hash: &Hash,
+    after_height: u64,
+    timeout: Duration,
+) -> Result<TxResult> {
     let deadline = tokio::time::Instant::now() + timeout;
+    let mut next = after_height.saturating_add(1);
+    let mut use_index = true;
     loop {
-        if let Some(r) = fetch_tx(client, hash).await? {
-            return Ok(TxResult::from_response(&r));
+        if use_index {
+            match fetch_tx(client, hash).await {
+                Ok(Some(r)) => return Ok(TxResult::from_response(&r)),
+                Ok(None) => {}
+                Err(e) if e.is::<TxIndexDisabled>() => use_index = false,
+                Err(e) => return Err(e),
+            }
+        }
+        let latest = latest_height(client).await?;
+        while next <= latest {
+            if let Some((result, _)) = find_tx_in_block(client, hash, next).await? {
+                return Ok(result);
+            }
+            next += 1;
         }
         if tokio::time::Instant::now() >= deadline {
             bail!(
-                "tx {hash} passed CheckTx but was not in a block within {} s; it may still be included: `nodeop query tx {hash}`",
-                timeout.as_secs()
+                "tx {hash} passed CheckTx but was not in a block within {} s (blocks {}..={latest} checked); it may still be included: `nodeop query tx {hash}`",
+                timeout.as_secs(),
+                after_height.saturating_add(1),
             );
         }
         tokio::time::sleep(POLL_INTERVAL).await;
     }
 }
 
-/// Broadcasts with `broadcast_tx_sync`; if CheckTx accepts and `wait` is given, polls `/tx`
-/// until the tx is in a block (an error if it is not within `wait`). A CheckTx rejection is
-/// not an error: it is in the outcome (`check_tx.code != 0`), so callers can look at codes.
+/// Broadcasts with `broadcast_tx_sync`; if CheckTx accepts and `wait` is given, waits until the
+/// tx is in a block (an error if it is not within `wait`). A CheckTx rejection is not an error:
+/// it is in the outcome (`check_tx.code != 0`), so callers can look at codes.
 pub async fn broadcast_and_wait(
     client: &HttpClient,
     tx_bytes: Vec<u8>,
     wait: Option<Duration>,
 ) -> Result<TxOutcome> {
     let expected_hash = tx_hash_hex(&tx_bytes);
+    let before = match wait {
+        Some(_) => latest_height(client).await?,
+        None => 0,
+    };
     let resp = client
         .broadcast_tx_sync(tx_bytes)
         .await
@@ -288,7 +377,7 @@ pub async fn broadcast_and_wait(
     };
     if outcome.accepted() {
         if let Some(timeout) = wait {
-            outcome.included = Some(wait_for_tx(client, &resp.hash, timeout).await?);
+            outcome.included = Some(wait_for_tx(client, &resp.hash, before, timeout).await?);
         }
     }
     Ok(outcome)

@@ -327,6 +327,19 @@ impl Record {
     }
 }
 
+/// A store key for people: `bank/acct/` + the address bytes in hex, a printable key as is,
+/// anything else in the app's mixed notation.
+pub fn display_store_key(key: &[u8]) -> String {
+    if let Some(rest) = key.strip_prefix(bank::keys::ACCOUNT_PREFIX) {
+        return format!(
+            "{}{}",
+            String::from_utf8_lossy(bank::keys::ACCOUNT_PREFIX),
+            hex::encode(rest)
+        );
+    }
+    nodeop_app::state::display_key(key)
+}
+
 /// The result of a verified read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct VerifiedRecord {
@@ -414,7 +427,7 @@ pub async fn query_verified(
     let key = record.key();
     Ok(VerifiedRecord {
         path: record.path(),
-        key: nodeop_app::state::display_key(&key),
+        key: display_store_key(&key),
         key_hex: hex::encode(&key),
         height: h,
         exists: !resp.value.is_empty(),
@@ -422,4 +435,149 @@ pub async fn query_verified(
         value,
         header,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against a header, validator set and proven answer recorded from a real one-validator
+    //! devnet (nodeopd + cometbft 0.38): the record is bob's account at height 7, so its app
+    //! hash is in header 8.
+    use super::*;
+    use tendermint::block::CommitSig;
+    use tendermint_rpc::endpoint::{abci_query, commit, validators};
+
+    const CHAIN: &str = "nodeop-devnet";
+    const BOB: &str = "nodeop1kygrp97xykh98x8x6wmvr2s9au7awna5untxcm";
+    const ALICE: &str = "nodeop1fvtrxn2vh5kpmryeq37tm2s6tysyqaxdeexqhl";
+    const VALIDATORS_HASH: &str =
+        "FAE4A041EAE133B3CDFACD0840E7FF2331EE54657D6A3D3C025E1F3D69EF7F16";
+
+    fn header() -> SignedHeader {
+        serde_json::from_str::<commit::Response>(include_str!("testdata/commit_8.json"))
+            .unwrap()
+            .signed_header
+    }
+
+    fn validator_set() -> Vec<validator::Info> {
+        serde_json::from_str::<validators::Response>(include_str!("testdata/validators_8.json"))
+            .unwrap()
+            .validators
+    }
+
+    fn answer() -> AbciQuery {
+        serde_json::from_str::<abci_query::Response>(include_str!(
+            "testdata/abci_query_account_7.json"
+        ))
+        .unwrap()
+        .response
+    }
+
+    fn bob() -> Record {
+        Record::Account(Address::parse(BOB).unwrap())
+    }
+
+    #[test]
+    fn recorded_header_and_proof_verify() {
+        let v = verify_signed_header(&header(), &validator_set(), CHAIN, 8, None).unwrap();
+        assert_eq!(
+            (v.signed_power, v.total_power, v.signers, v.validators),
+            (10, 10, 1, 1)
+        );
+        assert_eq!(v.validators_hash, VALIDATORS_HASH);
+        assert!(!v.validators_pinned);
+        let pinned = parse_hash(VALIDATORS_HASH).unwrap();
+        assert!(
+            verify_signed_header(&header(), &validator_set(), CHAIN, 8, Some(&pinned))
+                .unwrap()
+                .validators_pinned
+        );
+
+        let app_hash = hex::decode(&v.app_hash).unwrap();
+        let value = verify_query_answer(&bob(), &answer(), 7, &app_hash).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({ "balance": "501500000", "nonce": 0 })
+        );
+    }
+
+    #[test]
+    fn tampered_headers_are_refused() {
+        let vals = validator_set();
+        assert!(verify_signed_header(&header(), &vals, "nodeop-1", 8, None).is_err());
+        assert!(verify_signed_header(&header(), &vals, CHAIN, 9, None).is_err());
+        assert!(verify_signed_header(&header(), &[], CHAIN, 8, None).is_err());
+        let other = parse_hash(&"00".repeat(32)).unwrap();
+        assert!(verify_signed_header(&header(), &vals, CHAIN, 8, Some(&other)).is_err());
+
+        // another app hash: the header no longer hashes to the signed block id
+        let mut sh = header();
+        sh.header.app_hash = tendermint::AppHash::try_from(vec![0u8; 32]).unwrap();
+        let err = verify_signed_header(&sh, &vals, CHAIN, 8, None).unwrap_err();
+        assert!(err.0.contains("not for this header"), "{err}");
+
+        // another validator set (more power): not the header's validators_hash
+        let mut more = vals.clone();
+        more[0].power = 11u32.into();
+        let err = verify_signed_header(&header(), &more, CHAIN, 8, None).unwrap_err();
+        assert!(err.0.contains("validators_hash"), "{err}");
+
+        // a flipped signature bit
+        let mut sh = header();
+        if let CommitSig::BlockIdFlagCommit {
+            signature: Some(sig),
+            ..
+        } = &mut sh.commit.signatures[0]
+        {
+            let mut bytes = sig.as_bytes().to_vec();
+            bytes[0] ^= 1;
+            *sig = tendermint::Signature::try_from(bytes).unwrap();
+        } else {
+            panic!("the fixture's first signature is not a commit");
+        }
+        assert!(verify_signed_header(&sh, &vals, CHAIN, 8, None).is_err());
+
+        // no signatures at all
+        let mut sh = header();
+        sh.commit.signatures = vec![CommitSig::BlockIdFlagAbsent];
+        assert!(verify_signed_header(&sh, &vals, CHAIN, 8, None).is_err());
+    }
+
+    #[test]
+    fn tampered_answers_are_refused() {
+        let v = verify_signed_header(&header(), &validator_set(), CHAIN, 8, None).unwrap();
+        let app_hash = hex::decode(&v.app_hash).unwrap();
+
+        // a richer bob, with info to match: the proof fails
+        let mut q = answer();
+        q.value[0] ^= 0xff;
+        let balance = u128::from_le_bytes(q.value[..16].try_into().unwrap());
+        q.info = format!(r#"{{"address":"{BOB}","balance":"{balance}","nonce":0}}"#);
+        let err = verify_query_answer(&bob(), &q, 7, &app_hash).unwrap_err();
+        assert!(err.0.contains("proof"), "{err}");
+
+        // the right bytes but a lying rendering
+        let mut q = answer();
+        q.info = format!(r#"{{"address":"{BOB}","balance":"999999999","nonce":0}}"#);
+        let err = verify_query_answer(&bob(), &q, 7, &app_hash).unwrap_err();
+        assert!(err.0.contains("balance"), "{err}");
+
+        // another app hash, another height, another account, no proof, two proofs
+        assert!(verify_query_answer(&bob(), &answer(), 7, &[0u8; 32]).is_err());
+        assert!(verify_query_answer(&bob(), &answer(), 8, &app_hash).is_err());
+        let alice = Record::Account(Address::parse(ALICE).unwrap());
+        assert!(verify_query_answer(&alice, &answer(), 7, &app_hash).is_err());
+        let mut q = answer();
+        q.proof = None;
+        assert!(verify_query_answer(&bob(), &q, 7, &app_hash).is_err());
+        let mut q = answer();
+        if let Some(p) = q.proof.as_mut() {
+            let op = p.ops[0].clone();
+            p.ops.push(op);
+        }
+        assert!(verify_query_answer(&bob(), &q, 7, &app_hash).is_err());
+        // absent instead of present: a membership proof is not a non-membership proof
+        let mut q = answer();
+        q.value.clear();
+        assert!(verify_query_answer(&bob(), &q, 7, &app_hash).is_err());
+    }
 }
