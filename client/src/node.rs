@@ -28,19 +28,37 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(400);
 
 /// An HTTP RPC client for a CometBFT v0.38 node.
 pub fn connect(url: &str) -> Result<HttpClient> {
-    let parsed: HttpClientUrl = url
-        .parse()
-        .map_err(|e| anyhow!("node URL {url:?} is not an http(s) URL: {e}"))?;
+    let parsed: HttpClientUrl = url.parse().map_err(|e: tendermint_rpc::Error| {
+        anyhow!(
+            "node URL {url:?} is not an http(s) URL: {}",
+            rpc_message(&e)
+        )
+    })?;
     HttpClient::builder(parsed)
         .compat_mode(CompatMode::V0_38)
         .timeout(REQUEST_TIMEOUT)
         .build()
-        .with_context(|| format!("creating an RPC client for {url}"))
+        .map_err(|e| anyhow!("creating an RPC client for {url}: {}", rpc_message(&e)))
 }
 
-/// Context for an RPC error: most are "the node is not there".
-fn rpc_context(what: &str) -> String {
-    format!("{what} (is the node running and is --node / NODEOP_NODE right?)")
+/// An RPC error as one readable line. (`tendermint_rpc::Error`'s own `Display` carries an eyre
+/// trace, with a backtrace when RUST_BACKTRACE is set; its detail is the message.) Most RPC
+/// failures mean "the node is not there", so say where to look.
+pub fn rpc_error(e: tendermint_rpc::Error, what: &str) -> anyhow::Error {
+    anyhow!(
+        "{what}: {} (is the node running, and is --node / NODEOP_NODE right?)",
+        rpc_message(&e)
+    )
+}
+
+/// The messages of an RPC error's cause chain, joined by ": ", without trace or backtrace.
+pub fn rpc_message(e: &tendermint_rpc::Error) -> String {
+    let parts: Vec<String> = e.1.chain().map(|c| c.to_string()).collect();
+    if parts.is_empty() {
+        e.detail().to_string()
+    } else {
+        parts.join(": ")
+    }
 }
 
 /// The chain id the node reports in `/status`.
@@ -48,7 +66,7 @@ pub async fn node_chain_id(client: &HttpClient) -> Result<String> {
     let status = client
         .status()
         .await
-        .with_context(|| rpc_context("asking the node for /status"))?;
+        .map_err(|e| rpc_error(e, "asking the node for /status"))?;
     Ok(status.node_info.network.to_string())
 }
 
@@ -67,7 +85,7 @@ pub async fn abci_query(
     let resp = client
         .abci_query(Some(path.to_string()), data, height, prove)
         .await
-        .with_context(|| rpc_context(&format!("abci_query {path}")))?;
+        .map_err(|e| rpc_error(e, &format!("abci_query {path}")))?;
     if resp.code.is_err() {
         bail!(
             "query {path} failed: codespace {:?} code {}: {}",
@@ -231,13 +249,13 @@ pub async fn fetch_tx(
     match client.tx(*hash, false).await {
         Ok(r) => Ok(Some(r)),
         Err(e) => {
-            let text = e.to_string();
+            let text = rpc_message(&e);
             if text.contains("not found") {
                 Ok(None)
             } else if text.contains("indexing is disabled") {
                 Err(TxIndexDisabled.into())
             } else {
-                Err(e).with_context(|| rpc_context(&format!("looking up tx {hash}")))
+                Err(rpc_error(e, &format!("looking up tx {hash}")))
             }
         }
     }
@@ -266,7 +284,7 @@ pub async fn find_tx_in_block(
     let block = client
         .block(h)
         .await
-        .with_context(|| rpc_context(&format!("fetching block {height}")))?;
+        .map_err(|e| rpc_error(e, &format!("fetching block {height}")))?;
     let Some(index) = block
         .block
         .data
@@ -278,7 +296,7 @@ pub async fn find_tx_in_block(
     let results = client
         .block_results(h)
         .await
-        .with_context(|| rpc_context(&format!("fetching the results of block {height}")))?;
+        .map_err(|e| rpc_error(e, &format!("fetching the results of block {height}")))?;
     let r = results
         .txs_results
         .unwrap_or_default()
@@ -301,7 +319,7 @@ pub async fn latest_height(client: &HttpClient) -> Result<u64> {
     let status = client
         .status()
         .await
-        .with_context(|| rpc_context("asking the node for /status"))?;
+        .map_err(|e| rpc_error(e, "asking the node for /status"))?;
     Ok(status.sync_info.latest_block_height.value())
 }
 
@@ -360,7 +378,7 @@ pub async fn broadcast_and_wait(
     let resp = client
         .broadcast_tx_sync(tx_bytes)
         .await
-        .with_context(|| rpc_context("broadcast_tx_sync"))?;
+        .map_err(|e| rpc_error(e, "broadcast_tx_sync"))?;
     let hash = resp.hash.to_string();
     if hash != expected_hash {
         bail!("the node reports tx hash {hash}, expected {expected_hash}");

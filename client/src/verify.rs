@@ -21,7 +21,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::bank;
 use nodeop_app::query::{verify_proof, ProofOp};
@@ -38,7 +38,7 @@ use tendermint_light_client_verifier::types::TrustThreshold;
 use tendermint_rpc::endpoint::abci_query::AbciQuery;
 use tendermint_rpc::{Client, HttpClient, Paging};
 
-use crate::node::{abci_query, POLL_INTERVAL};
+use crate::node::{abci_query, rpc_error, POLL_INTERVAL};
 
 /// A check that failed: the node's answer is not what the chain signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,12 +205,11 @@ pub async fn fetch_verified_header(
             Ok(c) => break c,
             Err(e) => {
                 if tokio::time::Instant::now() >= deadline {
-                    return Err(e).with_context(|| {
-                        format!(
-                            "fetching the signed header at height {height} (waited {} s for it)",
-                            timeout.as_secs()
-                        )
-                    });
+                    let what = format!(
+                        "fetching the signed header at height {height} (waited {} s for it)",
+                        timeout.as_secs()
+                    );
+                    return Err(rpc_error(e, &what));
                 }
                 tokio::time::sleep(POLL_INTERVAL).await;
             }
@@ -219,7 +218,7 @@ pub async fn fetch_verified_header(
     let validators = client
         .validators(h, Paging::All)
         .await
-        .with_context(|| format!("fetching the validator set at height {height}"))?;
+        .map_err(|e| rpc_error(e, &format!("fetching the validator set at height {height}")))?;
     Ok(verify_signed_header(
         &commit.signed_header,
         &validators.validators,
