@@ -263,7 +263,8 @@ impl Record {
     }
 
     /// Decodes the (proven) stored bytes, `None` meaning absent, into JSON, and checks that the
-    /// node's own rendering (`info`) agrees with it.
+    /// node's own rendering (`info`) agrees with it. An account's view is
+    /// `{address, balance, nonce}` (as `/account` renders it), the supply's the supply record.
     pub fn decode_and_match(
         &self,
         value: Option<&[u8]>,
@@ -321,6 +322,11 @@ impl Record {
                     }
                 }
             }
+        }
+        // The address is part of the proven key, so it belongs in the proven value's view.
+        let mut decoded = decoded;
+        if let (Record::Account(a), Some(fields)) = (self, decoded.as_object_mut()) {
+            fields.insert("address".into(), serde_json::Value::String(a.to_bech32()));
         }
         Ok(decoded)
     }
@@ -495,7 +501,7 @@ mod tests {
         let value = verify_query_answer(&bob(), &answer(), 7, &app_hash).unwrap();
         assert_eq!(
             value,
-            serde_json::json!({ "balance": "501500000", "nonce": 0 })
+            serde_json::json!({ "address": BOB, "balance": "501500000", "nonce": 0 })
         );
     }
 
