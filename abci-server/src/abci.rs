@@ -53,6 +53,9 @@ struct BlockStats {
     txs: usize,
     failed: usize,
     started: Instant,
+    /// How long FinalizeBlock took (the rest of `ms` is CometBFT saving the block's results,
+    /// and Commit).
+    exec_ms: u128,
 }
 
 impl Node {
@@ -348,6 +351,7 @@ impl Application for AbciApp {
                 txs: resp.tx_results.len(),
                 failed: resp.tx_results.iter().filter(|r| !r.is_ok()).count(),
                 started,
+                exec_ms: started.elapsed().as_millis(),
             });
             pb::ResponseFinalizeBlock {
                 events: events(resp.events),
@@ -366,18 +370,20 @@ impl Application for AbciApp {
                 .commit()
                 .unwrap_or_else(|e| halt(&format!("Commit failed: {e}")));
             let stats = n.block.take();
-            let (txs, failed, ms) = match &stats {
+            let (txs, failed, exec_ms, ms) = match &stats {
                 Some(s) if s.height == resp.height => {
-                    (s.txs, s.failed, s.started.elapsed().as_millis())
+                    (s.txs, s.failed, s.exec_ms, s.started.elapsed().as_millis())
                 }
-                _ => (0, 0, 0),
+                _ => (0, 0, 0, 0),
             };
+            let millis = |v: u128| u64::try_from(v).unwrap_or(u64::MAX);
             tracing::info!(
                 height = resp.height,
                 txs,
                 failed,
                 app_hash = %hex::encode_upper(resp.app_hash),
-                ms = u64::try_from(ms).unwrap_or(u64::MAX),
+                exec_ms = millis(exec_ms),
+                ms = millis(ms),
                 "committed block"
             );
             pb::ResponseCommit {

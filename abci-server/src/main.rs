@@ -81,9 +81,10 @@ pub fn expand_home(path: &std::path::Path) -> PathBuf {
     path.to_path_buf()
 }
 
-/// Any panic ends the process with its message (release builds abort on panic anyway; this
-/// makes debug builds do the same instead of losing one connection thread).
-fn install_panic_hook() {
+/// While serving: any panic ends the process with its message (release builds abort on panic
+/// anyway; this makes debug builds do the same instead of losing one connection thread, which
+/// would leave CometBFT waiting on a dead connection).
+pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let message = info
             .payload()
@@ -98,9 +99,27 @@ fn install_panic_hook() {
     }));
 }
 
+/// `nodeopd genesis validate | head`: a closed stdout ends the command quietly (as SIGPIPE does
+/// for C tools) instead of with a panic report.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") {
+            std::process::exit(141);
+        }
+        default(info)
+    }));
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    install_panic_hook();
+    quiet_broken_pipe();
     let result = match cli.command {
         Command::Init(args) => {
             with_logs(&cli.log_level, cli.log_format, || commands::init::run(args))

@@ -31,6 +31,7 @@ pub fn run(
     log_level: Option<String>,
     log_format: Option<LogFormat>,
 ) -> Result<ExitCode> {
+    crate::install_panic_hook();
     let home = args.home.home();
     let config = AppConfig::load(&home.app_toml())?;
     let format = match log_format {
