@@ -46,6 +46,8 @@ pub fn halt(what: &str) -> ! {
 pub struct Node {
     pub app: App,
     block: Option<BlockStats>,
+    /// Whether an Info request was answered yet (the first one is CometBFT's handshake).
+    info_seen: bool,
 }
 
 struct BlockStats {
@@ -60,7 +62,11 @@ struct BlockStats {
 
 impl Node {
     pub fn new(app: App) -> Self {
-        Self { app, block: None }
+        Self {
+            app,
+            block: None,
+            info_seen: false,
+        }
     }
 }
 
@@ -223,15 +229,21 @@ fn query_error(e: QueryError) -> pb::ResponseQuery {
 
 impl Application for AbciApp {
     fn info(&self, req: pb::RequestInfo) -> pb::ResponseInfo {
-        let info = self.with(|n| n.app.info());
-        tracing::info!(
-            cometbft = %req.version,
-            abci = %req.abci_version,
-            last_block_height = info.last_block_height,
-            last_block_app_hash = %hex::encode_upper(&info.last_block_app_hash),
-            chain_id = info.chain_id.as_deref().unwrap_or(""),
-            "Info"
-        );
+        let (info, first) =
+            self.with(|n| (n.app.info(), !std::mem::replace(&mut n.info_seen, true)));
+        // The first Info is CometBFT's handshake; later ones are RPC `abci_info` calls.
+        if first {
+            tracing::info!(
+                cometbft = %req.version,
+                abci = %req.abci_version,
+                last_block_height = info.last_block_height,
+                last_block_app_hash = %hex::encode_upper(&info.last_block_app_hash),
+                chain_id = info.chain_id.as_deref().unwrap_or(""),
+                "Info (handshake)"
+            );
+        } else {
+            tracing::debug!(last_block_height = info.last_block_height, "Info");
+        }
         pb::ResponseInfo {
             data: "nodeop".into(),
             version: env!("CARGO_PKG_VERSION").into(),
