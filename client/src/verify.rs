@@ -585,4 +585,46 @@ mod tests {
         q.value.clear();
         assert!(verify_query_answer(&bob(), &q, 7, &app_hash).is_err());
     }
+
+    /// Four validators of power 10 (a recorded 4-node devnet, header 10): the 2/3 rule.
+    #[test]
+    fn more_than_two_thirds_of_the_power_must_sign() {
+        let sh =
+            serde_json::from_str::<commit::Response>(include_str!("testdata/net4_commit_10.json"))
+                .unwrap()
+                .signed_header;
+        let vals = serde_json::from_str::<validators::Response>(include_str!(
+            "testdata/net4_validators_10.json"
+        ))
+        .unwrap()
+        .validators;
+        let chain = "nodeop-net4";
+        let v = verify_signed_header(&sh, &vals, chain, 10, None).unwrap();
+        assert_eq!(
+            (v.signed_power, v.total_power, v.signers, v.validators),
+            (40, 40, 4, 4)
+        );
+
+        // one signature missing: 30/40 > 2/3 still verifies and is reported as such
+        let mut three = sh.clone();
+        three.commit.signatures[3] = CommitSig::BlockIdFlagAbsent;
+        let v = verify_signed_header(&three, &vals, chain, 10, None).unwrap();
+        assert_eq!((v.signed_power, v.signers), (30, 3));
+
+        // two missing: 20/40 is not more than 2/3
+        let mut two = three.clone();
+        two.commit.signatures[2] = CommitSig::BlockIdFlagAbsent;
+        let err = verify_signed_header(&two, &vals, chain, 10, None).unwrap_err();
+        assert!(err.0.contains("voting power"), "{err}");
+
+        // a set with a validator dropped is not the header's set, whatever signed
+        let err = verify_signed_header(&sh, &vals[..3], chain, 10, None).unwrap_err();
+        assert!(
+            err.0.contains("validators_hash") || err.0.contains("commit"),
+            "{err}"
+        );
+
+        // the 1-validator devnet's set does not match this header either
+        assert!(verify_signed_header(&sh, &validator_set(), chain, 10, None).is_err());
+    }
 }
