@@ -142,6 +142,26 @@ fn init_writes_a_home_that_validates_and_refuses_to_overwrite_it() {
 }
 
 #[test]
+fn init_refuses_bad_listen_addresses_before_touching_the_home() {
+    let Some(bin) = cometbft() else {
+        eprintln!("skipped: bin/cometbft not found");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    for extra in [
+        &["--rpc-laddr", "http://127.0.0.1:1"][..],
+        &["--p2p-laddr", "127.0.0.1:1"][..],
+        &["--abci-laddr", "unix:///tmp/x"][..],
+        &["--chain-id", ""][..],
+    ] {
+        let out = init(&home, &bin, extra);
+        assert!(!out.status.success(), "{extra:?}");
+        assert!(!home.exists(), "{extra:?} left files behind");
+    }
+}
+
+#[test]
 fn add_validator_and_validate_report_every_problem_with_a_failing_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("genesis.json");

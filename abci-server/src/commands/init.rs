@@ -194,6 +194,21 @@ fn check_inputs(args: &InitArgs) -> Result<()> {
     );
     ensure!(args.power > 0, "--power must be at least 1");
     parse_laddr(&args.abci_laddr).context("--abci-laddr")?;
+    // CometBFT listens on tcp:// (or, for RPC, unix://) addresses; catch the common
+    // http://… slip here rather than in CometBFT's start-up log.
+    for (flag, value, schemes) in [
+        ("--rpc-laddr", &args.rpc_laddr, &["tcp://", "unix://"][..]),
+        ("--p2p-laddr", &args.p2p_laddr, &["tcp://"][..]),
+    ] {
+        ensure!(
+            schemes.iter().any(|s| value.starts_with(s)),
+            "{flag} {value:?} must start with {} (e.g. tcp://127.0.0.1:26657)",
+            schemes.join(" or ")
+        );
+        if let Some(addr) = value.strip_prefix("tcp://") {
+            parse_laddr(addr).with_context(|| flag.to_string())?;
+        }
+    }
     if let Some(t) = &args.genesis_time {
         parse_rfc3339(t).map_err(|e| anyhow::anyhow!("--genesis-time: {e}"))?;
     }
