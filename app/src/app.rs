@@ -610,7 +610,7 @@ fn check_and_execute<S: StateRead>(state: &S, checked: &CheckedTx, ctx: &ChainCo
             fee: body.fee,
         });
     }
-    if let Err(e) = bank::charge_fee(&mut ante, &signer, body.fee, &ctx.fee_pool) {
+    if let Err(e) = bank::charge_fee(&mut ante, &signer, acct, body.fee, &ctx.fee_pool) {
         return Executed::Rejected(TxError::Bank(e));
     }
     let mut msgs = Overlay::new(&ante);

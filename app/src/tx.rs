@@ -23,6 +23,9 @@ use crate::params::TxParams;
 
 pub const SIGN_DOMAIN: &[u8] = b"nodeop-tx-v1";
 
+/// The bytes after the body in an encoded tx: the pubkey and the signature.
+const TX_SUFFIX_LEN: usize = 33 + 64;
+
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Tx {
     pub body: TxBody,
@@ -174,8 +177,16 @@ pub fn check_stateless(
     }
     let hash = tx_hash(bytes);
     if !memo.verified(&hash) {
+        // borsh is canonical and trailing bytes were refused, so the encoded body is exactly the
+        // tx bytes before the pubkey and signature: hash them instead of encoding again.
+        let body_len = bytes.len() - TX_SUFFIX_LEN;
+        debug_assert_eq!(
+            &bytes[..body_len],
+            borsh::to_vec(&tx.body).unwrap_or_default()
+        );
+        let sign_bytes = sha256(&[SIGN_DOMAIN, &bytes[..body_len]]);
         verifier
-            .verify(&tx.pubkey, &tx.body.sign_bytes(), &tx.signature)
+            .verify(&tx.pubkey, &sign_bytes, &tx.signature)
             .map_err(|fault| match fault {
                 SignatureFault::BadPubkey => TxError::InvalidPubkey,
                 SignatureFault::HighS => TxError::HighS,

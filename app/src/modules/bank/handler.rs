@@ -48,14 +48,16 @@ pub fn send(
         .attr("amount", msg.amount)])
 }
 
-/// Charges a tx fee into the fee pool and advances the signer's nonce.
+/// Charges a tx fee into the fee pool and advances the signer's nonce. `payer` is the signer's
+/// account as just read from `state` (the caller has checked its nonce).
 pub fn charge_fee(
     state: &mut impl StateWrite,
     signer: &Address,
+    mut payer: super::Account,
     fee: u128,
     fee_pool: &Address,
 ) -> Result<(), BankError> {
-    let mut payer = account(state, signer);
+    debug_assert_eq!(payer, account(state, signer));
     payer.balance = payer
         .balance
         .checked_sub(fee)
