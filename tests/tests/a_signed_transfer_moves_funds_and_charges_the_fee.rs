@@ -35,11 +35,17 @@ fn a_signed_transfer_moves_funds_and_charges_the_fee() {
     for e in &r.events {
         for a in &e.attributes {
             let composite = format!("{}.{}", e.kind, a.key);
-            assert!(composite != "tx.hash" && composite != "tx.height", "reserved key {composite}");
+            assert!(
+                composite != "tx.hash" && composite != "tx.height",
+                "reserved key {composite}"
+            );
         }
     }
     let tx_event = r.events.iter().find(|e| e.kind == "tx").expect("tx event");
-    assert_eq!(tx_event.get("signer"), Some(alice.address.to_string().as_str()));
+    assert_eq!(
+        tx_event.get("signer"),
+        Some(alice.address.to_string().as_str())
+    );
     assert_eq!(tx_event.get("nonce"), Some("0"));
 
     assert_eq!(chain.balance(&alice.address), 1_000_000 - 250_000 - fee);
