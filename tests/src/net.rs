@@ -243,26 +243,6 @@ pub fn toml_set(path: &Path, section: &str, key: &str, value: &str) {
     fs::write(path, out.join("\n") + "\n").expect("writing the TOML file");
 }
 
-/// Whether a TOML file has `key` in `[section]`.
-pub fn toml_has(path: &Path, section: &str, key: &str) -> bool {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let mut current = String::new();
-    for line in text.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') && trimmed.ends_with(']') {
-            current = trimmed[1..trimmed.len() - 1].trim().to_string();
-        }
-        if current == section
-            && trimmed
-                .strip_prefix(key)
-                .is_some_and(|r| r.trim_start().starts_with('='))
-        {
-            return true;
-        }
-    }
-    false
-}
-
 /// The last `n` lines of a file.
 pub fn tail(path: &Path, n: usize) -> String {
     let text = fs::read_to_string(path).unwrap_or_else(|e| format!("(cannot read: {e})"));
@@ -376,6 +356,24 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
     }
 }
 
+/// What [`Node::init_with`] passes to `nodeopd init` besides the ports.
+#[derive(Clone, Debug)]
+pub struct NodeOptions {
+    /// The block interval, as a Go duration.
+    pub timeout_commit: &'static str,
+    /// Other nodes' `id@host:port`.
+    pub persistent_peers: Vec<String>,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        Self {
+            timeout_commit: "500ms",
+            persistent_peers: Vec::new(),
+        }
+    }
+}
+
 /// A tx found in a block, decoded.
 #[derive(Clone, Debug)]
 pub struct CommittedTx {
@@ -426,8 +424,8 @@ pub struct Node {
     pub home: PathBuf,
     /// The CometBFT home (`home/cometbft`).
     pub cmt_home: PathBuf,
-    /// The `nodeop` keyring (`--home` of the CLI).
-    pub keyring: PathBuf,
+    /// The `nodeop` CLI's home (`--home`; its keys live in `client_home/keyring`).
+    pub client_home: PathBuf,
     pub logs: PathBuf,
     pub rpc_port: u16,
     pub p2p_port: u16,
@@ -438,9 +436,14 @@ pub struct Node {
 }
 
 impl Node {
-    /// `nodeopd init` in a fresh temporary directory, then free loopback ports and fast blocks
-    /// written into the generated configs.
+    /// `nodeopd init` in a fresh temporary directory, with free loopback ports and the default
+    /// [`NodeOptions`]: this node is the only validator of a new chain.
     pub fn init(name: &str, chain_id: &str) -> Self {
+        Self::init_with(name, chain_id, &NodeOptions::default())
+    }
+
+    /// `nodeopd init` in a fresh temporary directory, with free loopback ports.
+    pub fn init_with(name: &str, chain_id: &str, options: &NodeOptions) -> Self {
         let bins = Binaries::locate();
         let root = tempfile::Builder::new()
             .prefix(&format!("nodeop-e2e-{name}-"))
@@ -450,14 +453,14 @@ impl Node {
         let home = dir.join("node");
         let logs = dir.join("logs");
         fs::create_dir_all(&logs).expect("creating the log directory");
-        let keyring = dir.join("keyring");
+        let client_home = dir.join("client");
         let ports = free_ports(3);
-        let mut node = Node {
+        let node = Node {
             name: name.to_string(),
             chain_id: chain_id.to_string(),
             cmt_home: home.join("cometbft"),
             home,
-            keyring,
+            client_home,
             logs,
             rpc_port: ports[0],
             p2p_port: ports[1],
@@ -467,6 +470,7 @@ impl Node {
             root: Some(root),
             bins,
         };
+        let laddr = |port: u16| format!("tcp://127.0.0.1:{port}");
         let out = run_ok(
             Command::new(&node.bins.nodeopd)
                 .arg("init")
@@ -474,59 +478,22 @@ impl Node {
                 .arg(&node.home)
                 .args(["--chain-id", chain_id, "--moniker", name])
                 .arg("--cometbft")
-                .arg(&node.bins.cometbft),
+                .arg(&node.bins.cometbft)
+                .args(["--abci-laddr", &laddr(node.abci_port)])
+                .args(["--rpc-laddr", &laddr(node.rpc_port)])
+                .args(["--p2p-laddr", &laddr(node.p2p_port)])
+                .args(["--timeout-commit", options.timeout_commit])
+                .args(["--persistent-peers", &options.persistent_peers.join(",")]),
             COMMAND_TIMEOUT,
         );
         fs::write(node.logs.join("init.log"), out.stdout + &out.stderr).ok();
-        node.configure();
+        let mut node = node;
         if std::env::var_os("NODEOP_E2E_KEEP").is_some() {
-            let kept = node.root.take().map(tempfile::TempDir::keep);
-            eprintln!("[{name}] keeping {kept:?}");
+            if let Some(root) = node.root.take() {
+                eprintln!("[{name}] keeping {}", root.keep().display());
+            }
         }
         node
-    }
-
-    /// Writes this node's ports and test-speed consensus timeouts into its configs.
-    fn configure(&mut self) {
-        let config = self.cmt_home.join("config").join("config.toml");
-        toml_set(
-            &config,
-            "",
-            "proxy_app",
-            &format!("\"tcp://127.0.0.1:{}\"", self.abci_port),
-        );
-        toml_set(
-            &config,
-            "rpc",
-            "laddr",
-            &format!("\"tcp://127.0.0.1:{}\"", self.rpc_port),
-        );
-        toml_set(
-            &config,
-            "p2p",
-            "laddr",
-            &format!("\"tcp://127.0.0.1:{}\"", self.p2p_port),
-        );
-        // Several nodes on one loopback address must be allowed to peer.
-        toml_set(&config, "p2p", "addr_book_strict", "false");
-        toml_set(&config, "p2p", "allow_duplicate_ip", "true");
-        toml_set(&config, "consensus", "timeout_commit", "\"500ms\"");
-        let app_toml = self.home.join("app").join("app.toml");
-        if toml_has(&app_toml, "abci", "laddr") {
-            toml_set(
-                &app_toml,
-                "abci",
-                "laddr",
-                &format!("\"tcp://127.0.0.1:{}\"", self.abci_port),
-            );
-        } else if toml_has(&app_toml, "", "abci_laddr") {
-            toml_set(
-                &app_toml,
-                "",
-                "abci_laddr",
-                &format!("\"tcp://127.0.0.1:{}\"", self.abci_port),
-            );
-        }
     }
 
     pub fn dir(&self) -> PathBuf {
@@ -773,6 +740,15 @@ impl Node {
         serde_json::from_slice(&value).map_err(|e| format!("query {path}: not JSON: {e}"))
     }
 
+    /// The chain's tx params (fees, limits), from the app's `/params`.
+    pub fn tx_params(&self) -> nodeop_app::params::TxParams {
+        let v = self
+            .abci_query("/params", 0)
+            .unwrap_or_else(|e| panic!("[{}] {e}", self.name));
+        serde_json::from_value(v["tx"].clone())
+            .unwrap_or_else(|e| panic!("[{}] /params: {e}: {v}", self.name))
+    }
+
     /// An account's `(balance, nonce)` from the app at `height` (0 = latest).
     pub fn account(&self, address: &str, height: u64) -> Result<(u128, u64), String> {
         let v = self.abci_query(&format!("/account/{address}"), height)?;
@@ -869,12 +845,12 @@ impl Node {
         out
     }
 
-    /// Runs the `nodeop` CLI against this node (`--home keyring --node rpc`), with a timeout.
+    /// Runs the `nodeop` CLI against this node (`--home client_home --node rpc`), with a timeout.
     pub fn cli(&self, args: &[&str]) -> Output {
         run(
             Command::new(&self.bins.nodeop)
                 .arg("--home")
-                .arg(&self.keyring)
+                .arg(&self.client_home)
                 .arg("--node")
                 .arg(self.rpc_url())
                 .args(args),
@@ -893,6 +869,22 @@ impl Node {
             out.describe()
         );
         out
+    }
+
+    /// CometBFT's tx-indexing errors from its log, if any, as an explanation to append to a
+    /// failed `/tx` assertion.
+    pub fn index_errors(&self) -> String {
+        let log = fs::read_to_string(self.logs.join("cometbft.log")).unwrap_or_default();
+        let errors: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("failed to index"))
+            .take(3)
+            .collect();
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!("\ncometbft.log says:\n{}", errors.join("\n"))
+        }
     }
 
     /// The last lines of each log of this node.

@@ -170,34 +170,6 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
         );
     }
 
-    // /tx agrees with the blocks: every committed tx is found there with code 0 at its height,
-    // and every tx CheckTx accepted that /tx finds is in a block.
-    for t in &committed {
-        assert_eq!(
-            node.tx_result(&t.hash),
-            Some((t.height, 0)),
-            "tx {} committed at height {} but /tx disagrees",
-            t.hash,
-            t.height
-        );
-    }
-    let mut accepted_and_committed = 0;
-    for a in &accepted {
-        if let Some((height, _)) = node.tx_result(&a.hash) {
-            assert!(
-                by_hash.contains_key(a.hash.as_str()),
-                "/tx reports {} at height {height}, but no block holds it",
-                a.hash
-            );
-            accepted_and_committed += 1;
-        }
-    }
-    assert!(
-        accepted_and_committed > 0,
-        "none of {} accepted txs was committed",
-        accepted.len()
-    );
-
     // The stream really ran across both crashes.
     for (before, after) in &crashes {
         assert!(
@@ -244,6 +216,35 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
             "account {address} at height {last}: (balance, nonce)"
         );
     }
+
+    // /tx agrees with the blocks: every committed tx is found there with code 0 at its height,
+    // and every tx CheckTx accepted that /tx finds is in a block.
+    for t in &committed {
+        assert_eq!(
+            node.tx_result(&t.hash),
+            Some((t.height, 0)),
+            "tx {} committed at height {} but /tx disagrees{}",
+            t.hash,
+            t.height,
+            node.index_errors()
+        );
+    }
+    let mut accepted_and_committed = 0;
+    for a in &accepted {
+        if let Some((height, _)) = node.tx_result(&a.hash) {
+            assert!(
+                by_hash.contains_key(a.hash.as_str()),
+                "/tx reports {} at height {height}, but no block holds it",
+                a.hash
+            );
+            accepted_and_committed += 1;
+        }
+    }
+    assert!(
+        accepted_and_committed > 0,
+        "none of {} accepted txs was committed",
+        accepted.len()
+    );
 
     node.stop();
 }

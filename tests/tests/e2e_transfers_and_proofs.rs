@@ -5,14 +5,15 @@
 use std::time::Duration;
 
 use nodeop_tests::harness::Key;
-use nodeop_tests::net::{num, wait_for, Node, Output};
+use nodeop_tests::net::{num, Node, Output};
 use serde_json::Value;
 
 const CHAIN_ID: &str = "nodeop-e2e";
 const GENESIS_BALANCE: u128 = 1_000_000_000_000; // 1_000_000 NOP
 
-/// The hash of a committed tx from `nodeop tx send --output json`, after checking it succeeded.
-fn sent_hash(out: &Output) -> String {
+/// The hash and block height of a tx from `nodeop tx send --output json`, after checking that
+/// it was accepted and included with code 0.
+fn sent_tx(out: &Output) -> (String, u64) {
     let v = out.json();
     let outcome = &v["outcome"];
     assert_eq!(
@@ -27,10 +28,14 @@ fn sent_hash(out: &Output) -> String {
         "not included with code 0:\n{}",
         out.describe()
     );
-    outcome["hash"]
+    let hash = outcome["hash"]
         .as_str()
         .expect("outcome.hash")
-        .to_uppercase()
+        .to_uppercase();
+    let height = outcome["included"]["height"]
+        .as_u64()
+        .expect("outcome.included.height");
+    (hash, height)
 }
 
 /// The balance `nodeop query account` reports.
@@ -129,6 +134,7 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
     ];
     let names = ["alice", "bob", "carol"];
     let keys = [&alice, &bob, &carol];
+    let mut sent = Vec::new();
     for (from, to, amount) in transfers {
         let out = node.cli_ok(&[
             "tx",
@@ -139,13 +145,8 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
             "--output",
             "json",
         ]);
-        let hash = sent_hash(&out);
-        let (height, code) = wait_for(
-            &format!("tx {hash} in /tx"),
-            Duration::from_secs(60),
-            || node.tx_result(&hash),
-        );
-        assert_eq!(code, 0, "transfer {hash} failed");
+        let (hash, height) = sent_tx(&out);
+        sent.push((hash.clone(), height));
         let committed = node.committed_txs(height, height);
         let tx = committed
             .iter()
@@ -261,6 +262,20 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
     }
     let v = node.cli_ok(&["query", "supply", "--output", "json"]).json();
     assert_eq!(num(&v["supply"]["total_supply"]), supply_before, "{v}");
+
+    // CometBFT's tx index serves every committed tx (`/tx`, `nodeop query tx`).
+    for (hash, height) in &sent {
+        assert_eq!(
+            node.tx_result(hash),
+            Some((*height, 0)),
+            "/tx does not serve committed tx {hash} (height {height}){}",
+            node.index_errors()
+        );
+        let v = node
+            .cli_ok(&["query", "tx", hash, "--output", "json"])
+            .json();
+        assert!(v.to_string().contains(hash.as_str()), "{v}");
+    }
 
     node.stop();
 }
