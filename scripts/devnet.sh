@@ -28,8 +28,9 @@ the foreground; Ctrl-C stops it cleanly (cometbft first, then nodeopd).
 The first run creates DIR (default: .devnet in the repository):
   DIR/node/cometbft   the CometBFT home (config, genesis.json, keys, block store)
   DIR/node/app        the nodeopd home (app.toml, state)
-  DIR/keyring         the nodeop keyring (nodeop --home DIR) with the dev keys alice, bob and carol, each funded
-                      with $DEV_BALANCE in genesis (public, insecure keys: devnet only)
+  DIR/keyring         the nodeop keyring (nodeop --home DIR) with the dev keys alice, bob
+                      and carol, each funded with $DEV_BALANCE in genesis (public, insecure
+                      keys: devnet only)
   DIR/logs            nodeopd.log and cometbft.log
 Later runs resume the same chain.
 
@@ -185,7 +186,8 @@ for _ in $(seq 1 300); do
   kill -0 "$APP_PID" 2>/dev/null || { tail -n 30 "$LOGS/nodeopd.log" >&2; die "nodeopd exited"; }
   sleep 0.1
 done
-port_listening "$ABCI_PORT" || die "nodeopd does not listen on port $ABCI_PORT after 30 s; see $LOGS"
+port_listening "$ABCI_PORT" \
+  || die "nodeopd does not listen on port $ABCI_PORT after 30 s; see $LOGS"
 
 say "starting cometbft (log: $LOGS/cometbft.log)"
 setsid "$COMETBFT" start --home "$CMT_HOME" >>"$LOGS/cometbft.log" 2>&1 </dev/null &

@@ -56,7 +56,7 @@ command -v git >/dev/null 2>&1 || missing_pkgs+=(git)
 if [[ ${#missing_pkgs[@]} -gt 0 ]]; then
   say "installing missing packages: ${missing_pkgs[*]}"
   if ! command -v apt-get >/dev/null 2>&1; then
-    die "missing ${missing_pkgs[*]} and apt-get is not available; install them with your package manager"
+    die "missing ${missing_pkgs[*]} and apt-get is not available; install them yourself"
   fi
   SUDO=()
   if [[ "$(id -u)" != 0 ]]; then
@@ -81,7 +81,7 @@ if command -v rustup >/dev/null 2>&1; then
     rustup toolchain install "$TOOLCHAIN" --profile minimal --component rustfmt --component clippy
   fi
 else
-  echo "setup.sh: warning: rustup not found; using $(cargo --version) as is (pinned: $TOOLCHAIN)" >&2
+  echo "setup.sh: warning: no rustup; using $(cargo --version) (pinned: $TOOLCHAIN)" >&2
 fi
 say "$(cargo --version)"
 

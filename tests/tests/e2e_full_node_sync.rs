@@ -52,7 +52,7 @@ fn a_full_node_block_syncs_from_genesis_to_the_validators_app_hash() {
     validator.wait_for_height(2, Duration::from_secs(90));
 
     // A history with transfers in many blocks.
-    for round in 0..6u128 {
+    for round in 0..8u128 {
         send_batch(&validator, &senders, &recipient, 5, 10_000 * (round + 1));
         let h = validator.height();
         validator.wait_for_height(h + 1, Duration::from_secs(60));
