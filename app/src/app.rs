@@ -21,6 +21,7 @@ use crate::crypto::{Address, Verifier};
 use crate::error::TxError;
 use crate::events::Event;
 use crate::genesis::{keys as chain_keys, AppState};
+use crate::modules::staking::BlockCtx;
 use crate::modules::{bank, staking};
 use crate::params::TxParams;
 use crate::state::store::Prepared;
@@ -68,6 +69,8 @@ pub struct VoteInfo {
 pub struct Misbehavior {
     pub kind: MisbehaviorKind,
     pub validator_address: Vec<u8>,
+    /// The validator's voting power at the infraction height.
+    pub power: i64,
     pub height: i64,
     pub time: BlockTime,
 }
@@ -238,6 +241,8 @@ pub struct App {
     /// The mempool's view: committed state plus every tx CheckTx accepted since the last Commit.
     check_changes: Changes,
     block: Option<BlockInProgress>,
+    /// Height and time of the last committed block: the context CheckTx runs messages in.
+    last_block: BlockCtx,
 }
 
 impl App {
@@ -251,8 +256,10 @@ impl App {
             context: None,
             check_changes: Changes::new(),
             block: None,
+            last_block: BlockCtx { height: 0, time: 0 },
         };
         app.context = load_context(&app.storage);
+        app.last_block = last_block(&app.storage);
         app
     }
 
@@ -276,6 +283,15 @@ impl App {
 
     pub fn tx_params(&self) -> Option<&TxParams> {
         self.context.as_ref().map(|c| &c.params)
+    }
+
+    /// The context CheckTx and PrepareProposal run messages in: the next height, at the last
+    /// block's time (the next block's time is not known yet).
+    fn next_block_ctx(&self) -> BlockCtx {
+        BlockCtx {
+            height: self.last_block.height + 1,
+            time: self.last_block.time,
+        }
     }
 
     pub fn sig_cache_len(&self) -> usize {
@@ -332,21 +348,24 @@ impl App {
             req.genesis_time.seconds,
             initial_height,
         );
+        let (set, _) = staking::validator_set::update(&mut overlay);
+        let validators = set
+            .into_iter()
+            .map(|(ed25519_pubkey, power)| ValidatorUpdate {
+                ed25519_pubkey,
+                power,
+            })
+            .collect();
         if self.options.check_invariants {
             check_invariants(&overlay).map_err(|e| AppError::Genesis(vec![e]))?;
         }
-        let validators = staking::validators(&overlay)
-            .into_iter()
-            .map(|v| ValidatorUpdate {
-                ed25519_pubkey: v.pub_key,
-                power: v.power,
-            })
-            .collect();
-        let prepared =
+        let mut prepared =
             self.storage
                 .prepare(genesis_height, overlay.into_changes(), Some(genesis_height))?;
+        prepared.block_time = req.genesis_time.seconds;
         let committed = self.storage.commit(prepared)?;
         self.context = load_context(&self.storage);
+        self.last_block = last_block(&self.storage);
         self.check_changes.clear();
         self.block = None;
         tracing::info!(
@@ -381,7 +400,8 @@ impl App {
         self.sig_cache.insert(checked.hash);
         let mut overlay =
             Overlay::with_changes(&self.storage, std::mem::take(&mut self.check_changes));
-        let outcome = match check_and_execute(&overlay, &checked, &ctx) {
+        let block = self.next_block_ctx();
+        let outcome = match check_and_execute(&overlay, &checked, &ctx, &block) {
             Executed::Ok { changes, events } => {
                 overlay.apply(changes);
                 TxOutcome {
@@ -405,6 +425,7 @@ impl App {
             return Vec::new();
         };
         let mut overlay = Overlay::new(&self.storage);
+        let block_ctx = self.next_block_ctx();
         let mut out = Vec::with_capacity(txs.len());
         let mut total: u64 = 0;
         for bytes in txs {
@@ -423,7 +444,7 @@ impl App {
                 Err(_) => continue,
             };
             self.sig_cache.insert(checked.hash);
-            match check_and_execute(&overlay, &checked, &ctx) {
+            match check_and_execute(&overlay, &checked, &ctx, &block_ctx) {
                 Executed::Ok { changes, .. } | Executed::MsgFailed { changes, .. } => {
                     overlay.apply(changes);
                 }
@@ -465,7 +486,20 @@ impl App {
             .context
             .clone()
             .ok_or_else(|| AppError::Lifecycle("FinalizeBlock before InitChain".into()))?;
+        let block_ctx = BlockCtx {
+            height: req.height,
+            time: req.time.seconds,
+        };
         let mut block = Overlay::new(&self.storage);
+        // begin block: evidence first (a double-signer is tombstoned before anything else
+        // counts it), then liveness, then epoch boundaries
+        let mut events = staking::evidence::handle(&mut block, &block_ctx, &req.misbehavior);
+        events.extend(staking::liveness::record_commit(
+            &mut block,
+            &block_ctx,
+            &req.decided_last_commit,
+        ));
+        events.extend(staking::epochs::process(&mut block, &block_ctx));
         let mut tx_results = Vec::with_capacity(req.txs.len());
         for bytes in &req.txs {
             let checked = match check_stateless(
@@ -481,7 +515,7 @@ impl App {
                     continue;
                 }
             };
-            let outcome = match check_and_execute(&block, &checked, &ctx) {
+            let outcome = match check_and_execute(&block, &checked, &ctx, &block_ctx) {
                 Executed::Ok {
                     changes,
                     mut events,
@@ -501,13 +535,20 @@ impl App {
             };
             tx_results.push(outcome);
         }
+        // end block: matured unbondings are paid, then the validator set follows the pools
+        events.extend(staking::handler::pay_matured_unbondings(
+            &mut block, &block_ctx,
+        ));
+        let (updates, set_events) = staking::validator_set::update(&mut block);
+        events.extend(set_events);
         if self.options.check_invariants {
             if let Err(e) = check_invariants(&block) {
                 crate::state::fatal(&format!("invariant broken after block {}: {e}", req.height));
             }
         }
         let changes = block.into_changes();
-        let prepared = self.storage.prepare(req.height, changes, None)?;
+        let mut prepared = self.storage.prepare(req.height, changes, None)?;
+        prepared.block_time = req.time.seconds;
         let app_hash = prepared.app_hash;
         self.block = Some(BlockInProgress {
             height: req.height,
@@ -515,8 +556,14 @@ impl App {
         });
         Ok(BlockResponse {
             tx_results,
-            events: Vec::new(),
-            validator_updates: Vec::new(),
+            events,
+            validator_updates: updates
+                .into_iter()
+                .map(|(ed25519_pubkey, power)| ValidatorUpdate {
+                    ed25519_pubkey,
+                    power,
+                })
+                .collect(),
             app_hash,
         })
     }
@@ -531,6 +578,7 @@ impl App {
         debug_assert_eq!(committed.height, block.height);
         self.check_changes.clear();
         self.context = load_context(&self.storage);
+        self.last_block = last_block(&self.storage);
         Ok(CommitResponse {
             height: committed.height,
             app_hash: committed.app_hash,
@@ -551,6 +599,16 @@ impl App {
             export_state(&self.storage, &ctx.params),
         ))
     }
+}
+
+fn last_block(storage: &Storage) -> BlockCtx {
+    storage
+        .committed()
+        .map(|c| BlockCtx {
+            height: c.height,
+            time: c.block_time,
+        })
+        .unwrap_or(BlockCtx { height: 0, time: 0 })
 }
 
 fn load_context(storage: &Storage) -> Option<ChainContext> {
@@ -587,7 +645,12 @@ enum Executed {
 
 /// The stateful half of a tx: the nonce and the fee on one overlay (kept once they pass, even
 /// if a message then fails), the messages on a second overlay (kept only if all succeed).
-fn check_and_execute<S: StateRead>(state: &S, checked: &CheckedTx, ctx: &ChainContext) -> Executed {
+fn check_and_execute<S: StateRead>(
+    state: &S,
+    checked: &CheckedTx,
+    ctx: &ChainContext,
+    block: &BlockCtx,
+) -> Executed {
     let signer = checked.signer;
     let body = &checked.tx.body;
     let mut ante = Overlay::new(state);
@@ -617,7 +680,7 @@ fn check_and_execute<S: StateRead>(state: &S, checked: &CheckedTx, ctx: &ChainCo
     let mut events = Vec::new();
     let mut failure = None;
     for (i, msg) in body.msgs.iter().enumerate() {
-        match execute_msg(&mut msgs, &signer, msg) {
+        match execute_msg(&mut msgs, block, &signer, msg) {
             Ok(ev) => events.extend(ev.into_iter().map(|e| e.attr("msg_index", i))),
             Err(e) => {
                 failure = Some(e);
@@ -638,17 +701,25 @@ fn check_and_execute<S: StateRead>(state: &S, checked: &CheckedTx, ctx: &ChainCo
 
 fn execute_msg(
     state: &mut impl StateWrite,
+    block: &BlockCtx,
     signer: &Address,
     msg: &Msg,
 ) -> Result<Vec<Event>, TxError> {
+    use staking::handler as sh;
     match msg {
         Msg::Send(m) => bank::handler::send(state, signer, m).map_err(TxError::Bank),
+        Msg::RegisterOperator(m) => sh::register_operator(state, block, signer, m),
+        Msg::EditOperator(m) => sh::edit_operator(state, signer, m).map_err(TxError::Staking),
+        Msg::Delegate(m) => sh::delegate(state, signer, m),
+        Msg::Undelegate(m) => sh::undelegate(state, block, signer, m),
+        Msg::Unjail(_) => sh::unjail(state, block, signer).map_err(TxError::Staking),
     }
 }
 
 /// Every module's invariants.
 pub fn check_invariants(state: &impl StateRead) -> Result<(), String> {
-    bank::invariants::check_supply(state)
+    bank::invariants::check_supply(state)?;
+    staking::invariants::check(state)
 }
 
 fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
@@ -687,8 +758,46 @@ fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
             minted: supply.minted,
             burned: supply.burned,
         },
-        staking: staking::StakingGenesis {
-            validators: staking::validators(state),
-        },
+        staking: export_staking(state),
+    }
+}
+
+fn export_staking(state: &impl StateRead) -> staking::StakingGenesis {
+    use crate::state::decode_stored;
+    use staking::keys;
+    let list = |prefix: &[u8]| state.prefix_raw(prefix, None, usize::MAX);
+    let mut signing_infos = Vec::new();
+    for (k, v) in list(keys::SIGNING_INFO_PREFIX) {
+        let ca = &k[keys::SIGNING_INFO_PREFIX.len()..];
+        let Ok(ca20) = <[u8; 20]>::try_from(ca) else {
+            continue;
+        };
+        let missed_chunks = list(&keys::missed_chunks(&ca20))
+            .into_iter()
+            .filter_map(|(ck, cv)| {
+                let idx = u32::from_be_bytes(ck.get(ck.len() - 4..)?.try_into().ok()?);
+                Some((idx, hex::encode(cv)))
+            })
+            .collect();
+        signing_infos.push(staking::genesis::GenesisSigningInfo {
+            consensus_address: hex::encode(ca20),
+            info: decode_stored(&k, &v),
+            missed_chunks,
+        });
+    }
+    staking::StakingGenesis {
+        params: staking::state::params(state),
+        operators: staking::state::operators(state),
+        delegations: list(keys::DELEGATION_PREFIX)
+            .iter()
+            .map(|(k, v)| decode_stored(k, v))
+            .collect(),
+        unbonding_entries: list(keys::UNBONDING_PREFIX)
+            .iter()
+            .map(|(k, v)| decode_stored(k, v))
+            .collect(),
+        next_unbonding_id: state.get(keys::NEXT_UNBONDING_ID).unwrap_or(1),
+        last_epoch: state.get(keys::LAST_EPOCH).unwrap_or(0),
+        signing_infos,
     }
 }

@@ -5,6 +5,7 @@
 //! test checks that the list and this file agree.
 
 use crate::modules::bank::BankError;
+use crate::modules::staking::StakingError;
 
 pub const CODESPACE_TX: &str = "tx";
 
@@ -42,12 +43,27 @@ pub enum TxError {
     NotInitialized,
     #[error("bank: {0}")]
     Bank(BankError),
+    #[error("staking: {0}")]
+    Staking(StakingError),
+}
+
+impl From<BankError> for TxError {
+    fn from(e: BankError) -> Self {
+        TxError::Bank(e)
+    }
+}
+
+impl From<StakingError> for TxError {
+    fn from(e: StakingError) -> Self {
+        TxError::Staking(e)
+    }
 }
 
 impl TxError {
     pub fn codespace(&self) -> &'static str {
         match self {
             TxError::Bank(_) => crate::modules::bank::CODESPACE,
+            TxError::Staking(_) => crate::modules::staking::CODESPACE,
             _ => CODESPACE_TX,
         }
     }
@@ -71,6 +87,7 @@ impl TxError {
             TxError::AmountOverflow => 14,
             TxError::NotInitialized => 15,
             TxError::Bank(e) => e.code(),
+            TxError::Staking(e) => e.code(),
         }
     }
 
@@ -93,6 +110,7 @@ impl TxError {
             TxError::AmountOverflow => "amount_overflow",
             TxError::NotInitialized => "not_initialized",
             TxError::Bank(e) => e.name(),
+            TxError::Staking(e) => e.name(),
         }
     }
 
@@ -105,6 +123,7 @@ impl TxError {
                 | TxError::NonceGap { .. }
                 | TxError::CannotPayFee { .. }
                 | TxError::Bank(_)
+                | TxError::Staking(_)
         )
     }
 
@@ -140,6 +159,7 @@ impl TxError {
             TxError::NotInitialized,
         ];
         v.extend(BankError::examples().into_iter().map(TxError::Bank));
+        v.extend(StakingError::examples().into_iter().map(TxError::Staking));
         v
     }
 }

@@ -43,6 +43,28 @@ impl AppState {
         out.extend(self.tx.problems());
         out.extend(self.bank.problems());
         out.extend(self.staking.problems());
+        // the module accounts that hold staked tokens must match the staking records
+        let (tokens, unbonding) = self.staking.pooled();
+        let balance = |name: &str| {
+            self.bank
+                .module_accounts
+                .iter()
+                .find(|m| m.name == name)
+                .map(|m| m.balance)
+                .unwrap_or(0)
+        };
+        if balance("bonded_pool") != tokens {
+            out.push(format!(
+                "bank.module_accounts.bonded_pool = {} but the operators' pools hold {tokens}",
+                balance("bonded_pool")
+            ));
+        }
+        if balance("unbonding_pool") != unbonding {
+            out.push(format!(
+                "bank.module_accounts.unbonding_pool = {} but the unbonding entries hold {unbonding}",
+                balance("unbonding_pool")
+            ));
+        }
         out
     }
 
@@ -58,6 +80,6 @@ impl AppState {
         state.put(keys::INITIAL_HEIGHT.to_vec(), &initial_height);
         state.put(keys::TX_PARAMS.to_vec(), &self.tx);
         self.bank.apply(state);
-        self.staking.apply(state);
+        self.staking.apply(state, initial_height);
     }
 }

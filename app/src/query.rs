@@ -6,7 +6,7 @@
 //! | `/account/{address}` | – | `{address, balance, nonce}` |
 //! | `/supply` | – | the supply record |
 //! | `/params` | – | every module's params |
-//! | `/validators` | – | genesis validators (latest height only) |
+//! | `/validators`, `/staking/…` | – | the validator set and staking records (docs/queries.md) |
 //! | `/module-accounts` | – | name, address, balance of each module account |
 //! | `/status` | – | chain id, height, app hash |
 //! | `/store` | raw key | the stored bytes |
@@ -117,21 +117,46 @@ struct StatusView {
 }
 
 /// Renders a stored record (key, bytes if present) as JSON.
-type Render = fn(&[u8], Option<&[u8]>) -> Result<String, QueryError>;
+pub(crate) type Render = fn(&[u8], Option<&[u8]>) -> Result<String, QueryError>;
 
-enum Target {
+/// A computed or listed answer.
+pub(crate) type Listing = Box<dyn Fn(&App) -> Result<String, QueryError>>;
+
+pub(crate) enum Target {
     /// One stored record: its key and how to render it.
     Record { key: Vec<u8>, render: Render },
     /// A computed or listed answer, latest height only, no proof.
-    Listing(fn(&App) -> Result<String, QueryError>),
+    Listing(Listing),
 }
 
-fn json<T: Serialize>(v: &T) -> Result<String, QueryError> {
+pub(crate) fn listing(f: impl Fn(&App) -> Result<String, QueryError> + 'static) -> Target {
+    Target::Listing(Box::new(f))
+}
+
+/// `?a=1&b=x` → pairs; a path without `?` has none.
+pub(crate) fn split_query(path: &str) -> (&str, Vec<(&str, &str)>) {
+    match path.split_once('?') {
+        None => (path, Vec::new()),
+        Some((p, q)) => (
+            p,
+            q.split('&')
+                .filter(|kv| !kv.is_empty())
+                .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+                .collect(),
+        ),
+    }
+}
+
+pub(crate) fn json<T: Serialize>(v: &T) -> Result<String, QueryError> {
     serde_json::to_string(v).map_err(|e| QueryError::Storage(e.to_string()))
 }
 
 fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
+    let (path, args) = split_query(path);
     let path = path.trim_end_matches('/');
+    if let Some(rest) = path.strip_prefix("/staking/") {
+        return staking::query::route(rest, &args);
+    }
     if let Some(addr) = path.strip_prefix("/account/") {
         let address = Address::parse(addr)
             .map_err(|e| QueryError::BadArgument(format!("address {addr:?}: {e}")))?;
@@ -167,17 +192,15 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
                 render: |_, bytes| Ok(bytes.map(hex::encode).unwrap_or_default()),
             })
         }
-        "/params" => Ok(Target::Listing(|app| {
+        "/params" => Ok(listing(|app| {
             let tx: TxParams = app
                 .storage()
                 .get(chain_keys::TX_PARAMS)
                 .ok_or_else(|| QueryError::NotFound("params (no genesis yet)".into()))?;
             json(&ParamsView { tx })
         })),
-        "/validators" => Ok(Target::Listing(|app| {
-            json(&staking::validators(app.storage()))
-        })),
-        "/module-accounts" => Ok(Target::Listing(|app| {
+        "/validators" => staking::query::route("validators", &args),
+        "/module-accounts" => Ok(listing(|app| {
             let list: Vec<ModuleAccountView> = bank::MODULE_ACCOUNTS
                 .iter()
                 .map(|name| {
@@ -192,7 +215,7 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
                 .collect();
             json(&list)
         })),
-        "/status" => Ok(Target::Listing(|app| {
+        "/status" => Ok(listing(|app| {
             let c = app.storage().committed();
             json(&StatusView {
                 chain_id: app.chain_id().unwrap_or_default().to_string(),

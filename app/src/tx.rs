@@ -19,6 +19,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::crypto::{sha256, Address, SignatureFault, Verifier};
 use crate::error::TxError;
 use crate::modules::bank::{self, MsgSend};
+use crate::modules::staking::{
+    MsgDelegate, MsgEditOperator, MsgRegisterOperator, MsgUndelegate, MsgUnjail,
+};
 use crate::params::TxParams;
 
 pub const SIGN_DOMAIN: &[u8] = b"nodeop-tx-v1";
@@ -47,6 +50,16 @@ pub struct TxBody {
 pub enum Msg {
     /// 0: move tokens between accounts.
     Send(MsgSend),
+    /// 1: become an operator (bind a consensus key, bond a self-bond).
+    RegisterOperator(MsgRegisterOperator),
+    /// 2: change an operator's metadata.
+    EditOperator(MsgEditOperator),
+    /// 3: bond tokens to an operator's pool.
+    Delegate(MsgDelegate),
+    /// 4: start unbonding tokens from an operator's pool.
+    Undelegate(MsgUndelegate),
+    /// 5: leave jail after `jailed_until`.
+    Unjail(MsgUnjail),
 }
 
 impl Msg {
@@ -54,6 +67,11 @@ impl Msg {
     pub fn type_name(&self) -> &'static str {
         match self {
             Msg::Send(_) => "bank.send",
+            Msg::RegisterOperator(_) => "staking.register_operator",
+            Msg::EditOperator(_) => "staking.edit_operator",
+            Msg::Delegate(_) => "staking.delegate",
+            Msg::Undelegate(_) => "staking.undelegate",
+            Msg::Unjail(_) => "staking.unjail",
         }
     }
 
@@ -61,6 +79,9 @@ impl Msg {
     fn outflow(&self) -> u128 {
         match self {
             Msg::Send(m) => m.amount,
+            Msg::RegisterOperator(m) => m.self_bond,
+            Msg::Delegate(m) => m.amount,
+            Msg::EditOperator(_) | Msg::Undelegate(_) | Msg::Unjail(_) => 0,
         }
     }
 
@@ -70,6 +91,11 @@ impl Msg {
             Msg::Send(m) => bank::check_send_stateless(m)
                 .map(|_| ())
                 .map_err(TxError::Bank),
+            Msg::RegisterOperator(m) => m.check_stateless().map_err(TxError::Staking),
+            Msg::EditOperator(m) => m.check_stateless().map_err(TxError::Staking),
+            Msg::Delegate(m) => m.check_stateless().map(|_| ()).map_err(TxError::Staking),
+            Msg::Undelegate(m) => m.check_stateless().map(|_| ()).map_err(TxError::Staking),
+            Msg::Unjail(_) => Ok(()),
         }
     }
 }

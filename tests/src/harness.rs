@@ -12,9 +12,9 @@ use nodeop_app::app::{
 };
 use nodeop_app::crypto::Address;
 use nodeop_app::genesis::AppState;
-use nodeop_app::modules::bank::genesis::GenesisAccount;
+use nodeop_app::modules::bank::genesis::{GenesisAccount, GenesisModuleAccount};
 use nodeop_app::modules::bank::{self, MsgSend};
-use nodeop_app::modules::staking::Validator;
+use nodeop_app::modules::staking::{self, consensus_address, StakingParams};
 use nodeop_app::query::{QueryRequest, QueryResponse};
 use nodeop_app::state::{StateRead, Storage};
 use nodeop_app::tx::{min_fee, Msg, Tx, TxBody};
@@ -70,6 +70,26 @@ impl Key {
         }
     }
 
+    /// A signed tx carrying `msgs`, paying exactly the minimum fee for its size.
+    pub fn tx(
+        &self,
+        chain_id: &str,
+        params: &nodeop_app::params::TxParams,
+        nonce: u64,
+        msgs: Vec<Msg>,
+    ) -> Vec<u8> {
+        let mut body = TxBody {
+            chain_id: chain_id.to_string(),
+            nonce,
+            fee: 0,
+            memo: String::new(),
+            msgs,
+        };
+        let len = self.sign(body.clone()).to_bytes().len();
+        body.fee = min_fee(params, len).expect("fee fits");
+        self.sign(body).to_bytes()
+    }
+
     /// A signed transfer paying exactly the minimum fee for its size under `params`.
     pub fn send(
         &self,
@@ -96,10 +116,23 @@ impl Key {
     }
 }
 
-/// The genesis validator's consensus key (ed25519 public key bytes; nothing signs with it here).
-pub const VALIDATOR_PUBKEY: [u8; 32] = [7u8; 32];
+/// An ed25519 consensus key derived from a seed string (what CometBFT's priv_validator_key holds).
+pub fn consensus_key(seed: &str) -> [u8; 32] {
+    let secret: [u8; 32] = Sha256::digest(format!("consensus/{seed}").as_bytes()).into();
+    ed25519_consensus::SigningKey::from(secret)
+        .verification_key()
+        .to_bytes()
+}
 
-/// A genesis with `accounts` funded and one validator.
+/// The genesis operator's account key and consensus key.
+pub fn genesis_operator() -> (Key, [u8; 32]) {
+    (Key::from_seed("operator-0"), consensus_key("operator-0"))
+}
+
+pub const GENESIS_SELF_BOND: u128 = 10_000 * 1_000_000;
+
+/// A genesis with `accounts` funded, one operator (`genesis_operator()`, self-bond 10_000 NOP)
+/// and the devnet's short staking windows.
 pub fn genesis(accounts: &[(Address, u128)]) -> AppState {
     let mut state = AppState::default();
     state.bank.accounts = accounts
@@ -110,15 +143,51 @@ pub fn genesis(accounts: &[(Address, u128)]) -> AppState {
             nonce: 0,
         })
         .collect();
-    state.staking.validators = vec![Validator {
-        pub_key: VALIDATOR_PUBKEY,
-        moniker: "v0".into(),
-        power: 10,
-    }];
+    state.staking.params = StakingParams::devnet();
+    let (op, cons) = genesis_operator();
+    add_genesis_operator(&mut state, &op.address, cons, "op-0", GENESIS_SELF_BOND);
     state
 }
 
+/// Adds an operator with `self_bond` (credited to the bonded pool) to a genesis.
+pub fn add_genesis_operator(
+    state: &mut AppState,
+    address: &Address,
+    consensus_pubkey: [u8; 32],
+    moniker: &str,
+    self_bond: u128,
+) {
+    state.staking.add_operator(
+        *address,
+        consensus_pubkey,
+        moniker,
+        100,
+        "eu",
+        100_000,
+        self_bond,
+    );
+    match state
+        .bank
+        .module_accounts
+        .iter_mut()
+        .find(|m| m.name == "bonded_pool")
+    {
+        Some(m) => m.balance += self_bond,
+        None => state.bank.module_accounts.push(GenesisModuleAccount {
+            name: "bonded_pool".into(),
+            balance: self_bond,
+        }),
+    }
+}
+
 pub struct TestChain {
+    /// Validators (by consensus key) that do not sign the blocks the harness makes.
+    pub offline: std::collections::BTreeSet<[u8; 32]>,
+    /// Consensus evidence to report in the next block.
+    pub pending_misbehavior: Vec<nodeop_app::app::Misbehavior>,
+    /// What CometBFT would have as the validator set: updates apply two blocks after the block
+    /// that returned them. Entries: (height from which it applies, set).
+    pub cometbft_sets: Vec<(u64, Vec<([u8; 32], u64)>)>,
     pub app: App,
     /// The height of the last committed block (genesis: initial_height − 1).
     pub height: u64,
@@ -147,14 +216,23 @@ impl TestChain {
             seconds: 1_700_000_000,
             nanos: 0,
         };
-        app.init_chain(&InitChainRequest {
-            chain_id: CHAIN_ID.into(),
-            genesis_time: time,
-            initial_height: 1,
-            app_state: serde_json::to_vec(app_state).expect("app_state encodes"),
-        })
-        .expect("genesis is valid");
+        let resp = app
+            .init_chain(&InitChainRequest {
+                chain_id: CHAIN_ID.into(),
+                genesis_time: time,
+                initial_height: 1,
+                app_state: serde_json::to_vec(app_state).expect("app_state encodes"),
+            })
+            .expect("genesis is valid");
+        let set = resp
+            .validators
+            .iter()
+            .map(|v| (v.ed25519_pubkey, v.power))
+            .collect();
         Self {
+            offline: Default::default(),
+            pending_misbehavior: Vec::new(),
+            cometbft_sets: vec![(1, set)],
             app,
             height: 0,
             time,
@@ -166,7 +244,11 @@ impl TestChain {
     /// Resumes a chain from an App whose store already holds blocks.
     pub fn resume(app: App) -> Self {
         let height = app.storage().committed().map(|c| c.height).unwrap_or(0);
+        let set = staking::validator_set::reported(app.storage());
         Self {
+            offline: Default::default(),
+            pending_misbehavior: Vec::new(),
+            cometbft_sets: vec![(height + 1, set)],
             app,
             height,
             time: BlockTime {
@@ -195,23 +277,60 @@ impl TestChain {
         self.app.check_tx(bytes, CheckKind::New)
     }
 
-    fn next_request(&self, txs: Vec<Vec<u8>>) -> BlockRequest {
+    /// The validator set CometBFT runs `height` with.
+    pub fn cometbft_set_at(&self, height: u64) -> Vec<([u8; 32], u64)> {
+        self.cometbft_sets
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= height)
+            .map(|(_, set)| set.clone())
+            .unwrap_or_default()
+    }
+
+    fn next_request(&mut self, txs: Vec<Vec<u8>>) -> BlockRequest {
+        let height = self.height + 1;
+        // the last commit is that of block `height − 1`, signed by that block's set
+        let last_set = if height > 1 {
+            self.cometbft_set_at(height - 1)
+        } else {
+            Vec::new()
+        };
+        let decided_last_commit = last_set
+            .iter()
+            .map(|(pk, power)| VoteInfo {
+                validator_address: consensus_address(pk).to_vec(),
+                power: *power as i64,
+                signed: !self.offline.contains(pk),
+            })
+            .collect();
         BlockRequest {
-            height: self.height + 1,
+            height,
             time: BlockTime {
                 seconds: self.time.seconds + self.block_seconds,
                 nanos: 0,
             },
-            hash: Sha256::digest((self.height + 1).to_be_bytes()).to_vec(),
+            hash: Sha256::digest(height.to_be_bytes()).to_vec(),
             proposer_address: vec![0u8; 20],
             txs,
-            decided_last_commit: vec![VoteInfo {
-                validator_address: vec![0u8; 20],
-                power: 10,
-                signed: true,
-            }],
-            misbehavior: Vec::new(),
+            decided_last_commit,
+            misbehavior: std::mem::take(&mut self.pending_misbehavior),
         }
+    }
+
+    /// Applies a block's validator updates as CometBFT does: from height + 2.
+    fn record_updates(&mut self, height: u64, updates: &[nodeop_app::app::ValidatorUpdate]) {
+        if updates.is_empty() {
+            return;
+        }
+        let mut set = self.cometbft_set_at(height + 1);
+        for u in updates {
+            set.retain(|(pk, _)| *pk != u.ed25519_pubkey);
+            if u.power > 0 {
+                set.push((u.ed25519_pubkey, u.power));
+            }
+        }
+        set.sort();
+        self.cometbft_sets.push((height + 2, set));
     }
 
     /// Runs one block holding exactly `txs` (ProcessProposal must accept it), then commits.
@@ -234,6 +353,7 @@ impl TestChain {
         let req = self.next_request(txs);
         let resp = self.app.finalize_block(&req).expect("FinalizeBlock");
         let commit = self.app.commit().expect("Commit");
+        self.record_updates(req.height, &resp.validator_updates);
         assert_eq!(
             commit.app_hash, resp.app_hash,
             "Commit wrote another root than FinalizeBlock"

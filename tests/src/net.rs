@@ -398,8 +398,9 @@ impl CommittedTx {
             .body
             .msgs
             .iter()
-            .map(|m| match m {
-                Msg::Send(s) => (s.to.clone(), s.amount),
+            .filter_map(|m| match m {
+                Msg::Send(s) => Some((s.to.clone(), s.amount)),
+                _ => None,
             })
             .collect();
         Ok(Self {

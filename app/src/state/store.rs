@@ -60,12 +60,16 @@ pub struct Committed {
     pub height: u64,
     pub app_hash: [u8; 32],
     pub version_offset: u64,
+    /// BFT time of the committed block (genesis time for the genesis state); node metadata,
+    /// not part of the app hash.
+    pub block_time: i64,
 }
 
 /// A computed but not yet written block: its root and everything to write at Commit.
 pub struct Prepared {
     pub height: u64,
     pub app_hash: [u8; 32],
+    pub block_time: i64,
     version: Version,
     version_offset: u64,
     batch: TreeUpdateBatch,
@@ -142,10 +146,12 @@ impl Storage {
             .value()
             .try_into()
             .map_err(|_| backend("meta app_hash is not 32 bytes"))?;
+        let block_time = get_u64("block_time")?.unwrap_or(0) as i64;
         Ok(Some(Committed {
             height,
             app_hash,
             version_offset: offset,
+            block_time,
         }))
     }
 
@@ -206,6 +212,7 @@ impl Storage {
         Ok(Prepared {
             height,
             app_hash: root.0,
+            block_time: 0,
             version,
             version_offset,
             batch,
@@ -218,6 +225,7 @@ impl Storage {
         let Prepared {
             height,
             app_hash,
+            block_time,
             version,
             version_offset,
             batch,
@@ -259,6 +267,8 @@ impl Storage {
                 .map_err(backend)?;
             meta.insert("app_hash", app_hash.as_slice())
                 .map_err(backend)?;
+            meta.insert("block_time", (block_time as u64).to_be_bytes().as_slice())
+                .map_err(backend)?;
             meta.insert("version_offset", version_offset.to_be_bytes().as_slice())
                 .map_err(backend)?;
         }
@@ -267,6 +277,7 @@ impl Storage {
             height,
             app_hash,
             version_offset,
+            block_time,
         };
         self.committed = Some(committed.clone());
         self.renew_snapshot()?;

@@ -1,89 +1,56 @@
-//! staking — the validator set CometBFT runs with (PROTOCOL.md §3.2).
+//! staking — operators, delegation, unbonding, the CometBFT validator set, liveness, consensus
+//! evidence and epochs (PROTOCOL.md §1, §3.2).
 //!
-//! This first version holds the genesis validators: their ed25519 consensus keys, monikers and
-//! powers, returned to CometBFT by InitChain. Operators, delegation, jailing and slashing build on
-//! these records.
+//! Every operator has a pool `{tokens, shares}`. Delegations hold shares; a slash lowers the
+//! pool's tokens, so every delegator bears it without a write per delegator, and rewards paid to
+//! the pool raise every delegation's value (auto-compounding). All pooled tokens sit in the
+//! `bonded_pool` module account; undelegated tokens wait in `unbonding_pool` until their
+//! completion time, and stay slashable for infractions committed before they left.
 //!
-//! State keys: `staking/validator/{ed25519 pubkey:32}` → [`Validator`].
+//! State keys: see [`keys`]. Hooks (run by the App, in this order):
+//! - begin block: consensus evidence ([`evidence`]), liveness from the last commit
+//!   ([`liveness`]), epoch boundaries ([`epochs`]);
+//! - end block: matured unbonding entries are paid; the validator set is recomputed and its
+//!   changes returned to CometBFT ([`validator_set`]).
+//!
+//! Invariants ([`invariants`]): bonded_pool == Σ pool tokens; unbonding_pool == Σ unbonding
+//! entries; Σ delegation shares of an operator == its pool shares; the set reported to CometBFT
+//! == the top operators by tokens.
 
-use borsh::{BorshDeserialize, BorshSerialize};
-use serde::{Deserialize, Serialize};
+pub mod epochs;
+pub mod error;
+pub mod evidence;
+pub mod genesis;
+pub mod handler;
+pub mod invariants;
+pub mod keys;
+pub mod liveness;
+pub mod msg;
+pub mod params;
+pub mod query;
+pub mod state;
+pub mod validator_set;
 
-use crate::state::{decode_stored, StateRead, StateWrite, StateWriteExt};
+pub use error::{StakingError, CODESPACE};
+pub use genesis::StakingGenesis;
+pub use msg::{MsgDelegate, MsgEditOperator, MsgRegisterOperator, MsgUndelegate, MsgUnjail};
+pub use params::StakingParams;
+pub use state::{Delegation, Operator, UnbondingEntry};
 
-pub const VALIDATOR_PREFIX: &[u8] = b"staking/validator/";
+use sha2::{Digest, Sha256};
 
-pub fn validator_key(pubkey: &[u8; 32]) -> Vec<u8> {
-    let mut k = VALIDATOR_PREFIX.to_vec();
-    k.extend_from_slice(pubkey);
-    k
+/// CometBFT's address of an ed25519 consensus key: the first 20 bytes of its SHA-256.
+pub fn consensus_address(pubkey: &[u8; 32]) -> [u8; 20] {
+    let digest = Sha256::digest(pubkey);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&digest[..20]);
+    out
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Validator {
-    /// ed25519 consensus public key (base64 in JSON, as in CometBFT's files).
-    #[serde(with = "crate::serde_base64_32")]
-    pub pub_key: [u8; 32],
-    pub moniker: String,
-    pub power: u64,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StakingGenesis {
-    pub validators: Vec<Validator>,
-}
-
-/// CometBFT's upper bound on total voting power (MaxTotalVotingPower = MaxInt64 / 8).
-pub const MAX_TOTAL_POWER: u64 = (i64::MAX / 8) as u64;
-
-impl StakingGenesis {
-    pub fn problems(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.validators.is_empty() {
-            out.push("staking.validators: at least one validator is needed".into());
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        let mut total: u64 = 0;
-        for v in &self.validators {
-            if !seen.insert(v.pub_key) {
-                out.push(format!(
-                    "staking.validators: {:?} is listed twice",
-                    v.moniker
-                ));
-            }
-            if v.power == 0 {
-                out.push(format!("staking.validators: {:?} has power 0", v.moniker));
-            }
-            if v.moniker.is_empty() || v.moniker.len() > 70 {
-                out.push(format!(
-                    "staking.validators: moniker {:?} must be 1 to 70 bytes",
-                    v.moniker
-                ));
-            }
-            total = total.saturating_add(v.power);
-        }
-        if total > MAX_TOTAL_POWER {
-            out.push(format!(
-                "staking.validators: total power {total} exceeds {MAX_TOTAL_POWER}"
-            ));
-        }
-        out
-    }
-
-    pub fn apply(&self, state: &mut impl StateWrite) {
-        for v in &self.validators {
-            state.put(validator_key(&v.pub_key), v);
-        }
-    }
-}
-
-/// Every validator, in key order.
-pub fn validators(state: &impl StateRead) -> Vec<Validator> {
-    state
-        .prefix_raw(VALIDATOR_PREFIX, None, usize::MAX)
-        .iter()
-        .map(|(k, v)| decode_stored(k, v))
-        .collect()
+/// The block a hook or message runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockCtx {
+    pub height: u64,
+    /// BFT time of the block header, unix seconds.
+    pub time: i64,
 }

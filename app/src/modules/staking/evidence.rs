@@ -1,0 +1,182 @@
+//! Consensus evidence (CometBFT `misbehavior`: duplicate votes, light-client attacks).
+//!
+//! The evidence is cryptographic and already agreed by consensus, so it is acted on at once:
+//! the operator is tombstoned (jailed forever) and slashed `double_sign_slash_ppm` of its stake
+//! at the infraction height. That stake is the voting power CometBFT reports for the infraction
+//! height × `power_reduction` (the whole-token part of the pool then). The amount is taken from
+//! the pool first, then proportionally from unbonding entries created at or after the
+//! infraction height (their tokens were bonded when it happened); 50 % is burned and the rest
+//! goes to the treasury. Evidence against an operator already tombstoned changes nothing.
+
+use super::state::{
+    mul_div_floor, operator, operator_by_consensus_address, params, put_operator, unbondings_from,
+    SlashRecord,
+};
+use super::{keys, BlockCtx};
+use crate::app::{Misbehavior, MisbehaviorKind};
+use crate::crypto::Address;
+use crate::events::Event;
+use crate::modules::bank;
+use crate::state::{fatal, StateWrite, StateWriteExt};
+
+pub fn handle(
+    state: &mut impl StateWrite,
+    ctx: &BlockCtx,
+    misbehavior: &[Misbehavior],
+) -> Vec<Event> {
+    let p = params(state);
+    let mut events = Vec::new();
+    for m in misbehavior {
+        let Ok(addr) = <[u8; 20]>::try_from(m.validator_address.as_slice()) else {
+            continue;
+        };
+        let Some(mut op) = operator_by_consensus_address(state, &addr) else {
+            continue;
+        };
+        if op.tombstoned {
+            continue;
+        }
+        let reason = match m.kind {
+            MisbehaviorKind::DuplicateVote => "double_sign",
+            MisbehaviorKind::LightClientAttack => "light_client_attack",
+            MisbehaviorKind::Unknown => "consensus_misbehavior",
+        };
+        let infraction_height = u64::try_from(m.height).unwrap_or(0);
+        let power = u128::try_from(m.power).unwrap_or(0);
+        let stake = power.saturating_mul(p.power_reduction);
+        let amount =
+            mul_div_floor(stake, u128::from(p.double_sign_slash_ppm), 1_000_000).unwrap_or(0);
+        op.tombstoned = true;
+        put_operator(state, &op);
+        let record = slash(
+            state,
+            ctx,
+            &op.address,
+            amount,
+            infraction_height,
+            stake,
+            reason,
+        );
+        events.push(
+            Event::new("slashed")
+                .attr("operator", op.address)
+                .attr("reason", reason)
+                .attr("infraction_height", infraction_height)
+                .attr("amount", record.from_pool + record.from_unbonding)
+                .attr("burned", record.burned)
+                .attr("to_treasury", record.to_treasury),
+        );
+        events.push(
+            Event::new("tombstoned")
+                .attr("operator", op.address)
+                .attr("reason", reason),
+        );
+    }
+    events
+}
+
+/// Takes up to `amount` from `operator`'s pool, then from its unbonding entries created at or
+/// after `infraction_height` (in proportion to their amounts, rounding down, the last units one
+/// by one in id order), capped at what exists. Burns 50 % (rounded down) and sends the rest to
+/// the treasury. Records and returns what happened.
+pub fn slash(
+    state: &mut impl StateWrite,
+    ctx: &BlockCtx,
+    operator_address: &Address,
+    amount: u128,
+    infraction_height: u64,
+    stake_at_infraction: u128,
+    reason: &str,
+) -> SlashRecord {
+    let Some(mut op) = operator(state, operator_address) else {
+        fatal(&format!("slash of unknown operator {operator_address}"));
+    };
+    let treasury = Address::module("treasury");
+    let from_pool = amount.min(op.tokens);
+    op.tokens -= from_pool;
+    move_or_halt(state, &Address::module("bonded_pool"), &treasury, from_pool);
+
+    let mut remaining = amount - from_pool;
+    let mut from_unbonding: u128 = 0;
+    if remaining > 0 {
+        let mut entries: Vec<_> = unbondings_from(state, operator_address)
+            .into_iter()
+            .filter(|e| e.creation_height >= infraction_height && e.amount > 0)
+            .collect();
+        let total: u128 = entries.iter().map(|e| e.amount).sum();
+        let mut takes: Vec<u128> = if remaining >= total {
+            entries.iter().map(|e| e.amount).collect()
+        } else {
+            // ⌊remaining × amountᵢ / total⌋, then the leftover units one by one in id order
+            let mut t: Vec<u128> = entries
+                .iter()
+                .map(|e| mul_div_floor(remaining, e.amount, total).unwrap_or(0))
+                .collect();
+            let mut left = remaining - t.iter().sum::<u128>();
+            for (i, e) in entries.iter().enumerate() {
+                if left == 0 {
+                    break;
+                }
+                if t[i] < e.amount {
+                    t[i] += 1;
+                    left -= 1;
+                }
+            }
+            t
+        };
+        for (e, take) in entries.iter_mut().zip(takes.iter_mut()) {
+            if *take == 0 {
+                continue;
+            }
+            e.amount -= *take;
+            state.put(keys::unbonding(e.id), &*e);
+            from_unbonding += *take;
+        }
+        move_or_halt(
+            state,
+            &Address::module("unbonding_pool"),
+            &treasury,
+            from_unbonding,
+        );
+        remaining -= from_unbonding;
+    }
+    let _ = remaining;
+    let total = from_pool + from_unbonding;
+    let burned = total / 2;
+    if burned > 0 {
+        if let Err(e) = bank::burn(state, &treasury, burned) {
+            fatal(&format!("burning a slash failed: {e}"));
+        }
+    }
+    let record = SlashRecord {
+        operator: *operator_address,
+        reason: reason.to_string(),
+        height: ctx.height,
+        infraction_height,
+        stake_at_infraction,
+        amount,
+        from_pool,
+        from_unbonding,
+        burned,
+        to_treasury: total - burned,
+    };
+    op.slashed_total = op.slashed_total.saturating_add(total);
+    state.put(
+        keys::slash_record(operator_address, op.slash_count),
+        &record,
+    );
+    op.slash_count += 1;
+    put_operator(state, &op);
+    record
+}
+
+fn move_or_halt(state: &mut impl StateWrite, from: &Address, to: &Address, amount: u128) {
+    if amount == 0 {
+        return;
+    }
+    if let Err(e) = bank::transfer(state, from, to, amount) {
+        fatal(&format!(
+            "moving {amount} unop from {from} to {to} failed: {e}"
+        ));
+    }
+}
