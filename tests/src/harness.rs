@@ -146,6 +146,14 @@ pub fn genesis(accounts: &[(Address, u128)]) -> AppState {
     state.staking.params = StakingParams::devnet();
     let (op, cons) = genesis_operator();
     add_genesis_operator(&mut state, &op.address, cons, "op-0", GENESIS_SELF_BOND);
+    if !accounts.iter().any(|(a, _)| *a == op.address) {
+        // the operator's account pays its own fees
+        state.bank.accounts.push(GenesisAccount {
+            address: op.address,
+            balance: 1_000 * 1_000_000,
+            nonce: 0,
+        });
+    }
     state
 }
 
@@ -397,5 +405,104 @@ impl TestChain {
     /// Every (key, value) of the committed state.
     pub fn dump(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.app.storage().prefix_raw(b"", None, usize::MAX)
+    }
+}
+
+/// Staking helpers for scenario tests.
+impl TestChain {
+    pub fn tx(&self, from: &Key, msgs: Vec<Msg>) -> Vec<u8> {
+        let nonce = self.account(&from.address).nonce;
+        from.tx(&self.chain_id, &self.params(), nonce, msgs)
+    }
+
+    /// Runs a block with one tx and asserts it succeeded.
+    pub fn ok(&mut self, from: &Key, msg: Msg) -> BlockResponse {
+        let tx = self.tx(from, vec![msg]);
+        let resp = self.block(vec![tx]);
+        let r = &resp.tx_results[0];
+        assert!(r.is_ok(), "tx failed: {}/{} {}", r.codespace, r.code, r.log);
+        resp
+    }
+
+    /// Runs a block with one tx and returns its (codespace, code).
+    pub fn run(&mut self, from: &Key, msg: Msg) -> (String, u32, String) {
+        let tx = self.tx(from, vec![msg]);
+        let resp = self.block(vec![tx]);
+        let r = &resp.tx_results[0];
+        (r.codespace.clone(), r.code, r.log.clone())
+    }
+
+    pub fn operator(&self, address: &Address) -> staking::Operator {
+        staking::state::operator(self.app.storage(), address).expect("operator exists")
+    }
+
+    /// The set the app last reported to CometBFT.
+    pub fn reported_set(&self) -> Vec<([u8; 32], u64)> {
+        staking::validator_set::reported(self.app.storage())
+    }
+
+    pub fn power_of(&self, consensus_pubkey: &[u8; 32], height: u64) -> Option<u64> {
+        self.cometbft_set_at(height)
+            .iter()
+            .find(|(pk, _)| pk == consensus_pubkey)
+            .map(|(_, p)| *p)
+    }
+
+    pub fn unbonding_entries(&self) -> Vec<staking::UnbondingEntry> {
+        self.app
+            .storage()
+            .prefix_raw(staking::keys::UNBONDING_PREFIX, None, usize::MAX)
+            .iter()
+            .map(|(k, v)| nodeop_app::state::decode_stored(k, v))
+            .collect()
+    }
+
+    /// Reports a duplicate vote by `consensus_pubkey` at `height` with the power it had then.
+    pub fn report_double_sign(&mut self, consensus_pubkey: &[u8; 32], height: u64, power: u64) {
+        self.pending_misbehavior.push(nodeop_app::app::Misbehavior {
+            kind: nodeop_app::app::MisbehaviorKind::DuplicateVote,
+            validator_address: consensus_address(consensus_pubkey).to_vec(),
+            power: power as i64,
+            height: height as i64,
+            time: self.time,
+        });
+    }
+}
+
+/// Message builders.
+pub mod msgs {
+    use nodeop_app::crypto::Address;
+    use nodeop_app::modules::staking::{
+        MsgDelegate, MsgRegisterOperator, MsgUndelegate, MsgUnjail,
+    };
+    use nodeop_app::tx::Msg;
+
+    pub fn register(consensus_pubkey: [u8; 32], moniker: &str, self_bond: u128) -> Msg {
+        Msg::RegisterOperator(MsgRegisterOperator {
+            consensus_pubkey,
+            moniker: moniker.into(),
+            capacity_units: 100,
+            region: "eu".into(),
+            commission_ppm: 100_000,
+            self_bond,
+        })
+    }
+
+    pub fn delegate(operator: &Address, amount: u128) -> Msg {
+        Msg::Delegate(MsgDelegate {
+            operator: operator.to_bech32(),
+            amount,
+        })
+    }
+
+    pub fn undelegate(operator: &Address, amount: u128) -> Msg {
+        Msg::Undelegate(MsgUndelegate {
+            operator: operator.to_bech32(),
+            amount,
+        })
+    }
+
+    pub fn unjail() -> Msg {
+        Msg::Unjail(MsgUnjail {})
     }
 }

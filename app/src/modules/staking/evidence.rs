@@ -3,10 +3,10 @@
 //! The evidence is cryptographic and already agreed by consensus, so it is acted on at once:
 //! the operator is tombstoned (jailed forever) and slashed `double_sign_slash_ppm` of its stake
 //! at the infraction height. That stake is the voting power CometBFT reports for the infraction
-//! height × `power_reduction` (the whole-token part of the pool then). The amount is taken from
-//! the pool first, then proportionally from unbonding entries created at or after the
-//! infraction height (their tokens were bonded when it happened); 50 % is burned and the rest
-//! goes to the treasury. Evidence against an operator already tombstoned changes nothing.
+//! height × `power_reduction` (the whole-token part of the pool then). [`slash`] says how the
+//! amount is taken (each unbonding entry created since pays its own part, the pool the rest);
+//! 50 % is burned and the rest goes to the treasury. Evidence against an operator already
+//! tombstoned changes nothing.
 
 use super::state::{
     mul_div_floor, operator, operator_by_consensus_address, params, put_operator, unbondings_from,
@@ -75,10 +75,17 @@ pub fn handle(
     events
 }
 
-/// Takes up to `amount` from `operator`'s pool, then from its unbonding entries created at or
-/// after `infraction_height` (in proportion to their amounts, rounding down, the last units one
-/// by one in id order), capped at what exists. Burns 50 % (rounded down) and sends the rest to
-/// the treasury. Records and returns what happened.
+/// Takes `amount` (= fraction × `stake_at_infraction`) from `operator` and what it had bonded at
+/// `infraction_height`, capped at what exists:
+/// 1. every unbonding entry created at or after the infraction height pays its own part,
+///    ⌊amount × initial_amountᵢ / stake_at_infraction⌋ (those tokens were bonded when the
+///    infraction happened, so leaving does not escape the slash);
+/// 2. the pool pays the rest;
+/// 3. if the pool cannot, those entries pay the shortfall, in proportion to what they still
+///    hold (rounding down, the last units one by one in id order).
+///
+/// Burns 50 % (rounded down) and sends the rest to the treasury. Records and returns what
+/// happened.
 pub fn slash(
     state: &mut impl StateWrite,
     ctx: &BlockCtx,
@@ -92,22 +99,33 @@ pub fn slash(
         fatal(&format!("slash of unknown operator {operator_address}"));
     };
     let treasury = Address::module("treasury");
-    let from_pool = amount.min(op.tokens);
-    op.tokens -= from_pool;
-    move_or_halt(state, &Address::module("bonded_pool"), &treasury, from_pool);
+    let mut entries: Vec<_> = unbondings_from(state, operator_address)
+        .into_iter()
+        .filter(|e| e.creation_height >= infraction_height && e.amount > 0)
+        .collect();
 
-    let mut remaining = amount - from_pool;
+    // 1. each entry's own part
     let mut from_unbonding: u128 = 0;
+    let mut remaining = amount;
+    for e in entries.iter_mut() {
+        let due = mul_div_floor(amount, e.initial_amount, stake_at_infraction.max(1))
+            .unwrap_or(0)
+            .min(e.amount)
+            .min(remaining);
+        e.amount -= due;
+        from_unbonding += due;
+        remaining -= due;
+    }
+    // 2. the pool
+    let from_pool = remaining.min(op.tokens);
+    op.tokens -= from_pool;
+    remaining -= from_pool;
+    // 3. the shortfall, from what the entries still hold
     if remaining > 0 {
-        let mut entries: Vec<_> = unbondings_from(state, operator_address)
-            .into_iter()
-            .filter(|e| e.creation_height >= infraction_height && e.amount > 0)
-            .collect();
         let total: u128 = entries.iter().map(|e| e.amount).sum();
-        let mut takes: Vec<u128> = if remaining >= total {
+        let takes: Vec<u128> = if remaining >= total {
             entries.iter().map(|e| e.amount).collect()
         } else {
-            // ⌊remaining × amountᵢ / total⌋, then the leftover units one by one in id order
             let mut t: Vec<u128> = entries
                 .iter()
                 .map(|e| mul_div_floor(remaining, e.amount, total).unwrap_or(0))
@@ -124,23 +142,21 @@ pub fn slash(
             }
             t
         };
-        for (e, take) in entries.iter_mut().zip(takes.iter_mut()) {
-            if *take == 0 {
-                continue;
-            }
-            e.amount -= *take;
-            state.put(keys::unbonding(e.id), &*e);
-            from_unbonding += *take;
+        for (e, take) in entries.iter_mut().zip(takes) {
+            e.amount -= take;
+            from_unbonding += take;
         }
-        move_or_halt(
-            state,
-            &Address::module("unbonding_pool"),
-            &treasury,
-            from_unbonding,
-        );
-        remaining -= from_unbonding;
     }
-    let _ = remaining;
+    for e in &entries {
+        state.put(keys::unbonding(e.id), e);
+    }
+    move_or_halt(state, &Address::module("bonded_pool"), &treasury, from_pool);
+    move_or_halt(
+        state,
+        &Address::module("unbonding_pool"),
+        &treasury,
+        from_unbonding,
+    );
     let total = from_pool + from_unbonding;
     let burned = total / 2;
     if burned > 0 {
