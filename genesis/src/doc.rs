@@ -6,8 +6,11 @@
 
 use std::path::Path;
 
+use nodeop_app::crypto::Address;
 use nodeop_app::genesis::AppState;
-use nodeop_app::modules::staking::Validator;
+use nodeop_app::modules::bank::genesis::{GenesisAccount, GenesisModuleAccount};
+use nodeop_app::modules::bank::MODULE_ACCOUNTS;
+use nodeop_app::modules::staking::{MsgRegisterOperator, StakingParams};
 use serde::{Deserialize, Serialize};
 
 use crate::{GenesisError, APP_VERSION};
@@ -156,6 +159,9 @@ pub struct PubKey {
 
 pub const ED25519_PUBKEY_TYPE: &str = "tendermint/PubKeyEd25519";
 
+/// The module account that holds every operator pool's tokens.
+pub const BONDED_POOL: &str = "bonded_pool";
+
 impl PubKey {
     /// The 32 key bytes of an ed25519 key.
     pub fn ed25519_bytes(&self) -> Result<[u8; 32], String> {
@@ -282,11 +288,7 @@ impl GenesisDoc {
     }
 
     /// Funds a new genesis account with `amount` unop.
-    pub fn add_account(
-        &mut self,
-        address: nodeop_app::crypto::Address,
-        amount: u128,
-    ) -> Result<(), GenesisError> {
+    pub fn add_account(&mut self, address: Address, amount: u128) -> Result<(), GenesisError> {
         let mut state = self.app_state()?;
         if let Some(existing) = state.bank.accounts.iter().find(|a| a.address == address) {
             return Err(GenesisError::Edit(format!(
@@ -295,41 +297,103 @@ impl GenesisDoc {
                 existing.balance
             )));
         }
-        state
-            .bank
-            .accounts
-            .push(nodeop_app::modules::bank::genesis::GenesisAccount {
-                address,
-                balance: amount,
-                nonce: 0,
-            });
+        state.bank.accounts.push(GenesisAccount {
+            address,
+            balance: amount,
+            nonce: 0,
+        });
         self.apply_edit(state)
     }
 
-    /// Adds a genesis validator (its ed25519 consensus key, power and moniker).
-    pub fn add_validator(
+    /// Adds a genesis operator: its account `address` (signs its txs, receives commission), its
+    /// ed25519 consensus key, and `self_bond` unop as its whole pool, credited to the
+    /// `bonded_pool` module account (so the supply grows by `self_bond`). The fields follow the
+    /// rules of an on-chain `RegisterOperator`, and `self_bond` must reach `min_self_bond`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_operator(
         &mut self,
-        pub_key: [u8; 32],
-        power: u64,
+        address: Address,
+        consensus_pubkey: [u8; 32],
         moniker: &str,
+        self_bond: u128,
+        commission_ppm: u32,
+        capacity_units: u64,
+        region: &str,
     ) -> Result<(), GenesisError> {
         let mut state = self.app_state()?;
-        if let Some(v) = state
-            .staking
-            .validators
-            .iter()
-            .find(|v| v.pub_key == pub_key)
-        {
+        let staking = &state.staking;
+        if let Some(op) = staking.operators.iter().find(|o| o.address == address) {
             return Err(GenesisError::Edit(format!(
-                "this key is already the genesis validator {:?}",
-                v.moniker
+                "{address} is already the genesis operator {:?}; an account runs one operator",
+                op.moniker
             )));
         }
-        state.staking.validators.push(Validator {
-            pub_key,
+        if let Some(op) = staking
+            .operators
+            .iter()
+            .find(|o| o.consensus_pubkey == consensus_pubkey)
+        {
+            return Err(GenesisError::Edit(format!(
+                "this consensus key is already the genesis operator {:?} ({}); each operator \
+                 signs with its own key",
+                op.moniker, op.address
+            )));
+        }
+        if let Some(name) = MODULE_ACCOUNTS
+            .iter()
+            .find(|n| Address::module(n) == address)
+        {
+            return Err(GenesisError::Edit(format!(
+                "{address} is the {name} module account; an operator needs an account with a key"
+            )));
+        }
+        MsgRegisterOperator {
+            consensus_pubkey,
             moniker: moniker.to_string(),
-            power,
-        });
+            capacity_units,
+            region: region.to_string(),
+            commission_ppm,
+            self_bond,
+        }
+        .check_stateless()
+        .map_err(|e| GenesisError::Edit(format!("operator {moniker:?}: {e}")))?;
+        if self_bond < staking.params.min_self_bond {
+            return Err(GenesisError::Edit(format!(
+                "operator {moniker:?}: self-bond {self_bond} unop is below \
+                 staking.params.min_self_bond {} unop",
+                staking.params.min_self_bond
+            )));
+        }
+        state.staking.add_operator(
+            address,
+            consensus_pubkey,
+            moniker,
+            capacity_units,
+            region,
+            commission_ppm,
+            self_bond,
+        );
+        let accounts = &mut state.bank.module_accounts;
+        if !accounts.iter().any(|m| m.name == BONDED_POOL) {
+            accounts.push(GenesisModuleAccount {
+                name: BONDED_POOL.into(),
+                balance: 0,
+            });
+        }
+        for pool in accounts.iter_mut().filter(|m| m.name == BONDED_POOL) {
+            pool.balance = pool.balance.checked_add(self_bond).ok_or_else(|| {
+                GenesisError::Edit(format!(
+                    "operator {moniker:?}: the {BONDED_POOL} balance would overflow"
+                ))
+            })?;
+        }
+        self.apply_edit(state)
+    }
+
+    /// Replaces `app_state.staking.params` (e.g. with [`StakingParams::devnet`]).
+    pub fn set_staking_params(&mut self, params: StakingParams) -> Result<(), GenesisError> {
+        let mut state = self.app_state()?;
+        state.staking.params = params;
         self.apply_edit(state)
     }
 
@@ -419,16 +483,42 @@ mod tests {
         assert!(err.contains("must be a JSON string"), "{err}");
     }
 
+    fn consensus_key(seed: u8) -> [u8; 32] {
+        ed25519_consensus::SigningKey::from([seed; 32])
+            .verification_key()
+            .to_bytes()
+    }
+
+    const BOND: u128 = 10_000 * nodeop_app::modules::bank::UNOP_PER_NOP;
+
+    fn bonded_pool(state: &AppState) -> u128 {
+        state
+            .bank
+            .module_accounts
+            .iter()
+            .find(|m| m.name == BONDED_POOL)
+            .map_or(0, |m| m.balance)
+    }
+
     #[test]
-    fn edits_add_accounts_and_validators_and_refuse_bad_ones() {
+    fn edits_add_accounts_and_operators_and_refuse_bad_ones() {
         let mut doc =
             GenesisDoc::new("nodeop-t", "2026-01-01T00:00:00Z", &AppState::default()).unwrap();
-        doc.add_validator([1; 32], 10, "v0").unwrap();
+        let op = Address([1; 20]);
+        doc.add_operator(op, consensus_key(1), "v0", BOND, 50_000, 100, "eu")
+            .unwrap();
         let a = Address([5; 20]);
         doc.add_account(a, 1_000).unwrap();
         let state = doc.app_state().unwrap();
         assert_eq!(state.bank.accounts[0].balance, 1_000);
-        assert_eq!(state.staking.validators[0].moniker, "v0");
+        let added = &state.staking.operators[0];
+        assert_eq!(
+            (added.moniker.as_str(), added.address, added.tokens),
+            ("v0", op, BOND)
+        );
+        assert_eq!(added.consensus_pubkey, consensus_key(1));
+        assert_eq!(state.staking.delegations.len(), 1, "the self-delegation");
+        assert_eq!(bonded_pool(&state), BOND);
         assert!(state.problems("nodeop-t").is_empty());
 
         assert!(doc
@@ -436,12 +526,75 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("already"));
-        assert!(doc.add_validator([1; 32], 5, "again").is_err());
-        assert!(doc
-            .add_validator([2; 32], 0, "zero")
-            .unwrap_err()
-            .to_string()
-            .contains("power 0"));
+        let refused = |doc: &mut GenesisDoc,
+                       address: Address,
+                       key: [u8; 32],
+                       moniker: &str,
+                       bond: u128,
+                       commission: u32,
+                       capacity: u64| {
+            match doc.add_operator(address, key, moniker, bond, commission, capacity, "eu") {
+                Ok(()) => panic!("{moniker:?} with bond {bond} was accepted"),
+                Err(e) => e.to_string(),
+            }
+        };
+        let two = Address([2; 20]);
+        // 32 bytes that do not decode to a curve point
+        let not_a_point = (0..=255u8)
+            .map(|b| [b; 32])
+            .find(|k| ed25519_consensus::VerificationKey::try_from(*k).is_err())
+            .unwrap();
+        for (err, needle) in [
+            // a reused account or consensus key
+            (
+                refused(&mut doc, op, consensus_key(2), "again", BOND, 0, 1),
+                "already the genesis operator \"v0\"",
+            ),
+            (
+                refused(&mut doc, two, consensus_key(1), "again", BOND, 0, 1),
+                "consensus key is already",
+            ),
+            // the rules of RegisterOperator
+            (
+                refused(&mut doc, two, consensus_key(2), "", BOND, 0, 1),
+                "moniker",
+            ),
+            (
+                refused(&mut doc, two, consensus_key(2), "v1", BOND, 1_000_001, 1),
+                "commission",
+            ),
+            (
+                refused(&mut doc, two, consensus_key(2), "v1", BOND, 0, 0),
+                "capacity_units",
+            ),
+            (
+                refused(&mut doc, two, not_a_point, "v1", BOND, 0, 1),
+                "ed25519",
+            ),
+            (
+                refused(&mut doc, two, consensus_key(2), "v1", BOND / 100, 0, 1),
+                "min_self_bond",
+            ),
+            (
+                refused(
+                    &mut doc,
+                    Address::module("treasury"),
+                    consensus_key(2),
+                    "v1",
+                    BOND,
+                    0,
+                    1,
+                ),
+                "module account",
+            ),
+            // "edit only if it adds no new problem": the bond would exceed max_supply
+            (
+                refused(&mut doc, two, consensus_key(2), "v1", 10u128.pow(20), 0, 1),
+                "max_supply",
+            ),
+        ] {
+            assert!(err.contains(needle), "{needle:?} not in {err:?}");
+        }
         let too_much = 2_000_000_000 * nodeop_app::modules::bank::UNOP_PER_NOP;
         let err = doc
             .add_account(Address([6; 20]), too_much)
@@ -450,5 +603,50 @@ mod tests {
         assert!(err.contains("max_supply"), "{err}");
         // refused edits changed nothing
         assert_eq!(doc.app_state().unwrap(), state);
+
+        // a second operator adds to the same pool
+        doc.add_operator(two, consensus_key(2), "v1", 2 * BOND, 0, 1, "")
+            .unwrap();
+        let state = doc.app_state().unwrap();
+        assert_eq!(bonded_pool(&state), 3 * BOND);
+        assert!(state.problems("nodeop-t").is_empty());
+    }
+
+    #[test]
+    fn staking_params_are_set_only_when_the_operators_still_qualify() {
+        let mut doc =
+            GenesisDoc::new("nodeop-t", "2026-01-01T00:00:00Z", &AppState::default()).unwrap();
+        doc.set_staking_params(StakingParams::devnet()).unwrap();
+        doc.add_operator(Address([1; 20]), consensus_key(1), "v0", BOND, 0, 1, "")
+            .unwrap();
+        let params = doc.app_state().unwrap().staking.params;
+        assert_eq!(params, StakingParams::devnet());
+        assert_eq!(
+            (
+                params.unbonding_time,
+                params.signed_blocks_window,
+                params.downtime_jail_duration,
+                params.epoch_seconds
+            ),
+            (300, 100, 20, 10)
+        );
+        // a min_self_bond above the only operator's bond would leave no validator
+        let err = doc
+            .set_staking_params(StakingParams {
+                min_self_bond: 2 * BOND,
+                ..StakingParams::devnet()
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no operator can validate"), "{err}");
+        let err = doc
+            .set_staking_params(StakingParams {
+                epoch_seconds: 0,
+                ..StakingParams::devnet()
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("epoch_seconds"), "{err}");
+        assert_eq!(doc.app_state().unwrap().staking.params, params);
     }
 }

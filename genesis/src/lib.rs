@@ -6,12 +6,15 @@
 //! - [`validate_json`] — every problem with a genesis file, not just the first: JSON schema errors
 //!   field by field, the genesis-document rules CometBFT applies, nodeop's own cross checks, and
 //!   `AppState::problems`. [`dry_run`] then runs InitChain in memory.
-//! - [`GenesisDoc::add_account`] / [`GenesisDoc::add_validator`] — the edits `nodeopd genesis`
-//!   makes.
+//! - [`GenesisDoc::add_account`] / [`GenesisDoc::add_operator`] /
+//!   [`GenesisDoc::set_staking_params`] — the edits `nodeopd init` and `nodeopd genesis` make;
+//!   each is kept only if it adds no new problem.
 //! - [`export`] — the genesis that restarts a chain from a node's latest committed state.
 //!
-//! nodeop keeps genesis.json's `validators` empty: the validator set lives in
-//! `app_state.staking.validators`, and InitChain returns it to CometBFT.
+//! nodeop keeps genesis.json's `validators` empty: the validators are the top operators of
+//! `app_state.staking.operators` by pool tokens (power = tokens / `power_reduction`), and
+//! InitChain returns them to CometBFT. A genesis operator's self-bond sits in the `bonded_pool`
+//! module account, like every bonded token.
 
 mod amount;
 mod doc;
@@ -21,7 +24,7 @@ mod validate;
 pub use amount::{format_amount, parse_amount};
 pub use doc::{
     decode_ed25519, AbciParams, BlockParams, ConsensusParams, EvidenceParams, GenesisDoc,
-    GenesisValidator, PubKey, ValidatorParams, VersionParams,
+    GenesisValidator, PubKey, ValidatorParams, VersionParams, BONDED_POOL,
 };
 pub use time::{format_rfc3339, now_rfc3339, parse_rfc3339};
 pub use validate::{dry_run, validate_json, DryRun, DryRunValidator, Validation};

@@ -12,6 +12,7 @@
 //! 5. When all of that passes: InitChain on an in-memory store ([`dry_run`]), with invariants on.
 
 use nodeop_app::app::{AppError, InitChainRequest};
+use nodeop_app::crypto::Address;
 use nodeop_app::genesis::AppState;
 use nodeop_app::modules::{bank, staking};
 use nodeop_app::params::TxParams;
@@ -57,6 +58,9 @@ pub struct DryRunValidator {
     pub address: [u8; 20],
     pub pub_key: [u8; 32],
     pub power: u64,
+    /// The operator whose consensus key this is (`None` only if InitChain returned a key no
+    /// genesis operator has, which the app's invariants rule out).
+    pub operator: Option<Address>,
     pub moniker: String,
 }
 
@@ -175,7 +179,7 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
     let mut app_state: Option<AppState> = None;
     match obj.get("app_state") {
         None | Some(Value::Null) => p.push(
-            "app_state: missing; it holds the accounts, params and validators \
+            "app_state: missing; it holds the accounts, params and operators \
              (`nodeopd init` writes the defaults)"
                 .into(),
         ),
@@ -223,9 +227,9 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
             if let Some(list) = field::<Vec<GenesisValidator>>(v, "validators", p) {
                 if !list.is_empty() {
                     p.push(format!(
-                        "validators: {} entries, but nodeop's validators come from \
-                         app_state.staking.validators (InitChain returns them and CometBFT would \
-                         ignore these); leave the list empty and use \
+                        "validators: {} entries, but nodeop's validators are the top operators \
+                         in app_state.staking.operators (InitChain returns them and CometBFT \
+                         would ignore these); leave the list empty and use \
                          `nodeopd genesis add-validator`",
                         list.len()
                     ));
@@ -452,9 +456,9 @@ fn consensus_param_problems(
 pub fn dry_run(doc: &GenesisDoc) -> Result<DryRun, Vec<String>> {
     let time = parse_rfc3339(&doc.genesis_time).map_err(|e| vec![format!("genesis_time: {e}")])?;
     let app_state = serde_json::to_vec(&doc.app_state).map_err(|e| vec![e.to_string()])?;
-    let monikers = doc
+    let operators = doc
         .app_state()
-        .map(|s| s.staking.validators)
+        .map(|s| s.staking.operators)
         .unwrap_or_default();
     let options = AppOptions {
         check_invariants: true,
@@ -474,15 +478,17 @@ pub fn dry_run(doc: &GenesisDoc) -> Result<DryRun, Vec<String>> {
     let validators = resp
         .validators
         .iter()
-        .map(|v| DryRunValidator {
-            address: validator_address(&v.ed25519_pubkey),
-            pub_key: v.ed25519_pubkey,
-            power: v.power,
-            moniker: monikers
+        .map(|v| {
+            let operator = operators
                 .iter()
-                .find(|m| m.pub_key == v.ed25519_pubkey)
-                .map(|m| m.moniker.clone())
-                .unwrap_or_default(),
+                .find(|o| o.consensus_pubkey == v.ed25519_pubkey);
+            DryRunValidator {
+                address: validator_address(&v.ed25519_pubkey),
+                pub_key: v.ed25519_pubkey,
+                power: v.power,
+                operator: operator.map(|o| o.address),
+                moniker: operator.map(|o| o.moniker.clone()).unwrap_or_default(),
+            }
         })
         .collect();
     Ok(DryRun {
@@ -496,12 +502,18 @@ pub fn dry_run(doc: &GenesisDoc) -> Result<DryRun, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nodeop_app::crypto::Address;
+    use nodeop_app::modules::bank::UNOP_PER_NOP;
+
+    const OPERATOR: Address = Address([9; 20]);
 
     fn good() -> GenesisDoc {
         let mut doc =
             GenesisDoc::new("nodeop-t", "2026-01-01T00:00:00Z", &AppState::default()).unwrap();
-        doc.add_validator([9; 32], 10, "v0").unwrap();
+        let key = ed25519_consensus::SigningKey::from([9; 32])
+            .verification_key()
+            .to_bytes();
+        doc.add_operator(OPERATOR, key, "v0", 10_000 * UNOP_PER_NOP, 0, 100, "eu")
+            .unwrap();
         doc.add_account(Address([3; 20]), 5_000_000).unwrap();
         doc
     }
@@ -512,8 +524,10 @@ mod tests {
         assert!(v.is_ok(), "{:?}", v.problems);
         let run = v.dry_run.expect("dry run");
         assert_eq!(run.validators.len(), 1);
-        assert_eq!(run.validators[0].power, 10);
+        // power = tokens / power_reduction (1 NOP)
+        assert_eq!(run.validators[0].power, 10_000);
         assert_eq!(run.validators[0].moniker, "v0");
+        assert_eq!(run.validators[0].operator, Some(OPERATOR));
         assert_eq!(run.initial_height, 1);
         // deterministic
         assert_eq!(dry_run(&good()).unwrap().app_hash, run.app_hash);
@@ -532,7 +546,8 @@ mod tests {
             "address": "", "pub_key": {"type": "tendermint/PubKeyEd25519",
             "value": "wLmLqz3aflSOU2WXesxiv/ebw1qbAXQJeXsVcYBKdQQ="}, "power": "1", "name": ""
         }]);
-        json["app_state"]["staking"]["validators"][0]["power"] = serde_json::json!(0);
+        json["app_state"]["staking"]["operators"][0]["moniker"] = Value::String(String::new());
+        json["app_state"]["staking"]["operators"][0]["tokens"] = Value::String("1".into());
         json["app_state"]["bank"]["max_supply"] = Value::String("1".into());
         json["extra"] = Value::Bool(true);
         let v = validate_json(json.to_string().as_bytes());
@@ -545,8 +560,10 @@ mod tests {
             "consensus_params.block.max_bytes: must not be 0",
             "consensus_params.evidence.max_age_num_blocks: 5 must be a JSON string",
             "lacks \"ed25519\"",
-            "validators: 1 entries",
-            "app_state: staking.validators: \"v0\" has power 0",
+            "validators: 1 entries, but nodeop's validators are the top operators in \
+             app_state.staking.operators",
+            "(\"\"): moniker must be 1..=70 bytes",
+            "bonded_pool = 10000000000 but the operators' pools hold 1",
             "exceeds max_supply 1",
         ] {
             assert!(all.contains(needle), "missing {needle:?} in:\n{all}");

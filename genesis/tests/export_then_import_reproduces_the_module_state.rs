@@ -1,12 +1,15 @@
 //! `nodeopd export` then InitChain on the exported genesis gives back every key of the module
-//! state (everything but the `chain/` identity keys, which record the new initial height).
+//! state (everything but the `chain/` identity keys, which record the new initial height):
+//! balances, and the staking records a chain accumulates (operator pools after a delegation,
+//! delegations, an unbonding entry, signing info with a missed block, the epoch counter).
 
 use k256::ecdsa::signature::hazmat::PrehashSigner;
 use k256::ecdsa::{Signature, SigningKey};
-use nodeop_app::app::{BlockRequest, BlockTime, InitChainRequest};
+use nodeop_app::app::{BlockRequest, BlockTime, InitChainRequest, VoteInfo};
 use nodeop_app::crypto::Address;
 use nodeop_app::genesis::AppState;
-use nodeop_app::modules::bank::MsgSend;
+use nodeop_app::modules::bank::{MsgSend, UNOP_PER_NOP};
+use nodeop_app::modules::staking::{consensus_address, MsgDelegate, MsgUndelegate, StakingParams};
 use nodeop_app::state::store::collect_all;
 use nodeop_app::tx::{min_fee, Msg, Tx, TxBody};
 use nodeop_app::{App, AppOptions};
@@ -48,15 +51,23 @@ impl Key {
     }
 
     fn send(&self, app: &App, nonce: u64, to: &Address, amount: u128) -> Vec<u8> {
+        self.tx(
+            app,
+            nonce,
+            Msg::Send(MsgSend {
+                to: to.to_bech32(),
+                amount,
+            }),
+        )
+    }
+
+    fn tx(&self, app: &App, nonce: u64, msg: Msg) -> Vec<u8> {
         let mut body = TxBody {
             chain_id: CHAIN_ID.into(),
             nonce,
             fee: 0,
-            memo: format!("transfer {nonce}"),
-            msgs: vec![Msg::Send(MsgSend {
-                to: to.to_bech32(),
-                amount,
-            })],
+            memo: format!("tx {nonce}"),
+            msgs: vec![msg],
         };
         let len = self.sign(body.clone()).len();
         body.fee = min_fee(app.tx_params().unwrap(), len).unwrap();
@@ -86,33 +97,65 @@ fn export_then_import_reproduces_the_module_state() {
     let alice = Key::new(0x11);
     let bob = Key::new(0x22);
     let carol = Key::new(0x33);
+    // alice runs the genesis operator
+    let consensus_key = ed25519_consensus::SigningKey::from([7; 32])
+        .verification_key()
+        .to_bytes();
+    let validator = consensus_address(&consensus_key).to_vec();
 
     let mut genesis =
         GenesisDoc::new(CHAIN_ID, "2026-01-01T00:00:00.5Z", &AppState::default()).unwrap();
-    genesis.add_validator([7; 32], 10, "v0").unwrap();
+    // 10 s epochs: the blocks below cross an epoch boundary
+    genesis.set_staking_params(StakingParams::devnet()).unwrap();
+    genesis
+        .add_operator(
+            alice.address,
+            consensus_key,
+            "v0",
+            10_000 * UNOP_PER_NOP,
+            100_000,
+            100,
+            "eu",
+        )
+        .unwrap();
     genesis.add_account(alice.address, 50_000_000).unwrap();
-    genesis.add_account(bob.address, 20_000_000).unwrap();
+    genesis
+        .add_account(bob.address, 5_000 * UNOP_PER_NOP)
+        .unwrap();
     assert!(validate_json(genesis.to_json().as_bytes()).is_ok());
 
     let mut app = App::in_memory(options()).unwrap();
     init(&mut app, &genesis);
 
-    // Five blocks: transfers between three accounts (carol appears mid-way), one failing send
-    // (it still pays the fee), and an empty block.
+    // Transfers between three accounts (carol appears mid-way), bob delegating to alice's pool
+    // and undelegating part of it, one failing send (it still pays the fee), an empty block,
+    // and a block whose last commit lacks the validator's signature.
     let mut time = parse_rfc3339(&genesis.genesis_time).unwrap();
+    let delegate = Msg::Delegate(MsgDelegate {
+        operator: alice.address.to_bech32(),
+        amount: 1_000 * UNOP_PER_NOP,
+    });
+    let undelegate = Msg::Undelegate(MsgUndelegate {
+        operator: alice.address.to_bech32(),
+        amount: 400 * UNOP_PER_NOP,
+    });
     let blocks: Vec<Vec<Vec<u8>>> = vec![
         vec![
             alice.send(&app, 0, &bob.address, 1_000_000),
             bob.send(&app, 0, &carol.address, 300),
         ],
-        vec![alice.send(&app, 1, &carol.address, 2_000_000)],
+        vec![
+            alice.send(&app, 1, &carol.address, 2_000_000),
+            bob.tx(&app, 1, delegate),
+        ],
         vec![],
-        vec![bob.send(&app, 1, &alice.address, 999_999_999_999)],
+        vec![bob.tx(&app, 2, undelegate)],
+        vec![bob.send(&app, 3, &alice.address, 999_999_999_999_999)],
     ];
     let mut height = genesis.first_height();
     for txs in blocks {
         time = BlockTime {
-            seconds: time.seconds + 2,
+            seconds: time.seconds + 3,
             nanos: time.nanos,
         };
         let resp = app
@@ -120,14 +163,23 @@ fn export_then_import_reproduces_the_module_state() {
                 height,
                 time,
                 hash: vec![0; 32],
-                proposer_address: vec![0; 20],
+                proposer_address: validator.clone(),
                 txs,
-                decided_last_commit: Vec::new(),
+                // the genesis block has no last commit; block 3's misses the validator
+                decided_last_commit: if height == 1 {
+                    Vec::new()
+                } else {
+                    vec![VoteInfo {
+                        validator_address: validator.clone(),
+                        power: 10_000,
+                        signed: height != 3,
+                    }]
+                },
                 misbehavior: Vec::new(),
             })
             .unwrap();
         app.commit().unwrap();
-        if height == 4 {
+        if height == 5 {
             assert!(!resp.tx_results[0].is_ok(), "the overdrawn send fails");
         } else {
             assert!(
@@ -148,9 +200,13 @@ fn export_then_import_reproduces_the_module_state() {
                 nanos: 0,
             },
             hash: vec![0; 32],
-            proposer_address: vec![0; 20],
+            proposer_address: validator.clone(),
             txs: vec![carol.send(&app, 0, &alice.address, 100)],
-            decided_last_commit: Vec::new(),
+            decided_last_commit: vec![VoteInfo {
+                validator_address: validator.clone(),
+                power: 10_000,
+                signed: true,
+            }],
             misbehavior: Vec::new(),
         })
         .unwrap();
@@ -163,6 +219,21 @@ fn export_then_import_reproduces_the_module_state() {
     assert_eq!(exported.initial_height, last_height + 1);
     assert_eq!(exported.consensus_params, genesis.consensus_params);
     assert!(exported.validators.is_empty());
+    let staking = exported.app_state().unwrap().staking;
+    assert_eq!(staking.params, StakingParams::devnet());
+    assert_eq!(staking.operators.len(), 1);
+    assert!(
+        staking.operators[0].tokens > 10_600 * UNOP_PER_NOP,
+        "the self-bond, plus bob's delegation less his undelegation, plus fees paid to the pool \
+         at the epoch boundary: {}",
+        staking.operators[0].tokens
+    );
+    assert_eq!(staking.delegations.len(), 2, "alice's self-bond and bob's");
+    assert_eq!(staking.unbonding_entries.len(), 1);
+    assert_eq!(staking.unbonding_entries[0].amount, 400 * UNOP_PER_NOP);
+    assert!(staking.last_epoch >= 1, "an epoch boundary passed");
+    assert_eq!(staking.signing_infos.len(), 1);
+    assert_eq!(staking.signing_infos[0].info.missed, 1, "block 2's commit");
     // the exported file is itself a valid genesis
     let checked = validate_json(exported.to_json().as_bytes());
     assert!(checked.is_ok(), "{:?}", checked.problems);
@@ -180,8 +251,29 @@ fn export_then_import_reproduces_the_module_state() {
     };
     let before = module_state(&app);
     let after = module_state(&imported);
-    // three accounts, treasury and fee_pool, the supply, the tx params, one validator
-    assert_eq!(before.len(), 8, "{:?}", before.keys().collect::<Vec<_>>());
+    // the run left a record of every kind the export must carry
+    let families: std::collections::BTreeSet<String> = before
+        .keys()
+        .map(|k| {
+            let text = String::from_utf8_lossy(k);
+            text.splitn(3, '/').take(2).collect::<Vec<_>>().join("/")
+        })
+        .collect();
+    for family in [
+        "auth/params",
+        "bank/acct",
+        "bank/supply",
+        "staking/params",
+        "staking/op",
+        "staking/del",
+        "staking/unb",
+        "staking/signing",
+        "staking/missed",
+        "staking/last_epoch",
+        "staking/valset",
+    ] {
+        assert!(families.contains(family), "no {family} key in {families:?}");
+    }
     assert_eq!(before, after);
     // the imported chain continues at the next height
     assert_eq!(imported.storage().committed().unwrap().height, last_height);
