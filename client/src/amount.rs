@@ -72,9 +72,32 @@ pub fn format_nop(unop: u128) -> String {
     format!("{whole}.{}", fraction.trim_end_matches('0'))
 }
 
-/// `1500000` → `"1500000 unop (1.5 nop)"`.
+/// `1500000` → `"1.500000"` (in NOP, always six decimals).
+pub fn format_nop_fixed(unop: u128) -> String {
+    format!(
+        "{}.{:0width$}",
+        unop / UNOP_PER_NOP,
+        unop % UNOP_PER_NOP,
+        width = NOP_DECIMALS
+    )
+}
+
+/// `1500000` → `"1.500000 NOP (1500000 unop)"`.
 pub fn describe(unop: u128) -> String {
-    format!("{unop} unop ({} nop)", format_nop(unop))
+    format!("{} NOP ({unop} unop)", format_nop_fixed(unop))
+}
+
+/// A ppm fraction for people: `100000` → `"10 % (100000 ppm)"`, `12345` → `"1.2345 % (12345 ppm)"`.
+pub fn format_ppm(ppm: u32) -> String {
+    // 1 % = 10_000 ppm
+    let whole = ppm / 10_000;
+    let fraction = ppm % 10_000;
+    if fraction == 0 {
+        format!("{whole} % ({ppm} ppm)")
+    } else {
+        let fraction = format!("{fraction:04}");
+        format!("{whole}.{} % ({ppm} ppm)", fraction.trim_end_matches('0'))
+    }
 }
 
 #[cfg(test)]
@@ -129,6 +152,21 @@ mod tests {
         assert_eq!(format_nop(1), "0.000001");
         assert_eq!(format_nop(1_500_000), "1.5");
         assert_eq!(format_nop(2_000_000), "2");
-        assert_eq!(describe(1_000_123), "1000123 unop (1.000123 nop)");
+        assert_eq!(describe(1_000_123), "1.000123 NOP (1000123 unop)");
+        assert_eq!(describe(0), "0.000000 NOP (0 unop)");
+        assert_eq!(format_nop_fixed(1_000_000_000), "1000.000000");
+        assert_eq!(
+            describe(u128::MAX),
+            "340282366920938463463374607431768.211455 NOP (340282366920938463463374607431768211455 unop)"
+        );
+    }
+
+    #[test]
+    fn ppm_shows_as_a_percentage() {
+        assert_eq!(format_ppm(0), "0 % (0 ppm)");
+        assert_eq!(format_ppm(100_000), "10 % (100000 ppm)");
+        assert_eq!(format_ppm(12_345), "1.2345 % (12345 ppm)");
+        assert_eq!(format_ppm(1), "0.0001 % (1 ppm)");
+        assert_eq!(format_ppm(1_000_000), "100 % (1000000 ppm)");
     }
 }
