@@ -5,23 +5,31 @@
 //! - [`keys`] — BIP-39 mnemonics, BIP-32 derivation at m/44'/118'/0'/0/0 (cosmrs), signing (k256).
 //! - [`keyring`] — one JSON file per key in `HOME/keyring/`, plain or scrypt + XChaCha20-Poly1305.
 //! - [`amount`] — `1500000`, `1500000unop`, `1.5nop` ↔ unop.
-//! - [`tx`] — [`tx::build_send`], [`tx::sign_tx`], fee from the encoded size.
+//! - [`tx`] — every tx is [`tx::build_tx`] (messages checked as the chain checks them, fee from
+//!   the encoded size) then [`tx::sign_tx`]; message helpers [`tx::send_msg`],
+//!   [`tx::register_operator_msg`], [`tx::delegate_msg`], [`tx::undelegate_msg`], [`tx::unjail_msg`].
 //! - [`node`] — CometBFT RPC: [`node::connect`], [`node::abci_query`], [`node::broadcast_and_wait`],
-//!   [`node::send`].
-//! - [`verify`] — proven reads: ICS23 proof to the app hash, light-client check of header H+1
-//!   ([`verify::query_verified`]).
+//!   and [`node::submit`] (ask chain id / nonce / params → build → sign → broadcast → wait), which
+//!   every `nodeop tx` command uses; [`node::send`] is one `bank.send`.
+//! - [`consensus_key`] — the ed25519 key of a CometBFT `priv_validator_key.json` or base64.
+//! - [`staking`] — typed staking reads (`/staking/…`) and their text for people.
+//! - [`verify`] — proven reads of any [`verify::Record`] (account, supply, raw key, operator,
+//!   delegation, unbonding entry, staking params): ICS23 proof to the app hash, light-client check
+//!   of header H+1 ([`verify::query_verified`]).
 
 pub mod amount;
+pub mod consensus_key;
 pub mod keyring;
 pub mod keys;
 pub mod node;
+pub mod staking;
 pub mod tx;
 pub mod verify;
 
 pub use keyring::{KeyInfo, KeySecret, Keyring};
 pub use keys::KeyPair;
-pub use node::{broadcast_and_wait, connect, send, SendOptions, TxOutcome};
-pub use tx::{build_send, sign_tx};
+pub use node::{broadcast_and_wait, connect, send, submit, TxOptions, TxOutcome};
+pub use tx::{build_send, build_tx, sign_tx};
 pub use verify::{query_verified, Record, VerificationFailed, VerifiedRecord};
 
 /// Serializes bytes as lower-case hex (serde `serialize_with`).

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::params::TxParams;
-use nodeop_app::tx::Tx;
+use nodeop_app::tx::{Msg, Tx};
 use serde::{Deserialize, Serialize};
 use tendermint::abci::Event;
 use tendermint::block::Height;
@@ -18,7 +18,7 @@ use tendermint_rpc::endpoint::abci_query::AbciQuery;
 use tendermint_rpc::{Client, HttpClient, HttpClientUrl};
 
 use crate::keys::KeyPair;
-use crate::tx::{build_send, encode_tx, sign_tx, tx_hash_hex};
+use crate::tx::{build_tx, encode_tx, send_msg, sign_tx, tx_hash_hex};
 
 pub const DEFAULT_NODE: &str = "http://127.0.0.1:26657";
 /// Time limit of one RPC request.
@@ -401,9 +401,9 @@ pub async fn broadcast_and_wait(
     Ok(outcome)
 }
 
-/// Options of [`send`]; `None` fields are asked from the node.
+/// Options of [`submit`] and [`send`]; `None` fields are asked from the node.
 #[derive(Clone, Debug, Default)]
-pub struct SendOptions {
+pub struct TxOptions {
     pub chain_id: Option<String>,
     pub nonce: Option<u64>,
     pub fee: Option<u128>,
@@ -412,27 +412,50 @@ pub struct SendOptions {
     pub wait: Option<Duration>,
 }
 
-/// Queries what is missing (chain id, nonce, params), builds, signs and broadcasts a
-/// `bank.send`. Returns the signed tx and its outcome.
-pub async fn send(
+/// The chain id, nonce and tx params a tx from `signer` needs, asking the node for what
+/// `opts` leaves open.
+pub async fn tx_context(
     client: &HttpClient,
-    key: &KeyPair,
-    to: &Address,
-    amount: u128,
-    opts: &SendOptions,
-) -> Result<(Tx, TxOutcome)> {
+    signer: &Address,
+    opts: &TxOptions,
+) -> Result<(String, u64, TxParams)> {
     let chain_id = match &opts.chain_id {
         Some(c) => c.clone(),
         None => node_chain_id(client).await?,
     };
     let nonce = match opts.nonce {
         Some(n) => n,
-        None => query_account(client, &key.address(), None).await?.0.nonce,
+        None => query_account(client, signer, None).await?.0.nonce,
     };
     let params = query_tx_params(client).await?;
-    let body = build_send(&chain_id, nonce, to, amount, opts.fee, &opts.memo, &params)?;
+    Ok((chain_id, nonce, params))
+}
+
+/// Every tx's path: asks the node what is missing (chain id, nonce, params), builds the tx
+/// ([`build_tx`]: each message checked as the chain will), signs it, broadcasts it and, with
+/// `opts.wait`, waits for its block. Returns the signed tx and its outcome; a refusal by
+/// CheckTx or a failure in the block is in the outcome, not an error.
+pub async fn submit(
+    client: &HttpClient,
+    key: &KeyPair,
+    msgs: Vec<Msg>,
+    opts: &TxOptions,
+) -> Result<(Tx, TxOutcome)> {
+    let (chain_id, nonce, params) = tx_context(client, &key.address(), opts).await?;
+    let body = build_tx(&chain_id, nonce, msgs, opts.fee, &opts.memo, &params)?;
     let tx = sign_tx(body, key)?;
     let bytes = encode_tx(&tx)?;
     let outcome = broadcast_and_wait(client, bytes, opts.wait).await?;
     Ok((tx, outcome))
+}
+
+/// [`submit`] of one `bank.send`.
+pub async fn send(
+    client: &HttpClient,
+    key: &KeyPair,
+    to: &Address,
+    amount: u128,
+    opts: &TxOptions,
+) -> Result<(Tx, TxOutcome)> {
+    submit(client, key, vec![send_msg(to, amount)], opts).await
 }

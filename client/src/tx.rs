@@ -5,13 +5,18 @@
 //! encoded length of the whole signed tx; since the fee is a fixed 16-byte borsh `u128`, the pubkey
 //! is 33 bytes and the signature 64, the length is known before signing and one pass suffices.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::bank::{check_send_stateless, MsgSend};
+use nodeop_app::modules::staking::{
+    consensus_address, MsgDelegate, MsgRegisterOperator, MsgUndelegate, MsgUnjail, StakingError,
+};
 use nodeop_app::params::TxParams;
+use nodeop_app::serde_base64_32;
 use nodeop_app::tx::{min_fee, Msg, Tx, TxBody};
 use serde::Serialize;
 
+use crate::amount::{describe, format_ppm};
 use crate::keys::KeyPair;
 
 /// Bytes a signed tx adds to its body: the 33-byte pubkey and the 64-byte signature.
@@ -28,24 +33,104 @@ pub fn required_fee(params: &TxParams, body: &TxBody) -> Result<u128> {
     min_fee(params, len).context("the minimum fee overflows u128")
 }
 
-/// Builds the body of a one-message `bank.send` tx. With `fee = None` the fee is the minimum for
-/// the signed tx's size under `params`. The message is checked as the chain will (non-zero
-/// amount, valid recipient) and the memo against `max_memo_bytes`; an explicit fee is used as
-/// given, even below the minimum (the node then refuses it with `fee_too_low`).
-pub fn build_send(
+/// Default `capacity_units` of `register-operator`.
+pub const DEFAULT_CAPACITY_UNITS: u64 = 100;
+/// Default commission of `register-operator`: 10 %.
+pub const DEFAULT_COMMISSION_PPM: u32 = 100_000;
+
+/// A `bank.send` message.
+pub fn send_msg(to: &Address, amount: u128) -> Msg {
+    Msg::Send(MsgSend {
+        to: to.to_bech32(),
+        amount,
+    })
+}
+
+/// A `staking.register_operator` message with the CLI's defaults for the optional fields
+/// (capacity [`DEFAULT_CAPACITY_UNITS`], no region, commission [`DEFAULT_COMMISSION_PPM`]);
+/// change its fields before wrapping it in [`Msg::RegisterOperator`].
+pub fn register_operator_msg(
+    consensus_pubkey: [u8; 32],
+    moniker: &str,
+    self_bond: u128,
+) -> MsgRegisterOperator {
+    MsgRegisterOperator {
+        consensus_pubkey,
+        moniker: moniker.to_string(),
+        capacity_units: DEFAULT_CAPACITY_UNITS,
+        region: String::new(),
+        commission_ppm: DEFAULT_COMMISSION_PPM,
+        self_bond,
+    }
+}
+
+/// A `staking.delegate` message.
+pub fn delegate_msg(operator: &Address, amount: u128) -> Msg {
+    Msg::Delegate(MsgDelegate {
+        operator: operator.to_bech32(),
+        amount,
+    })
+}
+
+/// A `staking.undelegate` message.
+pub fn undelegate_msg(operator: &Address, amount: u128) -> Msg {
+    Msg::Undelegate(MsgUndelegate {
+        operator: operator.to_bech32(),
+        amount,
+    })
+}
+
+/// A `staking.unjail` message.
+pub fn unjail_msg() -> Msg {
+    Msg::Unjail(MsgUnjail {})
+}
+
+/// Runs the chain's own stateless check of one message (the one CheckTx runs), so that a bad
+/// message is refused before anything is signed or sent. The error reads as the node's log would:
+/// `name: message`.
+pub fn check_msg(msg: &Msg) -> Result<()> {
+    let result = match msg {
+        Msg::Send(m) => check_send_stateless(m)
+            .map(|_| ())
+            .map_err(|e| format!("{}: {e}", e.name())),
+        Msg::RegisterOperator(m) => m.check_stateless().map_err(staking_error),
+        Msg::EditOperator(m) => m.check_stateless().map_err(staking_error),
+        Msg::Delegate(m) => m.check_stateless().map(|_| ()).map_err(staking_error),
+        Msg::Undelegate(m) => m.check_stateless().map(|_| ()).map_err(staking_error),
+        Msg::Unjail(_) => Ok(()),
+    };
+    result.map_err(|e| anyhow!("{}: {e}", msg.type_name()))
+}
+
+fn staking_error(e: StakingError) -> String {
+    format!("{}: {e}", e.name())
+}
+
+/// Builds the body of a tx carrying `msgs` (executed in order, atomically). With `fee = None` the
+/// fee is the minimum for the signed tx's size under `params`; an explicit fee is used as given,
+/// even below the minimum (the node then refuses it with `fee_too_low`). Every message is checked
+/// as the chain will check it, and the message count, memo and size against `params`.
+pub fn build_tx(
     chain_id: &str,
     nonce: u64,
-    to: &Address,
-    amount: u128,
+    msgs: Vec<Msg>,
     fee: Option<u128>,
     memo: &str,
     params: &TxParams,
 ) -> Result<TxBody> {
-    let msg = MsgSend {
-        to: to.to_bech32(),
-        amount,
-    };
-    check_send_stateless(&msg).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if msgs.is_empty() {
+        bail!("a tx needs at least one message");
+    }
+    if msgs.len() > params.max_msgs_per_tx as usize {
+        bail!(
+            "the tx has {} messages; the chain accepts at most {} (max_msgs_per_tx)",
+            msgs.len(),
+            params.max_msgs_per_tx
+        );
+    }
+    for msg in &msgs {
+        check_msg(msg)?;
+    }
     if memo.len() > params.max_memo_bytes as usize {
         bail!(
             "the memo is {} bytes; the chain accepts at most {} (max_memo_bytes)",
@@ -58,7 +143,7 @@ pub fn build_send(
         nonce,
         fee: 0,
         memo: memo.to_string(),
-        msgs: vec![Msg::Send(msg)],
+        msgs,
     };
     body.fee = match fee {
         Some(f) => f,
@@ -72,6 +157,26 @@ pub fn build_send(
         );
     }
     Ok(body)
+}
+
+/// Builds the body of a one-message `bank.send` tx ([`build_tx`] with [`send_msg`]).
+pub fn build_send(
+    chain_id: &str,
+    nonce: u64,
+    to: &Address,
+    amount: u128,
+    fee: Option<u128>,
+    memo: &str,
+    params: &TxParams,
+) -> Result<TxBody> {
+    build_tx(
+        chain_id,
+        nonce,
+        vec![send_msg(to, amount)],
+        fee,
+        memo,
+        params,
+    )
 }
 
 /// Signs `body` with `key`: ECDSA secp256k1 over `body.sign_bytes()`, low S.
@@ -108,7 +213,8 @@ pub struct TxView {
     pub msgs: Vec<MsgView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// One message in a form for people and JSON; `type` is the chain's name for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type")]
 pub enum MsgView {
     #[serde(rename = "bank.send")]
@@ -117,6 +223,125 @@ pub enum MsgView {
         #[serde(with = "nodeop_app::serde_u128")]
         amount: u128,
     },
+    #[serde(rename = "staking.register_operator")]
+    RegisterOperator {
+        /// base64, as in CometBFT's files and `/validators`
+        consensus_pubkey: String,
+        /// CometBFT's validator address of that key, upper-case hex
+        consensus_address: String,
+        moniker: String,
+        capacity_units: u64,
+        region: String,
+        commission_ppm: u32,
+        #[serde(with = "nodeop_app::serde_u128")]
+        self_bond: u128,
+    },
+    #[serde(rename = "staking.edit_operator")]
+    EditOperator {
+        moniker: Option<String>,
+        capacity_units: Option<u64>,
+        region: Option<String>,
+        commission_ppm: Option<u32>,
+    },
+    #[serde(rename = "staking.delegate")]
+    Delegate {
+        operator: String,
+        #[serde(with = "nodeop_app::serde_u128")]
+        amount: u128,
+    },
+    #[serde(rename = "staking.undelegate")]
+    Undelegate {
+        operator: String,
+        #[serde(with = "nodeop_app::serde_u128")]
+        amount: u128,
+    },
+    #[serde(rename = "staking.unjail")]
+    Unjail {},
+}
+
+impl From<&Msg> for MsgView {
+    fn from(m: &Msg) -> Self {
+        match m {
+            Msg::Send(s) => MsgView::Send {
+                to: s.to.clone(),
+                amount: s.amount,
+            },
+            Msg::RegisterOperator(r) => MsgView::RegisterOperator {
+                consensus_pubkey: serde_base64_32::encode(&r.consensus_pubkey),
+                consensus_address: hex::encode_upper(consensus_address(&r.consensus_pubkey)),
+                moniker: r.moniker.clone(),
+                capacity_units: r.capacity_units,
+                region: r.region.clone(),
+                commission_ppm: r.commission_ppm,
+                self_bond: r.self_bond,
+            },
+            Msg::EditOperator(e) => MsgView::EditOperator {
+                moniker: e.moniker.clone(),
+                capacity_units: e.capacity_units,
+                region: e.region.clone(),
+                commission_ppm: e.commission_ppm,
+            },
+            Msg::Delegate(d) => MsgView::Delegate {
+                operator: d.operator.clone(),
+                amount: d.amount,
+            },
+            Msg::Undelegate(u) => MsgView::Undelegate {
+                operator: u.operator.clone(),
+                amount: u.amount,
+            },
+            Msg::Unjail(_) => MsgView::Unjail {},
+        }
+    }
+}
+
+impl MsgView {
+    /// One line for people: `staking.delegate 5.000000 NOP (5000000 unop) to nodeop1…`.
+    pub fn describe(&self) -> String {
+        match self {
+            MsgView::Send { to, amount } => format!("bank.send {} to {to}", describe(*amount)),
+            MsgView::RegisterOperator {
+                consensus_pubkey,
+                consensus_address,
+                moniker,
+                capacity_units,
+                region,
+                commission_ppm,
+                self_bond,
+            } => format!(
+                "staking.register_operator {moniker:?}: self-bond {}, consensus key {consensus_pubkey} (validator address {consensus_address}), capacity {capacity_units} units, region {region:?}, commission {}",
+                describe(*self_bond),
+                format_ppm(*commission_ppm)
+            ),
+            MsgView::EditOperator {
+                moniker,
+                capacity_units,
+                region,
+                commission_ppm,
+            } => {
+                let mut changes = Vec::new();
+                if let Some(m) = moniker {
+                    changes.push(format!("moniker {m:?}"));
+                }
+                if let Some(c) = capacity_units {
+                    changes.push(format!("capacity {c} units"));
+                }
+                if let Some(r) = region {
+                    changes.push(format!("region {r:?}"));
+                }
+                if let Some(c) = commission_ppm {
+                    changes.push(format!("commission {}", format_ppm(*c)));
+                }
+                format!("staking.edit_operator: {}", changes.join(", "))
+            }
+            MsgView::Delegate { operator, amount } => {
+                format!("staking.delegate {} to {operator}", describe(*amount))
+            }
+            MsgView::Undelegate { operator, amount } => {
+                format!("staking.undelegate {} from {operator}", describe(*amount))
+            }
+            MsgView::Unjail {} => "staking.unjail".to_string(),
+        }
+    }
 }
 
 impl From<&Tx> for TxView {
@@ -129,17 +354,7 @@ impl From<&Tx> for TxView {
             nonce: tx.body.nonce,
             fee: tx.body.fee,
             memo: tx.body.memo.clone(),
-            msgs: tx
-                .body
-                .msgs
-                .iter()
-                .map(|m| match m {
-                    Msg::Send(s) => MsgView::Send {
-                        to: s.to.clone(),
-                        amount: s.amount,
-                    },
-                })
-                .collect(),
+            msgs: tx.body.msgs.iter().map(MsgView::from).collect(),
         }
     }
 }
@@ -153,6 +368,7 @@ pub fn decode_tx(bytes: &[u8]) -> Result<Tx> {
 mod tests {
     use super::*;
     use nodeop_app::crypto::Verifier;
+    use nodeop_app::modules::staking::MsgEditOperator;
     use nodeop_app::tx::check_stateless;
 
     fn key() -> KeyPair {
@@ -227,5 +443,172 @@ mod tests {
                 .fee,
             5
         );
+    }
+    /// The consensus key of the committed `cometbft init` fixture.
+    fn consensus_key() -> [u8; 32] {
+        crate::consensus_key::parse_priv_validator_key(include_str!(
+            "testdata/priv_validator_key.json"
+        ))
+        .unwrap()
+    }
+
+    fn check(body: TxBody) -> Result<nodeop_app::tx::CheckedTx, nodeop_app::error::TxError> {
+        let bytes = encode_tx(&sign_tx(body, &key()).unwrap()).unwrap();
+        check_stateless(
+            &bytes,
+            "nodeop-devnet",
+            &TxParams::default(),
+            &Verifier::default(),
+            &(),
+        )
+    }
+
+    #[test]
+    fn signed_register_operator_passes_the_chains_stateless_checks() {
+        let params = TxParams::default();
+        let mut msg = register_operator_msg(consensus_key(), "n1", 1_000_000_000);
+        msg.region = "eu-west".into();
+        let body = build_tx(
+            "nodeop-devnet",
+            0,
+            vec![Msg::RegisterOperator(msg.clone())],
+            None,
+            "",
+            &params,
+        )
+        .unwrap();
+        let signed = sign_tx(body.clone(), &key()).unwrap();
+        let bytes = encode_tx(&signed).unwrap();
+        assert_eq!(signed.body.fee, min_fee(&params, bytes.len()).unwrap());
+        let checked = check(body).unwrap();
+        assert_eq!(checked.signer, key().address());
+        let Msg::RegisterOperator(decoded) = &checked.tx.body.msgs[0] else {
+            panic!("not a register_operator: {:?}", checked.tx.body.msgs[0]);
+        };
+        assert_eq!(*decoded, msg);
+        assert_eq!(decoded.capacity_units, DEFAULT_CAPACITY_UNITS);
+        assert_eq!(decoded.commission_ppm, DEFAULT_COMMISSION_PPM);
+
+        // the view shows the key as CometBFT does, and its validator address
+        let view = TxView::from(&checked.tx);
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["msgs"][0]["type"], "staking.register_operator");
+        assert_eq!(
+            json["msgs"][0]["consensus_pubkey"],
+            "ej7DqjQt5I5g1D49yN9qb6alGReg5M8HzaUM1SD0NsI="
+        );
+        assert_eq!(
+            json["msgs"][0]["consensus_address"],
+            "55D50CCA0A3CE01D98548562E8A9498F7F45B869"
+        );
+        assert_eq!(json["msgs"][0]["self_bond"], "1000000000");
+        assert!(view.msgs[0].describe().contains("1000.000000 NOP"));
+    }
+
+    #[test]
+    fn every_staking_message_signs_into_a_tx_the_chain_accepts() {
+        let params = TxParams::default();
+        let operator = KeyPair::from_secret_hex(&"33".repeat(32))
+            .unwrap()
+            .address();
+        let edit = Msg::EditOperator(MsgEditOperator {
+            moniker: Some("renamed".into()),
+            capacity_units: None,
+            region: Some(String::new()),
+            commission_ppm: Some(50_000),
+        });
+        for (msgs, name) in [
+            (vec![delegate_msg(&operator, 5_000_000)], "staking.delegate"),
+            (vec![undelegate_msg(&operator, 1)], "staking.undelegate"),
+            (vec![unjail_msg()], "staking.unjail"),
+            (vec![edit.clone()], "staking.edit_operator"),
+            // several messages in one tx, executed in order
+            (
+                vec![
+                    send_msg(&operator, 1),
+                    delegate_msg(&operator, 2),
+                    undelegate_msg(&operator, 1),
+                ],
+                "bank.send",
+            ),
+        ] {
+            let body = build_tx("nodeop-devnet", 4, msgs.clone(), None, "m", &params).unwrap();
+            let checked = check(body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(checked.tx.body.msgs, msgs);
+            assert_eq!(checked.tx.body.msgs[0].type_name(), name);
+            let view = TxView::from(&checked.tx);
+            assert_eq!(
+                serde_json::to_value(&view).unwrap()["msgs"][0]["type"],
+                name
+            );
+        }
+        assert_eq!(
+            MsgView::from(&delegate_msg(&operator, 5_000_000)).describe(),
+            format!("staking.delegate 5.000000 NOP (5000000 unop) to {operator}")
+        );
+        assert_eq!(
+            MsgView::from(&edit).describe(),
+            "staking.edit_operator: moniker \"renamed\", region \"\", commission 5 % (50000 ppm)"
+        );
+    }
+
+    #[test]
+    fn bad_staking_messages_are_refused_before_signing() {
+        let params = TxParams::default();
+        let build = |msg: Msg| {
+            build_tx("c", 0, vec![msg], None, "", &params)
+                .map(|_| ())
+                .map_err(|e| format!("{e:#}"))
+        };
+        let reg = |edit: &dyn Fn(&mut MsgRegisterOperator)| {
+            let mut m = register_operator_msg(consensus_key(), "n1", 1_000_000_000);
+            edit(&mut m);
+            build(Msg::RegisterOperator(m))
+        };
+        assert!(reg(&|_| ()).is_ok());
+        let e = reg(&|m| m.moniker.clear()).unwrap_err();
+        assert!(
+            e.contains("staking.register_operator: invalid_field: moniker"),
+            "{e}"
+        );
+        assert!(reg(&|m| m.moniker = "m".repeat(71)).is_err());
+        assert!(reg(&|m| m.region = "r".repeat(33)).is_err());
+        assert!(reg(&|m| m.moniker = "a\nb".into()).is_err());
+        let e = reg(&|m| m.commission_ppm = 1_000_001).unwrap_err();
+        assert!(e.contains("commission_too_high"), "{e}");
+        assert!(reg(&|m| m.capacity_units = 0).is_err());
+        let e = reg(&|m| m.self_bond = 0).unwrap_err();
+        assert!(e.contains("zero_amount"), "{e}");
+        let off_curve = (0u8..=255)
+            .map(|i| [i; 32])
+            .find(|k| ed25519_consensus::VerificationKey::try_from(*k).is_err())
+            .unwrap();
+        let e = reg(&|m| m.consensus_pubkey = off_curve).unwrap_err();
+        assert!(e.contains("consensus_pubkey"), "{e}");
+
+        let nothing = MsgEditOperator {
+            moniker: None,
+            capacity_units: None,
+            region: None,
+            commission_ppm: None,
+        };
+        let e = build(Msg::EditOperator(nothing)).unwrap_err();
+        assert!(e.contains("nothing_to_edit"), "{e}");
+
+        let operator = key().address();
+        assert!(build(delegate_msg(&operator, 0)).is_err());
+        assert!(build(undelegate_msg(&operator, 0)).is_err());
+        let e = build(Msg::Delegate(MsgDelegate {
+            operator: "nodeop1notanaddress".into(),
+            amount: 1,
+        }))
+        .unwrap_err();
+        assert!(e.contains("invalid_operator_address"), "{e}");
+
+        // no messages, too many messages
+        assert!(build_tx("c", 0, vec![], None, "", &params).is_err());
+        let many = vec![unjail_msg(); params.max_msgs_per_tx as usize + 1];
+        let e = build_tx("c", 0, many, None, "", &params).unwrap_err();
+        assert!(e.to_string().contains("max_msgs_per_tx"), "{e}");
     }
 }

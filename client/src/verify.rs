@@ -22,8 +22,9 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
+use borsh::BorshDeserialize;
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::bank;
+use nodeop_app::modules::{bank, staking};
 use nodeop_app::query::{verify_proof, ProofOp};
 use serde::Serialize;
 use tendermint::block::signed_header::SignedHeader;
@@ -228,13 +229,25 @@ pub async fn fetch_verified_header(
     )?)
 }
 
-/// A record that can be read with a proof.
+/// A record that can be read with a proof: what was asked, from which the client computes the
+/// store key and the query path itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
     Account(Address),
     Supply,
     /// Any store key (`/store`); the value is shown as hex.
     Store(Vec<u8>),
+    /// `staking/op/{operator}` → [`staking::Operator`].
+    Operator(Address),
+    /// `staking/del/{delegator}/{operator}` → [`staking::Delegation`].
+    Delegation {
+        delegator: Address,
+        operator: Address,
+    },
+    /// `staking/unb/{id}` → [`staking::UnbondingEntry`].
+    UnbondingEntry(u64),
+    /// `staking/params` → [`staking::StakingParams`].
+    StakingParams,
 }
 
 impl Record {
@@ -243,6 +256,13 @@ impl Record {
             Record::Account(a) => format!("/account/{a}"),
             Record::Supply => "/supply".into(),
             Record::Store(_) => "/store".into(),
+            Record::Operator(a) => format!("/staking/operator/{a}"),
+            Record::Delegation {
+                delegator,
+                operator,
+            } => format!("/staking/delegation/{delegator}/{operator}"),
+            Record::UnbondingEntry(id) => format!("/staking/unbonding-entry/{id}"),
+            Record::StakingParams => "/staking/params".into(),
         }
     }
 
@@ -259,88 +279,192 @@ impl Record {
             Record::Account(a) => bank::keys::account(a),
             Record::Supply => bank::keys::SUPPLY.to_vec(),
             Record::Store(k) => k.clone(),
+            Record::Operator(a) => staking::keys::operator(a),
+            Record::Delegation {
+                delegator,
+                operator,
+            } => staking::keys::delegation(delegator, operator),
+            Record::UnbondingEntry(id) => staking::keys::unbonding(*id),
+            Record::StakingParams => staking::keys::PARAMS.to_vec(),
         }
     }
 
     /// Decodes the (proven) stored bytes, `None` meaning absent, into JSON, and checks that the
-    /// node's own rendering (`info`) agrees with it. An account's view is
-    /// `{address, balance, nonce}` (as `/account` renders it), the supply's the supply record.
+    /// node's own rendering (`info`) agrees with it.
+    ///
+    /// Each record decodes as borsh into the app's own type and is rendered with the app's serde
+    /// (so the JSON is the one the node renders): an account as `{address, balance, nonce}`
+    /// (as `/account` renders it; an absent account is the empty one), the supply as the supply
+    /// record, a staking record as its type. A present staking record must also be the one asked
+    /// for (its address, pair or id), and the node's `info` must equal the decoded record. An
+    /// absent staking record decodes as `null` (its non-membership is what was proven).
     pub fn decode_and_match(
         &self,
         value: Option<&[u8]>,
         info: &str,
     ) -> Result<serde_json::Value, VerificationFailed> {
-        let decoded = match self {
-            Record::Account(_) => {
+        match self {
+            Record::Store(_) => {
+                let hex_value = value.map(hex::encode).unwrap_or_default();
+                if info != hex_value {
+                    return fail("the node's info does not match the proven bytes");
+                }
+                Ok(serde_json::Value::String(hex_value))
+            }
+            Record::Account(a) => {
                 let acct: bank::Account = match value {
-                    Some(b) => borsh::from_slice(b).map_err(|e| {
-                        VerificationFailed(format!("the stored account does not decode: {e}"))
-                    })?,
+                    Some(b) => decode_borsh("account", b)?,
                     None => bank::Account::default(),
                 };
-                serde_json::to_value(acct)
+                // The address is part of the proven key, so it belongs in the proven value's view.
+                let mut decoded = to_json(&acct)?;
+                if let Some(fields) = decoded.as_object_mut() {
+                    fields.insert("address".into(), serde_json::Value::String(a.to_bech32()));
+                }
+                match_info(&decoded, info)?;
+                Ok(decoded)
             }
             Record::Supply => {
                 let Some(b) = value else {
                     return fail("the supply record is absent");
                 };
-                let supply: bank::Supply = borsh::from_slice(b).map_err(|e| {
-                    VerificationFailed(format!("the stored supply does not decode: {e}"))
-                })?;
-                serde_json::to_value(supply)
+                let supply: bank::Supply = decode_borsh("supply", b)?;
+                let decoded = to_json(&supply)?;
+                match_info(&decoded, info)?;
+                Ok(decoded)
             }
-            Record::Store(_) => Ok(serde_json::Value::String(
-                value.map(hex::encode).unwrap_or_default(),
-            )),
-        }
-        .map_err(|e| VerificationFailed(e.to_string()))?;
-        match self {
-            Record::Store(_) => {
-                if info != decoded.as_str().unwrap_or_default() {
-                    return fail("the node's info does not match the proven bytes");
-                }
+            Record::Operator(a) => self.staking_record(value, info, |op: &staking::Operator| {
+                (op.address == *a)
+                    .then_some(())
+                    .ok_or_else(|| format!("the stored operator is {}, not {a}", op.address))
+            }),
+            Record::Delegation {
+                delegator,
+                operator,
+            } => self.staking_record(value, info, |d: &staking::Delegation| {
+                (d.delegator == *delegator && d.operator == *operator)
+                    .then_some(())
+                    .ok_or_else(|| {
+                        format!(
+                            "the stored delegation is {} → {}, not {delegator} → {operator}",
+                            d.delegator, d.operator
+                        )
+                    })
+            }),
+            Record::UnbondingEntry(id) => {
+                self.staking_record(value, info, |e: &staking::UnbondingEntry| {
+                    (e.id == *id).then_some(()).ok_or_else(|| {
+                        format!("the stored unbonding entry has id {}, not {id}", e.id)
+                    })
+                })
             }
-            _ => {
-                let shown: serde_json::Value = serde_json::from_str(info)
-                    .map_err(|e| VerificationFailed(format!("the node's info is not JSON: {e}")))?;
-                let fields = decoded.as_object().cloned().unwrap_or_default();
-                for (field, value) in &fields {
-                    if shown.get(field) != Some(value) {
-                        return fail(format!(
-                            "the node's info says {field} = {}, the proven record says {value}",
-                            shown
-                                .get(field)
-                                .map(|v| v.to_string())
-                                .unwrap_or_else(|| "nothing".into())
-                        ));
-                    }
-                }
-                if let Record::Account(a) = self {
-                    if shown.get("address").and_then(|v| v.as_str()) != Some(a.to_bech32().as_str())
-                    {
-                        return fail("the node's info is for another address");
-                    }
-                }
+            Record::StakingParams => {
+                self.staking_record(value, info, |_: &staking::StakingParams| Ok(()))
             }
         }
-        // The address is part of the proven key, so it belongs in the proven value's view.
-        let mut decoded = decoded;
-        if let (Record::Account(a), Some(fields)) = (self, decoded.as_object_mut()) {
-            fields.insert("address".into(), serde_json::Value::String(a.to_bech32()));
+    }
+
+    /// A staking record of type `T`: decode, check that it is the one asked for, match `info`.
+    fn staking_record<T: BorshDeserialize + Serialize>(
+        &self,
+        value: Option<&[u8]>,
+        info: &str,
+        is_the_one_asked: impl Fn(&T) -> Result<(), String>,
+    ) -> Result<serde_json::Value, VerificationFailed> {
+        let Some(bytes) = value else {
+            return Ok(serde_json::Value::Null);
+        };
+        let what = self.what();
+        let record: T = decode_borsh(what, bytes)?;
+        is_the_one_asked(&record).map_err(VerificationFailed)?;
+        let decoded = to_json(&record)?;
+        let shown: serde_json::Value = serde_json::from_str(info)
+            .map_err(|e| VerificationFailed(format!("the node's info is not JSON: {e}")))?;
+        if shown != decoded {
+            match_info(&decoded, info)?;
+            return fail(format!(
+                "the node's info has fields the proven {what} does not: {shown}"
+            ));
         }
         Ok(decoded)
     }
+
+    /// The kind of record, for messages.
+    pub fn what(&self) -> &'static str {
+        match self {
+            Record::Account(_) => "account",
+            Record::Supply => "supply",
+            Record::Store(_) => "store value",
+            Record::Operator(_) => "operator",
+            Record::Delegation { .. } => "delegation",
+            Record::UnbondingEntry(_) => "unbonding entry",
+            Record::StakingParams => "staking params",
+        }
+    }
 }
 
-/// A store key for people: `bank/acct/` + the address bytes in hex, a printable key as is,
-/// anything else in the app's mixed notation.
+fn decode_borsh<T: BorshDeserialize>(what: &str, bytes: &[u8]) -> Result<T, VerificationFailed> {
+    borsh::from_slice(bytes)
+        .map_err(|e| VerificationFailed(format!("the stored {what} does not decode: {e}")))
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, VerificationFailed> {
+    serde_json::to_value(v).map_err(|e| VerificationFailed(e.to_string()))
+}
+
+/// Every field of the proven record must be in the node's `info` with the same value.
+fn match_info(decoded: &serde_json::Value, info: &str) -> Result<(), VerificationFailed> {
+    let shown: serde_json::Value = serde_json::from_str(info)
+        .map_err(|e| VerificationFailed(format!("the node's info is not JSON: {e}")))?;
+    let empty = serde_json::Map::new();
+    for (field, value) in decoded.as_object().unwrap_or(&empty) {
+        if shown.get(field) != Some(value) {
+            return fail(format!(
+                "the node's info says {field} = {}, the proven record says {value}",
+                shown
+                    .get(field)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "nothing".into())
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A store key for people: a known prefix as text, then the binary parts as hex (addresses,
+/// consensus keys) or decimal (unbonding ids), anything else in the app's mixed notation.
 pub fn display_store_key(key: &[u8]) -> String {
+    let text = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
     if let Some(rest) = key.strip_prefix(bank::keys::ACCOUNT_PREFIX) {
-        return format!(
-            "{}{}",
-            String::from_utf8_lossy(bank::keys::ACCOUNT_PREFIX),
-            hex::encode(rest)
-        );
+        return format!("{}{}", text(bank::keys::ACCOUNT_PREFIX), hex::encode(rest));
+    }
+    if let Some(rest) = key.strip_prefix(staking::keys::UNBONDING_PREFIX) {
+        if let Ok(id) = <[u8; 8]>::try_from(rest) {
+            return format!(
+                "{}{}",
+                text(staking::keys::UNBONDING_PREFIX),
+                u64::from_be_bytes(id)
+            );
+        }
+    }
+    for prefix in [
+        staking::keys::OPERATOR_PREFIX,
+        staking::keys::DELEGATION_PREFIX,
+        staking::keys::DELEGATION_BY_OPERATOR_PREFIX,
+        staking::keys::CONSENSUS_KEY_PREFIX,
+        staking::keys::CONSENSUS_ADDRESS_PREFIX,
+        staking::keys::VALIDATOR_SET_PREFIX,
+        staking::keys::SIGNING_INFO_PREFIX,
+    ] {
+        if let Some(rest) = key.strip_prefix(prefix) {
+            // {20 bytes} or {20 bytes}/{20 bytes} or {32 bytes}
+            let parts: Vec<String> = match rest.len() {
+                20 | 32 => vec![hex::encode(rest)],
+                41 if rest[20] == b'/' => vec![hex::encode(&rest[..20]), hex::encode(&rest[21..])],
+                _ => break,
+            };
+            return format!("{}{}", text(prefix), parts.join("/"));
+        }
     }
     nodeop_app::state::display_key(key)
 }
@@ -626,5 +750,156 @@ mod tests {
 
         // the 1-validator devnet's set does not match this header either
         assert!(verify_signed_header(&sh, &validator_set(), chain, 10, None).is_err());
+    }
+    fn sample_operator(address: Address) -> staking::Operator {
+        staking::Operator {
+            address,
+            consensus_pubkey: [7; 32],
+            moniker: "n1".into(),
+            capacity_units: 100,
+            region: "eu".into(),
+            commission_ppm: 100_000,
+            tokens: 2_000_000_000,
+            shares: 2_000_000_000,
+            self_shares: 1_000_000_000,
+            jailed_until: Some(1_700_000_000),
+            tombstoned: false,
+            slashed_total: 0,
+            slash_count: 0,
+            registered_height: 7,
+        }
+    }
+
+    #[test]
+    fn staking_records_decode_into_the_apps_types_and_must_match_the_info() {
+        let bob = Address::parse(BOB).unwrap();
+        let alice = Address::parse(ALICE).unwrap();
+        let op = sample_operator(bob);
+        let bytes = borsh::to_vec(&op).unwrap();
+        let info = serde_json::to_string(&op).unwrap();
+        let record = Record::Operator(bob);
+        assert_eq!(record.path(), format!("/staking/operator/{BOB}"));
+        assert_eq!(record.key(), staking::keys::operator(&bob));
+        let value = record.decode_and_match(Some(&bytes), &info).unwrap();
+        assert_eq!(value, serde_json::to_value(&op).unwrap());
+        assert_eq!(value["tokens"], "2000000000");
+        assert_eq!(
+            serde_json::from_value::<staking::Operator>(value).unwrap(),
+            op
+        );
+
+        // a rendering that lies about one field, or adds one
+        let mut lying: serde_json::Value = serde_json::from_str(&info).unwrap();
+        lying["tokens"] = "9".into();
+        let e = record
+            .decode_and_match(Some(&bytes), &lying.to_string())
+            .unwrap_err();
+        assert!(e.0.contains("tokens"), "{e}");
+        let mut extra: serde_json::Value = serde_json::from_str(&info).unwrap();
+        extra["status"] = "bonded".into();
+        let e = record
+            .decode_and_match(Some(&bytes), &extra.to_string())
+            .unwrap_err();
+        assert!(e.0.contains("fields"), "{e}");
+        // the proven bytes are another operator's record
+        let e = Record::Operator(alice)
+            .decode_and_match(Some(&bytes), &info)
+            .unwrap_err();
+        assert!(e.0.contains("not"), "{e}");
+        // bytes that are not an operator
+        assert!(record.decode_and_match(Some(&bytes[1..]), &info).is_err());
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(record.decode_and_match(Some(&trailing), &info).is_err());
+        // absent: proven non-membership reads as null
+        assert_eq!(
+            record.decode_and_match(None, "").unwrap(),
+            serde_json::Value::Null
+        );
+
+        // a delegation must be the pair asked for
+        let d = staking::Delegation {
+            delegator: alice,
+            operator: bob,
+            shares: 5,
+        };
+        let (bytes, info) = (
+            borsh::to_vec(&d).unwrap(),
+            serde_json::to_string(&d).unwrap(),
+        );
+        let asked = Record::Delegation {
+            delegator: alice,
+            operator: bob,
+        };
+        assert_eq!(asked.path(), format!("/staking/delegation/{ALICE}/{BOB}"));
+        assert_eq!(
+            asked.decode_and_match(Some(&bytes), &info).unwrap()["shares"],
+            "5"
+        );
+        let swapped = Record::Delegation {
+            delegator: bob,
+            operator: alice,
+        };
+        assert!(swapped.decode_and_match(Some(&bytes), &info).is_err());
+
+        // an unbonding entry must have the id asked for
+        let e = staking::UnbondingEntry {
+            id: 3,
+            delegator: alice,
+            operator: bob,
+            amount: 10,
+            initial_amount: 10,
+            creation_height: 4,
+            completion_time: 1_700_000_300,
+        };
+        let (bytes, info) = (
+            borsh::to_vec(&e).unwrap(),
+            serde_json::to_string(&e).unwrap(),
+        );
+        assert_eq!(
+            Record::UnbondingEntry(3).path(),
+            "/staking/unbonding-entry/3"
+        );
+        assert!(Record::UnbondingEntry(3)
+            .decode_and_match(Some(&bytes), &info)
+            .is_ok());
+        assert!(Record::UnbondingEntry(4)
+            .decode_and_match(Some(&bytes), &info)
+            .is_err());
+
+        // params
+        let p = staking::StakingParams::devnet();
+        let (bytes, info) = (
+            borsh::to_vec(&p).unwrap(),
+            serde_json::to_string(&p).unwrap(),
+        );
+        let v = Record::StakingParams
+            .decode_and_match(Some(&bytes), &info)
+            .unwrap();
+        assert_eq!(v["unbonding_time"], 300);
+        assert_eq!(Record::StakingParams.key(), b"staking/params".to_vec());
+    }
+
+    #[test]
+    fn staking_store_keys_display_with_hex_addresses() {
+        let bob = Address::parse(BOB).unwrap();
+        let alice = Address::parse(ALICE).unwrap();
+        assert_eq!(
+            display_store_key(&staking::keys::operator(&bob)),
+            format!("staking/op/{}", hex::encode(bob.0))
+        );
+        assert_eq!(
+            display_store_key(&staking::keys::delegation(&alice, &bob)),
+            format!(
+                "staking/del/{}/{}",
+                hex::encode(alice.0),
+                hex::encode(bob.0)
+            )
+        );
+        assert_eq!(
+            display_store_key(&staking::keys::unbonding(42)),
+            "staking/unb/42"
+        );
+        assert_eq!(display_store_key(staking::keys::PARAMS), "staking/params");
     }
 }

@@ -1,0 +1,583 @@
+//! Staking reads (PROTOCOL.md §3.2; the app's `/staking/…` query paths), typed.
+//!
+//! Single records (`operator`, `delegation`, `unbonding-entry`, `params`) can be read at any
+//! kept height, and with a proof through [`crate::verify::query_verified`] and the matching
+//! [`crate::verify::Record`]. Listings are computed by the node at its latest height, without a
+//! proof. Long listings page: `?limit=N&after=CURSOR` answers `{"items": […], "next": CURSOR}`,
+//! and [`all_operators`] follows `next` to the end.
+//!
+//! The view types mirror the node's JSON (amounts as decimal strings of unop); they accept
+//! fields they do not know, so a newer node does not break an older client.
+
+use std::fmt::Write as _;
+
+use anyhow::{anyhow, bail, Context, Result};
+use nodeop_app::crypto::Address;
+use nodeop_app::modules::staking::state::SlashRecord;
+use nodeop_app::modules::staking::{Delegation, Operator, StakingParams, UnbondingEntry};
+use nodeop_app::serde_u128;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tendermint_rpc::HttpClient;
+
+use crate::amount::{describe, format_ppm};
+use crate::node::abci_query;
+
+/// Which operators `operators` lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OperatorStatus {
+    #[default]
+    All,
+    /// In the validator set reported to CometBFT.
+    Bonded,
+    /// Neither in the set nor jailed (too little stake, or outside the top `max_validators`).
+    Inactive,
+    Jailed,
+    /// Jailed forever for double-signing.
+    Tombstoned,
+}
+
+impl OperatorStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperatorStatus::All => "all",
+            OperatorStatus::Bonded => "bonded",
+            OperatorStatus::Inactive => "inactive",
+            OperatorStatus::Jailed => "jailed",
+            OperatorStatus::Tombstoned => "tombstoned",
+        }
+    }
+}
+
+/// An operator as `/staking/operators` lists it: the record plus its status, power and own bond.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorView {
+    pub address: Address,
+    /// ed25519, base64.
+    pub consensus_pubkey: String,
+    pub moniker: String,
+    pub capacity_units: u64,
+    pub region: String,
+    pub commission_ppm: u32,
+    #[serde(with = "serde_u128")]
+    pub tokens: u128,
+    #[serde(with = "serde_u128")]
+    pub shares: u128,
+    #[serde(with = "serde_u128")]
+    pub self_shares: u128,
+    pub jailed_until: Option<i64>,
+    pub tombstoned: bool,
+    #[serde(with = "serde_u128")]
+    pub slashed_total: u128,
+    pub slash_count: u64,
+    pub registered_height: u64,
+    /// bonded, inactive, jailed or tombstoned
+    pub status: String,
+    /// Voting power reported to CometBFT (0 outside the set).
+    pub power: u64,
+    #[serde(with = "serde_u128")]
+    pub self_bond: u128,
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The cursor of the next page (`after=`), `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// A member of the validator set the app last reported to CometBFT.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorView {
+    pub operator: Address,
+    pub moniker: String,
+    /// ed25519 public key as the node renders it here (upper-case hex).
+    pub consensus_pubkey: String,
+    /// CometBFT's validator address, upper-case hex.
+    pub consensus_address: String,
+    pub power: u64,
+}
+
+/// A delegation with what its shares are worth now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegationView {
+    pub delegator: Address,
+    pub operator: Address,
+    #[serde(with = "serde_u128")]
+    pub shares: u128,
+    #[serde(with = "serde_u128")]
+    pub tokens: u128,
+}
+
+/// An operator's liveness record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningInfoView {
+    pub operator: Address,
+    pub consensus_address: String,
+    /// Heights before this one are not counted.
+    pub start_height: u64,
+    /// Blocks missed in the current window.
+    pub missed: u64,
+    /// The window, in blocks.
+    pub window: u64,
+    /// Missing more than this many blocks of the window jails.
+    pub max_missed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochView {
+    pub last_processed_epoch: u64,
+    pub epoch_seconds: i64,
+    /// Unix seconds.
+    pub genesis_time: i64,
+}
+
+/// A JSON answer of `path` (at `height`, latest if `None`) and the height it is for.
+pub async fn query_json<T: DeserializeOwned>(
+    client: &HttpClient,
+    path: &str,
+    height: Option<u64>,
+) -> Result<(T, u64)> {
+    let resp = abci_query(client, path, Vec::new(), height, false).await?;
+    let value = serde_json::from_slice(&resp.value).with_context(|| {
+        format!(
+            "the node's {path} answer does not decode: {}",
+            String::from_utf8_lossy(&resp.value)
+        )
+    })?;
+    Ok((value, resp.height.value()))
+}
+
+/// `/staking/operator/{address}`: the stored operator record.
+pub async fn operator(
+    client: &HttpClient,
+    address: &Address,
+    height: Option<u64>,
+) -> Result<(Operator, u64)> {
+    let (op, h): (Operator, u64) =
+        query_json(client, &format!("/staking/operator/{address}"), height).await?;
+    if op.address != *address {
+        bail!(
+            "the node answered with operator {} instead of {address}",
+            op.address
+        );
+    }
+    Ok((op, h))
+}
+
+/// `/staking/operators?status=&limit=&after=`: one page.
+pub async fn operators(
+    client: &HttpClient,
+    status: OperatorStatus,
+    limit: Option<u32>,
+    after: Option<&Address>,
+) -> Result<(Page<OperatorView>, u64)> {
+    let mut path = format!("/staking/operators?status={}", status.as_str());
+    if let Some(l) = limit {
+        write!(path, "&limit={l}").ok();
+    }
+    if let Some(a) = after {
+        write!(path, "&after={a}").ok();
+    }
+    query_json(client, &path, None).await
+}
+
+/// Every operator with `status`, following `next` from page to page (`limit` per request).
+/// Pages are read at the node's latest height each time, so a listing taken while blocks are
+/// made may mix heights; the returned height is the last page's.
+pub async fn all_operators(
+    client: &HttpClient,
+    status: OperatorStatus,
+    limit: Option<u32>,
+) -> Result<(Vec<OperatorView>, u64)> {
+    let mut all = Vec::new();
+    let mut after: Option<Address> = None;
+    loop {
+        let (page, height) = operators(client, status, limit, after.as_ref()).await?;
+        all.extend(page.items);
+        let Some(next) = page.next else {
+            return Ok((all, height));
+        };
+        let next = Address::parse(&next)
+            .map_err(|e| anyhow!("the node's next cursor {next:?} is not an address: {e}"))?;
+        if after.as_ref().is_some_and(|a| next <= *a) {
+            bail!(
+                "the node's next cursor {next} does not advance past {}; stopping",
+                after.map(|a| a.to_string()).unwrap_or_default()
+            );
+        }
+        after = Some(next);
+    }
+}
+
+/// `/staking/validators`: the set last reported to CometBFT.
+pub async fn validators(client: &HttpClient) -> Result<(Vec<ValidatorView>, u64)> {
+    query_json(client, "/staking/validators", None).await
+}
+
+/// `/staking/delegation/{delegator}/{operator}`: the stored delegation (shares only).
+pub async fn delegation(
+    client: &HttpClient,
+    delegator: &Address,
+    operator: &Address,
+    height: Option<u64>,
+) -> Result<(Delegation, u64)> {
+    query_json(
+        client,
+        &format!("/staking/delegation/{delegator}/{operator}"),
+        height,
+    )
+    .await
+}
+
+/// `/staking/delegations/{delegator}`.
+pub async fn delegations(
+    client: &HttpClient,
+    delegator: &Address,
+) -> Result<(Vec<DelegationView>, u64)> {
+    query_json(client, &format!("/staking/delegations/{delegator}"), None).await
+}
+
+/// `/staking/delegators/{operator}?limit=&after=`: one page.
+pub async fn delegators(
+    client: &HttpClient,
+    operator: &Address,
+    limit: Option<u32>,
+    after: Option<&Address>,
+) -> Result<(Page<DelegationView>, u64)> {
+    let mut path = format!("/staking/delegators/{operator}");
+    let mut sep = '?';
+    if let Some(l) = limit {
+        write!(path, "{sep}limit={l}").ok();
+        sep = '&';
+    }
+    if let Some(a) = after {
+        write!(path, "{sep}after={a}").ok();
+    }
+    query_json(client, &path, None).await
+}
+
+/// `/staking/unbonding/{delegator}`.
+pub async fn unbonding(
+    client: &HttpClient,
+    delegator: &Address,
+) -> Result<(Vec<UnbondingEntry>, u64)> {
+    query_json(client, &format!("/staking/unbonding/{delegator}"), None).await
+}
+
+/// `/staking/unbonding-from/{operator}`.
+pub async fn unbonding_from(
+    client: &HttpClient,
+    operator: &Address,
+) -> Result<(Vec<UnbondingEntry>, u64)> {
+    query_json(client, &format!("/staking/unbonding-from/{operator}"), None).await
+}
+
+/// `/staking/unbonding-entry/{id}`.
+pub async fn unbonding_entry(
+    client: &HttpClient,
+    id: u64,
+    height: Option<u64>,
+) -> Result<(UnbondingEntry, u64)> {
+    query_json(client, &format!("/staking/unbonding-entry/{id}"), height).await
+}
+
+/// `/staking/slashes/{operator}`.
+pub async fn slashes(client: &HttpClient, operator: &Address) -> Result<(Vec<SlashRecord>, u64)> {
+    query_json(client, &format!("/staking/slashes/{operator}"), None).await
+}
+
+/// `/staking/signing-info/{operator}`.
+pub async fn signing_info(
+    client: &HttpClient,
+    operator: &Address,
+) -> Result<(SigningInfoView, u64)> {
+    query_json(client, &format!("/staking/signing-info/{operator}"), None).await
+}
+
+/// `/staking/params`.
+pub async fn params(client: &HttpClient, height: Option<u64>) -> Result<(StakingParams, u64)> {
+    query_json(client, "/staking/params", height).await
+}
+
+/// `/staking/epoch`.
+pub async fn epoch(client: &HttpClient) -> Result<(EpochView, u64)> {
+    query_json(client, "/staking/epoch", None).await
+}
+
+// ------------------------------------------------------------------ text for people
+
+/// Unix seconds as RFC 3339 (`2025-01-02T03:04:05Z`), or the number if out of range.
+pub fn format_time(unix: i64) -> String {
+    tendermint::Time::from_unix_timestamp(unix, 0)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_else(|_| format!("unix {unix}"))
+}
+
+fn jail_text(jailed_until: Option<i64>, tombstoned: bool) -> String {
+    match (tombstoned, jailed_until) {
+        (true, _) => "tombstoned (jailed forever for double-signing)".into(),
+        (false, Some(t)) => format!("jailed until {} (unix {t})", format_time(t)),
+        (false, None) => "no".into(),
+    }
+}
+
+/// A stored operator record, with its status line when known.
+pub fn operator_text(op: &Operator, status: Option<(&str, u64)>) -> String {
+    let consensus_address = hex::encode_upper(nodeop_app::modules::staking::consensus_address(
+        &op.consensus_pubkey,
+    ));
+    let mut out = format!(
+        "operator:          {}\nmoniker:           {:?}",
+        op.address, op.moniker
+    );
+    if let Some((status, power)) = status {
+        write!(out, "\nstatus:            {status} (voting power {power})").ok();
+    }
+    write!(
+        out,
+        "\nconsensus pubkey:  {} (validator address {consensus_address})\npool tokens:       {}\npool shares:       {}\nself-bond:         {} ({} shares)\ncommission:        {}\ncapacity:          {} units\nregion:            {:?}\njailed:            {}\nslashed:           {} in {} slash(es)\nregistered at:     height {}",
+        nodeop_app::serde_base64_32::encode(&op.consensus_pubkey),
+        describe(op.tokens),
+        op.shares,
+        describe(op.self_bond()),
+        op.self_shares,
+        format_ppm(op.commission_ppm),
+        op.capacity_units,
+        op.region,
+        jail_text(op.jailed_until, op.tombstoned),
+        describe(op.slashed_total),
+        op.slash_count,
+        op.registered_height,
+    )
+    .ok();
+    out
+}
+
+/// A table of operators.
+pub fn operators_text(ops: &[OperatorView]) -> String {
+    if ops.is_empty() {
+        return "(no operators)".into();
+    }
+    let mut out = format!(
+        "{:45}  {:20}  {:10}  {:>7}  {:>24}  {:>24}  {:>10}",
+        "OPERATOR", "MONIKER", "STATUS", "POWER", "TOKENS (NOP)", "SELF-BOND (NOP)", "COMMISSION"
+    );
+    for o in ops {
+        write!(
+            out,
+            "\n{:45}  {:20}  {:10}  {:>7}  {:>24}  {:>24}  {:>9}%",
+            o.address.to_string(),
+            truncate(&o.moniker, 20),
+            o.status,
+            o.power,
+            crate::amount::format_nop_fixed(o.tokens),
+            crate::amount::format_nop_fixed(o.self_bond),
+            ppm_percent(o.commission_ppm),
+        )
+        .ok();
+    }
+    out
+}
+
+/// A table of validators.
+pub fn validators_text(vals: &[ValidatorView]) -> String {
+    if vals.is_empty() {
+        return "(no validators)".into();
+    }
+    let total: u128 = vals.iter().map(|v| u128::from(v.power)).sum();
+    let mut out = format!(
+        "{:45}  {:20}  {:40}  {:>7}",
+        "OPERATOR", "MONIKER", "CONSENSUS ADDRESS", "POWER"
+    );
+    for v in vals {
+        write!(
+            out,
+            "\n{:45}  {:20}  {:40}  {:>7}",
+            v.operator.to_string(),
+            truncate(&v.moniker, 20),
+            v.consensus_address,
+            v.power
+        )
+        .ok();
+    }
+    write!(
+        out,
+        "\n{} validator(s), total voting power {total}",
+        vals.len()
+    )
+    .ok();
+    out
+}
+
+/// A table of delegations.
+pub fn delegations_text(list: &[DelegationView]) -> String {
+    if list.is_empty() {
+        return "(no delegations)".into();
+    }
+    let mut out = format!(
+        "{:45}  {:45}  {:>24}  {}",
+        "DELEGATOR", "OPERATOR", "TOKENS (NOP)", "SHARES"
+    );
+    for d in list {
+        write!(
+            out,
+            "\n{:45}  {:45}  {:>24}  {}",
+            d.delegator.to_string(),
+            d.operator.to_string(),
+            crate::amount::format_nop_fixed(d.tokens),
+            d.shares
+        )
+        .ok();
+    }
+    out
+}
+
+/// Unbonding entries, one paragraph each.
+pub fn unbonding_text(list: &[UnbondingEntry]) -> String {
+    if list.is_empty() {
+        return "(no unbonding entries)".into();
+    }
+    list.iter()
+        .map(unbonding_entry_text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn unbonding_entry_text(e: &UnbondingEntry) -> String {
+    let slashed = e.initial_amount.saturating_sub(e.amount);
+    format!(
+        "entry {}: {} from {} to {}\n  created at height {}, completes at {} (unix {}){}",
+        e.id,
+        describe(e.amount),
+        e.operator,
+        e.delegator,
+        e.creation_height,
+        format_time(e.completion_time),
+        e.completion_time,
+        if slashed > 0 {
+            format!(
+                ", slashed {} of {}",
+                describe(slashed),
+                describe(e.initial_amount)
+            )
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Slash records, one paragraph each.
+pub fn slashes_text(list: &[SlashRecord]) -> String {
+    if list.is_empty() {
+        return "(no slashes)".into();
+    }
+    list.iter()
+        .map(|s| {
+            format!(
+                "height {}: {} for {:?} (infraction at height {}, stake then {})\n  from the pool {}, from unbonding {}, burned {}, to the treasury {}",
+                s.height,
+                describe(s.amount),
+                s.reason,
+                s.infraction_height,
+                describe(s.stake_at_infraction),
+                describe(s.from_pool),
+                describe(s.from_unbonding),
+                describe(s.burned),
+                describe(s.to_treasury)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn signing_info_text(s: &SigningInfoView) -> String {
+    format!(
+        "operator:          {}\nconsensus address: {}\ncounting from:     height {}\nmissed:            {} of the last {} blocks (more than {} jails)",
+        s.operator, s.consensus_address, s.start_height, s.missed, s.window, s.max_missed
+    )
+}
+
+pub fn params_text(p: &StakingParams) -> String {
+    format!(
+        "max_validators:         {}\nmin_self_bond:          {}\npower_reduction:        {} per unit of voting power\nunbonding_time:         {} s\nsigned_blocks_window:   {} blocks\nmin_signed:             {}\ndowntime_jail_duration: {} s\ndouble_sign_slash:      {}\nepoch_seconds:          {} s",
+        p.max_validators,
+        describe(p.min_self_bond),
+        describe(p.power_reduction),
+        p.unbonding_time,
+        p.signed_blocks_window,
+        format_ppm(p.min_signed_ppm),
+        p.downtime_jail_duration,
+        format_ppm(p.double_sign_slash_ppm),
+        p.epoch_seconds
+    )
+}
+
+pub fn epoch_text(e: &EpochView) -> String {
+    let next_start = e
+        .last_processed_epoch
+        .checked_add(1)
+        .and_then(|n| i64::try_from(n).ok())
+        .and_then(|n| n.checked_mul(e.epoch_seconds))
+        .and_then(|s| s.checked_add(e.genesis_time));
+    format!(
+        "last processed epoch: {}\nepoch length:         {} s\ngenesis time:         {} (unix {}){}",
+        e.last_processed_epoch,
+        e.epoch_seconds,
+        format_time(e.genesis_time),
+        e.genesis_time,
+        next_start
+            .map(|t| format!("\nnext epoch starts at: {} (unix {t})", format_time(t)))
+            .unwrap_or_default()
+    )
+}
+
+fn ppm_percent(ppm: u32) -> String {
+    format!("{}.{:04}", ppm / 10_000, ppm % 10_000)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nodes_listing_json_decodes() {
+        // as the app renders `/staking/operators` (OperatorView with the record flattened)
+        let json = r#"{"items":[{"address":"nodeop1kygrp97xykh98x8x6wmvr2s9au7awna5untxcm",
+            "consensus_pubkey":"ej7DqjQt5I5g1D49yN9qb6alGReg5M8HzaUM1SD0NsI=","moniker":"n1",
+            "capacity_units":100,"region":"eu","commission_ppm":100000,"tokens":"2000000000",
+            "shares":"2000000000","self_shares":"1000000000","jailed_until":null,
+            "tombstoned":false,"slashed_total":"0","slash_count":0,"registered_height":7,
+            "status":"bonded","power":2000,"self_bond":"1000000000","future_field":1}],
+            "next":null}"#;
+        let page: Page<OperatorView> = serde_json::from_str(json).unwrap();
+        assert_eq!(page.items[0].tokens, 2_000_000_000);
+        assert_eq!(page.items[0].power, 2000);
+        assert!(page.next.is_none());
+        let text = operators_text(&page.items);
+        assert!(text.contains("2000.000000"), "{text}");
+        assert!(text.contains("10.0000%"), "{text}");
+    }
+
+    #[test]
+    fn times_and_epochs_read_as_dates() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        let e = EpochView {
+            last_processed_epoch: 2,
+            epoch_seconds: 10,
+            genesis_time: 1_700_000_000,
+        };
+        assert!(epoch_text(&e).contains("unix 1700000030"));
+    }
+}
