@@ -87,15 +87,45 @@ pub async fn abci_query(
         .await
         .map_err(|e| rpc_error(e, &format!("abci_query {path}")))?;
     if resp.code.is_err() {
-        bail!(
-            "query {path} failed: codespace {:?} code {}: {}",
-            resp.codespace,
-            resp.code.value(),
-            resp.log
-        );
+        return Err(QueryRefused {
+            path: path.to_string(),
+            codespace: resp.codespace,
+            code: resp.code.value(),
+            log: resp.log,
+        }
+        .into());
     }
     Ok(resp)
 }
+
+/// The app answered a query with a non-zero code (docs/errors.md, codespace `query`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryRefused {
+    pub path: String,
+    pub codespace: String,
+    pub code: u32,
+    pub log: String,
+}
+
+impl QueryRefused {
+    /// `query` code 4 (`not_found`): no such record.
+    pub fn is_not_found(&self) -> bool {
+        self.codespace == nodeop_app::error::CODESPACE_QUERY
+            && self.code == nodeop_app::error::QueryError::NotFound(String::new()).code()
+    }
+}
+
+impl std::fmt::Display for QueryRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "query {} failed: codespace {:?} code {}: {}",
+            self.path, self.codespace, self.code, self.log
+        )
+    }
+}
+
+impl std::error::Error for QueryRefused {}
 
 /// The `/account/{address}` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -458,4 +488,29 @@ pub async fn send(
     opts: &TxOptions,
 ) -> Result<(Tx, TxOutcome)> {
     submit(client, key, vec![send_msg(to, amount)], opts).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_is_query_code_4() {
+        let refused = |codespace: &str, code| QueryRefused {
+            path: "/staking/operator/x".into(),
+            codespace: codespace.into(),
+            code,
+            log: "not_found: not found: no operator at this address".into(),
+        };
+        assert!(refused("query", 4).is_not_found());
+        assert!(!refused("query", 2).is_not_found());
+        assert!(!refused("staking", 4).is_not_found());
+        // the message reads as before the error was typed
+        assert_eq!(
+            refused("query", 4).to_string(),
+            "query /staking/operator/x failed: codespace \"query\" code 4: not_found: not found: no operator at this address"
+        );
+        let e: anyhow::Error = refused("query", 4).into();
+        assert!(e.downcast_ref::<QueryRefused>().is_some());
+    }
 }

@@ -21,7 +21,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use borsh::BorshDeserialize;
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::{bank, staking};
@@ -39,7 +39,7 @@ use tendermint_light_client_verifier::types::TrustThreshold;
 use tendermint_rpc::endpoint::abci_query::AbciQuery;
 use tendermint_rpc::{Client, HttpClient, Paging};
 
-use crate::node::{abci_query, rpc_error, POLL_INTERVAL};
+use crate::node::{abci_query, rpc_error, QueryRefused, POLL_INTERVAL};
 
 /// A check that failed: the node's answer is not what the chain signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -389,6 +389,19 @@ impl Record {
         Ok(decoded)
     }
 
+    /// The node answers a proven read of this record, when absent, with "not found" rather than a
+    /// non-membership proof (the staking records); [`query_verified`] then proves the absence
+    /// with a raw read of the key.
+    pub fn absence_is_refused(&self) -> bool {
+        matches!(
+            self,
+            Record::Operator(_)
+                | Record::Delegation { .. }
+                | Record::UnbondingEntry(_)
+                | Record::StakingParams
+        )
+    }
+
     /// The kind of record, for messages.
     pub fn what(&self) -> &'static str {
         match self {
@@ -540,7 +553,30 @@ pub async fn query_verified(
     pinned: Option<&Hash>,
     timeout: Duration,
 ) -> Result<VerifiedRecord> {
-    let resp = abci_query(client, &record.path(), record.data(), height, true).await?;
+    // The node's typed paths refuse to render an absent staking record ("not found") instead of
+    // answering with a non-membership proof; the raw key read (`/store`) proves the absence.
+    let (asked, resp) = match abci_query(client, &record.path(), record.data(), height, true).await
+    {
+        Ok(resp) => (record.clone(), resp),
+        Err(e)
+            if record.absence_is_refused()
+                && e.downcast_ref::<QueryRefused>()
+                    .is_some_and(QueryRefused::is_not_found) =>
+        {
+            let raw = Record::Store(record.key());
+            let resp = abci_query(client, &raw.path(), raw.data(), height, true).await?;
+            if !resp.value.is_empty() {
+                bail!(
+                    "the node said the {} is not found, then that its key holds {} bytes at height {} (created in between?); ask again",
+                    record.what(),
+                    resp.value.len(),
+                    resp.height
+                );
+            }
+            (raw, resp)
+        }
+        Err(e) => return Err(e),
+    };
     let h = resp.height.value();
     if let Some(asked) = height {
         if asked != h {
@@ -552,10 +588,14 @@ pub async fn query_verified(
     }
     let header = fetch_verified_header(client, chain_id, h + 1, pinned, timeout).await?;
     let app_hash = hex::decode(&header.app_hash).unwrap_or_default();
-    let value = verify_query_answer(record, &resp, h, &app_hash)?;
+    let mut value = verify_query_answer(&asked, &resp, h, &app_hash)?;
+    if asked != *record {
+        // proven absent through `/store`
+        value = record.decode_and_match(None, "")?;
+    }
     let key = record.key();
     Ok(VerifiedRecord {
-        path: record.path(),
+        path: asked.path(),
         key: display_store_key(&key),
         key_hex: hex::encode(&key),
         height: h,
@@ -901,5 +941,72 @@ mod tests {
             "staking/unb/42"
         );
         assert_eq!(display_store_key(staking::keys::PARAMS), "staking/params");
+    }
+    /// A recorded two-validator devnet: n0 (power 10000) and k2 (2300, registered by
+    /// `nodeop tx staking register-operator`, whose node never ran, so it never signs). Header 48
+    /// carries the app hash after block 47; operator k2 exists then, bob is no operator.
+    #[test]
+    fn recorded_staking_records_verify_present_and_absent() {
+        const K2: &str = "nodeop12c9vgnx5dpk9gz4rxm3z5nvdsxxx2a2qlf2mpt";
+        const NOT_AN_OPERATOR: &str = "nodeop1dlr39gf4val4jwa64pelcemzj0lkfgykg5025g";
+        let sh = serde_json::from_str::<commit::Response>(include_str!(
+            "testdata/staking_commit_48.json"
+        ))
+        .unwrap()
+        .signed_header;
+        let vals = serde_json::from_str::<validators::Response>(include_str!(
+            "testdata/staking_validators_48.json"
+        ))
+        .unwrap()
+        .validators;
+        let read = |text: &str| {
+            serde_json::from_str::<abci_query::Response>(text)
+                .unwrap()
+                .response
+        };
+        let present = read(include_str!("testdata/staking_abci_query_operator_47.json"));
+        let absent = read(include_str!(
+            "testdata/staking_abci_query_store_absent_operator_47.json"
+        ));
+
+        // only n0 signed: 10000 of 12300 is more than 2/3
+        let v = verify_signed_header(&sh, &vals, CHAIN, 48, None).unwrap();
+        assert_eq!(
+            (v.signed_power, v.total_power, v.signers, v.validators),
+            (10000, 12300, 1, 2)
+        );
+        let app_hash = hex::decode(&v.app_hash).unwrap();
+
+        let k2 = Address::parse(K2).unwrap();
+        let value = verify_query_answer(&Record::Operator(k2), &present, 47, &app_hash).unwrap();
+        let op: staking::Operator = serde_json::from_value(value).unwrap();
+        assert_eq!(op.moniker, "k2-renamed");
+        assert_eq!(op.commission_ppm, 50_000);
+        assert_eq!(op.registered_height, 9);
+
+        // absence: a non-membership proof of the operator's key, read raw
+        let nobody = Address::parse(NOT_AN_OPERATOR).unwrap();
+        let raw = Record::Store(Record::Operator(nobody).key());
+        assert_eq!(
+            verify_query_answer(&raw, &absent, 47, &app_hash).unwrap(),
+            serde_json::Value::String(String::new())
+        );
+        // neither answer proves anything about the other operator
+        assert!(verify_query_answer(&Record::Operator(nobody), &present, 47, &app_hash).is_err());
+        let raw_k2 = Record::Store(Record::Operator(k2).key());
+        assert!(verify_query_answer(&raw_k2, &absent, 47, &app_hash).is_err());
+        // nor at another height's app hash
+        let other = hex::decode(
+            verify_signed_header(&header(), &validator_set(), CHAIN, 8, None)
+                .unwrap()
+                .app_hash,
+        )
+        .unwrap();
+        assert!(verify_query_answer(&Record::Operator(k2), &present, 47, &other).is_err());
+        // the node's rendering of the record must be the record
+        let mut lying = present.clone();
+        lying.info = lying.info.replace("k2-renamed", "honest-node");
+        let e = verify_query_answer(&Record::Operator(k2), &lying, 47, &app_hash).unwrap_err();
+        assert!(e.0.contains("moniker"), "{e}");
     }
 }
