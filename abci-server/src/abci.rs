@@ -199,11 +199,16 @@ pub fn block_request(req: pb::RequestFinalizeBlock) -> BlockRequest {
     let misbehavior = req
         .misbehavior
         .into_iter()
-        .map(|m| Misbehavior {
-            kind: misbehavior_kind(m.r#type),
-            validator_address: m.validator.unwrap_or_default().address.to_vec(),
-            height: m.height,
-            time: timestamp(m.time.as_ref(), "FinalizeBlock misbehavior"),
+        .map(|m| {
+            let validator = m.validator.unwrap_or_default();
+            Misbehavior {
+                kind: misbehavior_kind(m.r#type),
+                validator_address: validator.address.to_vec(),
+                // the offender's power at the infraction height, as CometBFT recorded it
+                power: validator.power,
+                height: m.height,
+                time: timestamp(m.time.as_ref(), "FinalizeBlock misbehavior"),
+            }
         })
         .collect();
     BlockRequest {
@@ -258,8 +263,8 @@ impl Application for AbciApp {
         if !req.validators.is_empty() {
             tracing::warn!(
                 count = req.validators.len(),
-                "genesis.json lists validators; nodeop replaces them with \
-                 app_state.staking.validators"
+                "genesis.json lists validators; nodeop replaces them with the top operators \
+                 of app_state.staking.operators"
             );
         }
         let request = InitChainRequest {
@@ -456,6 +461,13 @@ mod tests {
 
     const CHAIN: &str = "nodeop-abci-test";
 
+    /// The genesis operator's consensus key.
+    fn consensus_key() -> [u8; 32] {
+        ed25519_consensus::SigningKey::from([8; 32])
+            .verification_key()
+            .to_bytes()
+    }
+
     fn key() -> (SigningKey, [u8; 33], Address) {
         let sk = SigningKey::from_slice(&[0x42; 32]).unwrap();
         let pk: [u8; 33] = sk
@@ -496,7 +508,16 @@ mod tests {
             &nodeop_app::genesis::AppState::default(),
         )
         .unwrap();
-        doc.add_validator([8; 32], 10, "v0").unwrap();
+        doc.add_operator(
+            Address([7; 20]),
+            consensus_key(),
+            "v0",
+            10_000 * nodeop_app::modules::bank::UNOP_PER_NOP,
+            100_000,
+            100,
+            "eu",
+        )
+        .unwrap();
         doc.add_account(key().2, 10_000_000).unwrap();
         let app = App::in_memory(AppOptions {
             check_invariants: true,
@@ -548,11 +569,14 @@ mod tests {
         let (abci, resp) = started();
         assert_eq!(resp.app_hash.len(), 32);
         assert_eq!(resp.validators.len(), 1);
-        assert_eq!(resp.validators[0].power, 10);
+        // power = self-bond / power_reduction (1 NOP)
+        assert_eq!(resp.validators[0].power, 10_000);
         assert_eq!(
             resp.validators[0].pub_key,
             Some(pb_crypto::PublicKey {
-                sum: Some(pb_crypto::public_key::Sum::Ed25519(vec![8; 32]))
+                sum: Some(pb_crypto::public_key::Sum::Ed25519(
+                    consensus_key().to_vec()
+                ))
             })
         );
         let info = abci.info(pb::RequestInfo::default());
@@ -705,5 +729,6 @@ mod tests {
         assert_eq!(b.decided_last_commit[1].power, 4);
         assert_eq!(b.misbehavior[0].kind, MisbehaviorKind::DuplicateVote);
         assert_eq!(b.misbehavior[0].validator_address, vec![2u8; 20]);
+        assert_eq!(b.misbehavior[0].power, 4);
     }
 }
