@@ -4,12 +4,14 @@
 //! HOME/
 //!   cometbft/                     a CometBFT home (`cometbft start --home HOME/cometbft`)
 //!     config/config.toml          from nodeop's template (cometbft-config)
-//!     config/genesis.json         nodeop's genesis (app_state holds the validators)
+//!     config/genesis.json         nodeop's genesis (app_state holds the operators)
 //!     config/priv_validator_key.json, config/node_key.json
 //!     data/                       CometBFT's blocks, state, WAL
 //!   app/                          nodeopd's own
 //!     app.toml                    ABCI listen address and App options
 //!     data/state.redb             the authenticated store (JMT over redb)
+//!   keyring/operator.json         the genesis operator's account key, written by `nodeopd init`
+//!                                 in the `nodeop` CLI's keyring format (`nodeop --home HOME`)
 //! ```
 
 use std::path::{Path, PathBuf};

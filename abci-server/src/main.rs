@@ -4,9 +4,12 @@
 //! and prepares, checks and exports the files a node runs from:
 //!
 //! ```text
-//! nodeopd init --home H --chain-id ID --moniker M [--cometbft PATH] [--overwrite] [ports, timeouts]
+//! nodeopd init --home H --chain-id ID --moniker M [--devnet] [--operator-address A | --client-home C]
+//!              [--self-bond X] [--operator-balance X] [--cometbft PATH] [--overwrite] [ports, timeouts]
 //! nodeopd genesis add-account --home H ADDRESS AMOUNT
-//! nodeopd genesis add-validator --home H (--key-file F | --pub-key BASE64) --power N --moniker M
+//! nodeopd genesis add-validator --home H (--key-file F | --pub-key BASE64) --operator ADDRESS
+//!              --self-bond AMOUNT --moniker M [--commission-ppm N]
+//! nodeopd genesis set-staking-params --home H (--devnet | --defaults)
 //! nodeopd genesis validate (--home H | --file F)
 //! nodeopd start --home H [--abci ADDR]
 //! nodeopd export --home H [--output F]
@@ -46,8 +49,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create a node home: CometBFT keys and config, genesis.json with this node as the only
-    /// validator, and app.toml.
+    /// Create a node home: CometBFT keys and config, an operator account key in HOME/keyring,
+    /// genesis.json with this node as the only operator (validator), and app.toml.
     Init(commands::init::InitArgs),
     /// Edit and check genesis.json.
     #[command(subcommand)]
@@ -65,8 +68,10 @@ enum Command {
 enum GenesisCommand {
     /// Fund a new account in genesis.
     AddAccount(commands::genesis::AddAccountArgs),
-    /// Add a validator (ed25519 consensus key) to genesis.
+    /// Add a genesis operator (validator): its account, ed25519 consensus key and self-bond.
     AddValidator(commands::genesis::AddValidatorArgs),
+    /// Put the devnet (or default) staking params into genesis.
+    SetStakingParams(commands::genesis::SetStakingParamsArgs),
     /// List every problem with a genesis file, then dry-run InitChain in memory.
     Validate(commands::genesis::ValidateArgs),
 }
@@ -127,6 +132,7 @@ fn main() -> ExitCode {
         Command::Genesis(g) => with_logs(&cli.log_level, cli.log_format, || match g {
             GenesisCommand::AddAccount(a) => commands::genesis::add_account(a),
             GenesisCommand::AddValidator(a) => commands::genesis::add_validator(a),
+            GenesisCommand::SetStakingParams(a) => commands::genesis::set_staking_params(a),
             GenesisCommand::Validate(a) => commands::genesis::validate(a),
         }),
         Command::Export(args) => with_logs(&cli.log_level, cli.log_format, || {

@@ -1,4 +1,8 @@
 //! `nodeopd genesis add-account | add-validator | validate`.
+//!
+//! `add-validator` adds a genesis operator: an account (`--operator`, whose key signs the
+//! operator's txs), a CometBFT consensus key, and a self-bond that sits in `bonded_pool`. Its
+//! power at genesis is the self-bond / `power_reduction` (1 NOP).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use nodeop_app::crypto::Address;
+use nodeop_app::modules::staking::StakingParams;
 use nodeop_genesis::{format_amount, parse_amount, validate_json, GenesisDoc};
 
 use super::{show, HomeArg};
@@ -37,11 +42,46 @@ pub struct AddValidatorArgs {
     /// The ed25519 consensus public key, base64.
     #[arg(long)]
     pub pub_key: Option<String>,
-    /// Voting power.
+    /// The operator's account (bech32 nodeop1…): its key signs the operator's txs (unjail,
+    /// edit) and it receives the commission. Fund it with add-account to pay fees.
     #[arg(long)]
-    pub power: u64,
+    pub operator: String,
+    /// Bonded at genesis, credited to the bonded_pool module account (at least staking's
+    /// min_self_bond); the voting power is the bond in NOP. unop, or NOP with a suffix.
+    #[arg(long)]
+    pub self_bond: String,
+    /// Public name, 1 to 70 bytes.
     #[arg(long)]
     pub moniker: String,
+    /// Commission on delegators' rewards, in ppm (100000 = 10%).
+    #[arg(long, default_value_t = 100_000)]
+    pub commission_ppm: u32,
+    /// The work capacity the operator declares, in task units.
+    #[arg(long, default_value_t = 100)]
+    pub capacity_units: u64,
+    /// Region label, 0 to 32 bytes.
+    #[arg(long, default_value = "")]
+    pub region: String,
+}
+
+#[derive(Args, Debug)]
+pub struct SetStakingParamsArgs {
+    #[command(flatten)]
+    pub home: HomeArg,
+    /// Edit this file instead of HOME/cometbft/config/genesis.json.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// The devnet values: unbonding 300 s, liveness window 100 blocks, downtime jail 20 s,
+    /// epochs of 10 s.
+    #[arg(
+        long,
+        conflicts_with = "defaults",
+        required_unless_present = "defaults"
+    )]
+    pub devnet: bool,
+    /// The production defaults (unbonding 7 days, window 10000 blocks, jail 600 s, epoch 1 day).
+    #[arg(long)]
+    pub defaults: bool,
 }
 
 #[derive(Args, Debug)]
@@ -86,15 +126,52 @@ pub fn add_validator(args: AddValidatorArgs) -> Result<ExitCode> {
         }
         (None, None) => anyhow::bail!("pass --key-file or --pub-key"),
     };
+    let operator = Address::parse(args.operator.trim())
+        .map_err(|e| anyhow::anyhow!("--operator {:?}: {e}", args.operator))?;
+    let self_bond =
+        parse_amount(&args.self_bond).map_err(|e| anyhow::anyhow!("--self-bond: {e}"))?;
     let mut doc = GenesisDoc::load(&path)?;
-    doc.add_validator(pub_key, args.power, &args.moniker)?;
+    doc.add_operator(
+        operator,
+        pub_key,
+        &args.moniker,
+        self_bond,
+        args.commission_ppm,
+        args.capacity_units,
+        &args.region,
+    )?;
+    doc.save(&path)?;
+    let power_reduction = doc.app_state()?.staking.params.power_reduction.max(1);
+    println!(
+        "added validator {:?} to {}: operator {operator}, consensus address {}, self-bond {}, \
+         power {}",
+        args.moniker,
+        show(&path),
+        hex::encode_upper(nodeop_genesis::validator_address(&pub_key)),
+        format_amount(self_bond),
+        self_bond / power_reduction
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn set_staking_params(args: SetStakingParamsArgs) -> Result<ExitCode> {
+    let path = genesis_path(&args.home, &args.file);
+    let (name, params) = if args.devnet {
+        ("devnet", StakingParams::devnet())
+    } else {
+        ("default", StakingParams::default())
+    };
+    let mut doc = GenesisDoc::load(&path)?;
+    doc.set_staking_params(params.clone())?;
     doc.save(&path)?;
     println!(
-        "added validator {:?} ({}, power {}) to {}",
-        args.moniker,
-        hex::encode_upper(nodeop_genesis::validator_address(&pub_key)),
-        args.power,
-        show(&path)
+        "set the {name} staking params in {}: unbonding {} s, liveness window {} blocks, \
+         downtime jail {} s, epoch {} s",
+        show(&path),
+        params.unbonding_time,
+        params.signed_blocks_window,
+        params.downtime_jail_duration,
+        params.epoch_seconds
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -122,10 +199,13 @@ pub fn validate(args: ValidateArgs) -> Result<ExitCode> {
         println!("  validators      {}", run.validators.len());
         for val in &run.validators {
             println!(
-                "    {}  power {:>6}  {:<20}  {}",
-                hex::encode_upper(val.address),
-                val.power,
+                "    {:<20}  operator {}  power {:>8}  {}  {}",
                 val.moniker,
+                val.operator
+                    .map(|a| a.to_bech32())
+                    .unwrap_or_else(|| "(none)".into()),
+                val.power,
+                hex::encode_upper(val.address),
                 nodeop_app::serde_base64_32::encode(&val.pub_key)
             );
         }
@@ -144,6 +224,23 @@ pub fn validate(args: ValidateArgs) -> Result<ExitCode> {
                 state.bank.accounts.len(),
                 state.bank.module_accounts.len(),
                 format_amount(total)
+            );
+            let (bonded, _) = state.staking.pooled();
+            let p = &state.staking.params;
+            println!(
+                "  operators       {}, bonded {}",
+                state.staking.operators.len(),
+                format_amount(bonded)
+            );
+            println!(
+                "  staking params  max_validators {}, min_self_bond {}, unbonding {} s, liveness \
+                 window {} blocks, downtime jail {} s, epoch {} s",
+                p.max_validators,
+                format_amount(p.min_self_bond),
+                p.unbonding_time,
+                p.signed_blocks_window,
+                p.downtime_jail_duration,
+                p.epoch_seconds
             );
         }
     }

@@ -1,21 +1,35 @@
-//! `nodeopd init`: a new node home with this node as the only genesis validator.
+//! `nodeopd init`: a new node home with this node as the only genesis operator (validator).
 //!
-//! 1. `cometbft init --home HOME/cometbft` generates the node key and the validator key.
+//! 1. `cometbft init --home HOME/cometbft` generates the node key and the validator (consensus)
+//!    key.
 //! 2. config.toml is replaced by nodeop's template (cometbft-config).
-//! 3. genesis.json gets nodeop's consensus params and `app_state` defaults (the treasury's
-//!    100M NOP, …) with this node's validator (its key, `--power`, `--moniker`); the document's
-//!    own `validators` list stays empty, as InitChain returns the validators.
-//! 4. HOME/app/app.toml is written and HOME/app/data created.
+//! 3. The operator's account: `--operator-address`, or else a secp256k1 key `operator` from a new
+//!    24-word mnemonic in the `nodeop` CLI's keyring, HOME/keyring/ (or `--client-home`'s), so
+//!    that `nodeop --home HOME` signs the operator's txs (unjail, edit). An existing `operator`
+//!    key there is reused (as `--overwrite` keeps the consensus key).
+//! 4. genesis.json gets nodeop's consensus params and `app_state` defaults (the treasury's
+//!    100M NOP, …; `--devnet`: the devnet staking params), this node as operator (its consensus
+//!    key, `--moniker`, `--self-bond` credited to `bonded_pool`) and `--operator-balance` on the
+//!    operator's account to pay its fees. The document's own `validators` list stays empty, as
+//!    InitChain returns the validators.
+//! 5. HOME/app/app.toml is written and HOME/app/data created.
+//!
+//! Every flag is checked before anything is written; the key is written only once the genesis
+//! passes a dry run of InitChain.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
+use nodeop_app::crypto::Address;
+use nodeop_app::modules::staking::StakingParams;
+use nodeop_client::keyring::{KeyInfo, KeySecret, Keyring};
+use nodeop_client::keys::generate_mnemonic;
 use nodeop_cometbft_config::{ConfigParams, ConsensusTimeouts, GoDuration};
 use nodeop_genesis::{
-    dry_run, format_amount, now_rfc3339, parse_rfc3339, validator_address, GenesisDoc, PubKey,
-    MAX_CHAIN_ID_LEN,
+    dry_run, format_amount, now_rfc3339, parse_amount, parse_rfc3339, validator_address,
+    GenesisDoc, PubKey, MAX_CHAIN_ID_LEN,
 };
 
 use super::{show, HomeArg};
@@ -28,7 +42,7 @@ pub struct InitArgs {
     /// The chain id (1 to 50 bytes), e.g. nodeop-devnet.
     #[arg(long)]
     pub chain_id: String,
-    /// This node's name (1 to 70 bytes); also its validator's moniker in genesis.
+    /// This node's name (1 to 70 bytes); also its operator's moniker in genesis.
     #[arg(long)]
     pub moniker: String,
     /// The cometbft binary. Else $NODEOP_COMETBFT, else ./bin/cometbft, else cometbft on PATH.
@@ -59,17 +73,76 @@ pub struct InitArgs {
     /// 0s: a block every timeout_commit; e.g. 5s: an idle chain makes an empty block every 5s.
     #[arg(long, default_value = "0s")]
     pub empty_blocks_interval: GoDuration,
-    /// This validator's voting power.
-    #[arg(long, default_value_t = 10)]
-    pub power: u64,
+    /// The operator's account (bech32 nodeop1…), when you hold its key elsewhere; no key is
+    /// generated then.
+    #[arg(long)]
+    pub operator_address: Option<String>,
+    /// The `nodeop` CLI home whose keyring/ receives the generated key `operator` (default:
+    /// --home, so `nodeop --home HOME` finds it).
+    #[arg(long, conflicts_with = "operator_address")]
+    pub client_home: Option<PathBuf>,
+    /// The operator's self-bond, bonded at genesis (its voting power is the bond in NOP); at
+    /// least staking's min_self_bond (1000nop).
+    #[arg(long, default_value = "10000nop")]
+    pub self_bond: String,
+    /// A genesis balance for the operator's account, to pay the fees of its txs (0: none).
+    #[arg(long, default_value = "1000nop")]
+    pub operator_balance: String,
+    /// The operator's commission on its delegators' rewards, in ppm (100000 = 10%).
+    #[arg(long, default_value_t = 100_000)]
+    pub commission_ppm: u32,
+    /// The work capacity the operator declares, in task units.
+    #[arg(long, default_value_t = 100)]
+    pub capacity_units: u64,
+    /// The operator's region, free text (0 to 32 bytes), e.g. eu-west.
+    #[arg(long, default_value = "")]
+    pub region: String,
+    /// Devnet staking params: unbonding 300 s, liveness window 100 blocks, downtime jail 20 s,
+    /// epochs of 10 s (the defaults are 7 days, 10000 blocks, 600 s and 1 day).
+    #[arg(long)]
+    pub devnet: bool,
     /// Genesis time (RFC 3339); default now. Nodes of one chain must share genesis.json anyway.
     #[arg(long)]
     pub genesis_time: Option<String>,
 }
 
+/// The name of the key `nodeopd init` generates in the CLI's keyring.
+pub const OPERATOR_KEY_NAME: &str = "operator";
+
+/// Where the operator's account comes from.
+enum OperatorKey {
+    /// `--operator-address`: the caller holds the key.
+    External(Address),
+    /// The keyring already has a key `operator` (an earlier init of this home): reused.
+    Existing(KeyInfo),
+    /// A new mnemonic, written to the keyring once the genesis passes its dry run.
+    New {
+        client_home: PathBuf,
+        secret: KeySecret,
+        address: Address,
+    },
+}
+
+impl OperatorKey {
+    fn address(&self) -> Address {
+        match self {
+            OperatorKey::External(a) | OperatorKey::New { address: a, .. } => *a,
+            OperatorKey::Existing(info) => info.address,
+        }
+    }
+}
+
+/// The flags, parsed and checked before anything is written.
+struct Plan {
+    operator: OperatorKey,
+    self_bond: u128,
+    operator_balance: u128,
+    staking_params: StakingParams,
+}
+
 pub fn run(args: InitArgs) -> Result<ExitCode> {
     let home = args.home.home();
-    check_inputs(&args)?;
+    let plan = check_inputs(&args, &home)?;
     prepare_home(&home, args.overwrite)?;
 
     let cometbft = locate_cometbft(args.cometbft.as_deref())?;
@@ -120,20 +193,71 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
         &nodeop_cometbft_config::render(&params),
     )?;
 
-    // genesis.json
+    // genesis.json, with this node as its operator
+    let operator = plan.operator.address();
     let genesis_time = args.genesis_time.clone().unwrap_or_else(now_rfc3339);
     let mut genesis = GenesisDoc::new(
         &args.chain_id,
         &genesis_time,
         &nodeop_app::genesis::AppState::default(),
     )?;
-    genesis.add_validator(validator_key, args.power, &args.moniker)?;
+    genesis.set_staking_params(plan.staking_params.clone())?;
+    genesis.add_operator(
+        operator,
+        validator_key,
+        &args.moniker,
+        plan.self_bond,
+        args.commission_ppm,
+        args.capacity_units,
+        &args.region,
+    )?;
+    if plan.operator_balance > 0 {
+        genesis.add_account(operator, plan.operator_balance)?;
+    }
     let run = dry_run(&genesis).map_err(|problems| {
         anyhow::anyhow!(
             "the new genesis does not pass InitChain:\n  - {}",
             problems.join("\n  - ")
         )
     })?;
+    let power = run
+        .validators
+        .iter()
+        .find(|v| v.pub_key == validator_key)
+        .map_or(0, |v| v.power);
+
+    // the operator's key, then the genesis that names it
+    let cli_home = match (&plan.operator, &args.client_home) {
+        (OperatorKey::External(_), _) => None,
+        (_, Some(c)) => Some(show(c)),
+        (_, None) => Some(show(&args.home.home)),
+    };
+    let key_note = match plan.operator {
+        OperatorKey::External(_) => {
+            "none generated (--operator-address: sign its txs with your own key)".to_string()
+        }
+        OperatorKey::Existing(info) => format!(
+            "{} (the existing key {OPERATOR_KEY_NAME:?}, reused)",
+            show(&info.file)
+        ),
+        OperatorKey::New {
+            client_home,
+            secret,
+            ..
+        } => {
+            let ring = Keyring::open(&client_home)?;
+            let info = ring
+                .add(OPERATOR_KEY_NAME, &secret, None)
+                .with_context(|| {
+                    format!("cannot store the operator key in {}", show(ring.dir()))
+                })?;
+            format!(
+                "{} (new key {OPERATOR_KEY_NAME:?}; its 24-word mnemonic is stored there in \
+                 plain text, mode 0600: back the file up)",
+                show(&info.file)
+            )
+        }
+    };
     genesis.save(&home.genesis())?;
 
     // app.toml
@@ -143,7 +267,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot create {}", show(&home.app_data())))?;
     write(&home.app_toml(), &app_config.render())?;
 
-    let treasury = genesis.app_state()?.bank.module_accounts;
+    let module_accounts = genesis.app_state()?.bank.module_accounts;
     println!(
         "initialised node {:?} of chain {:?} in {}",
         args.moniker,
@@ -157,12 +281,29 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
     println!("  store           {}", show(&home.store()));
     println!("  node id         {node_id}");
     println!(
-        "  validator       {} (pub_key {}, power {})",
+        "  validator       {} (pub_key {}, power {power})",
         hex::encode_upper(validator_address(&validator_key)),
         nodeop_app::serde_base64_32::encode(&validator_key),
-        args.power
     );
-    for m in treasury {
+    println!("  operator        {operator}");
+    println!("  operator key    {key_note}");
+    println!(
+        "  self-bond       {}, commission {} ppm, capacity {} units",
+        format_amount(plan.self_bond),
+        args.commission_ppm,
+        args.capacity_units
+    );
+    println!("  operator funds  {}", format_amount(plan.operator_balance));
+    println!(
+        "  staking params  {} (unbonding {} s, liveness window {} blocks, downtime jail {} s, \
+         epoch {} s)",
+        if args.devnet { "devnet" } else { "default" },
+        plan.staking_params.unbonding_time,
+        plan.staking_params.signed_blocks_window,
+        plan.staking_params.downtime_jail_duration,
+        plan.staking_params.epoch_seconds
+    );
+    for m in module_accounts {
         println!("  genesis {:<14} {}", m.name, format_amount(m.balance));
     }
     println!("  genesis app hash {}", hex::encode_upper(run.app_hash));
@@ -178,10 +319,16 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
         show(&cometbft),
         show(&home.cometbft())
     );
+    if let Some(cli_home) = cli_home {
+        println!(
+            "      the operator's txs: nodeop --home {cli_home} tx staking unjail \
+             {OPERATOR_KEY_NAME} (or edit-operator)"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_inputs(args: &InitArgs) -> Result<()> {
+fn check_inputs(args: &InitArgs, home: &Home) -> Result<Plan> {
     ensure!(
         !args.chain_id.is_empty() && args.chain_id.len() <= MAX_CHAIN_ID_LEN,
         "--chain-id {:?} must be 1 to {MAX_CHAIN_ID_LEN} bytes",
@@ -192,7 +339,6 @@ fn check_inputs(args: &InitArgs) -> Result<()> {
         "--moniker {:?} must be 1 to 70 bytes",
         args.moniker
     );
-    ensure!(args.power > 0, "--power must be at least 1");
     parse_laddr(&args.abci_laddr).context("--abci-laddr")?;
     // CometBFT listens on tcp:// (or, for RPC, unix://) addresses; catch the common
     // http://… slip here rather than in CometBFT's start-up log.
@@ -212,7 +358,76 @@ fn check_inputs(args: &InitArgs) -> Result<()> {
     if let Some(t) = &args.genesis_time {
         parse_rfc3339(t).map_err(|e| anyhow::anyhow!("--genesis-time: {e}"))?;
     }
-    Ok(())
+
+    // the operator (GenesisDoc::add_operator checks these again; here nothing is written yet)
+    let staking_params = if args.devnet {
+        StakingParams::devnet()
+    } else {
+        StakingParams::default()
+    };
+    let self_bond =
+        parse_amount(&args.self_bond).map_err(|e| anyhow::anyhow!("--self-bond: {e}"))?;
+    ensure!(
+        self_bond >= staking_params.min_self_bond,
+        "--self-bond {} is below staking's min_self_bond {}",
+        format_amount(self_bond),
+        format_amount(staking_params.min_self_bond)
+    );
+    let operator_balance = parse_amount(&args.operator_balance)
+        .map_err(|e| anyhow::anyhow!("--operator-balance: {e}"))?;
+    ensure!(
+        args.commission_ppm <= 1_000_000,
+        "--commission-ppm {} is above 1000000 (100%)",
+        args.commission_ppm
+    );
+    ensure!(
+        args.capacity_units > 0,
+        "--capacity-units must be at least 1"
+    );
+    ensure!(
+        args.region.len() <= nodeop_app::modules::staking::msg::MAX_REGION
+            && !args.region.chars().any(char::is_control),
+        "--region {:?} must be 0 to {} bytes without control characters",
+        args.region,
+        nodeop_app::modules::staking::msg::MAX_REGION
+    );
+    let operator = match &args.operator_address {
+        Some(a) => OperatorKey::External(
+            Address::parse(a.trim())
+                .map_err(|e| anyhow::anyhow!("--operator-address {a:?}: {e}"))?,
+        ),
+        None => {
+            let client_home = match &args.client_home {
+                Some(c) => crate::expand_home(c),
+                None => home.root.clone(),
+            };
+            let key_file = client_home
+                .join(nodeop_client::keyring::KEYRING_DIR)
+                .join(format!("{OPERATOR_KEY_NAME}.json"));
+            if key_file.exists() {
+                let ring = Keyring::open(&client_home)?;
+                let info = ring
+                    .get(OPERATOR_KEY_NAME)
+                    .with_context(|| format!("cannot read {}", show(&key_file)))?;
+                OperatorKey::Existing(info)
+            } else {
+                let mnemonic = generate_mnemonic();
+                let secret = KeySecret::mnemonic(mnemonic.phrase());
+                let address = secret.key_pair()?.address();
+                OperatorKey::New {
+                    client_home,
+                    secret,
+                    address,
+                }
+            }
+        }
+    };
+    Ok(Plan {
+        operator,
+        self_bond,
+        operator_balance,
+        staking_params,
+    })
 }
 
 /// Refuses to touch an initialised home unless `overwrite`; with it, removes everything but the
