@@ -123,6 +123,23 @@ impl StakingGenesis {
             if op.self_shares > op.shares {
                 out.push(format!("{who}: self_shares exceed shares"));
             }
+            if op.capacity_units == 0 {
+                out.push(format!("{who}: capacity_units must be at least 1"));
+            }
+            if op.region.len() > super::msg::MAX_REGION || op.region.chars().any(char::is_control) {
+                out.push(format!(
+                    "{who}: region must be at most 32 bytes of printable text"
+                ));
+            }
+            if op.moniker.chars().any(char::is_control) {
+                out.push(format!("{who}: moniker has control characters"));
+            }
+            if op.shares == 0 && op.tokens > 0 && !op.tombstoned {
+                // possible only as dust after every delegator left; anything more is a typo
+                if op.tokens >= self.params.power_reduction {
+                    out.push(format!("{who}: {} tokens but no shares", op.tokens));
+                }
+            }
         }
         let mut shares: BTreeMap<Address, u128> = BTreeMap::new();
         let mut pairs = BTreeSet::new();
@@ -157,6 +174,22 @@ impl StakingGenesis {
                 out.push(format!(
                     "staking: {} has {} shares but its delegations hold {sum}",
                     op.address, op.shares
+                ));
+            }
+        }
+        for si in &self.signing_infos {
+            let ok = hex::decode(&si.consensus_address)
+                .map(|b| b.len() == 20)
+                .unwrap_or(false)
+                && si
+                    .missed_chunks
+                    .iter()
+                    .all(|(_, bits)| hex::decode(bits).map(|b| b.len() == 128).unwrap_or(false));
+            if !ok {
+                out.push(format!(
+                    "staking.signing_infos: {:?} needs a 20-byte hex consensus address and \
+                     128-byte hex chunks",
+                    si.consensus_address
                 ));
             }
         }

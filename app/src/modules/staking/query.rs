@@ -210,7 +210,7 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
                     Some(ValidatorView {
                         operator: owner,
                         moniker: op.moniker,
-                        consensus_pubkey: hex::encode_upper(pk),
+                        consensus_pubkey: crate::serde_base64_32::encode(&pk),
                         consensus_address: hex::encode_upper(consensus_address(&pk)),
                         power,
                     })
