@@ -169,6 +169,7 @@ enum StakingTxCmd {
             .args(["consensus_key_file", "consensus_pubkey"])
     ))]
     RegisterOperator {
+        /// The signer: a key name (or a key's address) in HOME/keyring.
         from: String,
         /// CometBFT's priv_validator_key.json of the node that will sign (only its pub_key is
         /// read), e.g. ~/.cometbft/config/priv_validator_key.json.
@@ -203,6 +204,7 @@ enum StakingTxCmd {
             .args(["moniker", "capacity_units", "region", "commission_ppm"])
     ))]
     EditOperator {
+        /// The signer: a key name (or a key's address) in HOME/keyring.
         from: String,
         #[arg(long)]
         moniker: Option<String>,
@@ -218,6 +220,7 @@ enum StakingTxCmd {
     },
     /// Bond AMOUNT of FROM's balance to OPERATOR (an address or key name).
     Delegate {
+        /// The signer: a key name (or a key's address) in HOME/keyring.
         from: String,
         operator: String,
         amount: String,
@@ -227,6 +230,7 @@ enum StakingTxCmd {
     /// Start unbonding AMOUNT of FROM's delegation to OPERATOR; it is paid out after the
     /// chain's unbonding_time (later if a slash against the operator is pending).
     Undelegate {
+        /// The signer: a key name (or a key's address) in HOME/keyring.
         from: String,
         operator: String,
         amount: String,
@@ -236,6 +240,7 @@ enum StakingTxCmd {
     /// Let FROM's jailed operator back into the validator set (after its jail time; never when
     /// tombstoned).
     Unjail {
+        /// The signer: a key name (or a key's address) in HOME/keyring.
         from: String,
         #[command(flatten)]
         flags: TxFlags,
@@ -288,12 +293,12 @@ enum QueryCmd {
         prove: ProveArgs,
     },
     /// Operators, validators, delegations, unbonding, slashes, liveness, params, epoch.
+    /// [provable] records can be read at a past --height and verified with --prove; listings are
+    /// the node's answer at its latest height, without proof.
     #[command(subcommand)]
     Staking(StakingQueryCmd),
 }
 
-/// Records marked [provable] can be read at a past --height and with --prove; listings are the
-/// node's answer at its latest height, without proof.
 #[derive(Subcommand)]
 enum StakingQueryCmd {
     /// [provable] An operator (address or key name).
