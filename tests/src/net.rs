@@ -96,6 +96,27 @@ impl Binaries {
                 missing.push(format!("  {} — build it with: {how}", path.display()));
             }
         }
+        let newest_source = newest_mtime(&[
+            "app/src",
+            "abci-server/src",
+            "client/src",
+            "genesis/src",
+            "cometbft-config/src",
+            "cometbft-config/templates",
+        ]);
+        for bin in [&bins.nodeopd, &bins.nodeop] {
+            let built = fs::metadata(bin).and_then(|m| m.modified()).ok();
+            if let (Some(built), Some(source)) = (built, newest_source) {
+                if built < source {
+                    eprintln!(
+                        "warning: {} is older than the newest source file; run \
+                         `cargo build --workspace --bins` (scripts/test.sh does) to test the \
+                         current code",
+                        bin.display()
+                    );
+                }
+            }
+        }
         assert!(
             missing.is_empty(),
             "end-to-end test cannot run, binaries are missing:\n{}\n\
@@ -104,6 +125,25 @@ impl Binaries {
         );
         bins
     }
+}
+
+/// The newest modification time of any file under these workspace directories.
+fn newest_mtime(dirs: &[&str]) -> Option<std::time::SystemTime> {
+    fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, newest);
+            } else if let Ok(t) = entry.metadata().and_then(|m| m.modified()) {
+                *newest = (*newest).max(Some(t));
+            }
+        }
+    }
+    let mut newest = None;
+    for d in dirs {
+        walk(&workspace_root().join(d), &mut newest);
+    }
+    newest
 }
 
 /// A port that was free on 127.0.0.1 a moment ago (bound to port 0, then released).
