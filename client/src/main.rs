@@ -422,12 +422,22 @@ impl Ctx {
     /// Prints `value` as JSON, or `text`.
     fn emit(&self, value: serde_json::Value, text: impl FnOnce() -> String) {
         if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
+            print_stdout(
+                &serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string()),
             );
         } else {
-            println!("{}", text());
+            print_stdout(&text());
+        }
+    }
+}
+
+/// Prints a line on stdout. A reader that went away (`nodeop … | head -1`) is not an error:
+/// the command carries on (a tx is still waited for) and its exit code is unchanged.
+fn print_stdout(line: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: writing to stdout: {e}");
         }
     }
 }
@@ -461,10 +471,7 @@ async fn main() -> ExitCode {
             };
             // a failed tx's outcome is already on stdout
             if ctx.json && !tx_failed {
-                println!(
-                    "{}",
-                    json!({ "error": format!("{e:#}"), "exit_code": code })
-                );
+                print_stdout(&json!({ "error": format!("{e:#}"), "exit_code": code }).to_string());
             }
             eprintln!("error: {e:#}");
             ExitCode::from(code)

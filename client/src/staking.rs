@@ -92,7 +92,7 @@ pub struct Page<T> {
 pub struct ValidatorView {
     pub operator: Address,
     pub moniker: String,
-    /// ed25519 public key as the node renders it here (upper-case hex).
+    /// ed25519 public key, base64 (as in the operator record and CometBFT's `/validators`).
     pub consensus_pubkey: String,
     /// CometBFT's validator address, upper-case hex.
     pub consensus_address: String,

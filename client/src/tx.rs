@@ -98,6 +98,10 @@ pub fn check_msg(msg: &Msg) -> Result<()> {
         Msg::Delegate(m) => m.check_stateless().map(|_| ()).map_err(staking_error),
         Msg::Undelegate(m) => m.check_stateless().map(|_| ()).map_err(staking_error),
         Msg::Unjail(_) => Ok(()),
+        // A message this client has no check for (the app's enum is append-only): the chain
+        // checks it.
+        #[allow(unreachable_patterns)]
+        _ => Ok(()),
     };
     result.map_err(|e| anyhow!("{}: {e}", msg.type_name()))
 }
@@ -257,6 +261,9 @@ pub enum MsgView {
     },
     #[serde(rename = "staking.unjail")]
     Unjail {},
+    /// A message this client has no view for yet; `name` is the chain's name for it.
+    #[serde(rename = "other")]
+    Other { name: String, debug: String },
 }
 
 impl From<&Msg> for MsgView {
@@ -290,6 +297,11 @@ impl From<&Msg> for MsgView {
                 amount: u.amount,
             },
             Msg::Unjail(_) => MsgView::Unjail {},
+            #[allow(unreachable_patterns)]
+            other => MsgView::Other {
+                name: other.type_name().to_string(),
+                debug: format!("{other:?}"),
+            },
         }
     }
 }
@@ -340,6 +352,7 @@ impl MsgView {
                 format!("staking.undelegate {} from {operator}", describe(*amount))
             }
             MsgView::Unjail {} => "staking.unjail".to_string(),
+            MsgView::Other { name, debug } => format!("{name} {debug}"),
         }
     }
 }
