@@ -22,7 +22,7 @@ use crate::error::TxError;
 use crate::events::Event;
 use crate::genesis::{keys as chain_keys, AppState};
 use crate::modules::staking::BlockCtx;
-use crate::modules::{bank, staking};
+use crate::modules::{bank, slashing, staking};
 use crate::params::TxParams;
 use crate::state::store::Prepared;
 use crate::state::{Changes, Overlay, StateRead, StateReadExt, StateWrite, Storage, StoreError};
@@ -500,6 +500,7 @@ impl App {
             &req.decided_last_commit,
         ));
         events.extend(staking::epochs::process(&mut block, &block_ctx));
+        events.extend(slashing::component::begin_block(&mut block, &block_ctx));
         let mut tx_results = Vec::with_capacity(req.txs.len());
         for bytes in &req.txs {
             let checked = match check_stateless(
@@ -535,7 +536,9 @@ impl App {
             };
             tx_results.push(outcome);
         }
-        // end block: matured unbondings are paid, then the validator set follows the pools
+        // end block: due slash proposals are decided (before any unbonding entry is paid), then
+        // matured unbondings are paid, then the validator set follows the pools
+        events.extend(slashing::component::end_block(&mut block, &block_ctx));
         events.extend(staking::handler::pay_matured_unbondings(
             &mut block, &block_ctx,
         ));
@@ -713,13 +716,17 @@ fn execute_msg(
         Msg::Delegate(m) => sh::delegate(state, signer, m),
         Msg::Undelegate(m) => sh::undelegate(state, block, signer, m),
         Msg::Unjail(_) => sh::unjail(state, block, signer).map_err(TxError::Staking),
+        Msg::ProposeSlash(m) => slashing::handler::propose(state, block, signer, m),
+        Msg::DisputeSlash(m) => slashing::handler::dispute(state, block, signer, m),
+        Msg::VoteDispute(m) => slashing::handler::vote(state, block, signer, m),
     }
 }
 
 /// Every module's invariants.
 pub fn check_invariants(state: &impl StateRead) -> Result<(), String> {
     bank::invariants::check_supply(state)?;
-    staking::invariants::check(state)
+    staking::invariants::check(state)?;
+    slashing::invariants::check(state)
 }
 
 fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
@@ -759,6 +766,33 @@ fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
             burned: supply.burned,
         },
         staking: export_staking(state),
+        slashing: export_slashing(state),
+    }
+}
+
+fn export_slashing(state: &impl StateRead) -> slashing::genesis::SlashingGenesis {
+    use crate::state::decode_stored;
+    use slashing::keys;
+    let list = |prefix: &[u8]| state.prefix_raw(prefix, None, usize::MAX);
+    slashing::genesis::SlashingGenesis {
+        params: slashing::state::params(state),
+        proposals: list(keys::PROPOSAL_PREFIX)
+            .iter()
+            .map(|(k, v)| decode_stored(k, v))
+            .collect(),
+        votes: list(keys::VOTE_PREFIX)
+            .iter()
+            .map(|(k, v)| decode_stored(k, v))
+            .collect(),
+        next_id: state.get(keys::NEXT_ID).unwrap_or(1),
+        last_sla_period: state.get(keys::LAST_SLA_PERIOD).unwrap_or(0),
+        uptime: list(keys::UPTIME_PREFIX)
+            .iter()
+            .filter_map(|(k, v)| {
+                let a = staking::keys::address_at(k, keys::UPTIME_PREFIX.len())?;
+                Some((a, decode_stored(k, v)))
+            })
+            .collect(),
     }
 }
 

@@ -5,6 +5,7 @@
 //! test checks that the list and this file agree.
 
 use crate::modules::bank::BankError;
+use crate::modules::slashing::SlashingError;
 use crate::modules::staking::StakingError;
 
 pub const CODESPACE_TX: &str = "tx";
@@ -45,6 +46,14 @@ pub enum TxError {
     Bank(BankError),
     #[error("staking: {0}")]
     Staking(StakingError),
+    #[error("slashing: {0}")]
+    Slashing(SlashingError),
+}
+
+impl From<SlashingError> for TxError {
+    fn from(e: SlashingError) -> Self {
+        TxError::Slashing(e)
+    }
 }
 
 impl From<BankError> for TxError {
@@ -64,6 +73,7 @@ impl TxError {
         match self {
             TxError::Bank(_) => crate::modules::bank::CODESPACE,
             TxError::Staking(_) => crate::modules::staking::CODESPACE,
+            TxError::Slashing(_) => crate::modules::slashing::CODESPACE,
             _ => CODESPACE_TX,
         }
     }
@@ -88,6 +98,7 @@ impl TxError {
             TxError::NotInitialized => 15,
             TxError::Bank(e) => e.code(),
             TxError::Staking(e) => e.code(),
+            TxError::Slashing(e) => e.code(),
         }
     }
 
@@ -111,6 +122,7 @@ impl TxError {
             TxError::NotInitialized => "not_initialized",
             TxError::Bank(e) => e.name(),
             TxError::Staking(e) => e.name(),
+            TxError::Slashing(e) => e.name(),
         }
     }
 
@@ -124,6 +136,7 @@ impl TxError {
                 | TxError::CannotPayFee { .. }
                 | TxError::Bank(_)
                 | TxError::Staking(_)
+                | TxError::Slashing(_)
         )
     }
 
@@ -160,6 +173,7 @@ impl TxError {
         ];
         v.extend(BankError::examples().into_iter().map(TxError::Bank));
         v.extend(StakingError::examples().into_iter().map(TxError::Staking));
+        v.extend(SlashingError::examples().into_iter().map(TxError::Slashing));
         v
     }
 }

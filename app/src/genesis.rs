@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::modules::{bank, staking};
+use crate::modules::{bank, slashing, staking};
 use crate::params::TxParams;
 use crate::state::{StateWrite, StateWriteExt};
 
@@ -16,6 +16,7 @@ pub struct AppState {
     pub tx: TxParams,
     pub bank: bank::genesis::BankGenesis,
     pub staking: staking::StakingGenesis,
+    pub slashing: slashing::genesis::SlashingGenesis,
 }
 
 /// Chain identity, fixed at genesis (`chain/…` keys).
@@ -43,6 +44,17 @@ impl AppState {
         out.extend(self.tx.problems());
         out.extend(self.bank.problems());
         out.extend(self.staking.problems());
+        out.extend(self.slashing.problems());
+        // no stake may leave before a slash for what it did can land
+        let span = self.slashing.params.slashable_span();
+        if self.staking.params.unbonding_time < span {
+            out.push(format!(
+                "staking.params.unbonding_time = {} s is shorter than slashing's dispute_window + \
+                 vote_period + max_task_lifetime_seconds = {span} s: stake could leave before its \
+                 slash lands",
+                self.staking.params.unbonding_time
+            ));
+        }
         // the module accounts that hold staked tokens must match the staking records
         let (tokens, unbonding) = self.staking.pooled();
         let balance = |name: &str| {
@@ -57,6 +69,13 @@ impl AppState {
             out.push(format!(
                 "bank.module_accounts.bonded_pool = {} but the operators' pools hold {tokens}",
                 balance("bonded_pool")
+            ));
+        }
+        if balance("dispute_escrow") != self.slashing.escrowed() {
+            out.push(format!(
+                "bank.module_accounts.dispute_escrow = {} but open proposals hold {} in bonds",
+                balance("dispute_escrow"),
+                self.slashing.escrowed()
             ));
         }
         if balance("unbonding_pool") != unbonding {
@@ -81,5 +100,6 @@ impl AppState {
         state.put(keys::TX_PARAMS.to_vec(), &self.tx);
         self.bank.apply(state);
         self.staking.apply(state, initial_height);
+        self.slashing.apply(state);
     }
 }

@@ -157,6 +157,9 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
     if let Some(rest) = path.strip_prefix("/staking/") {
         return staking::query::route(rest, &args);
     }
+    if let Some(rest) = path.strip_prefix("/slashing/") {
+        return crate::modules::slashing::query::route(rest, &args);
+    }
     if let Some(addr) = path.strip_prefix("/account/") {
         let address = Address::parse(addr)
             .map_err(|e| QueryError::BadArgument(format!("address {addr:?}: {e}")))?;

@@ -19,6 +19,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::crypto::{sha256, Address, SignatureFault, Verifier};
 use crate::error::TxError;
 use crate::modules::bank::{self, MsgSend};
+use crate::modules::slashing::{MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute};
 use crate::modules::staking::{
     MsgDelegate, MsgEditOperator, MsgRegisterOperator, MsgUndelegate, MsgUnjail,
 };
@@ -60,6 +61,12 @@ pub enum Msg {
     Undelegate(MsgUndelegate),
     /// 5: leave jail after `jailed_until`.
     Unjail(MsgUnjail),
+    /// 6: report an offence (with `report_bond`).
+    ProposeSlash(MsgProposeSlash),
+    /// 7: the accused disputes a proposal (with `dispute_bond`).
+    DisputeSlash(MsgDisputeSlash),
+    /// 8: a validator votes on a disputed proposal.
+    VoteDispute(MsgVoteDispute),
 }
 
 impl Msg {
@@ -72,6 +79,9 @@ impl Msg {
             Msg::Delegate(_) => "staking.delegate",
             Msg::Undelegate(_) => "staking.undelegate",
             Msg::Unjail(_) => "staking.unjail",
+            Msg::ProposeSlash(_) => "slashing.propose",
+            Msg::DisputeSlash(_) => "slashing.dispute",
+            Msg::VoteDispute(_) => "slashing.vote",
         }
     }
 
@@ -81,7 +91,12 @@ impl Msg {
             Msg::Send(m) => m.amount,
             Msg::RegisterOperator(m) => m.self_bond,
             Msg::Delegate(m) => m.amount,
-            Msg::EditOperator(_) | Msg::Undelegate(_) | Msg::Unjail(_) => 0,
+            Msg::EditOperator(_)
+            | Msg::Undelegate(_)
+            | Msg::Unjail(_)
+            | Msg::ProposeSlash(_)
+            | Msg::DisputeSlash(_)
+            | Msg::VoteDispute(_) => 0,
         }
     }
 
@@ -95,7 +110,9 @@ impl Msg {
             Msg::EditOperator(m) => m.check_stateless().map_err(TxError::Staking),
             Msg::Delegate(m) => m.check_stateless().map(|_| ()).map_err(TxError::Staking),
             Msg::Undelegate(m) => m.check_stateless().map(|_| ()).map_err(TxError::Staking),
-            Msg::Unjail(_) => Ok(()),
+            Msg::Unjail(_) | Msg::VoteDispute(_) => Ok(()),
+            Msg::ProposeSlash(m) => m.check_stateless().map(|_| ()).map_err(TxError::Slashing),
+            Msg::DisputeSlash(m) => m.check_stateless().map_err(TxError::Slashing),
         }
     }
 }

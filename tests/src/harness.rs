@@ -144,6 +144,7 @@ pub fn genesis(accounts: &[(Address, u128)]) -> AppState {
         })
         .collect();
     state.staking.params = StakingParams::devnet();
+    state.slashing.params = nodeop_app::modules::slashing::SlashingParams::devnet();
     let (op, cons) = genesis_operator();
     add_genesis_operator(&mut state, &op.address, cons, "op-0", GENESIS_SELF_BOND);
     if !accounts.iter().any(|(a, _)| *a == op.address) {
@@ -504,5 +505,114 @@ pub mod msgs {
 
     pub fn unjail() -> Msg {
         Msg::Unjail(MsgUnjail {})
+    }
+}
+
+impl Key {
+    /// A signed result attestation (for equivocation evidence).
+    pub fn attest(
+        &self,
+        chain_id: &str,
+        task_id: u64,
+        result_hash: [u8; 32],
+    ) -> nodeop_app::modules::slashing::Attestation {
+        let body = nodeop_app::modules::slashing::AttestationBody {
+            chain_id: chain_id.into(),
+            task_id,
+            result_hash,
+        };
+        let sig: Signature = self
+            .signing
+            .sign_prehash(&body.sign_bytes())
+            .expect("signing a 32-byte digest");
+        let sig = sig.normalize_s().unwrap_or(sig);
+        nodeop_app::modules::slashing::Attestation {
+            body,
+            pubkey: self.pubkey,
+            signature: sig.to_bytes().into(),
+        }
+    }
+}
+
+/// Slashing message builders.
+pub mod slash_msgs {
+    use nodeop_app::crypto::Address;
+    use nodeop_app::modules::slashing::{
+        Attestation, Evidence, MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute, Offence,
+    };
+    use nodeop_app::tx::Msg;
+
+    pub fn equivocation(operator: &Address, first: Attestation, second: Attestation) -> Msg {
+        Msg::ProposeSlash(MsgProposeSlash {
+            operator: operator.to_bech32(),
+            offence: Offence::Equivocation,
+            evidence: Evidence::Equivocation { first, second },
+        })
+    }
+
+    pub fn statement(operator: &Address, offence: Offence, infraction_id: u64, height: u64) -> Msg {
+        Msg::ProposeSlash(MsgProposeSlash {
+            operator: operator.to_bech32(),
+            offence,
+            evidence: Evidence::Statement {
+                infraction_id,
+                infraction_height: height,
+                description: "the submission never reached the consumer".into(),
+                reference: "consumer-log#42".into(),
+            },
+        })
+    }
+
+    pub fn dispute(proposal: u64) -> Msg {
+        Msg::DisputeSlash(MsgDisputeSlash {
+            proposal,
+            reason: "not me".into(),
+        })
+    }
+
+    pub fn vote(proposal: u64, uphold: bool) -> Msg {
+        Msg::VoteDispute(MsgVoteDispute { proposal, uphold })
+    }
+}
+
+/// A genesis with three validators: the genesis operator (10_000 NOP), `big` (30_000) and `mid`
+/// (20_000), each account funded with 1_000 NOP, plus `accounts`. Epochs are made long (no fee
+/// payouts move the pools) so that slash amounts can be compared exactly.
+pub fn three_validators(accounts: &[(Address, u128)]) -> (AppState, Key, Key) {
+    let big = Key::from_seed("big");
+    let mid = Key::from_seed("mid");
+    let mut all = accounts.to_vec();
+    all.push((big.address, 1_000 * 1_000_000));
+    all.push((mid.address, 1_000 * 1_000_000));
+    let mut g = genesis(&all);
+    add_genesis_operator(
+        &mut g,
+        &big.address,
+        consensus_key("big"),
+        "big",
+        30_000 * 1_000_000,
+    );
+    add_genesis_operator(
+        &mut g,
+        &mid.address,
+        consensus_key("mid"),
+        "mid",
+        20_000 * 1_000_000,
+    );
+    g.staking.params.epoch_seconds = 1_000_000;
+    (g, big, mid)
+}
+
+impl TestChain {
+    /// The slash proposal with `id`.
+    pub fn proposal(&self, id: u64) -> nodeop_app::modules::slashing::Proposal {
+        nodeop_app::modules::slashing::state::proposal(self.app.storage(), id).expect("proposal")
+    }
+
+    /// Runs empty blocks until the block time reaches `time` (the last block is at `time`).
+    pub fn run_until(&mut self, time: i64) {
+        while self.time.seconds + self.block_seconds <= time {
+            self.block(Vec::new());
+        }
     }
 }

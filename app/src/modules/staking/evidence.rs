@@ -56,6 +56,7 @@ pub fn handle(
             infraction_height,
             stake,
             reason,
+            None,
         );
         events.push(
             Event::new("slashed")
@@ -94,6 +95,7 @@ pub fn slash(
     infraction_height: u64,
     stake_at_infraction: u128,
     reason: &str,
+    reporter: Option<Address>,
 ) -> SlashRecord {
     let Some(mut op) = operator(state, operator_address) else {
         fatal(&format!("slash of unknown operator {operator_address}"));
@@ -158,12 +160,22 @@ pub fn slash(
         from_unbonding,
     );
     let total = from_pool + from_unbonding;
+    // 50 % burned (rounded down); with a reporter 30 % to it (rounded down); the rest, rounding
+    // included, stays in the treasury
     let burned = total / 2;
     if burned > 0 {
         if let Err(e) = bank::burn(state, &treasury, burned) {
             fatal(&format!("burning a slash failed: {e}"));
         }
     }
+    let to_reporter = match &reporter {
+        Some(r) => {
+            let share = mul_div_floor(total, 300_000, 1_000_000).unwrap_or(0);
+            move_or_halt(state, &treasury, r, share);
+            share
+        }
+        None => 0,
+    };
     let record = SlashRecord {
         operator: *operator_address,
         reason: reason.to_string(),
@@ -174,7 +186,9 @@ pub fn slash(
         from_pool,
         from_unbonding,
         burned,
-        to_treasury: total - burned,
+        reporter,
+        to_reporter,
+        to_treasury: total - burned - to_reporter,
     };
     op.slashed_total = op.slashed_total.saturating_add(total);
     state.put(

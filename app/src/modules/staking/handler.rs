@@ -236,13 +236,19 @@ pub fn unjail(
     Ok(vec![Event::new("unjail").attr("operator", signer)])
 }
 
-/// Pays matured unbonding entries (completion_time ≤ block time), oldest first.
+/// Pays matured unbonding entries (completion_time ≤ block time), oldest first. An entry whose
+/// operator has an open slash proposal waits (no stake leaves before its slash lands); it is
+/// paid in the first block after the proposal closes.
 pub fn pay_matured_unbondings(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
     let mut events = Vec::new();
-    loop {
-        let page = state.prefix_raw(keys::UNBONDING_QUEUE_PREFIX, None, 256);
-        let mut done = page.is_empty();
+    let mut cursor: Option<Vec<u8>> = None;
+    'pages: loop {
+        let page = state.prefix_raw(keys::UNBONDING_QUEUE_PREFIX, cursor.as_deref(), 256);
+        if page.is_empty() {
+            break;
+        }
         for (k, _) in &page {
+            cursor = Some(k.clone());
             let Some(id) = keys::trailing_id(k) else {
                 continue;
             };
@@ -250,8 +256,10 @@ pub fn pay_matured_unbondings(state: &mut impl StateWrite, ctx: &BlockCtx) -> Ve
                 crate::state::fatal(&format!("unbonding queue names missing entry {id}"));
             };
             if entry.completion_time > ctx.time {
-                done = true;
-                break;
+                break 'pages;
+            }
+            if crate::modules::slashing::has_pending(state, &entry.operator) {
+                continue;
             }
             if entry.amount > 0 {
                 if let Err(e) = bank::transfer(
@@ -271,9 +279,6 @@ pub fn pay_matured_unbondings(state: &mut impl StateWrite, ctx: &BlockCtx) -> Ve
                     .attr("amount", entry.amount)
                     .attr("unbonding_id", id),
             );
-        }
-        if done {
-            break;
         }
     }
     events

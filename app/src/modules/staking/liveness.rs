@@ -73,6 +73,7 @@ pub fn record_commit(
         if op.is_jailed() {
             continue;
         }
+        crate::modules::slashing::uptime::record(state, &op.address, vote.signed);
         let stored = signing_info(state, &addr);
         let mut info = stored.clone().unwrap_or(SigningInfo {
             start_height: ctx.height,

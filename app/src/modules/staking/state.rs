@@ -116,6 +116,10 @@ pub struct SlashRecord {
     pub from_unbonding: u128,
     #[serde(with = "serde_u128")]
     pub burned: u128,
+    /// Who reported it (absent for consensus evidence and automatic proposals).
+    pub reporter: Option<Address>,
+    #[serde(with = "serde_u128")]
+    pub to_reporter: u128,
     #[serde(with = "serde_u128")]
     pub to_treasury: u128,
 }

@@ -1,0 +1,97 @@
+//! slashing's genesis content: params, and (in an export) every proposal, vote, counter.
+
+use serde::{Deserialize, Serialize};
+
+use super::state::{put_proposal, Proposal, Vote};
+use super::uptime::Uptime;
+use super::{keys, SlashingParams};
+use crate::crypto::Address;
+use crate::state::{StateWrite, StateWriteExt};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlashingGenesis {
+    pub params: SlashingParams,
+    pub proposals: Vec<Proposal>,
+    pub votes: Vec<Vote>,
+    pub next_id: u64,
+    pub last_sla_period: u64,
+    pub uptime: Vec<(Address, Uptime)>,
+}
+
+impl Default for SlashingGenesis {
+    fn default() -> Self {
+        Self {
+            params: SlashingParams::default(),
+            proposals: Vec::new(),
+            votes: Vec::new(),
+            next_id: 1,
+            last_sla_period: 0,
+            uptime: Vec::new(),
+        }
+    }
+}
+
+impl SlashingGenesis {
+    /// The bonds open proposals hold (must equal the `dispute_escrow` balance).
+    pub fn escrowed(&self) -> u128 {
+        self.proposals
+            .iter()
+            .filter(|p| p.status.is_open())
+            .map(|p| p.reporter_bond + p.dispute.as_ref().map(|d| d.bond).unwrap_or(0))
+            .sum()
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = self.params.problems();
+        let mut ids = std::collections::BTreeSet::new();
+        for p in &self.proposals {
+            if !ids.insert(p.id) || p.id >= self.next_id {
+                out.push(format!(
+                    "slashing.proposals: id {} is repeated or not below next_id",
+                    p.id
+                ));
+            }
+        }
+        for v in &self.votes {
+            if !ids.contains(&v.proposal) {
+                out.push(format!(
+                    "slashing.votes: proposal {} does not exist",
+                    v.proposal
+                ));
+            }
+        }
+        out
+    }
+
+    pub fn apply(&self, state: &mut impl StateWrite) {
+        state.put(keys::PARAMS.to_vec(), &self.params);
+        state.put(keys::NEXT_ID.to_vec(), &self.next_id);
+        if self.last_sla_period > 0 {
+            state.put(keys::LAST_SLA_PERIOD.to_vec(), &self.last_sla_period);
+        }
+        for p in &self.proposals {
+            put_proposal(state, p);
+            state.put(
+                keys::infraction(&p.operator, p.offence.index(), p.infraction_id),
+                &p.id,
+            );
+            state.put_raw(keys::by_operator(&p.operator, p.id), vec![1]);
+            if p.status.is_open() {
+                state.put_raw(keys::pending(&p.operator, p.id), vec![1]);
+                let at = p
+                    .dispute
+                    .as_ref()
+                    .map(|d| d.decides_at)
+                    .unwrap_or(p.deadline);
+                state.put_raw(keys::deadline(at, p.id), vec![1]);
+            }
+        }
+        for v in &self.votes {
+            state.put(keys::vote(v.proposal, &v.voter), v);
+        }
+        for (a, u) in &self.uptime {
+            state.put(keys::uptime(a), u);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! slashing's query paths (under `/slashing/`; see docs/queries.md): `proposal/{id}` and
+//! `params` (provable records), `proposals?status=…&operator=…&limit=N&after=ID`, `votes/{id}`.
+
+use super::keys;
+use super::state::{Proposal, Vote};
+use crate::crypto::Address;
+use crate::error::QueryError;
+use crate::query::{json, listing, Target};
+use crate::state::{decode_stored, StateRead};
+
+pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryError> {
+    let arg = |name: &str| {
+        args.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    };
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["proposal", id] => Ok(Target::Record {
+            key: keys::proposal(parse_id(id)?),
+            render: |key, bytes| match bytes {
+                Some(b) => json(&decode_stored::<Proposal>(key, b)),
+                None => Err(QueryError::NotFound("no such proposal".into())),
+            },
+        }),
+        ["params"] => Ok(Target::Record {
+            key: keys::PARAMS.to_vec(),
+            render: |key, bytes| match bytes {
+                Some(b) => json(&decode_stored::<super::SlashingParams>(key, b)),
+                None => Err(QueryError::NotFound("slashing params".into())),
+            },
+        }),
+        ["proposals"] => {
+            let status = arg("status").unwrap_or_else(|| "all".into());
+            if ![
+                "all",
+                "open",
+                "pending",
+                "disputed",
+                "executed",
+                "overturned",
+            ]
+            .contains(&status.as_str())
+            {
+                return Err(QueryError::BadArgument(format!(
+                    "status {status:?}: one of all, open, pending, disputed, executed, overturned"
+                )));
+            }
+            let operator = arg("operator")
+                .map(|a| {
+                    Address::parse(&a)
+                        .map_err(|e| QueryError::BadArgument(format!("operator: {e}")))
+                })
+                .transpose()?;
+            let limit = match arg("limit") {
+                None => 100,
+                Some(l) => l
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| {
+                        QueryError::BadArgument(format!("limit {l:?} must be 1..=1000"))
+                    })?,
+            };
+            let after = arg("after").map(|a| parse_id(&a)).transpose()?;
+            Ok(listing(move |app| {
+                let state = app.storage();
+                let ids: Vec<u64> = match &operator {
+                    Some(o) => state
+                        .prefix_raw(&keys::by_operator_prefix(o), None, usize::MAX)
+                        .iter()
+                        .filter_map(|(k, _)| crate::modules::staking::keys::trailing_id(k))
+                        .collect(),
+                    None => state
+                        .prefix_raw(keys::PROPOSAL_PREFIX, None, usize::MAX)
+                        .iter()
+                        .filter_map(|(k, _)| crate::modules::staking::keys::trailing_id(k))
+                        .collect(),
+                };
+                let mut items = Vec::new();
+                let mut next = None;
+                for id in ids.into_iter().filter(|id| after.is_none_or(|a| *id > a)) {
+                    let Some(p) = state.get_raw(&keys::proposal(id)) else {
+                        continue;
+                    };
+                    let p: Proposal = decode_stored(&keys::proposal(id), &p);
+                    let keep = match status.as_str() {
+                        "all" => true,
+                        "open" => p.status.is_open(),
+                        s => p.status.name() == s,
+                    };
+                    if keep {
+                        if items.len() == limit {
+                            next = items.last().map(|x: &Proposal| x.id.to_string());
+                            break;
+                        }
+                        items.push(p);
+                    }
+                }
+                json(&serde_json::json!({ "items": items, "next": next }))
+            }))
+        }
+        ["votes", id] => {
+            let id = parse_id(id)?;
+            Ok(listing(move |app| {
+                let list: Vec<Vote> = app
+                    .storage()
+                    .prefix_raw(&keys::votes_of(id), None, usize::MAX)
+                    .iter()
+                    .map(|(k, v)| decode_stored(k, v))
+                    .collect();
+                json(&list)
+            }))
+        }
+        _ => Err(QueryError::UnknownPath(format!(
+            "/slashing/{}",
+            path.chars().take(200).collect::<String>()
+        ))),
+    }
+}
+
+fn parse_id(s: &str) -> Result<u64, QueryError> {
+    s.parse()
+        .map_err(|_| QueryError::BadArgument(format!("proposal id {s:?} is not a number")))
+}
