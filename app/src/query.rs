@@ -272,7 +272,11 @@ impl App {
                     let (value, proof) = storage
                         .get_with_proof(&key, height)
                         .map_err(|e| QueryError::Storage(e.to_string()))?;
-                    let info = render(&key, value.as_deref())?;
+                    // an absent record is answered with an empty value and its non-membership proof
+                    let info = match &value {
+                        Some(_) => render(&key, value.as_deref())?,
+                        None => String::new(),
+                    };
                     Ok(QueryResponse {
                         info,
                         key: key.clone(),

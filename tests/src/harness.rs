@@ -14,6 +14,7 @@ use nodeop_app::crypto::Address;
 use nodeop_app::genesis::AppState;
 use nodeop_app::modules::bank::genesis::{GenesisAccount, GenesisModuleAccount};
 use nodeop_app::modules::bank::{self, MsgSend};
+use nodeop_app::modules::staking::validator_set::ValidatorPowers;
 use nodeop_app::modules::staking::{self, consensus_address, StakingParams};
 use nodeop_app::query::{QueryRequest, QueryResponse};
 use nodeop_app::state::{StateRead, Storage};
@@ -196,7 +197,7 @@ pub struct TestChain {
     pub pending_misbehavior: Vec<nodeop_app::app::Misbehavior>,
     /// What CometBFT would have as the validator set: updates apply two blocks after the block
     /// that returned them. Entries: (height from which it applies, set).
-    pub cometbft_sets: Vec<(u64, Vec<([u8; 32], u64)>)>,
+    pub cometbft_sets: Vec<(u64, ValidatorPowers)>,
     pub app: App,
     /// The height of the last committed block (genesis: initial_height − 1).
     pub height: u64,

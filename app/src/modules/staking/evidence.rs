@@ -87,6 +87,7 @@ pub fn handle(
 ///
 /// Burns 50 % (rounded down) and sends the rest to the treasury. Records and returns what
 /// happened.
+#[allow(clippy::too_many_arguments)]
 pub fn slash(
     state: &mut impl StateWrite,
     ctx: &BlockCtx,

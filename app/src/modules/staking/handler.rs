@@ -90,7 +90,10 @@ pub fn register_operator(
     liveness::start_tracking(state, &consensus_address(&msg.consensus_pubkey), ctx.height);
     Ok(vec![Event::new("operator_registered")
         .attr("operator", signer)
-        .attr("consensus_pubkey", hex::encode_upper(msg.consensus_pubkey))
+        .attr(
+            "consensus_pubkey",
+            crate::serde_base64_32::encode(&msg.consensus_pubkey),
+        )
         .attr("moniker", &msg.moniker)
         .attr("self_bond", msg.self_bond)])
 }
