@@ -22,8 +22,9 @@ usage() {
   cat <<EOF
 Usage: scripts/devnet.sh [--home DIR] [--reset] [--help]
 
-Starts a local single-validator chain '$CHAIN_ID' (blocks about every second) and keeps it in
-the foreground; Ctrl-C stops it cleanly (cometbft first, then nodeopd).
+Starts a local single-validator chain '$CHAIN_ID' (blocks about every second, the devnet
+parameters of PROTOCOL.md §4: short unbonding, liveness window and epochs) and keeps it in the
+foreground; Ctrl-C stops it cleanly (cometbft first, then nodeopd).
 
 The first run creates DIR (default: .devnet in the repository):
   DIR/node/cometbft   the CometBFT home (config, genesis.json, keys, block store)
@@ -116,7 +117,7 @@ if [[ "$(cat "$MARKER" 2>/dev/null)" != ready ]]; then
   mkdir -p "$LOGS"
   echo incomplete >"$MARKER"
   "$NODEOPD" init --home "$NODE_HOME" --chain-id "$CHAIN_ID" --moniker "$MONIKER" \
-    --cometbft "$COMETBFT" --timeout-commit 1s \
+    --cometbft "$COMETBFT" --devnet --timeout-commit 1s \
     --abci-laddr "tcp://127.0.0.1:$ABCI_PORT" --rpc-laddr "tcp://127.0.0.1:$RPC_PORT" \
     --p2p-laddr "tcp://127.0.0.1:$P2P_PORT" >"$LOGS/init.log" 2>&1 \
     || { cat "$LOGS/init.log" >&2; die "nodeopd init failed"; }
