@@ -414,6 +414,53 @@ impl Default for NodeOptions {
     }
 }
 
+/// Follows a log file from the point it was created at, line by line.
+pub struct LogWatch {
+    path: PathBuf,
+    offset: u64,
+}
+
+impl LogWatch {
+    /// Starts at the current end of `path`.
+    pub fn new(path: &Path) -> Self {
+        let offset = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        Self {
+            path: path.to_path_buf(),
+            offset,
+        }
+    }
+
+    /// Waits (polling every 2 ms) for a new line for which `matches` holds, and returns it;
+    /// `None` after `timeout`.
+    pub fn wait_for(
+        &mut self,
+        timeout: Duration,
+        mut matches: impl FnMut(&str) -> bool,
+    ) -> Option<String> {
+        use std::io::{Seek, SeekFrom};
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut new = String::new();
+            if let Ok(mut f) = fs::File::open(&self.path) {
+                if f.seek(SeekFrom::Start(self.offset)).is_ok() {
+                    let _ = f.read_to_string(&mut new);
+                }
+            }
+            // Only complete lines; a partial last line is read again next time.
+            for line in new.split_inclusive('\n').take_while(|l| l.ends_with('\n')) {
+                self.offset += line.len() as u64;
+                if matches(line.trim_end()) {
+                    return Some(line.trim_end().to_string());
+                }
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
 /// A tx found in a block, decoded.
 #[derive(Clone, Debug)]
 pub struct CommittedTx {
@@ -686,6 +733,11 @@ impl Node {
     /// Whether cometbft is still running.
     pub fn cometbft_running(&mut self) -> bool {
         matches!(self.cometbft.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+
+    /// Follows one of this node's logs (`nodeopd.log`, `cometbft.log`) from now on.
+    pub fn watch_log(&self, name: &str) -> LogWatch {
+        LogWatch::new(&self.logs.join(name))
     }
 
     /// SIGKILL to nodeopd (a crash: no shutdown code runs).
