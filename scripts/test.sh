@@ -11,8 +11,9 @@ Usage: scripts/test.sh [--help] [-- CARGO_TEST_ARGS...]
 
 Runs scripts/setup.sh (installs CometBFT v0.38.25 into bin/ if needed and builds the nodeopd
 and nodeop binaries the end-to-end tests start), then
-    cargo test --workspace [CARGO_TEST_ARGS...]
-Its output ends with cargo's own summary lines; the exit status is cargo's.
+    cargo test --workspace --no-fail-fast [CARGO_TEST_ARGS...]
+Every test target runs even if an earlier one fails; the output ends with cargo's own summary
+lines (listing the failed targets, if any) and the exit status is cargo's.
 
 Examples:
   scripts/test.sh
@@ -31,5 +32,5 @@ done
 
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
-echo "==> cargo test --workspace ${ARGS[*]}"
-exec cargo test --workspace "${ARGS[@]}"
+echo "==> cargo test --workspace --no-fail-fast ${ARGS[*]}"
+exec cargo test --workspace --no-fail-fast "${ARGS[@]}"
