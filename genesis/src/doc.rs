@@ -397,6 +397,16 @@ impl GenesisDoc {
         self.apply_edit(state)
     }
 
+    /// Replaces `app_state.slashing.params` (e.g. with [`SlashingParams::devnet`]).
+    pub fn set_slashing_params(
+        &mut self,
+        params: nodeop_app::modules::slashing::SlashingParams,
+    ) -> Result<(), GenesisError> {
+        let mut state = self.app_state()?;
+        state.slashing.params = params;
+        self.apply_edit(state)
+    }
+
     /// Keeps an edit only if it adds no problem that was not there before.
     fn apply_edit(&mut self, edited: AppState) -> Result<(), GenesisError> {
         let before = self.app_state()?.problems(&self.chain_id);
@@ -616,6 +626,15 @@ mod tests {
     fn staking_params_are_set_only_when_the_operators_still_qualify() {
         let mut doc =
             GenesisDoc::new("nodeop-t", "2026-01-01T00:00:00Z", &AppState::default()).unwrap();
+        // devnet unbonding (300 s) is shorter than the default dispute + vote windows: the
+        // staking edit is refused until slashing's windows are shortened too
+        let err = doc
+            .set_staking_params(StakingParams::devnet())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unbonding_time"), "{err}");
+        doc.set_slashing_params(nodeop_app::modules::slashing::SlashingParams::devnet())
+            .unwrap();
         doc.set_staking_params(StakingParams::devnet()).unwrap();
         doc.add_operator(Address([1; 20]), consensus_key(1), "v0", BOND, 0, 1, "")
             .unwrap();

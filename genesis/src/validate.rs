@@ -74,7 +74,7 @@ const DOC_FIELDS: [&str; 7] = [
     "app_state",
 ];
 
-const APP_STATE_FIELDS: [&str; 3] = ["tx", "bank", "staking"];
+const APP_STATE_FIELDS: [&str; 4] = ["tx", "bank", "staking", "slashing"];
 
 /// Reads `value` as a `T`, recording a problem under `path` when it does not fit.
 fn field<T: DeserializeOwned>(value: &Value, path: &str, problems: &mut Vec<String>) -> Option<T> {
@@ -194,10 +194,18 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
             let staking = modules
                 .get("staking")
                 .map(|v| field::<staking::StakingGenesis>(v, "app_state.staking", p));
+            let slashing = modules.get("slashing").map(|v| {
+                field::<nodeop_app::modules::slashing::genesis::SlashingGenesis>(
+                    v,
+                    "app_state.slashing",
+                    p,
+                )
+            });
             let all_parsed = [
                 tx.as_ref().map(Option::is_some),
                 bank.as_ref().map(Option::is_some),
                 staking.as_ref().map(Option::is_some),
+                slashing.as_ref().map(Option::is_some),
             ]
             .iter()
             .all(|x| x.unwrap_or(true));

@@ -106,6 +106,9 @@ fn export_then_import_reproduces_the_module_state() {
     let mut genesis =
         GenesisDoc::new(CHAIN_ID, "2026-01-01T00:00:00.5Z", &AppState::default()).unwrap();
     // 10 s epochs: the blocks below cross an epoch boundary
+    genesis
+        .set_slashing_params(nodeop_app::modules::slashing::SlashingParams::devnet())
+        .unwrap();
     genesis.set_staking_params(StakingParams::devnet()).unwrap();
     genesis
         .add_operator(

@@ -133,7 +133,7 @@ pub fn genesis_operator() -> (Key, [u8; 32]) {
 pub const GENESIS_SELF_BOND: u128 = 10_000 * 1_000_000;
 
 /// A genesis with `accounts` funded, one operator (`genesis_operator()`, self-bond 10_000 NOP)
-/// and the devnet's short staking windows.
+/// and the devnet's short staking and slashing windows (but no downtime SLA period in sight).
 pub fn genesis(accounts: &[(Address, u128)]) -> AppState {
     let mut state = AppState::default();
     state.bank.accounts = accounts
@@ -146,6 +146,9 @@ pub fn genesis(accounts: &[(Address, u128)]) -> AppState {
         .collect();
     state.staking.params = StakingParams::devnet();
     state.slashing.params = nodeop_app::modules::slashing::SlashingParams::devnet();
+    // The downtime SLA would slash a validator a test keeps offline before liveness jails it;
+    // tests of the SLA set a short period themselves.
+    state.slashing.params.downtime_period_epochs = 1_000_000;
     let (op, cons) = genesis_operator();
     add_genesis_operator(&mut state, &op.address, cons, "op-0", GENESIS_SELF_BOND);
     if !accounts.iter().any(|(a, _)| *a == op.address) {

@@ -162,6 +162,12 @@ pub fn set_staking_params(args: SetStakingParamsArgs) -> Result<ExitCode> {
         ("default", StakingParams::default())
     };
     let mut doc = GenesisDoc::load(&path)?;
+    // the slashing windows go with the staking ones (unbonding must outlast them)
+    doc.set_slashing_params(if args.devnet {
+        nodeop_app::modules::slashing::SlashingParams::devnet()
+    } else {
+        nodeop_app::modules::slashing::SlashingParams::default()
+    })?;
     doc.set_staking_params(params.clone())?;
     doc.save(&path)?;
     println!(

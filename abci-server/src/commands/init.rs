@@ -201,6 +201,13 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
         &genesis_time,
         &nodeop_app::genesis::AppState::default(),
     )?;
+    // slashing first: the staking edit is refused if unbonding_time were shorter than
+    // slashing's dispute_window + vote_period + max_task_lifetime
+    genesis.set_slashing_params(if args.devnet {
+        nodeop_app::modules::slashing::SlashingParams::devnet()
+    } else {
+        nodeop_app::modules::slashing::SlashingParams::default()
+    })?;
     genesis.set_staking_params(plan.staking_params.clone())?;
     genesis.add_operator(
         operator,
