@@ -304,7 +304,8 @@ impl std::fmt::Display for TxIndexDisabled {
 impl std::error::Error for TxIndexDisabled {}
 
 /// Looks for a tx in one block (`/block`, then `/block_results` for its result): the result
-/// and the tx bytes, or `None` if the block does not hold it. Works without the tx index.
+/// and the tx bytes, or `None` if the block does not hold it. Works without the tx index. A
+/// [`ResultsNotReady`] error when the block holds the tx but its results are not saved yet.
 pub async fn find_tx_in_block(
     client: &HttpClient,
     hash: &Hash,
@@ -323,10 +324,13 @@ pub async fn find_tx_in_block(
     else {
         return Ok(None);
     };
-    let results = client
-        .block_results(h)
-        .await
-        .map_err(|e| rpc_error(e, &format!("fetching the results of block {height}")))?;
+    let results = client.block_results(h).await.map_err(|e| {
+        if rpc_message(&e).contains("could not find results for height") {
+            ResultsNotReady(height).into()
+        } else {
+            rpc_error(e, &format!("fetching the results of block {height}"))
+        }
+    })?;
     let r = results
         .txs_results
         .unwrap_or_default()
@@ -344,6 +348,24 @@ pub async fn find_tx_in_block(
     Ok(Some((result, block.block.data[index].clone())))
 }
 
+/// The node has the block at this height but not yet its results: CometBFT stores a block before it saves the
+/// block's FinalizeBlock results, so `/status` can name a height whose `/block_results` still
+/// fails for a moment. Asking again shortly succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultsNotReady(pub u64);
+
+impl std::fmt::Display for ResultsNotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "block {} is stored but its results are not yet; ask again in a moment",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ResultsNotReady {}
+
 /// The node's latest block height.
 pub async fn latest_height(client: &HttpClient) -> Result<u64> {
     let status = client
@@ -351,6 +373,16 @@ pub async fn latest_height(client: &HttpClient) -> Result<u64> {
         .await
         .map_err(|e| rpc_error(e, "asking the node for /status"))?;
     Ok(status.sync_info.latest_block_height.value())
+}
+
+/// The time of the node's latest block, unix seconds (the chain's clock: deadlines are compared
+/// with block times, not with the local clock).
+pub async fn latest_block_time(client: &HttpClient) -> Result<i64> {
+    let status = client
+        .status()
+        .await
+        .map_err(|e| rpc_error(e, "asking the node for /status"))?;
+    Ok(status.sync_info.latest_block_time.unix_timestamp())
 }
 
 /// Waits up to `timeout` for a tx to be in a block after `after_height`. Asks the tx index
@@ -376,10 +408,14 @@ pub async fn wait_for_tx(
         }
         let latest = latest_height(client).await?;
         while next <= latest {
-            if let Some((result, _)) = find_tx_in_block(client, hash, next).await? {
-                return Ok(result);
+            match find_tx_in_block(client, hash, next).await {
+                Ok(Some((result, _))) => return Ok(result),
+                Ok(None) => next += 1,
+                // the tx is in block `next`, whose results are not saved yet: ask again after
+                // the pause (or time out below, naming the block)
+                Err(e) if e.is::<ResultsNotReady>() => break,
+                Err(e) => return Err(e),
             }
-            next += 1;
         }
         if tokio::time::Instant::now() >= deadline {
             bail!(
