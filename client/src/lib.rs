@@ -13,15 +13,21 @@
 //!   every `nodeop tx` command uses; [`node::send`] is one `bank.send`.
 //! - [`consensus_key`] — the ed25519 key of a CometBFT `priv_validator_key.json` or base64.
 //! - [`staking`] — typed staking reads (`/staking/…`) and their text for people.
+//! - [`slashing`] — result attestations ([`slashing::sign_attestation`]; the byte layout is in
+//!   the module docs), equivocation evidence checked as the chain checks it
+//!   ([`slashing::check_equivocation`]), the slashing messages and their submitters
+//!   ([`slashing::propose_slash`], [`slashing::dispute_slash`], [`slashing::vote_dispute`]),
+//!   typed `/slashing/…` reads and their text for people.
 //! - [`verify`] — proven reads of any [`verify::Record`] (account, supply, raw key, operator,
-//!   delegation, unbonding entry, staking params): ICS23 proof to the app hash, light-client check
-//!   of header H+1 ([`verify::query_verified`]).
+//!   delegation, unbonding entry, staking params, slash proposal, slashing params): ICS23 proof
+//!   to the app hash, light-client check of header H+1 ([`verify::query_verified`]).
 
 pub mod amount;
 pub mod consensus_key;
 pub mod keyring;
 pub mod keys;
 pub mod node;
+pub mod slashing;
 pub mod staking;
 pub mod tx;
 pub mod verify;

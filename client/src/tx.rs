@@ -8,6 +8,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::bank::{check_send_stateless, MsgSend};
+use nodeop_app::modules::slashing::{Evidence, SlashingError};
 use nodeop_app::modules::staking::{
     consensus_address, MsgDelegate, MsgRegisterOperator, MsgUndelegate, MsgUnjail, StakingError,
 };
@@ -97,7 +98,9 @@ pub fn check_msg(msg: &Msg) -> Result<()> {
         Msg::EditOperator(m) => m.check_stateless().map_err(staking_error),
         Msg::Delegate(m) => m.check_stateless().map(|_| ()).map_err(staking_error),
         Msg::Undelegate(m) => m.check_stateless().map(|_| ()).map_err(staking_error),
-        Msg::Unjail(_) => Ok(()),
+        Msg::Unjail(_) | Msg::VoteDispute(_) => Ok(()),
+        Msg::ProposeSlash(m) => m.check_stateless().map(|_| ()).map_err(slashing_error),
+        Msg::DisputeSlash(m) => m.check_stateless().map_err(slashing_error),
         // A message this client has no check for (the app's enum is append-only): the chain
         // checks it.
         #[allow(unreachable_patterns)]
@@ -107,6 +110,10 @@ pub fn check_msg(msg: &Msg) -> Result<()> {
 }
 
 fn staking_error(e: StakingError) -> String {
+    format!("{}: {e}", e.name())
+}
+
+fn slashing_error(e: SlashingError) -> String {
     format!("{}: {e}", e.name())
 }
 
@@ -261,6 +268,19 @@ pub enum MsgView {
     },
     #[serde(rename = "staking.unjail")]
     Unjail {},
+    #[serde(rename = "slashing.propose")]
+    ProposeSlash {
+        operator: String,
+        /// result_mismatch, equivocation, false_submission, downtime, performance, byzantine
+        offence: String,
+        /// The app's serde form: `{"equivocation": {"first", "second"}}` or
+        /// `{"statement": {"infraction_id", "infraction_height", "description", "reference"}}`.
+        evidence: Box<Evidence>,
+    },
+    #[serde(rename = "slashing.dispute")]
+    DisputeSlash { proposal: u64, reason: String },
+    #[serde(rename = "slashing.vote")]
+    VoteDispute { proposal: u64, uphold: bool },
     /// A message this client has no view for yet; `name` is the chain's name for it.
     #[serde(rename = "other")]
     Other { name: String, debug: String },
@@ -297,6 +317,19 @@ impl From<&Msg> for MsgView {
                 amount: u.amount,
             },
             Msg::Unjail(_) => MsgView::Unjail {},
+            Msg::ProposeSlash(p) => MsgView::ProposeSlash {
+                operator: p.operator.clone(),
+                offence: p.offence.name().to_string(),
+                evidence: Box::new(p.evidence.clone()),
+            },
+            Msg::DisputeSlash(d) => MsgView::DisputeSlash {
+                proposal: d.proposal,
+                reason: d.reason.clone(),
+            },
+            Msg::VoteDispute(v) => MsgView::VoteDispute {
+                proposal: v.proposal,
+                uphold: v.uphold,
+            },
             #[allow(unreachable_patterns)]
             other => MsgView::Other {
                 name: other.type_name().to_string(),
@@ -352,6 +385,21 @@ impl MsgView {
                 format!("staking.undelegate {} from {operator}", describe(*amount))
             }
             MsgView::Unjail {} => "staking.unjail".to_string(),
+            MsgView::ProposeSlash {
+                operator,
+                offence,
+                evidence,
+            } => format!(
+                "slashing.propose {offence} against {operator}: {}",
+                crate::slashing::evidence_text(evidence)
+            ),
+            MsgView::DisputeSlash { proposal, reason } => {
+                format!("slashing.dispute proposal {proposal}: {reason:?}")
+            }
+            MsgView::VoteDispute { proposal, uphold } => format!(
+                "slashing.vote proposal {proposal}: {}",
+                if *uphold { "uphold (slash)" } else { "reject" }
+            ),
             MsgView::Other { name, debug } => format!("{name} {debug}"),
         }
     }
