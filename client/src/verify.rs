@@ -24,7 +24,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use borsh::BorshDeserialize;
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::{bank, staking};
+use nodeop_app::modules::{bank, slashing, staking};
 use nodeop_app::query::{verify_proof, ProofOp};
 use serde::Serialize;
 use tendermint::block::signed_header::SignedHeader;
@@ -248,6 +248,10 @@ pub enum Record {
     UnbondingEntry(u64),
     /// `staking/params` → [`staking::StakingParams`].
     StakingParams,
+    /// `slashing/proposal/{id}` → [`slashing::Proposal`].
+    SlashingProposal(u64),
+    /// `slashing/params` → [`slashing::SlashingParams`].
+    SlashingParams,
 }
 
 impl Record {
@@ -263,6 +267,8 @@ impl Record {
             } => format!("/staking/delegation/{delegator}/{operator}"),
             Record::UnbondingEntry(id) => format!("/staking/unbonding-entry/{id}"),
             Record::StakingParams => "/staking/params".into(),
+            Record::SlashingProposal(id) => format!("/slashing/proposal/{id}"),
+            Record::SlashingParams => "/slashing/params".into(),
         }
     }
 
@@ -286,6 +292,8 @@ impl Record {
             } => staking::keys::delegation(delegator, operator),
             Record::UnbondingEntry(id) => staking::keys::unbonding(*id),
             Record::StakingParams => staking::keys::PARAMS.to_vec(),
+            Record::SlashingProposal(id) => slashing::keys::proposal(*id),
+            Record::SlashingParams => slashing::keys::PARAMS.to_vec(),
         }
     }
 
@@ -361,10 +369,21 @@ impl Record {
             Record::StakingParams => {
                 self.staking_record(value, info, |_: &staking::StakingParams| Ok(()))
             }
+            Record::SlashingProposal(id) => {
+                self.staking_record(value, info, |p: &slashing::Proposal| {
+                    (p.id == *id)
+                        .then_some(())
+                        .ok_or_else(|| format!("the stored proposal has id {}, not {id}", p.id))
+                })
+            }
+            Record::SlashingParams => {
+                self.staking_record(value, info, |_: &slashing::SlashingParams| Ok(()))
+            }
         }
     }
 
-    /// A staking record of type `T`: decode, check that it is the one asked for, match `info`.
+    /// A typed record of type `T` (staking, slashing): decode, check that it is the one asked
+    /// for, match `info`.
     fn staking_record<T: BorshDeserialize + Serialize>(
         &self,
         value: Option<&[u8]>,
@@ -389,9 +408,9 @@ impl Record {
         Ok(decoded)
     }
 
-    /// The node answers a proven read of this record, when absent, with "not found" rather than a
-    /// non-membership proof (the staking records); [`query_verified`] then proves the absence
-    /// with a raw read of the key.
+    /// A node may answer a proven read of this record, when absent, with "not found" rather than
+    /// a non-membership proof (the typed records; older nodes did); [`query_verified`]
+    /// then proves the absence with a raw read of the key.
     pub fn absence_is_refused(&self) -> bool {
         matches!(
             self,
@@ -399,6 +418,8 @@ impl Record {
                 | Record::Delegation { .. }
                 | Record::UnbondingEntry(_)
                 | Record::StakingParams
+                | Record::SlashingProposal(_)
+                | Record::SlashingParams
         )
     }
 
@@ -412,6 +433,8 @@ impl Record {
             Record::Delegation { .. } => "delegation",
             Record::UnbondingEntry(_) => "unbonding entry",
             Record::StakingParams => "staking params",
+            Record::SlashingProposal(_) => "slash proposal",
+            Record::SlashingParams => "slashing params",
         }
     }
 }
@@ -445,19 +468,20 @@ fn match_info(decoded: &serde_json::Value, info: &str) -> Result<(), Verificatio
 }
 
 /// A store key for people: a known prefix as text, then the binary parts as hex (addresses,
-/// consensus keys) or decimal (unbonding ids), anything else in the app's mixed notation.
+/// consensus keys) or decimal (unbonding and proposal ids), anything else in the app's mixed notation.
 pub fn display_store_key(key: &[u8]) -> String {
     let text = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
     if let Some(rest) = key.strip_prefix(bank::keys::ACCOUNT_PREFIX) {
         return format!("{}{}", text(bank::keys::ACCOUNT_PREFIX), hex::encode(rest));
     }
-    if let Some(rest) = key.strip_prefix(staking::keys::UNBONDING_PREFIX) {
-        if let Ok(id) = <[u8; 8]>::try_from(rest) {
-            return format!(
-                "{}{}",
-                text(staking::keys::UNBONDING_PREFIX),
-                u64::from_be_bytes(id)
-            );
+    for prefix in [
+        staking::keys::UNBONDING_PREFIX,
+        slashing::keys::PROPOSAL_PREFIX,
+    ] {
+        if let Some(rest) = key.strip_prefix(prefix) {
+            if let Ok(id) = <[u8; 8]>::try_from(rest) {
+                return format!("{}{}", text(prefix), u64::from_be_bytes(id));
+            }
         }
     }
     for prefix in [
@@ -1008,5 +1032,93 @@ mod tests {
         lying.info = lying.info.replace("k2-renamed", "honest-node");
         let e = verify_query_answer(&Record::Operator(k2), &lying, 47, &app_hash).unwrap_err();
         assert!(e.0.contains("moniker"), "{e}");
+    }
+
+    /// A recorded one-validator devnet (`nodeop tx slashing …` against nodeopd + cometbft) at
+    /// height 123, header 124: proposal 3 is a pending equivocation report (two attestations of
+    /// task 9), proposal 4 a disputed performance statement, proposal 99 does not exist.
+    #[test]
+    fn recorded_slashing_records_verify_present_and_absent() {
+        let sh = serde_json::from_str::<commit::Response>(include_str!(
+            "testdata/slashing_commit_124.json"
+        ))
+        .unwrap()
+        .signed_header;
+        let vals = serde_json::from_str::<validators::Response>(include_str!(
+            "testdata/slashing_validators_124.json"
+        ))
+        .unwrap()
+        .validators;
+        let read = |text: &str| {
+            serde_json::from_str::<abci_query::Response>(text)
+                .unwrap()
+                .response
+        };
+        let equivocation = read(include_str!(
+            "testdata/slashing_abci_query_proposal_3_123.json"
+        ));
+        let disputed = read(include_str!(
+            "testdata/slashing_abci_query_proposal_4_123.json"
+        ));
+        let absent = read(include_str!(
+            "testdata/slashing_abci_query_proposal_99_123.json"
+        ));
+        let params = read(include_str!("testdata/slashing_abci_query_params_123.json"));
+        let v = verify_signed_header(&sh, &vals, CHAIN, 124, None).unwrap();
+        let app_hash = hex::decode(&v.app_hash).unwrap();
+
+        let value =
+            verify_query_answer(&Record::SlashingProposal(3), &equivocation, 123, &app_hash)
+                .unwrap();
+        let p: slashing::Proposal = serde_json::from_value(value).unwrap();
+        assert_eq!((p.id, p.offence), (3, slashing::Offence::Equivocation));
+        assert_eq!(p.status, slashing::ProposalStatus::Pending);
+        // the proven evidence still proves equivocation by the accused, offline
+        let slashing::Evidence::Equivocation { first, second } = &p.evidence else {
+            panic!("not equivocation evidence: {:?}", p.evidence);
+        };
+        let e = crate::slashing::check_equivocation(first, second).unwrap();
+        assert_eq!((e.operator, e.task_id), (p.operator, 9));
+
+        let value =
+            verify_query_answer(&Record::SlashingProposal(4), &disputed, 123, &app_hash).unwrap();
+        let p: slashing::Proposal = serde_json::from_value(value).unwrap();
+        assert_eq!(p.status, slashing::ProposalStatus::Disputed);
+        let d = p.dispute.unwrap();
+        assert_eq!(d.reason, "benchmark was misconfigured");
+        assert_eq!((d.bond, p.reporter_bond), (100_000_000, 100_000_000));
+
+        // absent: the node answers with an empty value and a non-membership proof
+        assert_eq!(
+            verify_query_answer(&Record::SlashingProposal(99), &absent, 123, &app_hash).unwrap(),
+            serde_json::Value::Null
+        );
+        assert_eq!(
+            Record::SlashingProposal(99).key(),
+            slashing::keys::proposal(99)
+        );
+        // neither present answer is another proposal, nor absence
+        assert!(
+            verify_query_answer(&Record::SlashingProposal(4), &equivocation, 123, &app_hash)
+                .is_err()
+        );
+        assert!(
+            verify_query_answer(&Record::SlashingProposal(3), &absent, 123, &app_hash).is_err()
+        );
+        // a rendering that lies about the status
+        let mut lying = disputed.clone();
+        lying.info = lying.info.replace("\"disputed\"", "\"overturned\"");
+        let e =
+            verify_query_answer(&Record::SlashingProposal(4), &lying, 123, &app_hash).unwrap_err();
+        assert!(e.0.contains("status"), "{e}");
+
+        let value = verify_query_answer(&Record::SlashingParams, &params, 123, &app_hash).unwrap();
+        let p: slashing::SlashingParams = serde_json::from_value(value).unwrap();
+        assert_eq!(p, slashing::SlashingParams::devnet());
+        assert_eq!(Record::SlashingParams.path(), "/slashing/params");
+        assert_eq!(
+            display_store_key(&slashing::keys::proposal(42)),
+            "slashing/proposal/42"
+        );
     }
 }
