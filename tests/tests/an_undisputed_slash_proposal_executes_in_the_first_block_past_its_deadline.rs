@@ -98,6 +98,29 @@ fn two_proposals_for_one_infraction_are_refused() {
         &sam,
         slash_msgs::statement(&op.address, Offence::FalseSubmission, 9, 2),
     );
+    // listings page: one at a time, by operator too
+    let page = |path: &str| -> serde_json::Value {
+        let r = chain.query(path, &[], 0, false);
+        assert_eq!(r.code, 0, "{}", r.log);
+        serde_json::from_slice(&r.value).unwrap()
+    };
+    let first = page("/slashing/proposals?limit=1");
+    assert_eq!(first["items"][0]["id"], 1);
+    assert_eq!(first["next"], "1");
+    let second = page("/slashing/proposals?limit=1&after=1");
+    assert_eq!(second["items"][0]["id"], 2);
+    assert!(second["next"].is_null());
+    let by_op = page(&format!(
+        "/slashing/proposals?operator={}&status=pending",
+        op.address
+    ));
+    assert_eq!(by_op["items"].as_array().unwrap().len(), 2);
+    // an infraction at height 0 (there is no block 0) is refused
+    let (_, code, _) = chain.run(
+        &sam,
+        slash_msgs::statement(&op.address, Offence::Byzantine, 2, 0),
+    );
+    assert_eq!(code, 8);
     // the chain's own offences cannot be reported
     // (refused by the stateless checks, so CheckTx and ProcessProposal refuse it)
     let tx = chain.tx(

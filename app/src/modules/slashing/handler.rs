@@ -186,7 +186,11 @@ pub fn propose(
             infraction_height,
             ..
         } => {
-            let min = ctx.height.saturating_sub(p.max_evidence_age_blocks);
+            let first: u64 = state.get(crate::genesis::keys::INITIAL_HEIGHT).unwrap_or(1);
+            let min = ctx
+                .height
+                .saturating_sub(p.max_evidence_age_blocks)
+                .max(first);
             if *infraction_height > ctx.height || *infraction_height < min {
                 return Err(SlashingError::InfractionHeightOutOfRange {
                     height: *infraction_height,

@@ -65,36 +65,43 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
             let after = arg("after").map(|a| parse_id(&a)).transpose()?;
             Ok(listing(move |app| {
                 let state = app.storage();
-                let ids: Vec<u64> = match &operator {
-                    Some(o) => state
-                        .prefix_raw(&keys::by_operator_prefix(o), None, usize::MAX)
-                        .iter()
-                        .filter_map(|(k, _)| crate::modules::staking::keys::trailing_id(k))
-                        .collect(),
-                    None => state
-                        .prefix_raw(keys::PROPOSAL_PREFIX, None, usize::MAX)
-                        .iter()
-                        .filter_map(|(k, _)| crate::modules::staking::keys::trailing_id(k))
-                        .collect(),
+                // walk the index from the cursor on, a page at a time, until the page is full
+                let (prefix, start) = match &operator {
+                    Some(o) => (
+                        keys::by_operator_prefix(o),
+                        after.map(|a| keys::by_operator(o, a)),
+                    ),
+                    None => (keys::PROPOSAL_PREFIX.to_vec(), after.map(keys::proposal)),
                 };
-                let mut items = Vec::new();
+                let mut cursor = start;
+                let mut items: Vec<Proposal> = Vec::new();
                 let mut next = None;
-                for id in ids.into_iter().filter(|id| after.is_none_or(|a| *id > a)) {
-                    let Some(p) = state.get_raw(&keys::proposal(id)) else {
-                        continue;
-                    };
-                    let p: Proposal = decode_stored(&keys::proposal(id), &p);
-                    let keep = match status.as_str() {
-                        "all" => true,
-                        "open" => p.status.is_open(),
-                        s => p.status.name() == s,
-                    };
-                    if keep {
-                        if items.len() == limit {
-                            next = items.last().map(|x: &Proposal| x.id.to_string());
-                            break;
+                'pages: loop {
+                    let page = state.prefix_raw(&prefix, cursor.as_deref(), 256);
+                    if page.is_empty() {
+                        break;
+                    }
+                    for (k, _) in &page {
+                        cursor = Some(k.clone());
+                        let Some(id) = crate::modules::staking::keys::trailing_id(k) else {
+                            continue;
+                        };
+                        let Some(raw) = state.get_raw(&keys::proposal(id)) else {
+                            continue;
+                        };
+                        let p: Proposal = decode_stored(&keys::proposal(id), &raw);
+                        let keep = match status.as_str() {
+                            "all" => true,
+                            "open" => p.status.is_open(),
+                            s => p.status.name() == s,
+                        };
+                        if keep {
+                            if items.len() == limit {
+                                next = items.last().map(|x| x.id.to_string());
+                                break 'pages;
+                            }
+                            items.push(p);
                         }
-                        items.push(p);
                     }
                 }
                 json(&serde_json::json!({ "items": items, "next": next }))
