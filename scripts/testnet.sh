@@ -1,0 +1,512 @@
+#!/usr/bin/env bash
+# A local multi-validator nodeop testnet on loopback: N validators, each its own cometbft and
+# nodeopd, one shared genesis, persistent peers between them, devnet staking params.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CHAIN_ID="nodeop-testnet"
+# Every validator's genesis self-bond (its voting power is the bond in NOP) and account balance.
+SELF_BOND="10000nop"
+OPERATOR_BALANCE="10000nop"
+# Each dev account's genesis balance: 1_000_000 NOP.
+DEV_BALANCE="1000000nop"
+# The same deterministic, PUBLIC and therefore insecure dev keys as scripts/devnet.sh: the secret
+# key of NAME is SHA-256("nodeop devnet insecure key: NAME"). Never use them outside a testnet.
+DEV_KEYS=(
+  "alice a50d2d6d591cb80120a60eba72b263be6b49b33420ffeba64b92b3a654337a8b"
+  "bob 4583b59ba557017e28394ca261d9a913a2bddab8240ca5a9287313d72e4a47ea"
+  "carol b486c16e7ab2cc3b122b09f1f1e6f498b753a9833ccab46036c5536b5139afa5"
+)
+
+usage() {
+  cat <<EOF
+Usage: scripts/testnet.sh [--dir DIR] COMMAND [ARGS]
+
+A local nodeop testnet '$CHAIN_ID' of N validators on 127.0.0.1, each a cometbft and a nodeopd
+process in the background, with devnet staking params (liveness window 100 blocks, at least 50 %
+signed, downtime jail 20 s) and short blocks.
+
+Commands:
+  start [--nodes N] [--reset] [--base-port P] [--timeout-commit D] [--sla-period-epochs E]
+              create the testnet on first use (N validators, default 4; blocks every D, a Go
+              duration, default 500ms), then start every node that is not running and wait
+              for the first blocks. --reset stops and deletes an existing testnet first.
+              --nodes, --base-port, --timeout-commit and --sla-period-epochs only apply when
+              the testnet is created.
+              --sla-period-epochs E sets the downtime SLA period (slashing's
+              downtime_period_epochs; devnet: 3 epochs of 10 s). With the devnet value, a node
+              stopped for a whole period loses its stake to the SLA (2 % per point of uptime
+              below 95 %, capped at 100 %) once the 30 s dispute window passes, which is sooner
+              than liveness jails it (100 blocks); e.g. 1000000 keeps the SLA out of the way to
+              watch jailing and unjail.
+  stop        stop every node cleanly: all cometbft processes first, then all nodeopd
+  status      per node: processes, height, app hash, peers, voting power; the validator set
+  stop-node I stop node I cleanly (cometbft, then nodeopd)
+  kill-node I [--app-only]
+              kill -9 both processes of node I (with --app-only: its nodeopd only; its
+              cometbft then exits on its own once it notices, or is stopped by start-node)
+  start-node I
+              start whatever of node I is not running (nodeopd first, then cometbft)
+  logs I [--app | --cometbft] [-f]
+              the last lines of node I's logs (-f: follow)
+
+Options:
+  --dir DIR   testnet directory (default: $ROOT/.testnet, or \$TESTNET_DIR)
+  -h, --help  show this help
+
+Ports: node I uses P+10·I (P2P), P+10·I+1 (RPC) and P+10·I+2 (ABCI), with P the base port
+(--base-port, or \$TESTNET_BASE_PORT, default 36600).
+
+Layout of DIR:
+  testnet.env         the chain's settings (nodes, base port)
+  nodeI/              nodeopd home of node I (nodeI/cometbft is its CometBFT home)
+  nodeI/client        nodeop CLI home holding node I's operator key 'operator':
+                        nodeop --home DIR/nodeI/client --node http://127.0.0.1:RPC \\
+                          tx staking unjail operator
+  client              nodeop CLI home with the dev keys alice, bob and carol, each funded
+                      with $DEV_BALANCE (public, insecure keys: testnet only)
+  logs/nodeI.{nodeopd,cometbft,init}.log
+  pids/nodeI.{nodeopd,cometbft}.pid
+Binaries: \${CARGO_TARGET_DIR:-target}/debug/{nodeopd,nodeop} and bin/cometbft; scripts/setup.sh
+is run first if one of them is missing.
+EOF
+}
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'testnet.sh: error: %s\n' "$*" >&2; exit 1; }
+
+TESTNET="${TESTNET_DIR:-$ROOT/.testnet}"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dir)
+      [[ $# -ge 2 ]] || die "--dir needs a directory"
+      TESTNET="$2"
+      shift 2
+      ;;
+    -h | --help) usage; exit 0 ;;
+    *) break ;;
+  esac
+done
+[[ $# -ge 1 ]] || { usage >&2; exit 2; }
+COMMAND="$1"
+shift
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+NODEOPD="$TARGET_DIR/debug/nodeopd"
+NODEOP="$TARGET_DIR/debug/nodeop"
+COMETBFT="$ROOT/bin/cometbft"
+ENV_FILE="$TESTNET/testnet.env"
+MARKER="$TESTNET/.nodeop-testnet"
+
+ensure_binaries() {
+  if [[ ! -x "$NODEOPD" || ! -x "$NODEOP" || ! -x "$COMETBFT" ]]; then
+    say "binaries missing; running scripts/setup.sh"
+    "$ROOT/scripts/setup.sh"
+  fi
+  for b in "$NODEOPD" "$NODEOP" "$COMETBFT"; do
+    [[ -x "$b" ]] || die "$b is missing after setup"
+  done
+}
+
+# Reads one field of a JSON document on stdin (python3 is part of the base image; jq is not).
+json_field() {
+  python3 -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1].split("."): v=v[int(k)] if isinstance(v,list) else v[k]
+print(v)' "$1"
+}
+
+load_env() {
+  [[ -f "$ENV_FILE" ]] || die "no testnet in $TESTNET; run: scripts/testnet.sh start"
+  # shellcheck disable=SC1090
+  source "$ENV_FILE"
+}
+
+node_home() { echo "$TESTNET/node$1"; }
+p2p_port() { echo $((BASE_PORT + 10 * $1)); }
+rpc_port() { echo $((BASE_PORT + 10 * $1 + 1)); }
+abci_port() { echo $((BASE_PORT + 10 * $1 + 2)); }
+pid_file() { echo "$TESTNET/pids/node$1.$2.pid"; }
+log_file() { echo "$TESTNET/logs/node$1.$2.log"; }
+
+check_index() {
+  [[ "$1" =~ ^[0-9]+$ && "$1" -lt "$NODES" ]] || die "no node '$1': nodes are 0..$((NODES - 1))"
+}
+
+# The pid of node I's PROCESS (nodeopd or cometbft) if it runs: the pid file's process must
+# still be that binary with that node's home on its command line (a recycled pid is not ours).
+running_pid() {
+  local file pid cmdline
+  file="$(pid_file "$1" "$2")"
+  [[ -f "$file" ]] || return 1
+  pid="$(cat "$file")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 1
+  local home
+  home="$(node_home "$1")"
+  [[ "$2" == nodeopd ]] || home="$home/cometbft"
+  [[ "$cmdline" == *"$2 start --home $home " ]] || return 1
+  echo "$pid"
+}
+
+# Whether a TCP port listens (from /proc: a probing connection would look like an ABCI client).
+port_listening() {
+  awk -v p="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 }
+    END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+operator_of() { "$NODEOP" --home "$(node_home "$1")/client" keys show operator --address; }
+
+rpc_get() { curl -fsS --max-time 3 "http://127.0.0.1:$(rpc_port "$1")$2" 2>/dev/null; }
+
+height_of() {
+  local status
+  status="$(rpc_get "$1" /status)" || { echo 0; return 0; }
+  json_field result.sync_info.latest_block_height <<<"$status" 2>/dev/null || echo 0
+}
+
+# SIGTERM, then SIGKILL after 20 s.
+stop_process() {
+  local i="$1" name="$2" pid
+  pid="$(running_pid "$i" "$name")" || { rm -f "$(pid_file "$i" "$name")"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "testnet.sh: node$i's $name did not stop within 20 s; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$(pid_file "$i" "$name")"
+}
+
+kill_process() {
+  local i="$1" name="$2" pid
+  pid="$(running_pid "$i" "$name")" || { rm -f "$(pid_file "$i" "$name")"; return 0; }
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  rm -f "$(pid_file "$i" "$name")"
+  say "node$i: $name (pid $pid) killed with SIGKILL"
+}
+
+create() {
+  local nodes="$1" base="$2" timeout_commit="$3" sla_period="$4"
+  [[ "$nodes" =~ ^[0-9]+$ && "$nodes" -ge 1 && "$nodes" -le 20 ]] || die "--nodes must be 1..20"
+  [[ "$base" =~ ^[0-9]+$ && "$base" -ge 1024 && $((base + 10 * nodes)) -le 65535 ]] \
+    || die "--base-port $base leaves no room for $nodes nodes"
+  [[ -z "$(ls -A "$TESTNET" 2>/dev/null)" ]] || die "$TESTNET is not empty"
+  say "creating chain $CHAIN_ID with $nodes validators in $TESTNET"
+  mkdir -p "$TESTNET/logs" "$TESTNET/pids"
+  echo incomplete >"$MARKER"
+  NODES="$nodes"
+  BASE_PORT="$base"
+  local i home init_log
+  for ((i = 0; i < nodes; i++)); do
+    home="$(node_home "$i")"
+    init_log="$(log_file "$i" init)"
+    "$NODEOPD" init --home "$home" --chain-id "$CHAIN_ID" --moniker "node$i" --devnet \
+      --client-home "$home/client" --cometbft "$COMETBFT" --timeout-commit "$timeout_commit" \
+      --self-bond "$SELF_BOND" --operator-balance "$OPERATOR_BALANCE" \
+      --abci-laddr "tcp://127.0.0.1:$(abci_port "$i")" \
+      --rpc-laddr "tcp://127.0.0.1:$(rpc_port "$i")" \
+      --p2p-laddr "tcp://127.0.0.1:$(p2p_port "$i")" >"$init_log" 2>&1 \
+      || { cat "$init_log" >&2; die "nodeopd init of node$i failed"; }
+  done
+
+  # node0's genesis becomes everyone's: node0 is in it already; add the others' consensus keys
+  # and operators, fund their accounts and the dev keys.
+  local home0 genesis_log operator
+  home0="$(node_home 0)"
+  genesis_log="$(log_file 0 init)"
+  for ((i = 1; i < nodes; i++)); do
+    home="$(node_home "$i")"
+    operator="$("$NODEOP" --home "$home/client" keys show operator --address)"
+    "$NODEOPD" genesis add-validator --home "$home0" \
+      --key-file "$home/cometbft/config/priv_validator_key.json" --operator "$operator" \
+      --self-bond "$SELF_BOND" --moniker "node$i" >>"$genesis_log" 2>&1 \
+      || { cat "$genesis_log" >&2; die "genesis add-validator of node$i failed"; }
+    "$NODEOPD" genesis add-account --home "$home0" "$operator" "$OPERATOR_BALANCE" \
+      >>"$genesis_log" 2>&1 || { cat "$genesis_log" >&2; die "genesis add-account failed"; }
+  done
+  local entry name secret
+  for entry in "${DEV_KEYS[@]}"; do
+    read -r name secret <<<"$entry"
+    "$NODEOP" --home "$TESTNET/client" keys import "$name" --secret-hex "$secret" \
+      >>"$genesis_log"
+    "$NODEOPD" genesis add-account --home "$home0" \
+      "$("$NODEOP" --home "$TESTNET/client" keys show "$name" --address)" "$DEV_BALANCE" \
+      >>"$genesis_log" 2>&1 || { cat "$genesis_log" >&2; die "genesis add-account failed"; }
+  done
+  if [[ -n "$sla_period" ]]; then
+    python3 - "$home0/cometbft/config/genesis.json" "$sla_period" <<'PY'
+import json, sys
+path, epochs = sys.argv[1], int(sys.argv[2])
+with open(path) as f:
+    genesis = json.load(f)
+genesis["app_state"]["slashing"]["params"]["downtime_period_epochs"] = epochs
+with open(path, "w") as f:
+    json.dump(genesis, f, indent=2)
+PY
+  fi
+  "$NODEOPD" genesis validate --home "$home0" >>"$genesis_log" 2>&1 \
+    || { cat "$genesis_log" >&2; die "genesis validation failed"; }
+
+  # One genesis everywhere; every node keeps a persistent connection to every other.
+  local peers=() j config list
+  for ((i = 0; i < nodes; i++)); do
+    peers+=("$("$COMETBFT" show-node-id --home "$(node_home "$i")/cometbft")@127.0.0.1:$(p2p_port "$i")")
+  done
+  for ((i = 0; i < nodes; i++)); do
+    home="$(node_home "$i")"
+    if [[ "$i" -ne 0 ]]; then
+      cp "$home0/cometbft/config/genesis.json" "$home/cometbft/config/genesis.json"
+    fi
+    list=""
+    for ((j = 0; j < nodes; j++)); do
+      [[ "$j" -eq "$i" ]] || list="${list:+$list,}${peers[$j]}"
+    done
+    config="$home/cometbft/config/config.toml"
+    grep -q '^persistent_peers = ' "$config" || die "$config has no persistent_peers key"
+    sed -i "s|^persistent_peers = .*|persistent_peers = \"$list\"|" "$config"
+  done
+  printf 'NODES=%d\nBASE_PORT=%d\n' "$nodes" "$base" >"$ENV_FILE"
+  echo ready >"$MARKER"
+}
+
+start_node() {
+  local i="$1" home pid port
+  home="$(node_home "$i")"
+  if ! running_pid "$i" nodeopd >/dev/null; then
+    # A cometbft whose app is gone cannot go on; restart it with its app.
+    stop_process "$i" cometbft
+    # setsid: the node outlives this script and a Ctrl-C in this terminal.
+    setsid "$NODEOPD" start --home "$home" >>"$(log_file "$i" nodeopd)" 2>&1 </dev/null &
+    echo $! >"$(pid_file "$i" nodeopd)"
+    port="$(abci_port "$i")"
+    for _ in $(seq 1 300); do
+      port_listening "$port" && break
+      running_pid "$i" nodeopd >/dev/null \
+        || { tail -n 30 "$(log_file "$i" nodeopd)" >&2; die "node$i: nodeopd exited"; }
+      sleep 0.1
+    done
+    port_listening "$port" || die "node$i: nodeopd does not listen on $port after 30 s"
+  fi
+  if ! running_pid "$i" cometbft >/dev/null; then
+    setsid "$COMETBFT" start --home "$home/cometbft" >>"$(log_file "$i" cometbft)" 2>&1 \
+      </dev/null &
+    echo $! >"$(pid_file "$i" cometbft)"
+  fi
+  say "node$i: nodeopd pid $(cat "$(pid_file "$i" nodeopd)"), cometbft pid" \
+    "$(cat "$(pid_file "$i" cometbft)"), RPC http://127.0.0.1:$(rpc_port "$i")"
+}
+
+# Waits until node I reports a height above FROM.
+wait_block() {
+  local i="$1" from="$2" h
+  for _ in $(seq 1 900); do
+    h="$(height_of "$i")"
+    [[ "$h" =~ ^[0-9]+$ && "$h" -gt "$from" ]] && { echo "$h"; return 0; }
+    running_pid "$i" cometbft >/dev/null \
+      || { tail -n 30 "$(log_file "$i" cometbft)" >&2; die "node$i: cometbft exited"; }
+    sleep 0.2
+  done
+  die "node$i: no block above $from after 180 s; see $TESTNET/logs"
+}
+
+cmd_start() {
+  local nodes=4 reset=0 base="${TESTNET_BASE_PORT:-36600}" timeout_commit="500ms" sla_period=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --nodes) [[ $# -ge 2 ]] || die "--nodes needs a number"; nodes="$2"; shift ;;
+      --base-port) [[ $# -ge 2 ]] || die "--base-port needs a port"; base="$2"; shift ;;
+      --timeout-commit)
+        [[ $# -ge 2 ]] || die "--timeout-commit needs a duration"
+        timeout_commit="$2"
+        shift
+        ;;
+      --sla-period-epochs)
+        [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "--sla-period-epochs needs a positive number"
+        sla_period="$2"
+        shift
+        ;;
+      --reset) reset=1 ;;
+      *) die "start: unknown argument: $1 (see --help)" ;;
+    esac
+    shift
+  done
+  ensure_binaries
+  mkdir -p "$TESTNET"
+  TESTNET="$(cd "$TESTNET" && pwd)"
+  ENV_FILE="$TESTNET/testnet.env"
+  MARKER="$TESTNET/.nodeop-testnet"
+  if [[ "$reset" == 1 && -n "$(ls -A "$TESTNET")" ]]; then
+    # Our own files only: refuse to wipe a directory this script did not create.
+    [[ -f "$MARKER" ]] \
+      || die "$TESTNET is not empty and was not created by testnet.sh; refusing to delete it"
+    if [[ -f "$ENV_FILE" ]]; then cmd_stop; fi
+    say "--reset: deleting $TESTNET"
+    rm -rf -- "$TESTNET"
+    mkdir -p "$TESTNET"
+  fi
+  if [[ "$(cat "$MARKER" 2>/dev/null)" != ready ]]; then
+    [[ -z "$(ls -A "$TESTNET")" ]] \
+      || die "$TESTNET holds no complete testnet (an interrupted first run?); use --reset"
+    create "$nodes" "$base" "$timeout_commit" "$sla_period"
+  else
+    say "resuming chain $CHAIN_ID in $TESTNET"
+  fi
+  load_env
+  mkdir -p "$TESTNET/logs" "$TESTNET/pids"
+  local i
+  for ((i = 0; i < NODES; i++)); do
+    start_node "$i"
+  done
+  say "waiting for blocks"
+  local h
+  h="$(wait_block 0 0)"
+  wait_block 0 "$h" >/dev/null
+  cmd_status
+  local SELF="scripts/testnet.sh"
+  [[ "$TESTNET" == "$ROOT/.testnet" ]] || SELF="scripts/testnet.sh --dir $TESTNET"
+  cat <<EOF
+
+Try:
+  $NODEOP --home $TESTNET/client --node http://127.0.0.1:$(rpc_port 0) tx send alice bob 1000nop
+  $NODEOP --home $TESTNET/client --node http://127.0.0.1:$(rpc_port 0) query staking operators
+  $SELF kill-node $((NODES - 1)); $SELF status; $SELF start-node $((NODES - 1))
+  $SELF stop
+EOF
+}
+
+cmd_stop() {
+  load_env
+  local i
+  say "stopping cometbft"
+  for ((i = 0; i < NODES; i++)); do stop_process "$i" cometbft; done
+  say "stopping nodeopd"
+  for ((i = 0; i < NODES; i++)); do stop_process "$i" nodeopd; done
+  say "stopped; scripts/testnet.sh start resumes the chain"
+}
+
+cmd_status() {
+  load_env
+  local i j app cmt status h hash peers power operators="" staking
+  # The operators' staking status (bonded, inactive, jailed, tombstoned) from any node that answers.
+  for ((i = 0; i < NODES; i++)); do
+    operators="$(rpc_get "$i" '/abci_query?path=%22/staking/operators%22' \
+      | json_field result.response.value 2>/dev/null | base64 -d 2>/dev/null)" && break
+  done
+  printf '%-6s %-9s %-9s %8s  %-64s %5s %7s  %s\n' node nodeopd cometbft height "app hash" peers \
+    power staking
+  for ((i = 0; i < NODES; i++)); do
+    app="$(running_pid "$i" nodeopd || echo down)"
+    cmt="$(running_pid "$i" cometbft || echo down)"
+    h="-" hash="-" peers="-" power="-"
+    if status="$(rpc_get "$i" /status)"; then
+      h="$(json_field result.sync_info.latest_block_height <<<"$status")"
+      hash="$(json_field result.sync_info.latest_app_hash <<<"$status")"
+      power="$(json_field result.validator_info.voting_power <<<"$status")"
+      peers="$(rpc_get "$i" /net_info | json_field result.n_peers 2>/dev/null || echo '?')"
+    fi
+    staking="$(python3 -c 'import json,sys
+items = json.loads(sys.argv[1] or "{}").get("items", [])
+print(next((o["status"] for o in items if o["address"] == sys.argv[2]), "-"))' "$operators" \
+      "$(operator_of "$i")" 2>/dev/null || echo '?')"
+    printf '%-6s %-9s %-9s %8s  %-64s %5s %7s  %s\n' "node$i" "$app" "$cmt" "$h" "$hash" "$peers" \
+      "$power" "$staking"
+  done
+  # Whether the nodes agree: the app hash each has for the lowest height all of them reached
+  # (block H+1's header holds the state after block H).
+  local common="" answered=() hashes=()
+  for ((i = 0; i < NODES; i++)); do
+    h="$(height_of "$i")"
+    [[ "$h" =~ ^[0-9]+$ && "$h" -gt 1 ]] || continue
+    answered+=("$i")
+    if [[ -z "$common" || "$h" -lt "$common" ]]; then common="$h"; fi
+  done
+  if [[ -n "$common" ]]; then
+    for i in "${answered[@]}"; do
+      hashes+=("$(rpc_get "$i" "/block?height=$common" \
+        | json_field result.block.header.app_hash 2>/dev/null || echo '?')")
+    done
+    if [[ "$(printf '%s\n' "${hashes[@]}" | sort -u | wc -l)" == 1 ]]; then
+      echo "app hash in block $common: ${hashes[0]} on nodes ${answered[*]}"
+    else
+      echo "app hashes in block $common DIFFER:"
+      for ((j = 0; j < ${#answered[@]}; j++)); do
+        echo "  node${answered[$j]}  ${hashes[$j]}"
+      done
+    fi
+  fi
+  for ((i = 0; i < NODES; i++)); do
+    if status="$(rpc_get "$i" /validators)"; then
+      echo "validator set (CometBFT /validators, from node$i):"
+      python3 -c 'import json,sys
+for v in json.load(sys.stdin)["result"]["validators"]:
+    print("  %s  power %s" % (v["address"], v["voting_power"]))' <<<"$status"
+      break
+    fi
+  done
+}
+
+cmd_node() {
+  local action="$1" i="$2"
+  shift 2
+  load_env
+  check_index "$i"
+  case "$action" in
+    stop-node)
+      [[ $# -eq 0 ]] || die "stop-node: unexpected argument: $1"
+      stop_process "$i" cometbft
+      stop_process "$i" nodeopd
+      say "node$i stopped"
+      ;;
+    kill-node)
+      local app_only=0
+      while [[ $# -gt 0 ]]; do
+        case "$1" in
+          --app-only) app_only=1 ;;
+          *) die "kill-node: unknown argument: $1" ;;
+        esac
+        shift
+      done
+      if [[ "$app_only" == 0 ]]; then kill_process "$i" cometbft; fi
+      kill_process "$i" nodeopd
+      ;;
+    start-node)
+      [[ $# -eq 0 ]] || die "start-node: unexpected argument: $1"
+      ensure_binaries
+      start_node "$i"
+      ;;
+    logs)
+      local which=(nodeopd cometbft) follow=0 files=()
+      while [[ $# -gt 0 ]]; do
+        case "$1" in
+          --app) which=(nodeopd) ;;
+          --cometbft) which=(cometbft) ;;
+          -f | --follow) follow=1 ;;
+          *) die "logs: unknown argument: $1" ;;
+        esac
+        shift
+      done
+      local w
+      for w in "${which[@]}"; do files+=("$(log_file "$i" "$w")"); done
+      if [[ "$follow" == 1 ]]; then exec tail -n 40 -F "${files[@]}"; fi
+      tail -n 40 "${files[@]}"
+      ;;
+  esac
+}
+
+case "$COMMAND" in
+  start) cmd_start "$@" ;;
+  stop) [[ $# -eq 0 ]] || die "stop: unexpected argument: $1"; cmd_stop ;;
+  status) [[ $# -eq 0 ]] || die "status: unexpected argument: $1"; cmd_status ;;
+  stop-node | kill-node | start-node | logs)
+    [[ $# -ge 1 ]] || die "$COMMAND needs a node index"
+    cmd_node "$COMMAND" "$@"
+    ;;
+  *) die "unknown command: $COMMAND (see --help)" ;;
+esac
