@@ -5,9 +5,12 @@
 //!   that sign real txs.
 //! - [`rng`]: a small seeded generator, so every randomised test and simulation records its seed
 //!   and can be replayed exactly.
+//! - [`net`]: one real node (nodeopd + cometbft) for end-to-end tests; [`testnet`]: a real
+//!   network of several validators, with crashes, restarts and forged double-sign evidence.
 //! - [`workload`]: seeded transfer workloads shared by the determinism test and the benchmark.
 
 pub mod harness;
 pub mod net;
 pub mod rng;
+pub mod testnet;
 pub mod workload;
