@@ -765,9 +765,13 @@ impl Node {
 
     /// Stops cometbft (SIGTERM, then SIGKILL after 15 s).
     pub fn stop_cometbft(&mut self) {
-        if let Some(mut child) = self.cometbft.take() {
-            stop_child(&mut child, Duration::from_secs(15));
-        }
+        self.stop_cometbft_within(Duration::from_secs(15));
+    }
+
+    /// Stops cometbft: SIGTERM, then SIGKILL after `grace`. Returns its exit status.
+    pub fn stop_cometbft_within(&mut self, grace: Duration) -> Option<ExitStatus> {
+        let mut child = self.cometbft.take()?;
+        stop_child(&mut child, grace)
     }
 
     /// Stops nodeopd (SIGTERM, then SIGKILL after 15 s); returns its exit status.

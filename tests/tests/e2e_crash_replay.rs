@@ -113,15 +113,26 @@ struct Crash {
     resumed: u64,
     /// CometBFT's handshake line: the app's and the block store's heights at restart.
     handshake: String,
+    /// `Some(exit status)` when cometbft did not exit by itself and had to be stopped.
+    stuck: Option<Option<std::process::ExitStatus>>,
 }
 
 /// Kills nodeopd with SIGKILL at `point`, lets cometbft notice (it exits when its app connection
-/// breaks; if it does not within 30 s it is stopped), and starts both again.
+/// breaks; if it does not within 10 s it is stopped), and starts both again.
 fn crash_and_restart(node: &mut Node, point: CrashPoint) -> Crash {
     let mut log = node.watch_log("cometbft.log");
+    // A log line about `what` whose `count=N` field is positive.
     let with_txs = |line: &str, what: &str, count: &str| {
-        line.contains(what) && line.contains(count) && !line.contains(&format!("{count}0 "))
+        line.contains(what)
+            && line.split_whitespace().any(|w| {
+                w.strip_prefix(count)
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .is_some_and(|n| n > 0)
+            })
     };
+    // The height to report: read before an untargeted kill; for a targeted one, the height of the
+    // block in the trigger line (cometbft stops its RPC as soon as its app is gone).
+    let height_now = node.height();
     let trigger = match point {
         CrashPoint::Anytime => None,
         CrashPoint::Finalizing => log.wait_for(Duration::from_secs(60), |l| {
@@ -137,10 +148,19 @@ fn crash_and_restart(node: &mut Node, point: CrashPoint) -> Crash {
         "no block with txs to crash at ({point:?}) within 60 s{}",
         node.log_tails()
     );
-    let height = node.height();
-    if !node.wait_cometbft_exit(Duration::from_secs(30)) {
-        eprintln!("cometbft still runs 30 s after its app died; stopping it");
-        node.stop_cometbft();
+    let height = trigger
+        .as_deref()
+        .and_then(|line| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix("height=")?.parse().ok())
+        })
+        .unwrap_or(height_now);
+    // CometBFT 0.38 exits when its app connection breaks, except when the app dies between
+    // FinalizeBlock and Commit: then it waits for the Commit answer forever (and ignores
+    // SIGTERM, its consensus state being locked), so it is stopped after a while.
+    let mut stuck = None;
+    if !node.wait_cometbft_exit(Duration::from_secs(10)) {
+        stuck = Some(node.stop_cometbft_within(Duration::from_secs(5)));
     }
     let mut log = node.watch_log("cometbft.log");
     node.start_app();
@@ -155,6 +175,7 @@ fn crash_and_restart(node: &mut Node, point: CrashPoint) -> Crash {
         point,
         height,
         resumed,
+        stuck,
         handshake: handshake
             .split_whitespace()
             .filter(|w| w.contains("Height="))
@@ -212,9 +233,10 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
         .collect();
 
     // Let the mempool drain, then read the whole chain.
-    let drained = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < drained {
-        let pending = node
+    let drain_start = Instant::now();
+    let mut pending = None;
+    while drain_start.elapsed() < Duration::from_secs(60) {
+        pending = node
             .rpc("/num_unconfirmed_txs")
             .ok()
             .and_then(|r| r["n_txs"].as_str()?.parse::<u64>().ok());
@@ -223,6 +245,10 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
         }
         thread::sleep(Duration::from_millis(200));
     }
+    eprintln!(
+        "mempool: {pending:?} txs pending after {:?}",
+        drain_start.elapsed()
+    );
     let last = node.wait_for_height(node.height() + 2, Duration::from_secs(30));
     node.assert_running(true, true);
 
@@ -248,8 +274,15 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
         // Informational: whether the app had lost an executed block (appHeight < storeHeight)
         // and CometBFT replayed it, which the Finalized point aims for.
         eprintln!(
-            "crash {:?} at height {}, resumed at {}; handshake: {}",
-            c.point, c.height, c.resumed, c.handshake
+            "crash {:?} at height {}, resumed at {}; handshake: {}; cometbft {}",
+            c.point,
+            c.height,
+            c.resumed,
+            c.handshake,
+            match c.stuck {
+                None => "exited by itself".to_string(),
+                Some(status) => format!("had to be stopped ({status:?})"),
+            }
         );
         let in_blocks = |from: u64, to: u64| {
             committed
