@@ -642,6 +642,26 @@ impl Testnet {
         })
     }
 
+    /// The app hash validator `i`'s app computed for block `height`, waiting (up to `timeout`)
+    /// for the block's results: `/status` may already report a height whose results CometBFT
+    /// has not saved yet ("could not find results for height").
+    pub fn app_hash_at(&mut self, i: usize, height: u64, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let error = match self.validators[i].computed_app_hash(height) {
+                Ok(hash) => return hash,
+                Err(e) => e,
+            };
+            self.assert_running();
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for node{i}'s results of block {height}: \
+                 {error}"
+            );
+            thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     /// `/staking/operator/{address}` from validator `observer` at `height` (0: latest).
     pub fn operator_record(&self, observer: usize, address: &str, height: u64) -> Value {
         self.validators[observer]
