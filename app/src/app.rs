@@ -256,7 +256,7 @@ impl App {
             context: None,
             check_changes: Changes::new(),
             block: None,
-            last_block: BlockCtx { height: 0, time: 0 },
+            last_block: BlockCtx::GENESIS,
         };
         app.context = load_context(&app.storage);
         app.last_block = last_block(&app.storage);
@@ -291,6 +291,7 @@ impl App {
         BlockCtx {
             height: self.last_block.height + 1,
             time: self.last_block.time,
+            prev_app_hash: self.last_block.prev_app_hash,
         }
     }
 
@@ -489,6 +490,7 @@ impl App {
         let block_ctx = BlockCtx {
             height: req.height,
             time: req.time.seconds,
+            prev_app_hash: self.last_block.prev_app_hash,
         };
         let mut block = Overlay::new(&self.storage);
         // begin block: evidence first (a double-signer is tombstoned before anything else
@@ -610,8 +612,10 @@ fn last_block(storage: &Storage) -> BlockCtx {
         .map(|c| BlockCtx {
             height: c.height,
             time: c.block_time,
+            // as a template for the next block: the last committed hash is its previous hash
+            prev_app_hash: c.app_hash,
         })
-        .unwrap_or(BlockCtx { height: 0, time: 0 })
+        .unwrap_or(BlockCtx::GENESIS)
 }
 
 fn load_context(storage: &Storage) -> Option<ChainContext> {
@@ -719,6 +723,11 @@ fn execute_msg(
         Msg::ProposeSlash(m) => slashing::handler::propose(state, block, signer, m),
         Msg::DisputeSlash(m) => slashing::handler::dispute(state, block, signer, m),
         Msg::VoteDispute(m) => slashing::handler::vote(state, block, signer, m),
+        Msg::PostTask(_)
+        | Msg::CommitResult(_)
+        | Msg::RevealResult(_)
+        | Msg::ConfirmSubmission(_)
+        | Msg::ClaimVested(_) => Err(TxError::NotInitialized),
     }
 }
 

@@ -5,8 +5,10 @@
 //! test checks that the list and this file agree.
 
 use crate::modules::bank::BankError;
+use crate::modules::issuance::IssuanceError;
 use crate::modules::slashing::SlashingError;
 use crate::modules::staking::StakingError;
+use crate::modules::tasks::TasksError;
 
 pub const CODESPACE_TX: &str = "tx";
 
@@ -48,6 +50,22 @@ pub enum TxError {
     Staking(StakingError),
     #[error("slashing: {0}")]
     Slashing(SlashingError),
+    #[error("tasks: {0}")]
+    Tasks(TasksError),
+    #[error("issuance: {0}")]
+    Issuance(IssuanceError),
+}
+
+impl From<TasksError> for TxError {
+    fn from(e: TasksError) -> Self {
+        TxError::Tasks(e)
+    }
+}
+
+impl From<IssuanceError> for TxError {
+    fn from(e: IssuanceError) -> Self {
+        TxError::Issuance(e)
+    }
 }
 
 impl From<SlashingError> for TxError {
@@ -74,6 +92,8 @@ impl TxError {
             TxError::Bank(_) => crate::modules::bank::CODESPACE,
             TxError::Staking(_) => crate::modules::staking::CODESPACE,
             TxError::Slashing(_) => crate::modules::slashing::CODESPACE,
+            TxError::Tasks(_) => crate::modules::tasks::CODESPACE,
+            TxError::Issuance(_) => crate::modules::issuance::CODESPACE,
             _ => CODESPACE_TX,
         }
     }
@@ -99,6 +119,8 @@ impl TxError {
             TxError::Bank(e) => e.code(),
             TxError::Staking(e) => e.code(),
             TxError::Slashing(e) => e.code(),
+            TxError::Tasks(e) => e.code(),
+            TxError::Issuance(e) => e.code(),
         }
     }
 
@@ -123,6 +145,8 @@ impl TxError {
             TxError::Bank(e) => e.name(),
             TxError::Staking(e) => e.name(),
             TxError::Slashing(e) => e.name(),
+            TxError::Tasks(e) => e.name(),
+            TxError::Issuance(e) => e.name(),
         }
     }
 
@@ -137,6 +161,8 @@ impl TxError {
                 | TxError::Bank(_)
                 | TxError::Staking(_)
                 | TxError::Slashing(_)
+                | TxError::Tasks(_)
+                | TxError::Issuance(_)
         )
     }
 
@@ -174,6 +200,8 @@ impl TxError {
         v.extend(BankError::examples().into_iter().map(TxError::Bank));
         v.extend(StakingError::examples().into_iter().map(TxError::Staking));
         v.extend(SlashingError::examples().into_iter().map(TxError::Slashing));
+        v.extend(TasksError::examples().into_iter().map(TxError::Tasks));
+        v.extend(IssuanceError::examples().into_iter().map(TxError::Issuance));
         v
     }
 }

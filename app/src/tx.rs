@@ -19,10 +19,12 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::crypto::{sha256, Address, SignatureFault, Verifier};
 use crate::error::TxError;
 use crate::modules::bank::{self, MsgSend};
+use crate::modules::issuance::MsgClaimVested;
 use crate::modules::slashing::{MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute};
 use crate::modules::staking::{
     MsgDelegate, MsgEditOperator, MsgRegisterOperator, MsgUndelegate, MsgUnjail,
 };
+use crate::modules::tasks::{MsgCommitResult, MsgConfirmSubmission, MsgPostTask, MsgRevealResult};
 use crate::params::TxParams;
 
 pub const SIGN_DOMAIN: &[u8] = b"nodeop-tx-v1";
@@ -68,6 +70,16 @@ pub enum Msg {
     DisputeSlash(MsgDisputeSlash),
     /// 8: a validator votes on a disputed proposal.
     VoteDispute(MsgVoteDispute),
+    /// 9: a client posts a task and escrows its fee.
+    PostTask(MsgPostTask),
+    /// 10: a committee member commits to its result.
+    CommitResult(MsgCommitResult),
+    /// 11: a committee member reveals its result.
+    RevealResult(MsgRevealResult),
+    /// 12: the scheduled submitter confirms delivery of the aggregate.
+    ConfirmSubmission(MsgConfirmSubmission),
+    /// 13: a vesting beneficiary claims what has vested.
+    ClaimVested(MsgClaimVested),
 }
 
 impl Msg {
@@ -83,6 +95,11 @@ impl Msg {
             Msg::ProposeSlash(_) => "slashing.propose",
             Msg::DisputeSlash(_) => "slashing.dispute",
             Msg::VoteDispute(_) => "slashing.vote",
+            Msg::PostTask(_) => "tasks.post",
+            Msg::CommitResult(_) => "tasks.commit",
+            Msg::RevealResult(_) => "tasks.reveal",
+            Msg::ConfirmSubmission(_) => "tasks.confirm",
+            Msg::ClaimVested(_) => "vesting.claim",
         }
     }
 
@@ -92,7 +109,12 @@ impl Msg {
             Msg::Send(m) => m.amount,
             Msg::RegisterOperator(m) => m.self_bond,
             Msg::Delegate(m) => m.amount,
-            Msg::EditOperator(_)
+            Msg::PostTask(m) => m.fee,
+            Msg::CommitResult(_)
+            | Msg::RevealResult(_)
+            | Msg::ConfirmSubmission(_)
+            | Msg::ClaimVested(_)
+            | Msg::EditOperator(_)
             | Msg::Undelegate(_)
             | Msg::Unjail(_)
             | Msg::ProposeSlash(_)
@@ -114,6 +136,11 @@ impl Msg {
             Msg::Unjail(_) | Msg::VoteDispute(_) => Ok(()),
             Msg::ProposeSlash(m) => m.check_stateless().map(|_| ()).map_err(TxError::Slashing),
             Msg::DisputeSlash(m) => m.check_stateless().map_err(TxError::Slashing),
+            Msg::PostTask(_)
+            | Msg::CommitResult(_)
+            | Msg::RevealResult(_)
+            | Msg::ConfirmSubmission(_)
+            | Msg::ClaimVested(_) => Ok(()),
         }
     }
 }

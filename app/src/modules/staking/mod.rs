@@ -53,4 +53,15 @@ pub struct BlockCtx {
     pub height: u64,
     /// BFT time of the block header, unix seconds.
     pub time: i64,
+    /// The app hash of the previous block (fixed before this block's proposer acts): the
+    /// entropy of every selection the chain makes (PROTOCOL.md §1).
+    pub prev_app_hash: [u8; 32],
+}
+
+impl BlockCtx {
+    pub const GENESIS: BlockCtx = BlockCtx {
+        height: 0,
+        time: 0,
+        prev_app_hash: [0; 32],
+    };
 }

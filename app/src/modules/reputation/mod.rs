@@ -1,0 +1,1 @@
+//! reputation — operator scores, the Byzantine factor and the load state (PROTOCOL.md §3.3).
