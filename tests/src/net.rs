@@ -349,8 +349,27 @@ pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<St
 }
 
 /// A CometBFT JSON-RPC call over GET: the `result`, or the `error` rendered as a string.
+///
+/// A read that times out or a refused connection is retried (twice, after a pause) for
+/// everything but broadcasts: on a loaded machine CometBFT's RPC can stall for seconds while
+/// the node is busy, and a query is safe to repeat. A broadcast is never repeated here.
 pub fn rpc(port: u16, path_and_query: &str) -> Result<Value, String> {
-    let body = http_get(port, path_and_query, Duration::from_secs(10))?;
+    let repeatable = !path_and_query.starts_with("/broadcast");
+    let mut attempt = 0;
+    let body = loop {
+        match http_get(port, path_and_query, Duration::from_secs(10)) {
+            Ok(b) => break b,
+            Err(e)
+                if repeatable
+                    && attempt < 2
+                    && (e.starts_with("read:") || e.starts_with("connect")) =>
+            {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let v: Value =
         serde_json::from_str(&body).map_err(|e| format!("not JSON ({e}): {body:.300}"))?;
     if let Some(err) = v.get("error") {
