@@ -18,6 +18,9 @@
 //!   ([`slashing::check_equivocation`]), the slashing messages and their submitters
 //!   ([`slashing::propose_slash`], [`slashing::dispute_slash`], [`slashing::vote_dispute`]),
 //!   typed `/slashing/…` reads and their text for people.
+//! - [`tasks`] — posting tasks, the commit–reveal of results with a local salt store
+//!   ([`tasks::SaltStore`]; the salt is saved before the commit is broadcast), numeric results
+//!   in fixed point ([`tasks::encode_numeric`]), confirming deliveries, typed `/tasks/…` reads.
 //! - [`verify`] — proven reads of any [`verify::Record`] (account, supply, raw key, operator,
 //!   delegation, unbonding entry, staking params, slash proposal, slashing params): ICS23 proof
 //!   to the app hash, light-client check of header H+1 ([`verify::query_verified`]).
@@ -29,6 +32,7 @@ pub mod keys;
 pub mod node;
 pub mod slashing;
 pub mod staking;
+pub mod tasks;
 pub mod tx;
 pub mod verify;
 

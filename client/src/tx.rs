@@ -12,6 +12,7 @@ use nodeop_app::modules::slashing::{Evidence, SlashingError};
 use nodeop_app::modules::staking::{
     consensus_address, MsgDelegate, MsgRegisterOperator, MsgUndelegate, MsgUnjail, StakingError,
 };
+use nodeop_app::modules::tasks::{Consistency, TaskKind, TaskPayload};
 use nodeop_app::params::TxParams;
 use nodeop_app::serde_base64_32;
 use nodeop_app::tx::{min_fee, Msg, Tx, TxBody};
@@ -281,6 +282,35 @@ pub enum MsgView {
     DisputeSlash { proposal: u64, reason: String },
     #[serde(rename = "slashing.vote")]
     VoteDispute { proposal: u64, uphold: bool },
+    #[serde(rename = "tasks.post")]
+    PostTask {
+        /// `"exact"` or `{"numeric": {"scale", "tolerance_ppm"}}`
+        kind: TaskKind,
+        /// eventual, session or strong
+        consistency: Consistency,
+        /// `{"inline": "<hex>"}` or `{"reference": {"sha256": "<hex>", "uri"}}`
+        payload: TaskPayload,
+        difficulty_units: u64,
+        min_reputation_ppm: u32,
+        #[serde(with = "nodeop_app::serde_u128")]
+        fee: u128,
+    },
+    #[serde(rename = "tasks.commit")]
+    CommitResult {
+        task_id: u64,
+        #[serde(with = "hex::serde")]
+        commitment: [u8; 32],
+    },
+    #[serde(rename = "tasks.reveal")]
+    RevealResult {
+        task_id: u64,
+        #[serde(with = "hex::serde")]
+        result: Vec<u8>,
+        #[serde(with = "hex::serde")]
+        salt: [u8; 32],
+    },
+    #[serde(rename = "tasks.confirm")]
+    ConfirmSubmission { task_id: u64, target_ref: String },
     /// A message this client has no view for yet; `name` is the chain's name for it.
     #[serde(rename = "other")]
     Other { name: String, debug: String },
@@ -329,6 +359,27 @@ impl From<&Msg> for MsgView {
             Msg::VoteDispute(v) => MsgView::VoteDispute {
                 proposal: v.proposal,
                 uphold: v.uphold,
+            },
+            Msg::PostTask(p) => MsgView::PostTask {
+                kind: p.kind,
+                consistency: p.consistency,
+                payload: p.payload.clone(),
+                difficulty_units: p.difficulty_units,
+                min_reputation_ppm: p.min_reputation_ppm,
+                fee: p.fee,
+            },
+            Msg::CommitResult(c) => MsgView::CommitResult {
+                task_id: c.task_id,
+                commitment: c.commitment,
+            },
+            Msg::RevealResult(r) => MsgView::RevealResult {
+                task_id: r.task_id,
+                result: r.result.clone(),
+                salt: r.salt,
+            },
+            Msg::ConfirmSubmission(c) => MsgView::ConfirmSubmission {
+                task_id: c.task_id,
+                target_ref: c.target_ref.clone(),
             },
             #[allow(unreachable_patterns)]
             other => MsgView::Other {
@@ -400,6 +451,39 @@ impl MsgView {
                 "slashing.vote proposal {proposal}: {}",
                 if *uphold { "uphold (slash)" } else { "reject" }
             ),
+            MsgView::PostTask {
+                kind,
+                consistency,
+                payload,
+                difficulty_units,
+                min_reputation_ppm,
+                fee,
+            } => format!(
+                "tasks.post {} task, {} consistency, {difficulty_units} difficulty units, minimum reputation {}, fee {}, payload {}",
+                crate::tasks::kind_text(kind),
+                consistency.name(),
+                format_ppm(*min_reputation_ppm),
+                describe(*fee),
+                crate::tasks::payload_text(payload),
+            ),
+            MsgView::CommitResult {
+                task_id,
+                commitment,
+            } => format!(
+                "tasks.commit task {task_id}: commitment {}",
+                hex::encode(commitment)
+            ),
+            MsgView::RevealResult {
+                task_id, result, ..
+            } => format!(
+                "tasks.reveal task {task_id}: result 0x{} ({} bytes) and its salt",
+                hex::encode(result),
+                result.len()
+            ),
+            MsgView::ConfirmSubmission {
+                task_id,
+                target_ref,
+            } => format!("tasks.confirm task {task_id}: delivered as {target_ref:?}"),
             MsgView::Other { name, debug } => format!("{name} {debug}"),
         }
     }

@@ -1,0 +1,1014 @@
+//! Tasks (PROTOCOL.md §3.4): posting a task, the commit–reveal of a committee member's result,
+//! confirming a delivery, and the `/tasks/…` reads.
+//!
+//! # Results
+//!
+//! An `Exact` task's result is any byte string; a `Numeric` task's result is 8 bytes, the
+//! big-endian two's-complement `i64` of the value × 10^scale ([`encode_numeric`] turns decimal
+//! text such as `-12.25` into them, exactly, with no floats; [`format_numeric`] turns them back).
+//!
+//! # Commit, then reveal: the salt store
+//!
+//! A member commits to `SHA-256(task_id BE ‖ member address ‖ result ‖ salt)` and reveals
+//! `result` and `salt` in the next window. The salt is 32 random bytes; losing it makes the
+//! reveal impossible (a missed duty), so [`commit_result`] writes it to the [`SaltStore`]
+//! **before** anything is broadcast, and [`reveal_result`] reads it back:
+//!
+//! ```text
+//! HOME/salts/CHAIN_ID/TASK_ID-MEMBER_ADDRESS.json      (file mode 0600, directories 0700)
+//! {
+//!   "format": "nodeop-task-salt-v1",
+//!   "chain_id": "nodeop-devnet",
+//!   "task_id": 7,
+//!   "member": "nodeop1…",
+//!   "result": "<hex of the result bytes>",
+//!   "salt": "<64 hex digits>",
+//!   "commitment": "<64 hex digits>"
+//! }
+//! ```
+//!
+//! Committing again to the same result reuses the stored salt (so a retried commit is the same
+//! commitment); committing to another result is refused unless the caller replaces the salt
+//! explicitly, since a commitment already on chain could then never be revealed. On reading,
+//! the commitment is recomputed from the file, so an edited or truncated file is detected.
+//!
+//! # Reads
+//!
+//! [`task`], [`tasks`], [`schedule`], [`result`], [`price`], [`capacity`], [`load`], [`params`]
+//! read `/tasks/…`; proven reads go through [`crate::verify::Record::Task`] and
+//! [`crate::verify::Record::ResultRoot`], and [`verify_result_path`] checks a result's Merkle
+//! path against its block's root.
+
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use nodeop_app::crypto::Address;
+use nodeop_app::modules::tasks::msg::{commitment, MAX_NUMERIC_SCALE};
+use nodeop_app::modules::tasks::{
+    Consistency, MsgCommitResult, MsgConfirmSubmission, MsgPostTask, MsgRevealResult, TaskKind,
+    TaskPayload,
+};
+use nodeop_app::tx::{Msg, Tx};
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use tendermint_rpc::HttpClient;
+
+use crate::keys::KeyPair;
+use crate::node::{node_chain_id, submit, TxOptions, TxOutcome};
+
+// ------------------------------------------------------------------ numeric results
+
+/// Decimal text → the value × 10^`scale` as 8 big-endian bytes (a Numeric task's result).
+/// Accepts an optional sign, digits, and at most `scale` decimals (`-12.5`, `+3`, `0.125`);
+/// refuses more decimals than the scale holds (no silent rounding) and values outside `i64`.
+pub fn encode_numeric(text: &str, scale: u8) -> Result<[u8; 8]> {
+    parse_numeric(text, scale).map(i64::to_be_bytes)
+}
+
+/// Decimal text → the fixed-point `i64` (value × 10^`scale`); see [`encode_numeric`].
+pub fn parse_numeric(text: &str, scale: u8) -> Result<i64> {
+    if scale > MAX_NUMERIC_SCALE {
+        bail!("scale {scale} is above the largest a task can have ({MAX_NUMERIC_SCALE})");
+    }
+    let s = text.trim();
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (digits, ""),
+    };
+    let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty())
+        || !all_digits(whole)
+        || !all_digits(fraction)
+        || (digits.contains('.') && fraction.is_empty() && whole.is_empty())
+    {
+        bail!("{text:?} is not a decimal number (an optional sign, digits, at most one '.')");
+    }
+    if fraction.len() > usize::from(scale) {
+        bail!(
+            "{text:?} has {} decimals; the task's scale is {scale} (value × 10^{scale} must be whole)",
+            fraction.len()
+        );
+    }
+    // i64 has at most 19 digits: anything longer is out of range before the fraction counts.
+    let out_of_range = || {
+        anyhow!(
+            "{text:?} × 10^{scale} does not fit a signed 64-bit integer (|value| < {} at scale {scale})",
+            format_numeric(i64::MAX, scale)
+        )
+    };
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > 19 {
+        return Err(out_of_range());
+    }
+    let padded = format!("{fraction:0<width$}", width = usize::from(scale));
+    let whole: i128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| out_of_range())?
+    };
+    let fraction: i128 = if padded.is_empty() {
+        0
+    } else {
+        padded.parse().map_err(|_| out_of_range())?
+    };
+    let magnitude = 10i128
+        .checked_pow(u32::from(scale))
+        .and_then(|p| whole.checked_mul(p))
+        .and_then(|w| w.checked_add(fraction))
+        .ok_or_else(out_of_range)?;
+    let value = if negative { -magnitude } else { magnitude };
+    i64::try_from(value).map_err(|_| out_of_range())
+}
+
+/// A Numeric result's bytes → the fixed-point `i64`.
+pub fn decode_numeric(bytes: &[u8]) -> Result<i64> {
+    let b: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| anyhow!("a numeric result is 8 bytes, got {}", bytes.len()))?;
+    Ok(i64::from_be_bytes(b))
+}
+
+/// The fixed-point `value` (× 10^`scale`) as decimal text with exactly `scale` decimals:
+/// `format_numeric(-1250, 3)` = `"-1.250"`.
+pub fn format_numeric(value: i64, scale: u8) -> String {
+    let magnitude = value.unsigned_abs();
+    let sign = if value < 0 { "-" } else { "" };
+    if scale == 0 {
+        return format!("{sign}{magnitude}");
+    }
+    let p = 10u128.pow(u32::from(scale.min(MAX_NUMERIC_SCALE)));
+    let m = u128::from(magnitude);
+    format!(
+        "{sign}{}.{:0width$}",
+        m / p,
+        m % p,
+        width = usize::from(scale)
+    )
+}
+
+/// How a result's bytes read for people: a Numeric result as its decimal value, an Exact result
+/// as text when it is printable UTF-8, else as hex.
+pub fn result_text(kind: &TaskKind, bytes: &[u8]) -> String {
+    match kind {
+        TaskKind::Numeric { scale, .. } => match decode_numeric(bytes) {
+            Ok(v) => format_numeric(v, *scale),
+            Err(_) => format!("0x{} (not 8 bytes)", hex::encode(bytes)),
+        },
+        TaskKind::Exact => match std::str::from_utf8(bytes) {
+            Ok(s) if !s.is_empty() && !s.chars().any(char::is_control) => format!("{s:?}"),
+            _ => format!("0x{}", hex::encode(bytes)),
+        },
+    }
+}
+
+/// What a command line gives as a result, turned into the task's result bytes: for a Numeric
+/// task decimal text ([`encode_numeric`]); for an Exact task the text's UTF-8 bytes, or with
+/// `hex` the bytes the hex digits spell.
+pub fn result_bytes(kind: &TaskKind, text: &str, hex_input: bool) -> Result<Vec<u8>> {
+    match kind {
+        TaskKind::Numeric { scale, .. } => {
+            if hex_input {
+                bail!("a Numeric task's result is a decimal number, not hex");
+            }
+            Ok(encode_numeric(text, *scale)?.to_vec())
+        }
+        TaskKind::Exact if hex_input => {
+            let s = text.trim();
+            let s = s.strip_prefix("0x").unwrap_or(s);
+            hex::decode(s).map_err(|_| anyhow!("result {text:?} is not hex"))
+        }
+        TaskKind::Exact => Ok(text.as_bytes().to_vec()),
+    }
+}
+
+/// A task kind for people: `exact`, `numeric (scale 3, tolerance 0.1 % (1000 ppm))`.
+pub fn kind_text(kind: &TaskKind) -> String {
+    match kind {
+        TaskKind::Exact => "exact".into(),
+        TaskKind::Numeric {
+            scale,
+            tolerance_ppm,
+        } => format!(
+            "numeric (scale {scale}, tolerance {})",
+            crate::amount::format_ppm(*tolerance_ppm)
+        ),
+    }
+}
+
+/// A payload for people: `inline, 12 bytes, sha256 …` or `reference sha256 … at URI`.
+pub fn payload_text(payload: &TaskPayload) -> String {
+    match payload {
+        TaskPayload::Inline(bytes) => format!(
+            "inline, {} bytes, sha256 {}",
+            bytes.len(),
+            hex::encode(payload.hash())
+        ),
+        TaskPayload::Reference { sha256, uri } => {
+            format!("reference sha256 {} at {uri:?}", hex::encode(sha256))
+        }
+    }
+}
+
+// ------------------------------------------------------------------ messages
+
+/// Parses a 32-byte hash given as 64 hex digits (an optional `0x` prefix is allowed).
+pub fn parse_sha256(what: &str, hex_str: &str) -> Result<[u8; 32]> {
+    let s = hex_str.trim();
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    let bytes = hex::decode(s).map_err(|_| anyhow!("{what} {hex_str:?} is not hex"))?;
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| anyhow!("{what} is 32 bytes (64 hex digits), got {} bytes", b.len()))
+}
+
+/// A `tasks.post` message.
+pub fn post_task_msg(
+    kind: TaskKind,
+    consistency: Consistency,
+    payload: TaskPayload,
+    difficulty_units: u64,
+    min_reputation_ppm: u32,
+    fee: u128,
+) -> Msg {
+    Msg::PostTask(MsgPostTask {
+        kind,
+        consistency,
+        payload,
+        difficulty_units,
+        min_reputation_ppm,
+        fee,
+    })
+}
+
+/// A `tasks.commit` message committing `member` to `result` with `salt`.
+pub fn commit_msg(task_id: u64, member: &Address, result: &[u8], salt: &[u8; 32]) -> Msg {
+    Msg::CommitResult(MsgCommitResult {
+        task_id,
+        commitment: commitment(task_id, member, result, salt),
+    })
+}
+
+/// A `tasks.reveal` message.
+pub fn reveal_msg(task_id: u64, result: &[u8], salt: &[u8; 32]) -> Msg {
+    Msg::RevealResult(MsgRevealResult {
+        task_id,
+        result: result.to_vec(),
+        salt: *salt,
+    })
+}
+
+/// A `tasks.confirm` message.
+pub fn confirm_msg(task_id: u64, target_ref: &str) -> Msg {
+    Msg::ConfirmSubmission(MsgConfirmSubmission {
+        task_id,
+        target_ref: target_ref.to_string(),
+    })
+}
+
+/// The fee a task of `difficulty_units` needs at `unit_price` (unop per unit).
+pub fn fee_for(difficulty_units: u64, unit_price: u128) -> Result<u128> {
+    unit_price
+        .checked_mul(u128::from(difficulty_units))
+        .ok_or_else(|| anyhow!("difficulty {difficulty_units} × unit price {unit_price} overflows"))
+}
+
+// ------------------------------------------------------------------ the salt store
+
+/// The format tag of a salt file.
+pub const SALT_FORMAT: &str = "nodeop-task-salt-v1";
+/// Directory of the salt store under the client home.
+pub const SALTS_DIR: &str = "salts";
+/// Salt files are small; anything larger is not one of ours.
+const MAX_SALT_FILE_BYTES: u64 = 1 << 20;
+
+/// 32 bytes from the operating system's random source.
+pub fn random_salt() -> [u8; 32] {
+    let mut salt = [0u8; 32];
+    OsRng.fill_bytes(&mut salt);
+    salt
+}
+
+/// What a member needs to reveal: the result and salt behind its commitment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSalt {
+    pub format: String,
+    pub chain_id: String,
+    pub task_id: u64,
+    pub member: Address,
+    #[serde(with = "hex::serde")]
+    pub result: Vec<u8>,
+    #[serde(with = "hex::serde")]
+    pub salt: [u8; 32],
+    #[serde(with = "hex::serde")]
+    pub commitment: [u8; 32],
+}
+
+impl StoredSalt {
+    /// A new entry with a fresh random salt.
+    pub fn new(chain_id: &str, task_id: u64, member: &Address, result: &[u8]) -> Self {
+        Self::with_salt(chain_id, task_id, member, result, random_salt())
+    }
+
+    /// An entry with the given salt (tests, or a salt kept elsewhere).
+    pub fn with_salt(
+        chain_id: &str,
+        task_id: u64,
+        member: &Address,
+        result: &[u8],
+        salt: [u8; 32],
+    ) -> Self {
+        StoredSalt {
+            format: SALT_FORMAT.into(),
+            chain_id: chain_id.to_string(),
+            task_id,
+            member: *member,
+            result: result.to_vec(),
+            salt,
+            commitment: commitment(task_id, member, result, &salt),
+        }
+    }
+
+    /// The `tasks.commit` message of this entry.
+    pub fn commit_msg(&self) -> Msg {
+        Msg::CommitResult(MsgCommitResult {
+            task_id: self.task_id,
+            commitment: self.commitment,
+        })
+    }
+
+    /// The `tasks.reveal` message of this entry.
+    pub fn reveal_msg(&self) -> Msg {
+        reveal_msg(self.task_id, &self.result, &self.salt)
+    }
+}
+
+/// No salt is stored for this task and member: nothing was committed from this home.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoStoredSalt {
+    pub chain_id: String,
+    pub task_id: u64,
+    pub member: Address,
+    pub path: PathBuf,
+}
+
+impl std::fmt::Display for NoStoredSalt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no stored salt for task {} and member {} on chain {:?} ({} does not exist): the result was not committed from this home (`nodeop tx task commit` stores the salt; pass the same --home), so it cannot be revealed from here",
+            self.task_id,
+            self.member,
+            self.chain_id,
+            self.path.display()
+        )
+    }
+}
+
+impl std::error::Error for NoStoredSalt {}
+
+/// A salt is stored for this task and member with another result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaltConflict {
+    pub task_id: u64,
+    pub stored_result: Vec<u8>,
+    pub path: PathBuf,
+}
+
+impl std::fmt::Display for SaltConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a salt for task {} is already stored ({}) with another result (0x{}); the chain accepts one commit per member, and if that commit is on chain replacing its salt makes it impossible to reveal. Reveal it with `nodeop tx task reveal`, or replace the stored salt explicitly (--replace-salt)",
+            self.task_id,
+            self.path.display(),
+            hex::encode(&self.stored_result)
+        )
+    }
+}
+
+impl std::error::Error for SaltConflict {}
+
+/// The salt store: `HOME/salts/CHAIN_ID/TASK_ID-MEMBER.json` (see the module docs).
+#[derive(Clone, Debug)]
+pub struct SaltStore {
+    dir: PathBuf,
+}
+
+/// A chain id usable as a directory name: `[A-Za-z0-9._-]`, not `.` or `..`.
+fn check_chain_dir(chain_id: &str) -> Result<()> {
+    let ok = !chain_id.is_empty()
+        && chain_id.len() <= 64
+        && chain_id != "."
+        && chain_id != ".."
+        && chain_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+    if !ok {
+        bail!(
+            "chain id {chain_id:?} cannot name a salt directory (letters, digits, '.', '_', '-')"
+        );
+    }
+    Ok(())
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let meta = fs::metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
+    if !meta.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {} to mode 0700", dir.display()))?;
+    }
+    Ok(())
+}
+
+impl SaltStore {
+    /// The store under a client home (`home/salts`). Nothing is created until a salt is saved.
+    pub fn open(home: &Path) -> Self {
+        SaltStore {
+            dir: home.join(SALTS_DIR),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of one task and member on one chain.
+    pub fn path(&self, chain_id: &str, task_id: u64, member: &Address) -> Result<PathBuf> {
+        check_chain_dir(chain_id)?;
+        Ok(self
+            .dir
+            .join(chain_id)
+            .join(format!("{task_id}-{}.json", member.to_bech32())))
+    }
+
+    /// Writes `entry` (mode 0600, atomically: a temporary file renamed into place).
+    pub fn save(&self, entry: &StoredSalt) -> Result<PathBuf> {
+        let path = self.path(&entry.chain_id, entry.task_id, &entry.member)?;
+        let dir = path
+            .parent()
+            .ok_or_else(|| anyhow!("{} has no directory", path.display()))?;
+        create_private_dir(&self.dir)?;
+        create_private_dir(dir)?;
+        let json = serde_json::to_string_pretty(entry).context("encoding the salt file")?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("salt"),
+            std::process::id()
+        ));
+        let _ = fs::remove_file(&tmp);
+        let written = (|| -> Result<()> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)
+                .with_context(|| format!("creating {}", tmp.display()))?;
+            f.write_all(json.as_bytes())
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            f.sync_all()
+                .with_context(|| format!("syncing {}", tmp.display()))?;
+            fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written?;
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(path)
+    }
+
+    /// The stored entry, a [`NoStoredSalt`] error if there is none; an entry that does not
+    /// belong to this file or whose commitment does not recompute is refused.
+    pub fn load(&self, chain_id: &str, task_id: u64, member: &Address) -> Result<StoredSalt> {
+        self.find(chain_id, task_id, member)?.ok_or_else(|| {
+            NoStoredSalt {
+                chain_id: chain_id.to_string(),
+                task_id,
+                member: *member,
+                path: self
+                    .path(chain_id, task_id, member)
+                    .unwrap_or_else(|_| self.dir.clone()),
+            }
+            .into()
+        })
+    }
+
+    /// The stored entry, if any (see [`SaltStore::load`]).
+    pub fn find(
+        &self,
+        chain_id: &str,
+        task_id: u64,
+        member: &Address,
+    ) -> Result<Option<StoredSalt>> {
+        let path = self.path(chain_id, task_id, member)?;
+        let f = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
+        };
+        let mut text = String::new();
+        f.take(MAX_SALT_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if text.len() as u64 > MAX_SALT_FILE_BYTES {
+            bail!("{} is larger than a salt file can be", path.display());
+        }
+        let entry: StoredSalt = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a nodeop salt file", path.display()))?;
+        if entry.format != SALT_FORMAT {
+            bail!(
+                "{}: format {:?} is not supported (expected {SALT_FORMAT:?})",
+                path.display(),
+                entry.format
+            );
+        }
+        if entry.chain_id != chain_id || entry.task_id != task_id || entry.member != *member {
+            bail!(
+                "{} holds the salt of task {} of {} on chain {:?}, not of this task and member (the file was moved or altered)",
+                path.display(),
+                entry.task_id,
+                entry.member,
+                entry.chain_id
+            );
+        }
+        if commitment(entry.task_id, &entry.member, &entry.result, &entry.salt) != entry.commitment
+        {
+            bail!(
+                "{}: the stored result and salt do not give the stored commitment (the file was altered)",
+                path.display()
+            );
+        }
+        Ok(Some(entry))
+    }
+
+    /// The entry to commit with: the stored one when it holds the same result (a retried
+    /// commit is the same commitment), a new one with a fresh salt when none is stored (or
+    /// `replace` is set); a [`SaltConflict`] when another result is stored. Nothing is written.
+    pub fn prepare(
+        &self,
+        chain_id: &str,
+        task_id: u64,
+        member: &Address,
+        result: &[u8],
+        replace: bool,
+    ) -> Result<StoredSalt> {
+        match self.find(chain_id, task_id, member)? {
+            Some(existing) if existing.result == result => Ok(existing),
+            Some(existing) if !replace => Err(SaltConflict {
+                task_id,
+                stored_result: existing.result,
+                path: self.path(chain_id, task_id, member)?,
+            }
+            .into()),
+            _ => Ok(StoredSalt::new(chain_id, task_id, member, result)),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ submitters
+
+/// The chain id of `opts`, else the node's.
+async fn chain_of(client: &HttpClient, opts: &TxOptions) -> Result<String> {
+    match &opts.chain_id {
+        Some(c) => Ok(c.clone()),
+        None => node_chain_id(client).await,
+    }
+}
+
+/// Submits a `tasks.post` from `key` (the client, whose `fee` is escrowed).
+pub async fn post_task(
+    client: &HttpClient,
+    key: &KeyPair,
+    msg: MsgPostTask,
+    opts: &TxOptions,
+) -> Result<(Tx, TxOutcome)> {
+    submit(client, key, vec![Msg::PostTask(msg)], opts).await
+}
+
+/// What [`commit_result`] did: the salt entry (stored before the broadcast), where it is, and
+/// the tx.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    pub entry: StoredSalt,
+    pub salt_file: PathBuf,
+    pub tx: Tx,
+    pub outcome: TxOutcome,
+}
+
+/// Commits `key`'s member to `result` for `task_id`: takes the salt from the store (a fresh one,
+/// or the stored one for the same result; see [`SaltStore::prepare`]), **saves it**, then signs
+/// and broadcasts the `tasks.commit`. If the broadcast fails the salt stays stored, so the
+/// commit can be retried with the same commitment.
+pub async fn commit_result(
+    client: &HttpClient,
+    key: &KeyPair,
+    store: &SaltStore,
+    task_id: u64,
+    result: &[u8],
+    replace_salt: bool,
+    opts: &TxOptions,
+) -> Result<Committed> {
+    let chain_id = chain_of(client, opts).await?;
+    let member = key.address();
+    let entry = store.prepare(&chain_id, task_id, &member, result, replace_salt)?;
+    let salt_file = store.save(&entry)?;
+    let mut opts = opts.clone();
+    opts.chain_id = Some(chain_id);
+    let (tx, outcome) = submit(client, key, vec![entry.commit_msg()], &opts).await?;
+    Ok(Committed {
+        entry,
+        salt_file,
+        tx,
+        outcome,
+    })
+}
+
+/// Reveals the result and salt `key`'s member committed to for `task_id`, read from the store;
+/// a [`NoStoredSalt`] error (before anything is sent) when none is stored.
+pub async fn reveal_result(
+    client: &HttpClient,
+    key: &KeyPair,
+    store: &SaltStore,
+    task_id: u64,
+    opts: &TxOptions,
+) -> Result<(StoredSalt, Tx, TxOutcome)> {
+    let chain_id = chain_of(client, opts).await?;
+    let entry = store.load(&chain_id, task_id, &key.address())?;
+    let mut opts = opts.clone();
+    opts.chain_id = Some(chain_id);
+    let (tx, outcome) = submit(client, key, vec![entry.reveal_msg()], &opts).await?;
+    Ok((entry, tx, outcome))
+}
+
+/// Submits a `tasks.confirm` from `key` (the scheduled submitter of the open window).
+pub async fn confirm_submission(
+    client: &HttpClient,
+    key: &KeyPair,
+    task_id: u64,
+    target_ref: &str,
+    opts: &TxOptions,
+) -> Result<(Tx, TxOutcome)> {
+    submit(client, key, vec![confirm_msg(task_id, target_ref)], opts).await
+}
+
+/// The value of attribute `key` of the first event of type `kind` in an included tx.
+pub fn event_attribute(outcome: &TxOutcome, kind: &str, key: &str) -> Option<String> {
+    outcome
+        .included
+        .as_ref()?
+        .events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .flat_map(|e| &e.attributes)
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
+}
+
+/// The id of the task an included `tasks.post` opened (its `task_posted` event).
+pub fn posted_task_id(outcome: &TxOutcome) -> Option<u64> {
+    event_attribute(outcome, "task_posted", "task")
+        .or_else(|| event_attribute(outcome, "task_posted", "task_id"))
+        .and_then(|v| v.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member() -> Address {
+        KeyPair::from_secret_hex(&"55".repeat(32))
+            .unwrap()
+            .address()
+    }
+
+    #[test]
+    fn numeric_results_parse_exactly_at_the_tasks_scale() {
+        assert_eq!(parse_numeric("12.345", 3).unwrap(), 12_345);
+        assert_eq!(parse_numeric("12.3", 3).unwrap(), 12_300);
+        assert_eq!(parse_numeric("12", 3).unwrap(), 12_000);
+        assert_eq!(parse_numeric("-0.005", 3).unwrap(), -5);
+        assert_eq!(parse_numeric("+7", 0).unwrap(), 7);
+        assert_eq!(parse_numeric(".5", 1).unwrap(), 5);
+        assert_eq!(parse_numeric("5.", 1).unwrap(), 50);
+        assert_eq!(parse_numeric(" 0042 ", 0).unwrap(), 42);
+        assert_eq!(parse_numeric("-0", 2).unwrap(), 0);
+        assert_eq!(encode_numeric("-1.5", 2).unwrap(), (-150i64).to_be_bytes());
+        assert_eq!(encode_numeric("1", 0).unwrap(), [0, 0, 0, 0, 0, 0, 0, 1]);
+        // the extremes of i64, and one past them
+        assert_eq!(parse_numeric("9223372036854775807", 0).unwrap(), i64::MAX);
+        assert_eq!(parse_numeric("-9223372036854775808", 0).unwrap(), i64::MIN);
+        assert!(parse_numeric("9223372036854775808", 0).is_err());
+        assert_eq!(parse_numeric("9.223372036854775807", 18).unwrap(), i64::MAX);
+        assert!(parse_numeric("9.3", 18).is_err());
+        assert!(parse_numeric("100000000000000000000", 0).is_err());
+        // more decimals than the scale: refused, never rounded
+        let e = parse_numeric("1.2345", 3).unwrap_err().to_string();
+        assert!(e.contains("scale is 3"), "{e}");
+        assert!(parse_numeric("1.5", 0).is_err());
+        // not numbers
+        for bad in [
+            "", "-", ".", "1e3", "1.2.3", "0x10", "one", "1,5", "--1", "- 1",
+        ] {
+            assert!(parse_numeric(bad, 3).is_err(), "{bad:?} parsed");
+        }
+        assert!(parse_numeric("1", MAX_NUMERIC_SCALE + 1).is_err());
+    }
+
+    #[test]
+    fn numeric_results_format_back_to_the_same_text() {
+        assert_eq!(format_numeric(12_345, 3), "12.345");
+        assert_eq!(format_numeric(-5, 3), "-0.005");
+        assert_eq!(format_numeric(0, 2), "0.00");
+        assert_eq!(format_numeric(42, 0), "42");
+        assert_eq!(format_numeric(i64::MIN, 0), "-9223372036854775808");
+        assert_eq!(format_numeric(i64::MIN, 18), "-9.223372036854775808");
+        for (v, scale) in [
+            (1i64, 1u8),
+            (-987_654_321, 4),
+            (i64::MAX, 18),
+            (i64::MIN, 5),
+        ] {
+            assert_eq!(parse_numeric(&format_numeric(v, scale), scale).unwrap(), v);
+        }
+        let kind = TaskKind::Numeric {
+            scale: 2,
+            tolerance_ppm: 0,
+        };
+        assert_eq!(result_text(&kind, &(-150i64).to_be_bytes()), "-1.50");
+        assert!(result_text(&kind, b"abc").contains("not 8 bytes"));
+        assert_eq!(result_text(&TaskKind::Exact, b"ok"), "\"ok\"");
+        assert_eq!(result_text(&TaskKind::Exact, &[0, 1]), "0x0001");
+        assert_eq!(decode_numeric(&7i64.to_be_bytes()).unwrap(), 7);
+        assert!(decode_numeric(&[1, 2]).is_err());
+    }
+
+    #[test]
+    fn result_input_follows_the_tasks_kind() {
+        let numeric = TaskKind::Numeric {
+            scale: 3,
+            tolerance_ppm: 1000,
+        };
+        assert_eq!(
+            result_bytes(&numeric, "1.5", false).unwrap(),
+            1_500i64.to_be_bytes().to_vec()
+        );
+        assert!(result_bytes(&numeric, "00ff", true).is_err());
+        assert_eq!(
+            result_bytes(&TaskKind::Exact, "hello", false).unwrap(),
+            b"hello".to_vec()
+        );
+        assert_eq!(
+            result_bytes(&TaskKind::Exact, "0x00ff", true).unwrap(),
+            vec![0, 0xff]
+        );
+        assert!(result_bytes(&TaskKind::Exact, "zz", true).is_err());
+    }
+
+    #[test]
+    fn the_commitment_binds_task_member_result_and_salt() {
+        let m = member();
+        let salt = [9u8; 32];
+        let Msg::CommitResult(c) = commit_msg(7, &m, b"42", &salt) else {
+            panic!("not a commit");
+        };
+        // SHA-256(task_id BE ‖ address ‖ result ‖ salt), spelled out
+        use sha2::Digest;
+        let expected: [u8; 32] = sha2::Sha256::new()
+            .chain_update(7u64.to_be_bytes())
+            .chain_update(m.0)
+            .chain_update(b"42")
+            .chain_update(salt)
+            .finalize()
+            .into();
+        assert_eq!(c.commitment, expected);
+        assert_eq!(c.task_id, 7);
+        let other = KeyPair::from_secret_hex(&"66".repeat(32))
+            .unwrap()
+            .address();
+        assert_ne!(commitment(7, &other, b"42", &salt), expected);
+        assert_ne!(commitment(8, &m, b"42", &salt), expected);
+        assert_ne!(commitment(7, &m, b"43", &salt), expected);
+        assert_ne!(commitment(7, &m, b"42", &[8; 32]), expected);
+        let entry = StoredSalt::with_salt("c", 7, &m, b"42", salt);
+        assert_eq!(entry.commit_msg(), Msg::CommitResult(c));
+        assert_eq!(entry.reveal_msg(), reveal_msg(7, b"42", &salt));
+        // fresh salts differ
+        assert_ne!(random_salt(), random_salt());
+    }
+
+    #[test]
+    fn salts_round_trip_through_the_store_with_private_permissions() {
+        let home = tempfile::tempdir().unwrap();
+        let store = SaltStore::open(home.path());
+        let m = member();
+        let entry = store
+            .prepare("nodeop-devnet", 7, &m, b"result", false)
+            .unwrap();
+        let path = store.save(&entry).unwrap();
+        assert_eq!(
+            path,
+            home.path()
+                .join("salts/nodeop-devnet")
+                .join(format!("7-{m}.json"))
+        );
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&home.path().join("salts")), 0o700);
+        assert_eq!(mode(&home.path().join("salts/nodeop-devnet")), 0o700);
+        let back = store.load("nodeop-devnet", 7, &m).unwrap();
+        assert_eq!(back, entry);
+        assert_eq!(back.commitment, commitment(7, &m, b"result", &back.salt));
+        // the file reads as documented
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["format"], SALT_FORMAT);
+        assert_eq!(json["task_id"], 7);
+        assert_eq!(json["member"], m.to_bech32());
+        assert_eq!(json["result"], hex::encode(b"result"));
+        assert_eq!(json["salt"], hex::encode(entry.salt));
+        assert_eq!(json["commitment"], hex::encode(entry.commitment));
+        // no temporary files left behind
+        let names: Vec<_> = fs::read_dir(home.path().join("salts/nodeop-devnet"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+
+        // the same result again reuses the salt: a retried commit is the same commitment
+        let again = store
+            .prepare("nodeop-devnet", 7, &m, b"result", false)
+            .unwrap();
+        assert_eq!(again, entry);
+        // another result is refused, unless replaced explicitly
+        let e = store
+            .prepare("nodeop-devnet", 7, &m, b"other", false)
+            .unwrap_err();
+        assert!(e.is::<SaltConflict>(), "{e}");
+        let replaced = store
+            .prepare("nodeop-devnet", 7, &m, b"other", true)
+            .unwrap();
+        assert_ne!(replaced.salt, entry.salt);
+        store.save(&replaced).unwrap();
+        assert_eq!(store.load("nodeop-devnet", 7, &m).unwrap(), replaced);
+        // other tasks, members and chains are separate
+        let e = store.load("nodeop-devnet", 8, &m).unwrap_err();
+        let missing = e.downcast_ref::<NoStoredSalt>().expect("NoStoredSalt");
+        assert_eq!(missing.task_id, 8);
+        assert!(e.to_string().contains("no stored salt for task 8"), "{e}");
+        assert!(store.load("nodeop-1", 7, &m).is_err());
+        let other = KeyPair::from_secret_hex(&"66".repeat(32))
+            .unwrap()
+            .address();
+        assert!(store.find("nodeop-devnet", 7, &other).unwrap().is_none());
+
+        // a loose directory is tightened when a salt is saved
+        fs::set_permissions(home.path().join("salts"), fs::Permissions::from_mode(0o755)).unwrap();
+        store.save(&entry).unwrap();
+        assert_eq!(mode(&home.path().join("salts")), 0o700);
+    }
+
+    #[test]
+    fn altered_or_misplaced_salt_files_are_refused() {
+        let home = tempfile::tempdir().unwrap();
+        let store = SaltStore::open(home.path());
+        let m = member();
+        let entry = StoredSalt::with_salt("c", 3, &m, b"r", [1; 32]);
+        let path = store.save(&entry).unwrap();
+        // an edited result no longer gives the commitment
+        let mut edited = entry.clone();
+        edited.result = b"s".to_vec();
+        fs::write(&path, serde_json::to_string(&edited).unwrap()).unwrap();
+        let e = store.load("c", 3, &m).unwrap_err().to_string();
+        assert!(e.contains("altered"), "{e}");
+        // another task's file copied here
+        let elsewhere = StoredSalt::with_salt("c", 4, &m, b"r", [1; 32]);
+        fs::write(&path, serde_json::to_string(&elsewhere).unwrap()).unwrap();
+        assert!(store.load("c", 3, &m).is_err());
+        // not JSON
+        fs::write(&path, "{").unwrap();
+        assert!(store.load("c", 3, &m).is_err());
+        // chain ids that would leave the store
+        for bad in ["", ".", "..", "a/b", "../x"] {
+            assert!(store.path(bad, 1, &m).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn task_messages_sign_into_txs_the_chain_accepts_and_show_in_tx_views() {
+        use crate::tx::{build_tx, encode_tx, sign_tx, MsgView, TxView};
+        use nodeop_app::crypto::Verifier;
+        use nodeop_app::params::TxParams;
+        use nodeop_app::tx::check_stateless;
+        let key = KeyPair::from_secret_hex(&"55".repeat(32)).unwrap();
+        let params = TxParams::default();
+        let entry = StoredSalt::with_salt("nodeop-devnet", 4, &key.address(), b"ok", [3; 32]);
+        let post = post_task_msg(
+            TaskKind::Numeric {
+                scale: 2,
+                tolerance_ppm: 5_000,
+            },
+            Consistency::Session,
+            TaskPayload::Reference {
+                sha256: [7; 32],
+                uri: "ipfs://x".into(),
+            },
+            3,
+            600_000,
+            4_500,
+        );
+        for (msg, name) in [
+            (post.clone(), "tasks.post"),
+            (entry.commit_msg(), "tasks.commit"),
+            (entry.reveal_msg(), "tasks.reveal"),
+            (confirm_msg(4, "consumer-tx-1"), "tasks.confirm"),
+        ] {
+            let body = build_tx("nodeop-devnet", 1, vec![msg.clone()], None, "", &params).unwrap();
+            let bytes = encode_tx(&sign_tx(body, &key).unwrap()).unwrap();
+            let checked =
+                check_stateless(&bytes, "nodeop-devnet", &params, &Verifier::default(), &())
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(checked.tx.body.msgs, vec![msg.clone()]);
+            let json = serde_json::to_value(TxView::from(&checked.tx)).unwrap();
+            assert_eq!(json["msgs"][0]["type"], name);
+        }
+        let json = serde_json::to_value(MsgView::from(&post)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "type": "tasks.post",
+                "kind": {"numeric": {"scale": 2, "tolerance_ppm": 5000}},
+                "consistency": "session",
+                "payload": {"reference": {"sha256": "07".repeat(32), "uri": "ipfs://x"}},
+                "difficulty_units": 3,
+                "min_reputation_ppm": 600000,
+                "fee": "4500",
+            })
+        );
+        assert_eq!(
+            MsgView::from(&post).describe(),
+            format!(
+                "tasks.post numeric (scale 2, tolerance 0.5 % (5000 ppm)) task, session consistency, 3 difficulty units, minimum reputation 60 % (600000 ppm), fee 0.004500 NOP (4500 unop), payload reference sha256 {} at \"ipfs://x\"",
+                "07".repeat(32)
+            )
+        );
+        let json = serde_json::to_value(MsgView::from(&entry.reveal_msg())).unwrap();
+        assert_eq!(json["result"], hex::encode(b"ok"));
+        assert_eq!(json["salt"], "03".repeat(32));
+        assert_eq!(
+            MsgView::from(&confirm_msg(4, "r")).describe(),
+            "tasks.confirm task 4: delivered as \"r\""
+        );
+        let json = serde_json::to_value(MsgView::from(&entry.commit_msg())).unwrap();
+        assert_eq!(json["commitment"], hex::encode(entry.commitment));
+    }
+
+    #[test]
+    fn the_task_id_comes_from_the_posted_event() {
+        use crate::node::{AttributeView, CheckTxResult, EventView, TxResult};
+        let outcome = TxOutcome {
+            hash: String::new(),
+            check_tx: CheckTxResult {
+                code: 0,
+                codespace: String::new(),
+                log: String::new(),
+            },
+            included: Some(TxResult {
+                height: 5,
+                index: 0,
+                code: 0,
+                codespace: String::new(),
+                log: String::new(),
+                events: vec![EventView {
+                    kind: "task_posted".into(),
+                    attributes: vec![AttributeView {
+                        key: "task".into(),
+                        value: "12".into(),
+                    }],
+                }],
+            }),
+        };
+        assert_eq!(posted_task_id(&outcome), Some(12));
+        assert_eq!(fee_for(5, 1_000).unwrap(), 5_000);
+        assert!(fee_for(u64::MAX, u128::MAX).is_err());
+    }
+}
