@@ -1,0 +1,139 @@
+//! issuance's genesis content: params and vesting schedules; in an export also the period and
+//! epoch history and the open period's and epoch's accumulators.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::keys;
+use super::state::{
+    opening, put_open_epoch, put_open_period, put_vesting, EpochMetrics, OpenEpoch, OpenPeriod,
+    Payout, PeriodRecord, VestingSchedule, Work,
+};
+use super::IssuanceParams;
+use crate::crypto::Address;
+use crate::modules::bank::MODULE_ACCOUNTS;
+use crate::state::{StateWrite, StateWriteExt};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IssuanceGenesis {
+    pub params: IssuanceParams,
+    pub vesting: Vec<VestingSchedule>,
+    /// Exports only: history and accumulators. A new chain leaves them out; the open period
+    /// then starts at the genesis epoch's period with the genesis supply.
+    pub periods: Vec<PeriodRecord>,
+    pub payouts: Vec<Payout>,
+    pub metrics: Vec<EpochMetrics>,
+    pub open_period: Option<OpenPeriod>,
+    pub open_epoch: Option<OpenEpoch>,
+    pub work: Vec<(Address, Work)>,
+    pub faulty: Vec<(u64, Address)>,
+}
+
+impl IssuanceGenesis {
+    /// What the vesting schedules may still mint.
+    pub fn unclaimed(&self) -> Option<u128> {
+        self.vesting
+            .iter()
+            .try_fold(0u128, |t, v| t.checked_add(v.unclaimed()))
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = self.params.problems();
+        let modules: BTreeSet<Address> =
+            MODULE_ACCOUNTS.iter().map(|n| Address::module(n)).collect();
+        let mut seen = BTreeSet::new();
+        for v in &self.vesting {
+            let who = v.beneficiary;
+            if !seen.insert(who) {
+                out.push(format!(
+                    "issuance.vesting: {who} has two schedules; list one per beneficiary"
+                ));
+            }
+            if modules.contains(&who) {
+                out.push(format!(
+                    "issuance.vesting: {who} is a module account; no key could claim"
+                ));
+            }
+            if v.total == 0 {
+                out.push(format!("issuance.vesting: {who}'s total must be positive"));
+            }
+            if v.cliff < 0 || v.duration < 0 {
+                out.push(format!(
+                    "issuance.vesting: {who}'s cliff ({}) and duration ({}) must not be negative",
+                    v.cliff, v.duration
+                ));
+            }
+            if v.cliff > v.duration {
+                out.push(format!(
+                    "issuance.vesting: {who}'s cliff {} s is longer than its duration {} s",
+                    v.cliff, v.duration
+                ));
+            }
+            if v.start.checked_add(v.duration).is_none() {
+                out.push(format!(
+                    "issuance.vesting: {who}'s start + duration overflows"
+                ));
+            }
+            if v.claimed > v.total {
+                out.push(format!(
+                    "issuance.vesting: {who} claimed {} of a total of {}",
+                    v.claimed, v.total
+                ));
+            }
+        }
+        if self.unclaimed().is_none() {
+            out.push("issuance.vesting: the totals overflow u128".into());
+        }
+        let next = self.open_period.as_ref().map(|o| o.period);
+        for r in &self.periods {
+            if next.is_none_or(|n| r.period >= n) {
+                out.push(format!(
+                    "issuance.periods: period {} is not before the open period",
+                    r.period
+                ));
+            }
+        }
+        out
+    }
+
+    /// Writes the genesis state (after bank's and staking's). `last_epoch` is staking's.
+    pub fn apply(&self, state: &mut impl StateWrite, last_epoch: u64) {
+        state.put(keys::PARAMS.to_vec(), &self.params);
+        for v in &self.vesting {
+            put_vesting(state, v);
+        }
+        for r in &self.periods {
+            state.put(keys::period(r.period), r);
+        }
+        for p in &self.payouts {
+            state.put(keys::payout(p.period, &p.operator), p);
+        }
+        for m in &self.metrics {
+            state.put(keys::metrics(m.epoch), m);
+        }
+        for (a, w) in &self.work {
+            state.put(keys::work(a), w);
+        }
+        for (e, a) in &self.faulty {
+            state.put_raw(keys::faulty(*e, a), vec![1]);
+        }
+        let open = match &self.open_period {
+            Some(o) => o.clone(),
+            None => opening(
+                state,
+                last_epoch / self.params.issuance_period_epochs.max(1),
+            ),
+        };
+        put_open_period(state, &open);
+        let epoch = match &self.open_epoch {
+            Some(e) => e.clone(),
+            None => OpenEpoch {
+                epoch: last_epoch,
+                ..OpenEpoch::default()
+            },
+        };
+        put_open_epoch(state, &epoch);
+    }
+}

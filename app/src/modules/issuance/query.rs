@@ -1,0 +1,273 @@
+//! issuance's query paths (under `/issuance/`; see docs/queries.md).
+//!
+//! Provable records: `period/{m}`, `payout/{m}/{operator}`, `metrics/{epoch}`,
+//! `vesting-schedule/{address}`, `params`. Computed (latest height): `supply`, `subsidy`,
+//! `vesting/{address}` (the schedule and what is claimable at the last block's time),
+//! `payouts/{m}`. Lists page with `?limit=N&after=CURSOR` and answer
+//! `{"items": […], "next": CURSOR|null}`: `periods`, `metrics`.
+
+use serde::Serialize;
+
+use super::keys;
+use super::state::{
+    open_epoch, open_period, params, payouts, vesting, vesting_schedules, EpochMetrics, Payout,
+    PeriodRecord, VestingSchedule,
+};
+use super::IssuanceParams;
+use crate::crypto::Address;
+use crate::error::QueryError;
+use crate::modules::bank;
+use crate::query::{json, listing, Target};
+use crate::serde_u128;
+use crate::state::{decode_stored, StateRead};
+
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1_000;
+
+#[derive(Serialize)]
+struct SupplyView {
+    #[serde(with = "serde_u128")]
+    total_supply: u128,
+    #[serde(with = "serde_u128")]
+    genesis_supply: u128,
+    #[serde(with = "serde_u128")]
+    minted: u128,
+    #[serde(with = "serde_u128")]
+    burned: u128,
+    #[serde(with = "serde_u128")]
+    max_supply: u128,
+    /// max_supply − total_supply: what any mint may still create.
+    #[serde(with = "serde_u128")]
+    room: u128,
+    #[serde(with = "serde_u128")]
+    treasury: u128,
+    #[serde(with = "serde_u128")]
+    reward_pool: u128,
+    /// What vesting schedules may still mint.
+    #[serde(with = "serde_u128")]
+    vesting_unclaimed: u128,
+}
+
+#[derive(Serialize)]
+struct SubsidyView {
+    /// The open period m and its subsidy s(m).
+    period: u64,
+    subsidy_ppm: u32,
+    /// s(m + 1).
+    next_subsidy_ppm: u32,
+    subsidy_periods: u64,
+    issuance_period_epochs: u64,
+    /// The open period's epochs, and the epoch now running.
+    first_epoch: u64,
+    last_epoch: u64,
+    epoch: u64,
+    /// Revenue and vesting claims so far in the open period.
+    #[serde(with = "serde_u128")]
+    revenue: u128,
+    #[serde(with = "serde_u128")]
+    vested: u128,
+}
+
+#[derive(Serialize)]
+struct VestingView {
+    #[serde(flatten)]
+    schedule: VestingSchedule,
+    cliff_ends: i64,
+    ends: i64,
+    /// At the last committed block's time.
+    time: i64,
+    #[serde(with = "serde_u128")]
+    vested: u128,
+    #[serde(with = "serde_u128")]
+    claimable: u128,
+}
+
+#[derive(Serialize)]
+struct Page<T> {
+    items: Vec<T>,
+    next: Option<String>,
+}
+
+fn arg<'a>(args: &[(&'a str, &'a str)], name: &str) -> Option<&'a str> {
+    args.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+}
+
+fn limit(args: &[(&str, &str)]) -> Result<usize, QueryError> {
+    match arg(args, "limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| QueryError::BadArgument(format!("limit {v:?} must be 1..={MAX_LIMIT}"))),
+    }
+}
+
+fn number(what: &str, s: &str) -> Result<u64, QueryError> {
+    s.parse()
+        .map_err(|_| QueryError::BadArgument(format!("{what} {s:?} is not a number")))
+}
+
+fn address(s: &str) -> Result<Address, QueryError> {
+    Address::parse(s).map_err(|e| QueryError::BadArgument(format!("address {s:?}: {e}")))
+}
+
+/// A page of records under `prefix` keyed by an 8-byte number, from after `after`.
+fn numbered_page<T: borsh::BorshDeserialize>(
+    state: &impl StateRead,
+    prefix: &[u8],
+    key: fn(u64) -> Vec<u8>,
+    after: Option<u64>,
+    limit: usize,
+) -> (Vec<T>, Option<String>) {
+    let start = after.map(key);
+    let mut page = state.prefix_raw(prefix, start.as_deref(), limit + 1);
+    let next = if page.len() > limit {
+        page.truncate(limit);
+        page.last()
+            .and_then(|(k, _)| keys::number_at(k, prefix))
+            .map(|n| n.to_string())
+    } else {
+        None
+    };
+    let items = page.iter().map(|(k, v)| decode_stored(k, v)).collect();
+    (items, next)
+}
+
+pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryError> {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["params"] => Ok(Target::Record {
+            key: keys::PARAMS.to_vec(),
+            render: |key, bytes| match bytes {
+                Some(b) => json(&decode_stored::<IssuanceParams>(key, b)),
+                None => Err(QueryError::NotFound("issuance params".into())),
+            },
+        }),
+        ["period", m] => Ok(Target::Record {
+            key: keys::period(number("period", m)?),
+            render: |key, bytes| match bytes {
+                Some(b) => json(&decode_stored::<PeriodRecord>(key, b)),
+                None => Err(QueryError::NotFound(
+                    "no such period record (a period is recorded in the first block past its end)"
+                        .into(),
+                )),
+            },
+        }),
+        ["payout", m, operator] => Ok(Target::Record {
+            key: keys::payout(number("period", m)?, &address(operator)?),
+            render: |key, bytes| match bytes {
+                Some(b) => json(&decode_stored::<Payout>(key, b)),
+                None => Err(QueryError::NotFound(
+                    "no payout to this operator in this period".into(),
+                )),
+            },
+        }),
+        ["metrics", e] => Ok(Target::Record {
+            key: keys::metrics(number("epoch", e)?),
+            render: |key, bytes| match bytes {
+                Some(b) => json(&decode_stored::<EpochMetrics>(key, b)),
+                None => Err(QueryError::NotFound(
+                    "no metrics for this epoch (an epoch is recorded in the first block past its \
+                     end)"
+                        .into(),
+                )),
+            },
+        }),
+        ["vesting-schedule", a] => Ok(Target::Record {
+            key: keys::vesting(&address(a)?),
+            render: |key, bytes| match bytes {
+                Some(b) => json(&decode_stored::<VestingSchedule>(key, b)),
+                None => Err(QueryError::NotFound("no vesting schedule".into())),
+            },
+        }),
+        ["vesting", a] => {
+            let a = address(a)?;
+            Ok(listing(move |app| {
+                let state = app.storage();
+                let schedule = vesting(state, &a)
+                    .ok_or_else(|| QueryError::NotFound(format!("{a} has no vesting schedule")))?;
+                let time = state.committed().map(|c| c.block_time).unwrap_or(0);
+                json(&VestingView {
+                    cliff_ends: schedule.cliff_ends(),
+                    ends: schedule.start.saturating_add(schedule.duration),
+                    time,
+                    vested: schedule.vested_at(time),
+                    claimable: schedule.claimable_at(time),
+                    schedule,
+                })
+            }))
+        }
+        ["supply"] => Ok(listing(|app| {
+            let state = app.storage();
+            let s = bank::supply(state);
+            json(&SupplyView {
+                total_supply: s.total_supply,
+                genesis_supply: s.genesis_supply,
+                minted: s.minted,
+                burned: s.burned,
+                max_supply: s.max_supply,
+                room: s.max_supply.saturating_sub(s.total_supply),
+                treasury: bank::account(state, &Address::module("treasury")).balance,
+                reward_pool: bank::account(state, &Address::module("reward_pool")).balance,
+                vesting_unclaimed: vesting_schedules(state)
+                    .iter()
+                    .fold(0u128, |t, v| t.saturating_add(v.unclaimed())),
+            })
+        })),
+        ["subsidy"] => Ok(listing(|app| {
+            let state = app.storage();
+            let p = params(state);
+            let open = open_period(state);
+            let n = p.issuance_period_epochs.max(1);
+            json(&SubsidyView {
+                period: open.period,
+                subsidy_ppm: p.subsidy_ppm(open.period),
+                next_subsidy_ppm: p.subsidy_ppm(open.period.saturating_add(1)),
+                subsidy_periods: p.subsidy_periods,
+                issuance_period_epochs: p.issuance_period_epochs,
+                first_epoch: open.period.saturating_mul(n),
+                last_epoch: open.period.saturating_add(1).saturating_mul(n) - 1,
+                epoch: open_epoch(state).epoch,
+                revenue: open.revenue,
+                vested: open.vested,
+            })
+        })),
+        ["payouts", m] => {
+            let m = number("period", m)?;
+            Ok(listing(move |app| json(&payouts(app.storage(), m))))
+        }
+        ["periods"] => {
+            let lim = limit(args)?;
+            let after = arg(args, "after").map(|a| number("after", a)).transpose()?;
+            Ok(listing(move |app| {
+                let (items, next) = numbered_page::<PeriodRecord>(
+                    app.storage(),
+                    keys::PERIOD_PREFIX,
+                    keys::period,
+                    after,
+                    lim,
+                );
+                json(&Page { items, next })
+            }))
+        }
+        ["metrics"] => {
+            let lim = limit(args)?;
+            let after = arg(args, "after").map(|a| number("after", a)).transpose()?;
+            Ok(listing(move |app| {
+                let (items, next) = numbered_page::<EpochMetrics>(
+                    app.storage(),
+                    keys::METRICS_PREFIX,
+                    keys::metrics,
+                    after,
+                    lim,
+                );
+                json(&Page { items, next })
+            }))
+        }
+        _ => Err(QueryError::UnknownPath(format!(
+            "/issuance/{}",
+            path.chars().take(200).collect::<String>()
+        ))),
+    }
+}
