@@ -18,6 +18,7 @@ pub mod error;
 pub mod keys;
 pub mod msg;
 pub mod params;
+pub mod query;
 pub mod state;
 
 pub use error::{TasksError, CODESPACE};
