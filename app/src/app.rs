@@ -22,7 +22,7 @@ use crate::error::TxError;
 use crate::events::Event;
 use crate::genesis::{keys as chain_keys, AppState};
 use crate::modules::staking::BlockCtx;
-use crate::modules::{bank, slashing, staking};
+use crate::modules::{bank, reputation, slashing, staking};
 use crate::params::TxParams;
 use crate::state::store::Prepared;
 use crate::state::{Changes, Overlay, StateRead, StateReadExt, StateWrite, Storage, StoreError};
@@ -502,6 +502,7 @@ impl App {
             &req.decided_last_commit,
         ));
         events.extend(staking::epochs::process(&mut block, &block_ctx));
+        events.extend(reputation::component::begin_block(&mut block, &block_ctx));
         events.extend(slashing::component::begin_block(&mut block, &block_ctx));
         let mut tx_results = Vec::with_capacity(req.txs.len());
         for bytes in &req.txs {
@@ -776,6 +777,7 @@ fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
         },
         staking: export_staking(state),
         slashing: export_slashing(state),
+        reputation: reputation::genesis::ReputationGenesis::export(state),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::modules::{bank, slashing, staking};
+use crate::modules::{bank, reputation, slashing, staking};
 use crate::params::TxParams;
 use crate::state::{StateWrite, StateWriteExt};
 
@@ -17,6 +17,7 @@ pub struct AppState {
     pub bank: bank::genesis::BankGenesis,
     pub staking: staking::StakingGenesis,
     pub slashing: slashing::genesis::SlashingGenesis,
+    pub reputation: reputation::genesis::ReputationGenesis,
 }
 
 /// Chain identity, fixed at genesis (`chain/…` keys).
@@ -45,6 +46,7 @@ impl AppState {
         out.extend(self.bank.problems());
         out.extend(self.staking.problems());
         out.extend(self.slashing.problems());
+        out.extend(self.reputation.problems());
         // no stake may leave before a slash for what it did can land
         let span = self.slashing.params.slashable_span();
         if self.staking.params.unbonding_time < span {
@@ -101,5 +103,6 @@ impl AppState {
         self.bank.apply(state);
         self.staking.apply(state, initial_height);
         self.slashing.apply(state);
+        self.reputation.apply(state, initial_height);
     }
 }

@@ -7,6 +7,7 @@
 //! | `/supply` | – | the supply record |
 //! | `/params` | – | every module's params |
 //! | `/validators`, `/staking/…` | – | the validator set and staking records (docs/queries.md) |
+//! | `/reputation/…` | – | operator scores, records, params (docs/reputation.md) |
 //! | `/tasks/…` | – | tasks, their schedules and results with Merkle paths, price, capacity (docs/queries.md) |
 //! | `/module-accounts` | – | name, address, balance of each module account |
 //! | `/status` | – | chain id, height, app hash |
@@ -160,6 +161,9 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
     }
     if let Some(rest) = path.strip_prefix("/slashing/") {
         return crate::modules::slashing::query::route(rest, &args);
+    }
+    if let Some(rest) = path.strip_prefix("/reputation/") {
+        return crate::modules::reputation::query::route(rest, &args);
     }
     if let Some(rest) = path.strip_prefix("/tasks/") {
         return crate::modules::tasks::query::route(rest, &args);

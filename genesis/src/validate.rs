@@ -74,7 +74,7 @@ const DOC_FIELDS: [&str; 7] = [
     "app_state",
 ];
 
-const APP_STATE_FIELDS: [&str; 4] = ["tx", "bank", "staking", "slashing"];
+const APP_STATE_FIELDS: [&str; 5] = ["tx", "bank", "staking", "slashing", "reputation"];
 
 /// Reads `value` as a `T`, recording a problem under `path` when it does not fit.
 fn field<T: DeserializeOwned>(value: &Value, path: &str, problems: &mut Vec<String>) -> Option<T> {
@@ -201,11 +201,19 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
                     p,
                 )
             });
+            let reputation = modules.get("reputation").map(|v| {
+                field::<nodeop_app::modules::reputation::genesis::ReputationGenesis>(
+                    v,
+                    "app_state.reputation",
+                    p,
+                )
+            });
             let all_parsed = [
                 tx.as_ref().map(Option::is_some),
                 bank.as_ref().map(Option::is_some),
                 staking.as_ref().map(Option::is_some),
                 slashing.as_ref().map(Option::is_some),
+                reputation.as_ref().map(Option::is_some),
             ]
             .iter()
             .all(|x| x.unwrap_or(true));

@@ -141,6 +141,8 @@ fn execute(state: &mut impl StateWrite, ctx: &BlockCtx, mut prop: super::Proposa
             }
         }
     }
+    // an upheld slash halves the operator's Byzantine factor (PROTOCOL.md §3.5)
+    crate::modules::reputation::halve_byz_factor(state, &prop.operator);
     if prop.offence == Offence::Byzantine {
         if let Some(mut op) = staking::state::operator(state, &prop.operator) {
             op.tombstoned = true;

@@ -15,9 +15,9 @@ use crate::modules::staking::{validator_set, BlockCtx};
 use crate::state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 
 /// The load amplification the reputation module supplies for `operator` (ppm; 1_000_000 =
-/// none). Until the reputation module's load state exists, no amplification.
-pub fn load_amplification_ppm(_state: &impl StateRead, _operator: &Address) -> u32 {
-    1_000_000
+/// none): above the optimal load, slashes grow by up to `k_high` (docs/reputation.md).
+pub fn load_amplification_ppm(state: &impl StateRead, operator: &Address) -> u32 {
+    crate::modules::reputation::load_amplification_ppm(state, operator)
 }
 
 /// The operator's stake at `infraction_height`, reconstructed from now: its pool plus what

@@ -74,6 +74,7 @@ pub fn record_commit(
             continue;
         }
         crate::modules::slashing::uptime::record(state, &op.address, vote.signed);
+        crate::modules::reputation::record_block(state, &op.address, vote.signed);
         let stored = signing_info(state, &addr);
         let mut info = stored.clone().unwrap_or(SigningInfo {
             start_height: ctx.height,
