@@ -8,9 +8,11 @@
 //! - [`net`]: one real node (nodeopd + cometbft) for end-to-end tests; [`testnet`]: a real
 //!   network of several validators, with crashes, restarts and forged double-sign evidence.
 //! - [`workload`]: seeded transfer workloads shared by the determinism test and the benchmark.
+//! - [`tasks`]: a chain with N operators, task messages, members that answer, lie or stay silent.
 
 pub mod harness;
 pub mod net;
 pub mod rng;
+pub mod tasks;
 pub mod testnet;
 pub mod workload;
