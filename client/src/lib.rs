@@ -22,7 +22,8 @@
 //!   ([`tasks::SaltStore`]; the salt is saved before the commit is broadcast), numeric results
 //!   in fixed point ([`tasks::encode_numeric`]), confirming deliveries, typed `/tasks/…` reads.
 //! - [`verify`] — proven reads of any [`verify::Record`] (account, supply, raw key, operator,
-//!   delegation, unbonding entry, staking params, slash proposal, slashing params): ICS23 proof
+//!   delegation, unbonding entry, staking params, slash proposal, slashing params, task, task
+//!   result record, a block's result root, tasks params): ICS23 proof
 //!   to the app hash, light-client check of header H+1 ([`verify::query_verified`]).
 
 pub mod amount;

@@ -39,14 +39,22 @@
 //! [`crate::verify::Record::ResultRoot`], and [`verify_result_path`] checks a result's Merkle
 //! path against its block's root.
 
+use std::fmt::Write as _;
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
+use nodeop_app::crypto::sha256;
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::tasks::msg::{commitment, MAX_NUMERIC_SCALE};
+use nodeop_app::modules::tasks::query::{
+    LoadView, PriceView, ResultView, ScheduleView, TaskPage, TaskSummary,
+};
+use nodeop_app::modules::tasks::state::{BlockResults, CapacitySummary, ResultRecord, Task};
+use nodeop_app::modules::tasks::TasksParams;
 use nodeop_app::modules::tasks::{
     Consistency, MsgCommitResult, MsgConfirmSubmission, MsgPostTask, MsgRevealResult, TaskKind,
     TaskPayload,
@@ -54,10 +62,13 @@ use nodeop_app::modules::tasks::{
 use nodeop_app::tx::{Msg, Tx};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
+use tendermint::hash::Hash;
 use tendermint_rpc::HttpClient;
 
 use crate::keys::KeyPair;
 use crate::node::{node_chain_id, submit, TxOptions, TxOutcome};
+use crate::staking::query_json;
+use crate::verify::{query_verified, Record, VerificationFailed, VerifiedRecord};
 
 // ------------------------------------------------------------------ numeric results
 
@@ -691,6 +702,353 @@ pub fn posted_task_id(outcome: &TxOutcome) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+// ------------------------------------------------------------------ reads
+
+/// Which tasks [`tasks`] lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TaskFilter {
+    #[default]
+    All,
+    /// Assigned or finalized (escrow, reservations or a submission window still running).
+    Open,
+    /// Commit–reveal running.
+    Assigned,
+    /// Aggregate final; submission windows running.
+    Finalized,
+    Delivered,
+    Undelivered,
+    Failed,
+    Reexecuted,
+}
+
+impl TaskFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskFilter::All => "all",
+            TaskFilter::Open => "open",
+            TaskFilter::Assigned => "assigned",
+            TaskFilter::Finalized => "finalized",
+            TaskFilter::Delivered => "delivered",
+            TaskFilter::Undelivered => "undelivered",
+            TaskFilter::Failed => "failed",
+            TaskFilter::Reexecuted => "reexecuted",
+        }
+    }
+}
+
+/// `/tasks/task/{id}` at `height` (latest if `None`).
+pub async fn task(client: &HttpClient, id: u64, height: Option<u64>) -> Result<(Task, u64)> {
+    let (t, h): (Task, u64) = query_json(client, &format!("/tasks/task/{id}"), height).await?;
+    if t.id != id {
+        bail!("the node answered with task {} instead of {id}", t.id);
+    }
+    Ok((t, h))
+}
+
+/// The `/tasks/list` path of one page.
+pub fn tasks_path(
+    status: TaskFilter,
+    client: Option<&Address>,
+    operator: Option<&Address>,
+    limit: Option<u32>,
+    after: Option<u64>,
+) -> String {
+    let mut path = format!("/tasks/list?status={}", status.as_str());
+    if let Some(c) = client {
+        write!(path, "&client={c}").ok();
+    }
+    if let Some(o) = operator {
+        write!(path, "&operator={o}").ok();
+    }
+    if let Some(l) = limit {
+        write!(path, "&limit={l}").ok();
+    }
+    if let Some(a) = after {
+        write!(path, "&after={a}").ok();
+    }
+    path
+}
+
+/// `/tasks/list?status=&client=&operator=&limit=&after=`: one page, in id order.
+pub async fn tasks(
+    client: &HttpClient,
+    status: TaskFilter,
+    poster: Option<&Address>,
+    operator: Option<&Address>,
+    limit: Option<u32>,
+    after: Option<u64>,
+) -> Result<(TaskPage, u64)> {
+    query_json(
+        client,
+        &tasks_path(status, poster, operator, limit, after),
+        None,
+    )
+    .await
+}
+
+/// Every task matching, following `next` to the last page.
+pub async fn all_tasks(
+    client: &HttpClient,
+    status: TaskFilter,
+    poster: Option<&Address>,
+    operator: Option<&Address>,
+    limit: Option<u32>,
+) -> Result<(Vec<TaskSummary>, u64)> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, height) = tasks(client, status, poster, operator, limit, after).await?;
+        all.extend(page.items);
+        let Some(next) = page.next else {
+            return Ok((all, height));
+        };
+        let next: u64 = next
+            .parse()
+            .map_err(|_| anyhow!("the node's next cursor {next:?} is not a task id"))?;
+        if after.is_some_and(|a| next <= a) {
+            bail!("the node's next cursor {next} does not advance; stopping");
+        }
+        after = Some(next);
+    }
+}
+
+/// `/tasks/schedule/{id}`: a finalized task's submission windows.
+pub async fn schedule(client: &HttpClient, id: u64) -> Result<(ScheduleView, u64)> {
+    query_json(client, &format!("/tasks/schedule/{id}"), None).await
+}
+
+/// `/tasks/result/{id}`: the result hash, its Merkle path and its block's root (not verified:
+/// see [`verify_result_path`] and [`proven_result`]).
+pub async fn result(client: &HttpClient, id: u64) -> Result<(ResultView, u64)> {
+    let (v, h): (ResultView, u64) =
+        query_json(client, &format!("/tasks/result/{id}"), None).await?;
+    if v.task_id != id {
+        bail!(
+            "the node answered with the result of task {} instead of {id}",
+            v.task_id
+        );
+    }
+    Ok((v, h))
+}
+
+/// `/tasks/price`.
+pub async fn price(client: &HttpClient) -> Result<(PriceView, u64)> {
+    query_json(client, "/tasks/price", None).await
+}
+
+/// `/tasks/capacity`.
+pub async fn capacity(client: &HttpClient) -> Result<(CapacitySummary, u64)> {
+    query_json(client, "/tasks/capacity", None).await
+}
+
+/// `/tasks/load/{operator}`.
+pub async fn load(client: &HttpClient, operator: &Address) -> Result<(LoadView, u64)> {
+    query_json(client, &format!("/tasks/load/{operator}"), None).await
+}
+
+/// `/tasks/params`.
+pub async fn params(client: &HttpClient, height: Option<u64>) -> Result<(TasksParams, u64)> {
+    query_json(client, "/tasks/params", height).await
+}
+
+/// The default fee of a task: `difficulty_units ×` the node's current unit price, and that
+/// price. The price moves by at most 1/8 per block, so a fee of exactly this may fall short if
+/// the price rises before the tx's block.
+pub async fn default_fee(client: &HttpClient, difficulty_units: u64) -> Result<(u128, u128)> {
+    let (p, _) = price(client).await?;
+    Ok((fee_for(difficulty_units, p.unit_price)?, p.unit_price))
+}
+
+// ------------------------------------------------------------------ result paths
+
+/// Climbs a Merkle path: from `leaf` at `index` of `count` leaves, hashing with each sibling
+/// (`SHA-256(left ‖ right)`; a node without a sibling moves up unchanged), to the root it
+/// gives. `None` if the path has too few or too many hashes for that position.
+pub fn climb_path(leaf: [u8; 32], index: u32, count: u32, path: &[[u8; 32]]) -> Option<[u8; 32]> {
+    if index >= count {
+        return None;
+    }
+    let (mut h, mut i, mut n) = (leaf, index, count);
+    let mut siblings = path.iter();
+    while n > 1 {
+        if i % 2 == 1 {
+            h = sha256(&[siblings.next()?, &h]);
+        } else if i + 1 < n {
+            h = sha256(&[&h, siblings.next()?]);
+        }
+        i /= 2;
+        n = n.div_ceil(2);
+    }
+    siblings.next().is_none().then_some(h)
+}
+
+/// A result's leaf: `SHA-256("nodeop-task-result-v1" ‖ task_id BE ‖ result_hash)`.
+pub fn result_leaf(task_id: u64, result_hash: &[u8; 32]) -> [u8; 32] {
+    sha256(&[RESULT_LEAF_DOMAIN, &task_id.to_be_bytes(), result_hash])
+}
+
+/// The domain of a result leaf.
+pub const RESULT_LEAF_DOMAIN: &[u8] = b"nodeop-task-result-v1";
+
+/// Checks a `/tasks/result/{id}` answer on its own: the leaf is the task's result leaf, the
+/// result bytes (when given) hash to the result hash, and the path climbs from the leaf to the
+/// root the answer names. (That the root is the chain's needs [`proven_result`].)
+pub fn verify_result_path(v: &ResultView) -> Result<(), VerificationFailed> {
+    if let Some(bytes) = &v.result {
+        if sha256(&[bytes]) != v.result_hash {
+            return Err(VerificationFailed(format!(
+                "the result bytes of task {} do not hash to its result hash",
+                v.task_id
+            )));
+        }
+    }
+    if result_leaf(v.task_id, &v.result_hash) != v.leaf {
+        return Err(VerificationFailed(format!(
+            "the leaf is not SHA-256(\"nodeop-task-result-v1\" ‖ {} ‖ result hash)",
+            v.task_id
+        )));
+    }
+    match climb_path(v.leaf, v.leaf_index, v.leaf_count, &v.path) {
+        Some(root) if root == v.root => Ok(()),
+        Some(root) => Err(VerificationFailed(format!(
+            "the path of task {} climbs to {}, not to the root {}",
+            v.task_id,
+            hex::encode(root),
+            hex::encode(v.root)
+        ))),
+        None => Err(VerificationFailed(format!(
+            "the path of task {} has {} hashes, which does not fit leaf {} of {}",
+            v.task_id,
+            v.path.len(),
+            v.leaf_index,
+            v.leaf_count
+        ))),
+    }
+}
+
+/// A result proven against the app hash: its record and its block's root, both read with
+/// ICS23 proofs at one height (header `height + 1` checked by the light client), and the node's
+/// Merkle path checked from the proven leaf to the proven root.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProvenResult {
+    pub task_id: u64,
+    pub record: ResultRecord,
+    pub block: BlockResults,
+    /// The node's answer whose path was checked.
+    pub path: ResultView,
+    /// The proven `tasks/result/{id}` read.
+    pub record_proof: VerifiedRecord,
+    /// The proven `tasks/block_results/{height}` read.
+    pub root_proof: VerifiedRecord,
+}
+
+/// Reads task `id`'s result record and its block's root with proofs at `height` (latest if
+/// `None`), then checks the node's path from the proven leaf to the proven root. Works after
+/// the task is pruned.
+pub async fn proven_result(
+    client: &HttpClient,
+    id: u64,
+    height: Option<u64>,
+    chain_id: &str,
+    pinned: Option<&Hash>,
+    timeout: Duration,
+) -> Result<ProvenResult> {
+    let record_proof = query_verified(
+        client,
+        &Record::ResultRecord(id),
+        height,
+        chain_id,
+        pinned,
+        timeout,
+    )
+    .await?;
+    let Some(record) = decode_proven::<ResultRecord>(&record_proof)? else {
+        return Err(VerificationFailed(format!(
+            "task {id} has no finalized result at height {} (its absence is proven)",
+            record_proof.height
+        ))
+        .into());
+    };
+    let root_proof = query_verified(
+        client,
+        &Record::BlockResults(record.finalized_height),
+        Some(record_proof.height),
+        chain_id,
+        pinned,
+        timeout,
+    )
+    .await?;
+    let Some(block) = decode_proven::<BlockResults>(&root_proof)? else {
+        return Err(VerificationFailed(format!(
+            "task {id}'s result names block {}, whose results are proven absent",
+            record.finalized_height
+        ))
+        .into());
+    };
+    let (path, _) = result(client, id).await?;
+    check_against_proven(&path, &record, &block)?;
+    Ok(ProvenResult {
+        task_id: id,
+        record,
+        block,
+        path,
+        record_proof,
+        root_proof,
+    })
+}
+
+/// The node's path answer against a proven result record and a proven block root.
+pub fn check_against_proven(
+    path: &ResultView,
+    record: &ResultRecord,
+    block: &BlockResults,
+) -> Result<(), VerificationFailed> {
+    let fail = |m: String| Err(VerificationFailed(m));
+    if record.task_id != path.task_id {
+        return fail(format!(
+            "the proven record is of task {}, not {}",
+            record.task_id, path.task_id
+        ));
+    }
+    if block.height != record.finalized_height {
+        return fail(format!(
+            "the proven block results are of height {}, the result was finalized at {}",
+            block.height, record.finalized_height
+        ));
+    }
+    if path.result_hash != record.result_hash
+        || path.leaf_index != record.leaf_index
+        || path.finalized_height != record.finalized_height
+    {
+        return fail(format!(
+            "the node's answer for task {} differs from its proven record (hash, leaf index or height)",
+            record.task_id
+        ));
+    }
+    if path.root != block.root || path.leaf_count as usize != block.leaves.len() {
+        return fail(format!(
+            "the node's answer names another root or leaf count than block {}'s proven results",
+            block.height
+        ));
+    }
+    if block.leaves.get(record.leaf_index as usize) != Some(&path.leaf) {
+        return fail(format!(
+            "leaf {} of block {}'s proven results is not the answer's leaf",
+            record.leaf_index, block.height
+        ));
+    }
+    verify_result_path(path)
+}
+
+fn decode_proven<T: serde::de::DeserializeOwned>(v: &VerifiedRecord) -> Result<Option<T>> {
+    if !v.exists {
+        return Ok(None);
+    }
+    serde_json::from_value(v.value.clone())
+        .map(Some)
+        .map_err(|e| anyhow!("the proven {} does not read back: {e}", v.path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -980,6 +1338,159 @@ mod tests {
         );
         let json = serde_json::to_value(MsgView::from(&entry.commit_msg())).unwrap();
         assert_eq!(json["commitment"], hex::encode(entry.commitment));
+    }
+
+    fn h2(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+        sha256(&[a, b])
+    }
+
+    /// Five results in one block: the tree spelled out by hand (the fifth leaf is carried up).
+    fn five() -> (Vec<[u8; 32]>, [u8; 32]) {
+        let leaves: Vec<[u8; 32]> = (0..5u64)
+            .map(|i| result_leaf(10 + i, &[i as u8; 32]))
+            .collect();
+        let root = h2(
+            &h2(&h2(&leaves[0], &leaves[1]), &h2(&leaves[2], &leaves[3])),
+            &leaves[4],
+        );
+        (leaves, root)
+    }
+
+    fn view(i: u32) -> ResultView {
+        let (leaves, root) = five();
+        let l = &leaves;
+        let path = match i {
+            0 => vec![l[1], h2(&l[2], &l[3]), l[4]],
+            1 => vec![l[0], h2(&l[2], &l[3]), l[4]],
+            2 => vec![l[3], h2(&l[0], &l[1]), l[4]],
+            3 => vec![l[2], h2(&l[0], &l[1]), l[4]],
+            _ => vec![h2(&h2(&l[0], &l[1]), &h2(&l[2], &l[3]))],
+        };
+        ResultView {
+            task_id: 10 + u64::from(i),
+            status: nodeop_app::modules::tasks::TaskStatus::Delivered,
+            result_hash: [i as u8; 32],
+            result: None,
+            finalized_height: 40,
+            leaf_index: i,
+            leaf_count: 5,
+            leaf: leaves[i as usize],
+            path,
+            root,
+        }
+    }
+
+    #[test]
+    fn result_paths_climb_to_their_blocks_root() {
+        let (_, root) = five();
+        for i in 0..5 {
+            let v = view(i);
+            assert_eq!(climb_path(v.leaf, i, 5, &v.path), Some(root), "leaf {i}");
+            verify_result_path(&v).unwrap();
+        }
+        // one leaf: the leaf is the root
+        let only = result_leaf(1, &[1; 32]);
+        assert_eq!(climb_path(only, 0, 1, &[]), Some(only));
+        // the leaf layout
+        use sha2::Digest;
+        let expected: [u8; 32] = sha2::Sha256::new()
+            .chain_update(b"nodeop-task-result-v1")
+            .chain_update(12u64.to_be_bytes())
+            .chain_update([2u8; 32])
+            .finalize()
+            .into();
+        assert_eq!(result_leaf(12, &[2; 32]), expected);
+
+        // tampering: a wrong sibling, hash, index, count, too few or too many hashes
+        let mut v = view(2);
+        v.path[0][0] ^= 1;
+        let e = verify_result_path(&v).unwrap_err();
+        assert!(e.0.contains("climbs to"), "{e}");
+        let mut v = view(2);
+        v.result_hash[0] ^= 1;
+        assert!(verify_result_path(&v).unwrap_err().0.contains("leaf"));
+        let mut v = view(2);
+        v.leaf_index = 3;
+        assert!(verify_result_path(&v).is_err());
+        let mut v = view(4);
+        v.leaf_count = 6;
+        assert!(verify_result_path(&v).is_err());
+        let mut v = view(0);
+        v.path.pop();
+        assert!(verify_result_path(&v).unwrap_err().0.contains("hashes"));
+        let mut v = view(0);
+        v.path.push([0; 32]);
+        assert!(verify_result_path(&v).is_err());
+        assert_eq!(climb_path(root, 5, 5, &[]), None);
+        // result bytes must hash to the result hash
+        let mut v = view(1);
+        v.result = Some(b"x".to_vec());
+        assert!(verify_result_path(&v).unwrap_err().0.contains("bytes"));
+    }
+
+    #[test]
+    fn a_path_must_match_the_proven_record_and_root() {
+        let (leaves, root) = five();
+        let v = view(3);
+        let record = ResultRecord {
+            task_id: 13,
+            result_hash: [3; 32],
+            finalized_height: 40,
+            leaf_index: 3,
+            status: nodeop_app::modules::tasks::TaskStatus::Delivered,
+        };
+        let block = BlockResults {
+            height: 40,
+            root,
+            task_ids: (10..15).collect(),
+            leaves: leaves.clone(),
+        };
+        check_against_proven(&v, &record, &block).unwrap();
+        // a node that answers with another root, even one its own path climbs to
+        let mut other = block.clone();
+        other.root = [0; 32];
+        assert!(check_against_proven(&v, &record, &other).is_err());
+        // another block, task, hash or index than the proven ones
+        let mut b = block.clone();
+        b.height = 41;
+        assert!(check_against_proven(&v, &record, &b).is_err());
+        let mut r = record.clone();
+        r.task_id = 12;
+        assert!(check_against_proven(&v, &r, &block).is_err());
+        let mut r = record.clone();
+        r.result_hash = [4; 32];
+        assert!(check_against_proven(&v, &r, &block).is_err());
+        let mut r = record.clone();
+        r.leaf_index = 2;
+        assert!(check_against_proven(&v, &r, &block).is_err());
+        // the proven leaves must hold the answer's leaf
+        let mut b = block.clone();
+        b.leaves[3] = [9; 32];
+        assert!(check_against_proven(&v, &record, &b).is_err());
+    }
+
+    #[test]
+    fn task_listing_paths() {
+        let a = member();
+        assert_eq!(
+            tasks_path(TaskFilter::All, None, None, None, None),
+            "/tasks/list?status=all"
+        );
+        assert_eq!(
+            tasks_path(TaskFilter::Open, Some(&a), Some(&a), Some(5), Some(9)),
+            format!("/tasks/list?status=open&client={a}&operator={a}&limit=5&after=9")
+        );
+        // every filter but `all` and `open` is a status name the chain knows
+        use clap::ValueEnum;
+        for f in TaskFilter::value_variants() {
+            if !matches!(f, TaskFilter::All | TaskFilter::Open) {
+                assert!(
+                    nodeop_app::modules::tasks::TaskStatus::parse(f.as_str()).is_some(),
+                    "{}",
+                    f.as_str()
+                );
+            }
+        }
     }
 
     #[test]

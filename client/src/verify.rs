@@ -24,7 +24,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use borsh::BorshDeserialize;
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::{bank, slashing, staking};
+use nodeop_app::modules::{bank, slashing, staking, tasks};
 use nodeop_app::query::{verify_proof, ProofOp};
 use serde::Serialize;
 use tendermint::block::signed_header::SignedHeader;
@@ -252,6 +252,15 @@ pub enum Record {
     SlashingProposal(u64),
     /// `slashing/params` → [`slashing::SlashingParams`].
     SlashingParams,
+    /// `tasks/task/{id}` → [`tasks::Task`] (absent once pruned).
+    Task(u64),
+    /// `tasks/result/{id}` → [`tasks::state::ResultRecord`] (kept after pruning).
+    ResultRecord(u64),
+    /// `tasks/block_results/{height}` → [`tasks::state::BlockResults`]: the Merkle root over the
+    /// results finalized at that height, and its leaves.
+    BlockResults(u64),
+    /// `tasks/params` → [`tasks::TasksParams`].
+    TasksParams,
 }
 
 impl Record {
@@ -269,6 +278,10 @@ impl Record {
             Record::StakingParams => "/staking/params".into(),
             Record::SlashingProposal(id) => format!("/slashing/proposal/{id}"),
             Record::SlashingParams => "/slashing/params".into(),
+            Record::Task(id) => format!("/tasks/task/{id}"),
+            Record::ResultRecord(id) => format!("/tasks/result-record/{id}"),
+            Record::BlockResults(h) => format!("/tasks/block-results/{h}"),
+            Record::TasksParams => "/tasks/params".into(),
         }
     }
 
@@ -294,6 +307,10 @@ impl Record {
             Record::StakingParams => staking::keys::PARAMS.to_vec(),
             Record::SlashingProposal(id) => slashing::keys::proposal(*id),
             Record::SlashingParams => slashing::keys::PARAMS.to_vec(),
+            Record::Task(id) => tasks::keys::task(*id),
+            Record::ResultRecord(id) => tasks::keys::result(*id),
+            Record::BlockResults(h) => tasks::keys::block_results(*h),
+            Record::TasksParams => tasks::keys::PARAMS.to_vec(),
         }
     }
 
@@ -379,6 +396,34 @@ impl Record {
             Record::SlashingParams => {
                 self.staking_record(value, info, |_: &slashing::SlashingParams| Ok(()))
             }
+            Record::Task(id) => self.staking_record(value, info, |t: &tasks::Task| {
+                (t.id == *id)
+                    .then_some(())
+                    .ok_or_else(|| format!("the stored task has id {}, not {id}", t.id))
+            }),
+            Record::ResultRecord(id) => {
+                self.staking_record(value, info, |r: &tasks::state::ResultRecord| {
+                    (r.task_id == *id).then_some(()).ok_or_else(|| {
+                        format!(
+                            "the stored result record is of task {}, not {id}",
+                            r.task_id
+                        )
+                    })
+                })
+            }
+            Record::BlockResults(h) => {
+                self.staking_record(value, info, |b: &tasks::state::BlockResults| {
+                    (b.height == *h).then_some(()).ok_or_else(|| {
+                        format!(
+                            "the stored block results are of height {}, not {h}",
+                            b.height
+                        )
+                    })
+                })
+            }
+            Record::TasksParams => {
+                self.staking_record(value, info, |_: &tasks::TasksParams| Ok(()))
+            }
         }
     }
 
@@ -420,6 +465,10 @@ impl Record {
                 | Record::StakingParams
                 | Record::SlashingProposal(_)
                 | Record::SlashingParams
+                | Record::Task(_)
+                | Record::ResultRecord(_)
+                | Record::BlockResults(_)
+                | Record::TasksParams
         )
     }
 
@@ -435,6 +484,10 @@ impl Record {
             Record::StakingParams => "staking params",
             Record::SlashingProposal(_) => "slash proposal",
             Record::SlashingParams => "slashing params",
+            Record::Task(_) => "task",
+            Record::ResultRecord(_) => "task result record",
+            Record::BlockResults(_) => "block results",
+            Record::TasksParams => "tasks params",
         }
     }
 }
@@ -477,6 +530,9 @@ pub fn display_store_key(key: &[u8]) -> String {
     for prefix in [
         staking::keys::UNBONDING_PREFIX,
         slashing::keys::PROPOSAL_PREFIX,
+        tasks::keys::TASK_PREFIX,
+        tasks::keys::RESULT_PREFIX,
+        tasks::keys::BLOCK_RESULTS_PREFIX,
     ] {
         if let Some(rest) = key.strip_prefix(prefix) {
             if let Ok(id) = <[u8; 8]>::try_from(rest) {
@@ -1032,6 +1088,110 @@ mod tests {
         lying.info = lying.info.replace("k2-renamed", "honest-node");
         let e = verify_query_answer(&Record::Operator(k2), &lying, 47, &app_hash).unwrap_err();
         assert!(e.0.contains("moniker"), "{e}");
+    }
+
+    #[test]
+    fn task_records_decode_into_the_apps_types_and_must_be_the_one_asked_for() {
+        use tasks::state::{BlockResults, ResultRecord};
+        let bob = Address::parse(BOB).unwrap();
+        let t = tasks::Task {
+            id: 7,
+            client: bob,
+            kind: tasks::TaskKind::Numeric {
+                scale: 2,
+                tolerance_ppm: 1_000,
+            },
+            consistency: tasks::Consistency::Session,
+            payload: tasks::TaskPayload::Inline(b"what is 2+2".to_vec()),
+            payload_hash: [1; 32],
+            difficulty_units: 3,
+            min_reputation_ppm: 0,
+            fee: 30_000,
+            escrow: 30_000,
+            status: tasks::TaskStatus::Assigned,
+            posted_height: 5,
+            rounds: vec![],
+            result: None,
+            submission: None,
+            reexec: None,
+            due_height: Some(25),
+            finished_height: None,
+        };
+        let (bytes, info) = (
+            borsh::to_vec(&t).unwrap(),
+            serde_json::to_string(&t).unwrap(),
+        );
+        assert_eq!(Record::Task(7).path(), "/tasks/task/7");
+        assert_eq!(Record::Task(7).key(), tasks::keys::task(7));
+        let v = Record::Task(7)
+            .decode_and_match(Some(&bytes), &info)
+            .unwrap();
+        assert_eq!(serde_json::from_value::<tasks::Task>(v).unwrap(), t);
+        assert!(Record::Task(8)
+            .decode_and_match(Some(&bytes), &info)
+            .is_err());
+        let lying = info.replace("\"assigned\"", "\"delivered\"");
+        assert!(Record::Task(7)
+            .decode_and_match(Some(&bytes), &lying)
+            .is_err());
+
+        let r = ResultRecord {
+            task_id: 7,
+            result_hash: [2; 32],
+            finalized_height: 30,
+            leaf_index: 0,
+            status: tasks::TaskStatus::Finalized,
+        };
+        let (bytes, info) = (
+            borsh::to_vec(&r).unwrap(),
+            serde_json::to_string(&r).unwrap(),
+        );
+        assert_eq!(Record::ResultRecord(7).path(), "/tasks/result-record/7");
+        assert!(Record::ResultRecord(7)
+            .decode_and_match(Some(&bytes), &info)
+            .is_ok());
+        assert!(Record::ResultRecord(6)
+            .decode_and_match(Some(&bytes), &info)
+            .is_err());
+
+        let b = BlockResults {
+            height: 30,
+            root: [3; 32],
+            task_ids: vec![7],
+            leaves: vec![[3; 32]],
+        };
+        let (bytes, info) = (
+            borsh::to_vec(&b).unwrap(),
+            serde_json::to_string(&b).unwrap(),
+        );
+        assert_eq!(Record::BlockResults(30).path(), "/tasks/block-results/30");
+        let v = Record::BlockResults(30)
+            .decode_and_match(Some(&bytes), &info)
+            .unwrap();
+        assert_eq!(v["root"], "03".repeat(32));
+        assert!(Record::BlockResults(31)
+            .decode_and_match(Some(&bytes), &info)
+            .is_err());
+        // pruned or never finalized: proven absence reads as null
+        assert_eq!(
+            Record::Task(7).decode_and_match(None, "").unwrap(),
+            serde_json::Value::Null
+        );
+        assert!(Record::Task(7).absence_is_refused());
+        assert_eq!(display_store_key(&tasks::keys::task(42)), "tasks/task/42");
+        assert_eq!(
+            display_store_key(&tasks::keys::block_results(9)),
+            "tasks/block_results/9"
+        );
+        let p = tasks::TasksParams::default();
+        let (bytes, info) = (
+            borsh::to_vec(&p).unwrap(),
+            serde_json::to_string(&p).unwrap(),
+        );
+        let v = Record::TasksParams
+            .decode_and_match(Some(&bytes), &info)
+            .unwrap();
+        assert_eq!(v["commit_blocks"], 10);
     }
 
     /// A recorded one-validator devnet (`nodeop tx slashing …` against nodeopd + cometbft) at
