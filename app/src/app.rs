@@ -22,7 +22,7 @@ use crate::error::TxError;
 use crate::events::Event;
 use crate::genesis::{keys as chain_keys, AppState};
 use crate::modules::staking::BlockCtx;
-use crate::modules::{bank, reputation, slashing, staking};
+use crate::modules::{bank, issuance, reputation, slashing, staking, tasks};
 use crate::params::TxParams;
 use crate::state::store::Prepared;
 use crate::state::{Changes, Overlay, StateRead, StateReadExt, StateWrite, Storage, StoreError};
@@ -503,6 +503,7 @@ impl App {
         ));
         events.extend(staking::epochs::process(&mut block, &block_ctx));
         events.extend(reputation::component::begin_block(&mut block, &block_ctx));
+        events.extend(issuance::component::begin_block(&mut block, &block_ctx));
         events.extend(slashing::component::begin_block(&mut block, &block_ctx));
         let mut tx_results = Vec::with_capacity(req.txs.len());
         for bytes in &req.txs {
@@ -541,6 +542,9 @@ impl App {
         }
         // end block: due slash proposals are decided (before any unbonding entry is paid), then
         // matured unbondings are paid, then the validator set follows the pools
+        // tasks first: rounds that aggregate here raise proposals and decide re-executions
+        // before slashing's deadlines and before any unbonding entry is paid
+        events.extend(tasks::component::end_block(&mut block, &block_ctx));
         events.extend(slashing::component::end_block(&mut block, &block_ctx));
         events.extend(staking::handler::pay_matured_unbondings(
             &mut block, &block_ctx,
@@ -724,11 +728,13 @@ fn execute_msg(
         Msg::ProposeSlash(m) => slashing::handler::propose(state, block, signer, m),
         Msg::DisputeSlash(m) => slashing::handler::dispute(state, block, signer, m),
         Msg::VoteDispute(m) => slashing::handler::vote(state, block, signer, m),
-        Msg::PostTask(_)
-        | Msg::CommitResult(_)
-        | Msg::RevealResult(_)
-        | Msg::ConfirmSubmission(_)
-        | Msg::ClaimVested(_) => Err(TxError::NotInitialized),
+        Msg::PostTask(m) => tasks::handler::post_task(state, block, signer, m),
+        Msg::CommitResult(m) => tasks::handler::commit_result(state, block, signer, m),
+        Msg::RevealResult(m) => tasks::handler::reveal_result(state, block, signer, m),
+        Msg::ConfirmSubmission(m) => tasks::handler::confirm_submission(state, block, signer, m),
+        Msg::ClaimVested(_) => {
+            issuance::handler::claim_vested(state, block, signer).map_err(TxError::Issuance)
+        }
     }
 }
 
@@ -736,7 +742,9 @@ fn execute_msg(
 pub fn check_invariants(state: &impl StateRead) -> Result<(), String> {
     bank::invariants::check_supply(state)?;
     staking::invariants::check(state)?;
-    slashing::invariants::check(state)
+    slashing::invariants::check(state)?;
+    tasks::invariants::check(state)?;
+    issuance::invariants::check(state)
 }
 
 fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
@@ -778,6 +786,41 @@ fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
         staking: export_staking(state),
         slashing: export_slashing(state),
         reputation: reputation::genesis::ReputationGenesis::export(state),
+        tasks: tasks::genesis::TasksGenesis::export(state),
+        issuance: export_issuance(state),
+    }
+}
+
+fn export_issuance(state: &impl StateRead) -> issuance::genesis::IssuanceGenesis {
+    use crate::state::decode_stored;
+    use issuance::keys;
+    let list = |prefix: &[u8]| state.prefix_raw(prefix, None, usize::MAX);
+    issuance::genesis::IssuanceGenesis {
+        params: issuance::state::params(state),
+        vesting: issuance::state::vesting_schedules(state),
+        periods: list(keys::PERIOD_PREFIX)
+            .iter()
+            .map(|(k, v)| decode_stored(k, v))
+            .collect(),
+        payouts: list(keys::PAYOUT_PREFIX)
+            .iter()
+            .map(|(k, v)| decode_stored(k, v))
+            .collect(),
+        metrics: list(keys::METRICS_PREFIX)
+            .iter()
+            .map(|(k, v)| decode_stored(k, v))
+            .collect(),
+        open_period: state.get(keys::OPEN_PERIOD),
+        open_epoch: state.get(keys::OPEN_EPOCH),
+        work: issuance::state::work(state),
+        faulty: list(keys::FAULTY_PREFIX)
+            .iter()
+            .filter_map(|(k, _)| {
+                let epoch = keys::number_at(k, keys::FAULTY_PREFIX)?;
+                let a = staking::keys::address_at(k, keys::FAULTY_PREFIX.len() + 9)?;
+                Some((epoch, a))
+            })
+            .collect(),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::modules::{bank, reputation, slashing, staking};
+use crate::modules::{bank, issuance, reputation, slashing, staking, tasks};
 use crate::params::TxParams;
 use crate::state::{StateWrite, StateWriteExt};
 
@@ -18,6 +18,8 @@ pub struct AppState {
     pub staking: staking::StakingGenesis,
     pub slashing: slashing::genesis::SlashingGenesis,
     pub reputation: reputation::genesis::ReputationGenesis,
+    pub tasks: tasks::genesis::TasksGenesis,
+    pub issuance: issuance::genesis::IssuanceGenesis,
 }
 
 /// Chain identity, fixed at genesis (`chain/…` keys).
@@ -47,6 +49,40 @@ impl AppState {
         out.extend(self.staking.problems());
         out.extend(self.slashing.problems());
         out.extend(self.reputation.problems());
+        out.extend(self.tasks.problems());
+        out.extend(self.issuance.problems());
+        // vesting counts against max_supply: what it may still mint must fit beside the supply
+        let supply = self
+            .bank
+            .accounts
+            .iter()
+            .map(|a| a.balance)
+            .chain(self.bank.module_accounts.iter().map(|m| m.balance))
+            .try_fold(0u128, |t, b| t.checked_add(b));
+        if let (Some(supply), Some(vesting)) = (supply, self.issuance.unclaimed()) {
+            if supply
+                .checked_add(vesting)
+                .is_none_or(|t| t > self.bank.max_supply)
+            {
+                out.push(format!(
+                    "issuance.vesting: the genesis supply {supply} plus the unclaimed vesting \
+                     {vesting} exceeds bank.max_supply {}",
+                    self.bank.max_supply
+                ));
+            }
+        }
+        // the longest a task can give rise to a proposal, in seconds at max_block_seconds
+        let lifetime = self.tasks.params.max_task_lifetime_seconds();
+        if self.slashing.params.max_task_lifetime_seconds < lifetime {
+            out.push(format!(
+                "slashing.params.max_task_lifetime_seconds = {} s is shorter than the longest task: \
+                 3 × (commit_blocks + reveal_blocks) = {} blocks at tasks.params.max_block_seconds \
+                 = {} s is {lifetime} s",
+                self.slashing.params.max_task_lifetime_seconds,
+                self.tasks.params.max_task_lifetime_blocks(),
+                self.tasks.params.max_block_seconds
+            ));
+        }
         // no stake may leave before a slash for what it did can land
         let span = self.slashing.params.slashable_span();
         if self.staking.params.unbonding_time < span {
@@ -80,6 +116,13 @@ impl AppState {
                 self.slashing.escrowed()
             ));
         }
+        if balance("task_escrow") != self.tasks.escrowed() {
+            out.push(format!(
+                "bank.module_accounts.task_escrow = {} but open tasks hold {} in escrow",
+                balance("task_escrow"),
+                self.tasks.escrowed()
+            ));
+        }
         if balance("unbonding_pool") != unbonding {
             out.push(format!(
                 "bank.module_accounts.unbonding_pool = {} but the unbonding entries hold {unbonding}",
@@ -104,5 +147,7 @@ impl AppState {
         self.staking.apply(state, initial_height);
         self.slashing.apply(state);
         self.reputation.apply(state, initial_height);
+        self.tasks.apply(state);
+        self.issuance.apply(state, self.staking.last_epoch);
     }
 }

@@ -9,6 +9,7 @@
 //! | `/validators`, `/staking/…` | – | the validator set and staking records (docs/queries.md) |
 //! | `/reputation/…` | – | operator scores, records, params (docs/reputation.md) |
 //! | `/tasks/…` | – | tasks, their schedules and results with Merkle paths, price, capacity (docs/queries.md) |
+//! | `/issuance/…` | – | supply, period records, subsidy, vesting, epoch metrics (docs/issuance.md) |
 //! | `/module-accounts` | – | name, address, balance of each module account |
 //! | `/status` | – | chain id, height, app hash |
 //! | `/store` | raw key | the stored bytes |
@@ -167,6 +168,9 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
     }
     if let Some(rest) = path.strip_prefix("/tasks/") {
         return crate::modules::tasks::query::route(rest, &args);
+    }
+    if let Some(rest) = path.strip_prefix("/issuance/") {
+        return crate::modules::issuance::query::route(rest, &args);
     }
     if let Some(addr) = path.strip_prefix("/account/") {
         let address = Address::parse(addr)

@@ -161,6 +161,9 @@ pub fn slash(
         from_unbonding,
     );
     let total = from_pool + from_unbonding;
+    // the epoch's penalties and faulty operators (NodeOP metrics)
+    crate::modules::issuance::record_penalty(state, total);
+    crate::modules::issuance::record_faulty_operator(state, operator_address);
     // 50 % burned (rounded down); with a reporter 30 % to it (rounded down); the rest, rounding
     // included, stays in the treasury
     let burned = total / 2;
