@@ -13,9 +13,9 @@ use nodeop_app::modules::tasks::msg::commitment;
 use nodeop_app::modules::tasks::state::{self as task_state, Task};
 use nodeop_app::modules::tasks::{
     Consistency, MsgCommitResult, MsgConfirmSubmission, MsgPostTask, MsgRevealResult, TaskKind,
-    TaskPayload, TasksParams,
+    TaskPayload, TasksError, TasksParams,
 };
-use nodeop_app::tx::Msg;
+use nodeop_app::tx::{Msg, Tx};
 
 use crate::harness::{self, consensus_key, genesis_operator, Key, TestChain};
 
@@ -187,6 +187,62 @@ pub fn confirm(task_id: u64, target_ref: &str) -> Msg {
     })
 }
 
+/// Asserts a tx was refused with `expected`'s (codespace, code).
+pub fn assert_refused(outcome: &TxOutcome, expected: &TasksError) {
+    assert_eq!(
+        (outcome.codespace.as_str(), outcome.code),
+        (nodeop_app::modules::tasks::CODESPACE, expected.code()),
+        "expected {}, got: {}",
+        expected.name(),
+        outcome.log
+    );
+}
+
+/// The fee a signed tx pays.
+pub fn tx_fee(bytes: &[u8]) -> u128 {
+    let tx: Tx = borsh::from_slice(bytes).expect("a tx the harness signed");
+    tx.body.fee
+}
+
+/// Checks a result against a block's root with the sibling path the chain published, by the
+/// rule `docs/tasks.md` states (SHA-256 of the two children; a node without a sibling is
+/// carried up unchanged) — written here independently of the chain's code.
+pub fn verify_path(
+    leaf: [u8; 32],
+    mut index: usize,
+    mut count: usize,
+    path: &[[u8; 32]],
+    root: &[u8; 32],
+) -> bool {
+    let mut node = leaf;
+    let mut hashes = path.iter();
+    while count > 1 {
+        let sibling = index ^ 1;
+        if sibling < count {
+            let Some(h) = hashes.next() else {
+                return false;
+            };
+            node = if index % 2 == 0 {
+                sha256(&[&node, h])
+            } else {
+                sha256(&[h, &node])
+            };
+        }
+        index /= 2;
+        count = count.div_ceil(2);
+    }
+    hashes.next().is_none() && node == *root
+}
+
+/// The leaf of a result in its block's tree (`docs/tasks.md`).
+pub fn result_leaf(task_id: u64, result: &[u8]) -> [u8; 32] {
+    sha256(&[
+        b"nodeop-task-result-v1",
+        &task_id.to_be_bytes(),
+        &sha256(&[result]),
+    ])
+}
+
 /// The task id a successful PostTask tx reported.
 pub fn posted_id(outcome: &TxOutcome) -> Option<u64> {
     outcome
@@ -278,6 +334,17 @@ impl TaskNet {
             .map(|(k, m)| self.chain.tx(&k, vec![m]))
             .collect();
         self.chain.block(txs)
+    }
+
+    /// Runs one block holding one tx per `(signer, msg)`; returns the response and the fee
+    /// each tx paid.
+    pub fn block_paying(&mut self, msgs: Vec<(Key, Msg)>) -> (BlockResponse, Vec<u128>) {
+        let txs: Vec<Vec<u8>> = msgs
+            .into_iter()
+            .map(|(k, m)| self.chain.tx(&k, vec![m]))
+            .collect();
+        let fees = txs.iter().map(|t| tx_fee(t)).collect();
+        (self.chain.block(txs), fees)
     }
 
     /// Runs one block of `msgs` and asserts every tx succeeded.
