@@ -21,9 +21,11 @@
 //! - [`tasks`] — posting tasks, the commit–reveal of results with a local salt store
 //!   ([`tasks::SaltStore`]; the salt is saved before the commit is broadcast), numeric results
 //!   in fixed point ([`tasks::encode_numeric`]), confirming deliveries, typed `/tasks/…` reads.
+//! - [`reputation`] — `/reputation/…` reads, and a score recomputed from proven records
+//!   ([`reputation::proven`]).
 //! - [`verify`] — proven reads of any [`verify::Record`] (account, supply, raw key, operator,
 //!   delegation, unbonding entry, staking params, slash proposal, slashing params, task, task
-//!   result record, a block's result root, tasks params): ICS23 proof
+//!   result record, a block's result root, tasks params, reputation record and params): ICS23 proof
 //!   to the app hash, light-client check of header H+1 ([`verify::query_verified`]).
 
 pub mod amount;
@@ -31,6 +33,7 @@ pub mod consensus_key;
 pub mod keyring;
 pub mod keys;
 pub mod node;
+pub mod reputation;
 pub mod slashing;
 pub mod staking;
 pub mod tasks;

@@ -24,7 +24,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use borsh::BorshDeserialize;
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::{bank, slashing, staking, tasks};
+use nodeop_app::modules::{bank, reputation, slashing, staking, tasks};
 use nodeop_app::query::{verify_proof, ProofOp};
 use serde::Serialize;
 use tendermint::block::signed_header::SignedHeader;
@@ -261,6 +261,11 @@ pub enum Record {
     BlockResults(u64),
     /// `tasks/params` → [`tasks::TasksParams`].
     TasksParams,
+    /// `reputation/operator/{address}` → [`reputation::OperatorReputation`] (absent: the
+    /// neutral record every operator starts from).
+    Reputation(Address),
+    /// `reputation/params` → [`reputation::ReputationParams`].
+    ReputationParams,
 }
 
 impl Record {
@@ -282,6 +287,8 @@ impl Record {
             Record::ResultRecord(id) => format!("/tasks/result-record/{id}"),
             Record::BlockResults(h) => format!("/tasks/block-results/{h}"),
             Record::TasksParams => "/tasks/params".into(),
+            Record::Reputation(a) => format!("/reputation/record/{a}"),
+            Record::ReputationParams => "/reputation/params".into(),
         }
     }
 
@@ -311,6 +318,8 @@ impl Record {
             Record::ResultRecord(id) => tasks::keys::result(*id),
             Record::BlockResults(h) => tasks::keys::block_results(*h),
             Record::TasksParams => tasks::keys::PARAMS.to_vec(),
+            Record::Reputation(a) => reputation::keys::operator(a),
+            Record::ReputationParams => reputation::keys::PARAMS.to_vec(),
         }
     }
 
@@ -424,6 +433,16 @@ impl Record {
             Record::TasksParams => {
                 self.staking_record(value, info, |_: &tasks::TasksParams| Ok(()))
             }
+            Record::Reputation(_) => match value {
+                // proven absent: the neutral record (the node sends no rendering then)
+                None => to_json(&reputation::OperatorReputation::default()),
+                Some(_) => {
+                    self.staking_record(value, info, |_: &reputation::OperatorReputation| Ok(()))
+                }
+            },
+            Record::ReputationParams => {
+                self.staking_record(value, info, |_: &reputation::ReputationParams| Ok(()))
+            }
         }
     }
 
@@ -469,6 +488,7 @@ impl Record {
                 | Record::ResultRecord(_)
                 | Record::BlockResults(_)
                 | Record::TasksParams
+                | Record::ReputationParams
         )
     }
 
@@ -488,6 +508,8 @@ impl Record {
             Record::ResultRecord(_) => "task result record",
             Record::BlockResults(_) => "block results",
             Record::TasksParams => "tasks params",
+            Record::Reputation(_) => "reputation record",
+            Record::ReputationParams => "reputation params",
         }
     }
 }
@@ -548,6 +570,7 @@ pub fn display_store_key(key: &[u8]) -> String {
         staking::keys::CONSENSUS_ADDRESS_PREFIX,
         staking::keys::VALIDATOR_SET_PREFIX,
         staking::keys::SIGNING_INFO_PREFIX,
+        reputation::keys::OPERATOR_PREFIX,
     ] {
         if let Some(rest) = key.strip_prefix(prefix) {
             // {20 bytes} or {20 bytes}/{20 bytes} or {32 bytes}

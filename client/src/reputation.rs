@@ -1,0 +1,302 @@
+//! Operator reputation (PROTOCOL.md §3.3; every formula in docs/reputation.md): the
+//! `/reputation/…` reads, their text for people, and a **proven** score.
+//!
+//! `/reputation/operator/{address}` is computed by the node (no proof). [`proven`] instead reads
+//! the three records the score is made of with ICS23 proofs at one height — the operator's
+//! reputation record (`reputation/operator/{address}`), its staking record (the bonded tokens)
+//! and the reputation params — and recomputes every component, the score, the effective score
+//! and the load factors with the chain's own functions, so the numbers are the chain's without
+//! trusting the node.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::{anyhow, Result};
+use nodeop_app::crypto::Address;
+use nodeop_app::modules::reputation::{score, OperatorReputation, ReputationParams, Tally};
+use nodeop_app::modules::staking::Operator;
+use nodeop_app::serde_u128;
+use serde::{Deserialize, Serialize};
+use tendermint::hash::Hash;
+use tendermint_rpc::HttpClient;
+
+use crate::amount::{describe, format_ppm};
+use crate::staking::query_json;
+use crate::verify::{query_verified, Record, VerifiedRecord};
+
+/// The components of a score, ppm (the node's `components`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentsView {
+    /// Agreeing results / finalized results (neutral with none).
+    pub success_ppm: u32,
+    /// Task duties met / assigned, when there were any.
+    pub duties_ppm: Option<u32>,
+    /// Blocks signed / blocks in the validator set, when there were any.
+    pub blocks_ppm: Option<u32>,
+    /// The two above averaged when both exist, the one that exists, or neutral.
+    pub uptime_ppm: u32,
+    /// 1 − mean commit delay / commit window (neutral with no commit).
+    pub latency_ppm: u32,
+    /// min(1, bonded tokens / stake_cap).
+    pub stake_ppm: u32,
+}
+
+/// `/reputation/operator/{address}`: an operator's reputation now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReputationView {
+    pub address: Address,
+    /// Whether staking knows the address as an operator.
+    pub registered: bool,
+    #[serde(with = "serde_u128")]
+    pub bonded_tokens: u128,
+    pub components: ComponentsView,
+    /// `0.3·success + 0.4·uptime + 0.2·latency + 0.1·stake` (the weights are params).
+    pub score_ppm: u32,
+    pub byz_factor_ppm: u32,
+    /// `score × byz_factor`: what eligibility, committee weights and rewards use.
+    pub effective_score_ppm: u32,
+    /// The load state `f`, ppm of capacity.
+    pub load_ppm: u32,
+    pub reward_weight_ppm: u32,
+    pub load_amplification_ppm: u32,
+    /// The stored record behind the numbers.
+    pub counters: OperatorReputation,
+}
+
+/// `/reputation/operator/{address}` (latest height, computed by the node, not proven).
+pub async fn operator(client: &HttpClient, address: &Address) -> Result<(ReputationView, u64)> {
+    let (v, h): (ReputationView, u64) =
+        query_json(client, &format!("/reputation/operator/{address}"), None).await?;
+    if v.address != *address {
+        return Err(anyhow!(
+            "the node answered for {} instead of {address}",
+            v.address
+        ));
+    }
+    Ok((v, h))
+}
+
+/// `/reputation/params`.
+pub async fn params(client: &HttpClient, height: Option<u64>) -> Result<(ReputationParams, u64)> {
+    query_json(client, "/reputation/params", height).await
+}
+
+/// The view the chain computes from its records: what [`proven`] derives from proven reads
+/// (and what the node's `/reputation/operator` answer must equal).
+pub fn compute(
+    address: &Address,
+    counters: &OperatorReputation,
+    operator: Option<&Operator>,
+    p: &ReputationParams,
+) -> ReputationView {
+    let bonded_tokens = operator.map(|o| o.tokens).unwrap_or(0);
+    let c = score::Components::of(counters, bonded_tokens, p);
+    let score_ppm = c.score_ppm(p);
+    ReputationView {
+        address: *address,
+        registered: operator.is_some(),
+        bonded_tokens,
+        components: ComponentsView {
+            success_ppm: c.success_ppm,
+            duties_ppm: c.duties_ppm,
+            blocks_ppm: c.blocks_ppm,
+            uptime_ppm: c.uptime_ppm,
+            latency_ppm: c.latency_ppm,
+            stake_ppm: c.stake_ppm,
+        },
+        score_ppm,
+        byz_factor_ppm: counters.byz_factor_ppm,
+        effective_score_ppm: score::effective_ppm(score_ppm, counters.byz_factor_ppm),
+        load_ppm: counters.load_ppm,
+        reward_weight_ppm: score::reward_weight_ppm(counters.load_ppm, p),
+        load_amplification_ppm: score::load_amplification_ppm(counters.load_ppm, p),
+        counters: counters.clone(),
+    }
+}
+
+/// A reputation recomputed from proven records.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProvenReputation {
+    pub view: ReputationView,
+    pub record_proof: VerifiedRecord,
+    pub operator_proof: VerifiedRecord,
+    pub params_proof: VerifiedRecord,
+}
+
+/// Reads `address`'s reputation record, its operator record and the reputation params with
+/// proofs at `height` (latest if `None`; all three at the height of the first answer), and
+/// recomputes the reputation from them with [`compute`].
+pub async fn proven(
+    client: &HttpClient,
+    address: &Address,
+    height: Option<u64>,
+    chain_id: &str,
+    pinned: Option<&Hash>,
+    timeout: Duration,
+) -> Result<ProvenReputation> {
+    let record_proof = query_verified(
+        client,
+        &Record::Reputation(*address),
+        height,
+        chain_id,
+        pinned,
+        timeout,
+    )
+    .await?;
+    let h = Some(record_proof.height);
+    let operator_proof = query_verified(
+        client,
+        &Record::Operator(*address),
+        h,
+        chain_id,
+        pinned,
+        timeout,
+    )
+    .await?;
+    let params_proof = query_verified(
+        client,
+        &Record::ReputationParams,
+        h,
+        chain_id,
+        pinned,
+        timeout,
+    )
+    .await?;
+    let counters: OperatorReputation = serde_json::from_value(record_proof.value.clone())
+        .map_err(|e| anyhow!("the proven reputation record does not read back: {e}"))?;
+    let op: Option<Operator> = if operator_proof.exists {
+        Some(
+            serde_json::from_value(operator_proof.value.clone())
+                .map_err(|e| anyhow!("the proven operator does not read back: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let p: ReputationParams = serde_json::from_value(params_proof.value.clone())
+        .map_err(|e| anyhow!("the proven reputation params do not read back: {e}"))?;
+    Ok(ProvenReputation {
+        view: compute(address, &counters, op.as_ref(), &p),
+        record_proof,
+        operator_proof,
+        params_proof,
+    })
+}
+
+fn opt_ppm(v: Option<u32>) -> String {
+    v.map(format_ppm)
+        .unwrap_or_else(|| "none yet (not counted)".into())
+}
+
+fn tally_text(t: &Tally) -> String {
+    format!("good {}, bad {}, neutral {}", t.good, t.bad, t.neutral)
+}
+
+/// A reputation, one field per line.
+pub fn reputation_text(v: &ReputationView) -> String {
+    let c = &v.components;
+    let mut out = format!(
+        "operator:             {}{}\nbonded tokens:        {}\nscore:                {}\n  success:            {}\n  uptime:             {} (task duties {}; validator blocks {})\n  latency:            {}\n  stake:              {}\nbyzantine factor:     {}\neffective score:      {} (score × byzantine factor; eligibility and committee weights use it)\nload state:           {} of capacity\n  reward weight:      {}\n  slash amplification: {}",
+        v.address,
+        if v.registered { "" } else { " (not a registered operator)" },
+        describe(v.bonded_tokens),
+        format_ppm(v.score_ppm),
+        format_ppm(c.success_ppm),
+        format_ppm(c.uptime_ppm),
+        opt_ppm(c.duties_ppm),
+        opt_ppm(c.blocks_ppm),
+        format_ppm(c.latency_ppm),
+        format_ppm(c.stake_ppm),
+        format_ppm(v.byz_factor_ppm),
+        format_ppm(v.effective_score_ppm),
+        format_ppm(v.load_ppm),
+        format_ppm(v.reward_weight_ppm),
+        format_ppm(v.load_amplification_ppm),
+    );
+    let r = &v.counters;
+    write!(
+        out,
+        "\ncounters (decaying toward neutral each epoch):\n  results:            {}\n  duties:             {}\n  blocks:             {}\n  latency:            {}",
+        tally_text(&r.results),
+        tally_text(&r.duties),
+        tally_text(&r.blocks),
+        tally_text(&r.latency),
+    )
+    .ok();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bob() -> Address {
+        Address([0xb0; 20])
+    }
+
+    #[test]
+    fn the_nodes_view_decodes_and_equals_the_recomputed_one() {
+        let mut counters = OperatorReputation::default();
+        counters.results.record(1_000_000);
+        counters.results.record(0);
+        counters.duties.record(1_000_000);
+        counters.byz_factor_ppm = 500_000;
+        counters.load_ppm = 900_000;
+        let p = ReputationParams::default();
+        let op = Operator {
+            address: bob(),
+            consensus_pubkey: [7; 32],
+            moniker: "b".into(),
+            capacity_units: 100,
+            region: String::new(),
+            commission_ppm: 0,
+            tokens: p.stake_cap / 2,
+            shares: 1,
+            self_shares: 1,
+            jailed_until: None,
+            tombstoned: false,
+            slashed_total: 0,
+            slash_count: 0,
+            registered_height: 1,
+        };
+        let v = compute(&bob(), &counters, Some(&op), &p);
+        // what the node renders from the same records reads back as exactly this view
+        {
+            use nodeop_app::modules::{reputation, staking};
+            use nodeop_app::state::{overlay::Empty, Overlay, StateWriteExt};
+            let mut state = Overlay::new(Empty);
+            state.put(reputation::keys::PARAMS.to_vec(), &p);
+            state.put(reputation::keys::operator(&bob()), &counters);
+            state.put(staking::keys::operator(&bob()), &op);
+            let node = reputation::query::operator_view(&state, &bob());
+            let decoded: ReputationView =
+                serde_json::from_value(serde_json::to_value(&node).unwrap()).unwrap();
+            assert_eq!(decoded, v);
+        }
+        assert!(v.registered);
+        assert_eq!(v.components.stake_ppm, 500_000);
+        assert_eq!(v.byz_factor_ppm, 500_000);
+        assert_eq!(
+            v.effective_score_ppm,
+            score::effective_ppm(v.score_ppm, 500_000)
+        );
+        // the JSON the node renders (the app's own view) reads back into this client's view
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["bonded_tokens"], (p.stake_cap / 2).to_string());
+        let back: ReputationView = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v);
+
+        // no operator record: no stake, not registered
+        let none = compute(&bob(), &OperatorReputation::default(), None, &p);
+        assert!(!none.registered);
+        assert_eq!(none.components.stake_ppm, 0);
+        assert_eq!(none.byz_factor_ppm, 1_000_000);
+
+        let text = reputation_text(&v);
+        assert!(
+            text.contains("byzantine factor:     50 % (500000 ppm)"),
+            "{text}"
+        );
+        assert!(text.contains("validator blocks none yet"), "{text}");
+        assert!(reputation_text(&none).contains("not a registered operator"));
+    }
+}
