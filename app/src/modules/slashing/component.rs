@@ -119,7 +119,11 @@ fn close(
     put_proposal(state, prop);
 }
 
-fn execute(state: &mut impl StateWrite, ctx: &BlockCtx, mut prop: super::Proposal) -> Event {
+pub(crate) fn execute(
+    state: &mut impl StateWrite,
+    ctx: &BlockCtx,
+    mut prop: super::Proposal,
+) -> Event {
     let record = staking::evidence::slash(
         state,
         ctx,
@@ -163,7 +167,7 @@ fn execute(state: &mut impl StateWrite, ctx: &BlockCtx, mut prop: super::Proposa
     event
 }
 
-fn overturn(
+pub(crate) fn overturn(
     state: &mut impl StateWrite,
     ctx: &BlockCtx,
     mut prop: super::Proposal,

@@ -47,6 +47,8 @@ pub enum SlashingError {
     AlreadyVoted(String),
     #[error("{field} is invalid: {reason}")]
     InvalidField { field: &'static str, reason: String },
+    #[error("proposal {0} is decided by re-execution, not by vote")]
+    NotDecidedByVote(u64),
 }
 
 impl SlashingError {
@@ -70,6 +72,7 @@ impl SlashingError {
             SlashingError::AccusedCannotVote => 16,
             SlashingError::AlreadyVoted(_) => 17,
             SlashingError::InvalidField { .. } => 18,
+            SlashingError::NotDecidedByVote(_) => 19,
         }
     }
 
@@ -93,6 +96,7 @@ impl SlashingError {
             SlashingError::AccusedCannotVote => "accused_cannot_vote",
             SlashingError::AlreadyVoted(_) => "already_voted",
             SlashingError::InvalidField { .. } => "invalid_field",
+            SlashingError::NotDecidedByVote(_) => "not_decided_by_vote",
         }
     }
 
@@ -142,6 +146,7 @@ impl SlashingError {
                 field: "",
                 reason: String::new(),
             },
+            SlashingError::NotDecidedByVote(0),
         ]
     }
 }

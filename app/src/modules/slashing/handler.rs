@@ -1,7 +1,7 @@
 //! slashing's message handlers and the API other modules raise proposals with.
 
 use super::msg::{Evidence, MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute, Offence};
-use super::resolver::resolver_for;
+use super::resolver::{reexecutes, Resolver};
 use super::state::{
     next_id, params, proposal, put_proposal, Dispute, Proposal, ProposalStatus, Vote,
 };
@@ -259,27 +259,74 @@ pub fn dispute(
         &Address::module("dispute_escrow"),
         p.dispute_bond,
     )?;
-    let accused_power = accused_power(state, &prop.operator);
-    let total: u64 = validator_set::reported(state).iter().map(|(_, p)| *p).sum();
-    let decides_at = ctx.time.saturating_add(p.vote_period);
     state.delete(keys::deadline(prop.deadline, prop.id));
-    state.put_raw(keys::deadline(decides_at, prop.id), vec![1]);
     prop.status = ProposalStatus::Disputed;
     prop.dispute = Some(Dispute {
         reason: msg.reason.clone(),
         bond: p.dispute_bond,
         opened_height: ctx.height,
-        resolver: resolver_for(prop.offence),
-        decides_at,
-        eligible_power: total.saturating_sub(accused_power),
+        resolver: Resolver::ValidatorVote,
+        decides_at: ctx.time,
+        eligible_power: 0,
         yes_power: 0,
         no_power: 0,
     });
+    let disputed = Event::new("slash_disputed")
+        .attr("proposal", prop.id)
+        .attr("operator", prop.operator);
+    let mut fallback = None;
+    if reexecutes(prop.offence) {
+        match crate::modules::tasks::reexec::start(state, ctx, &prop) {
+            Ok((task_id, task_events)) => {
+                if let Some(d) = prop.dispute.as_mut() {
+                    d.resolver = Resolver::Reexecution { task_id };
+                    d.decides_at = i64::MAX;
+                }
+                put_proposal(state, &prop);
+                let mut events = vec![disputed
+                    .attr("resolver", "reexecution")
+                    .attr("reexecution_task", task_id)];
+                events.extend(task_events);
+                return Ok(events);
+            }
+            Err(reason) => fallback = Some(reason),
+        }
+    }
+    let opened = open_vote(state, ctx, prop, "disputed");
+    let mut disputed = disputed.attr("resolver", "validator_vote").attr(
+        "vote_ends",
+        opened.get("vote_ends").unwrap_or_default().to_string(),
+    );
+    if let Some(reason) = fallback {
+        disputed = disputed.attr("reexecution_unavailable", reason);
+    }
+    Ok(vec![disputed])
+}
+
+/// Puts a disputed proposal to the validators' vote from this block: the set's power (the
+/// accused's excluded) is the quorum's base, and the vote ends `vote_period` from now.
+pub(crate) fn open_vote(
+    state: &mut impl StateWrite,
+    ctx: &BlockCtx,
+    mut prop: Proposal,
+    why: &str,
+) -> Event {
+    let p = params(state);
+    let accused_power = accused_power(state, &prop.operator);
+    let total: u64 = validator_set::reported(state).iter().map(|(_, p)| *p).sum();
+    let decides_at = ctx.time.saturating_add(p.vote_period);
+    if let Some(d) = prop.dispute.as_mut() {
+        d.resolver = Resolver::ValidatorVote;
+        d.decides_at = decides_at;
+        d.eligible_power = total.saturating_sub(accused_power);
+    }
+    state.put_raw(keys::deadline(decides_at, prop.id), vec![1]);
     put_proposal(state, &prop);
-    Ok(vec![Event::new("slash_disputed")
+    Event::new("slash_vote_opened")
         .attr("proposal", prop.id)
         .attr("operator", prop.operator)
-        .attr("vote_ends", decides_at)])
+        .attr("vote_ends", decides_at)
+        .attr("reason", why)
 }
 
 fn accused_power(state: &impl StateRead, operator_address: &Address) -> u64 {
@@ -311,6 +358,9 @@ pub fn vote(
         }
         .into());
     };
+    if d.resolver != Resolver::ValidatorVote {
+        return Err(SlashingError::NotDecidedByVote(prop.id).into());
+    }
     if ctx.time >= d.decides_at {
         return Err(SlashingError::VotePeriodClosed {
             deadline: d.decides_at,

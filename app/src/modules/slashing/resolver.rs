@@ -1,7 +1,15 @@
 //! Who decides a disputed proposal. A resolver is chosen by offence when the dispute opens and
 //! stored in the proposal, so a proposal keeps its resolver even if the mapping changes later.
-//! Today every offence goes to the validators' vote; the task module adds re-execution for
-//! `result_mismatch` by extending [`Resolver`] and [`resolver_for`].
+//! A disputed `result_mismatch` goes to **re-execution** (the task module runs the task again
+//! with a fresh committee; [`crate::modules::tasks::reexec`]) when the original task is still
+//! in state and a committee can be drawn; every other offence, and a result mismatch whose
+//! re-execution cannot run or reaches no quorum, goes to the validators' **vote**.
+//!
+//! Re-execution is decided by heights, not time: while it runs the proposal has no entry in
+//! the deadline queue and `decides_at` is `i64::MAX`; the task module calls
+//! [`conclude_reexecution`] in the end block where the re-execution task aggregates. Upheld and
+//! overturned go through the same execution and overturn paths as a vote; no quorum opens a
+//! vote of `vote_period` from that block.
 //!
 //! The vote: validators of the current set (not the accused) vote with their power until
 //! `vote_period` has passed; quorum is 1/3 of the set's power (the accused's excluded); upheld if
@@ -11,7 +19,11 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use super::msg::Offence;
-use super::state::Dispute;
+use super::state::{proposal, Dispute, ProposalStatus};
+use super::{component, handler};
+use crate::events::Event;
+use crate::modules::staking::BlockCtx;
+use crate::state::StateWrite;
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
@@ -19,10 +31,64 @@ use super::state::Dispute;
 #[serde(rename_all = "snake_case")]
 pub enum Resolver {
     ValidatorVote,
+    /// A re-execution task decides (result mismatches).
+    Reexecution {
+        task_id: u64,
+    },
 }
 
-pub fn resolver_for(_offence: Offence) -> Resolver {
-    Resolver::ValidatorVote
+/// Whether disputes of this offence try re-execution before the vote.
+pub fn reexecutes(offence: Offence) -> bool {
+    offence == Offence::ResultMismatch
+}
+
+/// The outcome of a re-execution for its proposal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReexecVerdict {
+    Upheld,
+    Overturned,
+    NoQuorum,
+}
+
+impl ReexecVerdict {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReexecVerdict::Upheld => "upheld",
+            ReexecVerdict::Overturned => "overturned",
+            ReexecVerdict::NoQuorum => "no_quorum",
+        }
+    }
+}
+
+/// Applies a re-execution's verdict to the disputed proposal `id`. Nothing happens if the
+/// proposal is not (any more) waiting for that re-execution.
+pub fn conclude_reexecution(
+    state: &mut impl StateWrite,
+    ctx: &BlockCtx,
+    id: u64,
+    verdict: ReexecVerdict,
+) -> Vec<Event> {
+    let Some(prop) = proposal(state, id) else {
+        return Vec::new();
+    };
+    let waiting = prop.status == ProposalStatus::Disputed
+        && matches!(
+            prop.dispute.as_ref().map(|d| d.resolver),
+            Some(Resolver::Reexecution { .. })
+        );
+    if !waiting {
+        return Vec::new();
+    }
+    match verdict {
+        ReexecVerdict::Upheld => vec![component::execute(state, ctx, prop)],
+        ReexecVerdict::Overturned => vec![component::overturn(state, ctx, prop, "reexecution")],
+        ReexecVerdict::NoQuorum => vec![handler::open_vote(
+            state,
+            ctx,
+            prop,
+            "reexecution_no_quorum",
+        )],
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,5 +118,9 @@ pub fn verdict(dispute: &Dispute) -> Verdict {
                 }
             }
         }
+        // re-execution has no deadline entry; it is concluded by the task module
+        Resolver::Reexecution { .. } => Verdict::Overturned {
+            reason: "reexecution_without_verdict",
+        },
     }
 }

@@ -14,11 +14,21 @@
 //! `task_escrow` == Σ escrow of open tasks; each operator's reserved units == Σ of its open
 //! duties; the due queue names exactly the open tasks.
 
+pub mod aggregate;
+pub mod assign;
+pub mod component;
 pub mod error;
+pub mod genesis;
+pub mod handler;
+pub mod invariants;
 pub mod keys;
+pub mod merkle;
 pub mod msg;
 pub mod params;
 pub mod query;
+pub mod reexec;
+pub mod rewards;
+pub mod sampling;
 pub mod state;
 
 pub use error::{TasksError, CODESPACE};

@@ -12,6 +12,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
+use super::TasksError;
 use crate::crypto::{sha256, Address};
 
 /// The longest URI of a referenced payload.
@@ -128,4 +129,133 @@ pub struct MsgConfirmSubmission {
 /// `SHA-256(task_id BE ‖ member ‖ result ‖ salt)`.
 pub fn commitment(task_id: u64, member: &Address, result: &[u8], salt: &[u8; 32]) -> [u8; 32] {
     sha256(&[&task_id.to_be_bytes(), &member.0, result, salt])
+}
+
+fn invalid(field: &'static str, reason: &str) -> TasksError {
+    TasksError::InvalidField {
+        field,
+        reason: reason.to_string(),
+    }
+}
+
+/// Printable ASCII without spaces (URIs) or printable text without control characters.
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+impl MsgPostTask {
+    /// Checks that need no state (the payload limit and the price are checked against params).
+    pub fn check_stateless(&self) -> Result<(), TasksError> {
+        if let TaskKind::Numeric {
+            scale,
+            tolerance_ppm,
+        } = self.kind
+        {
+            if scale > MAX_NUMERIC_SCALE {
+                return Err(invalid("kind.scale", "at most 18 decimal places"));
+            }
+            if tolerance_ppm > 1_000_000 {
+                return Err(invalid(
+                    "kind.tolerance_ppm",
+                    "at most 1_000_000 (100 % of the median)",
+                ));
+            }
+        }
+        match &self.payload {
+            TaskPayload::Inline(bytes) if bytes.is_empty() => {
+                return Err(invalid("payload", "an inline payload must not be empty"))
+            }
+            TaskPayload::Inline(_) => {}
+            TaskPayload::Reference { uri, .. } => {
+                if uri.is_empty() || uri.len() > MAX_URI_BYTES {
+                    return Err(invalid("payload.uri", "1 to 512 bytes"));
+                }
+                if !uri.is_ascii()
+                    || uri.chars().any(|c| c.is_ascii_whitespace())
+                    || has_control(uri)
+                {
+                    return Err(invalid("payload.uri", "printable ASCII without spaces"));
+                }
+            }
+        }
+        if self.difficulty_units == 0 {
+            return Err(invalid("difficulty_units", "must be at least 1"));
+        }
+        if self.min_reputation_ppm > 1_000_000 {
+            return Err(invalid("min_reputation_ppm", "at most 1_000_000"));
+        }
+        if self.fee == 0 {
+            return Err(invalid("fee", "must be positive"));
+        }
+        Ok(())
+    }
+}
+
+impl MsgConfirmSubmission {
+    pub fn check_stateless(&self) -> Result<(), TasksError> {
+        if self.target_ref.is_empty() || self.target_ref.len() > MAX_TARGET_REF_BYTES {
+            return Err(invalid("target_ref", "1 to 128 bytes"));
+        }
+        if has_control(&self.target_ref) {
+            return Err(invalid("target_ref", "no control characters"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post() -> MsgPostTask {
+        MsgPostTask {
+            kind: TaskKind::Numeric {
+                scale: 6,
+                tolerance_ppm: 10_000,
+            },
+            consistency: Consistency::Session,
+            payload: TaskPayload::Reference {
+                sha256: [7; 32],
+                uri: "ipfs://bafy".into(),
+            },
+            difficulty_units: 5,
+            min_reputation_ppm: 0,
+            fee: 1,
+        }
+    }
+
+    #[test]
+    fn stateless_checks_name_the_field() {
+        assert_eq!(post().check_stateless(), Ok(()));
+        let field = |m: MsgPostTask| match m.check_stateless() {
+            Err(TasksError::InvalidField { field, .. }) => field,
+            other => panic!("expected invalid_field, got {other:?}"),
+        };
+        let mut m = post();
+        m.kind = TaskKind::Numeric {
+            scale: 19,
+            tolerance_ppm: 0,
+        };
+        assert_eq!(field(m), "kind.scale");
+        let mut m = post();
+        m.payload = TaskPayload::Reference {
+            sha256: [0; 32],
+            uri: "has space".into(),
+        };
+        assert_eq!(field(m), "payload.uri");
+        let mut m = post();
+        m.payload = TaskPayload::Inline(Vec::new());
+        assert_eq!(field(m), "payload");
+        let mut m = post();
+        m.difficulty_units = 0;
+        assert_eq!(field(m), "difficulty_units");
+        let mut m = post();
+        m.fee = 0;
+        assert_eq!(field(m), "fee");
+        let c = MsgConfirmSubmission {
+            task_id: 1,
+            target_ref: "x".repeat(129),
+        };
+        assert!(c.check_stateless().is_err());
+    }
 }

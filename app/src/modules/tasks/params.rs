@@ -57,8 +57,11 @@ pub struct TasksParams {
     pub target_utilisation_ppm: u32,
     /// The largest difficulty a task may ask for.
     pub max_difficulty_units: u64,
-    /// The longest a block may take (seconds): converts task lifetimes in blocks into the
-    /// seconds the unbonding guard compares (`slashing.max_task_lifetime_seconds`).
+    /// The block interval (seconds) the unbonding guard assumes when it converts the longest
+    /// task lifetime in blocks into seconds; genesis validation requires
+    /// `max_task_lifetime_blocks × max_block_seconds ≤ slashing.max_task_lifetime_seconds`.
+    /// 1 s is CometBFT's `timeout_commit`; a network with slower blocks raises it (the default
+    /// slashing lifetime of 3_600 s leaves room for 60 s blocks).
     pub max_block_seconds: i64,
 }
 
@@ -83,18 +86,16 @@ impl Default for TasksParams {
             initial_unit_price: 10_000,
             target_utilisation_ppm: 500_000,
             max_difficulty_units: 1_000_000,
-            max_block_seconds: 60,
+            max_block_seconds: 1,
         }
     }
 }
 
 impl TasksParams {
-    /// Devnet values: the protocol's windows, a short retention, and blocks assumed to take at
-    /// most 2 s (so that the longest task fits the devnet's `max_task_lifetime_seconds`).
+    /// Devnet values: the protocol's windows and a short retention (1_000 blocks).
     pub fn devnet() -> Self {
         Self {
             task_retention: 1_000,
-            max_block_seconds: 2,
             ..Self::default()
         }
     }
@@ -216,7 +217,7 @@ mod tests {
     fn bad_params_are_listed() {
         let p = TasksParams {
             session: CommitteeSpec { size: 3, quorum: 4 },
-            protocol_fee_ppm: 900_000,
+            protocol_fee_ppm: 950_000,
             initial_unit_price: 0,
             ..TasksParams::default()
         };
