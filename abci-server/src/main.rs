@@ -10,6 +10,7 @@
 //! nodeopd genesis add-validator --home H (--key-file F | --pub-key BASE64) --operator ADDRESS
 //!              --self-bond AMOUNT --moniker M [--commission-ppm N]
 //! nodeopd genesis set-staking-params --home H (--devnet | --defaults)
+//! nodeopd genesis add-vesting --home H BENEFICIARY AMOUNT --duration S [--cliff S] [--start T]
 //! nodeopd genesis validate (--home H | --file F)
 //! nodeopd start --home H [--abci ADDR]
 //! nodeopd export --home H [--output F]
@@ -72,6 +73,8 @@ enum GenesisCommand {
     AddValidator(commands::genesis::AddValidatorArgs),
     /// Put the devnet (or default) staking params into genesis.
     SetStakingParams(commands::genesis::SetStakingParamsArgs),
+    /// Add a vesting schedule (it mints on claim, under max_supply).
+    AddVesting(commands::genesis::AddVestingArgs),
     /// List every problem with a genesis file, then dry-run InitChain in memory.
     Validate(commands::genesis::ValidateArgs),
 }
@@ -133,6 +136,7 @@ fn main() -> ExitCode {
             GenesisCommand::AddAccount(a) => commands::genesis::add_account(a),
             GenesisCommand::AddValidator(a) => commands::genesis::add_validator(a),
             GenesisCommand::SetStakingParams(a) => commands::genesis::set_staking_params(a),
+            GenesisCommand::AddVesting(a) => commands::genesis::add_vesting(a),
             GenesisCommand::Validate(a) => commands::genesis::validate(a),
         }),
         Command::Export(args) => with_logs(&cli.log_level, cli.log_format, || {

@@ -407,6 +407,41 @@ impl GenesisDoc {
         self.apply_edit(state)
     }
 
+    /// Replaces `app_state.issuance.params` (e.g. with [`IssuanceParams::devnet`]).
+    ///
+    /// [`IssuanceParams::devnet`]: nodeop_app::modules::issuance::IssuanceParams::devnet
+    pub fn set_issuance_params(
+        &mut self,
+        params: nodeop_app::modules::issuance::IssuanceParams,
+    ) -> Result<(), GenesisError> {
+        let mut state = self.app_state()?;
+        state.issuance.params = params;
+        self.apply_edit(state)
+    }
+
+    /// Adds a vesting schedule: `total` unop vest linearly to `beneficiary` from `start` (BFT unix
+    /// seconds) over `duration` seconds, nothing before `start + cliff`. The schedule counts
+    /// against `max_supply` from genesis on.
+    pub fn add_vesting(
+        &mut self,
+        schedule: nodeop_app::modules::issuance::VestingSchedule,
+    ) -> Result<(), GenesisError> {
+        let mut state = self.app_state()?;
+        if state
+            .issuance
+            .vesting
+            .iter()
+            .any(|v| v.beneficiary == schedule.beneficiary)
+        {
+            return Err(GenesisError::Edit(format!(
+                "{} already has a vesting schedule; each beneficiary has one",
+                schedule.beneficiary
+            )));
+        }
+        state.issuance.vesting.push(schedule);
+        self.apply_edit(state)
+    }
+
     /// Keeps an edit only if it adds no problem that was not there before.
     fn apply_edit(&mut self, edited: AppState) -> Result<(), GenesisError> {
         let before = self.app_state()?.problems(&self.chain_id);

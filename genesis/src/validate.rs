@@ -74,7 +74,14 @@ const DOC_FIELDS: [&str; 7] = [
     "app_state",
 ];
 
-const APP_STATE_FIELDS: [&str; 5] = ["tx", "bank", "staking", "slashing", "reputation"];
+const APP_STATE_FIELDS: [&str; 6] = [
+    "tx",
+    "bank",
+    "staking",
+    "slashing",
+    "reputation",
+    "issuance",
+];
 
 /// Reads `value` as a `T`, recording a problem under `path` when it does not fit.
 fn field<T: DeserializeOwned>(value: &Value, path: &str, problems: &mut Vec<String>) -> Option<T> {
@@ -208,12 +215,20 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
                     p,
                 )
             });
+            let issuance = modules.get("issuance").map(|v| {
+                field::<nodeop_app::modules::issuance::genesis::IssuanceGenesis>(
+                    v,
+                    "app_state.issuance",
+                    p,
+                )
+            });
             let all_parsed = [
                 tx.as_ref().map(Option::is_some),
                 bank.as_ref().map(Option::is_some),
                 staking.as_ref().map(Option::is_some),
                 slashing.as_ref().map(Option::is_some),
                 reputation.as_ref().map(Option::is_some),
+                issuance.as_ref().map(Option::is_some),
             ]
             .iter()
             .all(|x| x.unwrap_or(true));

@@ -72,7 +72,7 @@ pub struct SetStakingParamsArgs {
     #[arg(long)]
     pub file: Option<PathBuf>,
     /// The devnet values: unbonding 300 s, liveness window 100 blocks, downtime jail 20 s,
-    /// epochs of 10 s.
+    /// epochs of 10 s, issuance periods of 3 epochs.
     #[arg(
         long,
         conflicts_with = "defaults",
@@ -82,6 +82,29 @@ pub struct SetStakingParamsArgs {
     /// The production defaults (unbonding 7 days, window 10000 blocks, jail 600 s, epoch 1 day).
     #[arg(long)]
     pub defaults: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AddVestingArgs {
+    #[command(flatten)]
+    pub home: HomeArg,
+    /// Edit this file instead of HOME/cometbft/config/genesis.json.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// The beneficiary's bech32 address (nodeop1…): its key signs `nodeop tx vesting claim`.
+    pub beneficiary: String,
+    /// What vests in total: unop (e.g. 2500000), or NOP with a suffix (e.g. 1000000nop). It
+    /// counts against max_supply from genesis on.
+    pub amount: String,
+    /// When vesting starts: RFC 3339 or unix seconds (default: the genesis time).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Seconds after the start before anything vests (at most --duration).
+    #[arg(long, default_value_t = 0)]
+    pub cliff: i64,
+    /// Seconds after the start when everything has vested (linear in between).
+    #[arg(long)]
+    pub duration: i64,
 }
 
 #[derive(Args, Debug)]
@@ -154,6 +177,44 @@ pub fn add_validator(args: AddValidatorArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn add_vesting(args: AddVestingArgs) -> Result<ExitCode> {
+    let path = genesis_path(&args.home, &args.file);
+    let beneficiary = Address::parse(args.beneficiary.trim())
+        .map_err(|e| anyhow::anyhow!("beneficiary {:?}: {e}", args.beneficiary))?;
+    let total = parse_amount(&args.amount).map_err(anyhow::Error::msg)?;
+    let mut doc = GenesisDoc::load(&path)?;
+    let start_text = args
+        .start
+        .clone()
+        .unwrap_or_else(|| doc.genesis_time.clone());
+    let start = match start_text.trim().parse::<i64>() {
+        Ok(s) => s,
+        Err(_) => {
+            nodeop_genesis::parse_rfc3339(&start_text)
+                .map_err(|e| anyhow::anyhow!("--start {start_text:?}: {e}"))?
+                .seconds
+        }
+    };
+    doc.add_vesting(nodeop_app::modules::issuance::VestingSchedule {
+        beneficiary,
+        total,
+        start,
+        cliff: args.cliff,
+        duration: args.duration,
+        claimed: 0,
+    })?;
+    doc.save(&path)?;
+    println!(
+        "added a vesting schedule for {beneficiary} to {}: {} from {start} (unix s), cliff {} s, \
+         fully vested after {} s; claim with: nodeop tx vesting claim KEY",
+        show(&path),
+        format_amount(total),
+        args.cliff,
+        args.duration
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn set_staking_params(args: SetStakingParamsArgs) -> Result<ExitCode> {
     let path = genesis_path(&args.home, &args.file);
     let (name, params) = if args.devnet {
@@ -169,6 +230,11 @@ pub fn set_staking_params(args: SetStakingParamsArgs) -> Result<ExitCode> {
         nodeop_app::modules::slashing::SlashingParams::default()
     })?;
     doc.set_staking_params(params.clone())?;
+    doc.set_issuance_params(if args.devnet {
+        nodeop_app::modules::issuance::IssuanceParams::devnet()
+    } else {
+        nodeop_app::modules::issuance::IssuanceParams::default()
+    })?;
     doc.save(&path)?;
     println!(
         "set the {name} staking params in {}: unbonding {} s, liveness window {} blocks, \

@@ -98,7 +98,8 @@ pub struct InitArgs {
     #[arg(long, default_value = "")]
     pub region: String,
     /// Devnet staking params: unbonding 300 s, liveness window 100 blocks, downtime jail 20 s,
-    /// epochs of 10 s (the defaults are 7 days, 10000 blocks, 600 s and 1 day).
+    /// epochs of 10 s, issuance periods of 3 epochs (the defaults are 7 days, 10000 blocks,
+    /// 600 s, 1 day and 30 epochs).
     #[arg(long)]
     pub devnet: bool,
     /// Genesis time (RFC 3339); default now. Nodes of one chain must share genesis.json anyway.
@@ -209,6 +210,11 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
         nodeop_app::modules::slashing::SlashingParams::default()
     })?;
     genesis.set_staking_params(plan.staking_params.clone())?;
+    genesis.set_issuance_params(if args.devnet {
+        nodeop_app::modules::issuance::IssuanceParams::devnet()
+    } else {
+        nodeop_app::modules::issuance::IssuanceParams::default()
+    })?;
     genesis.add_operator(
         operator,
         validator_key,
@@ -309,6 +315,11 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
         plan.staking_params.signed_blocks_window,
         plan.staking_params.downtime_jail_duration,
         plan.staking_params.epoch_seconds
+    );
+    let issuance = genesis.app_state()?.issuance.params;
+    println!(
+        "  issuance        periods of {} epochs, subsidy over {} periods",
+        issuance.issuance_period_epochs, issuance.subsidy_periods
     );
     for m in module_accounts {
         println!("  genesis {:<14} {}", m.name, format_amount(m.balance));

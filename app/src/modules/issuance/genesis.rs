@@ -22,12 +22,19 @@ pub struct IssuanceGenesis {
     pub vesting: Vec<VestingSchedule>,
     /// Exports only: history and accumulators. A new chain leaves them out; the open period
     /// then starts at the genesis epoch's period with the genesis supply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub periods: Vec<PeriodRecord>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub payouts: Vec<Payout>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<EpochMetrics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub open_period: Option<OpenPeriod>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub open_epoch: Option<OpenEpoch>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub work: Vec<(Address, Work)>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faulty: Vec<(u64, Address)>,
 }
 
