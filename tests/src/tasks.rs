@@ -418,6 +418,37 @@ impl TaskNet {
         nodeop_app::modules::reputation::effective_score_ppm(self.chain.app.storage(), operator)
     }
 
+    /// The operator's reputation record (tallies, Byzantine factor, load).
+    pub fn reputation(
+        &self,
+        operator: &Address,
+    ) -> nodeop_app::modules::reputation::OperatorReputation {
+        nodeop_app::modules::reputation::state::record(self.chain.app.storage(), operator)
+    }
+
+    /// The downtime SLA's counters of the operator (blocks and task duties).
+    pub fn uptime(&self, operator: &Address) -> slashing::uptime::Uptime {
+        use nodeop_app::state::StateReadExt;
+        self.chain
+            .app
+            .storage()
+            .get(&slashing::keys::uptime(operator))
+            .unwrap_or_default()
+    }
+
+    /// Units the operator's open duties reserve.
+    pub fn reserved(&self, operator: &Address) -> u64 {
+        task_state::reserved_units(self.chain.app.storage(), operator)
+    }
+
+    /// Plays an honest round and returns the finalization height.
+    pub fn finalize_honestly(&mut self, id: u64, result: &[u8]) -> u64 {
+        self.play_honest(id, result);
+        let t = self.task(id);
+        assert_eq!(t.status, nodeop_app::modules::tasks::TaskStatus::Finalized);
+        t.result.expect("finalized").finalized_height
+    }
+
     /// Pool tokens of an operator.
     pub fn pool(&self, operator: &Address) -> u128 {
         self.chain.operator(operator).tokens
