@@ -7,10 +7,13 @@
 //!   and can be replayed exactly.
 //! - [`net`]: one real node (nodeopd + cometbft) for end-to-end tests; [`testnet`]: a real
 //!   network of several validators, with crashes, restarts and forged double-sign evidence.
+//! - [`issuance`]: short issuance periods on a task chain, vesting, period records and supply
+//!   reads.
 //! - [`workload`]: seeded transfer workloads shared by the determinism test and the benchmark.
 //! - [`tasks`]: a chain with N operators, task messages, members that answer, lie or stay silent.
 
 pub mod harness;
+pub mod issuance;
 pub mod net;
 pub mod rng;
 pub mod tasks;
