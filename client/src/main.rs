@@ -36,6 +36,9 @@ use nodeop_client::verify::{
 use serde_json::json;
 use zeroize::Zeroizing;
 
+#[path = "cli/tasks.rs"]
+mod task_cli;
+
 const PASSPHRASE_ENV: &str = "NODEOP_KEYRING_PASSPHRASE";
 
 #[derive(Parser)]
@@ -177,6 +180,9 @@ enum TxCmd {
     /// Slashing: report an offence, dispute a proposal against you, vote on a dispute.
     #[command(subcommand)]
     Slashing(SlashingTxCmd),
+    /// Tasks: post one; as a committee member commit, reveal; as the submitter confirm.
+    #[command(subcommand)]
+    Task(task_cli::TaskTxCmd),
 }
 
 #[derive(Subcommand)]
@@ -430,6 +436,18 @@ enum QueryCmd {
     /// verified with --prove; listings are the node's answer at its latest height, without proof.
     #[command(subcommand)]
     Slashing(SlashingQueryCmd),
+    /// A task by id ([provable], `nodeop query task ID`), or: list, schedule, result (with a
+    /// Merkle path; --prove checks it against the app hash), price, capacity, load, params.
+    Task(task_cli::TaskQueryArgs),
+    /// Tasks in id order, a page at a time (= `nodeop query task list`).
+    Tasks(task_cli::TaskListArgs),
+    /// An operator's reputation: every component, the score, the Byzantine factor, the load
+    /// state. With --prove it is recomputed from proven records.
+    Reputation {
+        operator: String,
+        #[command(flatten)]
+        prove: ProveArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -919,6 +937,7 @@ async fn tx(ctx: &Ctx, cmd: TxCmd) -> Result<()> {
         }
         TxCmd::Staking(cmd) => staking_tx(ctx, cmd).await,
         TxCmd::Slashing(cmd) => slashing_tx(ctx, cmd).await,
+        TxCmd::Task(cmd) => task_cli::task_tx(ctx, cmd).await,
     }
 }
 
@@ -1255,6 +1274,11 @@ async fn query(ctx: &Ctx, cmd: QueryCmd) -> Result<()> {
         }
         QueryCmd::Staking(cmd) => staking_query(ctx, cmd).await,
         QueryCmd::Slashing(cmd) => slashing_query(ctx, cmd).await,
+        QueryCmd::Task(args) => task_cli::task_query(ctx, args).await,
+        QueryCmd::Tasks(args) => task_cli::task_list(ctx, args).await,
+        QueryCmd::Reputation { operator, prove } => {
+            task_cli::reputation_query(ctx, &operator, &prove).await
+        }
         QueryCmd::Tx { hash, height } => {
             let hash = parse_tx_hash(&hash)?;
             let client = ctx.client()?;

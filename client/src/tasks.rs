@@ -51,10 +51,10 @@ use nodeop_app::crypto::sha256;
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::tasks::msg::{commitment, MAX_NUMERIC_SCALE};
 use nodeop_app::modules::tasks::query::{
-    LoadView, PriceView, ResultView, ScheduleView, TaskPage, TaskSummary,
+    LoadView, PriceView, ResultView, ScheduleView, TaskPage, TaskSummary, WindowState,
 };
 use nodeop_app::modules::tasks::state::{BlockResults, CapacitySummary, ResultRecord, Task};
-use nodeop_app::modules::tasks::TasksParams;
+use nodeop_app::modules::tasks::{TaskStatus, TasksParams};
 use nodeop_app::modules::tasks::{
     Consistency, MsgCommitResult, MsgConfirmSubmission, MsgPostTask, MsgRevealResult, TaskKind,
     TaskPayload,
@@ -697,9 +697,7 @@ pub fn event_attribute(outcome: &TxOutcome, kind: &str, key: &str) -> Option<Str
 
 /// The id of the task an included `tasks.post` opened (its `task_posted` event).
 pub fn posted_task_id(outcome: &TxOutcome) -> Option<u64> {
-    event_attribute(outcome, "task_posted", "task")
-        .or_else(|| event_attribute(outcome, "task_posted", "task_id"))
-        .and_then(|v| v.parse().ok())
+    event_attribute(outcome, "task_posted", "task").and_then(|v| v.parse().ok())
 }
 
 // ------------------------------------------------------------------ reads
@@ -1047,6 +1045,438 @@ fn decode_proven<T: serde::de::DeserializeOwned>(v: &VerifiedRecord) -> Result<O
     serde_json::from_value(v.value.clone())
         .map(Some)
         .map_err(|e| anyhow!("the proven {} does not read back: {e}", v.path))
+}
+
+// ------------------------------------------------------------------ text for people
+
+/// A height relative to the latest: `42 (in 3 blocks)`, `42 (5 blocks ago)`, `42 (now)`.
+pub fn height_text(h: u64, latest: Option<u64>) -> String {
+    match latest {
+        None => h.to_string(),
+        Some(l) if h == l => format!("{h} (the latest block)"),
+        Some(l) if h > l => format!("{h} (in {} blocks)", h - l),
+        Some(l) => format!("{h} ({} blocks ago)", l - h),
+    }
+}
+
+fn short(a: &Address) -> String {
+    a.to_string()
+}
+
+/// What a task waits for now, in one line.
+pub fn phase_text(t: &Task, latest: Option<u64>) -> String {
+    match (t.status, t.rounds.last()) {
+        (TaskStatus::Assigned, Some(r)) => {
+            let now = latest.unwrap_or(0);
+            let round = if r.number == 0 {
+                "".to_string()
+            } else {
+                format!(" (escalated round {})", r.number)
+            };
+            if latest.is_some() && now <= r.commit_end {
+                format!(
+                    "commit window{round}: commits accepted through height {}",
+                    height_text(r.commit_end, latest)
+                )
+            } else if latest.is_some() && now <= r.reveal_end {
+                format!(
+                    "reveal window{round}: reveals accepted through height {}",
+                    height_text(r.reveal_end, latest)
+                )
+            } else {
+                format!(
+                    "commit–reveal{round}: commits through height {}, reveals through {}",
+                    r.commit_end, r.reveal_end
+                )
+            }
+        }
+        (TaskStatus::Finalized, _) => match &t.submission {
+            Some(sub) => match sub.current_member() {
+                Some(m) => format!(
+                    "finalized; submission window {} belongs to {} and ends at height {}",
+                    sub.window,
+                    short(&m),
+                    height_text(sub.window_end, latest)
+                ),
+                None => format!(
+                    "finalized; the last submission window is open to any bonded operator and ends at height {}",
+                    height_text(sub.window_end, latest)
+                ),
+            },
+            None => "finalized".into(),
+        },
+        (TaskStatus::Delivered, _) => "delivered".into(),
+        (TaskStatus::Undelivered, _) => {
+            "undelivered: every submission window passed; the submission fee went back to the client"
+                .into()
+        }
+        (TaskStatus::Failed, _) => {
+            "failed: no quorum (after one escalation); the client was refunded minus the protocol fee"
+                .into()
+        }
+        (TaskStatus::Reexecuted, _) => "re-executed: its aggregate decided a dispute".into(),
+        (TaskStatus::Assigned, None) => "assigned".into(),
+    }
+}
+
+/// A task, one field per line, with its committee, deadlines, result and schedule. `latest`
+/// is the latest block height, for "in N blocks".
+pub fn task_text(t: &Task, latest: Option<u64>) -> String {
+    let mut out = format!(
+        "task:                {}
+status:              {} — {}
+client:              {}
+kind:                {}
+consistency:         {}
+payload:             {}
+difficulty:          {} units
+minimum reputation:  {}
+fee:                 {} (held in escrow now: {})
+posted at:           height {}",
+        t.id,
+        t.status.name(),
+        phase_text(t, latest),
+        t.client,
+        kind_text(&t.kind),
+        t.consistency.name(),
+        payload_text(&t.payload),
+        t.difficulty_units,
+        crate::amount::format_ppm(t.min_reputation_ppm),
+        crate::amount::describe(t.fee),
+        crate::amount::describe(t.escrow),
+        t.posted_height,
+    );
+    for r in &t.rounds {
+        write!(
+            out,
+            "
+round {}{}: assigned at height {}, quorum {} of {}
+  commits:  heights {}..={}
+  reveals:  heights {}..={}",
+            r.number,
+            if r.number == 0 { "" } else { " (escalated)" },
+            r.assigned_height,
+            r.quorum,
+            r.members.len(),
+            r.assigned_height.saturating_add(1),
+            r.commit_end,
+            r.commit_end.saturating_add(1),
+            r.reveal_end,
+        )
+        .ok();
+        for m in &r.members {
+            let commit = match m.commit_height {
+                Some(h) => format!("committed at {h}"),
+                None if m.commitment.is_some() => "committed".into(),
+                None => "not committed".into(),
+            };
+            let reveal = match (&m.result, m.reveal_height) {
+                (Some(res), Some(h)) => {
+                    format!("revealed {} at {h}", result_text(&t.kind, res))
+                }
+                (Some(res), None) => format!("revealed {}", result_text(&t.kind, res)),
+                _ => "not revealed".into(),
+            };
+            write!(
+                out,
+                "
+  member {}: weight {}, {commit}, {reveal}",
+                m.operator, m.weight
+            )
+            .ok();
+        }
+    }
+    if let Some(r) = &t.result {
+        write!(
+            out,
+            "
+result:              {} (sha256 {})
+  finalized at:      height {} (round {}, leaf {} of that block's result root)
+  agreeing:          {}
+  disagreeing:       {}
+  protocol fee:      {}
+  rounding:          {} to the treasury",
+            result_text(&t.kind, &r.result),
+            hex::encode(r.result_hash),
+            r.finalized_height,
+            r.round,
+            r.leaf_index,
+            list_text(&r.agreeing),
+            list_text(&r.disagreeing),
+            crate::amount::describe(r.protocol_fee),
+            crate::amount::describe(r.rounding_to_treasury),
+        )
+        .ok();
+        for line in &r.pay {
+            write!(
+                out,
+                "
+  paid {} (weight {} ppm) {}",
+                line.operator,
+                line.weight_ppm,
+                crate::amount::describe(line.pay)
+            )
+            .ok();
+        }
+    }
+    if let Some(sub) = &t.submission {
+        write!(
+            out,
+            "
+submission:          window {} of {} (+1 open to any bonded operator), ends at height {}; fee {}",
+            sub.window,
+            sub.schedule.len(),
+            height_text(sub.window_end, latest),
+            crate::amount::describe(sub.submission_fee)
+        )
+        .ok();
+        for (j, m) in sub.schedule.iter().enumerate() {
+            write!(out, "
+  window {j}: {m}").ok();
+        }
+        if let (Some(by), Some(h)) = (&sub.submitter, sub.delivered_height) {
+            write!(
+                out,
+                "
+  delivered by {by} at height {h} as {:?}",
+                sub.target_ref.as_deref().unwrap_or("")
+            )
+            .ok();
+        }
+    }
+    if let Some(x) = &t.reexec {
+        write!(
+            out,
+            "
+re-execution of:     task {} for proposal {} against {} ({})",
+            x.original_task,
+            x.proposal,
+            x.accused,
+            x.verdict.as_deref().unwrap_or("undecided")
+        )
+        .ok();
+    }
+    if let Some(h) = t.due_height {
+        write!(out, "
+next acted on at:    height {}", height_text(h, latest)).ok();
+    }
+    if let Some(h) = t.finished_height {
+        write!(out, "
+finished at:         height {h}").ok();
+    }
+    out
+}
+
+fn list_text(list: &[Address]) -> String {
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A table of tasks.
+pub fn tasks_text(list: &[TaskSummary]) -> String {
+    if list.is_empty() {
+        return "(no tasks)".into();
+    }
+    let mut out = format!(
+        "{:>6}  {:11}  {:9}  {:8}  {:>5}  {:>22}  {:>7}  {:>9}  CLIENT",
+        "ID", "STATUS", "KIND", "CONSIST", "UNITS", "FEE (NOP)", "POSTED", "COMMITTED"
+    );
+    for t in list {
+        write!(
+            out,
+            "
+{:>6}  {:11}  {:9}  {:8}  {:>5}  {:>22}  {:>7}  {:>9}  {}",
+            t.id,
+            t.status.name(),
+            match t.kind {
+                TaskKind::Exact => "exact",
+                TaskKind::Numeric { .. } => "numeric",
+            },
+            t.consistency.name(),
+            t.difficulty_units,
+            crate::amount::format_nop_fixed(t.fee),
+            t.posted_height,
+            format!("{}/{}", t.committed, t.committee.len()),
+            t.client,
+        )
+        .ok();
+    }
+    out
+}
+
+/// A submission schedule, one window per line.
+pub fn schedule_text(v: &ScheduleView, latest: Option<u64>) -> String {
+    let mut out = format!(
+        "task {}: {}, finalized at height {}; windows of {} blocks; submission fee {}",
+        v.task_id,
+        v.status.name(),
+        v.finalized_height,
+        v.submission_window,
+        crate::amount::describe(v.submission_fee)
+    );
+    for w in &v.windows {
+        let who = match &w.member {
+            Some(m) => m.to_string(),
+            None => "any bonded operator".into(),
+        };
+        let state = match w.state {
+            WindowState::Missed => "missed",
+            WindowState::Open => "OPEN",
+            WindowState::Upcoming => "upcoming",
+            WindowState::Delivered => "delivered",
+            WindowState::Skipped => "not needed",
+        };
+        write!(
+            out,
+            "
+  window {}: heights {}..={} {who}: {state}",
+            w.window,
+            w.first_height,
+            w.last_height
+        )
+        .ok();
+        if w.state == WindowState::Open {
+            write!(out, " (ends at {})", height_text(w.last_height, latest)).ok();
+        }
+    }
+    if let (Some(by), Some(h)) = (&v.submitter, v.delivered_height) {
+        write!(
+            out,
+            "
+delivered by {by} at height {h} as {:?}",
+            v.target_ref.as_deref().unwrap_or("")
+        )
+        .ok();
+    }
+    out
+}
+
+/// A result and its path.
+pub fn result_view_text(v: &ResultView, kind: Option<&TaskKind>) -> String {
+    let mut out = format!(
+        "task:           {}
+status:         {}
+result hash:    {}",
+        v.task_id,
+        v.status.name(),
+        hex::encode(v.result_hash)
+    );
+    if let Some(bytes) = &v.result {
+        let shown = match kind {
+            Some(k) => result_text(k, bytes),
+            None => format!("0x{}", hex::encode(bytes)),
+        };
+        write!(out, "
+result:         {shown}").ok();
+    }
+    write!(
+        out,
+        "
+finalized at:   height {}
+leaf:           {} (index {} of {})
+path:           {}
+root:           {} (tasks/block_results/{})",
+        v.finalized_height,
+        hex::encode(v.leaf),
+        v.leaf_index,
+        v.leaf_count,
+        if v.path.is_empty() {
+            "(none: the leaf is the root)".to_string()
+        } else {
+            v.path.iter().map(hex::encode).collect::<Vec<_>>().join(" ")
+        },
+        hex::encode(v.root),
+        v.finalized_height,
+    )
+    .ok();
+    out
+}
+
+pub fn price_text(p: &PriceView) -> String {
+    format!(
+        "unit price:          {} per difficulty unit
+bounds:              {} ..= {}
+utilisation:         {} of total operator capacity (target {}; the price moves toward it by at most 1/8 per block)",
+        crate::amount::describe(p.unit_price),
+        crate::amount::describe(p.min_unit_price),
+        crate::amount::describe(p.max_unit_price),
+        crate::amount::format_ppm(p.utilisation_ppm),
+        crate::amount::format_ppm(p.target_utilisation_ppm),
+    )
+}
+
+pub fn capacity_text(c: &CapacitySummary) -> String {
+    format!(
+        "operators counted:   {} (bonded, not jailed)
+total capacity:      {} units
+reserved:            {} units
+free:                {} units
+utilisation:         {}",
+        c.operators,
+        c.total_units,
+        c.reserved_units,
+        c.free_units,
+        crate::amount::format_ppm(c.utilisation_ppm)
+    )
+}
+
+pub fn load_text(l: &LoadView) -> String {
+    format!(
+        "operator:            {}
+capacity:            {} units
+reserved:            {} units (open duties)
+free:                {} units
+utilisation:         {}",
+        l.operator,
+        l.capacity_units,
+        l.reserved_units,
+        l.free_units,
+        crate::amount::format_ppm(l.utilisation_ppm)
+    )
+}
+
+pub fn params_text(p: &TasksParams) -> String {
+    let c = |s: nodeop_app::modules::tasks::params::CommitteeSpec| {
+        format!("{} of {}", s.quorum, s.size)
+    };
+    format!(
+        "committees:          eventual {}, session {}, strong {}
+commit window:       {} blocks
+reveal window:       {} blocks
+submission window:   {} blocks, {} scheduled windows then one open to any bonded operator
+protocol fee:        {}
+submission fee:      {}
+max inline payload:  {} bytes
+max exact result:    {} bytes
+max difficulty:      {} units
+re-execution size:   {}
+task retention:      {} blocks
+unit price:          {} ..= {} (genesis {}), target utilisation {}",
+        c(p.eventual),
+        c(p.session),
+        c(p.strong),
+        p.commit_blocks,
+        p.reveal_blocks,
+        p.submission_window,
+        p.max_fallbacks,
+        crate::amount::format_ppm(p.protocol_fee_ppm),
+        crate::amount::format_ppm(p.submission_fee_ppm),
+        p.max_payload_bytes,
+        p.max_result_bytes,
+        p.max_difficulty_units,
+        p.reexec_size,
+        p.task_retention,
+        crate::amount::describe(p.min_unit_price),
+        crate::amount::describe(p.max_unit_price),
+        crate::amount::describe(p.initial_unit_price),
+        crate::amount::format_ppm(p.target_utilisation_ppm),
+    )
 }
 
 #[cfg(test)]
