@@ -419,6 +419,18 @@ impl GenesisDoc {
         self.apply_edit(state)
     }
 
+    /// Replaces `app_state.tasks.params` (e.g. with [`TasksParams::devnet`]).
+    ///
+    /// [`TasksParams::devnet`]: nodeop_app::modules::tasks::TasksParams::devnet
+    pub fn set_tasks_params(
+        &mut self,
+        params: nodeop_app::modules::tasks::TasksParams,
+    ) -> Result<(), GenesisError> {
+        let mut state = self.app_state()?;
+        state.tasks.params = params;
+        self.apply_edit(state)
+    }
+
     /// Adds a vesting schedule: `total` unop vest linearly to `beneficiary` from `start` (BFT unix
     /// seconds) over `duration` seconds, nothing before `start + cliff`. The schedule counts
     /// against `max_supply` from genesis on.

@@ -74,12 +74,13 @@ const DOC_FIELDS: [&str; 7] = [
     "app_state",
 ];
 
-const APP_STATE_FIELDS: [&str; 6] = [
+const APP_STATE_FIELDS: [&str; 7] = [
     "tx",
     "bank",
     "staking",
     "slashing",
     "reputation",
+    "tasks",
     "issuance",
 ];
 
@@ -222,6 +223,9 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
                     p,
                 )
             });
+            let tasks = modules.get("tasks").map(|v| {
+                field::<nodeop_app::modules::tasks::genesis::TasksGenesis>(v, "app_state.tasks", p)
+            });
             let all_parsed = [
                 tx.as_ref().map(Option::is_some),
                 bank.as_ref().map(Option::is_some),
@@ -229,6 +233,7 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
                 slashing.as_ref().map(Option::is_some),
                 reputation.as_ref().map(Option::is_some),
                 issuance.as_ref().map(Option::is_some),
+                tasks.as_ref().map(Option::is_some),
             ]
             .iter()
             .all(|x| x.unwrap_or(true));

@@ -235,6 +235,11 @@ pub fn set_staking_params(args: SetStakingParamsArgs) -> Result<ExitCode> {
     } else {
         nodeop_app::modules::issuance::IssuanceParams::default()
     })?;
+    doc.set_tasks_params(if args.devnet {
+        nodeop_app::modules::tasks::TasksParams::devnet()
+    } else {
+        nodeop_app::modules::tasks::TasksParams::default()
+    })?;
     doc.save(&path)?;
     println!(
         "set the {name} staking params in {}: unbonding {} s, liveness window {} blocks, \

@@ -215,6 +215,11 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
     } else {
         nodeop_app::modules::issuance::IssuanceParams::default()
     })?;
+    genesis.set_tasks_params(if args.devnet {
+        nodeop_app::modules::tasks::TasksParams::devnet()
+    } else {
+        nodeop_app::modules::tasks::TasksParams::default()
+    })?;
     genesis.add_operator(
         operator,
         validator_key,
