@@ -136,11 +136,9 @@ impl Msg {
             Msg::Unjail(_) | Msg::VoteDispute(_) => Ok(()),
             Msg::ProposeSlash(m) => m.check_stateless().map(|_| ()).map_err(TxError::Slashing),
             Msg::DisputeSlash(m) => m.check_stateless().map_err(TxError::Slashing),
-            Msg::PostTask(_)
-            | Msg::CommitResult(_)
-            | Msg::RevealResult(_)
-            | Msg::ConfirmSubmission(_)
-            | Msg::ClaimVested(_) => Ok(()),
+            Msg::PostTask(m) => m.check_stateless().map_err(TxError::Tasks),
+            Msg::ConfirmSubmission(m) => m.check_stateless().map_err(TxError::Tasks),
+            Msg::CommitResult(_) | Msg::RevealResult(_) | Msg::ClaimVested(_) => Ok(()),
         }
     }
 }
