@@ -449,18 +449,10 @@ fn result(state: &impl StateRead, id: u64) -> Result<ResultView, QueryError> {
             None => format!("no finalized result for task {id}"),
         })
     })?;
-    let block = state::block_results(state, record.finalized_height).ok_or_else(|| {
+    let proof = super::merkle::result_proof(state, id).ok_or_else(|| {
         QueryError::Storage(format!(
-            "task {id}'s result names block {} but that block's results are missing",
-            record.finalized_height
-        ))
-    })?;
-    let (leaf, path) = merkle_path(&block, record.leaf_index).ok_or_else(|| {
-        QueryError::Storage(format!(
-            "task {id}'s leaf {} is not in block {}'s {} results",
-            record.leaf_index,
-            record.finalized_height,
-            block.leaves.len()
+            "task {id}'s result names leaf {} of block {}, which that block's results do not hold",
+            record.leaf_index, record.finalized_height
         ))
     })?;
     let bytes = state::task(state, id)
@@ -469,29 +461,15 @@ fn result(state: &impl StateRead, id: u64) -> Result<ResultView, QueryError> {
     Ok(ResultView {
         task_id: id,
         status: record.status,
-        result_hash: record.result_hash,
+        result_hash: proof.result_hash,
         result: bytes,
-        finalized_height: record.finalized_height,
-        leaf_index: record.leaf_index,
-        leaf_count: block.leaves.len() as u32,
-        leaf,
-        path,
-        root: block.root,
+        finalized_height: proof.finalized_height,
+        leaf_index: proof.leaf_index,
+        leaf_count: proof.leaf_count,
+        leaf: proof.leaf,
+        path: proof.proof_hashes,
+        root: proof.root,
     })
-}
-
-/// The leaf at `index` of a block's results and its sibling hashes up to the root (rs_merkle,
-/// SHA-256; a node without a sibling moves up unchanged, so a layer may add no hash). `None`
-/// if the index is out of range or the leaves do not give the stored root.
-fn merkle_path(block: &BlockResults, index: u32) -> Option<([u8; 32], Vec<[u8; 32]>)> {
-    use rs_merkle::{algorithms::Sha256, MerkleTree};
-    let i = index as usize;
-    let leaf = *block.leaves.get(i)?;
-    let tree = MerkleTree::<Sha256>::from_leaves(&block.leaves);
-    if tree.root()? != block.root {
-        return None;
-    }
-    Some((leaf, tree.proof(&[i]).proof_hashes().to_vec()))
 }
 
 fn price(state: &impl StateRead) -> PriceView {
@@ -751,63 +729,53 @@ mod tests {
 
     #[test]
     fn a_results_path_leads_to_its_blocks_root_even_after_pruning() {
-        use rs_merkle::{algorithms::Sha256, MerkleTree};
-        for count in 1u8..=7 {
-            let leaves: Vec<[u8; 32]> = (0..count).map(|i| [i + 1; 32]).collect();
-            let root = MerkleTree::<Sha256>::from_leaves(&leaves).root().unwrap();
-            let block = BlockResults {
-                height: 40,
-                root,
-                task_ids: (0..u64::from(count)).collect(),
-                leaves: leaves.clone(),
-            };
-            for i in 0..u32::from(count) {
-                let (leaf, path) = merkle_path(&block, i).unwrap();
-                assert_eq!(leaf, leaves[i as usize]);
+        use crate::modules::tasks::merkle;
+        for count in 1u64..=7 {
+            let mut s = Overlay::new(Empty);
+            let hashes: Vec<[u8; 32]> = (0..count).map(|i| [i as u8 + 1; 32]).collect();
+            let leaves: Vec<[u8; 32]> = (0..count)
+                .map(|i| merkle::leaf(100 + i, &hashes[i as usize]))
+                .collect();
+            let root = merkle::root(&leaves);
+            s.put(
+                keys::block_results(40),
+                &BlockResults {
+                    height: 40,
+                    root,
+                    task_ids: (100..100 + count).collect(),
+                    leaves: leaves.clone(),
+                },
+            );
+            for i in 0..count {
+                s.put(
+                    keys::result(100 + i),
+                    &ResultRecord {
+                        task_id: 100 + i,
+                        result_hash: hashes[i as usize],
+                        finalized_height: 40,
+                        leaf_index: i as u32,
+                        status: TaskStatus::Delivered,
+                    },
+                );
+                // no task in state: pruned
+                let v = result(&s, 100 + i).unwrap();
+                assert_eq!((v.leaf, v.root), (leaves[i as usize], root));
+                assert_eq!((v.leaf_index, v.leaf_count), (i as u32, count as u32));
+                assert_eq!(v.result, None);
                 assert_eq!(
-                    climb(leaf, i, u32::from(count), &path),
+                    climb(v.leaf, v.leaf_index, v.leaf_count, &v.path),
                     root,
                     "{i} of {count}"
                 );
+                let json = serde_json::to_value(&v).unwrap();
+                assert_eq!(json["root"], hex::encode(root));
+                assert_eq!(serde_json::from_value::<ResultView>(json).unwrap(), v);
             }
-            assert!(merkle_path(&block, u32::from(count)).is_none());
-            let mut wrong = block.clone();
-            wrong.root[0] ^= 1;
-            assert!(merkle_path(&wrong, 0).is_none());
         }
-
-        // through the query: the record and the block's root, with no task left in state
-        let mut s = Overlay::new(Empty);
-        let leaves = vec![[1; 32], [2; 32], [3; 32]];
-        let root = MerkleTree::<Sha256>::from_leaves(&leaves).root().unwrap();
-        s.put(
-            keys::block_results(40),
-            &BlockResults {
-                height: 40,
-                root,
-                task_ids: vec![5, 6, 7],
-                leaves: leaves.clone(),
-            },
-        );
-        s.put(
-            keys::result(6),
-            &ResultRecord {
-                task_id: 6,
-                result_hash: [9; 32],
-                finalized_height: 40,
-                leaf_index: 1,
-                status: TaskStatus::Delivered,
-            },
-        );
-        let v = result(&s, 6).unwrap();
-        assert_eq!((v.leaf, v.root, v.leaf_count), ([2; 32], root, 3));
-        assert_eq!(v.result, None);
-        assert_eq!(climb(v.leaf, v.leaf_index, v.leaf_count, &v.path), root);
-        let json = serde_json::to_value(&v).unwrap();
-        assert_eq!(json["root"], hex::encode(root));
-        assert_eq!(json["path"].as_array().unwrap().len(), v.path.len());
-        assert_eq!(serde_json::from_value::<ResultView>(json).unwrap(), v);
-        assert!(matches!(result(&s, 5), Err(QueryError::NotFound(_))));
+        assert!(matches!(
+            result(&Overlay::new(Empty), 5),
+            Err(QueryError::NotFound(_))
+        ));
     }
 
     #[test]
