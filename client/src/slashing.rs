@@ -616,7 +616,11 @@ fn dispute_text(d: &Dispute, now: Option<i64>) -> String {
         describe(d.bond),
         d.opened_height,
         match d.resolver {
-            nodeop_app::modules::slashing::resolver::Resolver::ValidatorVote => "validator vote",
+            nodeop_app::modules::slashing::resolver::Resolver::ValidatorVote =>
+                "validator vote".to_string(),
+            nodeop_app::modules::slashing::resolver::Resolver::Reexecution { task_id } => format!(
+                "re-execution by task {task_id} (no quorum there falls back to the validator vote)"
+            ),
         },
         time_text(d.decides_at, now),
         d.yes_power,
