@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::resolver::Resolver;
 use super::state::{put_proposal, Proposal, Vote};
 use super::uptime::Uptime;
 use super::{keys, SlashingParams};
@@ -79,12 +80,15 @@ impl SlashingGenesis {
             state.put_raw(keys::by_operator(&p.operator, p.id), vec![1]);
             if p.status.is_open() {
                 state.put_raw(keys::pending(&p.operator, p.id), vec![1]);
-                let at = p
-                    .dispute
-                    .as_ref()
-                    .map(|d| d.decides_at)
-                    .unwrap_or(p.deadline);
-                state.put_raw(keys::deadline(at, p.id), vec![1]);
+                // a dispute under re-execution is decided by its task, not by a deadline
+                let at = match &p.dispute {
+                    Some(d) if matches!(d.resolver, Resolver::Reexecution { .. }) => None,
+                    Some(d) => Some(d.decides_at),
+                    None => Some(p.deadline),
+                };
+                if let Some(at) = at {
+                    state.put_raw(keys::deadline(at, p.id), vec![1]);
+                }
             }
         }
         for v in &self.votes {
