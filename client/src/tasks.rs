@@ -54,11 +54,11 @@ use nodeop_app::modules::tasks::query::{
     LoadView, PriceView, ResultView, ScheduleView, TaskPage, TaskSummary, WindowState,
 };
 use nodeop_app::modules::tasks::state::{BlockResults, CapacitySummary, ResultRecord, Task};
-use nodeop_app::modules::tasks::{TaskStatus, TasksParams};
 use nodeop_app::modules::tasks::{
     Consistency, MsgCommitResult, MsgConfirmSubmission, MsgPostTask, MsgRevealResult, TaskKind,
     TaskPayload,
 };
+use nodeop_app::modules::tasks::{TaskStatus, TasksParams};
 use nodeop_app::tx::{Msg, Tx};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -1231,8 +1231,12 @@ submission:          window {} of {} (+1 open to any bonded operator), ends at h
         )
         .ok();
         for (j, m) in sub.schedule.iter().enumerate() {
-            write!(out, "
-  window {j}: {m}").ok();
+            write!(
+                out,
+                "
+  window {j}: {m}"
+            )
+            .ok();
         }
         if let (Some(by), Some(h)) = (&sub.submitter, sub.delivered_height) {
             write!(
@@ -1257,12 +1261,21 @@ re-execution of:     task {} for proposal {} against {} ({})",
         .ok();
     }
     if let Some(h) = t.due_height {
-        write!(out, "
-next acted on at:    height {}", height_text(h, latest)).ok();
+        write!(
+            out,
+            "
+next acted on at:    height {}",
+            height_text(h, latest)
+        )
+        .ok();
     }
     if let Some(h) = t.finished_height {
-        write!(out, "
-finished at:         height {h}").ok();
+        write!(
+            out,
+            "
+finished at:         height {h}"
+        )
+        .ok();
     }
     out
 }
@@ -1336,9 +1349,7 @@ pub fn schedule_text(v: &ScheduleView, latest: Option<u64>) -> String {
             out,
             "
   window {}: heights {}..={} {who}: {state}",
-            w.window,
-            w.first_height,
-            w.last_height
+            w.window, w.first_height, w.last_height
         )
         .ok();
         if w.state == WindowState::Open {
@@ -1372,8 +1383,12 @@ result hash:    {}",
             Some(k) => result_text(k, bytes),
             None => format!("0x{}", hex::encode(bytes)),
         };
-        write!(out, "
-result:         {shown}").ok();
+        write!(
+            out,
+            "
+result:         {shown}"
+        )
+        .ok();
     }
     write!(
         out,
@@ -1502,6 +1517,15 @@ mod tests {
         assert_eq!(parse_numeric("-0", 2).unwrap(), 0);
         assert_eq!(encode_numeric("-1.5", 2).unwrap(), (-150i64).to_be_bytes());
         assert_eq!(encode_numeric("1", 0).unwrap(), [0, 0, 0, 0, 0, 0, 0, 1]);
+        // the examples of docs/tx-format.md
+        assert_eq!(
+            hex::encode(encode_numeric("12.345", 3).unwrap()),
+            "0000000000003039"
+        );
+        assert_eq!(
+            hex::encode(encode_numeric("-0.5", 3).unwrap()),
+            "fffffffffffffe0c"
+        );
         // the extremes of i64, and one past them
         assert_eq!(parse_numeric("9223372036854775807", 0).unwrap(), i64::MAX);
         assert_eq!(parse_numeric("-9223372036854775808", 0).unwrap(), i64::MIN);
@@ -1921,6 +1945,56 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn bad_task_messages_are_refused_before_signing() {
+        use crate::tx::build_tx;
+        use nodeop_app::params::TxParams;
+        let params = TxParams::default();
+        let build = |msg: Msg| {
+            build_tx("c", 0, vec![msg], None, "", &params)
+                .map(|_| ())
+                .map_err(|e| format!("{e:#}"))
+        };
+        let post = |edit: &dyn Fn(&mut MsgPostTask)| {
+            let mut m = MsgPostTask {
+                kind: TaskKind::Exact,
+                consistency: Consistency::Eventual,
+                payload: TaskPayload::Inline(b"p".to_vec()),
+                difficulty_units: 1,
+                min_reputation_ppm: 0,
+                fee: 1,
+            };
+            edit(&mut m);
+            build(Msg::PostTask(m))
+        };
+        assert!(post(&|_| ()).is_ok());
+        let e = post(&|m| m.difficulty_units = 0).unwrap_err();
+        assert!(
+            e.contains("tasks.post: invalid_field: difficulty_units"),
+            "{e}"
+        );
+        assert!(post(&|m| m.fee = 0).is_err());
+        assert!(post(&|m| m.min_reputation_ppm = 1_000_001).is_err());
+        assert!(post(&|m| m.payload = TaskPayload::Inline(Vec::new())).is_err());
+        assert!(post(&|m| m.kind = TaskKind::Numeric {
+            scale: 19,
+            tolerance_ppm: 0
+        })
+        .is_err());
+        assert!(post(&|m| m.payload = TaskPayload::Reference {
+            sha256: [0; 32],
+            uri: "has space".into()
+        })
+        .is_err());
+        let e = build(confirm_msg(1, "")).unwrap_err();
+        assert!(
+            e.contains("tasks.confirm: invalid_field: target_ref"),
+            "{e}"
+        );
+        assert!(build(confirm_msg(1, &"r".repeat(129))).is_err());
+        assert!(build(confirm_msg(1, &"r".repeat(128))).is_ok());
     }
 
     #[test]

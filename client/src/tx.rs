@@ -12,7 +12,7 @@ use nodeop_app::modules::slashing::{Evidence, SlashingError};
 use nodeop_app::modules::staking::{
     consensus_address, MsgDelegate, MsgRegisterOperator, MsgUndelegate, MsgUnjail, StakingError,
 };
-use nodeop_app::modules::tasks::{Consistency, TaskKind, TaskPayload};
+use nodeop_app::modules::tasks::{Consistency, TaskKind, TaskPayload, TasksError};
 use nodeop_app::params::TxParams;
 use nodeop_app::serde_base64_32;
 use nodeop_app::tx::{min_fee, Msg, Tx, TxBody};
@@ -102,6 +102,8 @@ pub fn check_msg(msg: &Msg) -> Result<()> {
         Msg::Unjail(_) | Msg::VoteDispute(_) => Ok(()),
         Msg::ProposeSlash(m) => m.check_stateless().map(|_| ()).map_err(slashing_error),
         Msg::DisputeSlash(m) => m.check_stateless().map_err(slashing_error),
+        Msg::PostTask(m) => m.check_stateless().map_err(tasks_error),
+        Msg::ConfirmSubmission(m) => m.check_stateless().map_err(tasks_error),
         // A message this client has no check for (the app's enum is append-only): the chain
         // checks it.
         #[allow(unreachable_patterns)]
@@ -115,6 +117,10 @@ fn staking_error(e: StakingError) -> String {
 }
 
 fn slashing_error(e: SlashingError) -> String {
+    format!("{}: {e}", e.name())
+}
+
+fn tasks_error(e: TasksError) -> String {
     format!("{}: {e}", e.name())
 }
 
