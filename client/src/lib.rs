@@ -23,6 +23,8 @@
 //!   in fixed point ([`tasks::encode_numeric`]), confirming deliveries, typed `/tasks/…` reads.
 //! - [`reputation`] — `/reputation/…` reads, and a score recomputed from proven records
 //!   ([`reputation::proven`]).
+//! - [`issuance`] — `/issuance/…` reads (supply, period records and payouts, subsidy, vesting,
+//!   epoch metrics) with text for people, and the `ClaimVested` message.
 //! - [`verify`] — proven reads of any [`verify::Record`] (account, supply, raw key, operator,
 //!   delegation, unbonding entry, staking params, slash proposal, slashing params, task, task
 //!   result record, a block's result root, tasks params, reputation record and params): ICS23 proof
@@ -30,6 +32,7 @@
 
 pub mod amount;
 pub mod consensus_key;
+pub mod issuance;
 pub mod keyring;
 pub mod keys;
 pub mod node;

@@ -39,6 +39,9 @@ use zeroize::Zeroizing;
 #[path = "cli/tasks.rs"]
 mod task_cli;
 
+#[path = "cli/issuance.rs"]
+mod issuance_cli;
+
 const PASSPHRASE_ENV: &str = "NODEOP_KEYRING_PASSPHRASE";
 
 #[derive(Parser)]
@@ -183,6 +186,9 @@ enum TxCmd {
     /// Tasks: post one; as a committee member commit, reveal; as the submitter confirm.
     #[command(subcommand)]
     Task(task_cli::TaskTxCmd),
+    /// Vesting: claim what has vested.
+    #[command(subcommand)]
+    Vesting(issuance_cli::VestingTxCmd),
 }
 
 #[derive(Subcommand)]
@@ -441,6 +447,10 @@ enum QueryCmd {
     Task(task_cli::TaskQueryArgs),
     /// Tasks in id order, a page at a time (= `nodeop query task list`).
     Tasks(task_cli::TaskListArgs),
+    /// Supply, period records and payouts, the current subsidy, vesting, epoch metrics, params.
+    /// [provable] records can be read at a past --height and verified with --prove.
+    #[command(subcommand)]
+    Issuance(issuance_cli::IssuanceQueryCmd),
     /// An operator's reputation: every component, the score, the Byzantine factor, the load
     /// state. With --prove it is recomputed from proven records.
     Reputation {
@@ -938,6 +948,7 @@ async fn tx(ctx: &Ctx, cmd: TxCmd) -> Result<()> {
         TxCmd::Staking(cmd) => staking_tx(ctx, cmd).await,
         TxCmd::Slashing(cmd) => slashing_tx(ctx, cmd).await,
         TxCmd::Task(cmd) => task_cli::task_tx(ctx, cmd).await,
+        TxCmd::Vesting(cmd) => issuance_cli::vesting_tx(ctx, cmd).await,
     }
 }
 
@@ -1276,6 +1287,7 @@ async fn query(ctx: &Ctx, cmd: QueryCmd) -> Result<()> {
         QueryCmd::Slashing(cmd) => slashing_query(ctx, cmd).await,
         QueryCmd::Task(args) => task_cli::task_query(ctx, args).await,
         QueryCmd::Tasks(args) => task_cli::task_list(ctx, args).await,
+        QueryCmd::Issuance(cmd) => issuance_cli::issuance_query(ctx, cmd).await,
         QueryCmd::Reputation { operator, prove } => {
             task_cli::reputation_query(ctx, &operator, &prove).await
         }

@@ -317,6 +317,8 @@ pub enum MsgView {
     },
     #[serde(rename = "tasks.confirm")]
     ConfirmSubmission { task_id: u64, target_ref: String },
+    #[serde(rename = "vesting.claim")]
+    ClaimVested {},
     /// A message this client has no view for yet; `name` is the chain's name for it.
     #[serde(rename = "other")]
     Other { name: String, debug: String },
@@ -387,6 +389,7 @@ impl From<&Msg> for MsgView {
                 task_id: c.task_id,
                 target_ref: c.target_ref.clone(),
             },
+            Msg::ClaimVested(_) => MsgView::ClaimVested {},
             #[allow(unreachable_patterns)]
             other => MsgView::Other {
                 name: other.type_name().to_string(),
@@ -442,6 +445,9 @@ impl MsgView {
                 format!("staking.undelegate {} from {operator}", describe(*amount))
             }
             MsgView::Unjail {} => "staking.unjail".to_string(),
+            MsgView::ClaimVested {} => {
+                "vesting.claim: mint what has vested and is not yet claimed".to_string()
+            }
             MsgView::ProposeSlash {
                 operator,
                 offence,

@@ -24,7 +24,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use borsh::BorshDeserialize;
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::{bank, reputation, slashing, staking, tasks};
+use nodeop_app::modules::{bank, issuance, reputation, slashing, staking, tasks};
 use nodeop_app::query::{verify_proof, ProofOp};
 use serde::Serialize;
 use tendermint::block::signed_header::SignedHeader;
@@ -266,6 +266,19 @@ pub enum Record {
     Reputation(Address),
     /// `reputation/params` → [`reputation::ReputationParams`].
     ReputationParams,
+    /// `issuance/period/{m}` → [`issuance::PeriodRecord`].
+    IssuancePeriod(u64),
+    /// `issuance/payout/{m}/{operator}` → [`issuance::state::Payout`].
+    IssuancePayout {
+        period: u64,
+        operator: Address,
+    },
+    /// `issuance/metrics/{epoch}` → [`issuance::EpochMetrics`].
+    IssuanceMetrics(u64),
+    /// `issuance/vesting/{beneficiary}` → [`issuance::VestingSchedule`].
+    VestingSchedule(Address),
+    /// `issuance/params` → [`issuance::IssuanceParams`].
+    IssuanceParams,
 }
 
 impl Record {
@@ -289,6 +302,13 @@ impl Record {
             Record::TasksParams => "/tasks/params".into(),
             Record::Reputation(a) => format!("/reputation/record/{a}"),
             Record::ReputationParams => "/reputation/params".into(),
+            Record::IssuancePeriod(m) => format!("/issuance/period/{m}"),
+            Record::IssuancePayout { period, operator } => {
+                format!("/issuance/payout/{period}/{operator}")
+            }
+            Record::IssuanceMetrics(e) => format!("/issuance/metrics/{e}"),
+            Record::VestingSchedule(a) => format!("/issuance/vesting-schedule/{a}"),
+            Record::IssuanceParams => "/issuance/params".into(),
         }
     }
 
@@ -320,6 +340,13 @@ impl Record {
             Record::TasksParams => tasks::keys::PARAMS.to_vec(),
             Record::Reputation(a) => reputation::keys::operator(a),
             Record::ReputationParams => reputation::keys::PARAMS.to_vec(),
+            Record::IssuancePeriod(m) => issuance::keys::period(*m),
+            Record::IssuancePayout { period, operator } => {
+                issuance::keys::payout(*period, operator)
+            }
+            Record::IssuanceMetrics(e) => issuance::keys::metrics(*e),
+            Record::VestingSchedule(a) => issuance::keys::vesting(a),
+            Record::IssuanceParams => issuance::keys::PARAMS.to_vec(),
         }
     }
 
@@ -443,6 +470,42 @@ impl Record {
             Record::ReputationParams => {
                 self.staking_record(value, info, |_: &reputation::ReputationParams| Ok(()))
             }
+            Record::IssuancePeriod(m) => {
+                self.staking_record(value, info, |r: &issuance::PeriodRecord| {
+                    (r.period == *m)
+                        .then_some(())
+                        .ok_or_else(|| format!("the stored record is of period {}, not {m}", r.period))
+                })
+            }
+            Record::IssuancePayout { period, operator } => {
+                self.staking_record(value, info, |p: &issuance::state::Payout| {
+                    (p.period == *period && p.operator == *operator)
+                        .then_some(())
+                        .ok_or_else(|| {
+                            format!(
+                                "the stored payout is of period {} to {}, not {period} to {operator}",
+                                p.period, p.operator
+                            )
+                        })
+                })
+            }
+            Record::IssuanceMetrics(e) => {
+                self.staking_record(value, info, |m: &issuance::EpochMetrics| {
+                    (m.epoch == *e)
+                        .then_some(())
+                        .ok_or_else(|| format!("the stored metrics are of epoch {}, not {e}", m.epoch))
+                })
+            }
+            Record::VestingSchedule(a) => {
+                self.staking_record(value, info, |v: &issuance::VestingSchedule| {
+                    (v.beneficiary == *a).then_some(()).ok_or_else(|| {
+                        format!("the stored schedule is {}'s, not {a}'s", v.beneficiary)
+                    })
+                })
+            }
+            Record::IssuanceParams => {
+                self.staking_record(value, info, |_: &issuance::IssuanceParams| Ok(()))
+            }
         }
     }
 
@@ -489,6 +552,11 @@ impl Record {
                 | Record::BlockResults(_)
                 | Record::TasksParams
                 | Record::ReputationParams
+                | Record::IssuancePeriod(_)
+                | Record::IssuancePayout { .. }
+                | Record::IssuanceMetrics(_)
+                | Record::VestingSchedule(_)
+                | Record::IssuanceParams
         )
     }
 
@@ -510,6 +578,11 @@ impl Record {
             Record::TasksParams => "tasks params",
             Record::Reputation(_) => "reputation record",
             Record::ReputationParams => "reputation params",
+            Record::IssuancePeriod(_) => "period record",
+            Record::IssuancePayout { .. } => "period payout",
+            Record::IssuanceMetrics(_) => "epoch metrics",
+            Record::VestingSchedule(_) => "vesting schedule",
+            Record::IssuanceParams => "issuance params",
         }
     }
 }
