@@ -53,7 +53,9 @@ use nodeop_app::modules::tasks::msg::{commitment, MAX_NUMERIC_SCALE};
 use nodeop_app::modules::tasks::query::{
     LoadView, PriceView, ResultView, ScheduleView, TaskPage, TaskSummary, WindowState,
 };
-use nodeop_app::modules::tasks::state::{BlockResults, CapacitySummary, ResultRecord, Task};
+use nodeop_app::modules::tasks::state::{
+    BlockResults, CapacitySummary, ResultRecord, Submission, Task,
+};
 use nodeop_app::modules::tasks::{
     Consistency, MsgCommitResult, MsgConfirmSubmission, MsgPostTask, MsgRevealResult, TaskKind,
     TaskPayload,
@@ -682,6 +684,25 @@ pub async fn confirm_submission(
     submit(client, key, vec![confirm_msg(task_id, target_ref)], opts).await
 }
 
+/// Waits until the node's latest block is at least `height` (polling), at most `timeout`;
+/// returns the latest height then.
+pub async fn wait_for_height(client: &HttpClient, height: u64, timeout: Duration) -> Result<u64> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let latest = crate::node::latest_height(client).await?;
+        if latest >= height {
+            return Ok(latest);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!(
+                "the chain is at height {latest}, not yet {height}, after {} s",
+                timeout.as_secs()
+            );
+        }
+        tokio::time::sleep(crate::node::POLL_INTERVAL).await;
+    }
+}
+
 /// The value of attribute `key` of the first event of type `kind` in an included tx.
 pub fn event_attribute(outcome: &TxOutcome, kind: &str, key: &str) -> Option<String> {
     outcome
@@ -1105,7 +1126,14 @@ pub fn phase_text(t: &Task, latest: Option<u64>) -> String {
             },
             None => "finalized".into(),
         },
-        (TaskStatus::Delivered, _) => "delivered".into(),
+        (TaskStatus::Delivered, _) => match &t.submission {
+            Some(Submission {
+                submitter: Some(by),
+                delivered_height: Some(h),
+                ..
+            }) => format!("delivered by {by} at height {h}"),
+            _ => "the aggregate was delivered".into(),
+        },
         (TaskStatus::Undelivered, _) => {
             "undelivered: every submission window passed; the submission fee went back to the client"
                 .into()
@@ -1123,16 +1151,7 @@ pub fn phase_text(t: &Task, latest: Option<u64>) -> String {
 /// is the latest block height, for "in N blocks".
 pub fn task_text(t: &Task, latest: Option<u64>) -> String {
     let mut out = format!(
-        "task:                {}
-status:              {} — {}
-client:              {}
-kind:                {}
-consistency:         {}
-payload:             {}
-difficulty:          {} units
-minimum reputation:  {}
-fee:                 {} (held in escrow now: {})
-posted at:           height {}",
+        "task:                {}\nstatus:              {} — {}\nclient:              {}\nkind:                {}\nconsistency:         {}\npayload:             {}\ndifficulty:          {} units\nminimum reputation:  {}\nfee:                 {} (held in escrow now: {})\nposted at:           height {}",
         t.id,
         t.status.name(),
         phase_text(t, latest),
@@ -1149,10 +1168,7 @@ posted at:           height {}",
     for r in &t.rounds {
         write!(
             out,
-            "
-round {}{}: assigned at height {}, quorum {} of {}
-  commits:  heights {}..={}
-  reveals:  heights {}..={}",
+            "\nround {}{}: assigned at height {}, quorum {} of {}\n  commits:  heights {}..={}\n  reveals:  heights {}..={}",
             r.number,
             if r.number == 0 { "" } else { " (escalated)" },
             r.assigned_height,
@@ -1179,8 +1195,7 @@ round {}{}: assigned at height {}, quorum {} of {}
             };
             write!(
                 out,
-                "
-  member {}: weight {}, {commit}, {reveal}",
+                "\n  member {}: weight {}, {commit}, {reveal}",
                 m.operator, m.weight
             )
             .ok();
@@ -1189,13 +1204,7 @@ round {}{}: assigned at height {}, quorum {} of {}
     if let Some(r) = &t.result {
         write!(
             out,
-            "
-result:              {} (sha256 {})
-  finalized at:      height {} (round {}, leaf {} of that block's result root)
-  agreeing:          {}
-  disagreeing:       {}
-  protocol fee:      {}
-  rounding:          {} to the treasury",
+            "\nresult:              {} (sha256 {})\n  finalized at:      height {} (round {}, leaf {} of that block's result root)\n  agreeing:          {}\n  disagreeing:       {}\n  protocol fee:      {}\n  rounding:          {} to the treasury",
             result_text(&t.kind, &r.result),
             hex::encode(r.result_hash),
             r.finalized_height,
@@ -1210,8 +1219,7 @@ result:              {} (sha256 {})
         for line in &r.pay {
             write!(
                 out,
-                "
-  paid {} (weight {} ppm) {}",
+                "\n  paid {} (weight {} ppm) {}",
                 line.operator,
                 line.weight_ppm,
                 crate::amount::describe(line.pay)
@@ -1222,27 +1230,27 @@ result:              {} (sha256 {})
     if let Some(sub) = &t.submission {
         write!(
             out,
-            "
-submission:          window {} of {} (+1 open to any bonded operator), ends at height {}; fee {}",
-            sub.window,
+            "\nsubmission:          {} scheduled windows, then one open to any bonded operator; fee {}",
             sub.schedule.len(),
-            height_text(sub.window_end, latest),
             crate::amount::describe(sub.submission_fee)
         )
         .ok();
-        for (j, m) in sub.schedule.iter().enumerate() {
+        if t.status == TaskStatus::Finalized {
             write!(
                 out,
-                "
-  window {j}: {m}"
+                "\n  current:           window {}, ends at height {}",
+                sub.window,
+                height_text(sub.window_end, latest)
             )
             .ok();
+        }
+        for (j, m) in sub.schedule.iter().enumerate() {
+            write!(out, "\n  window {j}: {m}").ok();
         }
         if let (Some(by), Some(h)) = (&sub.submitter, sub.delivered_height) {
             write!(
                 out,
-                "
-  delivered by {by} at height {h} as {:?}",
+                "\n  delivered by {by} at height {h} as {:?}",
                 sub.target_ref.as_deref().unwrap_or("")
             )
             .ok();
@@ -1251,8 +1259,7 @@ submission:          window {} of {} (+1 open to any bonded operator), ends at h
     if let Some(x) = &t.reexec {
         write!(
             out,
-            "
-re-execution of:     task {} for proposal {} against {} ({})",
+            "\nre-execution of:     task {} for proposal {} against {} ({})",
             x.original_task,
             x.proposal,
             x.accused,
@@ -1263,19 +1270,13 @@ re-execution of:     task {} for proposal {} against {} ({})",
     if let Some(h) = t.due_height {
         write!(
             out,
-            "
-next acted on at:    height {}",
+            "\nnext acted on at:    height {}",
             height_text(h, latest)
         )
         .ok();
     }
     if let Some(h) = t.finished_height {
-        write!(
-            out,
-            "
-finished at:         height {h}"
-        )
-        .ok();
+        write!(out, "\nfinished at:         height {h}").ok();
     }
     out
 }
@@ -1303,8 +1304,7 @@ pub fn tasks_text(list: &[TaskSummary]) -> String {
     for t in list {
         write!(
             out,
-            "
-{:>6}  {:11}  {:9}  {:8}  {:>5}  {:>22}  {:>7}  {:>9}  {}",
+            "\n{:>6}  {:11}  {:9}  {:8}  {:>5}  {:>22}  {:>7}  {:>9}  {}",
             t.id,
             t.status.name(),
             match t.kind {
@@ -1335,7 +1335,7 @@ pub fn schedule_text(v: &ScheduleView, latest: Option<u64>) -> String {
     );
     for w in &v.windows {
         let who = match &w.member {
-            Some(m) => m.to_string(),
+            Some(m) => format!("member {m}"),
             None => "any bonded operator".into(),
         };
         let state = match w.state {
@@ -1347,8 +1347,7 @@ pub fn schedule_text(v: &ScheduleView, latest: Option<u64>) -> String {
         };
         write!(
             out,
-            "
-  window {}: heights {}..={} {who}: {state}",
+            "\n  window {}: heights {}..={}, {who}: {state}",
             w.window, w.first_height, w.last_height
         )
         .ok();
@@ -1359,8 +1358,7 @@ pub fn schedule_text(v: &ScheduleView, latest: Option<u64>) -> String {
     if let (Some(by), Some(h)) = (&v.submitter, v.delivered_height) {
         write!(
             out,
-            "
-delivered by {by} at height {h} as {:?}",
+            "\ndelivered by {by} at height {h} as {:?}",
             v.target_ref.as_deref().unwrap_or("")
         )
         .ok();
@@ -1371,9 +1369,7 @@ delivered by {by} at height {h} as {:?}",
 /// A result and its path.
 pub fn result_view_text(v: &ResultView, kind: Option<&TaskKind>) -> String {
     let mut out = format!(
-        "task:           {}
-status:         {}
-result hash:    {}",
+        "task:           {}\nstatus:         {}\nresult hash:    {}",
         v.task_id,
         v.status.name(),
         hex::encode(v.result_hash)
@@ -1383,20 +1379,11 @@ result hash:    {}",
             Some(k) => result_text(k, bytes),
             None => format!("0x{}", hex::encode(bytes)),
         };
-        write!(
-            out,
-            "
-result:         {shown}"
-        )
-        .ok();
+        write!(out, "\nresult:         {shown}").ok();
     }
     write!(
         out,
-        "
-finalized at:   height {}
-leaf:           {} (index {} of {})
-path:           {}
-root:           {} (tasks/block_results/{})",
+        "\nfinalized at:   height {}\nleaf:           {} (index {} of {})\npath:           {}\nroot:           {} (tasks/block_results/{})",
         v.finalized_height,
         hex::encode(v.leaf),
         v.leaf_index,
@@ -1415,9 +1402,7 @@ root:           {} (tasks/block_results/{})",
 
 pub fn price_text(p: &PriceView) -> String {
     format!(
-        "unit price:          {} per difficulty unit
-bounds:              {} ..= {}
-utilisation:         {} of total operator capacity (target {}; the price moves toward it by at most 1/8 per block)",
+        "unit price:          {} per difficulty unit\nbounds:              {} ..= {}\nutilisation:         {} of total operator capacity (target {}; the price moves toward it by at most 1/8 per block)",
         crate::amount::describe(p.unit_price),
         crate::amount::describe(p.min_unit_price),
         crate::amount::describe(p.max_unit_price),
@@ -1428,11 +1413,7 @@ utilisation:         {} of total operator capacity (target {}; the price moves t
 
 pub fn capacity_text(c: &CapacitySummary) -> String {
     format!(
-        "operators counted:   {} (bonded, not jailed)
-total capacity:      {} units
-reserved:            {} units
-free:                {} units
-utilisation:         {}",
+        "operators counted:   {} (bonded, not jailed)\ntotal capacity:      {} units\nreserved:            {} units\nfree:                {} units\nutilisation:         {}",
         c.operators,
         c.total_units,
         c.reserved_units,
@@ -1443,11 +1424,7 @@ utilisation:         {}",
 
 pub fn load_text(l: &LoadView) -> String {
     format!(
-        "operator:            {}
-capacity:            {} units
-reserved:            {} units (open duties)
-free:                {} units
-utilisation:         {}",
+        "operator:            {}\ncapacity:            {} units\nreserved:            {} units (open duties)\nfree:                {} units\nutilisation:         {}",
         l.operator,
         l.capacity_units,
         l.reserved_units,
@@ -1461,18 +1438,7 @@ pub fn params_text(p: &TasksParams) -> String {
         format!("{} of {}", s.quorum, s.size)
     };
     format!(
-        "committees:          eventual {}, session {}, strong {}
-commit window:       {} blocks
-reveal window:       {} blocks
-submission window:   {} blocks, {} scheduled windows then one open to any bonded operator
-protocol fee:        {}
-submission fee:      {}
-max inline payload:  {} bytes
-max exact result:    {} bytes
-max difficulty:      {} units
-re-execution size:   {}
-task retention:      {} blocks
-unit price:          {} ..= {} (genesis {}), target utilisation {}",
+        "committees:          eventual {}, session {}, strong {}\ncommit window:       {} blocks\nreveal window:       {} blocks\nsubmission window:   {} blocks, {} scheduled windows then one open to any bonded operator\nprotocol fee:        {}\nsubmission fee:      {}\nmax inline payload:  {} bytes\nmax exact result:    {} bytes\nmax difficulty:      {} units\nre-execution size:   {}\ntask retention:      {} blocks\nunit price:          {} ..= {} (genesis {}), target utilisation {}",
         c(p.eventual),
         c(p.session),
         c(p.strong),

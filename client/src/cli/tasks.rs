@@ -83,7 +83,7 @@ impl From<PostTxFlags> for TxFlags {
 pub(crate) enum TaskTxCmd {
     /// Post a task and escrow its fee. The committee is drawn in the tx's block; if too few
     /// operators are eligible, or the fee is below difficulty × the unit price, the tx fails
-    /// and FROM keeps the fee.
+    /// and FROM keeps the task fee (the tx fee is charged).
     #[command(group(
         clap::ArgGroup::new("payload_source")
             .required(true)
@@ -159,6 +159,18 @@ pub(crate) enum TaskTxCmd {
         /// The member's operator account: a key name (or a key's address) in HOME/keyring.
         from: String,
         task: u64,
+        /// If the reveal window has not opened yet, wait for it (at most --window-timeout
+        /// seconds) instead of refusing.
+        #[arg(long)]
+        wait_for_window: bool,
+        /// Seconds --wait-for-window waits at most.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 600,
+            requires = "wait_for_window"
+        )]
+        window_timeout: u64,
         #[command(flatten)]
         flags: TxFlags,
     },
@@ -374,6 +386,13 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
             let member = key.address();
             let (t, client) = member_task(ctx, task).await?;
             check_member(&t, &member, "a commit")?;
+            let commit_end = t.current_round().commit_end;
+            let latest = node::latest_height(&client).await?;
+            if latest >= commit_end {
+                bail!(
+                    "the commit window of task {task} closed at height {commit_end} (the latest block is {latest})"
+                );
+            }
             let bytes = match (result, result_file) {
                 (_, Some(path)) => {
                     if matches!(t.kind, TaskKind::Numeric { .. }) {
@@ -402,7 +421,13 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
             submit_tx_outcome(ctx, &from, vec![entry.commit_msg()], &flags).await?;
             Ok(())
         }
-        TaskTxCmd::Reveal { from, task, flags } => {
+        TaskTxCmd::Reveal {
+            from,
+            task,
+            wait_for_window,
+            window_timeout,
+            flags,
+        } => {
             let (_, key) = load_key(ctx, &from)?;
             let member = key.address();
             let store = SaltStore::open(&ctx.home()?);
@@ -427,6 +452,36 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
                         ::hex::encode(entry.commitment)
                     ),
                     Some(_) => {}
+                }
+                let round = t.current_round();
+                let latest = node::latest_height(&client).await?;
+                if latest >= round.reveal_end {
+                    bail!(
+                        "the reveal window of task {task} closed at height {} (the latest block is {latest})",
+                        round.reveal_end
+                    );
+                }
+                // the tx lands in block latest + 1 at the earliest
+                if latest < round.commit_end {
+                    if !wait_for_window {
+                        bail!(
+                            "the reveal window of task {task} opens after height {} (the latest block is {latest}, {} blocks to go); reveal then, or pass --wait-for-window",
+                            round.commit_end,
+                            round.commit_end - latest
+                        );
+                    }
+                    if !ctx.json {
+                        eprintln!(
+                            "waiting for height {} (the reveal window opens after it; the latest block is {latest})",
+                            round.commit_end
+                        );
+                    }
+                    tasks_lib::wait_for_height(
+                        &client,
+                        round.commit_end,
+                        Duration::from_secs(window_timeout),
+                    )
+                    .await?;
                 }
             }
             submit_tx_outcome(ctx, &from, vec![entry.reveal_msg()], &flags).await?;

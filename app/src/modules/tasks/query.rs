@@ -207,14 +207,11 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
     match parts.as_slice() {
         ["task", id] => Ok(Target::Record {
             key: keys::task(parse_id("task id", id)?),
-            render: |key, bytes| {
-                match bytes {
+            render: |key, bytes| match bytes {
                 Some(b) => json(&decode_stored::<Task>(key, b)),
-                None => Err(QueryError::NotFound(format!(
-                    "no task {} in state (never posted, or pruned task_retention blocks after it finished: its result stays at /tasks/result/{{id}})",
-                    crate::modules::staking::keys::trailing_id(key).unwrap_or(0)
-                ))),
-            }
+                None => Err(not_in_state(
+                    crate::modules::staking::keys::trailing_id(key).unwrap_or(0),
+                )),
             },
         }),
         ["result-record", id] => Ok(Target::Record {
