@@ -1963,6 +1963,101 @@ mod tests {
         assert!(build(confirm_msg(1, &"r".repeat(128))).is_ok());
     }
 
+    /// A recorded one-validator devnet (`nodeop tx task post|commit|reveal` against nodeopd +
+    /// cometbft) at height 145, header 146: task 2 is a Numeric task (scale 2) whose single
+    /// member revealed -1.25, finalized at height 88 and then went undelivered; task 99 does not
+    /// exist. `/tasks/result/2` is the node's unproven answer with the path.
+    #[test]
+    fn recorded_devnet_task_records_and_result_path_verify() {
+        use crate::verify::{verify_query_answer, verify_signed_header};
+        use tendermint_rpc::endpoint::{abci_query, commit, validators};
+        let read = |text: &str| {
+            serde_json::from_str::<abci_query::Response>(text)
+                .unwrap()
+                .response
+        };
+        let sh = serde_json::from_str::<commit::Response>(include_str!(
+            "testdata/tasks_commit_146.json"
+        ))
+        .unwrap()
+        .signed_header;
+        let vals = serde_json::from_str::<validators::Response>(include_str!(
+            "testdata/tasks_validators_146.json"
+        ))
+        .unwrap()
+        .validators;
+        let header = verify_signed_header(&sh, &vals, "nodeop-devnet", 146, None).unwrap();
+        let app_hash = hex::decode(&header.app_hash).unwrap();
+
+        let task_answer = read(include_str!("testdata/tasks_abci_query_task_2_145.json"));
+        let t: Task = serde_json::from_value(
+            verify_query_answer(&Record::Task(2), &task_answer, 145, &app_hash).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(t.status, TaskStatus::Undelivered);
+        assert_eq!(
+            t.kind,
+            TaskKind::Numeric {
+                scale: 2,
+                tolerance_ppm: 1_000
+            }
+        );
+        let fin = t.result.as_ref().unwrap();
+        assert_eq!(result_text(&t.kind, &fin.result), "-1.25");
+        assert_eq!(fin.finalized_height, 88);
+
+        let record: ResultRecord = serde_json::from_value(
+            verify_query_answer(
+                &Record::ResultRecord(2),
+                &read(include_str!(
+                    "testdata/tasks_abci_query_result_record_2_145.json"
+                )),
+                145,
+                &app_hash,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let block: BlockResults = serde_json::from_value(
+            verify_query_answer(
+                &Record::BlockResults(88),
+                &read(include_str!(
+                    "testdata/tasks_abci_query_block_results_88_145.json"
+                )),
+                145,
+                &app_hash,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let path: ResultView = serde_json::from_slice(
+            &read(include_str!("testdata/tasks_abci_query_result_2.json")).value,
+        )
+        .unwrap();
+        check_against_proven(&path, &record, &block).unwrap();
+        assert_eq!(record.result_hash, sha256(&[&fin.result]));
+
+        // absent: a non-membership proof
+        assert_eq!(
+            verify_query_answer(
+                &Record::Task(99),
+                &read(include_str!("testdata/tasks_abci_query_task_99_145.json")),
+                145,
+                &app_hash
+            )
+            .unwrap(),
+            serde_json::Value::Null
+        );
+        // the task's answer proves nothing about another task, nor against another root
+        assert!(verify_query_answer(&Record::Task(1), &task_answer, 145, &app_hash).is_err());
+        assert!(verify_query_answer(&Record::Task(2), &task_answer, 145, &[0; 32]).is_err());
+        // a rendering that lies about the status
+        let mut lying = task_answer.clone();
+        lying.info = lying.info.replace("\"undelivered\"", "\"delivered\"");
+        let e = verify_query_answer(&Record::Task(2), &lying, 145, &app_hash).unwrap_err();
+        assert!(e.0.contains("status"), "{e}");
+    }
+
     #[test]
     fn the_task_id_comes_from_the_posted_event() {
         use crate::node::{AttributeView, CheckTxResult, EventView, TxResult};
