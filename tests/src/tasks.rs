@@ -222,7 +222,7 @@ pub fn verify_path(
             let Some(h) = hashes.next() else {
                 return false;
             };
-            node = if index % 2 == 0 {
+            node = if index.is_multiple_of(2) {
                 sha256(&[&node, h])
             } else {
                 sha256(&[h, &node])

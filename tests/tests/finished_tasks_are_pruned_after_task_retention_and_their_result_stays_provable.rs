@@ -186,9 +186,7 @@ fn finished_tasks_are_pruned_after_task_retention_and_their_result_stays_provabl
         verify_proof(&r.proof_ops[0], &app_hash, &r.key, Some(&r.value)).unwrap();
 
         // the pruned task is proved absent now and present at a height where it existed
-        let r = net
-            .chain
-            .query(&format!("/store"), &keys::task(*id), 0, true);
+        let r = net.chain.query("/store", &keys::task(*id), 0, true);
         assert!(r.value.is_empty());
         verify_proof(&r.proof_ops[0], &app_hash, &keys::task(*id), None).unwrap();
         let r = net.chain.query("/store", &keys::task(*id), h_d, true);
