@@ -1,7 +1,8 @@
-//! A member that copies another member's commitment cannot use it: the commitment binds the
+//! A copied commitment cannot be used: an operator off the committee cannot commit it, and a
+//! member that commits another member's commitment cannot open it — the commitment binds the
 //! committer's address, so revealing the copied member's result and salt (seen in its reveal)
-//! is refused, the copier counts as a member that committed but never revealed, earns nothing,
-//! and the two honest members finalize without it.
+//! is refused — nor replace it (one commit per member). The copier counts as a member that
+//! committed but never revealed, earns nothing, and the two honest members finalize without it.
 
 use nodeop_app::modules::reputation;
 use nodeop_app::modules::tasks::msg::commitment;
@@ -13,7 +14,7 @@ use nodeop_tests::tasks::{assert_refused, commit, exact_task, reveal, salt, Task
 
 #[test]
 fn a_copied_commitment_is_refused() {
-    let mut net = TaskGenesis::new(3, 10).start();
+    let mut net = TaskGenesis::new(4, 10).start();
     let id = net.post(exact_task(Consistency::Session, NOP));
     let m = net.members(id);
     let (a, copier, c) = (m[0].clone(), m[1].clone(), m[2].clone());
@@ -35,15 +36,28 @@ fn a_copied_commitment_is_refused() {
         copied,
         commitment(id, &a.address, &answer, &salt(id, &a.address, &answer))
     );
-    // accepted as an opaque hash: nothing on chain can tell it is a copy yet
-    let out = net.run(
-        &copier,
-        Msg::CommitResult(MsgCommitResult {
-            task_id: id,
-            commitment: copied,
-        }),
+    let copy = Msg::CommitResult(MsgCommitResult {
+        task_id: id,
+        commitment: copied,
+    });
+    // an operator off the committee cannot commit at all
+    let outsider = net.outsiders(id)[0].clone();
+    assert_refused(
+        &net.run(&outsider, copy.clone()),
+        &TasksError::NotAMember {
+            task: 0,
+            operator: String::new(),
+        },
     );
+    // a member's copy is accepted as an opaque hash: nothing on chain can tell it is a copy yet
+    let out = net.run(&copier, copy);
     assert!(out.is_ok(), "{}", out.log);
+
+    // and it cannot be swapped for a proper commitment later: one commit per member
+    assert_refused(
+        &net.run(&copier, commit(id, &copier.address, &answer)),
+        &TasksError::AlreadyCommitted(0),
+    );
 
     // a reveals first; the copier replays a's result and salt: the hash names a, not the copier
     let round = net.task(id).current_round().clone();
