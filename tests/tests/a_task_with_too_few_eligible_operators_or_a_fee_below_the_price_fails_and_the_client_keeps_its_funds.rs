@@ -1,5 +1,5 @@
 //! PostTask fails, and the client keeps everything but the tx fee, when the fee is below
-//! `difficulty × unit price`, when fewer operators than the committee size are eligible (too
+//! `difficulty × unit price` (a zero fee is refused before any block, costing nothing), when fewer operators than the committee size are eligible (too
 //! few operators, a reputation floor nobody meets, a difficulty above every free capacity), or
 //! when capacity is used up by open tasks. A fee of exactly the price is accepted.
 
@@ -49,16 +49,19 @@ fn a_fee_below_the_price_fails_and_the_price_itself_is_enough() {
             required: 0,
         },
     );
-    // no fee at all is malformed
+    // no fee at all is malformed: refused at CheckTx, so it never reaches a block or costs a fee
     msg.fee = 0;
-    refused(
-        &mut net,
-        msg.clone(),
+    let before = net.balance(&net.client.address);
+    let tx = net.chain.tx(&net.client.clone(), vec![post(msg.clone())]);
+    assert_refused(
+        &net.chain.check(&tx),
         &TasksError::InvalidField {
             field: "fee",
             reason: String::new(),
         },
     );
+    assert!(!net.chain.app.process_proposal(&[tx]));
+    assert_eq!(net.balance(&net.client.address), before);
     // exactly difficulty × the price in force for the block
     msg.fee = net.min_fee(3);
     let id = net.post(msg.clone());
