@@ -144,3 +144,78 @@ impl IssuanceGenesis {
         put_open_epoch(state, &epoch);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::genesis::AppState;
+
+    fn schedule(byte: u8, total: u128, cliff: i64, duration: i64) -> VestingSchedule {
+        VestingSchedule {
+            beneficiary: Address([byte; 20]),
+            total,
+            start: 1_000,
+            cliff,
+            duration,
+            claimed: 0,
+        }
+    }
+
+    #[test]
+    fn every_bad_schedule_is_listed() {
+        let g = IssuanceGenesis {
+            params: IssuanceParams {
+                issuance_period_epochs: 0,
+                subsidy_periods: 24,
+            },
+            vesting: vec![
+                schedule(1, 0, 0, 10),
+                schedule(2, 5, 20, 10),
+                schedule(2, 5, 0, 10),
+                schedule(3, 5, -1, 10),
+                VestingSchedule {
+                    claimed: 6,
+                    ..schedule(4, 5, 0, 10)
+                },
+                VestingSchedule {
+                    beneficiary: Address::module("treasury"),
+                    ..schedule(5, 5, 0, 10)
+                },
+            ],
+            ..IssuanceGenesis::default()
+        };
+        let p = g.problems().join("\n");
+        for needle in [
+            "issuance_period_epochs must be at least 1",
+            "total must be positive",
+            "cliff 20 s is longer than its duration 10 s",
+            "has two schedules",
+            "must not be negative",
+            "claimed 6 of a total of 5",
+            "is a module account",
+        ] {
+            assert!(p.contains(needle), "{needle:?} missing from:\n{p}");
+        }
+        assert!(IssuanceGenesis::default().problems().is_empty());
+    }
+
+    #[test]
+    fn vesting_must_fit_under_max_supply_beside_the_genesis_balances() {
+        let issuance_problems = |s: &AppState| -> Vec<String> {
+            s.problems("c")
+                .into_iter()
+                .filter(|p| p.starts_with("issuance"))
+                .collect()
+        };
+        let mut state = AppState::default();
+        let room = state.bank.max_supply - 100_000_000 * 1_000_000;
+        state.issuance.vesting = vec![schedule(1, room, 0, 10)];
+        assert!(issuance_problems(&state).is_empty());
+        state.issuance.vesting = vec![schedule(1, room, 0, 10), schedule(2, 1, 0, 10)];
+        let p = issuance_problems(&state).join("\n");
+        assert!(p.contains("exceeds bank.max_supply"), "{p}");
+        // what was already claimed is in the balances: only the rest must fit
+        state.issuance.vesting[1].claimed = 1;
+        assert!(issuance_problems(&state).is_empty());
+    }
+}
