@@ -10,8 +10,11 @@ use nodeop_tests::issuance::{claim, schedule, task_genesis, GENESIS_TIME};
 use nodeop_tests::rng::Rng;
 use nodeop_tests::tasks::{confirm, exact_task, Act, NOP};
 
-/// Every issuance record (key, stored bytes) and the final app hash.
-fn simulate(seed: u64) -> (Vec<(Vec<u8>, Vec<u8>)>, [u8; 32]) {
+/// Stored records: (key, bytes).
+type Records = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Every issuance record and the final app hash.
+fn simulate(seed: u64) -> (Records, [u8; 32]) {
     let mut rng = Rng::new(seed);
     let team = nodeop_tests::issuance::key("team");
     let mut g = task_genesis(7, 3, 24);

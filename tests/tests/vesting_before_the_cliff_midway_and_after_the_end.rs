@@ -4,7 +4,6 @@
 //! schedule gets `issuance/1`. Claims are minted (the supply grows by exactly the claims) and the
 //! period record counts them.
 
-use nodeop_app::modules::bank::genesis::GenesisAccount;
 use nodeop_app::modules::issuance::IssuanceError;
 use nodeop_app::query::QueryRequest;
 use nodeop_tests::harness::{genesis, Key, TestChain};
