@@ -664,6 +664,7 @@ impl Testnet {
 
     /// `/staking/operator/{address}` from validator `observer` at `height` (0: latest).
     pub fn operator_record(&self, observer: usize, address: &str, height: u64) -> Value {
+        self.wait_app_height(observer, height);
         self.validators[observer]
             .abci_query(&format!("/staking/operator/{address}"), height)
             .unwrap_or_else(|e| panic!("[node{observer}] {e}"))
@@ -1026,4 +1027,257 @@ pub fn check_tx_refusal(what: &str, out: &Output) -> (String, u64) {
         check["codespace"].as_str().unwrap_or_default().to_string(),
         code,
     )
+}
+
+// ------------------------------------------------------------------ tasks on a testnet
+
+impl TestnetOptions {
+    /// Task windows of `commit_blocks`, `reveal_blocks` and `submission_window` blocks, and
+    /// slashing's `max_task_lifetime_seconds` raised to match at one block per second
+    /// (`tasks.params.max_block_seconds` = 1), as `nodeopd genesis validate` requires.
+    ///
+    /// Why: the protocol's windows (10, 10, 5 blocks) are 5, 5 and 2.5 s at 500 ms blocks; a
+    /// member's `nodeop` command (key, task and nonce reads, broadcast, inclusion) can take
+    /// seconds on a busy machine, so the tests give each window enough blocks that a slow
+    /// command still lands in it. The rules do not depend on the lengths.
+    pub fn task_windows(
+        self,
+        commit_blocks: u64,
+        reveal_blocks: u64,
+        submission_window: u64,
+    ) -> Self {
+        self.genesis_edit(
+            "/app_state/tasks/params/commit_blocks",
+            json!(commit_blocks),
+        )
+        .genesis_edit(
+            "/app_state/tasks/params/reveal_blocks",
+            json!(reveal_blocks),
+        )
+        .genesis_edit(
+            "/app_state/tasks/params/submission_window",
+            json!(submission_window),
+        )
+        .genesis_edit("/app_state/tasks/params/max_block_seconds", json!(1))
+        .genesis_edit(
+            "/app_state/slashing/params/max_task_lifetime_seconds",
+            json!(3 * (commit_blocks + reveal_blocks)),
+        )
+    }
+
+    /// No epoch ends during the test (`staking.params.epoch_seconds` = 10⁶): no fee payouts
+    /// into pools, no issuance, so every pool and module account moves only by what a test
+    /// does and can be compared exactly.
+    pub fn without_epochs(self) -> Self {
+        self.genesis_edit("/app_state/staking/params/epoch_seconds", json!(1_000_000))
+    }
+}
+
+/// A task read through the app's `/tasks/task/{id}` (JSON of `tasks::Task`).
+pub fn task_members(task: &Value) -> Vec<String> {
+    task["rounds"]
+        .as_array()
+        .and_then(|r| r.last())
+        .and_then(|r| r["members"].as_array())
+        .map(|ms| {
+            ms.iter()
+                .map(|m| m["operator"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Testnet {
+    /// A `nodeop` client home under the testnet directory holding `key` as `name`.
+    pub fn client_home_with(&self, name: &str, key: &Key) -> PathBuf {
+        let home = self.dir.join(format!("client-{name}"));
+        let out = self.validators[0].cli_as(
+            &home,
+            &[
+                "keys",
+                "import",
+                name,
+                "--secret-hex",
+                &hex::encode(key.secret_bytes()),
+            ],
+        );
+        assert!(out.success(), "keys import {name}:\n{}", out.describe());
+        home
+    }
+
+    /// The index of the validator whose operator account is `operator` (bech32).
+    pub fn validator_of(&self, operator: &str) -> usize {
+        self.validators
+            .iter()
+            .position(|v| v.operator == operator)
+            .unwrap_or_else(|| panic!("{operator} is no validator's operator"))
+    }
+
+    /// Waits (up to 30 s) until validator `observer`'s app has committed `height`, so that a
+    /// read at `height` answers. A tx's inclusion height comes from the node that sent it; the
+    /// observer can be a block behind, and its app can trail its own `/status` by one commit.
+    pub fn wait_app_height(&self, observer: usize, height: u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.validators[observer].abci_query("/supply", height) {
+                Err(e) if e.contains("height_unavailable") && Instant::now() < deadline => {
+                    thread::sleep(Duration::from_millis(100))
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// An account's balance (module accounts too) at `height` (0: latest), from `observer`.
+    pub fn balance(&self, observer: usize, address: &str, height: u64) -> u128 {
+        self.wait_app_height(observer, height);
+        let a = self.validators[observer]
+            .abci_query(&format!("/account/{address}"), height)
+            .unwrap_or_else(|e| panic!("[node{observer}] {e}"));
+        num(&a["balance"])
+    }
+
+    /// `/supply` at `height` (0: latest), from `observer`.
+    pub fn supply(&self, observer: usize, height: u64) -> Value {
+        self.wait_app_height(observer, height);
+        self.validators[observer]
+            .abci_query("/supply", height)
+            .unwrap_or_else(|e| panic!("[node{observer}] {e}"))
+    }
+
+    /// `/tasks/task/{id}` at `height` (0: latest), from `observer`.
+    pub fn task(&self, observer: usize, id: u64, height: u64) -> Value {
+        self.wait_app_height(observer, height);
+        self.validators[observer]
+            .abci_query(&format!("/tasks/task/{id}"), height)
+            .unwrap_or_else(|e| panic!("[node{observer}] {e}"))
+    }
+
+    /// Waits until task `id` has `status` on `observer`; returns the record.
+    pub fn wait_task_status(
+        &mut self,
+        observer: usize,
+        id: u64,
+        status: &str,
+        timeout: Duration,
+    ) -> Value {
+        let what = format!("task {id} to be {status}");
+        self.wait(&what, timeout, |net| {
+            let t = net.validators[observer]
+                .abci_query(&format!("/tasks/task/{id}"), 0)
+                .ok()?;
+            (t["status"] == status).then_some(t)
+        })
+    }
+
+    /// The events of block `height` (its txs' and FinalizeBlock's own), as `(type, attributes)`,
+    /// waiting (up to `timeout`) for the block's results to be saved.
+    pub fn block_events(
+        &mut self,
+        observer: usize,
+        height: u64,
+        timeout: Duration,
+    ) -> Vec<(String, Vec<(String, String)>)> {
+        let r = self.wait(
+            &format!("node{observer}'s results of block {height}"),
+            timeout,
+            |net| {
+                net.validators[observer]
+                    .rpc(&format!("/block_results?height={height}"))
+                    .ok()
+            },
+        );
+        let mut events = Vec::new();
+        let tx_events = r["txs_results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t["events"].as_array().into_iter().flatten());
+        let block_events = r["finalize_block_events"].as_array().into_iter().flatten();
+        for e in tx_events.chain(block_events) {
+            let attributes = e["attributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| {
+                    (
+                        a["key"].as_str().unwrap_or_default().to_string(),
+                        a["value"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            events.push((
+                e["type"].as_str().unwrap_or_default().to_string(),
+                attributes,
+            ));
+        }
+        events
+    }
+
+    /// Posts a Session Exact task with `nodeop tx task post` from the key `from` in
+    /// `client_home` (difficulty 1, an inline payload, `fee` unop), through validator 0.
+    /// Returns `(task id, height of the posting block)`.
+    pub fn post_task_cli(
+        &mut self,
+        client_home: &Path,
+        from: &str,
+        client_address: &str,
+        payload: &str,
+        fee: u128,
+    ) -> (u64, u64) {
+        let out = self.validators[0].cli_as(
+            client_home,
+            &[
+                "tx",
+                "task",
+                "post",
+                from,
+                "--kind",
+                "exact",
+                "--consistency",
+                "session",
+                "--payload",
+                payload,
+                "--difficulty",
+                "1",
+                "--fee",
+                &format!("{fee}unop"),
+            ],
+        );
+        let height = included_ok("tx task post", &out);
+        self.wait_app_height(0, height);
+        let page = self.validators[0]
+            .abci_query(&format!("/tasks/list?client={client_address}"), height)
+            .unwrap_or_else(|e| panic!("[node0] {e}"));
+        let item = page["items"]
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find(|t| num(&t["posted_height"]) as u64 == height)
+            })
+            .unwrap_or_else(|| panic!("no task posted at {height} in {page}"));
+        (num(&item["id"]) as u64, height)
+    }
+
+    /// Every validator in `members` runs `nodeop tx task <args…>` with its operator key at the
+    /// same time (one thread each); returns each inclusion height, in `members` order.
+    pub fn members_cli(&self, members: &[usize], what: &str, args: &[&str]) -> Vec<u64> {
+        thread::scope(|s| {
+            let handles: Vec<_> = members
+                .iter()
+                .map(|&i| {
+                    let v = &self.validators[i];
+                    s.spawn(move || {
+                        let out = v.cli(args);
+                        included_ok(&format!("node{i}'s {what}"), &out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a member's command panicked"))
+                .collect()
+        })
+    }
 }
