@@ -35,6 +35,14 @@ The first run creates DIR (default: .devnet in the repository):
   DIR/logs            nodeopd.log and cometbft.log
 Later runs resume the same chain.
 
+Tasks: the one operator (capacity 100 units; its key "operator" is in the CLI home DIR/node)
+forms committees of one, so Eventual tasks run here:
+  nodeop --home DIR tx task post alice --kind exact --consistency eventual --payload hi --difficulty 1
+  nodeop --home DIR/node tx task commit operator ID RESULT   (then: reveal operator ID
+  --wait-for-window, confirm operator ID REF)
+A Session or Strong task needs 3 or 7 eligible operators and is refused with
+not_enough_eligible_operators; scripts/testnet.sh runs 4 validators for those.
+
 Options:
   --home DIR   devnet directory (default: $ROOT/.devnet)
   --reset      delete the devnet directory first and start a new chain from genesis

@@ -67,6 +67,16 @@ Layout of DIR:
                       with $DEV_BALANCE (public, insecure keys: testnet only)
   logs/nodeI.{nodeopd,cometbft,init}.log
   pids/nodeI.{nodeopd,cometbft}.pid
+
+Tasks: every operator offers 100 units of capacity, so Session tasks (committees of 3) are
+assigned; \`nodeop query task ID\` names the members, and each member commits, reveals and
+confirms with its own home and node:
+  nodeop --home DIR/client --node RPC0 tx task post alice --kind exact --payload hi --difficulty 1
+  nodeop --home DIR/nodeI/client --node RPCI tx task commit operator ID RESULT
+  nodeop --home DIR/nodeI/client --node RPCI tx task reveal operator ID --wait-for-window
+  nodeop --home DIR/nodeI/client --node RPCI tx task confirm operator ID REF   (window 0's member)
+The commit, reveal and submission windows are 10, 10 and 5 blocks (5, 5 and 2.5 s at 500 ms).
+
 Binaries: \${CARGO_TARGET_DIR:-target}/debug/{nodeopd,nodeop} and bin/cometbft; scripts/setup.sh
 is run first if one of them is missing.
 EOF
