@@ -269,6 +269,18 @@ fn a_session_task_is_committed_revealed_finalized_and_delivered_in_the_first_win
     let rounding = num(&result["rounding_to_treasury"]);
     assert_eq!(rounding, pool - paid, "{task}");
     assert_eq!(protocol_fee + paid + rounding + submission_fee, FEE);
+    // ... and as the finalizing block's event tells it
+    for (key, value) in [
+        ("members_paid", paid),
+        ("protocol_fee", protocol_fee),
+        ("to_treasury", rounding),
+    ] {
+        assert_eq!(
+            attr(fin, key),
+            Some(value.to_string().as_str()),
+            "{key} in {fin:?}"
+        );
+    }
     assert_eq!(
         net.balance(0, &treasury, finalized_at) - net.balance(0, &treasury, finalized_at - 1),
         protocol_fee + rounding,
