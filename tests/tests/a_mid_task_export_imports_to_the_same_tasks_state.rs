@@ -4,8 +4,8 @@
 //! result records, the block roots, the id counter and the unit price; and the escrow balance.
 
 use nodeop_app::crypto::Address;
-use nodeop_app::state::StateRead;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::state::StateRead;
 use nodeop_tests::harness::TestChain;
 use nodeop_tests::tasks::{commit, confirm, exact_task, TaskGenesis, NOP};
 
