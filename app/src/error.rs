@@ -150,22 +150,6 @@ impl TxError {
         }
     }
 
-    /// Whether an honest proposer could have put this tx in a block: stateless failures could
-    /// not (CheckTx and PrepareProposal refuse them), stateful ones could (the state moved).
-    pub fn is_stateless(&self) -> bool {
-        !matches!(
-            self,
-            TxError::NonceReplayed { .. }
-                | TxError::NonceGap { .. }
-                | TxError::CannotPayFee { .. }
-                | TxError::Bank(_)
-                | TxError::Staking(_)
-                | TxError::Slashing(_)
-                | TxError::Tasks(_)
-                | TxError::Issuance(_)
-        )
-    }
-
     /// One example of every error, for documentation checks.
     pub fn examples() -> Vec<TxError> {
         let mut v = vec![
