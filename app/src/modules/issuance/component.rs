@@ -169,25 +169,11 @@ fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams)
         };
         match staking::state::operator(state, &address) {
             Some(mut op) if !op.tombstoned && op.shares > 0 && share > 0 => {
-                let commission =
-                    mul_div_floor(share, u128::from(op.commission_ppm), PPM).unwrap_or(0);
-                let to_pool = share - commission;
-                move_or_halt(state, &reward_pool, &op.address, commission);
-                move_or_halt(
-                    state,
-                    &reward_pool,
-                    &Address::module("bonded_pool"),
-                    to_pool,
-                );
-                op.tokens = op
-                    .tokens
-                    .checked_add(to_pool)
-                    .unwrap_or_else(|| fatal("issuance: an operator's pool overflows u128"));
-                staking::state::put_operator(state, &op);
-                payout.commission = commission;
-                payout.to_pool = to_pool;
+                let paid = staking::state::reward(state, &reward_pool, &mut op, share);
+                payout.commission = paid.commission;
+                payout.to_pool = paid.to_pool;
                 paid_out += share;
-                commission_total += commission;
+                commission_total += paid.commission;
                 operators_paid += 1;
             }
             _ => payout.to_treasury = share,

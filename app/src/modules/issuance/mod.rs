@@ -6,9 +6,10 @@
 //! to zero, `s(m) = max(0, (S − m) / S)`, never past bank's `max_supply`:
 //! `M_m = min(⌊R_m × (1e6 + s(m)) / 1e6⌋, max_supply − total_supply)` into `reward_pool`. The pool
 //! is then paid to the operators pro rata to the task pay they earned in the period, weighted by
-//! reputation's reward weight, into their pools with commission to their accounts; the rest goes
-//! to the treasury. Vesting schedules from genesis mint the linearly vested amount on
-//! `ClaimVested`; they count against `max_supply` too. `bank::mint` is called only here.
+//! reputation's reward weight, into their pools with commission to their accounts (staking's
+//! [`reward`](crate::modules::staking::state::reward)); the rest goes to the treasury. Vesting
+//! schedules from genesis mint the linearly vested amount on `ClaimVested`; they count against
+//! `max_supply` too. `bank::mint` is called only here.
 //!
 //! The `record_*` functions are what other modules call as things happen; they only add to the
 //! open period's and the open epoch's accumulators (a few keys), so they are cheap.

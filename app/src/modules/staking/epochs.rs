@@ -1,11 +1,12 @@
 //! Epochs (PROTOCOL.md §1): `e = (block_time − genesis_time) / epoch_seconds`, in BFT time.
 //! Every epoch boundary is processed once, in order, in the first block past it — several in
 //! one block after a long gap. At each boundary the fee pool is paid to the validators by power:
-//! `shareᵢ = ⌊fee_pool × powerᵢ / total_power⌋`, of which `⌊shareᵢ × commission⌋` goes to the
-//! operator's account and the rest into its pool (raising every delegation's value); what the
-//! rounding leaves, and the share of a validator jailed since, goes to the treasury.
+//! `shareᵢ = ⌊fee_pool × powerᵢ / total_power⌋`, paid by [`super::state::reward`]: `⌊shareᵢ ×
+//! commission⌋` to the operator's account and the rest into its pool (raising every
+//! delegation's value); what the rounding leaves, and the share of a validator jailed since (or
+//! whose pool has no shares), goes to the treasury.
 
-use super::state::{mul_div_floor, operator, params, put_operator};
+use super::state::{mul_div_floor, operator, params, reward};
 use super::{keys, BlockCtx};
 use crate::crypto::Address;
 use crate::events::Event;
@@ -36,7 +37,6 @@ pub fn process(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
 
 fn distribute_fees(state: &mut impl StateWrite, epoch: u64) -> Event {
     let fee_pool = Address::module("fee_pool");
-    let bonded_pool = Address::module("bonded_pool");
     let treasury = Address::module("treasury");
     let fees = bank::account(state, &fee_pool).balance;
     let set: Vec<([u8; 32], u64)> = state
@@ -61,13 +61,7 @@ fn distribute_fees(state: &mut impl StateWrite, epoch: u64) -> Event {
                 continue;
             }
             let share = mul_div_floor(fees, u128::from(*power), total_power).unwrap_or(0);
-            let commission =
-                mul_div_floor(share, u128::from(op.commission_ppm), 1_000_000).unwrap_or(0);
-            let to_pool = share - commission;
-            move_or_halt(state, &fee_pool, &op.address, commission);
-            move_or_halt(state, &fee_pool, &bonded_pool, to_pool);
-            op.tokens += to_pool;
-            put_operator(state, &op);
+            reward(state, &fee_pool, &mut op, share);
             paid += share;
         }
     }

@@ -7,6 +7,7 @@ use super::keys;
 use super::params::StakingParams;
 use super::StakingError;
 use crate::crypto::Address;
+use crate::modules::bank;
 use crate::serde_u128;
 use crate::state::{decode_stored, fatal, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
@@ -275,6 +276,55 @@ pub fn withdraw(op: &mut Operator, held: u128, amount: u128) -> Result<u128, Sta
         // delegator (deposit with shares == 0 issues shares 1:1), and the invariant still holds.
     }
     Ok(burned)
+}
+
+/// What [`reward`] paid an operator: `commission + to_pool` is the amount.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reward {
+    /// `⌊amount × commission_ppm / 1e6⌋`, to the operator's account.
+    pub commission: u128,
+    /// The rest, into the operator's pool (`bonded_pool`).
+    pub to_pool: u128,
+}
+
+/// Pays `amount` from the module account `from` to an operator, the one way every payout to an
+/// operator is split (staking's epoch fees, tasks' member pay, issuance's period payout):
+/// `commission = ⌊amount × commission_ppm / 1e6⌋` to the operator's account, the rest into its
+/// pool (moved to `bonded_pool`, raising `op.tokens` and so every delegation's value). `op` is
+/// stored. Which operators are paid, and where a skipped one's share goes, is the caller's
+/// policy; the caller also checks that `from` holds `amount`, so a failed transfer halts.
+pub fn reward(
+    state: &mut impl StateWrite,
+    from: &Address,
+    op: &mut Operator,
+    amount: u128,
+) -> Reward {
+    let commission = mul_div_floor(amount, u128::from(op.commission_ppm), 1_000_000).unwrap_or(0);
+    let to_pool = amount - commission;
+    move_or_halt(state, from, &op.address, commission);
+    move_or_halt(state, from, &Address::module("bonded_pool"), to_pool);
+    op.tokens = op.tokens.checked_add(to_pool).unwrap_or_else(|| {
+        fatal(&format!(
+            "staking: operator {}'s pool overflows u128",
+            op.address
+        ))
+    });
+    put_operator(state, op);
+    Reward {
+        commission,
+        to_pool,
+    }
+}
+
+fn move_or_halt(state: &mut impl StateWrite, from: &Address, to: &Address, amount: u128) {
+    if amount == 0 {
+        return;
+    }
+    if let Err(e) = bank::transfer(state, from, to, amount) {
+        fatal(&format!(
+            "staking: paying {amount} unop from {from} to {to} failed: {e}"
+        ));
+    }
 }
 
 #[cfg(test)]

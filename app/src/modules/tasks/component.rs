@@ -94,8 +94,9 @@ pub fn record_duty(state: &mut impl StateWrite, operator: &Address, met: bool) {
     }
 }
 
-/// Pays `amount` to an operator as staking's epochs pay fees: `⌊amount × commission⌋` to its
-/// account, the rest into its pool (raising every delegation's value). An operator whose pool
+/// Pays `amount` to an operator from the task escrow by [`staking::state::reward`], as staking's
+/// epochs pay fees: `⌊amount × commission⌋` to its account, the rest into its pool (raising every
+/// delegation's value). An operator whose pool
 /// has no shares left gets it all in its account; an unknown one (never: operators are not
 /// deleted) leaves it to the treasury.
 pub fn pay_operator(state: &mut impl StateWrite, operator: &Address, amount: u128) {
@@ -111,15 +112,7 @@ pub fn pay_operator(state: &mut impl StateWrite, operator: &Address, amount: u12
         move_or_halt(state, &escrow, operator, amount);
         return;
     }
-    let commission = mul_div_floor(amount, u128::from(op.commission_ppm), 1_000_000).unwrap_or(0);
-    let to_pool = amount - commission;
-    move_or_halt(state, &escrow, operator, commission);
-    move_or_halt(state, &escrow, &Address::module("bonded_pool"), to_pool);
-    op.tokens = op
-        .tokens
-        .checked_add(to_pool)
-        .unwrap_or_else(|| fatal("tasks: pool tokens overflow"));
-    staking::state::put_operator(state, &op);
+    staking::state::reward(state, &escrow, &mut op, amount);
 }
 
 pub(crate) fn move_or_halt(
