@@ -11,6 +11,7 @@ use super::state::{
 use crate::crypto::Address;
 use crate::events::Event;
 use crate::modules::bank;
+use crate::modules::staking::state::move_or_halt;
 use crate::modules::staking::{self, BlockCtx};
 use crate::state::{fatal, StateReadExt, StateWrite, StateWriteExt};
 
@@ -238,17 +239,6 @@ fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams)
         .attr("paid_out", paid_out)
         .attr("to_treasury", to_treasury)
         .attr("total_supply", after.total_supply)
-}
-
-fn move_or_halt(state: &mut impl StateWrite, from: &Address, to: &Address, amount: u128) {
-    if amount == 0 {
-        return;
-    }
-    if let Err(e) = bank::transfer(state, from, to, amount) {
-        fatal(&format!(
-            "issuance payout of {amount} unop from {from} to {to} failed: {e}"
-        ));
-    }
 }
 
 #[cfg(test)]

@@ -6,13 +6,13 @@
 //! delegation's value); what the rounding leaves, and the share of a validator jailed since (or
 //! whose pool has no shares), goes to the treasury.
 
-use super::state::{mul_div_floor, operator, params, reward};
+use super::state::{move_or_halt, mul_div_floor, operator, params, reward};
 use super::{keys, BlockCtx};
 use crate::crypto::Address;
 use crate::events::Event;
 use crate::genesis::keys as chain_keys;
 use crate::modules::bank;
-use crate::state::{decode_stored, fatal, StateReadExt, StateWrite, StateWriteExt};
+use crate::state::{decode_stored, StateReadExt, StateWrite, StateWriteExt};
 
 pub fn epoch_at(genesis_time: i64, epoch_seconds: i64, time: i64) -> u64 {
     let elapsed = time.saturating_sub(genesis_time).max(0);
@@ -73,15 +73,4 @@ fn distribute_fees(state: &mut impl StateWrite, epoch: u64) -> Event {
         .attr("paid_to_validators", paid)
         .attr("to_treasury", rest)
         .attr("validators", set.len())
-}
-
-fn move_or_halt(state: &mut impl StateWrite, from: &Address, to: &Address, amount: u128) {
-    if amount == 0 {
-        return;
-    }
-    if let Err(e) = bank::transfer(state, from, to, amount) {
-        fatal(&format!(
-            "epoch payout of {amount} unop from {from} to {to} failed: {e}"
-        ));
-    }
 }

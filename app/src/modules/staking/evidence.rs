@@ -9,8 +9,8 @@
 //! tombstoned changes nothing.
 
 use super::state::{
-    mul_div_floor, operator, operator_by_consensus_address, params, put_operator, unbondings_from,
-    SlashRecord,
+    move_or_halt, mul_div_floor, operator, operator_by_consensus_address, params, put_operator,
+    unbondings_from, SlashRecord,
 };
 use super::{keys, BlockCtx};
 use crate::app::{Misbehavior, MisbehaviorKind};
@@ -202,15 +202,4 @@ pub fn slash(
     op.slash_count += 1;
     put_operator(state, &op);
     record
-}
-
-fn move_or_halt(state: &mut impl StateWrite, from: &Address, to: &Address, amount: u128) {
-    if amount == 0 {
-        return;
-    }
-    if let Err(e) = bank::transfer(state, from, to, amount) {
-        fatal(&format!(
-            "moving {amount} unop from {from} to {to} failed: {e}"
-        ));
-    }
 }

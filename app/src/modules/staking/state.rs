@@ -316,13 +316,16 @@ pub fn reward(
     }
 }
 
-fn move_or_halt(state: &mut impl StateWrite, from: &Address, to: &Address, amount: u128) {
+/// Moves `amount` between accounts where the caller has checked that `from` holds it (payouts
+/// from module accounts): a failure is an impossible state and halts the node. Moving 0 is a
+/// no-op.
+pub fn move_or_halt(state: &mut impl StateWrite, from: &Address, to: &Address, amount: u128) {
     if amount == 0 {
         return;
     }
     if let Err(e) = bank::transfer(state, from, to, amount) {
         fatal(&format!(
-            "staking: paying {amount} unop from {from} to {to} failed: {e}"
+            "moving {amount} unop from {from} to {to} failed: {e}"
         ));
     }
 }

@@ -23,9 +23,9 @@ use super::state::{
 use crate::crypto::{sha256, Address};
 use crate::events::Event;
 use crate::modules::slashing::{self, Evidence, Offence};
-use crate::modules::staking::state::mul_div_floor;
+use crate::modules::staking::state::{move_or_halt, mul_div_floor};
 use crate::modules::staking::BlockCtx;
-use crate::modules::{bank, issuance, reputation, staking};
+use crate::modules::{issuance, reputation, staking};
 use crate::state::{fatal, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
 pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
@@ -113,22 +113,6 @@ pub fn pay_operator(state: &mut impl StateWrite, operator: &Address, amount: u12
         return;
     }
     staking::state::reward(state, &escrow, &mut op, amount);
-}
-
-pub(crate) fn move_or_halt(
-    state: &mut impl StateWrite,
-    from: &Address,
-    to: &Address,
-    amount: u128,
-) {
-    if amount == 0 {
-        return;
-    }
-    if let Err(e) = bank::transfer(state, from, to, amount) {
-        fatal(&format!(
-            "tasks: moving {amount} unop from {from} to {to} failed: {e}"
-        ));
-    }
 }
 
 /// Marks a task finished at this height (status already set): no due entry, pruned after
