@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tendermint_rpc::HttpClient;
 
 use crate::amount::{describe, format_ppm};
-use crate::staking::{query_json, Page};
+use crate::staking::{push_query_param, query_json, Page};
 
 /// `vesting.claim`: mint to the signer what its schedule has vested and it has not claimed.
 pub fn claim_msg() -> Msg {
@@ -181,18 +181,10 @@ pub async fn vesting_schedule(
 }
 
 fn page_path(base: &str, limit: Option<u32>, after: Option<u64>) -> String {
-    let mut args = Vec::new();
-    if let Some(l) = limit {
-        args.push(format!("limit={l}"));
-    }
-    if let Some(a) = after {
-        args.push(format!("after={a}"));
-    }
-    if args.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}?{}", args.join("&"))
-    }
+    let mut path = base.to_string();
+    push_query_param(&mut path, "limit", limit);
+    push_query_param(&mut path, "after", after);
+    path
 }
 
 // ------------------------------------------------------------------ text for people

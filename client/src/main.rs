@@ -1160,15 +1160,26 @@ fn verified_text(v: &VerifiedRecord, summary: &str) -> String {
     )
 }
 
-async fn prove_record(ctx: &Ctx, record: &Record, args: &ProveArgs) -> Result<VerifiedRecord> {
-    let client = ctx.client()?;
-    let chain_id = ctx.chain_id(&client).await?;
+/// What a proof is checked against: the chain id, and the validator-set hash pinned by
+/// `--trusted-validators-hash` (if given).
+async fn proof_anchor(
+    ctx: &Ctx,
+    client: &tendermint_rpc::HttpClient,
+    args: &ProveArgs,
+) -> Result<(String, Option<tendermint::Hash>)> {
+    let chain_id = ctx.chain_id(client).await?;
     let pinned = args
         .trusted_validators_hash
         .as_deref()
         .map(parse_hash)
         .transpose()
         .context("--trusted-validators-hash")?;
+    Ok((chain_id, pinned))
+}
+
+async fn prove_record(ctx: &Ctx, record: &Record, args: &ProveArgs) -> Result<VerifiedRecord> {
+    let client = ctx.client()?;
+    let (chain_id, pinned) = proof_anchor(ctx, &client, args).await?;
     query_verified(
         &client,
         record,
@@ -1376,6 +1387,42 @@ fn emit_verified(ctx: &Ctx, v: &VerifiedRecord, summary: &str, extra: serde_json
     ctx.emit(doc, || verified_text(v, summary));
 }
 
+/// Emits a proven record of type `T` with its text, or says it is absent.
+async fn emit_proven<T: serde::de::DeserializeOwned>(
+    ctx: &Ctx,
+    record: Record,
+    prove: &ProveArgs,
+    text: impl Fn(&T) -> String,
+    absent: &str,
+) -> Result<()> {
+    let v = prove_record(ctx, &record, prove).await?;
+    let summary = match decode_value::<T>(&v)? {
+        Some(r) => text(&r).replace('\n', "\n  "),
+        None => absent.to_string(),
+    };
+    emit_verified(ctx, &v, &summary, json!({}));
+    Ok(())
+}
+
+/// A page of a listing as text: `out`, a `more: --after NEXT` line while there is a next page
+/// (with the `--all` hint where the command takes `--all`), and the listing note.
+fn page_text(
+    mut out: String,
+    next: Option<impl std::fmt::Display>,
+    has_all: bool,
+    height: u64,
+) -> String {
+    if let Some(n) = next {
+        if has_all {
+            out.push_str(&format!("\nmore: --after {n} (or --all for every page)"));
+        } else {
+            out.push_str(&format!("\nmore: --after {n}"));
+        }
+    }
+    out.push_str(&format!("\n{}", listing_note(height)));
+    out
+}
+
 fn decode_value<T: serde::de::DeserializeOwned>(v: &VerifiedRecord) -> Result<Option<T>> {
     if !v.exists {
         return Ok(None);
@@ -1468,14 +1515,7 @@ async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()> {
             };
             ctx.emit(
                 json!({ "operators": items, "next": next, "height": height }),
-                || {
-                    let mut out = staking::operators_text(&items);
-                    if let Some(n) = &next {
-                        out.push_str(&format!("\nmore: --after {n} (or --all for every page)"));
-                    }
-                    out.push_str(&format!("\n{}", listing_note(height)));
-                    out
-                },
+                || page_text(staking::operators_text(&items), next.as_ref(), true, height),
             );
             Ok(())
         }
@@ -1583,12 +1623,12 @@ async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()> {
             ctx.emit(
                 json!({ "delegators": page.items, "next": page.next, "height": height }),
                 || {
-                    let mut out = staking::delegations_text(&page.items);
-                    if let Some(n) = &page.next {
-                        out.push_str(&format!("\nmore: --after {n}"));
-                    }
-                    out.push_str(&format!("\n{}", listing_note(height)));
-                    out
+                    page_text(
+                        staking::delegations_text(&page.items),
+                        page.next.as_ref(),
+                        false,
+                        height,
+                    )
                 },
             );
             Ok(())
@@ -1958,14 +1998,7 @@ async fn slashing_query(ctx: &Ctx, cmd: SlashingQueryCmd) -> Result<()> {
             let now = block_time(&client).await;
             ctx.emit(
                 json!({ "proposals": items, "next": next, "height": height, "latest_block_time": now }),
-                || {
-                    let mut out = slashing::proposals_text(&items, now);
-                    if let Some(n) = &next {
-                        out.push_str(&format!("\nmore: --after {n} (or --all for every page)"));
-                    }
-                    out.push_str(&format!("\n{}", listing_note(height)));
-                    out
-                },
+                || page_text(slashing::proposals_text(&items, now), next.as_ref(), true, height),
             );
             Ok(())
         }
@@ -1979,14 +2012,14 @@ async fn slashing_query(ctx: &Ctx, cmd: SlashingQueryCmd) -> Result<()> {
         }
         SlashingQueryCmd::Params { prove } => {
             if prove.prove {
-                let v = prove_record(ctx, &Record::SlashingParams, &prove).await?;
-                let summary =
-                    match decode_value::<nodeop_app::modules::slashing::SlashingParams>(&v)? {
-                        Some(p) => slashing::params_text(&p).replace('\n', "\n  "),
-                        None => "no slashing params".into(),
-                    };
-                emit_verified(ctx, &v, &summary, json!({}));
-                return Ok(());
+                return emit_proven::<nodeop_app::modules::slashing::SlashingParams>(
+                    ctx,
+                    Record::SlashingParams,
+                    &prove,
+                    slashing::params_text,
+                    "no slashing params",
+                )
+                .await;
             }
             let client = ctx.client()?;
             let (p, height) = slashing::params(&client, prove.height).await?;

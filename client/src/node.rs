@@ -262,6 +262,46 @@ impl TxOutcome {
     }
 }
 
+/// The value of attribute `key` of the first event of type `kind` in an included tx.
+pub fn event_attribute(outcome: &TxOutcome, kind: &str, key: &str) -> Option<String> {
+    outcome
+        .included
+        .as_ref()?
+        .events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .flat_map(|e| &e.attributes)
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
+}
+
+/// An outcome included with code 0 whose only event is `kind` with attribute `key` = `value`.
+#[cfg(test)]
+pub(crate) fn outcome_with_event(kind: &str, key: &str, value: &str) -> TxOutcome {
+    TxOutcome {
+        hash: String::new(),
+        check_tx: CheckTxResult {
+            code: 0,
+            codespace: String::new(),
+            log: String::new(),
+        },
+        included: Some(TxResult {
+            height: 5,
+            index: 0,
+            code: 0,
+            codespace: String::new(),
+            log: String::new(),
+            events: vec![EventView {
+                kind: kind.into(),
+                attributes: vec![AttributeView {
+                    key: key.into(),
+                    value: value.into(),
+                }],
+            }],
+        }),
+    }
+}
+
 pub fn parse_tx_hash(hex_str: &str) -> Result<Hash> {
     let s = hex_str.trim();
     let s = s.strip_prefix("0x").unwrap_or(s);

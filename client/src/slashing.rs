@@ -54,8 +54,8 @@ use tendermint_rpc::HttpClient;
 
 use crate::amount::{describe, format_ppm};
 use crate::keys::KeyPair;
-use crate::node::{submit, TxOptions, TxOutcome};
-use crate::staking::{format_time, query_json, Page};
+use crate::node::{event_attribute, submit, TxOptions, TxOutcome};
+use crate::staking::{format_time, push_query_param, query_json, Page};
 
 // ------------------------------------------------------------------ attestations
 
@@ -386,15 +386,7 @@ pub async fn vote_dispute(
 
 /// The id of the proposal a included `slashing.propose` tx opened (its `slash_proposed` event).
 pub fn proposal_id(outcome: &TxOutcome) -> Option<u64> {
-    outcome
-        .included
-        .as_ref()?
-        .events
-        .iter()
-        .filter(|e| e.kind == "slash_proposed")
-        .flat_map(|e| &e.attributes)
-        .find(|a| a.key == "proposal")
-        .and_then(|a| a.value.parse().ok())
+    event_attribute(outcome, "slash_proposed", "proposal").and_then(|v| v.parse().ok())
 }
 
 // ------------------------------------------------------------------ reads
@@ -449,15 +441,9 @@ pub fn proposals_path(
     after: Option<u64>,
 ) -> String {
     let mut path = format!("/slashing/proposals?status={}", status.as_str());
-    if let Some(o) = operator {
-        write!(path, "&operator={o}").ok();
-    }
-    if let Some(l) = limit {
-        write!(path, "&limit={l}").ok();
-    }
-    if let Some(a) = after {
-        write!(path, "&after={a}").ok();
-    }
+    push_query_param(&mut path, "operator", operator);
+    push_query_param(&mut path, "limit", limit);
+    push_query_param(&mut path, "after", after);
     path
 }
 
@@ -1178,29 +1164,7 @@ mod tests {
 
     #[test]
     fn the_proposal_id_comes_from_the_event() {
-        use crate::node::{AttributeView, CheckTxResult, EventView, TxResult};
-        let outcome = TxOutcome {
-            hash: String::new(),
-            check_tx: CheckTxResult {
-                code: 0,
-                codespace: String::new(),
-                log: String::new(),
-            },
-            included: Some(TxResult {
-                height: 5,
-                index: 0,
-                code: 0,
-                codespace: String::new(),
-                log: String::new(),
-                events: vec![EventView {
-                    kind: "slash_proposed".into(),
-                    attributes: vec![AttributeView {
-                        key: "proposal".into(),
-                        value: "12".into(),
-                    }],
-                }],
-            }),
-        };
+        let outcome = crate::node::outcome_with_event("slash_proposed", "proposal", "12");
         assert_eq!(proposal_id(&outcome), Some(12));
     }
 }

@@ -149,6 +149,15 @@ pub async fn query_json<T: DeserializeOwned>(
     Ok((value, resp.height.value()))
 }
 
+/// Appends `key=value` to a query path when `value` is given: after `?` for the path's first
+/// parameter, after `&` for the others.
+pub fn push_query_param(path: &mut String, key: &str, value: Option<impl std::fmt::Display>) {
+    if let Some(v) = value {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        write!(path, "{sep}{key}={v}").ok();
+    }
+}
+
 /// `/staking/operator/{address}`: the stored operator record.
 pub async fn operator(
     client: &HttpClient,
@@ -174,12 +183,8 @@ pub async fn operators(
     after: Option<&Address>,
 ) -> Result<(Page<OperatorView>, u64)> {
     let mut path = format!("/staking/operators?status={}", status.as_str());
-    if let Some(l) = limit {
-        write!(path, "&limit={l}").ok();
-    }
-    if let Some(a) = after {
-        write!(path, "&after={a}").ok();
-    }
+    push_query_param(&mut path, "limit", limit);
+    push_query_param(&mut path, "after", after);
     query_json(client, &path, None).await
 }
 
@@ -247,14 +252,8 @@ pub async fn delegators(
     after: Option<&Address>,
 ) -> Result<(Page<DelegationView>, u64)> {
     let mut path = format!("/staking/delegators/{operator}");
-    let mut sep = '?';
-    if let Some(l) = limit {
-        write!(path, "{sep}limit={l}").ok();
-        sep = '&';
-    }
-    if let Some(a) = after {
-        write!(path, "{sep}after={a}").ok();
-    }
+    push_query_param(&mut path, "limit", limit);
+    push_query_param(&mut path, "after", after);
     query_json(client, &path, None).await
 }
 

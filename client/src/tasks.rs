@@ -68,8 +68,8 @@ use tendermint::hash::Hash;
 use tendermint_rpc::HttpClient;
 
 use crate::keys::KeyPair;
-use crate::node::{node_chain_id, submit, TxOptions, TxOutcome};
-use crate::staking::query_json;
+use crate::node::{event_attribute, node_chain_id, submit, TxOptions, TxOutcome};
+use crate::staking::{push_query_param, query_json};
 use crate::verify::{query_verified, Record, VerificationFailed, VerifiedRecord};
 
 // ------------------------------------------------------------------ numeric results
@@ -703,19 +703,6 @@ pub async fn wait_for_height(client: &HttpClient, height: u64, timeout: Duration
     }
 }
 
-/// The value of attribute `key` of the first event of type `kind` in an included tx.
-pub fn event_attribute(outcome: &TxOutcome, kind: &str, key: &str) -> Option<String> {
-    outcome
-        .included
-        .as_ref()?
-        .events
-        .iter()
-        .filter(|e| e.kind == kind)
-        .flat_map(|e| &e.attributes)
-        .find(|a| a.key == key)
-        .map(|a| a.value.clone())
-}
-
 /// The id of the task an included `tasks.post` opened (its `task_posted` event).
 pub fn posted_task_id(outcome: &TxOutcome) -> Option<u64> {
     event_attribute(outcome, "task_posted", "task").and_then(|v| v.parse().ok())
@@ -773,18 +760,10 @@ pub fn tasks_path(
     after: Option<u64>,
 ) -> String {
     let mut path = format!("/tasks/list?status={}", status.as_str());
-    if let Some(c) = client {
-        write!(path, "&client={c}").ok();
-    }
-    if let Some(o) = operator {
-        write!(path, "&operator={o}").ok();
-    }
-    if let Some(l) = limit {
-        write!(path, "&limit={l}").ok();
-    }
-    if let Some(a) = after {
-        write!(path, "&after={a}").ok();
-    }
+    push_query_param(&mut path, "client", client);
+    push_query_param(&mut path, "operator", operator);
+    push_query_param(&mut path, "limit", limit);
+    push_query_param(&mut path, "after", after);
     path
 }
 
@@ -2060,29 +2039,7 @@ mod tests {
 
     #[test]
     fn the_task_id_comes_from_the_posted_event() {
-        use crate::node::{AttributeView, CheckTxResult, EventView, TxResult};
-        let outcome = TxOutcome {
-            hash: String::new(),
-            check_tx: CheckTxResult {
-                code: 0,
-                codespace: String::new(),
-                log: String::new(),
-            },
-            included: Some(TxResult {
-                height: 5,
-                index: 0,
-                code: 0,
-                codespace: String::new(),
-                log: String::new(),
-                events: vec![EventView {
-                    kind: "task_posted".into(),
-                    attributes: vec![AttributeView {
-                        key: "task".into(),
-                        value: "12".into(),
-                    }],
-                }],
-            }),
-        };
+        let outcome = crate::node::outcome_with_event("task_posted", "task", "12");
         assert_eq!(posted_task_id(&outcome), Some(12));
         assert_eq!(fee_for(5, 1_000).unwrap(), 5_000);
         assert!(fee_for(u64::MAX, u128::MAX).is_err());

@@ -10,8 +10,8 @@ use nodeop_client::verify::Record;
 use serde_json::json;
 
 use super::{
-    decode_value, emit_verified, listing_note, prove_record, resolve_address, submit_tx, Ctx,
-    ProveArgs, TxFlags,
+    decode_value, emit_proven, emit_verified, listing_note, page_text, prove_record,
+    resolve_address, submit_tx, Ctx, ProveArgs, TxFlags,
 };
 
 #[derive(Subcommand)]
@@ -98,23 +98,6 @@ pub(crate) async fn vesting_tx(ctx: &Ctx, cmd: VestingTxCmd) -> Result<()> {
     }
 }
 
-/// Emits a proven record of type `T` with its text, or says it is absent.
-async fn proven<T: serde::de::DeserializeOwned>(
-    ctx: &Ctx,
-    record: Record,
-    prove: &ProveArgs,
-    text: impl Fn(&T) -> String,
-    absent: &str,
-) -> Result<()> {
-    let v = prove_record(ctx, &record, prove).await?;
-    let summary = match decode_value::<T>(&v)? {
-        Some(r) => text(&r).replace('\n', "\n  "),
-        None => absent.to_string(),
-    };
-    emit_verified(ctx, &v, &summary, json!({}));
-    Ok(())
-}
-
 pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<()> {
     let not_verified = |h: u64| format!("height: {h} (not verified; add --prove)");
     match cmd {
@@ -132,7 +115,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
         }
         IssuanceQueryCmd::Params { prove } => {
             if prove.prove {
-                return proven::<IssuanceParams>(
+                return emit_proven::<IssuanceParams>(
                     ctx,
                     Record::IssuanceParams,
                     &prove,
@@ -148,7 +131,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
         }
         IssuanceQueryCmd::Period { m, prove } => {
             if prove.prove {
-                return proven::<PeriodRecord>(
+                return emit_proven::<PeriodRecord>(
                     ctx,
                     Record::IssuancePeriod(m),
                     &prove,
@@ -175,14 +158,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
             };
             ctx.emit(
                 json!({ "periods": items, "next": next, "height": height }),
-                || {
-                    let mut out = lib::periods_text(&items);
-                    if let Some(n) = &next {
-                        out.push_str(&format!("\nmore: --after {n} (or --all for every page)"));
-                    }
-                    out.push_str(&format!("\n{}", listing_note(height)));
-                    out
-                },
+                || page_text(lib::periods_text(&items), next.as_ref(), true, height),
             );
         }
         IssuanceQueryCmd::Payouts { m } => {
@@ -194,7 +170,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
         IssuanceQueryCmd::Payout { m, operator, prove } => {
             let operator = resolve_address(ctx, &operator).context("OPERATOR")?;
             if prove.prove {
-                return proven::<Payout>(
+                return emit_proven::<Payout>(
                     ctx,
                     Record::IssuancePayout {
                         period: m,
@@ -222,7 +198,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
             after,
         } => match epoch {
             Some(e) if prove.prove => {
-                return proven::<EpochMetrics>(
+                return emit_proven::<EpochMetrics>(
                     ctx,
                     Record::IssuanceMetrics(e),
                     &prove,
@@ -243,12 +219,12 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                 ctx.emit(
                     json!({ "metrics": page.items, "next": page.next, "height": height }),
                     || {
-                        let mut out = lib::metrics_list_text(&page.items);
-                        if let Some(n) = &page.next {
-                            out.push_str(&format!("\nmore: --after {n}"));
-                        }
-                        out.push_str(&format!("\n{}", listing_note(height)));
-                        out
+                        page_text(
+                            lib::metrics_list_text(&page.items),
+                            page.next.as_ref(),
+                            false,
+                            height,
+                        )
                     },
                 );
             }

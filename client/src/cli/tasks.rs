@@ -10,12 +10,12 @@ use nodeop_app::modules::tasks::{Consistency, Task, TaskKind, TaskPayload, TaskS
 use nodeop_client::amount::{describe, parse_amount};
 use nodeop_client::node::{self, TxOutcome};
 use nodeop_client::tasks::{self as tasks_lib, SaltStore, TaskFilter};
-use nodeop_client::verify::{parse_hash, Record};
+use nodeop_client::verify::Record;
 use serde_json::json;
 
 use super::{
-    decode_value, emit_verified, listing_note, load_key, print_stdout, prove_record,
-    resolve_address, submit_tx_outcome, Ctx, ProveArgs, TxFlags,
+    decode_value, emit_proven, emit_verified, listing_note, load_key, page_text, print_stdout,
+    proof_anchor, prove_record, resolve_address, submit_tx_outcome, Ctx, ProveArgs, TxFlags,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -547,14 +547,7 @@ pub(crate) async fn task_list(ctx: &Ctx, args: TaskListArgs) -> Result<()> {
     };
     ctx.emit(
         json!({ "tasks": items, "next": next, "height": height }),
-        || {
-            let mut out = tasks_lib::tasks_text(&items);
-            if let Some(n) = &next {
-                out.push_str(&format!("\nmore: --after {n} (or --all for every page)"));
-            }
-            out.push_str(&format!("\n{}", listing_note(height)));
-            out
-        },
+        || page_text(tasks_lib::tasks_text(&items), next.as_ref(), true, height),
     );
     Ok(())
 }
@@ -609,13 +602,14 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
         }
         TaskQueryCmd::Params { prove } => {
             if prove.prove {
-                let v = prove_record(ctx, &Record::TasksParams, &prove).await?;
-                let summary = match decode_value::<nodeop_app::modules::tasks::TasksParams>(&v)? {
-                    Some(p) => tasks_lib::params_text(&p).replace('\n', "\n  "),
-                    None => "no tasks params".into(),
-                };
-                emit_verified(ctx, &v, &summary, json!({}));
-                return Ok(());
+                return emit_proven::<nodeop_app::modules::tasks::TasksParams>(
+                    ctx,
+                    Record::TasksParams,
+                    &prove,
+                    tasks_lib::params_text,
+                    "no tasks params",
+                )
+                .await;
             }
             let client = ctx.client()?;
             let (p, height) = tasks_lib::params(&client, prove.height).await?;
@@ -666,13 +660,7 @@ async fn show_result(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         .ok()
         .map(|(t, _)| t.kind);
     if prove.prove {
-        let chain_id = ctx.chain_id(&client).await?;
-        let pinned = prove
-            .trusted_validators_hash
-            .as_deref()
-            .map(parse_hash)
-            .transpose()
-            .context("--trusted-validators-hash")?;
+        let (chain_id, pinned) = proof_anchor(ctx, &client, prove).await?;
         let p = tasks_lib::proven_result(
             &client,
             id,
@@ -725,13 +713,7 @@ pub(crate) async fn reputation_query(ctx: &Ctx, operator: &str, prove: &ProveArg
     let address = resolve_address(ctx, operator).context("OPERATOR")?;
     let client = ctx.client()?;
     if prove.prove {
-        let chain_id = ctx.chain_id(&client).await?;
-        let pinned = prove
-            .trusted_validators_hash
-            .as_deref()
-            .map(parse_hash)
-            .transpose()
-            .context("--trusted-validators-hash")?;
+        let (chain_id, pinned) = proof_anchor(ctx, &client, prove).await?;
         let p = nodeop_client::reputation::proven(
             &client,
             &address,
