@@ -1372,6 +1372,24 @@ fn parse_cursor(s: Option<&str>, flag: &str) -> Result<Option<Address>> {
         .transpose()
 }
 
+fn not_verified(height: u64) -> String {
+    format!("height: {height} (not verified; add --prove)")
+}
+
+/// Prints a record read from the node without a proof: `{key: value, "height": height}`, or
+/// its text and the height it is for.
+fn emit_unverified<T: serde::Serialize>(
+    ctx: &Ctx,
+    key: &str,
+    value: &T,
+    height: u64,
+    text: impl FnOnce(&T) -> String,
+) {
+    ctx.emit(json!({ key: value, "height": height }), || {
+        format!("{}\n{}", text(value), not_verified(height))
+    });
+}
+
 fn listing_note(height: u64) -> String {
     format!("(at height {height}; not verified: listings have no proof)")
 }
@@ -1659,12 +1677,7 @@ async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()> {
             }
             let client = ctx.client()?;
             let (e, height) = staking::unbonding_entry(&client, id, prove.height).await?;
-            ctx.emit(json!({ "entry": e, "height": height }), || {
-                format!(
-                    "{}\nheight: {height} (not verified; add --prove)",
-                    staking::unbonding_entry_text(&e)
-                )
-            });
+            emit_unverified(ctx, "entry", &e, height, staking::unbonding_entry_text);
             Ok(())
         }
         StakingQueryCmd::Slashes { operator } => {
@@ -1706,12 +1719,7 @@ async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()> {
             }
             let client = ctx.client()?;
             let (p, height) = staking::params(&client, prove.height).await?;
-            ctx.emit(json!({ "params": p, "height": height }), || {
-                format!(
-                    "{}\nheight: {height} (not verified; add --prove)",
-                    staking::params_text(&p)
-                )
-            });
+            emit_unverified(ctx, "params", &p, height, staking::params_text);
             Ok(())
         }
         StakingQueryCmd::Epoch => {
@@ -2023,12 +2031,7 @@ async fn slashing_query(ctx: &Ctx, cmd: SlashingQueryCmd) -> Result<()> {
             }
             let client = ctx.client()?;
             let (p, height) = slashing::params(&client, prove.height).await?;
-            ctx.emit(json!({ "params": p, "height": height }), || {
-                format!(
-                    "{}\nheight: {height} (not verified; add --prove)",
-                    slashing::params_text(&p)
-                )
-            });
+            emit_unverified(ctx, "params", &p, height, slashing::params_text);
             Ok(())
         }
     }

@@ -10,8 +10,8 @@ use nodeop_client::verify::Record;
 use serde_json::json;
 
 use super::{
-    decode_value, emit_proven, emit_verified, listing_note, page_text, prove_record,
-    resolve_address, submit_tx, Ctx, ProveArgs, TxFlags,
+    decode_value, emit_proven, emit_unverified, emit_verified, listing_note, page_text,
+    prove_record, resolve_address, submit_tx, Ctx, ProveArgs, TxFlags,
 };
 
 #[derive(Subcommand)]
@@ -99,7 +99,6 @@ pub(crate) async fn vesting_tx(ctx: &Ctx, cmd: VestingTxCmd) -> Result<()> {
 }
 
 pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<()> {
-    let not_verified = |h: u64| format!("height: {h} (not verified; add --prove)");
     match cmd {
         IssuanceQueryCmd::Supply => {
             let (s, height) = lib::supply(&ctx.client()?).await?;
@@ -125,9 +124,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                 .await;
             }
             let (p, height) = lib::params(&ctx.client()?, prove.height).await?;
-            ctx.emit(json!({ "params": p, "height": height }), || {
-                format!("{}\n{}", lib::params_text(&p), not_verified(height))
-            });
+            emit_unverified(ctx, "params", &p, height, lib::params_text);
         }
         IssuanceQueryCmd::Period { m, prove } => {
             if prove.prove {
@@ -143,9 +140,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                 .await;
             }
             let (r, height) = lib::period(&ctx.client()?, m, prove.height).await?;
-            ctx.emit(json!({ "period": r, "height": height }), || {
-                format!("{}\n{}", lib::period_text(&r), not_verified(height))
-            });
+            emit_unverified(ctx, "period", &r, height, lib::period_text);
         }
         IssuanceQueryCmd::Periods { limit, after, all } => {
             let client = ctx.client()?;
@@ -183,12 +178,8 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                 .await;
             }
             let (p, height) = lib::payout(&ctx.client()?, m, &operator, prove.height).await?;
-            ctx.emit(json!({ "payout": p, "height": height }), || {
-                format!(
-                    "{}\n{}",
-                    lib::payouts_text(std::slice::from_ref(&p)),
-                    not_verified(height)
-                )
+            emit_unverified(ctx, "payout", &p, height, |p| {
+                lib::payouts_text(std::slice::from_ref(p))
             });
         }
         IssuanceQueryCmd::Metrics {
@@ -209,9 +200,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
             }
             Some(e) => {
                 let (m, height) = lib::metrics(&ctx.client()?, e, prove.height).await?;
-                ctx.emit(json!({ "metrics": m, "height": height }), || {
-                    format!("{}\n{}", lib::metrics_text(&m), not_verified(height))
-                });
+                emit_unverified(ctx, "metrics", &m, height, lib::metrics_text);
             }
             None => {
                 anyhow::ensure!(!prove.prove, "--prove needs an EPOCH (lists have no proof)");

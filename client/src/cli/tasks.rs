@@ -14,8 +14,9 @@ use nodeop_client::verify::Record;
 use serde_json::json;
 
 use super::{
-    decode_value, emit_proven, emit_verified, listing_note, load_key, page_text, print_stdout,
-    proof_anchor, prove_record, resolve_address, submit_tx_outcome, Ctx, ProveArgs, TxFlags,
+    decode_value, emit_proven, emit_unverified, emit_verified, listing_note, load_key, page_text,
+    print_stdout, proof_anchor, prove_record, resolve_address, submit_tx_outcome, Ctx, ProveArgs,
+    TxFlags,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -613,12 +614,7 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
             }
             let client = ctx.client()?;
             let (p, height) = tasks_lib::params(&client, prove.height).await?;
-            ctx.emit(json!({ "params": p, "height": height }), || {
-                format!(
-                    "{}\nheight: {height} (not verified; add --prove)",
-                    tasks_lib::params_text(&p)
-                )
-            });
+            emit_unverified(ctx, "params", &p, height, tasks_lib::params_text);
             Ok(())
         }
     }
