@@ -64,6 +64,15 @@ const STALE_VALUE: u8 = 1;
 /// Stale entries every pruning commit may delete beyond twice what it recorded itself.
 pub const PRUNE_BASE_BUDGET: usize = 10_000;
 
+/// Entry counts of the history tables (benchmarks, operators).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub jmt_nodes: u64,
+    pub jmt_values: u64,
+    /// Recorded stale entries not yet deleted (pruning only).
+    pub stale: u64,
+}
+
 /// How the store keeps history.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -228,6 +237,20 @@ impl Storage {
                 })?))
             }
             None => None,
+        })
+    }
+
+    /// How many entries the history tables hold.
+    pub fn stats(&self) -> Result<StoreStats, StoreError> {
+        use redb::ReadableTableMetadata;
+        let tx = self.db.begin_read().map_err(backend)?;
+        let len = |t: TableDefinition<&[u8], &[u8]>| -> Result<u64, StoreError> {
+            tx.open_table(t).map_err(backend)?.len().map_err(backend)
+        };
+        Ok(StoreStats {
+            jmt_nodes: len(NODES)?,
+            jmt_values: len(VALUES)?,
+            stale: len(STALE)?,
         })
     }
 

@@ -579,6 +579,11 @@ fn main() {
             format!("the last {} versions stay readable", o.keep_recent)
         }
     );
+    let stats = storage.stats().expect("store stats");
+    println!(
+        "history tables: {} jmt_nodes, {} jmt_values, {} stale entries pending",
+        stats.jmt_nodes, stats.jmt_values, stats.stale
+    );
     println!(
         "wall time {:.1} s (signing and driving included)",
         wall.as_secs_f64()
