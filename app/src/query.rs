@@ -276,7 +276,7 @@ impl App {
                 reason: format!(
                     "it is pruned; this node keeps the last {} versions (earliest available \
                      height {earliest})",
-                    storage.options().keep_recent
+                    latest - earliest + 1
                 ),
             });
         }

@@ -522,7 +522,8 @@ impl Storage {
             return Err(StoreError::HeightPruned {
                 height,
                 earliest,
-                keep_recent: self.options.keep_recent,
+                // the window actually kept (also right after pruning was turned off)
+                keep_recent: c.height - earliest + 1,
             });
         }
         Ok(height - c.version_offset)
