@@ -111,6 +111,10 @@ pub struct AppSection {
     /// Verified tx signatures remembered between CheckTx and FinalizeBlock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sig_cache_capacity: Option<usize>,
+    /// Keep the last `keep_recent` heights of state history (queries and proofs at past
+    /// heights); 0 or unset keeps every height.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_recent: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +159,13 @@ impl AppConfig {
         o
     }
 
+    /// How the store keeps history (`[app] keep_recent`).
+    pub fn store_options(&self) -> nodeop_app::state::StoreOptions {
+        nodeop_app::state::StoreOptions {
+            keep_recent: self.app.keep_recent.unwrap_or(0),
+        }
+    }
+
     /// The file `nodeopd init` writes, with comments.
     pub fn render(&self) -> String {
         format!(
@@ -173,6 +184,12 @@ laddr = {laddr}
 # Verified tx signatures remembered between CheckTx and FinalizeBlock (a tx seen in the mempool
 # is not verified again when its block executes).
 # sig_cache_capacity = 200000
+# State history: keep the last `keep_recent` heights readable and provable (queries with a
+# `height`) and delete older tree versions, so the store stays near the size of the live state.
+# 0 (the default) keeps every height. Queries below the kept window answer code 3
+# `height_unavailable` ("height H is pruned"). Heights written while this was 0 are refused once
+# the window passes them but their space is not reclaimed. Changing it does not change app hashes.
+# keep_recent = 0
 
 [log]
 # error | warn | info | debug | trace, or a filter such as "info,nodeop=debug".
@@ -254,5 +271,14 @@ mod tests {
         assert!(AppConfig::load(&path).is_err());
         std::fs::write(&path, "[app]\ncheck_invariants = true\n").unwrap();
         assert!(AppConfig::load(&path).unwrap().options().check_invariants);
+        assert_eq!(
+            AppConfig::load(&path).unwrap().store_options().keep_recent,
+            0
+        );
+        std::fs::write(&path, "[app]\nkeep_recent = 100\n").unwrap();
+        assert_eq!(
+            AppConfig::load(&path).unwrap().store_options().keep_recent,
+            100
+        );
     }
 }

@@ -267,6 +267,19 @@ impl App {
                 ),
             });
         }
+        let earliest = storage
+            .earliest_height()
+            .unwrap_or(committed.version_offset);
+        if height < earliest {
+            return Err(QueryError::HeightUnavailable {
+                height,
+                reason: format!(
+                    "it is pruned; this node keeps the last {} versions (earliest available \
+                     height {earliest})",
+                    latest - earliest + 1
+                ),
+            });
+        }
         match route(&req.path, &req.data)? {
             Target::Listing(f) => {
                 if height != latest || req.prove {

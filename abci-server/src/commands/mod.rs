@@ -30,9 +30,17 @@ pub fn show(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Opens the store, explaining a lock held by a running node.
+/// Opens the store (keeping every version), explaining a lock held by a running node.
 pub fn open_store(path: &Path) -> anyhow::Result<nodeop_app::state::Storage> {
-    nodeop_app::state::Storage::open(path).map_err(|e| {
+    open_store_with(path, nodeop_app::state::StoreOptions::default())
+}
+
+/// Opens the store with `options`, explaining a lock held by a running node.
+pub fn open_store_with(
+    path: &Path,
+    options: nodeop_app::state::StoreOptions,
+) -> anyhow::Result<nodeop_app::state::Storage> {
+    nodeop_app::state::Storage::open_with(path, options).map_err(|e| {
         let msg = e.to_string();
         if msg.contains("already open") {
             anyhow::anyhow!(

@@ -12,7 +12,7 @@ use clap::Args;
 use nodeop_app::App;
 use tendermint_abci::ServerBuilder;
 
-use super::{open_store, show, HomeArg};
+use super::{open_store_with, show, HomeArg};
 use crate::abci::{halt, AbciApp};
 use crate::home::{parse_laddr, AppConfig};
 use crate::logging::{self, LogFormat};
@@ -47,7 +47,7 @@ pub fn run(
     let addr = parse_laddr(&laddr).context("ABCI listen address")?;
     std::fs::create_dir_all(home.app_data())
         .with_context(|| format!("cannot create {}", show(&home.app_data())))?;
-    let storage = open_store(&home.store())?;
+    let storage = open_store_with(&home.store(), config.store_options())?;
     let app = App::new(storage, config.options());
     let info = app.info();
     tracing::info!(

@@ -15,7 +15,7 @@ pub mod overlay;
 pub mod store;
 
 pub use overlay::{Changes, Overlay};
-pub use store::{Storage, StoreError};
+pub use store::{Storage, StoreError, StoreOptions, StoreStats};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 

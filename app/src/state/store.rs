@@ -3,15 +3,34 @@
 //!
 //! Tables
 //! - `jmt_nodes`:  version (u64 BE) ‖ borsh(NodeKey) → borsh(Node). Every version's new nodes; old
-//!   ones are kept, so any committed height can be read and proved. The version comes first so
-//!   that each commit appends at the end of the table instead of inserting at random places.
+//!   ones are kept (unless pruning is on, below), so any stored height can be read and proved. The
+//!   version comes first so that each commit appends at the end of the table instead of inserting
+//!   at random places.
 //! - `jmt_values`: key_hash (32) ‖ version (u64 BE) → tag ‖ key_len (u32 LE) ‖ key ‖ value
 //!   (tag 1 = present, 0 = deleted, then no value). Big-endian versions make key order numeric
 //!   order, so "newest value at or below version v" is one reverse range step. The key itself is
 //!   kept beside the value because non-existence proofs name their neighbours' keys (preimages).
 //! - `state`:      key → value at the latest committed height (the ordered index).
 //! - `roots`:      height (u64) → app hash.
-//! - `meta`:       `height`, `app_hash`, `version_offset`.
+//! - `stale`:      stale_since_version (u64 BE) ‖ kind (1) ‖ stored key → (empty). What version
+//!   `stale_since_version` replaced: kind 0 = a `jmt_nodes` key, kind 1 = a `jmt_values` key. Only
+//!   written when pruning is on.
+//! - `meta`:       `height`, `app_hash`, `version_offset`, `block_time`, `earliest_height`.
+//!
+//! Pruning ([`StoreOptions::keep_recent`] = K > 0, default 0 = keep every version): the store
+//! keeps the last K heights readable (`height − K + 1 ..= height`, never below genesis). At each
+//! commit it records what the new version made stale: the tree nodes jmt reports
+//! (`stale_node_index_batch`, plus the previous root, which jmt copies without reporting when a
+//! block changes nothing) and, for every changed key, its previous value record. In the same
+//! write transaction it then deletes the nodes and value records stale since a version at or
+//! below the earliest kept one (they are unreachable from every kept root), at most
+//! [`PRUNE_BASE_BUDGET`] + 2 × (entries recorded by this commit) per commit, so that a big backlog
+//! is worked off over several blocks instead of stalling one. `meta.earliest_height` is the lowest
+//! readable height; reads below it fail with [`StoreError::HeightPruned`] (the query path answers
+//! `height_unavailable`), never with wrong data. The app hash does not depend on pruning. Roots
+//! (`roots`) and deletion markers (tombstone value records) are kept. Nodes and value records
+//! written while pruning was off have no stale entries and are never deleted, although heights
+//! below `earliest_height` are refused all the same. Turning pruning off keeps `earliest_height`.
 //!
 //! Heights map to tree versions as `version = height − version_offset`, where `version_offset =
 //! initial_height − 1` is fixed at genesis (the tree needs contiguous versions starting at 0).
@@ -37,6 +56,30 @@ const VALUES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_values")
 const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const ROOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("roots");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("stale");
+
+const STALE_NODE: u8 = 0;
+const STALE_VALUE: u8 = 1;
+
+/// Stale entries every pruning commit may delete beyond twice what it recorded itself.
+pub const PRUNE_BASE_BUDGET: usize = 10_000;
+
+/// Entry counts of the history tables (benchmarks, operators).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub jmt_nodes: u64,
+    pub jmt_values: u64,
+    /// Recorded stale entries not yet deleted (pruning only).
+    pub stale: u64,
+}
+
+/// How the store keeps history.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Keep the last `keep_recent` heights readable and provable and delete older versions;
+    /// 0 keeps every version.
+    pub keep_recent: u64,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -44,6 +87,15 @@ pub enum StoreError {
     Backend(String),
     #[error("height {height} is not stored (committed heights: {first}..={last})")]
     HeightNotStored { height: u64, first: u64, last: u64 },
+    #[error(
+        "height {height} is pruned; this node keeps the last {keep_recent} versions \
+         (earliest available height {earliest})"
+    )]
+    HeightPruned {
+        height: u64,
+        earliest: u64,
+        keep_recent: u64,
+    },
     #[error("nothing has been committed yet")]
     Empty,
     #[error("tree: {0}")]
@@ -78,7 +130,12 @@ pub struct Prepared {
 
 pub struct Storage {
     db: Database,
+    options: StoreOptions,
+    /// Stale entries a commit may delete beyond twice what it recorded ([`PRUNE_BASE_BUDGET`]).
+    prune_base_budget: usize,
     committed: Option<Committed>,
+    /// The lowest readable height (`meta.earliest_height`; the genesis height when unset).
+    earliest: Option<u64>,
     /// A read snapshot of the latest committed state, renewed after each commit.
     snapshot: Snapshot,
 }
@@ -90,19 +147,29 @@ struct Snapshot {
 impl Storage {
     /// Opens (or creates) the store at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens (or creates) the store at `path` with `options`.
+    pub fn open_with(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
         let db = Database::create(path).map_err(backend)?;
-        Self::from_db(db)
+        Self::from_db(db, options)
     }
 
     /// A store that lives in memory only (tests, simulation, genesis dry runs).
     pub fn in_memory() -> Result<Self, StoreError> {
+        Self::in_memory_with(StoreOptions::default())
+    }
+
+    /// An in-memory store with `options`.
+    pub fn in_memory_with(options: StoreOptions) -> Result<Self, StoreError> {
         let db = Database::builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(backend)?;
-        Self::from_db(db)
+        Self::from_db(db, options)
     }
 
-    fn from_db(db: Database) -> Result<Self, StoreError> {
+    fn from_db(db: Database, options: StoreOptions) -> Result<Self, StoreError> {
         {
             let tx = db.begin_write().map_err(backend)?;
             tx.open_table(NODES).map_err(backend)?;
@@ -110,14 +177,19 @@ impl Storage {
             tx.open_table(STATE).map_err(backend)?;
             tx.open_table(ROOTS).map_err(backend)?;
             tx.open_table(META).map_err(backend)?;
+            tx.open_table(STALE).map_err(backend)?;
             tx.commit().map_err(backend)?;
         }
         let mut storage = Self {
             db,
+            options,
+            prune_base_budget: PRUNE_BASE_BUDGET,
             committed: None,
+            earliest: None,
             snapshot: Snapshot { state: None },
         };
         storage.committed = storage.read_committed()?;
+        storage.earliest = storage.read_meta_u64("earliest_height")?;
         storage.renew_snapshot()?;
         Ok(storage)
     }
@@ -153,6 +225,48 @@ impl Storage {
             version_offset: offset,
             block_time,
         }))
+    }
+
+    fn read_meta_u64(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let tx = self.db.begin_read().map_err(backend)?;
+        let meta = tx.open_table(META).map_err(backend)?;
+        Ok(match meta.get(key).map_err(backend)? {
+            Some(v) => {
+                Some(u64::from_be_bytes(v.value().try_into().map_err(|_| {
+                    backend(format!("meta {key} is not 8 bytes"))
+                })?))
+            }
+            None => None,
+        })
+    }
+
+    /// How many entries the history tables hold.
+    pub fn stats(&self) -> Result<StoreStats, StoreError> {
+        use redb::ReadableTableMetadata;
+        let tx = self.db.begin_read().map_err(backend)?;
+        let len = |t: TableDefinition<&[u8], &[u8]>| -> Result<u64, StoreError> {
+            tx.open_table(t).map_err(backend)?.len().map_err(backend)
+        };
+        Ok(StoreStats {
+            jmt_nodes: len(NODES)?,
+            jmt_values: len(VALUES)?,
+            stale: len(STALE)?,
+        })
+    }
+
+    /// The options this store was opened with.
+    pub fn options(&self) -> StoreOptions {
+        self.options
+    }
+
+    /// The lowest height that can be read and proved, if anything is committed.
+    pub fn earliest_height(&self) -> Option<u64> {
+        let c = self.committed.as_ref()?;
+        Some(
+            self.earliest
+                .unwrap_or(c.version_offset)
+                .max(c.version_offset),
+        )
     }
 
     fn renew_snapshot(&mut self) -> Result<(), StoreError> {
@@ -231,9 +345,29 @@ impl Storage {
             batch,
             changes,
         } = prepared;
+        let keep_recent = self.options.keep_recent;
+        // the lowest readable height after this commit: it only ever rises
+        let earliest = {
+            let before = match &self.committed {
+                Some(c) if c.version_offset == version_offset => {
+                    self.earliest.unwrap_or(version_offset)
+                }
+                _ => version_offset,
+            };
+            let window = if keep_recent > 0 {
+                height.saturating_sub(keep_recent - 1)
+            } else {
+                0
+            };
+            before.max(window).max(version_offset).min(height)
+        };
         let tx = self.db.begin_write().map_err(backend)?;
         {
             let mut nodes = tx.open_table(NODES).map_err(backend)?;
+            debug_assert!(batch
+                .node_batch
+                .nodes()
+                .contains_key(&root_node_key(version)?));
             for (key, node) in batch.node_batch.nodes() {
                 let k = node_key_bytes(key)?;
                 let v = borsh::to_vec(node).map_err(backend)?;
@@ -241,6 +375,45 @@ impl Storage {
             }
             let mut values = tx.open_table(VALUES).map_err(backend)?;
             debug_assert_eq!(batch.node_batch.values().len(), changes.len());
+            let mut stale = tx.open_table(STALE).map_err(backend)?;
+            let mut recorded = 0usize;
+            if keep_recent > 0 {
+                let mut mark = |kind: u8, stored_key: &[u8]| -> Result<(), StoreError> {
+                    let k = stale_key(version, kind, stored_key);
+                    stale.insert(k.as_slice(), &[][..]).map_err(backend)?;
+                    recorded += 1;
+                    Ok(())
+                };
+                for index in &batch.stale_node_index_batch {
+                    if index.stale_since_version != version {
+                        return Err(StoreError::Tree(format!(
+                            "a node stale since version {} in the batch of version {version}",
+                            index.stale_since_version
+                        )));
+                    }
+                    mark(STALE_NODE, &node_key_bytes(&index.node_key)?)?;
+                }
+                if version > 0 {
+                    // jmt copies an unchanged root to the new version without reporting the old
+                    // one stale; every version has its own root, so the previous one always is
+                    mark(STALE_NODE, &node_key_bytes(&root_node_key(version - 1)?)?)?;
+                    for k in changes.keys() {
+                        let h = KeyHash::with::<sha2::Sha256>(k);
+                        let lo = value_key(h.0, 0);
+                        let hi = value_key(h.0, version);
+                        let previous = values
+                            .range::<&[u8]>(lo.as_slice()..hi.as_slice())
+                            .map_err(backend)?
+                            .next_back()
+                            .transpose()
+                            .map_err(backend)?
+                            .map(|(k, _)| k.value().to_vec());
+                        if let Some(previous) = previous {
+                            mark(STALE_VALUE, &previous)?;
+                        }
+                    }
+                }
+            }
             let mut record = Vec::new();
             for (k, v) in &changes {
                 let h = KeyHash::with::<sha2::Sha256>(k);
@@ -271,8 +444,45 @@ impl Storage {
                 .map_err(backend)?;
             meta.insert("version_offset", version_offset.to_be_bytes().as_slice())
                 .map_err(backend)?;
+            if earliest != version_offset || self.earliest.is_some() {
+                meta.insert("earliest_height", earliest.to_be_bytes().as_slice())
+                    .map_err(backend)?;
+            }
+            // delete what no kept version can reach (stale since a version ≤ the earliest kept)
+            let budget = self.prune_base_budget + 2 * recorded;
+            let end = (earliest - version_offset)
+                .checked_add(1)
+                .ok_or_else(|| backend("version overflow"))?
+                .to_be_bytes();
+            let mut doomed = Vec::new();
+            for entry in stale.range::<&[u8]>(..end.as_slice()).map_err(backend)? {
+                if doomed.len() >= budget {
+                    break;
+                }
+                let (k, _) = entry.map_err(backend)?;
+                doomed.push(k.value().to_vec());
+            }
+            for k in &doomed {
+                let (&kind, stored_key) = k
+                    .get(8..)
+                    .and_then(<[u8]>::split_first)
+                    .ok_or_else(|| backend("stale entry is malformed"))?;
+                match kind {
+                    STALE_NODE => {
+                        nodes.remove(stored_key).map_err(backend)?;
+                    }
+                    STALE_VALUE => {
+                        values.remove(stored_key).map_err(backend)?;
+                    }
+                    _ => return Err(backend("stale entry has an unknown kind")),
+                }
+                stale.remove(k.as_slice()).map_err(backend)?;
+            }
         }
         tx.commit().map_err(backend)?;
+        if earliest != version_offset || self.earliest.is_some() {
+            self.earliest = Some(earliest);
+        }
         let committed = Committed {
             height,
             app_hash,
@@ -305,6 +515,15 @@ impl Storage {
                 height,
                 first: c.version_offset,
                 last: c.height,
+            });
+        }
+        let earliest = self.earliest_height().unwrap_or(c.version_offset);
+        if height < earliest {
+            return Err(StoreError::HeightPruned {
+                height,
+                earliest,
+                // the window actually kept (also right after pruning was turned off)
+                keep_recent: c.height - earliest + 1,
             });
         }
         Ok(height - c.version_offset)
@@ -401,6 +620,23 @@ fn value_key(key_hash: [u8; 32], version: Version) -> [u8; 40] {
     let mut k = [0u8; 40];
     k[..32].copy_from_slice(&key_hash);
     k[32..].copy_from_slice(&version.to_be_bytes());
+    k
+}
+
+/// The key of the root node of `version` (empty nibble path; jmt keeps its constructor private,
+/// so it is decoded from its borsh form: version, nibble count, no bytes).
+fn root_node_key(version: Version) -> Result<NodeKey, StoreError> {
+    let mut bytes = version.to_le_bytes().to_vec();
+    bytes.extend_from_slice(&0u64.to_le_bytes());
+    bytes.extend_from_slice(&0u32.to_le_bytes());
+    borsh::from_slice(&bytes).map_err(backend)
+}
+
+fn stale_key(stale_since: Version, kind: u8, stored_key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + stored_key.len());
+    k.extend_from_slice(&stale_since.to_be_bytes());
+    k.push(kind);
+    k.extend_from_slice(stored_key);
     k
 }
 
@@ -503,8 +739,298 @@ pub fn collect_all(storage: &Storage) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, Stor
 }
 
 #[cfg(test)]
+impl Storage {
+    fn table_len(&self, table: TableDefinition<&[u8], &[u8]>) -> u64 {
+        use redb::ReadableTableMetadata;
+        let tx = self.db.begin_read().unwrap();
+        let t = tx.open_table(table).unwrap();
+        t.len().unwrap()
+    }
+
+    /// Stale entries whose version is already outside the kept window (the pruning backlog).
+    fn backlog(&self) -> usize {
+        let c = self.committed.as_ref().unwrap();
+        let end = (self.earliest_height().unwrap() - c.version_offset + 1).to_be_bytes();
+        let tx = self.db.begin_read().unwrap();
+        let t = tx.open_table(STALE).unwrap();
+        t.range::<&[u8]>(..end.as_slice()).unwrap().count()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    /// splitmix64: a fixed, seeded sequence for generated blocks.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    const KEYS: u64 = 40;
+
+    fn key(i: u64) -> Vec<u8> {
+        format!("key/{i:04}").into_bytes()
+    }
+
+    /// Random updates and deletes over `KEYS` keys; every 13th block is empty.
+    fn random_block(rng: &mut Rng, n: u64) -> Changes {
+        let mut c = Changes::new();
+        if n % 13 == 12 {
+            return c;
+        }
+        for _ in 0..1 + rng.below(8) {
+            let k = key(rng.below(KEYS));
+            if rng.below(4) == 0 {
+                c.insert(k, None);
+            } else {
+                c.insert(k, Some(format!("v{}", rng.next()).into_bytes()));
+            }
+        }
+        c
+    }
+
+    fn apply(model: &mut BTreeMap<Vec<u8>, Vec<u8>>, c: &Changes) {
+        for (k, v) in c {
+            match v {
+                Some(v) => model.insert(k.clone(), v.clone()),
+                None => model.remove(k),
+            };
+        }
+    }
+
+    fn commit(s: &mut Storage, height: u64, c: Changes, genesis: Option<u64>) -> [u8; 32] {
+        let p = s.prepare(height, c, genesis).unwrap();
+        s.commit(p).unwrap().app_hash
+    }
+
+    /// Every key at `height` reads as the model says and proves against the root of `height`.
+    fn check_height(s: &Storage, height: u64, model: &BTreeMap<Vec<u8>, Vec<u8>>) {
+        let root = s.root_at(height).unwrap().unwrap().to_vec();
+        for i in 0..KEYS {
+            let k = key(i);
+            let want = model.get(&k);
+            assert_eq!(
+                s.get_at(&k, height).unwrap().as_ref(),
+                want,
+                "{i} at {height}"
+            );
+            let (v, proof) = s.get_with_proof(&k, height).unwrap();
+            assert_eq!(v.as_ref(), want);
+            let spec = jmt::ics23_spec();
+            match want {
+                Some(v) => assert!(ics23::verify_membership::<ics23::HostFunctionsManager>(
+                    &proof, &spec, &root, &k, v
+                )),
+                None => assert!(ics23::verify_non_membership::<ics23::HostFunctionsManager>(
+                    &proof, &spec, &root, &k
+                )),
+            }
+        }
+    }
+
+    fn assert_pruned(s: &Storage, height: u64) {
+        assert!(
+            matches!(
+                s.get_at(&key(0), height),
+                Err(StoreError::HeightPruned { .. })
+            ),
+            "{height}"
+        );
+        match s.get_with_proof(&key(1), height) {
+            Err(e @ StoreError::HeightPruned { .. }) => assert!(
+                e.to_string().starts_with(&format!(
+                    "height {height} is pruned; this node keeps the last"
+                )),
+                "{e}"
+            ),
+            Err(e) => panic!("{height}: {e}"),
+            Ok(_) => panic!("{height} answered"),
+        }
+    }
+
+    #[test]
+    fn a_pruned_store_proves_the_recent_heights_refuses_older_ones_and_has_the_same_roots() {
+        const K: u64 = 10;
+        const OFFSET: u64 = 3;
+        let mut full = Storage::in_memory().unwrap();
+        let mut pruned = Storage::in_memory_with(StoreOptions { keep_recent: K }).unwrap();
+        let mut rng = Rng(0x5eed_0001);
+        let mut models: BTreeMap<u64, BTreeMap<Vec<u8>, Vec<u8>>> = BTreeMap::new();
+        let mut model = BTreeMap::new();
+        for n in 0..=200u64 {
+            let height = OFFSET + n;
+            let c = random_block(&mut rng, n);
+            apply(&mut model, &c);
+            models.insert(height, model.clone());
+            let genesis = (n == 0).then_some(OFFSET);
+            let a = commit(&mut full, height, c.clone(), genesis);
+            let b = commit(&mut pruned, height, c, genesis);
+            assert_eq!(a, b, "root at {height}");
+            let earliest = height.saturating_sub(K - 1).max(OFFSET);
+            assert_eq!(pruned.earliest_height(), Some(earliest));
+            assert_eq!(pruned.backlog(), 0);
+            check_height(&pruned, height, &model);
+            check_height(&pruned, earliest, &models[&earliest]);
+            if earliest > OFFSET {
+                assert_pruned(&pruned, earliest - 1);
+            }
+            if n % 20 == 0 {
+                for h in earliest..=height {
+                    check_height(&pruned, h, &models[&h]);
+                }
+                for h in OFFSET..earliest {
+                    assert_pruned(&pruned, h);
+                }
+            }
+        }
+        // the keep-everything store still has every height
+        for h in (OFFSET..=OFFSET + 200).step_by(17) {
+            check_height(&full, h, &models[&h]);
+            assert_eq!(full.root_at(h).unwrap(), pruned.root_at(h).unwrap());
+        }
+        let (full_nodes, pruned_nodes) = (full.table_len(NODES), pruned.table_len(NODES));
+        let (full_values, pruned_values) = (full.table_len(VALUES), pruned.table_len(VALUES));
+        assert!(
+            pruned_nodes * 3 < full_nodes,
+            "{pruned_nodes} vs {full_nodes}"
+        );
+        assert!(
+            pruned_values * 2 < full_values,
+            "{pruned_values} vs {full_values}"
+        );
+        assert_eq!(full.table_len(STALE), 0);
+        // the latest state is the same
+        assert_eq!(collect_all(&full).unwrap(), collect_all(&pruned).unwrap());
+        assert_eq!(collect_all(&pruned).unwrap(), model);
+    }
+
+    #[test]
+    fn a_reopened_pruned_file_store_keeps_its_window_and_goes_on_pruning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        let opts = StoreOptions { keep_recent: 5 };
+        let mut rng = Rng(0x5eed_0002);
+        let mut models = BTreeMap::new();
+        let mut model = BTreeMap::new();
+        let mut hash = [0; 32];
+        {
+            let mut s = Storage::open_with(&path, opts).unwrap();
+            for n in 0..=40u64 {
+                let c = random_block(&mut rng, n);
+                apply(&mut model, &c);
+                models.insert(n + 1, model.clone());
+                hash = commit(&mut s, n + 1, c, (n == 0).then_some(1));
+            }
+        }
+        let mut s = Storage::open_with(&path, opts).unwrap();
+        let c = s.committed().unwrap();
+        assert_eq!((c.height, c.app_hash), (41, hash));
+        assert_eq!(s.earliest_height(), Some(37));
+        for h in 37..=41 {
+            check_height(&s, h, &models[&h]);
+        }
+        assert_pruned(&s, 36);
+        let nodes_before = s.table_len(NODES);
+        for n in 41..=80u64 {
+            let c = random_block(&mut rng, n);
+            apply(&mut model, &c);
+            models.insert(n + 1, model.clone());
+            commit(&mut s, n + 1, c, None);
+        }
+        assert_eq!(s.earliest_height(), Some(77));
+        assert_eq!(s.backlog(), 0);
+        for h in 77..=81 {
+            check_height(&s, h, &models[&h]);
+        }
+        assert_pruned(&s, 76);
+        // the window's size, not the chain's length, bounds the tree
+        assert!(s.table_len(NODES) < nodes_before * 2, "{nodes_before}");
+        drop(s);
+        // pruning turned off: nothing more is deleted, the pruned heights stay refused
+        let mut s = Storage::open_with(&path, StoreOptions::default()).unwrap();
+        assert_eq!(s.earliest_height(), Some(77));
+        assert_pruned(&s, 76);
+        let c = random_block(&mut rng, 81);
+        apply(&mut model, &c);
+        commit(&mut s, 82, c, None);
+        assert_eq!(s.earliest_height(), Some(77));
+        check_height(&s, 77, &models[&77]);
+        check_height(&s, 82, &model);
+    }
+
+    #[test]
+    fn a_pruning_backlog_is_worked_off_over_several_commits() {
+        let mut rng = Rng(0x5eed_0003);
+        let mut s = Storage::in_memory_with(StoreOptions { keep_recent: 1000 }).unwrap();
+        let mut models = BTreeMap::new();
+        let mut model = BTreeMap::new();
+        for n in 0..=60u64 {
+            let c = random_block(&mut rng, n);
+            apply(&mut model, &c);
+            models.insert(n, model.clone());
+            commit(&mut s, n, c, (n == 0).then_some(0));
+        }
+        assert_eq!(s.earliest_height(), Some(0));
+        let recorded = s.table_len(STALE);
+        assert!(recorded > 200, "{recorded}");
+        // the window shrinks to 4 with a small budget: the backlog drains block by block
+        s.options = StoreOptions { keep_recent: 4 };
+        s.prune_base_budget = 20;
+        let mut backlogs = Vec::new();
+        for n in 61..=120u64 {
+            let c = random_block(&mut rng, n);
+            apply(&mut model, &c);
+            models.insert(n, model.clone());
+            commit(&mut s, n, c, None);
+            let earliest = n - 3;
+            assert_eq!(s.earliest_height(), Some(earliest));
+            for h in earliest..=n {
+                check_height(&s, h, &models[&h]);
+            }
+            assert_pruned(&s, earliest - 1);
+            backlogs.push(s.backlog());
+        }
+        assert!(backlogs[0] > 0, "{backlogs:?}");
+        assert!(backlogs.windows(2).all(|w| w[1] <= w[0]), "{backlogs:?}");
+        assert_eq!(backlogs.last(), Some(&0), "{backlogs:?}");
+    }
+
+    #[test]
+    fn pruning_enabled_on_a_store_written_without_it_refuses_the_old_heights() {
+        let mut rng = Rng(0x5eed_0004);
+        let mut s = Storage::in_memory().unwrap();
+        let mut model = BTreeMap::new();
+        for n in 0..=30u64 {
+            let c = random_block(&mut rng, n);
+            apply(&mut model, &c);
+            commit(&mut s, n, c, (n == 0).then_some(0));
+        }
+        assert_eq!(s.earliest_height(), Some(0));
+        assert_eq!(s.table_len(STALE), 0);
+        s.options = StoreOptions { keep_recent: 3 };
+        let mut models = BTreeMap::new();
+        for n in 31..=40u64 {
+            let c = random_block(&mut rng, n);
+            apply(&mut model, &c);
+            models.insert(n, model.clone());
+            commit(&mut s, n, c, None);
+            assert_eq!(s.earliest_height(), Some(n - 2));
+            for h in (n - 2).max(31)..=n {
+                check_height(&s, h, &models[&h]);
+            }
+            assert_pruned(&s, n - 3);
+        }
+    }
 
     fn changes(pairs: &[(&str, Option<&str>)]) -> Changes {
         pairs

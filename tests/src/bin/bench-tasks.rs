@@ -7,7 +7,7 @@
 //! succeed and every task must end `delivered` (a benchmark of failing txs measures nothing).
 //!
 //! usage: cargo run --release -p nodeop-tests --bin bench-tasks -- \
-//!            [--tasks-per-block 100] [--blocks 60] [--operators 100] [--warm]
+//!            [--tasks-per-block 100] [--blocks 60] [--operators 100] [--warm] [--keep-recent K]
 //!
 //! The genesis has `--operators` bonded operators (10_000 NOP each, capacity 100 units; all
 //! of them validators signing every block) and one client account per task posted in a block.
@@ -37,7 +37,7 @@ use nodeop_app::modules::tasks::{
     MsgRevealResult, TaskKind, TaskPayload, TaskStatus,
 };
 use nodeop_app::params::TxParams;
-use nodeop_app::state::{StateRead, StateReadExt, Storage};
+use nodeop_app::state::{StateRead, StateReadExt, Storage, StoreOptions};
 use nodeop_app::tx::Msg;
 use nodeop_app::AppOptions;
 use nodeop_tests::harness::{add_genesis_operator, consensus_key, genesis, Key, TestChain};
@@ -52,6 +52,8 @@ struct Options {
     /// CheckTx sees every tx before its block (as on a validator whose mempool received them),
     /// so FinalizeBlock finds the signatures in the cache.
     warm: bool,
+    /// The store keeps the last `keep_recent` heights (0 = every height).
+    keep_recent: u64,
 }
 
 fn options() -> Options {
@@ -70,6 +72,7 @@ fn options() -> Options {
         blocks: value("--blocks", 60),
         operators: value("--operators", 100) as usize,
         warm: args.iter().any(|a| a == "--warm"),
+        keep_recent: value("--keep-recent", 0),
     }
 }
 
@@ -390,7 +393,7 @@ fn main() {
     assert!(o.operators >= 3, "a Session committee needs 3 operators");
     println!(
         "nodeop bench-tasks ({} build, one thread): {} operators, {} Session tasks per block \
-         for {} blocks, {} signatures\n",
+         for {} blocks, {} signatures, store keeps {}\n",
         if cfg!(debug_assertions) {
             "DEBUG"
         } else {
@@ -399,7 +402,12 @@ fn main() {
         o.operators,
         o.tasks_per_block,
         o.blocks,
-        if o.warm { "warm" } else { "cold" }
+        if o.warm { "warm" } else { "cold" },
+        if o.keep_recent == 0 {
+            "every height".to_string()
+        } else {
+            format!("the last {} heights", o.keep_recent)
+        }
     );
 
     let operators: Vec<Account> = (0..o.operators)
@@ -438,7 +446,13 @@ fn main() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("state.redb");
-    let storage = Storage::open(&path).expect("store");
+    let storage = Storage::open_with(
+        &path,
+        StoreOptions {
+            keep_recent: o.keep_recent,
+        },
+    )
+    .expect("store");
     let app_options = AppOptions {
         check_invariants: false,
         ..AppOptions::default()
@@ -550,8 +564,7 @@ fn main() {
     println!();
     println!(
         "state after {} blocks and {} delivered tasks: {} keys, {:.1} MB of keys and values \
-         (tasks/: {} keys, {:.1} MB); store file {:.1} MB ({:.2} MB per block; past versions stay \
-         readable)",
+         (tasks/: {} keys, {:.1} MB); store file {:.1} MB ({:.2} MB per block; {})",
         b.chain.height,
         b.delivered,
         kv.len(),
@@ -559,7 +572,17 @@ fn main() {
         task_keys,
         task_bytes as f64 / 1e6,
         file as f64 / 1e6,
-        file as f64 / 1e6 / b.chain.height as f64
+        file as f64 / 1e6 / b.chain.height as f64,
+        if o.keep_recent == 0 {
+            "every past version stays readable".to_string()
+        } else {
+            format!("the last {} versions stay readable", o.keep_recent)
+        }
+    );
+    let stats = storage.stats().expect("store stats");
+    println!(
+        "history tables: {} jmt_nodes, {} jmt_values, {} stale entries pending",
+        stats.jmt_nodes, stats.jmt_values, stats.stale
     );
     println!(
         "wall time {:.1} s (signing and driving included)",
