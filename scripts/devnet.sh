@@ -51,7 +51,7 @@ Options:
 Ports (override with DEVNET_RPC_PORT, DEVNET_P2P_PORT, DEVNET_ABCI_PORT):
   RPC $RPC_PORT, P2P $P2P_PORT, ABCI $ABCI_PORT, all on 127.0.0.1.
 Binaries: \${CARGO_TARGET_DIR:-target}/debug/{nodeopd,nodeop} and bin/cometbft; scripts/setup.sh
-is run first if one of them is missing.
+is run first (it builds whatever changed, and takes a fraction of a second when nothing did).
 EOF
 }
 
@@ -88,10 +88,8 @@ NODEOPD="$TARGET_DIR/debug/nodeopd"
 NODEOP="$TARGET_DIR/debug/nodeop"
 COMETBFT="$ROOT/bin/cometbft"
 
-if [[ ! -x "$NODEOPD" || ! -x "$NODEOP" || ! -x "$COMETBFT" ]]; then
-  say "binaries missing; running scripts/setup.sh"
-  "$ROOT/scripts/setup.sh"
-fi
+# Always: binaries built from an older checkout would otherwise run against a newer one.
+"$ROOT/scripts/setup.sh"
 for b in "$NODEOPD" "$NODEOP" "$COMETBFT"; do
   [[ -x "$b" ]] || die "$b is missing after setup"
 done

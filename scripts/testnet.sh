@@ -78,7 +78,7 @@ confirms with its own home and node:
 The commit, reveal and submission windows are 10, 10 and 5 blocks (5, 5 and 2.5 s at 500 ms).
 
 Binaries: \${CARGO_TARGET_DIR:-target}/debug/{nodeopd,nodeop} and bin/cometbft; scripts/setup.sh
-is run first if one of them is missing.
+is run first (it builds whatever changed, and takes a fraction of a second when nothing did).
 EOF
 }
 
@@ -109,10 +109,8 @@ ENV_FILE="$TESTNET/testnet.env"
 MARKER="$TESTNET/.nodeop-testnet"
 
 ensure_binaries() {
-  if [[ ! -x "$NODEOPD" || ! -x "$NODEOP" || ! -x "$COMETBFT" ]]; then
-    say "binaries missing; running scripts/setup.sh"
-    "$ROOT/scripts/setup.sh"
-  fi
+  # always: binaries built from an older checkout would otherwise run against a newer one
+  "$ROOT/scripts/setup.sh"
   for b in "$NODEOPD" "$NODEOP" "$COMETBFT"; do
     [[ -x "$b" ]] || die "$b is missing after setup"
   done
