@@ -228,8 +228,10 @@ proptest! {
         let documented = documented();
         let mut net = TaskGenesis::new(5, 6).start();
         let stranger = Key::from_seed("stranger");
-        let mut refused = 0usize;
-        let mut accepted = 0usize;
+        // outcomes decided by a message handler (accepted, or refused by a module), as opposed to
+        // the envelope (signature, nonce, fee): the inputs must reach the handlers
+        let mut handled = 0usize;
+        let mut sends = 0usize;
         for s in &steps {
             match s {
                 Step::Send(who, m) => {
@@ -252,7 +254,10 @@ proptest! {
                     let resp = net.chain.finalize_and_commit(vec![tx]);
                     let r = &resp.tx_results[0];
                     check_outcome(&documented, r)?;
-                    if r.is_ok() { accepted += 1 } else { refused += 1 }
+                    sends += 1;
+                    if r.is_ok() || ["tasks", "slashing", "issuance", "bank"].contains(&r.codespace.as_str()) {
+                        handled += 1;
+                    }
                 }
                 Step::Honest { id, result } => {
                     // commits in the next block, reveals once the reveal window opens; whatever
@@ -278,7 +283,6 @@ proptest! {
         let to = net.operators[0].address;
         let tx = net.chain.send(&client, &to, 1);
         prop_assert!(net.chain.block(vec![tx]).tx_results[0].is_ok());
-        // the generators reach the handlers: something was refused by them, not only accepted
-        prop_assert!(refused + accepted > 0);
+        prop_assert!(sends == 0 || handled > 0, "none of {} txs reached a message handler", sends);
     }
 }
