@@ -101,11 +101,27 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_query_paths_data_and_heights_never_panic(path in "[ -~]{0,60}", data in proptest::collection::vec(any::<u8>(), 0..64), height in any::<u64>(), prove in any::<bool>()) {
+    fn arbitrary_query_paths_data_and_heights_never_panic(path in "[ -~]{0,60}|[0-9a-z=&/?_]{0,40}", data in proptest::collection::vec(any::<u8>(), 0..64), height in any::<u64>(), prove in any::<bool>()) {
         let alice = Key::from_seed("alice");
         let mut chain = TestChain::start(&genesis(&[(alice.address, 1_000)]));
         chain.empty_blocks(2);
-        for p in [path.clone(), format!("/account/{path}"), "/store".to_string(), "/supply".to_string()] {
+        let routes = [
+            path.clone(),
+            format!("/account/{path}"),
+            "/store".to_string(),
+            "/supply".to_string(),
+            format!("/staking/{path}"),
+            format!("/slashing/{path}"),
+            format!("/tasks/{path}"),
+            format!("/tasks/task/{path}"),
+            format!("/tasks/list?{path}"),
+            format!("/tasks/result/{path}"),
+            format!("/reputation/operator/{path}"),
+            format!("/issuance/{path}"),
+            format!("/issuance/period/{path}"),
+            format!("/issuance/periods?{path}"),
+        ];
+        for p in routes {
             let r = chain.query(&p, &data, height % 5, prove);
             if r.code != 0 {
                 prop_assert_eq!(r.codespace.as_str(), "query");
