@@ -82,6 +82,119 @@ pub enum Msg {
     ClaimVested(MsgClaimVested),
 }
 
+/// Wraps each message type into its [`Msg`] variant (`MsgPostTask { .. }.into()`).
+macro_rules! msg_from {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        $(impl From<$ty> for Msg {
+            fn from(m: $ty) -> Msg {
+                Msg::$variant(m)
+            }
+        })*
+    };
+}
+
+msg_from!(
+    Send(MsgSend),
+    RegisterOperator(MsgRegisterOperator),
+    EditOperator(MsgEditOperator),
+    Delegate(MsgDelegate),
+    Undelegate(MsgUndelegate),
+    Unjail(MsgUnjail),
+    ProposeSlash(MsgProposeSlash),
+    DisputeSlash(MsgDisputeSlash),
+    VoteDispute(MsgVoteDispute),
+    PostTask(MsgPostTask),
+    CommitResult(MsgCommitResult),
+    RevealResult(MsgRevealResult),
+    ConfirmSubmission(MsgConfirmSubmission),
+    ClaimVested(MsgClaimVested),
+);
+
+/// The message builders every program uses (the CLI, the operator agent, the tests): one place
+/// that knows how an address goes into a message and how a commitment is computed. Messages with
+/// many fields are built as structs and converted with `.into()`.
+impl Msg {
+    /// `bank.send` of `amount` unop to `to`.
+    pub fn send(to: &Address, amount: u128) -> Msg {
+        MsgSend {
+            to: to.to_bech32(),
+            amount,
+        }
+        .into()
+    }
+
+    /// `staking.delegate` of `amount` unop to `operator`'s pool.
+    pub fn delegate(operator: &Address, amount: u128) -> Msg {
+        MsgDelegate {
+            operator: operator.to_bech32(),
+            amount,
+        }
+        .into()
+    }
+
+    /// `staking.undelegate` of `amount` unop from `operator`'s pool.
+    pub fn undelegate(operator: &Address, amount: u128) -> Msg {
+        MsgUndelegate {
+            operator: operator.to_bech32(),
+            amount,
+        }
+        .into()
+    }
+
+    /// `staking.unjail`.
+    pub fn unjail() -> Msg {
+        MsgUnjail {}.into()
+    }
+
+    /// `slashing.dispute` of `proposal` by the accused.
+    pub fn dispute_slash(proposal: u64, reason: &str) -> Msg {
+        MsgDisputeSlash {
+            proposal,
+            reason: reason.to_string(),
+        }
+        .into()
+    }
+
+    /// `slashing.vote` on a disputed `proposal` (`uphold = true` to slash).
+    pub fn vote_dispute(proposal: u64, uphold: bool) -> Msg {
+        MsgVoteDispute { proposal, uphold }.into()
+    }
+
+    /// `tasks.commit` binding `member` to `result` with `salt` (the commitment of
+    /// [`crate::modules::tasks::msg::commitment`]).
+    pub fn commit_result(task_id: u64, member: &Address, result: &[u8], salt: &[u8; 32]) -> Msg {
+        MsgCommitResult {
+            task_id,
+            commitment: crate::modules::tasks::msg::commitment(task_id, member, result, salt),
+        }
+        .into()
+    }
+
+    /// `tasks.reveal` of `result` and the `salt` it was committed with.
+    pub fn reveal_result(task_id: u64, result: &[u8], salt: &[u8; 32]) -> Msg {
+        MsgRevealResult {
+            task_id,
+            result: result.to_vec(),
+            salt: *salt,
+        }
+        .into()
+    }
+
+    /// `tasks.confirm` of a delivery with its consumer-side reference.
+    pub fn confirm_submission(task_id: u64, target_ref: &str) -> Msg {
+        MsgConfirmSubmission {
+            task_id,
+            target_ref: target_ref.to_string(),
+        }
+        .into()
+    }
+
+    /// `vesting.claim`.
+    pub fn claim_vested() -> Msg {
+        MsgClaimVested {}.into()
+    }
+}
+
 impl Msg {
     /// The name used in events and logs.
     pub fn type_name(&self) -> &'static str {
