@@ -17,134 +17,22 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
+use crate::block::BeginBlock;
+pub use crate::block::{
+    BlockCtx, BlockRequest, BlockResponse, BlockTime, CheckKind, CommitResponse, Info,
+    InitChainRequest, InitChainResponse, Misbehavior, MisbehaviorKind, TxOutcome, ValidatorUpdate,
+    VoteInfo,
+};
 use crate::crypto::{Address, Verifier};
 use crate::error::TxError;
 use crate::events::Event;
 use crate::genesis::{keys as chain_keys, AppState};
-use crate::modules::staking::BlockCtx;
-use crate::modules::{bank, issuance, reputation, slashing, staking, tasks};
+use crate::hooks::Hooks;
+use crate::modules::{bank, issuance, reputation, slashing, staking, tasks, MODULES};
 use crate::params::TxParams;
 use crate::state::store::Prepared;
 use crate::state::{Changes, Overlay, StateRead, StateReadExt, StateWrite, Storage, StoreError};
 use crate::tx::{check_stateless, CheckedTx, Msg, SignatureMemo};
-
-/// BFT time from the block header.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct BlockTime {
-    pub seconds: i64,
-    pub nanos: u32,
-}
-
-#[derive(Clone, Debug)]
-pub struct InitChainRequest {
-    pub chain_id: String,
-    pub genesis_time: BlockTime,
-    pub initial_height: u64,
-    /// The `app_state` of genesis.json, as JSON bytes.
-    pub app_state: Vec<u8>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValidatorUpdate {
-    pub ed25519_pubkey: [u8; 32],
-    pub power: u64,
-}
-
-#[derive(Clone, Debug)]
-pub struct InitChainResponse {
-    pub app_hash: [u8; 32],
-    pub validators: Vec<ValidatorUpdate>,
-}
-
-/// A validator's participation in the last commit.
-#[derive(Clone, Debug)]
-pub struct VoteInfo {
-    pub validator_address: Vec<u8>,
-    pub power: i64,
-    pub signed: bool,
-}
-
-/// Consensus evidence as CometBFT reports it.
-#[derive(Clone, Debug)]
-pub struct Misbehavior {
-    pub kind: MisbehaviorKind,
-    pub validator_address: Vec<u8>,
-    /// The validator's voting power at the infraction height.
-    pub power: i64,
-    pub height: i64,
-    pub time: BlockTime,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MisbehaviorKind {
-    DuplicateVote,
-    LightClientAttack,
-    Unknown,
-}
-
-#[derive(Clone, Debug)]
-pub struct BlockRequest {
-    pub height: u64,
-    pub time: BlockTime,
-    pub hash: Vec<u8>,
-    pub proposer_address: Vec<u8>,
-    pub txs: Vec<Vec<u8>>,
-    pub decided_last_commit: Vec<VoteInfo>,
-    pub misbehavior: Vec<Misbehavior>,
-}
-
-/// The result of one tx. `code == 0` is success.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TxOutcome {
-    pub code: u32,
-    pub codespace: String,
-    pub log: String,
-    pub events: Vec<Event>,
-}
-
-impl TxOutcome {
-    pub fn is_ok(&self) -> bool {
-        self.code == 0
-    }
-
-    fn rejected(err: &TxError, events: Vec<Event>) -> Self {
-        Self {
-            code: err.code(),
-            codespace: err.codespace().to_string(),
-            log: format!("{}: {err}", err.name()),
-            events,
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct BlockResponse {
-    pub tx_results: Vec<TxOutcome>,
-    pub events: Vec<Event>,
-    pub validator_updates: Vec<ValidatorUpdate>,
-    pub app_hash: [u8; 32],
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct CommitResponse {
-    pub height: u64,
-    pub app_hash: [u8; 32],
-    /// Blocks below this height may be pruned by CometBFT (0: keep everything).
-    pub retain_height: u64,
-}
-
-#[derive(Clone, Debug)]
-pub struct Info {
-    pub last_block_height: u64,
-    pub last_block_app_hash: Vec<u8>,
-    pub chain_id: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckKind {
-    New,
-    Recheck,
-}
 
 #[derive(Clone, Debug)]
 pub struct AppOptions {
@@ -493,18 +381,15 @@ impl App {
             prev_app_hash: self.last_block.prev_app_hash,
         };
         let mut block = Overlay::new(&self.storage);
-        // begin block: evidence first (a double-signer is tombstoned before anything else
-        // counts it), then liveness, then epoch boundaries
-        let mut events = staking::evidence::handle(&mut block, &block_ctx, &req.misbehavior);
-        events.extend(staking::liveness::record_commit(
-            &mut block,
-            &block_ctx,
-            &req.decided_last_commit,
-        ));
-        events.extend(staking::epochs::process(&mut block, &block_ctx));
-        events.extend(reputation::component::begin_block(&mut block, &block_ctx));
-        events.extend(issuance::component::begin_block(&mut block, &block_ctx));
-        events.extend(slashing::component::begin_block(&mut block, &block_ctx));
+        let begin = BeginBlock {
+            ctx: block_ctx,
+            last_commit: &req.decided_last_commit,
+            misbehavior: &req.misbehavior,
+        };
+        let mut events = Vec::new();
+        for m in MODULES {
+            events.extend(m.begin_block(&mut block, &begin, &HOOKS));
+        }
         let mut tx_results = Vec::with_capacity(req.txs.len());
         for bytes in &req.txs {
             let checked = match check_stateless(
@@ -540,15 +425,12 @@ impl App {
             };
             tx_results.push(outcome);
         }
-        // end block: due slash proposals are decided (before any unbonding entry is paid), then
-        // matured unbondings are paid, then the validator set follows the pools
-        // tasks first: rounds that aggregate here raise proposals and decide re-executions
-        // before slashing's deadlines and before any unbonding entry is paid
-        events.extend(tasks::component::end_block(&mut block, &block_ctx));
-        events.extend(slashing::component::end_block(&mut block, &block_ctx));
-        events.extend(staking::handler::pay_matured_unbondings(
-            &mut block, &block_ctx,
-        ));
+        // end block, highest layer first: rounds that aggregate here raise proposals and decide
+        // re-executions before slashing's deadlines, and due proposals are decided before any
+        // unbonding entry is paid; then the validator set follows the pools
+        for m in MODULES.iter().rev() {
+            events.extend(m.end_block(&mut block, &block_ctx, &HOOKS));
+        }
         let (updates, set_events) = staking::validator_set::update(&mut block);
         events.extend(set_events);
         if self.options.check_invariants {
@@ -629,7 +511,7 @@ fn load_context(storage: &Storage) -> Option<ChainContext> {
     Some(ChainContext {
         chain_id,
         params,
-        fee_pool: Address::module("fee_pool"),
+        fee_pool: bank::FEE_POOL.address(),
     })
 }
 
@@ -712,180 +594,44 @@ fn check_and_execute<S: StateRead>(
 }
 
 fn execute_msg(
-    state: &mut impl StateWrite,
+    mut state: &mut impl StateWrite,
     block: &BlockCtx,
     signer: &Address,
     msg: &Msg,
 ) -> Result<Vec<Event>, TxError> {
-    use staking::handler as sh;
-    match msg {
-        Msg::Send(m) => bank::handler::send(state, signer, m).map_err(TxError::Bank),
-        Msg::RegisterOperator(m) => sh::register_operator(state, block, signer, m),
-        Msg::EditOperator(m) => sh::edit_operator(state, signer, m).map_err(TxError::Staking),
-        Msg::Delegate(m) => sh::delegate(state, signer, m),
-        Msg::Undelegate(m) => sh::undelegate(state, block, signer, m),
-        Msg::Unjail(_) => sh::unjail(state, block, signer).map_err(TxError::Staking),
-        Msg::ProposeSlash(m) => slashing::handler::propose(state, block, signer, m),
-        Msg::DisputeSlash(m) => slashing::handler::dispute(state, block, signer, m),
-        Msg::VoteDispute(m) => slashing::handler::vote(state, block, signer, m),
-        Msg::PostTask(m) => tasks::handler::post_task(state, block, signer, m),
-        Msg::CommitResult(m) => tasks::handler::commit_result(state, block, signer, m),
-        Msg::RevealResult(m) => tasks::handler::reveal_result(state, block, signer, m),
-        Msg::ConfirmSubmission(m) => tasks::handler::confirm_submission(state, block, signer, m),
-        Msg::ClaimVested(_) => {
-            issuance::handler::claim_vested(state, block, signer).map_err(TxError::Issuance)
-        }
-    }
-}
-
-/// Every module's invariants.
-pub fn check_invariants(state: &impl StateRead) -> Result<(), String> {
-    bank::invariants::check_supply(state)?;
-    staking::invariants::check(state)?;
-    slashing::invariants::check(state)?;
-    tasks::invariants::check(state)?;
-    issuance::invariants::check(state)
-}
-
-fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
-    use bank::genesis::{BankGenesis, GenesisAccount, GenesisModuleAccount};
-    let supply = bank::supply(state);
-    let modules: Vec<(Address, &str)> = bank::MODULE_ACCOUNTS
+    MODULES
         .iter()
-        .map(|n| (Address::module(n), *n))
-        .collect();
-    let mut accounts = Vec::new();
-    let mut module_accounts = Vec::new();
-    for (k, v) in state.prefix_raw(bank::keys::ACCOUNT_PREFIX, None, usize::MAX) {
-        let Some(address) = bank::keys::address_of(&k) else {
-            continue;
-        };
-        let acct: bank::Account = crate::state::decode_stored(&k, &v);
-        match modules.iter().find(|(a, _)| *a == address) {
-            Some((_, name)) => module_accounts.push(GenesisModuleAccount {
-                name: (*name).to_string(),
-                balance: acct.balance,
-            }),
-            None => accounts.push(GenesisAccount {
-                address,
-                balance: acct.balance,
-                nonce: acct.nonce,
-            }),
-        }
-    }
-    module_accounts.sort_by_key(|m| bank::MODULE_ACCOUNTS.iter().position(|n| *n == m.name));
-    AppState {
+        .find_map(|m| m.deliver(&mut state, block, signer, msg, &HOOKS))
+        .unwrap_or_else(|| crate::state::fatal(&format!("no module handles {}", msg.type_name())))
+}
+
+/// Every module's invariants, in table order.
+pub fn check_invariants(state: &impl StateRead) -> Result<(), String> {
+    MODULES.iter().try_for_each(|m| m.check_invariants(&state))
+}
+
+/// The genesis content that reproduces `state`: every module's section, in table order.
+fn export_state(state: &impl StateRead, params: &TxParams) -> AppState {
+    let mut genesis = AppState {
         tx: params.clone(),
-        bank: BankGenesis {
-            accounts,
-            module_accounts,
-            max_supply: supply.max_supply,
-            minted: supply.minted,
-            burned: supply.burned,
-        },
-        staking: export_staking(state),
-        slashing: export_slashing(state),
-        reputation: reputation::genesis::ReputationGenesis::export(state),
-        tasks: tasks::genesis::TasksGenesis::export(state),
-        issuance: export_issuance(state),
+        ..AppState::default()
+    };
+    for m in MODULES {
+        m.export_genesis(&state, &mut genesis);
     }
+    genesis
 }
 
-fn export_issuance(state: &impl StateRead) -> issuance::genesis::IssuanceGenesis {
-    use crate::state::decode_stored;
-    use issuance::keys;
-    let list = |prefix: &[u8]| state.prefix_raw(prefix, None, usize::MAX);
-    issuance::genesis::IssuanceGenesis {
-        params: issuance::state::params(state),
-        vesting: issuance::state::vesting_schedules(state),
-        periods: list(keys::PERIOD_PREFIX)
-            .iter()
-            .map(|(k, v)| decode_stored(k, v))
-            .collect(),
-        payouts: list(keys::PAYOUT_PREFIX)
-            .iter()
-            .map(|(k, v)| decode_stored(k, v))
-            .collect(),
-        metrics: list(keys::METRICS_PREFIX)
-            .iter()
-            .map(|(k, v)| decode_stored(k, v))
-            .collect(),
-        open_period: state.get(keys::OPEN_PERIOD),
-        open_epoch: state.get(keys::OPEN_EPOCH),
-        work: issuance::state::work(state),
-        faulty: list(keys::FAULTY_PREFIX)
-            .iter()
-            .filter_map(|(k, _)| {
-                let epoch = keys::number_at(k, keys::FAULTY_PREFIX)?;
-                let a = staking::keys::address_at(k, keys::FAULTY_PREFIX.len() + 9)?;
-                Some((epoch, a))
-            })
-            .collect(),
-    }
-}
-
-fn export_slashing(state: &impl StateRead) -> slashing::genesis::SlashingGenesis {
-    use crate::state::decode_stored;
-    use slashing::keys;
-    let list = |prefix: &[u8]| state.prefix_raw(prefix, None, usize::MAX);
-    slashing::genesis::SlashingGenesis {
-        params: slashing::state::params(state),
-        proposals: list(keys::PROPOSAL_PREFIX)
-            .iter()
-            .map(|(k, v)| decode_stored(k, v))
-            .collect(),
-        votes: list(keys::VOTE_PREFIX)
-            .iter()
-            .map(|(k, v)| decode_stored(k, v))
-            .collect(),
-        next_id: state.get(keys::NEXT_ID).unwrap_or(1),
-        last_sla_period: state.get(keys::LAST_SLA_PERIOD).unwrap_or(0),
-        uptime: list(keys::UPTIME_PREFIX)
-            .iter()
-            .filter_map(|(k, v)| {
-                let a = staking::keys::address_at(k, keys::UPTIME_PREFIX.len())?;
-                Some((a, decode_stored(k, v)))
-            })
-            .collect(),
-    }
-}
-
-fn export_staking(state: &impl StateRead) -> staking::StakingGenesis {
-    use crate::state::decode_stored;
-    use staking::keys;
-    let list = |prefix: &[u8]| state.prefix_raw(prefix, None, usize::MAX);
-    let mut signing_infos = Vec::new();
-    for (k, v) in list(keys::SIGNING_INFO_PREFIX) {
-        let ca = &k[keys::SIGNING_INFO_PREFIX.len()..];
-        let Ok(ca20) = <[u8; 20]>::try_from(ca) else {
-            continue;
-        };
-        let missed_chunks = list(&keys::missed_chunks(&ca20))
-            .into_iter()
-            .filter_map(|(ck, cv)| {
-                let idx = u32::from_be_bytes(ck.get(ck.len() - 4..)?.try_into().ok()?);
-                Some((idx, hex::encode(cv)))
-            })
-            .collect();
-        signing_infos.push(staking::genesis::GenesisSigningInfo {
-            consensus_address: hex::encode(ca20),
-            info: decode_stored(&k, &v),
-            missed_chunks,
-        });
-    }
-    staking::StakingGenesis {
-        params: staking::state::params(state),
-        operators: staking::state::operators(state),
-        delegations: list(keys::DELEGATION_PREFIX)
-            .iter()
-            .map(|(k, v)| decode_stored(k, v))
-            .collect(),
-        unbonding_entries: list(keys::UNBONDING_PREFIX)
-            .iter()
-            .map(|(k, v)| decode_stored(k, v))
-            .collect(),
-        next_unbonding_id: state.get(keys::NEXT_UNBONDING_ID).unwrap_or(1),
-        last_epoch: state.get(keys::LAST_EPOCH).unwrap_or(0),
-        signing_infos,
-    }
-}
+/// The cross-layer calls (`crate::hooks`), wired to the modules above the caller.
+pub const HOOKS: Hooks = Hooks {
+    block_signed: |mut state, operator, signed| {
+        slashing::uptime::record(&mut state, operator, signed);
+        reputation::record_block(&mut state, operator, signed);
+    },
+    stake_slashed: |mut state, operator, amount| {
+        issuance::record_penalty(&mut state, amount);
+        issuance::record_faulty_operator(&mut state, operator);
+    },
+    slash_pending: |state, operator| slashing::has_pending(&state, operator),
+    start_reexecution: |mut state, ctx, request| tasks::reexec::start(&mut state, ctx, request),
+};

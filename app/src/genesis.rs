@@ -45,12 +45,9 @@ impl AppState {
             out.push(format!("chain_id {chain_id:?} must be 1 to 50 bytes"));
         }
         out.extend(self.tx.problems());
-        out.extend(self.bank.problems());
-        out.extend(self.staking.problems());
-        out.extend(self.slashing.problems());
-        out.extend(self.reputation.problems());
-        out.extend(self.tasks.problems());
-        out.extend(self.issuance.problems());
+        for m in crate::modules::MODULES {
+            out.extend(m.genesis_problems(self));
+        }
         // vesting counts against max_supply: what it may still mint must fit beside the supply
         let supply = self
             .bank
@@ -143,11 +140,8 @@ impl AppState {
         state.put(keys::GENESIS_TIME.to_vec(), &genesis_time);
         state.put(keys::INITIAL_HEIGHT.to_vec(), &initial_height);
         state.put(keys::TX_PARAMS.to_vec(), &self.tx);
-        self.bank.apply(state);
-        self.staking.apply(state, initial_height);
-        self.slashing.apply(state);
-        self.reputation.apply(state, initial_height);
-        self.tasks.apply(state);
-        self.issuance.apply(state, self.staking.last_epoch);
+        for m in crate::modules::MODULES {
+            m.init_genesis(state, self, initial_height);
+        }
     }
 }

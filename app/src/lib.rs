@@ -17,11 +17,15 @@
 //! but never panic the node; a broken invariant halts it with a message naming the invariant.
 
 pub mod app;
+pub mod block;
+pub mod component;
 pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod genesis;
+pub mod hooks;
 pub mod modules;
+pub mod num;
 pub mod params;
 pub mod query;
 pub mod serde_base64_32;

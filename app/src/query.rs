@@ -23,12 +23,13 @@ use prost::Message;
 use serde::Serialize;
 
 use crate::app::App;
+use crate::component::Component;
 use crate::crypto::Address;
 use crate::error::{QueryError, CODESPACE_QUERY};
 use crate::genesis::keys as chain_keys;
 use crate::modules::{bank, staking};
 use crate::params::TxParams;
-use crate::state::{decode_stored, StateRead, StateReadExt, Storage};
+use crate::state::{StateRead, StateReadExt, Storage};
 
 pub const PROOF_OP_TYPE: &str = "ics23:jmt";
 
@@ -92,14 +93,6 @@ impl StateRead for AtHeight<'_> {
 }
 
 #[derive(Serialize)]
-struct AccountView {
-    address: Address,
-    #[serde(with = "crate::serde_u128")]
-    balance: u128,
-    nonce: u64,
-}
-
-#[derive(Serialize)]
 struct ModuleAccountView {
     name: &'static str,
     address: Address,
@@ -120,12 +113,12 @@ struct StatusView {
 }
 
 /// Renders a stored record (key, bytes if present) as JSON.
-pub(crate) type Render = fn(&[u8], Option<&[u8]>) -> Result<String, QueryError>;
+pub type Render = fn(&[u8], Option<&[u8]>) -> Result<String, QueryError>;
 
 /// A computed or listed answer.
-pub(crate) type Listing = Box<dyn Fn(&App) -> Result<String, QueryError>>;
+pub type Listing = Box<dyn Fn(&App) -> Result<String, QueryError>>;
 
-pub(crate) enum Target {
+pub enum Target {
     /// One stored record: its key and how to render it.
     Record { key: Vec<u8>, render: Render },
     /// A computed or listed answer, latest height only, no proof.
@@ -157,45 +150,19 @@ pub(crate) fn json<T: Serialize>(v: &T) -> Result<String, QueryError> {
 fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
     let (path, args) = split_query(path);
     let path = path.trim_end_matches('/');
-    if let Some(rest) = path.strip_prefix("/staking/") {
-        return staking::query::route(rest, &args);
+    // `/account/…` and `/supply` are bank's, kept at the root where wallets look for them
+    if let Some(rest) = path.strip_prefix("/account/") {
+        return bank::component::Bank.query(&format!("account/{rest}"), &args);
     }
-    if let Some(rest) = path.strip_prefix("/slashing/") {
-        return crate::modules::slashing::query::route(rest, &args);
+    if path == "/supply" {
+        return bank::component::Bank.query("supply", &args);
     }
-    if let Some(rest) = path.strip_prefix("/reputation/") {
-        return crate::modules::reputation::query::route(rest, &args);
-    }
-    if let Some(rest) = path.strip_prefix("/tasks/") {
-        return crate::modules::tasks::query::route(rest, &args);
-    }
-    if let Some(rest) = path.strip_prefix("/issuance/") {
-        return crate::modules::issuance::query::route(rest, &args);
-    }
-    if let Some(addr) = path.strip_prefix("/account/") {
-        let address = Address::parse(addr)
-            .map_err(|e| QueryError::BadArgument(format!("address {addr:?}: {e}")))?;
-        return Ok(Target::Record {
-            key: bank::keys::account(&address),
-            render: |key, bytes| {
-                let address = bank::keys::address_of(key).unwrap_or(Address([0; 20]));
-                let acct: bank::Account = bytes.map(|b| decode_stored(key, b)).unwrap_or_default();
-                json(&AccountView {
-                    address,
-                    balance: acct.balance,
-                    nonce: acct.nonce,
-                })
-            },
-        });
+    if let Some((name, rest)) = path.trim_start_matches('/').split_once('/') {
+        if let Some(m) = crate::modules::module(name) {
+            return m.query(rest, &args);
+        }
     }
     match path {
-        "/supply" => Ok(Target::Record {
-            key: bank::keys::SUPPLY.to_vec(),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<bank::Supply>(key, b)),
-                None => Err(QueryError::NotFound("supply (no genesis yet)".into())),
-            },
-        }),
         "/store" => {
             if data.is_empty() {
                 return Err(QueryError::BadArgument(
@@ -217,12 +184,12 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
         "/validators" => staking::query::route("validators", &args),
         "/module-accounts" => Ok(listing(|app| {
             let list: Vec<ModuleAccountView> = bank::MODULE_ACCOUNTS
-                .iter()
-                .map(|name| {
-                    let address = Address::module(name);
+                .into_iter()
+                .map(|m| {
+                    let address = m.address();
                     let balance = bank::account(app.storage(), &address).balance;
                     ModuleAccountView {
-                        name,
+                        name: m.name(),
                         address,
                         balance,
                     }

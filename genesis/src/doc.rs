@@ -9,7 +9,7 @@ use std::path::Path;
 use nodeop_app::crypto::Address;
 use nodeop_app::genesis::AppState;
 use nodeop_app::modules::bank::genesis::{GenesisAccount, GenesisModuleAccount};
-use nodeop_app::modules::bank::MODULE_ACCOUNTS;
+use nodeop_app::modules::bank::ModuleAccount;
 use nodeop_app::modules::staking::{MsgRegisterOperator, StakingParams};
 use serde::{Deserialize, Serialize};
 
@@ -339,10 +339,7 @@ impl GenesisDoc {
                 op.moniker, op.address
             )));
         }
-        if let Some(name) = MODULE_ACCOUNTS
-            .iter()
-            .find(|n| Address::module(n) == address)
-        {
+        if let Some(name) = ModuleAccount::at(&address).map(ModuleAccount::name) {
             return Err(GenesisError::Edit(format!(
                 "{address} is the {name} module account; an operator needs an account with a key"
             )));

@@ -4,8 +4,8 @@
 //! submission fee (commission to its account, the rest into its pool). The silent primary gets
 //! nothing.
 
-use nodeop_app::modules::staking::state::mul_div_floor;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::num::checked_mul_div as mul_div_floor;
 use nodeop_tests::tasks::{confirm, events_of, exact_task, TaskGenesis, NOP};
 
 #[test]

@@ -6,9 +6,9 @@
 //! is accounted for to the last unop.
 
 use nodeop_app::crypto::sha256;
-use nodeop_app::modules::staking::state::mul_div_floor;
 use nodeop_app::modules::tasks::merkle;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::num::checked_mul_div as mul_div_floor;
 use nodeop_tests::tasks::{confirm, events_of, exact_task, TaskGenesis, NOP};
 
 #[test]

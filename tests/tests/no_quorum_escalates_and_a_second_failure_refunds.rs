@@ -4,8 +4,8 @@
 //! escalated round fails too (4 against 3), the task is Failed: the client gets the fee back
 //! minus the protocol fee, which the treasury keeps, and nothing stays reserved or escrowed.
 
-use nodeop_app::modules::staking::state::mul_div_floor;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::num::checked_mul_div as mul_div_floor;
 use nodeop_tests::tasks::{all_proposals, events_of, exact_task, Act, TaskGenesis, NOP};
 
 #[test]

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::state::work;
-use nodeop_app::modules::staking::state::mul_div_floor;
 use nodeop_app::modules::tasks::Consistency;
+use nodeop_app::num::checked_mul_div as mul_div_floor;
 use nodeop_tests::issuance::{enter_period, payouts, record, task_genesis};
 use nodeop_tests::tasks::{confirm, exact_task, NOP};
 

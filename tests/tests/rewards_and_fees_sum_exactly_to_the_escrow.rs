@@ -5,8 +5,8 @@
 //! `payᵢ = ⌊P·uᵢ/Σu⌋`, each landing in the member's pool with its commission in its account.
 //! Everything is recomputed here from the published formulas.
 
-use nodeop_app::modules::staking::state::mul_div_floor;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::num::checked_mul_div as mul_div_floor;
 use nodeop_tests::tasks::{commit, confirm, exact_task, reveal, TaskGenesis, NOP};
 
 const PPM: u128 = 1_000_000;

@@ -11,6 +11,7 @@
 //! node can no longer follow the chain, and the node halts with a message naming the key (see
 //! [`fatal`]). Nothing a user sends can cause either.
 
+pub mod keys;
 pub mod overlay;
 pub mod store;
 

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::state::{put_account, put_supply};
-use super::{Account, Supply, MODULE_ACCOUNTS, UNOP_PER_NOP};
+use super::{Account, ModuleAccount, Supply, MODULE_ACCOUNTS, UNOP_PER_NOP};
 use crate::crypto::Address;
 use crate::serde_u128;
-use crate::state::StateWrite;
+use crate::state::{StateRead, StateWrite};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,14 +62,12 @@ impl BankGenesis {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
-        let modules: BTreeSet<Address> =
-            MODULE_ACCOUNTS.iter().map(|n| Address::module(n)).collect();
         let mut total: Option<u128> = Some(0);
         for a in &self.accounts {
             if !seen.insert(a.address) {
                 out.push(format!("bank.accounts: {} is listed twice", a.address));
             }
-            if modules.contains(&a.address) {
+            if ModuleAccount::at(&a.address).is_some() {
                 out.push(format!(
                     "bank.accounts: {} is a module account; list it under module_accounts",
                     a.address
@@ -79,11 +77,11 @@ impl BankGenesis {
         }
         let mut seen_names = BTreeSet::new();
         for m in &self.module_accounts {
-            if !MODULE_ACCOUNTS.contains(&m.name.as_str()) {
+            if ModuleAccount::by_name(&m.name).is_none() {
                 out.push(format!(
                     "bank.module_accounts: unknown module account {:?} (known: {})",
                     m.name,
-                    MODULE_ACCOUNTS.join(", ")
+                    MODULE_ACCOUNTS.map(ModuleAccount::name).join(", ")
                 ));
             }
             if !seen_names.insert(m.name.clone()) {
@@ -154,5 +152,40 @@ impl BankGenesis {
                 max_supply: self.max_supply,
             },
         );
+    }
+}
+
+impl BankGenesis {
+    /// The genesis section that reproduces the module's state: every account (module accounts
+    /// by name, in [`MODULE_ACCOUNTS`] order) and the supply record.
+    pub fn export(state: &impl StateRead) -> Self {
+        let supply = super::supply(state);
+        let mut accounts = Vec::new();
+        let mut module_accounts = Vec::new();
+        for (k, v) in state.prefix_raw(super::keys::ACCOUNT_PREFIX, None, usize::MAX) {
+            let Some(address) = super::keys::address_of(&k) else {
+                continue;
+            };
+            let acct: Account = crate::state::decode_stored(&k, &v);
+            match ModuleAccount::at(&address) {
+                Some(m) => module_accounts.push(GenesisModuleAccount {
+                    name: m.name().to_string(),
+                    balance: acct.balance,
+                }),
+                None => accounts.push(GenesisAccount {
+                    address,
+                    balance: acct.balance,
+                    nonce: acct.nonce,
+                }),
+            }
+        }
+        module_accounts.sort_by_key(|m| MODULE_ACCOUNTS.iter().position(|n| n.name() == m.name));
+        BankGenesis {
+            accounts,
+            module_accounts,
+            max_supply: supply.max_supply,
+            minted: supply.minted,
+            burned: supply.burned,
+        }
     }
 }

@@ -5,17 +5,16 @@
 use super::keys;
 use super::params::IssuanceParams;
 use super::state::{
-    mul_div_floor, open_epoch, open_period, opening, params, put_open_epoch, put_open_period, work,
-    EpochMetrics, OpenEpoch, Payout, PeriodRecord,
+    open_epoch, open_period, opening, params, put_open_epoch, put_open_period, work, EpochMetrics,
+    OpenEpoch, Payout, PeriodRecord,
 };
-use crate::crypto::Address;
+use crate::block::BlockCtx;
 use crate::events::Event;
 use crate::modules::bank;
-use crate::modules::staking::state::move_or_halt;
-use crate::modules::staking::{self, BlockCtx};
+use crate::modules::bank::move_or_halt;
+use crate::modules::staking;
+use crate::num::{checked_mul_div, mul_div, PPM};
 use crate::state::{fatal, StateReadExt, StateWrite, StateWriteExt};
-
-const PPM: u128 = 1_000_000;
 
 pub fn begin_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
     let p = params(state);
@@ -107,7 +106,7 @@ pub fn revenue_growth_ppm(before: u128, now: u128) -> Option<i64> {
         return if now == 0 { Some(0) } else { None };
     }
     // (now − before) / before = now / before − 1, and ⌊x − 1⌋ = ⌊x⌋ − 1 for the whole 1
-    let ratio = mul_div_floor(now, PPM, before)
+    let ratio = checked_mul_div(now, PPM, before)
         .and_then(|q| i128::try_from(q).ok())
         .map(|q| q - PPM as i128)
         .unwrap_or(i128::MAX);
@@ -117,13 +116,14 @@ pub fn revenue_growth_ppm(before: u128, now: u128) -> Option<i64> {
 /// Closes the open period: mints `min(⌊R × (1e6 + s) / 1e6⌋, max_supply − total_supply)` into
 /// `reward_pool`, pays the pool out by work, records the period, and opens the next one.
 fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams) -> Event {
-    let reward_pool = Address::module("reward_pool");
-    let treasury = Address::module("treasury");
+    let reward_pool = bank::REWARD_POOL.address();
+    let treasury = bank::TREASURY.address();
     let open = open_period(state);
     let m = open.period;
     let subsidy_ppm = p.subsidy_ppm(m);
     // R × (1e6 + s) / 1e6 fits u128 for any R ≤ u128::MAX / 2; past that the cap clips anyway
-    let due = mul_div_floor(open.revenue, PPM + u128::from(subsidy_ppm), PPM).unwrap_or(u128::MAX);
+    let due =
+        checked_mul_div(open.revenue, PPM + u128::from(subsidy_ppm), PPM).unwrap_or(u128::MAX);
     let supply = bank::supply(state);
     let room = supply.max_supply.saturating_sub(supply.total_supply);
     let minted = due.min(room);
@@ -156,7 +156,12 @@ fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams)
         let share = if total_weighted == 0 {
             0
         } else {
-            mul_div_floor(pool, w.weighted, total_weighted).unwrap_or(0)
+            mul_div(
+                pool,
+                w.weighted,
+                total_weighted,
+                "an operator's weighted work is part of the period's total",
+            )
         };
         let mut payout = Payout {
             period: m,
@@ -239,6 +244,71 @@ fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams)
         .attr("paid_out", paid_out)
         .attr("to_treasury", to_treasury)
         .attr("total_supply", after.total_supply)
+}
+
+// ------------------------------------------------------------------ the module table
+
+use crate::component::Component;
+use crate::error::{QueryError, TxError};
+use crate::genesis::AppState;
+use crate::hooks::Hooks;
+use crate::query::Target;
+use crate::state::StateRead;
+use crate::tx::Msg;
+
+pub struct Issuance;
+
+impl Component for Issuance {
+    fn name(&self) -> &'static str {
+        "issuance"
+    }
+
+    fn genesis_problems(&self, genesis: &AppState) -> Vec<String> {
+        genesis.issuance.problems()
+    }
+
+    fn init_genesis(&self, mut state: &mut dyn StateWrite, genesis: &AppState, _: u64) {
+        genesis
+            .issuance
+            .apply(&mut state, genesis.staking.last_epoch);
+    }
+
+    fn export_genesis(&self, state: &dyn StateRead, genesis: &mut AppState) {
+        genesis.issuance = super::genesis::IssuanceGenesis::export(&state);
+    }
+
+    fn begin_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        block: &crate::block::BeginBlock,
+        _: &Hooks,
+    ) -> Vec<Event> {
+        begin_block(&mut state, &block.ctx)
+    }
+
+    fn deliver(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockCtx,
+        signer: &crate::crypto::Address,
+        msg: &Msg,
+        _hooks: &Hooks,
+    ) -> Option<Result<Vec<Event>, TxError>> {
+        match msg {
+            Msg::ClaimVested(_) => Some(
+                super::handler::claim_vested(&mut state, ctx, signer).map_err(TxError::Issuance),
+            ),
+            _ => None,
+        }
+    }
+
+    fn check_invariants(&self, state: &dyn StateRead) -> Result<(), String> {
+        super::invariants::check(&state)
+    }
+
+    fn query(&self, rest: &str, args: &[(&str, &str)]) -> Result<Target, QueryError> {
+        super::query::route(rest, args)
+    }
 }
 
 #[cfg(test)]

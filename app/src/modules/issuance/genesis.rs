@@ -12,8 +12,8 @@ use super::state::{
 };
 use super::IssuanceParams;
 use crate::crypto::Address;
-use crate::modules::bank::MODULE_ACCOUNTS;
-use crate::state::{StateWrite, StateWriteExt};
+use crate::modules::bank::ModuleAccount;
+use crate::state::{decode_stored, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -48,8 +48,6 @@ impl IssuanceGenesis {
 
     pub fn problems(&self) -> Vec<String> {
         let mut out = self.params.problems();
-        let modules: BTreeSet<Address> =
-            MODULE_ACCOUNTS.iter().map(|n| Address::module(n)).collect();
         let mut seen = BTreeSet::new();
         for v in &self.vesting {
             let who = v.beneficiary;
@@ -58,7 +56,7 @@ impl IssuanceGenesis {
                     "issuance.vesting: {who} has two schedules; list one per beneficiary"
                 ));
             }
-            if modules.contains(&who) {
+            if ModuleAccount::at(&who).is_some() {
                 out.push(format!(
                     "issuance.vesting: {who} is a module account; no key could claim"
                 ));
@@ -145,10 +143,45 @@ impl IssuanceGenesis {
     }
 }
 
+impl IssuanceGenesis {
+    /// The genesis section that reproduces the module's state.
+    pub fn export(state: &impl StateRead) -> Self {
+        let list = |prefix: &[u8]| state.prefix_raw(prefix, None, usize::MAX);
+        IssuanceGenesis {
+            params: super::state::params(state),
+            vesting: super::state::vesting_schedules(state),
+            periods: list(keys::PERIOD_PREFIX)
+                .iter()
+                .map(|(k, v)| decode_stored(k, v))
+                .collect(),
+            payouts: list(keys::PAYOUT_PREFIX)
+                .iter()
+                .map(|(k, v)| decode_stored(k, v))
+                .collect(),
+            metrics: list(keys::METRICS_PREFIX)
+                .iter()
+                .map(|(k, v)| decode_stored(k, v))
+                .collect(),
+            open_period: state.get(keys::OPEN_PERIOD),
+            open_epoch: state.get(keys::OPEN_EPOCH),
+            work: super::state::work(state),
+            faulty: list(keys::FAULTY_PREFIX)
+                .iter()
+                .filter_map(|(k, _)| {
+                    let epoch = keys::number_at(k, keys::FAULTY_PREFIX)?;
+                    let a = crate::state::keys::address_at(k, keys::FAULTY_PREFIX.len() + 9)?;
+                    Some((epoch, a))
+                })
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::genesis::AppState;
+    use crate::modules::bank;
 
     fn schedule(byte: u8, total: u128, cliff: i64, duration: i64) -> VestingSchedule {
         VestingSchedule {
@@ -178,7 +211,7 @@ mod tests {
                     ..schedule(4, 5, 0, 10)
                 },
                 VestingSchedule {
-                    beneficiary: Address::module("treasury"),
+                    beneficiary: bank::TREASURY.address(),
                     ..schedule(5, 5, 0, 10)
                 },
             ],

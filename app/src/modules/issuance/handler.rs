@@ -2,10 +2,10 @@
 
 use super::state::{open_period, put_open_period, put_vesting, vesting};
 use super::IssuanceError;
+use crate::block::BlockCtx;
 use crate::crypto::Address;
 use crate::events::Event;
 use crate::modules::bank;
-use crate::modules::staking::BlockCtx;
 use crate::state::StateWrite;
 
 /// Mints to the signer what its schedule has vested at the block time and it has not claimed.

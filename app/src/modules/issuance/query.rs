@@ -208,8 +208,8 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
                 burned: s.burned,
                 max_supply: s.max_supply,
                 room: s.max_supply.saturating_sub(s.total_supply),
-                treasury: bank::account(state, &Address::module("treasury")).balance,
-                reward_pool: bank::account(state, &Address::module("reward_pool")).balance,
+                treasury: bank::account(state, &bank::TREASURY.address()).balance,
+                reward_pool: bank::account(state, &bank::REWARD_POOL.address()).balance,
                 vesting_unclaimed: vesting_schedules(state)
                     .iter()
                     .fold(0u128, |t, v| t.saturating_add(v.unclaimed())),

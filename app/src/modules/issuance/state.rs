@@ -7,6 +7,7 @@ use super::keys;
 use super::params::IssuanceParams;
 use crate::crypto::Address;
 use crate::modules::bank;
+use crate::num::checked_mul_div;
 use crate::serde_u128;
 use crate::state::{decode_stored, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
@@ -215,7 +216,8 @@ impl VestingSchedule {
             return self.total;
         }
         let elapsed = now.saturating_sub(self.start).clamp(0, self.duration);
-        mul_div_floor(self.total, elapsed as u128, self.duration as u128).unwrap_or(self.total)
+        // elapsed ≤ duration, so the quotient is at most the total
+        checked_mul_div(self.total, elapsed as u128, self.duration as u128).unwrap_or(self.total)
     }
 
     /// What a claim at `now` would mint.
@@ -226,44 +228,6 @@ impl VestingSchedule {
     pub fn unclaimed(&self) -> u128 {
         self.total.saturating_sub(self.claimed)
     }
-}
-
-/// ⌊a × b / c⌋ over a 256-bit product, so that no amounts of u128 range can overflow it while
-/// the quotient fits (`None` when `c = 0` or the quotient does not fit u128).
-pub fn mul_div_floor(a: u128, b: u128, c: u128) -> Option<u128> {
-    if c == 0 {
-        return None;
-    }
-    if let Some(p) = a.checked_mul(b) {
-        return Some(p / c);
-    }
-    // the 256-bit product (hi, lo) from 64-bit limbs
-    let mask = u128::from(u64::MAX);
-    let (a1, a0) = (a >> 64, a & mask);
-    let (b1, b0) = (b >> 64, b & mask);
-    let p00 = a0 * b0;
-    let p01 = a0 * b1;
-    let p10 = a1 * b0;
-    let p11 = a1 * b1;
-    let mid = (p00 >> 64) + (p01 & mask) + (p10 & mask);
-    let lo = (p00 & mask) | (mid << 64);
-    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
-    if hi >= c {
-        return None;
-    }
-    // long division of (hi, lo) by c, one bit at a time; the remainder stays below c
-    let mut rem = hi;
-    let mut quotient: u128 = 0;
-    for i in (0..128).rev() {
-        let carry = rem >> 127;
-        rem = (rem << 1) | ((lo >> i) & 1);
-        quotient <<= 1;
-        if carry == 1 || rem >= c {
-            rem = rem.wrapping_sub(c);
-            quotient |= 1;
-        }
-    }
-    Some(quotient)
 }
 
 pub fn params(state: &impl StateRead) -> IssuanceParams {
@@ -330,7 +294,7 @@ pub fn work(state: &impl StateRead) -> Vec<(Address, Work)> {
         .prefix_raw(keys::WORK_PREFIX, None, usize::MAX)
         .iter()
         .filter_map(|(k, v)| {
-            let a = crate::modules::staking::keys::address_at(k, keys::WORK_PREFIX.len())?;
+            let a = crate::state::keys::address_at(k, keys::WORK_PREFIX.len())?;
             Some((a, decode_stored(k, v)))
         })
         .collect()
@@ -348,22 +312,6 @@ pub fn payouts(state: &impl StateRead, m: u64) -> Vec<Payout> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wide_mul_div_matches_the_narrow_one_and_survives_overflow() {
-        assert_eq!(mul_div_floor(7, 3, 2), Some(10));
-        assert_eq!(mul_div_floor(1, 1, 0), None);
-        let big = u128::MAX;
-        assert_eq!(mul_div_floor(big, big, big), Some(big));
-        assert_eq!(mul_div_floor(big, 3, 4), Some(big / 4 * 3 + 2));
-        assert_eq!(mul_div_floor(1 << 100, 1 << 100, 1 << 90), Some(1 << 110));
-        assert_eq!(mul_div_floor(big, 2, 1), None, "the quotient does not fit");
-        // (2^127 + 1) × (2^127 − 1) / 2^126 = (2^254 − 1) / 2^126 = 2^128 − 1 (floored)
-        assert_eq!(
-            mul_div_floor((1 << 127) + 1, (1 << 127) - 1, 1 << 126),
-            Some(u128::MAX)
-        );
-    }
 
     #[test]
     fn vesting_is_zero_before_the_cliff_linear_after_and_whole_at_the_end() {

@@ -4,9 +4,10 @@ use super::keys;
 use super::params::ReputationParams;
 use super::score::{next_load_ppm, recover, utilisation_ppm};
 use super::state::{params, OperatorReputation};
+use crate::block::BlockCtx;
 use crate::events::Event;
 use crate::genesis::keys as chain_keys;
-use crate::modules::staking::{self, BlockCtx};
+use crate::modules::staking;
 use crate::state::{decode_stored, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
 /// Begin block, after staking's epochs: every epoch that staking has entered since the last one
@@ -62,7 +63,7 @@ fn process_epoch(
         for (k, v) in page {
             records += 1;
             let before: OperatorReputation = decode_stored(&k, &v);
-            let capacity = staking::keys::address_at(&k, keys::OPERATOR_PREFIX.len())
+            let capacity = crate::state::keys::address_at(&k, keys::OPERATOR_PREFIX.len())
                 .and_then(|a| staking::state::operator(state, &a))
                 .map(|o| o.capacity_units)
                 .unwrap_or(0);
@@ -96,6 +97,52 @@ pub fn epoch_step(
     r.load_ppm = next_load_ppm(r.load_ppm, y, p);
     r.epoch_unit_blocks = 0;
     r
+}
+
+// ------------------------------------------------------------------ the module table
+
+use crate::component::Component;
+use crate::error::QueryError;
+use crate::genesis::AppState;
+use crate::hooks::Hooks;
+use crate::query::Target;
+
+pub struct Reputation;
+
+impl Component for Reputation {
+    fn name(&self) -> &'static str {
+        "reputation"
+    }
+
+    fn genesis_problems(&self, genesis: &AppState) -> Vec<String> {
+        genesis.reputation.problems()
+    }
+
+    fn init_genesis(
+        &self,
+        mut state: &mut dyn StateWrite,
+        genesis: &AppState,
+        initial_height: u64,
+    ) {
+        genesis.reputation.apply(&mut state, initial_height);
+    }
+
+    fn export_genesis(&self, state: &dyn StateRead, genesis: &mut AppState) {
+        genesis.reputation = super::genesis::ReputationGenesis::export(&state);
+    }
+
+    fn begin_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        block: &crate::block::BeginBlock,
+        _: &Hooks,
+    ) -> Vec<Event> {
+        begin_block(&mut state, &block.ctx)
+    }
+
+    fn query(&self, rest: &str, args: &[(&str, &str)]) -> Result<Target, QueryError> {
+        super::query::route(rest, args)
+    }
 }
 
 #[cfg(test)]

@@ -79,8 +79,7 @@ impl ReputationGenesis {
                 .prefix_raw(keys::OPERATOR_PREFIX, None, usize::MAX)
                 .iter()
                 .filter_map(|(k, v)| {
-                    let address =
-                        crate::modules::staking::keys::address_at(k, keys::OPERATOR_PREFIX.len())?;
+                    let address = crate::state::keys::address_at(k, keys::OPERATOR_PREFIX.len())?;
                     Some(GenesisOperatorReputation {
                         address,
                         record: decode_stored(k, v),

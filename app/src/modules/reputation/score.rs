@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::params::ReputationParams;
 use super::state::{ratio_ppm, scale_ppm, OperatorReputation, NEUTRAL, PPM};
-use crate::modules::staking::state::mul_div_floor;
+use crate::num::checked_mul_div;
 
 /// An operator's four components and what they add up to, ppm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -67,7 +67,7 @@ pub fn stake_ppm(bonded_tokens: u128, cap: u128) -> u32 {
     if cap == 0 {
         return PPM as u32;
     }
-    mul_div_floor(bonded_tokens, PPM, cap)
+    checked_mul_div(bonded_tokens, PPM, cap)
         .unwrap_or(PPM)
         .min(PPM) as u32
 }

@@ -5,10 +5,12 @@ use super::resolver::{verdict, Verdict};
 use super::state::{params, proposal, put_proposal, ProposalStatus};
 use super::uptime::Uptime;
 use super::{handler, keys};
+use crate::block::BlockCtx;
 use crate::crypto::Address;
 use crate::events::Event;
+use crate::hooks::Hooks;
 use crate::modules::bank;
-use crate::modules::staking::{self, BlockCtx};
+use crate::modules::staking;
 use crate::state::{decode_stored, fatal, StateReadExt, StateWrite, StateWriteExt};
 
 /// Begin block, after staking's epochs: at the end of every SLA period (every
@@ -23,7 +25,8 @@ pub fn begin_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
     while last < period_now {
         // the counters hold the period that just ended; later periods of a long gap had no blocks
         for (k, v) in state.prefix_raw(keys::UPTIME_PREFIX, None, usize::MAX) {
-            let Some(operator) = staking::keys::address_at(&k, keys::UPTIME_PREFIX.len()) else {
+            let Some(operator) = crate::state::keys::address_at(&k, keys::UPTIME_PREFIX.len())
+            else {
                 continue;
             };
             let u: Uptime = decode_stored(&k, &v);
@@ -59,13 +62,13 @@ pub fn begin_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
 
 /// End block: every open proposal whose decision time has come (dispute deadline, or the end of
 /// its vote) is executed or overturned, oldest first.
-pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
+pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx, hooks: &Hooks) -> Vec<Event> {
     let mut events = Vec::new();
     loop {
         let due = state.prefix_raw(keys::DEADLINE_PREFIX, None, 64);
         let mut progressed = false;
         for (k, _) in &due {
-            let Some(id) = staking::keys::trailing_id(k) else {
+            let Some(id) = crate::state::keys::trailing_id(k) else {
                 continue;
             };
             let Some(prop) = proposal(state, id) else {
@@ -88,7 +91,7 @@ pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
                 Some(d) => verdict(d),
             };
             events.push(match v {
-                Verdict::Upheld => execute(state, ctx, prop),
+                Verdict::Upheld => execute(state, ctx, prop, hooks),
                 Verdict::Overturned { reason } => overturn(state, ctx, prop, reason),
             });
         }
@@ -102,7 +105,7 @@ fn pay(state: &mut impl StateWrite, to: &Address, amount: u128) {
     if amount == 0 {
         return;
     }
-    if let Err(e) = bank::transfer(state, &Address::module("dispute_escrow"), to, amount) {
+    if let Err(e) = bank::transfer(state, &bank::DISPUTE_ESCROW.address(), to, amount) {
         fatal(&format!("dispute_escrow cannot pay {amount} to {to}: {e}"));
     }
 }
@@ -123,6 +126,7 @@ pub(crate) fn execute(
     state: &mut impl StateWrite,
     ctx: &BlockCtx,
     mut prop: super::Proposal,
+    hooks: &Hooks,
 ) -> Event {
     let record = staking::evidence::slash(
         state,
@@ -133,6 +137,7 @@ pub(crate) fn execute(
         prop.stake_at_infraction,
         prop.offence.name(),
         prop.reporter,
+        hooks,
     );
     // bonds: the reporter's comes back; an upheld dispute's bond is burned
     if let Some(r) = prop.reporter {
@@ -140,7 +145,7 @@ pub(crate) fn execute(
     }
     if let Some(d) = &prop.dispute {
         if d.bond > 0 {
-            if let Err(e) = bank::burn(state, &Address::module("dispute_escrow"), d.bond) {
+            if let Err(e) = bank::burn(state, &bank::DISPUTE_ESCROW.address(), d.bond) {
                 fatal(&format!("burning a dispute bond failed: {e}"));
             }
         }
@@ -148,10 +153,7 @@ pub(crate) fn execute(
     // an upheld slash halves the operator's Byzantine factor (PROTOCOL.md §3.5)
     crate::modules::reputation::halve_byz_factor(state, &prop.operator);
     if prop.offence == Offence::Byzantine {
-        if let Some(mut op) = staking::state::operator(state, &prop.operator) {
-            op.tombstoned = true;
-            staking::state::put_operator(state, &op);
-        }
+        staking::tombstone(state, &prop.operator);
     }
     let event = Event::new("slash_executed")
         .attr("proposal", prop.id)
@@ -184,4 +186,77 @@ pub(crate) fn overturn(
         .attr("reason", reason);
     close(state, ctx, &mut prop, ProposalStatus::Overturned);
     event
+}
+
+// ------------------------------------------------------------------ the module table
+
+use crate::component::Component;
+use crate::error::{QueryError, TxError};
+use crate::genesis::AppState;
+use crate::query::Target;
+use crate::state::StateRead;
+use crate::tx::Msg;
+
+pub struct Slashing;
+
+impl Component for Slashing {
+    fn name(&self) -> &'static str {
+        "slashing"
+    }
+
+    fn genesis_problems(&self, genesis: &AppState) -> Vec<String> {
+        genesis.slashing.problems()
+    }
+
+    fn init_genesis(&self, mut state: &mut dyn StateWrite, genesis: &AppState, _: u64) {
+        genesis.slashing.apply(&mut state);
+    }
+
+    fn export_genesis(&self, state: &dyn StateRead, genesis: &mut AppState) {
+        genesis.slashing = super::genesis::SlashingGenesis::export(&state);
+    }
+
+    fn begin_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        block: &crate::block::BeginBlock,
+        _: &Hooks,
+    ) -> Vec<Event> {
+        begin_block(&mut state, &block.ctx)
+    }
+
+    fn deliver(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockCtx,
+        signer: &crate::crypto::Address,
+        msg: &Msg,
+        hooks: &Hooks,
+    ) -> Option<Result<Vec<Event>, TxError>> {
+        use super::handler as h;
+        let state = &mut state;
+        Some(match msg {
+            Msg::ProposeSlash(m) => h::propose(state, ctx, signer, m),
+            Msg::DisputeSlash(m) => h::dispute(state, ctx, signer, m, hooks),
+            Msg::VoteDispute(m) => h::vote(state, ctx, signer, m),
+            _ => return None,
+        })
+    }
+
+    fn end_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockCtx,
+        hooks: &Hooks,
+    ) -> Vec<Event> {
+        end_block(&mut state, ctx, hooks)
+    }
+
+    fn check_invariants(&self, state: &dyn StateRead) -> Result<(), String> {
+        super::invariants::check(&state)
+    }
+
+    fn query(&self, rest: &str, args: &[(&str, &str)]) -> Result<Target, QueryError> {
+        super::query::route(rest, args)
+    }
 }

@@ -7,7 +7,7 @@ use super::state::{put_proposal, Proposal, Vote};
 use super::uptime::Uptime;
 use super::{keys, SlashingParams};
 use crate::crypto::Address;
-use crate::state::{StateWrite, StateWriteExt};
+use crate::state::{decode_stored, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -96,6 +96,33 @@ impl SlashingGenesis {
         }
         for (a, u) in &self.uptime {
             state.put(keys::uptime(a), u);
+        }
+    }
+}
+
+impl SlashingGenesis {
+    /// The genesis section that reproduces the module's state.
+    pub fn export(state: &impl StateRead) -> Self {
+        let list = |prefix: &[u8]| state.prefix_raw(prefix, None, usize::MAX);
+        SlashingGenesis {
+            params: super::state::params(state),
+            proposals: list(keys::PROPOSAL_PREFIX)
+                .iter()
+                .map(|(k, v)| decode_stored(k, v))
+                .collect(),
+            votes: list(keys::VOTE_PREFIX)
+                .iter()
+                .map(|(k, v)| decode_stored(k, v))
+                .collect(),
+            next_id: state.get(keys::NEXT_ID).unwrap_or(1),
+            last_sla_period: state.get(keys::LAST_SLA_PERIOD).unwrap_or(0),
+            uptime: list(keys::UPTIME_PREFIX)
+                .iter()
+                .filter_map(|(k, v)| {
+                    let a = crate::state::keys::address_at(k, keys::UPTIME_PREFIX.len())?;
+                    Some((a, decode_stored(k, v)))
+                })
+                .collect(),
         }
     }
 }

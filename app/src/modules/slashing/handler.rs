@@ -6,12 +6,15 @@ use super::state::{
     next_id, params, proposal, put_proposal, Dispute, Proposal, ProposalStatus, Vote,
 };
 use super::{keys, SlashingError};
+use crate::block::BlockCtx;
 use crate::crypto::{Address, Verifier};
 use crate::error::TxError;
 use crate::events::Event;
+use crate::hooks::{Hooks, ReexecutionRequest};
 use crate::modules::bank;
-use crate::modules::staking::state::{mul_div_floor, operator, unbondings_from};
-use crate::modules::staking::{validator_set, BlockCtx};
+use crate::modules::staking::state::{operator, unbondings_from};
+use crate::modules::staking::validator_set;
+use crate::num::ppm_of;
 use crate::state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 
 /// The load amplification the reputation module supplies for `operator` (ppm; 1_000_000 =
@@ -41,9 +44,9 @@ pub fn stake_at(
 /// stake × fraction × factor × amplification, capped at the stake.
 fn amount_for(state: &impl StateRead, op: &Address, stake: u128, fraction_ppm: u32) -> u128 {
     let p = params(state);
-    let a = mul_div_floor(stake, u128::from(fraction_ppm), 1_000_000).unwrap_or(0);
-    let a = mul_div_floor(a, u128::from(p.slashing_factor_ppm), 1_000_000).unwrap_or(0);
-    let a = mul_div_floor(a, u128::from(load_amplification_ppm(state, op)), 1_000_000).unwrap_or(0);
+    let a = ppm_of(stake, fraction_ppm);
+    let a = ppm_of(a, p.slashing_factor_ppm);
+    let a = ppm_of(a, load_amplification_ppm(state, op));
     a.min(stake)
 }
 
@@ -220,7 +223,7 @@ pub fn propose(
     bank::transfer(
         state,
         signer,
-        &Address::module("dispute_escrow"),
+        &bank::DISPUTE_ESCROW.address(),
         proposal.reporter_bond,
     )?;
     Ok(vec![event])
@@ -231,6 +234,7 @@ pub fn dispute(
     ctx: &BlockCtx,
     signer: &Address,
     msg: &MsgDisputeSlash,
+    hooks: &Hooks,
 ) -> Result<Vec<Event>, TxError> {
     msg.check_stateless()?;
     let mut prop =
@@ -256,7 +260,7 @@ pub fn dispute(
     bank::transfer(
         state,
         signer,
-        &Address::module("dispute_escrow"),
+        &bank::DISPUTE_ESCROW.address(),
         p.dispute_bond,
     )?;
     state.delete(keys::deadline(prop.deadline, prop.id));
@@ -276,7 +280,15 @@ pub fn dispute(
         .attr("operator", prop.operator);
     let mut fallback = None;
     if reexecutes(prop.offence) {
-        match crate::modules::tasks::reexec::start(state, ctx, &prop) {
+        let request = match prop.evidence {
+            Evidence::ResultMismatch { task_id } => Ok(ReexecutionRequest {
+                proposal: prop.id,
+                accused: prop.operator,
+                task_id,
+            }),
+            _ => Err("the proposal is not a result mismatch".to_string()),
+        };
+        match request.and_then(|r| (hooks.start_reexecution)(state, ctx, r)) {
             Ok((task_id, task_events)) => {
                 if let Some(d) = prop.dispute.as_mut() {
                     d.resolver = Resolver::Reexecution { task_id };

@@ -2,7 +2,6 @@
 
 use super::keys;
 use super::state::Proposal;
-use crate::crypto::Address;
 use crate::modules::bank;
 use crate::state::{decode_stored, StateRead};
 
@@ -14,7 +13,7 @@ pub fn check(state: &impl StateRead) -> Result<(), String> {
             bonds += p.reporter_bond + p.dispute.as_ref().map(|d| d.bond).unwrap_or(0);
         }
     }
-    let escrow = bank::account(state, &Address::module("dispute_escrow")).balance;
+    let escrow = bank::account(state, &bank::DISPUTE_ESCROW.address()).balance;
     if escrow != bonds {
         return Err(format!(
             "slashing: dispute_escrow {escrow} != bonds of open proposals {bonds}"

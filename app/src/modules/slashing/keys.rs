@@ -1,7 +1,7 @@
 //! slashing's key layout (public API).
 
 use crate::crypto::Address;
-use crate::modules::staking::keys::time_key;
+use crate::state::keys::time_key;
 
 pub const PARAMS: &[u8] = b"slashing/params";
 pub const NEXT_ID: &[u8] = b"slashing/next_id";

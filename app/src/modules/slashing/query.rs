@@ -83,7 +83,7 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
                     }
                     for (k, _) in &page {
                         cursor = Some(k.clone());
-                        let Some(id) = crate::modules::staking::keys::trailing_id(k) else {
+                        let Some(id) = crate::state::keys::trailing_id(k) else {
                             continue;
                         };
                         let Some(raw) = state.get_raw(&keys::proposal(id)) else {

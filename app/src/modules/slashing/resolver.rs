@@ -1,7 +1,7 @@
 //! Who decides a disputed proposal. A resolver is chosen by offence when the dispute opens and
 //! stored in the proposal, so a proposal keeps its resolver even if the mapping changes later.
 //! A disputed `result_mismatch` goes to **re-execution** (the task module runs the task again
-//! with a fresh committee; [`crate::modules::tasks::reexec`]) when the original task is still
+//! with a fresh committee, started through `Hooks::start_reexecution`) when the original task is still
 //! in state and a committee can be drawn; every other offence, and a result mismatch whose
 //! re-execution cannot run or reaches no quorum, goes to the validators' **vote**.
 //!
@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use super::msg::Offence;
 use super::state::{proposal, Dispute, ProposalStatus};
 use super::{component, handler};
+use crate::block::BlockCtx;
 use crate::events::Event;
-use crate::modules::staking::BlockCtx;
+use crate::hooks::Hooks;
 use crate::state::StateWrite;
 
 #[derive(
@@ -67,6 +68,7 @@ pub fn conclude_reexecution(
     ctx: &BlockCtx,
     id: u64,
     verdict: ReexecVerdict,
+    hooks: &Hooks,
 ) -> Vec<Event> {
     let Some(prop) = proposal(state, id) else {
         return Vec::new();
@@ -80,7 +82,7 @@ pub fn conclude_reexecution(
         return Vec::new();
     }
     match verdict {
-        ReexecVerdict::Upheld => vec![component::execute(state, ctx, prop)],
+        ReexecVerdict::Upheld => vec![component::execute(state, ctx, prop, hooks)],
         ReexecVerdict::Overturned => vec![component::overturn(state, ctx, prop, "reexecution")],
         ReexecVerdict::NoQuorum => vec![handler::open_vote(
             state,

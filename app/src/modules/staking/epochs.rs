@@ -6,12 +6,15 @@
 //! delegation's value); what the rounding leaves, and the share of a validator jailed since (or
 //! whose pool has no shares), goes to the treasury.
 
-use super::state::{move_or_halt, mul_div_floor, operator, params, reward};
-use super::{keys, BlockCtx};
+use super::keys;
+use super::state::{operator, params, reward};
+use crate::block::BlockCtx;
 use crate::crypto::Address;
 use crate::events::Event;
 use crate::genesis::keys as chain_keys;
 use crate::modules::bank;
+use crate::modules::bank::move_or_halt;
+use crate::num::mul_div;
 use crate::state::{decode_stored, StateReadExt, StateWrite, StateWriteExt};
 
 pub fn epoch_at(genesis_time: i64, epoch_seconds: i64, time: i64) -> u64 {
@@ -36,8 +39,8 @@ pub fn process(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
 }
 
 fn distribute_fees(state: &mut impl StateWrite, epoch: u64) -> Event {
-    let fee_pool = Address::module("fee_pool");
-    let treasury = Address::module("treasury");
+    let fee_pool = bank::FEE_POOL.address();
+    let treasury = bank::TREASURY.address();
     let fees = bank::account(state, &fee_pool).balance;
     let set: Vec<([u8; 32], u64)> = state
         .prefix_raw(keys::VALIDATOR_SET_PREFIX, None, usize::MAX)
@@ -60,7 +63,12 @@ fn distribute_fees(state: &mut impl StateWrite, epoch: u64) -> Event {
             if op.is_jailed() || op.shares == 0 {
                 continue;
             }
-            let share = mul_div_floor(fees, u128::from(*power), total_power).unwrap_or(0);
+            let share = mul_div(
+                fees,
+                u128::from(*power),
+                total_power,
+                "a validator's power is part of the set's total power",
+            );
             reward(state, &fee_pool, &mut op, share);
             paid += share;
         }

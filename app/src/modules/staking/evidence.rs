@@ -8,21 +8,24 @@
 //! 50 % is burned and the rest goes to the treasury. Evidence against an operator already
 //! tombstoned changes nothing.
 
+use super::keys;
 use super::state::{
-    move_or_halt, mul_div_floor, operator, operator_by_consensus_address, params, put_operator,
-    unbondings_from, SlashRecord,
+    operator, operator_by_consensus_address, params, put_operator, unbondings_from, SlashRecord,
 };
-use super::{keys, BlockCtx};
 use crate::app::{Misbehavior, MisbehaviorKind};
+use crate::block::BlockCtx;
 use crate::crypto::Address;
 use crate::events::Event;
-use crate::modules::bank;
+use crate::hooks::Hooks;
+use crate::modules::bank::{self, move_or_halt};
+use crate::num::{checked_mul_div, mul_div, ppm_of};
 use crate::state::{fatal, StateWrite, StateWriteExt};
 
 pub fn handle(
     state: &mut impl StateWrite,
     ctx: &BlockCtx,
     misbehavior: &[Misbehavior],
+    hooks: &Hooks,
 ) -> Vec<Event> {
     let p = params(state);
     let mut events = Vec::new();
@@ -44,8 +47,7 @@ pub fn handle(
         let infraction_height = u64::try_from(m.height).unwrap_or(0);
         let power = u128::try_from(m.power).unwrap_or(0);
         let stake = power.saturating_mul(p.power_reduction);
-        let amount =
-            mul_div_floor(stake, u128::from(p.double_sign_slash_ppm), 1_000_000).unwrap_or(0);
+        let amount = ppm_of(stake, p.double_sign_slash_ppm);
         op.tombstoned = true;
         put_operator(state, &op);
         let record = slash(
@@ -57,6 +59,7 @@ pub fn handle(
             stake,
             reason,
             None,
+            hooks,
         );
         events.push(
             Event::new("slashed")
@@ -97,11 +100,12 @@ pub fn slash(
     stake_at_infraction: u128,
     reason: &str,
     reporter: Option<Address>,
+    hooks: &Hooks,
 ) -> SlashRecord {
     let Some(mut op) = operator(state, operator_address) else {
         fatal(&format!("slash of unknown operator {operator_address}"));
     };
-    let treasury = Address::module("treasury");
+    let treasury = bank::TREASURY.address();
     let mut entries: Vec<_> = unbondings_from(state, operator_address)
         .into_iter()
         .filter(|e| e.creation_height >= infraction_height && e.amount > 0)
@@ -111,8 +115,10 @@ pub fn slash(
     let mut from_unbonding: u128 = 0;
     let mut remaining = amount;
     for e in entries.iter_mut() {
-        let due = mul_div_floor(amount, e.initial_amount, stake_at_infraction.max(1))
-            .unwrap_or(0)
+        // ⌊amount × initial / stake⌋ ≤ amount when the entry was part of the stake; a larger
+        // quotient is capped by what the entry holds
+        let due = checked_mul_div(amount, e.initial_amount, stake_at_infraction.max(1))
+            .unwrap_or(u128::MAX)
             .min(e.amount)
             .min(remaining);
         e.amount -= due;
@@ -131,7 +137,14 @@ pub fn slash(
         } else {
             let mut t: Vec<u128> = entries
                 .iter()
-                .map(|e| mul_div_floor(remaining, e.amount, total).unwrap_or(0))
+                .map(|e| {
+                    mul_div(
+                        remaining,
+                        e.amount,
+                        total,
+                        "an entry's amount is part of the entries' total",
+                    )
+                })
                 .collect();
             let mut left = remaining - t.iter().sum::<u128>();
             for (i, e) in entries.iter().enumerate() {
@@ -153,17 +166,16 @@ pub fn slash(
     for e in &entries {
         state.put(keys::unbonding(e.id), e);
     }
-    move_or_halt(state, &Address::module("bonded_pool"), &treasury, from_pool);
+    move_or_halt(state, &bank::BONDED_POOL.address(), &treasury, from_pool);
     move_or_halt(
         state,
-        &Address::module("unbonding_pool"),
+        &bank::UNBONDING_POOL.address(),
         &treasury,
         from_unbonding,
     );
     let total = from_pool + from_unbonding;
     // the epoch's penalties and faulty operators (NodeOP metrics)
-    crate::modules::issuance::record_penalty(state, total);
-    crate::modules::issuance::record_faulty_operator(state, operator_address);
+    (hooks.stake_slashed)(state, operator_address, total);
     // 50 % burned (rounded down); with a reporter 30 % to it (rounded down); the rest, rounding
     // included, stays in the treasury
     let burned = total / 2;
@@ -174,7 +186,7 @@ pub fn slash(
     }
     let to_reporter = match &reporter {
         Some(r) => {
-            let share = mul_div_floor(total, 300_000, 1_000_000).unwrap_or(0);
+            let share = ppm_of(total, 300_000);
             move_or_halt(state, &treasury, r, share);
             share
         }

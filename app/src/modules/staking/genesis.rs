@@ -11,7 +11,7 @@ use super::liveness::SigningInfo;
 use super::state::{insert_unbonding, put_delegation, put_operator};
 use super::{consensus_address, keys, Delegation, Operator, StakingParams, UnbondingEntry};
 use crate::crypto::Address;
-use crate::state::{StateWrite, StateWriteExt};
+use crate::state::{decode_stored, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -268,6 +268,47 @@ impl StakingGenesis {
         state.put(keys::NEXT_UNBONDING_ID.to_vec(), &self.next_unbonding_id);
         if self.last_epoch > 0 {
             state.put(keys::LAST_EPOCH.to_vec(), &self.last_epoch);
+        }
+    }
+}
+
+impl StakingGenesis {
+    /// The genesis section that reproduces the module's state.
+    pub fn export(state: &impl StateRead) -> Self {
+        let list = |prefix: &[u8]| state.prefix_raw(prefix, None, usize::MAX);
+        let mut signing_infos = Vec::new();
+        for (k, v) in list(keys::SIGNING_INFO_PREFIX) {
+            let ca = &k[keys::SIGNING_INFO_PREFIX.len()..];
+            let Ok(ca20) = <[u8; 20]>::try_from(ca) else {
+                continue;
+            };
+            let missed_chunks = list(&keys::missed_chunks(&ca20))
+                .into_iter()
+                .filter_map(|(ck, cv)| {
+                    let idx = u32::from_be_bytes(ck.get(ck.len() - 4..)?.try_into().ok()?);
+                    Some((idx, hex::encode(cv)))
+                })
+                .collect();
+            signing_infos.push(GenesisSigningInfo {
+                consensus_address: hex::encode(ca20),
+                info: decode_stored(&k, &v),
+                missed_chunks,
+            });
+        }
+        StakingGenesis {
+            params: super::state::params(state),
+            operators: super::state::operators(state),
+            delegations: list(keys::DELEGATION_PREFIX)
+                .iter()
+                .map(|(k, v)| decode_stored(k, v))
+                .collect(),
+            unbonding_entries: list(keys::UNBONDING_PREFIX)
+                .iter()
+                .map(|(k, v)| decode_stored(k, v))
+                .collect(),
+            next_unbonding_id: state.get(keys::NEXT_UNBONDING_ID).unwrap_or(1),
+            last_epoch: state.get(keys::LAST_EPOCH).unwrap_or(0),
+            signing_infos,
         }
     }
 }

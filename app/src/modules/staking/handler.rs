@@ -5,11 +5,13 @@ use super::state::{
     put_operator, withdraw,
 };
 use super::{
-    consensus_address, keys, liveness, BlockCtx, Delegation, MsgDelegate, MsgEditOperator,
+    consensus_address, keys, liveness, Delegation, MsgDelegate, MsgEditOperator,
     MsgRegisterOperator, MsgUndelegate, Operator, StakingError, UnbondingEntry,
 };
+use crate::block::BlockCtx;
 use crate::crypto::Address;
 use crate::events::Event;
+use crate::hooks::Hooks;
 use crate::modules::bank;
 use crate::state::{StateWrite, StateWriteExt};
 
@@ -49,12 +51,7 @@ pub fn register_operator(
         }
         .into());
     }
-    bank::transfer(
-        state,
-        signer,
-        &Address::module("bonded_pool"),
-        msg.self_bond,
-    )?;
+    bank::transfer(state, signer, &bank::BONDED_POOL.address(), msg.self_bond)?;
     let mut op = Operator {
         address: *signer,
         consensus_pubkey: msg.consensus_pubkey,
@@ -133,7 +130,7 @@ pub fn delegate(
     if op.tombstoned {
         return Err(StakingError::Tombstoned(msg.operator.clone()).into());
     }
-    bank::transfer(state, signer, &Address::module("bonded_pool"), msg.amount)?;
+    bank::transfer(state, signer, &bank::BONDED_POOL.address(), msg.amount)?;
     let shares = deposit(&mut op, msg.amount)?;
     let mut d = delegation(state, signer, &target).unwrap_or(Delegation {
         delegator: *signer,
@@ -182,8 +179,8 @@ pub fn undelegate(
     }
     bank::transfer(
         state,
-        &Address::module("bonded_pool"),
-        &Address::module("unbonding_pool"),
+        &bank::BONDED_POOL.address(),
+        &bank::UNBONDING_POOL.address(),
         msg.amount,
     )
     .map_err(bank_err)?;
@@ -242,7 +239,11 @@ pub fn unjail(
 /// Pays matured unbonding entries (completion_time ≤ block time), oldest first. An entry whose
 /// operator has an open slash proposal waits (no stake leaves before its slash lands); it is
 /// paid in the first block after the proposal closes.
-pub fn pay_matured_unbondings(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
+pub fn pay_matured_unbondings(
+    state: &mut impl StateWrite,
+    ctx: &BlockCtx,
+    hooks: &Hooks,
+) -> Vec<Event> {
     let mut events = Vec::new();
     let mut cursor: Option<Vec<u8>> = None;
     'pages: loop {
@@ -252,7 +253,7 @@ pub fn pay_matured_unbondings(state: &mut impl StateWrite, ctx: &BlockCtx) -> Ve
         }
         for (k, _) in &page {
             cursor = Some(k.clone());
-            let Some(id) = keys::trailing_id(k) else {
+            let Some(id) = crate::state::keys::trailing_id(k) else {
                 continue;
             };
             let Some(entry) = super::state::unbonding_entry(state, id) else {
@@ -261,13 +262,13 @@ pub fn pay_matured_unbondings(state: &mut impl StateWrite, ctx: &BlockCtx) -> Ve
             if entry.completion_time > ctx.time {
                 break 'pages;
             }
-            if crate::modules::slashing::has_pending(state, &entry.operator) {
+            if (hooks.slash_pending)(state, &entry.operator) {
                 continue;
             }
             if entry.amount > 0 {
                 if let Err(e) = bank::transfer(
                     state,
-                    &Address::module("unbonding_pool"),
+                    &bank::UNBONDING_POOL.address(),
                     &entry.delegator,
                     entry.amount,
                 ) {

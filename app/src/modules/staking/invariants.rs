@@ -11,7 +11,7 @@ use crate::state::{decode_stored, StateRead};
 pub fn check(state: &impl StateRead) -> Result<(), String> {
     let ops = operators(state);
     let tokens: u128 = ops.iter().map(|o| o.tokens).sum();
-    let bonded = bank::account(state, &Address::module("bonded_pool")).balance;
+    let bonded = bank::account(state, &bank::BONDED_POOL.address()).balance;
     if bonded != tokens {
         return Err(format!(
             "staking: bonded_pool {bonded} != Σ pool tokens {tokens}"
@@ -22,7 +22,7 @@ pub fn check(state: &impl StateRead) -> Result<(), String> {
         .iter()
         .map(|(k, v)| decode_stored::<UnbondingEntry>(k, v).amount)
         .sum();
-    let unbonding = bank::account(state, &Address::module("unbonding_pool")).balance;
+    let unbonding = bank::account(state, &bank::UNBONDING_POOL.address()).balance;
     if unbonding != entries {
         return Err(format!(
             "staking: unbonding_pool {unbonding} != Σ unbonding entries {entries}"

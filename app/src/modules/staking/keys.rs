@@ -2,6 +2,7 @@
 //! big-endian so that key order is numeric order.
 
 use crate::crypto::Address;
+use crate::state::keys::time_key;
 
 pub const PARAMS: &[u8] = b"staking/params";
 pub const OPERATOR_PREFIX: &[u8] = b"staking/op/";
@@ -134,20 +135,4 @@ pub fn slash_record(operator: &Address, seq: u64) -> Vec<u8> {
 
 pub fn slash_records(operator: &Address) -> Vec<u8> {
     join(&[SLASH_PREFIX, &operator.0, b"/"])
-}
-
-/// Times before 1970 sort first; the sign bit is flipped so that byte order is numeric order.
-pub fn time_key(t: i64) -> [u8; 8] {
-    ((t as u64) ^ (1 << 63)).to_be_bytes()
-}
-
-/// The last 8 bytes of a key as a big-endian id.
-pub fn trailing_id(key: &[u8]) -> Option<u64> {
-    let tail = key.get(key.len().checked_sub(8)?..)?;
-    Some(u64::from_be_bytes(tail.try_into().ok()?))
-}
-
-/// The address at `offset` in a key.
-pub fn address_at(key: &[u8], offset: usize) -> Option<Address> {
-    Some(Address(key.get(offset..offset + 20)?.try_into().ok()?))
 }

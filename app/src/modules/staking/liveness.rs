@@ -13,10 +13,12 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
+use super::keys;
 use super::state::{operator_by_consensus_address, params, put_operator};
-use super::{keys, BlockCtx};
 use crate::app::VoteInfo;
+use crate::block::BlockCtx;
 use crate::events::Event;
+use crate::hooks::Hooks;
 use crate::state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 
 pub const CHUNK_BITS: u64 = 1024;
@@ -55,6 +57,7 @@ pub fn record_commit(
     state: &mut impl StateWrite,
     ctx: &BlockCtx,
     votes: &[VoteInfo],
+    hooks: &Hooks,
 ) -> Vec<Event> {
     let p = params(state);
     let window = p.signed_blocks_window.max(1);
@@ -73,8 +76,7 @@ pub fn record_commit(
         if op.is_jailed() {
             continue;
         }
-        crate::modules::slashing::uptime::record(state, &op.address, vote.signed);
-        crate::modules::reputation::record_block(state, &op.address, vote.signed);
+        (hooks.block_signed)(state, &op.address, vote.signed);
         let stored = signing_info(state, &addr);
         let mut info = stored.clone().unwrap_or(SigningInfo {
             start_height: ctx.height,

@@ -17,6 +17,7 @@
 //! entries; Σ delegation shares of an operator == its pool shares; the set reported to CometBFT
 //! == the top operators by tokens.
 
+pub mod component;
 pub mod epochs;
 pub mod error;
 pub mod evidence;
@@ -47,21 +48,12 @@ pub fn consensus_address(pubkey: &[u8; 32]) -> [u8; 20] {
     out
 }
 
-/// The block a hook or message runs in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BlockCtx {
-    pub height: u64,
-    /// BFT time of the block header, unix seconds.
-    pub time: i64,
-    /// The app hash of the previous block (fixed before this block's proposer acts): the
-    /// entropy of every selection the chain makes (PROTOCOL.md §1).
-    pub prev_app_hash: [u8; 32],
-}
-
-impl BlockCtx {
-    pub const GENESIS: BlockCtx = BlockCtx {
-        height: 0,
-        time: 0,
-        prev_app_hash: [0; 32],
-    };
+/// Tombstones an operator for good (a proven Byzantine act): it can never unjail and leaves the
+/// validator set at the end of the block. The one way another module changes an operator's
+/// status; an unknown address is a no-op.
+pub fn tombstone(state: &mut impl crate::state::StateWrite, operator: &crate::crypto::Address) {
+    if let Some(mut op) = state::operator(state, operator) {
+        op.tombstoned = true;
+        state::put_operator(state, &op);
+    }
 }

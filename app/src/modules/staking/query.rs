@@ -240,7 +240,7 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
                 let prefix_len = keys::delegations_to(&o).len();
                 let mut items: Vec<DelegationView> = page
                     .iter()
-                    .filter_map(|(k, _)| keys::address_at(k, prefix_len))
+                    .filter_map(|(k, _)| crate::state::keys::address_at(k, prefix_len))
                     .filter_map(|d| delegation(state, &d, &o))
                     .map(|d| delegation_view(state, d))
                     .collect();
@@ -309,7 +309,7 @@ fn entries(state: &impl StateRead, prefix: &[u8]) -> Result<String, QueryError> 
     let list: Vec<UnbondingEntry> = state
         .prefix_raw(prefix, None, MAX_LIMIT)
         .iter()
-        .filter_map(|(k, _)| keys::trailing_id(k))
+        .filter_map(|(k, _)| crate::state::keys::trailing_id(k))
         .filter_map(|id| unbonding_entry(state, id))
         .collect();
     json(&list)

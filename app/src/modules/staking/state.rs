@@ -8,6 +8,7 @@ use super::params::StakingParams;
 use super::StakingError;
 use crate::crypto::Address;
 use crate::modules::bank;
+use crate::num::{checked_mul_div, checked_mul_div_ceil, mul_div, ppm_of};
 use crate::serde_u128;
 use crate::state::{decode_stored, fatal, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
@@ -54,7 +55,12 @@ impl Operator {
         if self.shares == 0 {
             return 0;
         }
-        mul_div_floor(shares, self.tokens, self.shares).unwrap_or(0)
+        mul_div(
+            shares,
+            self.tokens,
+            self.shares,
+            "a delegation's value fits the pool's tokens",
+        )
     }
 
     /// The operator's own bond, in tokens.
@@ -123,36 +129,6 @@ pub struct SlashRecord {
     pub to_reporter: u128,
     #[serde(with = "serde_u128")]
     pub to_treasury: u128,
-}
-
-/// ⌊a × b / c⌋ without intermediate overflow for the ranges amounts live in (a, b < 2^64 × 2^64
-/// would overflow u128; amounts are ≤ max_supply ≈ 2^50, shares ≤ 2^100, so we widen by
-/// splitting when needed).
-pub fn mul_div_floor(a: u128, b: u128, c: u128) -> Option<u128> {
-    if c == 0 {
-        return None;
-    }
-    match a.checked_mul(b) {
-        Some(p) => Some(p / c),
-        None => {
-            // (a / c) × b + (a % c) × b / c, each checked
-            let q = a / c;
-            let r = a % c;
-            q.checked_mul(b)?.checked_add(r.checked_mul(b)? / c)
-        }
-    }
-}
-
-/// ⌈a × b / c⌉.
-pub fn mul_div_ceil(a: u128, b: u128, c: u128) -> Option<u128> {
-    let floor = mul_div_floor(a, b, c)?;
-    // a × b = (q·c + r) × b, so the remainder of a × b by c is that of r × b.
-    let remainder = (a % c).checked_mul(b)? % c;
-    if remainder == 0 {
-        Some(floor)
-    } else {
-        floor.checked_add(1)
-    }
 }
 
 pub fn params(state: &impl StateRead) -> StakingParams {
@@ -224,7 +200,7 @@ pub fn unbondings_from(state: &impl StateRead, op: &Address) -> Vec<UnbondingEnt
     state
         .prefix_raw(&keys::unbondings_from(op), None, usize::MAX)
         .iter()
-        .filter_map(|(k, _)| keys::trailing_id(k))
+        .filter_map(|(k, _)| crate::state::keys::trailing_id(k))
         .filter_map(|id| unbonding_entry(state, id))
         .collect()
 }
@@ -243,7 +219,7 @@ pub fn deposit(op: &mut Operator, amount: u128) -> Result<u128, StakingError> {
     } else if op.tokens == 0 {
         return Err(StakingError::EmptyPool);
     } else {
-        mul_div_floor(amount, op.shares, op.tokens).ok_or(StakingError::Overflow)?
+        checked_mul_div(amount, op.shares, op.tokens).ok_or(StakingError::Overflow)?
     };
     op.tokens = op
         .tokens
@@ -266,7 +242,7 @@ pub fn withdraw(op: &mut Operator, held: u128, amount: u128) -> Result<u128, Sta
             requested: amount,
         });
     }
-    let burned = mul_div_ceil(amount, op.shares, op.tokens)
+    let burned = checked_mul_div_ceil(amount, op.shares, op.tokens)
         .ok_or(StakingError::Overflow)?
         .min(held);
     op.tokens -= amount;
@@ -299,10 +275,10 @@ pub fn reward(
     op: &mut Operator,
     amount: u128,
 ) -> Reward {
-    let commission = mul_div_floor(amount, u128::from(op.commission_ppm), 1_000_000).unwrap_or(0);
+    let commission = ppm_of(amount, op.commission_ppm);
     let to_pool = amount - commission;
-    move_or_halt(state, from, &op.address, commission);
-    move_or_halt(state, from, &Address::module("bonded_pool"), to_pool);
+    bank::move_or_halt(state, from, &op.address, commission);
+    bank::move_or_halt(state, from, &bank::BONDED_POOL.address(), to_pool);
     op.tokens = op.tokens.checked_add(to_pool).unwrap_or_else(|| {
         fatal(&format!(
             "staking: operator {}'s pool overflows u128",
@@ -313,34 +289,5 @@ pub fn reward(
     Reward {
         commission,
         to_pool,
-    }
-}
-
-/// Moves `amount` between accounts where the caller has checked that `from` holds it (payouts
-/// from module accounts): a failure is an impossible state and halts the node. Moving 0 is a
-/// no-op.
-pub fn move_or_halt(state: &mut impl StateWrite, from: &Address, to: &Address, amount: u128) {
-    if amount == 0 {
-        return;
-    }
-    if let Err(e) = bank::transfer(state, from, to, amount) {
-        fatal(&format!(
-            "moving {amount} unop from {from} to {to} failed: {e}"
-        ));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mul_div_is_exact_and_does_not_overflow() {
-        assert_eq!(mul_div_floor(7, 3, 2), Some(10));
-        assert_eq!(mul_div_ceil(7, 3, 2), Some(11));
-        assert_eq!(mul_div_ceil(6, 3, 2), Some(9));
-        let big = 1u128 << 100;
-        assert_eq!(mul_div_floor(big, 1 << 60, 1 << 62), Some(big >> 2));
-        assert_eq!(mul_div_floor(1, 1, 0), None);
     }
 }

@@ -12,9 +12,9 @@ use super::params::TasksParams;
 use super::sampling;
 use super::state::{put_reserved, reserved_units, Member, Round, Task};
 use super::TasksError;
+use crate::block::BlockCtx;
 use crate::crypto::Address;
 use crate::events::Event;
-use crate::modules::staking::BlockCtx;
 use crate::modules::{reputation, staking};
 use crate::state::{fatal, StateRead, StateWrite};
 

@@ -20,15 +20,18 @@ use super::state::{
     capacity, params, put_task, result_record, set_due, set_status, task, unit_price, BlockResults,
     FinalResult, PayLine, ResultRecord, Submission, Task, TaskStatus,
 };
+use crate::block::BlockCtx;
 use crate::crypto::{sha256, Address};
 use crate::events::Event;
+use crate::hooks::Hooks;
+use crate::modules::bank;
+use crate::modules::bank::move_or_halt;
 use crate::modules::slashing::{self, Evidence, Offence};
-use crate::modules::staking::state::{move_or_halt, mul_div_floor};
-use crate::modules::staking::BlockCtx;
 use crate::modules::{issuance, reputation, staking};
+use crate::num::{mul_div, ppm_of};
 use crate::state::{fatal, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
-pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
+pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx, hooks: &Hooks) -> Vec<Event> {
     let p = params(state);
     let mut events = Vec::new();
     let mut leaves: Vec<(u64, [u8; 32])> = Vec::new();
@@ -42,7 +45,7 @@ pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
             if h > ctx.height {
                 break;
             }
-            let Some(id) = staking::keys::trailing_id(k) else {
+            let Some(id) = crate::state::keys::trailing_id(k) else {
                 fatal("tasks: malformed due key");
             };
             let Some(mut t) = task(state, id) else {
@@ -52,7 +55,7 @@ pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
             set_due(state, &mut t, None);
             match t.status {
                 TaskStatus::Assigned => {
-                    close_round(state, ctx, &p, &mut t, &mut leaves, &mut events)
+                    close_round(state, ctx, &p, &mut t, &mut leaves, &mut events, hooks)
                 }
                 TaskStatus::Finalized => close_window(state, ctx, &p, &mut t, &mut events),
                 s => fatal(&format!("tasks: task {id} is due but {}", s.name())),
@@ -103,9 +106,9 @@ pub fn pay_operator(state: &mut impl StateWrite, operator: &Address, amount: u12
     if amount == 0 {
         return;
     }
-    let escrow = Address::module("task_escrow");
+    let escrow = bank::TASK_ESCROW.address();
     let Some(mut op) = staking::state::operator(state, operator) else {
-        move_or_halt(state, &escrow, &Address::module("treasury"), amount);
+        move_or_halt(state, &escrow, &bank::TREASURY.address(), amount);
         return;
     };
     if op.shares == 0 {
@@ -138,6 +141,7 @@ fn close_round(
     t: &mut Task,
     leaves: &mut Vec<(u64, [u8; 32])>,
     events: &mut Vec<Event>,
+    hooks: &Hooks,
 ) {
     let round = t.current_round().clone();
     // missed duties: a member that did not commit missed its commit and its reveal
@@ -183,6 +187,7 @@ fn close_round(
                 disagreeing,
                 leaves,
                 events,
+                hooks,
             );
         }
         None if t.reexec.is_some() => {
@@ -195,7 +200,7 @@ fn close_round(
                     .attr("reason", "no_quorum")
                     .attr("reexecution", true),
             );
-            events.extend(reexec::decide(state, ctx, t, None));
+            events.extend(reexec::decide(state, ctx, t, None, hooks));
         }
         None if round.number == 0 => escalate(state, ctx, p, t, events),
         None => fail(state, ctx, p, t, "no_quorum_after_escalation", events),
@@ -256,12 +261,10 @@ fn fail(
     events: &mut Vec<Event>,
 ) {
     assign::release_all(state, ctx, t);
-    let escrow = Address::module("task_escrow");
-    let protocol_fee = mul_div_floor(t.fee, u128::from(p.protocol_fee_ppm), 1_000_000)
-        .unwrap_or(0)
-        .min(t.escrow);
+    let escrow = bank::TASK_ESCROW.address();
+    let protocol_fee = ppm_of(t.fee, p.protocol_fee_ppm).min(t.escrow);
     let refund = t.escrow - protocol_fee;
-    move_or_halt(state, &escrow, &Address::module("treasury"), protocol_fee);
+    move_or_halt(state, &escrow, &bank::TREASURY.address(), protocol_fee);
     move_or_halt(state, &escrow, &t.client, refund);
     t.escrow = 0;
     issuance::record_revenue(state, protocol_fee);
@@ -288,6 +291,7 @@ fn finalize(
     disagreeing: Vec<Address>,
     leaves: &mut Vec<(u64, [u8; 32])>,
     events: &mut Vec<Event>,
+    hooks: &Hooks,
 ) {
     let result_hash = sha256(&[&result]);
     let leaf_index = leaves.len() as u32;
@@ -362,7 +366,7 @@ fn finalize(
         set_status(state, t, TaskStatus::Reexecuted);
         finish(state, ctx, t);
         events.push(finalized.attr("reexecution", true));
-        events.extend(reexec::decide(state, ctx, t, Some(&result)));
+        events.extend(reexec::decide(state, ctx, t, Some(&result), hooks));
         return;
     }
     // rewards
@@ -384,8 +388,8 @@ fn finalize(
         })
         .collect();
     let split = rewards::split(t.fee, p.protocol_fee_ppm, p.submission_fee_ppm, &weights);
-    let escrow = Address::module("task_escrow");
-    let treasury = Address::module("treasury");
+    let escrow = bank::TASK_ESCROW.address();
+    let treasury = bank::TREASURY.address();
     move_or_halt(state, &escrow, &treasury, split.protocol_fee);
     for ((a, w), pay) in agreeing.iter().zip(&weights).zip(&split.pays) {
         pay_operator(state, a, *pay);
@@ -491,7 +495,7 @@ fn close_window(
         None => {
             // the open window passed too: the submission fee goes back to the client
             let fee = sub.submission_fee;
-            move_or_halt(state, &Address::module("task_escrow"), &t.client, fee);
+            move_or_halt(state, &bank::TASK_ESCROW.address(), &t.client, fee);
             t.escrow = t.escrow.saturating_sub(fee);
             t.submission = Some(sub);
             assign::release_all(state, ctx, t);
@@ -522,7 +526,7 @@ fn prune(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
             }
             progressed = true;
             state.delete(k.clone());
-            let Some(id) = staking::keys::trailing_id(k) else {
+            let Some(id) = crate::state::keys::trailing_id(k) else {
                 continue;
             };
             let Some(t) = task(state, id) else { continue };
@@ -550,7 +554,13 @@ pub fn next_price(price: u128, utilisation_ppm: u32, p: &TasksParams) -> u128 {
     let target = u128::from(p.target_utilisation_ppm.max(1));
     let u = u128::from(utilisation_ppm);
     let deviation_ppm = (u.abs_diff(target) * 1_000_000 / target).min(1_000_000);
-    let step = mul_div_floor(price, deviation_ppm, 8_000_000).unwrap_or(0);
+    // deviation ≤ 10⁶, so the step is at most price / 8
+    let step = mul_div(
+        price,
+        deviation_ppm,
+        8_000_000,
+        "a price step is at most an eighth of the price",
+    );
     let next = if u > target {
         price.saturating_add(step.max(1))
     } else {
@@ -579,12 +589,76 @@ pub fn open_tasks(state: &impl StateRead) -> Vec<Task> {
     let mut out = Vec::new();
     for s in [TaskStatus::Assigned, TaskStatus::Finalized] {
         for (k, _) in state.prefix_raw(&keys::by_status_prefix(s.index()), None, usize::MAX) {
-            if let Some(t) = staking::keys::trailing_id(&k).and_then(|id| task(state, id)) {
+            if let Some(t) = crate::state::keys::trailing_id(&k).and_then(|id| task(state, id)) {
                 out.push(t);
             }
         }
     }
     out
+}
+
+// ------------------------------------------------------------------ the module table
+
+use crate::component::Component;
+use crate::error::{QueryError, TxError};
+use crate::genesis::AppState;
+use crate::query::Target;
+use crate::tx::Msg;
+
+pub struct Tasks;
+
+impl Component for Tasks {
+    fn name(&self) -> &'static str {
+        "tasks"
+    }
+
+    fn genesis_problems(&self, genesis: &AppState) -> Vec<String> {
+        genesis.tasks.problems()
+    }
+
+    fn init_genesis(&self, mut state: &mut dyn StateWrite, genesis: &AppState, _: u64) {
+        genesis.tasks.apply(&mut state);
+    }
+
+    fn export_genesis(&self, state: &dyn StateRead, genesis: &mut AppState) {
+        genesis.tasks = super::genesis::TasksGenesis::export(&state);
+    }
+
+    fn deliver(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockCtx,
+        signer: &Address,
+        msg: &Msg,
+        _hooks: &Hooks,
+    ) -> Option<Result<Vec<Event>, TxError>> {
+        use super::handler as h;
+        let state = &mut state;
+        Some(match msg {
+            Msg::PostTask(m) => h::post_task(state, ctx, signer, m),
+            Msg::CommitResult(m) => h::commit_result(state, ctx, signer, m),
+            Msg::RevealResult(m) => h::reveal_result(state, ctx, signer, m),
+            Msg::ConfirmSubmission(m) => h::confirm_submission(state, ctx, signer, m),
+            _ => return None,
+        })
+    }
+
+    fn end_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockCtx,
+        hooks: &Hooks,
+    ) -> Vec<Event> {
+        end_block(&mut state, ctx, hooks)
+    }
+
+    fn check_invariants(&self, state: &dyn StateRead) -> Result<(), String> {
+        super::invariants::check(&state)
+    }
+
+    fn query(&self, rest: &str, args: &[(&str, &str)]) -> Result<Target, QueryError> {
+        super::query::route(rest, args)
+    }
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@ use super::state::{
     next_id, params, put_task, set_due, set_status, task, unit_price, Task, TaskStatus,
 };
 use super::{keys, TasksError};
+use crate::block::BlockCtx;
 use crate::crypto::Address;
 use crate::error::TxError;
 use crate::events::Event;
-use crate::modules::staking::BlockCtx;
 use crate::modules::{bank, issuance, reputation, staking};
 use crate::state::StateWrite;
 
@@ -66,7 +66,7 @@ pub fn post_task(
         msg.difficulty_units,
         &[],
     )?;
-    bank::transfer(state, signer, &Address::module("task_escrow"), msg.fee)?;
+    bank::transfer(state, signer, &bank::TASK_ESCROW.address(), msg.fee)?;
     let mut t = Task {
         id,
         client: *signer,

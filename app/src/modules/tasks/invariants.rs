@@ -13,13 +13,13 @@ use super::component::open_tasks;
 use super::keys;
 use super::state::Task;
 use crate::crypto::Address;
-use crate::modules::{bank, staking};
+use crate::modules::bank;
 use crate::state::{decode_stored, StateRead};
 
 pub fn check(state: &impl StateRead) -> Result<(), String> {
     let open = open_tasks(state);
     let escrowed: u128 = open.iter().map(|t| t.escrow).sum();
-    let balance = bank::account(state, &Address::module("task_escrow")).balance;
+    let balance = bank::account(state, &bank::TASK_ESCROW.address()).balance;
     if balance != escrowed {
         return Err(format!(
             "tasks: task_escrow {balance} != escrow of open tasks {escrowed}"
@@ -52,7 +52,7 @@ pub fn check(state: &impl StateRead) -> Result<(), String> {
     }
     let mut stored: BTreeMap<Address, u64> = BTreeMap::new();
     for (k, v) in state.prefix_raw(keys::RESERVED_PREFIX, None, usize::MAX) {
-        if let Some(a) = staking::keys::address_at(&k, keys::RESERVED_PREFIX.len()) {
+        if let Some(a) = crate::state::keys::address_at(&k, keys::RESERVED_PREFIX.len()) {
             stored.insert(a, decode_stored(&k, &v));
         }
     }

@@ -17,7 +17,6 @@ use super::params::TasksParams;
 use super::state::{self, BlockResults, ResultRecord, Task, TaskStatus};
 use crate::crypto::Address;
 use crate::error::QueryError;
-use crate::modules::staking;
 use crate::query::{json, listing, Target};
 use crate::serde_u128;
 use crate::state::{decode_stored, StateRead};
@@ -210,7 +209,7 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
             render: |key, bytes| match bytes {
                 Some(b) => json(&decode_stored::<Task>(key, b)),
                 None => Err(not_in_state(
-                    crate::modules::staking::keys::trailing_id(key).unwrap_or(0),
+                    crate::state::keys::trailing_id(key).unwrap_or(0),
                 )),
             },
         }),
@@ -332,7 +331,7 @@ fn next_ids(
             state
                 .prefix_raw(prefix, start.as_deref(), n)
                 .iter()
-                .filter_map(|(k, _)| staking::keys::trailing_id(k)),
+                .filter_map(|(k, _)| crate::state::keys::trailing_id(k)),
         );
     }
     ids.sort_unstable();

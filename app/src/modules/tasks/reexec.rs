@@ -24,10 +24,11 @@ use super::keys;
 use super::params::quorum_of;
 use super::sampling;
 use super::state::{next_id, params, put_task, set_due, task, ReexecLink, Task, TaskStatus};
+use crate::block::BlockCtx;
 use crate::events::Event;
+use crate::hooks::{Hooks, ReexecutionRequest};
 use crate::modules::slashing::resolver::{conclude_reexecution, ReexecVerdict};
-use crate::modules::slashing::{self, Evidence, Offence, Proposal};
-use crate::modules::staking::BlockCtx;
+use crate::modules::slashing::{self, Evidence, Offence};
 use crate::state::{StateReadExt, StateWrite};
 
 /// Starts the re-execution of a disputed result_mismatch proposal; `Err(reason)` when it
@@ -35,11 +36,9 @@ use crate::state::{StateReadExt, StateWrite};
 pub fn start(
     state: &mut impl StateWrite,
     ctx: &BlockCtx,
-    proposal: &Proposal,
+    proposal: ReexecutionRequest,
 ) -> Result<(u64, Vec<Event>), String> {
-    let Evidence::ResultMismatch { task_id } = proposal.evidence else {
-        return Err("the proposal is not a result mismatch".into());
-    };
+    let task_id = proposal.task_id;
     let original = task(state, task_id)
         .ok_or_else(|| format!("task {task_id} is no longer in state (pruned)"))?;
     let fin = original
@@ -49,7 +48,7 @@ pub fn start(
     let accused_result = original
         .rounds
         .get(fin.round as usize)
-        .and_then(|r| r.member(&proposal.operator))
+        .and_then(|r| r.member(&proposal.accused))
         .and_then(|m| m.result.clone())
         .ok_or_else(|| format!("the accused revealed no result for task {task_id}"))?;
     let p = params(state);
@@ -67,7 +66,7 @@ pub fn start(
     let id = next_id(state);
     let mut t = Task {
         id,
-        client: proposal.operator,
+        client: proposal.accused,
         kind: original.kind,
         consistency: original.consistency,
         payload: original.payload.clone(),
@@ -82,9 +81,9 @@ pub fn start(
         result: None,
         submission: None,
         reexec: Some(ReexecLink {
-            proposal: proposal.id,
+            proposal: proposal.proposal,
             original_task: task_id,
-            accused: proposal.operator,
+            accused: proposal.accused,
             accused_result,
             original_result: fin.result.clone(),
             original_agreeing: fin.agreeing.clone(),
@@ -102,8 +101,8 @@ pub fn start(
     let started = Event::new("task_reexecution_started")
         .attr("task", id)
         .attr("original_task", task_id)
-        .attr("proposal", proposal.id)
-        .attr("accused", proposal.operator);
+        .attr("proposal", proposal.proposal)
+        .attr("accused", proposal.accused);
     Ok((id, vec![started, assigned]))
 }
 
@@ -114,6 +113,7 @@ pub fn decide(
     ctx: &BlockCtx,
     t: &mut Task,
     aggregate_result: Option<&[u8]>,
+    hooks: &Hooks,
 ) -> Vec<Event> {
     let Some(mut link) = t.reexec.clone() else {
         return Vec::new();
@@ -123,7 +123,7 @@ pub fn decide(
         Some(a) if aggregate::matches(t.kind, &link.accused_result, a) => ReexecVerdict::Overturned,
         Some(_) => ReexecVerdict::Upheld,
     };
-    let mut events = conclude_reexecution(state, ctx, link.proposal, verdict);
+    let mut events = conclude_reexecution(state, ctx, link.proposal, verdict, hooks);
     if let (ReexecVerdict::Overturned, Some(a)) = (verdict, aggregate_result) {
         if !aggregate::matches(t.kind, &link.original_result, a) {
             let fraction = slashing::state::params(state).result_mismatch_ppm;

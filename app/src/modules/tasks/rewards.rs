@@ -14,9 +14,7 @@
 //! `delayᵢ` = the commit's height − the round's assignment height − 1 (0 for a commit in the
 //! first block of the window).
 
-use crate::modules::staking::state::mul_div_floor;
-
-const PPM: u128 = 1_000_000;
+use crate::num::{mul_div, ppm_of};
 
 pub fn member_weight_ppm(score_ppm: u32, delay_blocks: u64, commit_blocks: u64) -> u64 {
     let score = u64::from(score_ppm.min(1_000_000));
@@ -41,8 +39,8 @@ pub struct Split {
 /// Splits fee `fee` among members with weights `u` (ppm). With no member, all of P is
 /// remainder.
 pub fn split(fee: u128, protocol_fee_ppm: u32, submission_fee_ppm: u32, u: &[u64]) -> Split {
-    let protocol_fee = mul_div_floor(fee, u128::from(protocol_fee_ppm), PPM).unwrap_or(0);
-    let submission_fee = mul_div_floor(fee, u128::from(submission_fee_ppm), PPM).unwrap_or(0);
+    let protocol_fee = ppm_of(fee, protocol_fee_ppm);
+    let submission_fee = ppm_of(fee, submission_fee_ppm);
     // the params keep protocol + submission ≤ 100 %, so this cannot underflow
     let members_pool = fee
         .saturating_sub(protocol_fee)
@@ -54,7 +52,12 @@ pub fn split(fee: u128, protocol_fee_ppm: u32, submission_fee_ppm: u32, u: &[u64
             if total == 0 {
                 0
             } else {
-                mul_div_floor(members_pool, u128::from(*w), total).unwrap_or(0)
+                mul_div(
+                    members_pool,
+                    u128::from(*w),
+                    total,
+                    "a member's weight is part of the total weight",
+                )
             }
         })
         .collect();

@@ -18,8 +18,8 @@
 //! proposer chose which txs went into the previous block and so could try several orderings
 //! to steer the hash; that residual bias is documented in `docs/tasks.md`.
 
+use crate::block::BlockCtx;
 use crate::crypto::{sha256, Address};
-use crate::modules::staking::BlockCtx;
 
 pub const DOMAIN_ASSIGN: &[u8] = b"tasks/assign";
 pub const DOMAIN_ESCALATE: &[u8] = b"tasks/escalate";

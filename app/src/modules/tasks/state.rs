@@ -352,7 +352,7 @@ fn ids_under(state: &impl StateRead, prefix: &[u8], after: Option<u64>, limit: u
     state
         .prefix_raw(prefix, start.as_deref(), limit)
         .iter()
-        .filter_map(|(k, _)| staking::keys::trailing_id(k))
+        .filter_map(|(k, _)| crate::state::keys::trailing_id(k))
         .collect()
 }
 
