@@ -1202,10 +1202,14 @@ async fn query(ctx: &Ctx, cmd: QueryCmd) -> Result<()> {
                     .and_then(|b| b.parse::<u128>().ok())
                     .unwrap_or(0);
                 let nonce = v.value["nonce"].as_u64().unwrap_or(0);
-                let summary = format!(
-                    "account {address}: balance {}, next nonce {nonce}",
-                    describe(balance)
-                );
+                let summary = if v.exists {
+                    format!(
+                        "account {address}: balance {}, next nonce {nonce}",
+                        describe(balance)
+                    )
+                } else {
+                    format!("account {address}: never used (balance 0, next nonce 0)")
+                };
                 ctx.emit(json!({ "address": address, "verified": v }), || {
                     verified_text(&v, &summary)
                 });

@@ -382,7 +382,11 @@ impl Record {
                 if let Some(fields) = decoded.as_object_mut() {
                     fields.insert("address".into(), serde_json::Value::String(a.to_bech32()));
                 }
-                match_info(&decoded, info)?;
+                // A proven absent account (never used) comes with an empty `info`: there is no
+                // rendering to compare, and the zero account is what its absence means.
+                if value.is_some() || !info.is_empty() {
+                    match_info(&decoded, info)?;
+                }
                 Ok(decoded)
             }
             Record::Supply => {
@@ -843,6 +847,21 @@ mod tests {
             value,
             serde_json::json!({ "address": BOB, "balance": "501500000", "nonce": 0 })
         );
+    }
+
+    #[test]
+    fn a_proven_absent_account_is_the_zero_account_and_a_rendering_must_still_match() {
+        let bob = Address::parse(BOB).unwrap();
+        let value = Record::Account(bob).decode_and_match(None, "").unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({ "address": BOB, "balance": "0", "nonce": 0 })
+        );
+        let lying = format!(r#"{{"address":"{BOB}","balance":"5","nonce":0}}"#);
+        let err = Record::Account(bob)
+            .decode_and_match(None, &lying)
+            .unwrap_err();
+        assert!(err.0.contains("balance"), "{err}");
     }
 
     #[test]

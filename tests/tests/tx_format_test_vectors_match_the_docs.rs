@@ -6,6 +6,13 @@
 use nodeop_app::crypto::{Address, Verifier};
 use nodeop_app::modules::bank::MsgSend;
 use nodeop_app::modules::issuance::MsgClaimVested;
+use nodeop_app::modules::slashing::{
+    Attestation, AttestationBody, Evidence, MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute,
+    Offence,
+};
+use nodeop_app::modules::staking::{
+    MsgDelegate, MsgEditOperator, MsgRegisterOperator, MsgUndelegate, MsgUnjail,
+};
 use nodeop_app::modules::tasks::msg::commitment;
 use nodeop_app::modules::tasks::{
     Consistency, MsgCommitResult, MsgConfirmSubmission, MsgPostTask, MsgRevealResult, TaskKind,
@@ -26,6 +33,140 @@ fn vector_key() -> ([u8; 32], Key) {
 
 fn msg_hex(msg: &Msg) -> String {
     hex::encode(borsh::to_vec(msg).unwrap())
+}
+
+/// The Ed25519 base point, a valid consensus public key for the RegisterOperator vector.
+const BASE_POINT: &str = "5866666666666666666666666666666666666666666666666666666666666666";
+
+/// An attestation by the vector key: task 7 on `nodeop-1`, the result hash `fill` × 32.
+fn vector_attestation(fill: u8) -> Attestation {
+    use k256::ecdsa::signature::hazmat::PrehashSigner;
+    use k256::ecdsa::{Signature, SigningKey};
+    let (secret, key) = vector_key();
+    let body = AttestationBody {
+        chain_id: "nodeop-1".into(),
+        task_id: 7,
+        result_hash: [fill; 32],
+    };
+    let signing = SigningKey::from_slice(&secret).unwrap();
+    let sig: Signature = signing.sign_prehash(&body.sign_bytes()).unwrap();
+    let sig = sig.normalize_s().unwrap_or(sig);
+    Attestation {
+        body,
+        pubkey: key.pubkey,
+        signature: sig.to_bytes().into(),
+    }
+}
+
+/// The staking and slashing messages (variants 1–8), with the attestations of an equivocation
+/// report.
+fn staking_and_slashing_vectors() -> Vec<(&'static str, String)> {
+    let (_, key) = vector_key();
+    let operator = Address([1; 20]).to_bech32();
+    let first = vector_attestation(0x11);
+    let second = vector_attestation(0x22);
+    vec![
+        (
+            "RegisterOperator borsh(msg)",
+            msg_hex(&Msg::RegisterOperator(MsgRegisterOperator {
+                consensus_pubkey: hex::decode(BASE_POINT).unwrap().try_into().unwrap(),
+                moniker: "n1".into(),
+                capacity_units: 100,
+                region: "eu".into(),
+                commission_ppm: 100_000,
+                self_bond: 1_000_000_000,
+            })),
+        ),
+        (
+            "EditOperator borsh(msg)",
+            msg_hex(&Msg::EditOperator(MsgEditOperator {
+                moniker: Some("n2".into()),
+                capacity_units: None,
+                region: None,
+                commission_ppm: Some(50_000),
+            })),
+        ),
+        (
+            "Delegate borsh(msg)",
+            msg_hex(&Msg::Delegate(MsgDelegate {
+                operator: operator.clone(),
+                amount: 2_000_000,
+            })),
+        ),
+        (
+            "Undelegate borsh(msg)",
+            msg_hex(&Msg::Undelegate(MsgUndelegate {
+                operator: operator.clone(),
+                amount: 500_000,
+            })),
+        ),
+        ("Unjail borsh(msg)", msg_hex(&Msg::Unjail(MsgUnjail {}))),
+        (
+            "ProposeSlash (performance, statement) borsh(msg)",
+            msg_hex(&Msg::ProposeSlash(MsgProposeSlash {
+                operator: operator.clone(),
+                offence: Offence::Performance,
+                evidence: Evidence::Statement {
+                    infraction_id: 7,
+                    infraction_height: 120,
+                    description: "late".into(),
+                    reference: "tx:ab".into(),
+                },
+            })),
+        ),
+        (
+            "first attestation borsh(body)",
+            hex::encode(borsh::to_vec(&first.body).unwrap()),
+        ),
+        (
+            "first attestation sign bytes",
+            hex::encode(first.body.sign_bytes()),
+        ),
+        (
+            "first attestation signature (r ‖ s, low S)",
+            hex::encode(first.signature),
+        ),
+        (
+            "second attestation signature (r ‖ s, low S)",
+            hex::encode(second.signature),
+        ),
+        (
+            "ProposeSlash (equivocation) borsh(msg)",
+            msg_hex(&Msg::ProposeSlash(MsgProposeSlash {
+                operator: key.address.to_bech32(),
+                offence: Offence::Equivocation,
+                evidence: Evidence::Equivocation { first, second },
+            })),
+        ),
+        (
+            "DisputeSlash borsh(msg)",
+            msg_hex(&Msg::DisputeSlash(MsgDisputeSlash {
+                proposal: 3,
+                reason: "was online".into(),
+            })),
+        ),
+        (
+            "VoteDispute borsh(msg)",
+            msg_hex(&Msg::VoteDispute(MsgVoteDispute {
+                proposal: 3,
+                uphold: true,
+            })),
+        ),
+        (
+            "Downtime evidence borsh(evidence)",
+            hex::encode(
+                borsh::to_vec(&Evidence::Downtime {
+                    period: 4,
+                    uptime_ppm: 850_000,
+                })
+                .unwrap(),
+            ),
+        ),
+        (
+            "ResultMismatch evidence borsh(evidence)",
+            hex::encode(borsh::to_vec(&Evidence::ResultMismatch { task_id: 7 }).unwrap()),
+        ),
+    ]
 }
 
 /// The task messages (variants 9–13), the commitment and a signed commit tx: a Numeric result
@@ -170,7 +311,11 @@ fn documented(label: &str) -> Option<String> {
 #[test]
 fn tx_format_test_vectors_match_the_docs() {
     let mut missing = Vec::new();
-    for (label, value) in vectors().into_iter().chain(task_vectors()) {
+    for (label, value) in vectors()
+        .into_iter()
+        .chain(task_vectors())
+        .chain(staking_and_slashing_vectors())
+    {
         match documented(label) {
             Some(doc) => assert_eq!(doc, value, "docs/tx-format.md, {label}"),
             None => missing.push(format!("| {label} | `{value}` |")),
@@ -246,5 +391,92 @@ fn the_published_commit_tx_passes_the_stateless_checks_and_carries_the_commitmen
         assert_eq!(bytes[0], variant, "{label}");
         let msg: Msg = borsh::from_slice(&bytes).unwrap();
         assert_eq!(hex::encode(borsh::to_vec(&msg).unwrap()), find(label));
+    }
+}
+
+#[test]
+fn the_published_staking_and_slashing_messages_decode_and_pass_their_stateless_checks() {
+    let find = |label: &str| {
+        staking_and_slashing_vectors()
+            .into_iter()
+            .find(|(l, _)| *l == label)
+            .unwrap()
+            .1
+    };
+    let decode = |label: &str, variant: u8| -> Msg {
+        let bytes = hex::decode(find(label)).unwrap();
+        assert_eq!(bytes[0], variant, "{label}");
+        let msg: Msg = borsh::from_slice(&bytes).unwrap();
+        assert_eq!(hex::encode(borsh::to_vec(&msg).unwrap()), find(label));
+        msg
+    };
+    let Msg::RegisterOperator(r) = decode("RegisterOperator borsh(msg)", 1) else {
+        panic!("not RegisterOperator");
+    };
+    r.check_stateless()
+        .expect("the published RegisterOperator is valid");
+    let Msg::EditOperator(e) = decode("EditOperator borsh(msg)", 2) else {
+        panic!("not EditOperator");
+    };
+    e.check_stateless()
+        .expect("the published EditOperator is valid");
+    let Msg::Delegate(d) = decode("Delegate borsh(msg)", 3) else {
+        panic!("not Delegate");
+    };
+    assert_eq!(d.check_stateless().unwrap(), Address([1; 20]));
+    let Msg::Undelegate(u) = decode("Undelegate borsh(msg)", 4) else {
+        panic!("not Undelegate");
+    };
+    assert_eq!(u.check_stateless().unwrap(), Address([1; 20]));
+    assert!(matches!(decode("Unjail borsh(msg)", 5), Msg::Unjail(_)));
+    let Msg::ProposeSlash(p) = decode("ProposeSlash (performance, statement) borsh(msg)", 6) else {
+        panic!("not ProposeSlash");
+    };
+    assert_eq!(p.check_stateless().unwrap(), Address([1; 20]));
+    let Msg::ProposeSlash(p) = decode("ProposeSlash (equivocation) borsh(msg)", 6) else {
+        panic!("not ProposeSlash");
+    };
+    let (_, key) = vector_key();
+    assert_eq!(p.check_stateless().unwrap(), key.address);
+    // both published attestations verify and name the vector key; the first is the one whose
+    // body, sign bytes and signature are published
+    let Evidence::Equivocation { first, second } = &p.evidence else {
+        panic!("not equivocation evidence: {:?}", p.evidence);
+    };
+    let verifier = Verifier::default();
+    assert_eq!(first.verify(&verifier, "first").unwrap(), key.address);
+    assert_eq!(second.verify(&verifier, "second").unwrap(), key.address);
+    assert_eq!(
+        hex::encode(borsh::to_vec(&first.body).unwrap()),
+        find("first attestation borsh(body)")
+    );
+    assert_eq!(
+        hex::encode(first.signature),
+        find("first attestation signature (r ‖ s, low S)")
+    );
+    assert_eq!(
+        hex::encode(second.signature),
+        find("second attestation signature (r ‖ s, low S)")
+    );
+    let Msg::DisputeSlash(d) = decode("DisputeSlash borsh(msg)", 7) else {
+        panic!("not DisputeSlash");
+    };
+    d.check_stateless()
+        .expect("the published DisputeSlash is valid");
+    assert!(matches!(
+        decode("VoteDispute borsh(msg)", 8),
+        Msg::VoteDispute(MsgVoteDispute {
+            proposal: 3,
+            uphold: true
+        })
+    ));
+    for (label, variant) in [
+        ("Downtime evidence borsh(evidence)", 2u8),
+        ("ResultMismatch evidence borsh(evidence)", 3),
+    ] {
+        let bytes = hex::decode(find(label)).unwrap();
+        assert_eq!(bytes[0], variant, "{label}");
+        let evidence: Evidence = borsh::from_slice(&bytes).unwrap();
+        assert_eq!(hex::encode(borsh::to_vec(&evidence).unwrap()), find(label));
     }
 }

@@ -656,11 +656,20 @@ async fn show_result(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         .ok()
         .map(|(t, _)| t.kind);
     if prove.prove {
+        // A task without a finalized result (never posted, or not finalized yet) has no record:
+        // its absence is what is proven, and it is an answer, not an error.
+        let record = prove_record(ctx, &Record::ResultRecord(id), prove).await?;
+        if !record.exists {
+            let summary =
+                format!("task {id} has no finalized result (never posted, or not finalized yet)");
+            emit_verified(ctx, &record, &summary, json!({ "task_id": id }));
+            return Ok(());
+        }
         let (chain_id, pinned) = proof_anchor(ctx, &client, prove).await?;
         let p = tasks_lib::proven_result(
             &client,
             id,
-            prove.height,
+            Some(record.height),
             &chain_id,
             pinned.as_ref(),
             Duration::from_secs(prove.timeout),
