@@ -518,7 +518,7 @@ fn load_context(storage: &Storage) -> Option<ChainContext> {
 /// The `tx` event of every executed tx. CometBFT reserves the composite keys `tx.hash` and
 /// `tx.height` for its own index, so the hash goes under `tx_hash`.
 fn tx_event(checked: &CheckedTx) -> Event {
-    Event::new("tx")
+    Event::new(crate::events::TX)
         .attr("tx_hash", hex::encode_upper(checked.hash))
         .attr("signer", checked.signer)
         .attr("nonce", checked.tx.body.nonce)

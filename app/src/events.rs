@@ -40,3 +40,8 @@ impl Event {
             .map(|a| a.value.as_str())
     }
 }
+
+/// The event of every executed tx: `tx_hash`, `signer`, `nonce`, `fee`. (CometBFT reserves the
+/// composite keys `tx.hash` and `tx.height` for its own index, so the hash is under `tx_hash`.)
+/// Each module's own events are in `modules/<name>/events.rs`.
+pub const TX: &str = "tx";

@@ -42,7 +42,7 @@ pub fn send(
 ) -> Result<Vec<Event>, BankError> {
     let to = check_send_stateless(msg)?;
     transfer(state, signer, &to, msg.amount)?;
-    Ok(vec![Event::new("transfer")
+    Ok(vec![Event::new(super::events::TRANSFER)
         .attr("sender", signer)
         .attr("recipient", to)
         .attr("amount", msg.amount)])

@@ -16,6 +16,7 @@
 
 pub mod component;
 pub mod error;
+pub mod events;
 pub mod genesis;
 pub mod handler;
 pub mod invariants;

@@ -235,7 +235,7 @@ fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams)
     }
     state.put(keys::period(m), &record);
     put_open_period(state, &opening(state, m + 1));
-    Event::new("mint")
+    Event::new(super::events::MINT)
         .attr("period", m)
         .attr("revenue", open.revenue)
         .attr("subsidy_ppm", subsidy_ppm)

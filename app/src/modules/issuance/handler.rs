@@ -54,7 +54,7 @@ pub fn claim_vested(
     let mut open = open_period(state);
     open.vested = open.vested.saturating_add(amount);
     put_open_period(state, &open);
-    Ok(vec![Event::new("vested")
+    Ok(vec![Event::new(super::events::VESTED)
         .attr("beneficiary", signer)
         .attr("amount", amount)
         .attr("claimed", schedule.claimed)

@@ -32,6 +32,7 @@
 
 pub mod component;
 pub mod error;
+pub mod events;
 pub mod genesis;
 pub mod handler;
 pub mod invariants;

@@ -74,7 +74,7 @@ fn process_epoch(
             }
         }
     }
-    Event::new("reputation_epoch")
+    Event::new(super::events::REPUTATION_EPOCH)
         .attr("epoch", epoch)
         .attr("blocks", blocks)
         .attr("records", records)

@@ -18,6 +18,7 @@
 //! [0, 1_000_000]; the decay never changes a tally's total mass.
 
 pub mod component;
+pub mod events;
 pub mod genesis;
 pub mod keys;
 pub mod params;

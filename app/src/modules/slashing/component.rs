@@ -155,7 +155,7 @@ pub(crate) fn execute(
     if prop.offence == Offence::Byzantine {
         staking::tombstone(state, &prop.operator);
     }
-    let event = Event::new("slash_executed")
+    let event = Event::new(super::events::SLASH_EXECUTED)
         .attr("proposal", prop.id)
         .attr("operator", prop.operator)
         .attr("offence", prop.offence.name())
@@ -180,7 +180,7 @@ pub(crate) fn overturn(
         pay(state, &prop.operator, d.bond);
     }
     pay(state, &prop.operator, prop.reporter_bond);
-    let event = Event::new("slash_overturned")
+    let event = Event::new(super::events::SLASH_OVERTURNED)
         .attr("proposal", prop.id)
         .attr("operator", prop.operator)
         .attr("reason", reason);

@@ -98,7 +98,7 @@ fn create(
     state.put_raw(keys::pending(&operator_address, id), vec![1]);
     state.put_raw(keys::by_operator(&operator_address, id), vec![1]);
     state.put_raw(keys::deadline(deadline, id), vec![1]);
-    let event = Event::new("slash_proposed")
+    let event = Event::new(super::events::SLASH_PROPOSED)
         .attr("proposal", id)
         .attr("operator", operator_address)
         .attr("offence", offence.name())
@@ -275,7 +275,7 @@ pub fn dispute(
         yes_power: 0,
         no_power: 0,
     });
-    let disputed = Event::new("slash_disputed")
+    let disputed = Event::new(super::events::SLASH_DISPUTED)
         .attr("proposal", prop.id)
         .attr("operator", prop.operator);
     let mut fallback = None;
@@ -334,7 +334,7 @@ pub(crate) fn open_vote(
     }
     state.put_raw(keys::deadline(decides_at, prop.id), vec![1]);
     put_proposal(state, &prop);
-    Event::new("slash_vote_opened")
+    Event::new(super::events::SLASH_VOTE_OPENED)
         .attr("proposal", prop.id)
         .attr("operator", prop.operator)
         .attr("vote_ends", decides_at)
@@ -408,7 +408,7 @@ pub fn vote(
     }
     prop.dispute = Some(d);
     put_proposal(state, &prop);
-    Ok(vec![Event::new("slash_voted")
+    Ok(vec![Event::new(super::events::SLASH_VOTED)
         .attr("proposal", prop.id)
         .attr("voter", signer)
         .attr("uphold", msg.uphold)

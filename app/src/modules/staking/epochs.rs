@@ -75,7 +75,7 @@ fn distribute_fees(state: &mut impl StateWrite, epoch: u64) -> Event {
     }
     let rest = fees - paid;
     move_or_halt(state, &fee_pool, &treasury, rest);
-    Event::new("epoch")
+    Event::new(super::events::EPOCH)
         .attr("epoch", epoch)
         .attr("fees", fees)
         .attr("paid_to_validators", paid)

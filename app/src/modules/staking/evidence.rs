@@ -62,7 +62,7 @@ pub fn handle(
             hooks,
         );
         events.push(
-            Event::new("slashed")
+            Event::new(super::events::SLASHED)
                 .attr("operator", op.address)
                 .attr("reason", reason)
                 .attr("infraction_height", infraction_height)
@@ -71,7 +71,7 @@ pub fn handle(
                 .attr("to_treasury", record.to_treasury),
         );
         events.push(
-            Event::new("tombstoned")
+            Event::new(super::events::TOMBSTONED)
                 .attr("operator", op.address)
                 .attr("reason", reason),
         );

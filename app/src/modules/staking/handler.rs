@@ -85,7 +85,7 @@ pub fn register_operator(
         signer,
     );
     liveness::start_tracking(state, &consensus_address(&msg.consensus_pubkey), ctx.height);
-    Ok(vec![Event::new("operator_registered")
+    Ok(vec![Event::new(super::events::OPERATOR_REGISTERED)
         .attr("operator", signer)
         .attr(
             "consensus_pubkey",
@@ -116,7 +116,9 @@ pub fn edit_operator(
         op.commission_ppm = c;
     }
     put_operator(state, &op);
-    Ok(vec![Event::new("operator_edited").attr("operator", signer)])
+    Ok(vec![
+        Event::new(super::events::OPERATOR_EDITED).attr("operator", signer)
+    ])
 }
 
 pub fn delegate(
@@ -143,7 +145,7 @@ pub fn delegate(
     }
     put_operator(state, &op);
     put_delegation(state, &d);
-    Ok(vec![Event::new("delegate")
+    Ok(vec![Event::new(super::events::DELEGATE)
         .attr("delegator", signer)
         .attr("operator", target)
         .attr("amount", msg.amount)
@@ -203,7 +205,7 @@ pub fn undelegate(
     );
     put_operator(state, &op);
     put_delegation(state, &d);
-    Ok(vec![Event::new("undelegate")
+    Ok(vec![Event::new(super::events::UNDELEGATE)
         .attr("delegator", signer)
         .attr("operator", target)
         .attr("amount", msg.amount)
@@ -233,7 +235,9 @@ pub fn unjail(
     op.jailed_until = None;
     put_operator(state, &op);
     liveness::start_tracking(state, &consensus_address(&op.consensus_pubkey), ctx.height);
-    Ok(vec![Event::new("unjail").attr("operator", signer)])
+    Ok(vec![
+        Event::new(super::events::UNJAIL).attr("operator", signer)
+    ])
 }
 
 /// Pays matured unbonding entries (completion_time ≤ block time), oldest first. An entry whose
@@ -277,7 +281,7 @@ pub fn pay_matured_unbondings(
             }
             super::state::remove_unbonding(state, &entry);
             events.push(
-                Event::new("unbonding_completed")
+                Event::new(super::events::UNBONDING_COMPLETED)
                     .attr("delegator", entry.delegator)
                     .attr("operator", entry.operator)
                     .attr("amount", entry.amount)

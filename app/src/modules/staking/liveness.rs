@@ -110,7 +110,7 @@ pub fn record_commit(
             op.jailed_until = Some(until);
             put_operator(state, &op);
             events.push(
-                Event::new("jailed")
+                Event::new(super::events::JAILED)
                     .attr("operator", op.address)
                     .attr("reason", "downtime")
                     .attr("missed_blocks", info.missed)

@@ -20,6 +20,7 @@
 pub mod component;
 pub mod epochs;
 pub mod error;
+pub mod events;
 pub mod evidence;
 pub mod genesis;
 pub mod handler;

@@ -52,7 +52,8 @@ pub fn update(state: &mut impl StateWrite) -> (ValidatorPowers, Vec<Event>) {
     if new.is_empty() {
         return (
             Vec::new(),
-            vec![Event::new("validator_set_kept").attr("reason", "no eligible operator is left")],
+            vec![Event::new(super::events::VALIDATOR_SET_KEPT)
+                .attr("reason", "no eligible operator is left")],
         );
     }
     let mut updates = Vec::new();
@@ -76,7 +77,7 @@ pub fn update(state: &mut impl StateWrite) -> (ValidatorPowers, Vec<Event>) {
     let events = updates
         .iter()
         .map(|(pk, power)| {
-            Event::new("validator_update")
+            Event::new(super::events::VALIDATOR_UPDATE)
                 .attr("consensus_pubkey", hex::encode_upper(pk))
                 .attr("power", power)
         })

@@ -103,7 +103,7 @@ pub fn install_round(
         commit_end,
         reveal_end: commit_end.saturating_add(p.reveal_blocks),
     };
-    let event = Event::new("task_assigned")
+    let event = Event::new(super::events::TASK_ASSIGNED)
         .attr("task", task.id)
         .attr("round", round.number)
         .attr(

@@ -74,7 +74,7 @@ pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx, hooks: &Hooks) -> 
             leaves: leaves.iter().map(|(_, l)| *l).collect(),
         };
         events.push(
-            Event::new("task_results_root")
+            Event::new(super::events::TASK_RESULTS_ROOT)
                 .attr("height", ctx.height)
                 .attr("root", hex::encode(block.root))
                 .attr("results", block.leaves.len()),
@@ -195,7 +195,7 @@ fn close_round(
             set_status(state, t, TaskStatus::Reexecuted);
             finish(state, ctx, t);
             events.push(
-                Event::new("task_failed")
+                Event::new(super::events::TASK_FAILED)
                     .attr("task", t.id)
                     .attr("reason", "no_quorum")
                     .attr("reexecution", true),
@@ -232,7 +232,7 @@ fn escalate(
             let reveal_end = t.current_round().reveal_end;
             set_due(state, t, Some(reveal_end));
             events.push(
-                Event::new("task_escalated")
+                Event::new(super::events::TASK_ESCALATED)
                     .attr("task", t.id)
                     .attr("size", size)
                     .attr("quorum", quorum),
@@ -241,7 +241,7 @@ fn escalate(
         }
         Err(e) => {
             events.push(
-                Event::new("task_escalation_unassigned")
+                Event::new(super::events::TASK_ESCALATION_UNASSIGNED)
                     .attr("task", t.id)
                     .attr("reason", e.to_string()),
             );
@@ -272,7 +272,7 @@ fn fail(
     set_status(state, t, TaskStatus::Failed);
     finish(state, ctx, t);
     events.push(
-        Event::new("task_failed")
+        Event::new(super::events::TASK_FAILED)
             .attr("task", t.id)
             .attr("reason", reason)
             .attr("refund", refund)
@@ -329,7 +329,7 @@ fn finalize(
         protocol_fee: 0,
         rounding_to_treasury: 0,
     };
-    let mut finalized = Event::new("result_finalized")
+    let mut finalized = Event::new(super::events::RESULT_FINALIZED)
         .attr("task", t.id)
         .attr("round", round.number)
         .attr("result_hash", hex::encode(result_hash))
@@ -451,7 +451,7 @@ fn finalize(
 }
 
 fn due_event(task_id: u64, sub: &Submission, window_blocks: u64) -> Event {
-    Event::new("submission_due")
+    Event::new(super::events::SUBMISSION_DUE)
         .attr("task", task_id)
         .attr("window", sub.window)
         .attr(
@@ -503,7 +503,7 @@ fn close_window(
             set_status(state, t, TaskStatus::Undelivered);
             finish(state, ctx, t);
             events.push(
-                Event::new("task_undelivered")
+                Event::new(super::events::TASK_UNDELIVERED)
                     .attr("task", t.id)
                     .attr("refund", fee),
             );
@@ -537,7 +537,7 @@ fn prune(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
             state.delete(keys::by_status(t.status.index(), id));
             state.delete(keys::task(id));
             events.push(
-                Event::new("task_pruned")
+                Event::new(super::events::TASK_PRUNED)
                     .attr("task", id)
                     .attr("status", t.status.name()),
             );
@@ -578,7 +578,7 @@ fn update_price(state: &mut impl StateWrite, p: &TasksParams) -> Option<Event> {
     }
     state.put(keys::UNIT_PRICE.to_vec(), &next);
     (next != price).then(|| {
-        Event::new("task_price")
+        Event::new(super::events::TASK_PRICE)
             .attr("unit_price", next)
             .attr("utilisation_ppm", cap.utilisation_ppm)
     })

@@ -93,7 +93,7 @@ pub fn post_task(
     let reveal_end = t.current_round().reveal_end;
     set_due(state, &mut t, Some(reveal_end));
     put_task(state, &t);
-    let posted = Event::new("task_posted")
+    let posted = Event::new(super::events::TASK_POSTED)
         .attr("task", id)
         .attr("client", signer)
         .attr("kind", kind_name(msg.kind))
@@ -174,7 +174,7 @@ pub fn commit_result(
     reputation::record_commit_delay(state, signer, delay, p.commit_blocks);
     record_duty(state, signer, true);
     put_task(state, &t);
-    Ok(vec![Event::new("result_committed")
+    Ok(vec![Event::new(super::events::RESULT_COMMITTED)
         .attr("task", t.id)
         .attr("round", round_number)
         .attr("operator", signer)
@@ -243,7 +243,7 @@ pub fn reveal_result(
         set_due(state, &mut t, Some(ctx.height));
     }
     put_task(state, &t);
-    Ok(vec![Event::new("result_revealed")
+    Ok(vec![Event::new(super::events::RESULT_REVEALED)
         .attr("task", t.id)
         .attr("round", round_number)
         .attr("operator", signer)
@@ -315,7 +315,7 @@ pub fn confirm_submission(
     set_status(state, &mut t, TaskStatus::Delivered);
     finish(state, ctx, &mut t);
     put_task(state, &t);
-    Ok(vec![Event::new("submission_confirmed")
+    Ok(vec![Event::new(super::events::SUBMISSION_CONFIRMED)
         .attr("task", t.id)
         .attr("submitter", signer)
         .attr("window", window)

@@ -18,6 +18,7 @@ pub mod aggregate;
 pub mod assign;
 pub mod component;
 pub mod error;
+pub mod events;
 pub mod genesis;
 pub mod handler;
 pub mod invariants;

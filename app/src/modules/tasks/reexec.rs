@@ -98,7 +98,7 @@ pub fn start(
     let reveal_end = t.current_round().reveal_end;
     set_due(state, &mut t, Some(reveal_end));
     put_task(state, &t);
-    let started = Event::new("task_reexecution_started")
+    let started = Event::new(super::events::TASK_REEXECUTION_STARTED)
         .attr("task", id)
         .attr("original_task", task_id)
         .attr("proposal", proposal.proposal)
