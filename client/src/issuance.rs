@@ -12,21 +12,13 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::state::Payout;
-use nodeop_app::modules::issuance::{
-    EpochMetrics, IssuanceParams, MsgClaimVested, PeriodRecord, VestingSchedule,
-};
+use nodeop_app::modules::issuance::{EpochMetrics, IssuanceParams, PeriodRecord, VestingSchedule};
 use nodeop_app::serde_u128;
-use nodeop_app::tx::Msg;
 use serde::{Deserialize, Serialize};
 use tendermint_rpc::HttpClient;
 
 use crate::amount::{describe, format_ppm};
 use crate::staking::{push_query_param, query_json, Page};
-
-/// `vesting.claim`: mint to the signer what its schedule has vested and it has not claimed.
-pub fn claim_msg() -> Msg {
-    Msg::ClaimVested(MsgClaimVested {})
-}
 
 /// `/issuance/supply`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,9 +33,10 @@
 //!
 //! # Txs and reads
 //!
-//! [`propose_msg`] / [`statement_msg`] / [`propose_equivocation_msg`], [`dispute_msg`],
-//! [`vote_msg`] build the messages; [`propose_slash`], [`dispute_slash`], [`vote_dispute`] submit
-//! them through [`crate::node::submit`]. [`proposal`], [`proposals`], [`all_proposals`],
+//! [`statement_msg`] and [`propose_equivocation_msg`] turn a statement or checked attestations
+//! into a `slashing.propose` (the other messages are the app's: [`Msg::dispute_slash`],
+//! [`Msg::vote_dispute`]); [`propose_slash`], [`dispute_slash`], [`vote_dispute`] submit them
+//! through [`crate::node::submit`]. [`proposal`], [`proposals`], [`all_proposals`],
 //! [`votes`], [`params`] read `/slashing/…`; proven reads go through
 //! [`crate::verify::Record::SlashingProposal`] and [`crate::verify::Record::SlashingParams`].
 
@@ -45,8 +46,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::crypto::{Address, Verifier};
 use nodeop_app::modules::slashing::state::{Dispute, Vote};
 use nodeop_app::modules::slashing::{
-    Attestation, AttestationBody, Evidence, MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute,
-    Offence, Proposal, ProposalStatus, SlashingParams,
+    Attestation, AttestationBody, Evidence, MsgProposeSlash, Offence, Proposal, ProposalStatus,
+    SlashingParams,
 };
 use nodeop_app::tx::{Msg, Tx};
 use serde::Serialize;
@@ -287,15 +288,6 @@ impl From<StatementOffence> for Offence {
     }
 }
 
-/// A `slashing.propose` message.
-pub fn propose_msg(operator: &Address, offence: Offence, evidence: Evidence) -> Msg {
-    Msg::ProposeSlash(MsgProposeSlash {
-        operator: operator.to_bech32(),
-        offence,
-        evidence,
-    })
-}
-
 /// A `slashing.propose` message with a statement: the reporter's account of an infraction the
 /// chain cannot check (decided by the validators' vote if the accused disputes it).
 /// `infraction_id` names the infraction (e.g. the task id); the chain accepts one proposal per
@@ -309,39 +301,25 @@ pub fn statement_msg(
     description: &str,
     reference: &str,
 ) -> Msg {
-    propose_msg(
-        operator,
-        offence.into(),
-        Evidence::Statement {
+    Msg::from(MsgProposeSlash {
+        operator: operator.to_bech32(),
+        offence: offence.into(),
+        evidence: Evidence::Statement {
             infraction_id,
             infraction_height,
             description: description.to_string(),
             reference: reference.to_string(),
         },
-    )
+    })
 }
 
 /// A `slashing.propose` equivocation message from checked attestations.
 pub fn propose_equivocation_msg(equivocation: &Equivocation) -> Msg {
-    propose_msg(
-        &equivocation.operator,
-        Offence::Equivocation,
-        equivocation.evidence.clone(),
-    )
-}
-
-/// A `slashing.dispute` message (signed by the accused operator's account).
-pub fn dispute_msg(proposal: u64, reason: &str) -> Msg {
-    Msg::DisputeSlash(MsgDisputeSlash {
-        proposal,
-        reason: reason.to_string(),
+    Msg::from(MsgProposeSlash {
+        operator: equivocation.operator.to_bech32(),
+        offence: Offence::Equivocation,
+        evidence: equivocation.evidence.clone(),
     })
-}
-
-/// A `slashing.vote` message (signed by a validator's operator account): `uphold = true` to
-/// slash.
-pub fn vote_msg(proposal: u64, uphold: bool) -> Msg {
-    Msg::VoteDispute(MsgVoteDispute { proposal, uphold })
 }
 
 /// Submits a `slashing.propose` from `key` (the reporter, who puts up `report_bond`).
@@ -356,7 +334,11 @@ pub async fn propose_slash(
     submit(
         client,
         key,
-        vec![propose_msg(operator, offence, evidence)],
+        vec![Msg::from(MsgProposeSlash {
+            operator: operator.to_bech32(),
+            offence,
+            evidence,
+        })],
         opts,
     )
     .await
@@ -370,7 +352,13 @@ pub async fn dispute_slash(
     reason: &str,
     opts: &TxOptions,
 ) -> Result<(Tx, TxOutcome)> {
-    submit(client, key, vec![dispute_msg(proposal, reason)], opts).await
+    submit(
+        client,
+        key,
+        vec![Msg::dispute_slash(proposal, reason)],
+        opts,
+    )
+    .await
 }
 
 /// Submits a `slashing.vote` from `key` (a validator's operator account).
@@ -381,7 +369,7 @@ pub async fn vote_dispute(
     uphold: bool,
     opts: &TxOptions,
 ) -> Result<(Tx, TxOutcome)> {
-    submit(client, key, vec![vote_msg(proposal, uphold)], opts).await
+    submit(client, key, vec![Msg::vote_dispute(proposal, uphold)], opts).await
 }
 
 /// The id of the proposal a included `slashing.propose` tx opened (its `slash_proposed` event).
@@ -984,9 +972,9 @@ mod tests {
             assert_eq!(checked.tx.body.msgs, vec![msg]);
         }
         for msg in [
-            dispute_msg(3, "I delivered"),
-            vote_msg(3, true),
-            vote_msg(3, false),
+            Msg::dispute_slash(3, "I delivered"),
+            Msg::vote_dispute(3, true),
+            Msg::vote_dispute(3, false),
         ] {
             let body = build_tx(CHAIN, 1, vec![msg.clone()], None, "", &params).unwrap();
             let bytes = encode_tx(&sign_tx(body, &operator_key()).unwrap()).unwrap();
@@ -1006,7 +994,7 @@ mod tests {
         let e = build_tx(
             CHAIN,
             1,
-            vec![dispute_msg(3, &"r".repeat(513))],
+            vec![Msg::dispute_slash(3, &"r".repeat(513))],
             None,
             "",
             &params,
@@ -1014,22 +1002,22 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("slashing.dispute"), "{e}");
         // equivocation needs attestations, downtime is the chain's own
-        let wrong = propose_msg(
-            &op,
-            Offence::Equivocation,
-            Evidence::Statement {
+        let wrong = Msg::from(MsgProposeSlash {
+            operator: op.to_bech32(),
+            offence: Offence::Equivocation,
+            evidence: Evidence::Statement {
                 infraction_id: 1,
                 infraction_height: 1,
                 description: String::new(),
                 reference: String::new(),
             },
-        );
+        });
         assert!(build_tx(CHAIN, 1, vec![wrong], None, "", &params).is_err());
-        let auto = propose_msg(
-            &op,
-            Offence::Downtime,
-            Evidence::ResultMismatch { task_id: 1 },
-        );
+        let auto = Msg::from(MsgProposeSlash {
+            operator: op.to_bech32(),
+            offence: Offence::Downtime,
+            evidence: Evidence::ResultMismatch { task_id: 1 },
+        });
         assert!(build_tx(CHAIN, 1, vec![auto], None, "", &params).is_err());
     }
 
@@ -1063,10 +1051,10 @@ mod tests {
             .describe()
             .contains("byzantine against"));
         assert_eq!(
-            MsgView::from(&dispute_msg(4, "no")).describe(),
+            MsgView::from(&Msg::dispute_slash(4, "no")).describe(),
             "slashing.dispute proposal 4: \"no\""
         );
-        let json = serde_json::to_value(MsgView::from(&vote_msg(4, false))).unwrap();
+        let json = serde_json::to_value(MsgView::from(&Msg::vote_dispute(4, false))).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"type": "slashing.vote", "proposal": 4, "uphold": false})

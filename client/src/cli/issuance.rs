@@ -5,14 +5,17 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use nodeop_app::modules::issuance::state::Payout;
 use nodeop_app::modules::issuance::{EpochMetrics, IssuanceParams, PeriodRecord, VestingSchedule};
+use nodeop_app::tx::Msg;
 use nodeop_client::issuance as lib;
 use nodeop_client::verify::Record;
 use serde_json::json;
 
-use super::{
+use super::proof::{
     decode_value, emit_proven, emit_unverified, emit_verified, listing_note, page_text,
-    prove_record, resolve_address, submit_tx, Ctx, ProveArgs, TxFlags,
+    prove_record, ProveArgs,
 };
+use super::submit::{submit_tx, TxFlags};
+use super::{resolve_address, Ctx};
 
 #[derive(Subcommand)]
 pub(crate) enum IssuanceQueryCmd {
@@ -93,7 +96,7 @@ pub(crate) enum VestingTxCmd {
 pub(crate) async fn vesting_tx(ctx: &Ctx, cmd: VestingTxCmd) -> Result<()> {
     match cmd {
         VestingTxCmd::Claim { from, flags } => {
-            submit_tx(ctx, &from, vec![lib::claim_msg()], &flags).await
+            submit_tx(ctx, &from, vec![Msg::claim_vested()], &flags).await
         }
     }
 }
