@@ -10,17 +10,17 @@
 //!   [`tx::check_msg`], fee from the encoded size) then [`tx::sign_tx`]. The messages themselves
 //!   are the app's builders ([`nodeop_app::tx::Msg::send`], `Msg::delegate`, … and
 //!   `Msg::from(MsgX { … })`).
-//! - [`node`] — CometBFT RPC: [`node::connect`], [`node::abci_query`], [`node::broadcast_and_wait`],
+//! - [`node`] — CometBFT RPC: [`node::connect`], [`node::abci_query`] (typed: [`node::query_json`]),
+//!   [`node::broadcast_and_wait`],
 //!   and [`node::submit`] (ask chain id / nonce / params → build → sign → broadcast → wait), which
 //!   every `nodeop tx` command uses; [`node::send`] is one `bank.send`.
 //! - [`error`] — the error kinds a caller can tell apart ([`ClientError`]).
 //! - [`consensus_key`] — the ed25519 key of a CometBFT `priv_validator_key.json` or base64.
-//! - [`staking`] — typed staking reads (`/staking/…`) and their text for people.
+//! - [`staking`] — typed staking reads (`/staking/…`).
 //! - [`slashing`] — result attestations ([`slashing::sign_attestation`]; the byte layout is in
 //!   the module docs), equivocation evidence checked as the chain checks it
 //!   ([`slashing::check_equivocation`]), the slashing submitters ([`slashing::propose_slash`],
-//!   [`slashing::dispute_slash`], [`slashing::vote_dispute`]), typed `/slashing/…` reads and
-//!   their text for people.
+//!   [`slashing::dispute_slash`], [`slashing::vote_dispute`]), typed `/slashing/…` reads.
 //! - [`tasks`] — posting tasks and the commit–reveal of results; by concern: the result codec
 //!   ([`tasks::codec`]), the salt store ([`tasks::salts`]), the `/tasks/…` reads
 //!   ([`tasks::reads`]), result paths checked with the app's Merkle tree
@@ -28,8 +28,8 @@
 //! - [`reputation`] — `/reputation/…` reads, and a score recomputed from proven records
 //!   ([`reputation::proven`]).
 //! - [`issuance`] — `/issuance/…` reads (supply, period records and payouts, subsidy, vesting,
-//!   epoch metrics) with text for people.
-//! - [`render`] — text for people of the records above.
+//!   epoch metrics).
+//! - [`render`] — text for people of the records above, one module per area.
 //! - [`verify`] — proven reads of any [`verify::Record`] (account, supply, raw key, operator,
 //!   delegation, unbonding entry, staking params, slash proposal, slashing params, task, task
 //!   result record, a block's result root, tasks params, reputation record and params): ICS23 proof

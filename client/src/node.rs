@@ -3,12 +3,14 @@
 //! Every function takes a [`HttpClient`] so tests can reuse them with their own client
 //! (build one with [`connect`]: CometBFT v0.38 compatibility mode, a request timeout).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::params::TxParams;
 use nodeop_app::tx::{Msg, Tx};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tendermint::abci::Event;
 use tendermint::block::Height;
@@ -281,6 +283,39 @@ pub fn event_attribute(outcome: &TxOutcome, kind: &str, key: &str) -> Option<Str
         .flat_map(|e| &e.attributes)
         .find(|a| a.key == key)
         .map(|a| a.value.clone())
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The cursor of the next page (`after=`), `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// A JSON answer of `path` (at `height`, latest if `None`) and the height it is for.
+pub async fn query_json<T: DeserializeOwned>(
+    client: &HttpClient,
+    path: &str,
+    height: Option<u64>,
+) -> Result<(T, u64)> {
+    let resp = abci_query(client, path, Vec::new(), height, false).await?;
+    let value = serde_json::from_slice(&resp.value).with_context(|| {
+        format!(
+            "the node's {path} answer does not decode: {}",
+            String::from_utf8_lossy(&resp.value)
+        )
+    })?;
+    Ok((value, resp.height.value()))
+}
+
+/// Appends `key=value` to a query path when `value` is given: after `?` for the path's first
+/// parameter, after `&` for the others.
+pub fn push_query_param(path: &mut String, key: &str, value: Option<impl std::fmt::Display>) {
+    if let Some(v) = value {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        write!(path, "{sep}{key}={v}").ok();
+    }
 }
 
 /// An outcome included with code 0 whose only event is `kind` with attribute `key` = `value`.

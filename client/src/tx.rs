@@ -405,7 +405,7 @@ impl MsgView {
                 evidence,
             } => format!(
                 "slashing.propose {offence} against {operator}: {}",
-                crate::slashing::evidence_text(evidence)
+                crate::render::slashing::evidence_text(evidence)
             ),
             MsgView::DisputeSlash { proposal, reason } => {
                 format!("slashing.dispute proposal {proposal}: {reason:?}")

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use nodeop_client::render;
 use serde_json::json;
 
 use super::proof::{proof_anchor, ProveArgs};
@@ -27,7 +28,7 @@ pub(crate) async fn reputation_query(ctx: &Ctx, operator: &str, prove: &ProveArg
         ctx.emit(json!({ "proven_reputation": p }), || {
             format!(
                 "{}\nverified: recomputed from the reputation record, the operator record and the reputation params, proven at height {} against app hash {} in header {} (signed by {}/{} of the voting power)",
-                nodeop_client::reputation::reputation_text(&p.view),
+                render::reputation::reputation_text(&p.view),
                 p.record_proof.height,
                 h.app_hash,
                 h.height,
@@ -41,7 +42,7 @@ pub(crate) async fn reputation_query(ctx: &Ctx, operator: &str, prove: &ProveArg
     ctx.emit(json!({ "reputation": v, "height": height }), || {
         format!(
             "{}\nheight:               {height} (computed by the node; add --prove to recompute it from proven records)",
-            nodeop_client::reputation::reputation_text(&v)
+            render::reputation::reputation_text(&v)
         )
     });
     Ok(())

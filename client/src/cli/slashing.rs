@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use nodeop_app::tx::Msg;
 use nodeop_client::node::{self, TxOutcome};
+use nodeop_client::render;
 use nodeop_client::slashing::{self, Equivocation, ProposalFilter, StatementOffence};
 use nodeop_client::verify::Record;
 use serde_json::json;
@@ -373,7 +374,7 @@ pub(crate) async fn slashing_query(ctx: &Ctx, cmd: SlashingQueryCmd) -> Result<(
                 let v = prove_record(ctx, &Record::SlashingProposal(id), &prove).await?;
                 let now = block_time(&ctx.client()?).await;
                 let summary = match decode_value::<nodeop_app::modules::slashing::Proposal>(&v)? {
-                    Some(p) => slashing::proposal_text(&p, now).replace('\n', "\n  "),
+                    Some(p) => render::slashing::proposal_text(&p, now).replace('\n', "\n  "),
                     None => format!("no proposal {id}"),
                 };
                 emit_verified(ctx, &v, &summary, json!({ "latest_block_time": now }));
@@ -387,7 +388,7 @@ pub(crate) async fn slashing_query(ctx: &Ctx, cmd: SlashingQueryCmd) -> Result<(
                 || {
                     format!(
                         "{}\nheight:              {height} (not verified; add --prove)",
-                        slashing::proposal_text(&p, now)
+                        render::slashing::proposal_text(&p, now)
                     )
                 },
             );
@@ -417,7 +418,7 @@ pub(crate) async fn slashing_query(ctx: &Ctx, cmd: SlashingQueryCmd) -> Result<(
             let now = block_time(&client).await;
             ctx.emit(
                 json!({ "proposals": items, "next": next, "height": height, "latest_block_time": now }),
-                || page_text(slashing::proposals_text(&items, now), next.as_ref(), true, height),
+                || page_text(render::slashing::proposals_text(&items, now), next.as_ref(), true, height),
             );
             Ok(())
         }
@@ -425,7 +426,11 @@ pub(crate) async fn slashing_query(ctx: &Ctx, cmd: SlashingQueryCmd) -> Result<(
             let client = ctx.client()?;
             let (list, height) = slashing::votes(&client, id).await?;
             ctx.emit(json!({ "votes": list, "height": height }), || {
-                format!("{}\n{}", slashing::votes_text(&list), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::slashing::votes_text(&list),
+                    listing_note(height)
+                )
             });
             Ok(())
         }
@@ -435,14 +440,14 @@ pub(crate) async fn slashing_query(ctx: &Ctx, cmd: SlashingQueryCmd) -> Result<(
                     ctx,
                     Record::SlashingParams,
                     &prove,
-                    slashing::params_text,
+                    render::slashing::params_text,
                     "no slashing params",
                 )
                 .await;
             }
             let client = ctx.client()?;
             let (p, height) = slashing::params(&client, prove.height).await?;
-            emit_unverified(ctx, "params", &p, height, slashing::params_text);
+            emit_unverified(ctx, "params", &p, height, render::slashing::params_text);
             Ok(())
         }
     }

@@ -11,6 +11,7 @@ use nodeop_app::modules::staking::{
 use nodeop_app::tx::Msg;
 use nodeop_client::amount::{describe, parse_amount};
 use nodeop_client::consensus_key::{parse_consensus_pubkey, read_priv_validator_key};
+use nodeop_client::render;
 use nodeop_client::staking::{self, OperatorStatus};
 use nodeop_client::tx::{DEFAULT_CAPACITY_UNITS, DEFAULT_COMMISSION_PPM};
 use nodeop_client::verify::Record;
@@ -263,7 +264,7 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
                             "tombstoned".to_string()
                         } else {
                             op.jailed_until
-                                .map(|t| format!("until {}", staking::format_time(t)))
+                                .map(|t| format!("until {}", render::staking::format_time(t)))
                                 .unwrap_or_else(|| "no".into())
                         }
                     ),
@@ -306,7 +307,7 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
                 || {
                     format!(
                         "{}\nheight:            {height} (not verified; add --prove)",
-                        staking::operator_text(&op, status)
+                        render::staking::operator_text(&op, status)
                     )
                 },
             );
@@ -330,7 +331,14 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
             };
             ctx.emit(
                 json!({ "operators": items, "next": next, "height": height }),
-                || page_text(staking::operators_text(&items), next.as_ref(), true, height),
+                || {
+                    page_text(
+                        render::staking::operators_text(&items),
+                        next.as_ref(),
+                        true,
+                        height,
+                    )
+                },
             );
             Ok(())
         }
@@ -340,7 +348,7 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
             ctx.emit(json!({ "validators": vals, "height": height }), || {
                 format!(
                     "{}\n{}",
-                    staking::validators_text(&vals),
+                    render::staking::validators_text(&vals),
                     listing_note(height)
                 )
             });
@@ -418,7 +426,7 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
             ctx.emit(json!({ "delegations": list, "height": height }), || {
                 format!(
                     "{}\ntotal delegated: {}\n{}",
-                    staking::delegations_text(&list),
+                    render::staking::delegations_text(&list),
                     describe(total),
                     listing_note(height)
                 )
@@ -439,7 +447,7 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
                 json!({ "delegators": page.items, "next": page.next, "height": height }),
                 || {
                     page_text(
-                        staking::delegations_text(&page.items),
+                        render::staking::delegations_text(&page.items),
                         page.next.as_ref(),
                         false,
                         height,
@@ -466,7 +474,7 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
             if prove.prove {
                 let v = prove_record(ctx, &Record::UnbondingEntry(id), &prove).await?;
                 let summary = match decode_value::<UnbondingEntry>(&v)? {
-                    Some(e) => staking::unbonding_entry_text(&e),
+                    Some(e) => render::staking::unbonding_entry_text(&e),
                     None => format!("no unbonding entry {id}"),
                 };
                 emit_verified(ctx, &v, &summary, json!({}));
@@ -474,7 +482,13 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
             }
             let client = ctx.client()?;
             let (e, height) = staking::unbonding_entry(&client, id, prove.height).await?;
-            emit_unverified(ctx, "entry", &e, height, staking::unbonding_entry_text);
+            emit_unverified(
+                ctx,
+                "entry",
+                &e,
+                height,
+                render::staking::unbonding_entry_text,
+            );
             Ok(())
         }
         StakingQueryCmd::Slashes { operator } => {
@@ -482,7 +496,11 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
             let client = ctx.client()?;
             let (list, height) = staking::slashes(&client, &operator).await?;
             ctx.emit(json!({ "slashes": list, "height": height }), || {
-                format!("{}\n{}", staking::slashes_text(&list), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::staking::slashes_text(&list),
+                    listing_note(height)
+                )
             });
             Ok(())
         }
@@ -493,7 +511,7 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
             ctx.emit(json!({ "signing_info": info, "height": height }), || {
                 format!(
                     "{}\n{}",
-                    staking::signing_info_text(&info),
+                    render::staking::signing_info_text(&info),
                     listing_note(height)
                 )
             });
@@ -516,14 +534,18 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
             }
             let client = ctx.client()?;
             let (p, height) = staking::params(&client, prove.height).await?;
-            emit_unverified(ctx, "params", &p, height, staking::params_text);
+            emit_unverified(ctx, "params", &p, height, render::staking::params_text);
             Ok(())
         }
         StakingQueryCmd::Epoch => {
             let client = ctx.client()?;
             let (e, height) = staking::epoch(&client).await?;
             ctx.emit(json!({ "epoch": e, "height": height }), || {
-                format!("{}\n{}", staking::epoch_text(&e), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::staking::epoch_text(&e),
+                    listing_note(height)
+                )
             });
             Ok(())
         }
@@ -535,7 +557,7 @@ pub(crate) fn emit_entries(ctx: &Ctx, list: &[UnbondingEntry], height: u64) {
     ctx.emit(json!({ "entries": list, "height": height }), || {
         format!(
             "{}\ntotal unbonding: {}\n{}",
-            staking::unbonding_text(list),
+            render::staking::unbonding_text(list),
             describe(total),
             listing_note(height)
         )

@@ -12,7 +12,7 @@ use nodeop_app::modules::tasks::{
 use nodeop_app::tx::Msg;
 use nodeop_client::amount::{describe, parse_amount};
 use nodeop_client::node::{self, TxOutcome};
-use nodeop_client::render::tasks as render;
+use nodeop_client::render;
 use nodeop_client::tasks as tasks_lib;
 use nodeop_client::tasks::codec::result_bytes;
 use nodeop_client::tasks::reads::{self, TaskFilter};
@@ -411,7 +411,10 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
                     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?
                 }
                 (Some(text), None) => result_bytes(&t.kind, &text, hex).with_context(|| {
-                    format!("RESULT for task {task} ({})", render::kind_text(&t.kind))
+                    format!(
+                        "RESULT for task {task} ({})",
+                        render::tasks::kind_text(&t.kind)
+                    )
                 })?,
                 (None, None) => bail!("give RESULT or --result-file"),
             };
@@ -576,7 +579,14 @@ pub(crate) async fn task_list(ctx: &Ctx, args: TaskListArgs) -> Result<()> {
     };
     ctx.emit(
         json!({ "tasks": items, "next": next, "height": height }),
-        || page_text(render::tasks_text(&items), next.as_ref(), true, height),
+        || {
+            page_text(
+                render::tasks::tasks_text(&items),
+                next.as_ref(),
+                true,
+                height,
+            )
+        },
     );
     Ok(())
 }
@@ -597,7 +607,7 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
             ctx.emit(json!({ "schedule": v, "height": height }), || {
                 format!(
                     "{}\n{}",
-                    render::schedule_text(&v, now),
+                    render::tasks::schedule_text(&v, now),
                     listing_note(height)
                 )
             });
@@ -608,7 +618,11 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
             let client = ctx.client()?;
             let (p, height) = reads::price(&client).await?;
             ctx.emit(json!({ "price": p, "height": height }), || {
-                format!("{}\n{}", render::price_text(&p), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::tasks::price_text(&p),
+                    listing_note(height)
+                )
             });
             Ok(())
         }
@@ -616,7 +630,11 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
             let client = ctx.client()?;
             let (c, height) = reads::capacity(&client).await?;
             ctx.emit(json!({ "capacity": c, "height": height }), || {
-                format!("{}\n{}", render::capacity_text(&c), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::tasks::capacity_text(&c),
+                    listing_note(height)
+                )
             });
             Ok(())
         }
@@ -625,7 +643,7 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
             let client = ctx.client()?;
             let (l, height) = reads::load(&client, &operator).await?;
             ctx.emit(json!({ "load": l, "height": height }), || {
-                format!("{}\n{}", render::load_text(&l), listing_note(height))
+                format!("{}\n{}", render::tasks::load_text(&l), listing_note(height))
             });
             Ok(())
         }
@@ -635,14 +653,14 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
                     ctx,
                     Record::TasksParams,
                     &prove,
-                    render::params_text,
+                    render::tasks::params_text,
                     "no tasks params",
                 )
                 .await;
             }
             let client = ctx.client()?;
             let (p, height) = reads::params(&client, prove.height).await?;
-            emit_unverified(ctx, "params", &p, height, render::params_text);
+            emit_unverified(ctx, "params", &p, height, render::tasks::params_text);
             Ok(())
         }
     }
@@ -653,7 +671,7 @@ async fn show_task(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         let v = prove_record(ctx, &Record::Task(id), prove).await?;
         let now = latest(&ctx.client()?).await;
         let summary = match decode_value::<Task>(&v)? {
-            Some(t) => render::task_text(&t, now).replace('\n', "\n  "),
+            Some(t) => render::tasks::task_text(&t, now).replace('\n', "\n  "),
             None => format!(
                 "no task {id} (never posted, or pruned after task_retention; `nodeop query task result {id} --prove` still proves its result)"
             ),
@@ -669,7 +687,7 @@ async fn show_task(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         || {
             format!(
                 "{}\nheight:              {height} (not verified; add --prove)",
-                render::task_text(&t, now)
+                render::tasks::task_text(&t, now)
             )
         },
     );
@@ -698,7 +716,7 @@ async fn show_result(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         ctx.emit(json!({ "proven_result": p }), || {
             format!(
                 "verified: task {id}'s result\n{}\n  the result record (tasks/result/{id}) and block {}'s result root (tasks/block_results/{}) are proven at height {} against app hash {} in header {} (signed by {}/{} of the voting power{}),\n  and the path climbs from the proven leaf to the proven root",
-                render::result_view_text(&p.path, kind.as_ref()),
+                render::tasks::result_view_text(&p.path, kind.as_ref()),
                 p.record.finalized_height,
                 p.record.finalized_height,
                 p.record_proof.height,
@@ -722,7 +740,7 @@ async fn show_result(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         || {
             format!(
                 "{}\npath:           {}\nheight:         {height} (the root is the node's word; add --prove to prove it against the app hash)",
-                render::result_view_text(&v, kind.as_ref()),
+                render::tasks::result_view_text(&v, kind.as_ref()),
                 match &checked {
                     Ok(()) => "climbs from the leaf to the root".to_string(),
                     Err(e) => format!("DOES NOT CHECK: {e}"),

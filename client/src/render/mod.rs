@@ -1,6 +1,14 @@
-//! Text for people: how records, listings and answers read on a terminal. JSON output is the
-//! records themselves (serde); these are only the text form.
+//! Text for people: how records, listings and answers read on a terminal. The JSON output is
+//! the records themselves (serde); these are only their text form.
 //!
+//! - [`staking`] — operators, validators, delegations, unbonding, slashes, params, the epoch.
+//! - [`slashing`] — proposals, disputes, evidence, votes, params.
 //! - [`tasks`] — tasks, schedules, results, price, capacity, load, params.
+//! - [`reputation`] — an operator's reputation.
+//! - [`issuance`] — supply, subsidy, periods, payouts, metrics, vesting, params.
 
+pub mod issuance;
+pub mod reputation;
+pub mod slashing;
+pub mod staking;
 pub mod tasks;

@@ -13,7 +13,7 @@ use nodeop_app::modules::tasks::TasksParams;
 use tendermint_rpc::HttpClient;
 
 use super::fee_for;
-use crate::staking::{push_query_param, query_json};
+use crate::node::{push_query_param, query_json};
 
 /// Which tasks [`tasks`] lists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
