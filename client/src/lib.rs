@@ -38,6 +38,7 @@
 pub mod amount;
 pub mod consensus_key;
 pub mod error;
+mod files;
 pub mod issuance;
 pub mod keyring;
 pub mod keys;

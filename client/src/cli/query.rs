@@ -5,13 +5,13 @@ use nodeop_client::amount::describe;
 use nodeop_client::node::{
     abci_query, fetch_tx, find_tx_in_block, parse_tx_hash, query_account, TxResult,
 };
+use nodeop_client::render;
 use nodeop_client::tx::{decode_tx, TxView};
 use nodeop_client::verify::Record;
 use nodeop_client::ClientError;
 use serde_json::json;
 
 use super::proof::{prove_record, verified_text, ProveArgs};
-use super::submit::result_text;
 use super::{resolve_address, Ctx};
 
 /// `nodeop query account`: an account's balance and nonce.
@@ -176,7 +176,7 @@ pub(crate) async fn tx(ctx: &Ctx, hash: &str, height: Option<u64>) -> Result<()>
                     hex::encode(&tx_bytes)
                 )),
             }
-            out.push_str(&format!("\n{}", result_text(&result)));
+            out.push_str(&format!("\n{}", render::tx::result_text(&result)));
             out
         },
     );

@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use nodeop_app::tx::Msg;
 use nodeop_client::amount::{describe, parse_amount};
-use nodeop_client::node::{broadcast_and_wait, tx_context, TxOptions, TxOutcome, TxResult};
+use nodeop_client::node::{broadcast_and_wait, tx_context, TxOptions, TxOutcome};
+use nodeop_client::render;
 use nodeop_client::tx::{build_tx, check_msg, encode_tx, required_fee, sign_tx, TxView};
 use serde_json::json;
 
@@ -30,35 +31,6 @@ pub(crate) struct TxFlags {
     /// Seconds to wait for inclusion.
     #[arg(long, default_value_t = 30)]
     pub(crate) timeout: u64,
-}
-
-pub(crate) fn result_text(r: &TxResult) -> String {
-    let mut out = format!(
-        "included in block {} (index {}): code {}{}",
-        r.height,
-        r.index,
-        r.code,
-        if r.code == 0 {
-            " (ok)".to_string()
-        } else {
-            format!(" codespace {:?}", r.codespace)
-        }
-    );
-    if !r.log.is_empty() {
-        out.push_str(&format!("\nlog: {}", r.log));
-    }
-    if !r.events.is_empty() {
-        out.push_str("\nevents:");
-        for e in &r.events {
-            let attrs: Vec<String> = e
-                .attributes
-                .iter()
-                .map(|a| format!("{}={}", a.key, a.value))
-                .collect();
-            out.push_str(&format!("\n  {}: {}", e.kind, attrs.join(", ")));
-        }
-    }
-    out
 }
 
 /// [`submit_tx_outcome`] when the outcome is not needed afterwards.
@@ -132,7 +104,7 @@ pub(crate) async fn submit_tx_outcome(
         if outcome.accepted() {
             out.push_str("\ncheck_tx: accepted");
             match &outcome.included {
-                Some(r) => out.push_str(&format!("\n{}", result_text(r))),
+                Some(r) => out.push_str(&format!("\n{}", render::tx::result_text(r))),
                 None => out.push_str(&format!(
                     "\nnot waiting for the block; later: nodeop query tx {}",
                     outcome.hash

@@ -6,9 +6,11 @@
 //! - [`tasks`] — tasks, schedules, results, price, capacity, load, params.
 //! - [`reputation`] — an operator's reputation.
 //! - [`issuance`] — supply, subsidy, periods, payouts, metrics, vesting, params.
+//! - [`tx`] — a tx's result in its block.
 
 pub mod issuance;
 pub mod reputation;
 pub mod slashing;
 pub mod staking;
 pub mod tasks;
+pub mod tx;

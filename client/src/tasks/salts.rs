@@ -24,7 +24,7 @@
 //! the commitment is recomputed from the file, so an edited or truncated file is detected.
 
 use std::fs::{self, DirBuilder, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -35,6 +35,7 @@ use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ClientError;
+use crate::files::read_bounded;
 
 /// The format tag of a salt file.
 pub const SALT_FORMAT: &str = "nodeop-task-salt-v1";
@@ -223,13 +224,7 @@ impl SaltStore {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
         };
-        let mut text = String::new();
-        f.take(MAX_SALT_FILE_BYTES + 1)
-            .read_to_string(&mut text)
-            .with_context(|| format!("reading {}", path.display()))?;
-        if text.len() as u64 > MAX_SALT_FILE_BYTES {
-            bail!("{} is larger than a salt file can be", path.display());
-        }
+        let text = read_bounded(f, &path, MAX_SALT_FILE_BYTES, "a salt file can be")?;
         let entry: StoredSalt = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a nodeop salt file", path.display()))?;
         if entry.format != SALT_FORMAT {
