@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use nodeop_client::tasks::salts::{SaltStore, StoredSalt};
+use nodeop_client::tasks::{SaltStore, StoredSalt};
 use nodeop_client::KeyPair;
 
 const SECRET: &str = "5555555555555555555555555555555555555555555555555555555555555555";

@@ -13,7 +13,7 @@ use nodeop_app::modules::tasks::state::{BlockResults, CapacitySummary, ResultRec
 use nodeop_app::modules::tasks::{Consistency, Task, TaskStatus};
 use nodeop_app::query::QueryResponse;
 use nodeop_client::reputation::{self, ReputationView};
-use nodeop_client::tasks::result_path::{check_against_proven, verify_result_path};
+use nodeop_client::tasks::{check_against_proven, verify_result_path};
 use nodeop_client::verify::{verify_query_answer, Record};
 use nodeop_tests::harness::TestChain;
 use nodeop_tests::tasks::{confirm, exact_task, TaskGenesis, NOP};

@@ -17,6 +17,9 @@ pub mod reads;
 pub mod result_path;
 pub mod salts;
 
+pub use result_path::{check_against_proven, proven_result, verify_result_path, ProvenResult};
+pub use salts::{SaltStore, StoredSalt};
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -27,7 +30,6 @@ use tendermint_rpc::HttpClient;
 
 use crate::keys::KeyPair;
 use crate::node::{event_attribute, node_chain_id, submit, TxOptions, TxOutcome};
-use salts::{SaltStore, StoredSalt};
 
 /// Parses a 32-byte hash given as 64 hex digits (an optional `0x` prefix is allowed).
 pub fn parse_sha256(what: &str, hex_str: &str) -> Result<[u8; 32]> {

@@ -121,7 +121,8 @@ pub async fn schedule(client: &HttpClient, id: u64) -> Result<(ScheduleView, u64
 }
 
 /// `/tasks/result/{id}`: the result hash, its Merkle path and its block's root (not verified:
-/// see [`verify_result_path`] and [`proven_result`]).
+/// see [`super::result_path::verify_result_path`] and
+/// [`super::result_path::proven_result`]).
 pub async fn result(client: &HttpClient, id: u64) -> Result<(ResultView, u64)> {
     let (v, h): (ResultView, u64) =
         query_json(client, &format!("/tasks/result/{id}"), None).await?;
