@@ -14,13 +14,14 @@
 //! be given as base64 (`--consensus-pubkey`), or as the one-line JSON `cometbft show-validator`
 //! prints.
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::modules::staking::consensus_address;
 use nodeop_app::serde_base64_32;
 use serde::Deserialize;
+
+use crate::files::read_bounded;
 
 pub const ED25519_PUBKEY_TYPE: &str = "tendermint/PubKeyEd25519";
 /// A key file is a few hundred bytes; anything much larger is not one.
@@ -59,16 +60,12 @@ pub fn parse_priv_validator_key(json: &str) -> Result<[u8; 32]> {
 /// Reads the ed25519 public key from a CometBFT `priv_validator_key.json`.
 pub fn read_priv_validator_key(path: &Path) -> Result<[u8; 32]> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut text = String::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .with_context(|| format!("reading {}", path.display()))?;
-    if text.len() as u64 > MAX_FILE_BYTES {
-        bail!(
-            "{} is larger than {MAX_FILE_BYTES} bytes: not a priv_validator_key.json",
-            path.display()
-        );
-    }
+    let text = read_bounded(
+        file,
+        path,
+        MAX_FILE_BYTES,
+        &format!("{MAX_FILE_BYTES} bytes: not a priv_validator_key.json"),
+    )?;
     parse_priv_validator_key(&text).with_context(|| format!("{}", path.display()))
 }
 

@@ -31,7 +31,7 @@
 //! The name of a key is its file name without `.json`; names match `[a-zA-Z0-9_-]{1,64}`.
 
 use std::fs::{self, DirBuilder, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -43,6 +43,7 @@ use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::files::read_bounded;
 use crate::keys::{normalize_mnemonic, KeyPair, HD_PATH};
 
 pub const KEYRING_DIR: &str = "keyring";
@@ -449,13 +450,7 @@ impl Keyring {
             }
             Err(e) => return Err(e).with_context(|| format!("opening {}", file.display())),
         };
-        let mut text = Zeroizing::new(String::new());
-        f.take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)
-            .with_context(|| format!("reading {}", file.display()))?;
-        if text.len() as u64 > MAX_FILE_BYTES {
-            bail!("{} is larger than a key file can be", file.display());
-        }
+        let text = read_bounded(f, &file, MAX_FILE_BYTES, "a key file can be")?;
         let kf: KeyFile = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a nodeop key file", file.display()))?;
         if kf.format != FORMAT {

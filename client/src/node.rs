@@ -3,12 +3,14 @@
 //! Every function takes a [`HttpClient`] so tests can reuse them with their own client
 //! (build one with [`connect`]: CometBFT v0.38 compatibility mode, a request timeout).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::params::TxParams;
 use nodeop_app::tx::{Msg, Tx};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tendermint::abci::Event;
 use tendermint::block::Height;
@@ -17,8 +19,9 @@ use tendermint_rpc::client::CompatMode;
 use tendermint_rpc::endpoint::abci_query::AbciQuery;
 use tendermint_rpc::{Client, HttpClient, HttpClientUrl};
 
+use crate::error::ClientError;
 use crate::keys::KeyPair;
-use crate::tx::{build_tx, encode_tx, send_msg, sign_tx, tx_hash_hex};
+use crate::tx::{build_tx, encode_tx, sign_tx, tx_hash_hex};
 
 pub const DEFAULT_NODE: &str = "http://127.0.0.1:26657";
 /// Time limit of one RPC request.
@@ -99,7 +102,8 @@ pub async fn abci_query(
 }
 
 /// The app answered a query with a non-zero code (docs/errors.md, codespace `query`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("query {path} failed: codespace {codespace:?} code {code}: {log}")]
 pub struct QueryRefused {
     pub path: String,
     pub codespace: String,
@@ -114,18 +118,6 @@ impl QueryRefused {
             && self.code == nodeop_app::error::QueryError::NotFound(String::new()).code()
     }
 }
-
-impl std::fmt::Display for QueryRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "query {} failed: codespace {:?} code {}: {}",
-            self.path, self.codespace, self.code, self.log
-        )
-    }
-}
-
-impl std::error::Error for QueryRefused {}
 
 /// The `/account/{address}` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,6 +252,24 @@ impl TxOutcome {
     pub fn succeeded(&self) -> bool {
         self.accepted() && self.included.as_ref().is_some_and(|r| r.code == 0)
     }
+
+    /// A [`ClientError::TxFailed`] if CheckTx refused the tx or it failed in its block (a tx
+    /// not waited for is not failed).
+    pub fn check(&self) -> Result<(), ClientError> {
+        if !self.accepted() {
+            return Err(ClientError::TxFailed(format!(
+                "CheckTx refused the tx: codespace {:?} code {}: {}",
+                self.check_tx.codespace, self.check_tx.code, self.check_tx.log
+            )));
+        }
+        match &self.included {
+            Some(r) if r.code != 0 => Err(ClientError::TxFailed(format!(
+                "the tx failed in block {}: codespace {:?} code {}: {} (the fee was charged)",
+                r.height, r.codespace, r.code, r.log
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The value of attribute `key` of the first event of type `kind` in an included tx.
@@ -273,6 +283,39 @@ pub fn event_attribute(outcome: &TxOutcome, kind: &str, key: &str) -> Option<Str
         .flat_map(|e| &e.attributes)
         .find(|a| a.key == key)
         .map(|a| a.value.clone())
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The cursor of the next page (`after=`), `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// A JSON answer of `path` (at `height`, latest if `None`) and the height it is for.
+pub async fn query_json<T: DeserializeOwned>(
+    client: &HttpClient,
+    path: &str,
+    height: Option<u64>,
+) -> Result<(T, u64)> {
+    let resp = abci_query(client, path, Vec::new(), height, false).await?;
+    let value = serde_json::from_slice(&resp.value).with_context(|| {
+        format!(
+            "the node's {path} answer does not decode: {}",
+            String::from_utf8_lossy(&resp.value)
+        )
+    })?;
+    Ok((value, resp.height.value()))
+}
+
+/// Appends `key=value` to a query path when `value` is given: after `?` for the path's first
+/// parameter, after `&` for the others.
+pub fn push_query_param(path: &mut String, key: &str, value: Option<impl std::fmt::Display>) {
+    if let Some(v) = value {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        write!(path, "{sep}{key}={v}").ok();
+    }
 }
 
 /// An outcome included with code 0 whose only event is `kind` with attribute `key` = `value`.
@@ -323,7 +366,7 @@ pub async fn fetch_tx(
             if text.contains("not found") {
                 Ok(None)
             } else if text.contains("indexing is disabled") {
-                Err(TxIndexDisabled.into())
+                Err(ClientError::TxIndexDisabled.into())
             } else {
                 Err(rpc_error(e, &format!("looking up tx {hash}")))
             }
@@ -331,21 +374,9 @@ pub async fn fetch_tx(
     }
 }
 
-/// The node runs with `tx_index.indexer = "null"`.
-#[derive(Debug)]
-pub struct TxIndexDisabled;
-
-impl std::fmt::Display for TxIndexDisabled {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the node does not index txs (tx_index.indexer = \"null\")")
-    }
-}
-
-impl std::error::Error for TxIndexDisabled {}
-
 /// Looks for a tx in one block (`/block`, then `/block_results` for its result): the result
 /// and the tx bytes, or `None` if the block does not hold it. Works without the tx index. A
-/// [`ResultsNotReady`] error when the block holds the tx but its results are not saved yet.
+/// [`ClientError::ResultsNotReady`] error when the block holds the tx but its results are not saved yet.
 pub async fn find_tx_in_block(
     client: &HttpClient,
     hash: &Hash,
@@ -366,7 +397,7 @@ pub async fn find_tx_in_block(
     };
     let results = client.block_results(h).await.map_err(|e| {
         if rpc_message(&e).contains("could not find results for height") {
-            ResultsNotReady(height).into()
+            ClientError::ResultsNotReady(height).into()
         } else {
             rpc_error(e, &format!("fetching the results of block {height}"))
         }
@@ -387,24 +418,6 @@ pub async fn find_tx_in_block(
     };
     Ok(Some((result, block.block.data[index].clone())))
 }
-
-/// The node has the block at this height but not yet its results: CometBFT stores a block before it saves the
-/// block's FinalizeBlock results, so `/status` can name a height whose `/block_results` still
-/// fails for a moment. Asking again shortly succeeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResultsNotReady(pub u64);
-
-impl std::fmt::Display for ResultsNotReady {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "block {} is stored but its results are not yet; ask again in a moment",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for ResultsNotReady {}
 
 /// The node's latest block height.
 pub async fn latest_height(client: &HttpClient) -> Result<u64> {
@@ -442,7 +455,9 @@ pub async fn wait_for_tx(
             match fetch_tx(client, hash).await {
                 Ok(Some(r)) => return Ok(TxResult::from_response(&r)),
                 Ok(None) => {}
-                Err(e) if e.is::<TxIndexDisabled>() => use_index = false,
+                Err(e) if ClientError::find(&e) == Some(ClientError::TxIndexDisabled) => {
+                    use_index = false
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -453,7 +468,11 @@ pub async fn wait_for_tx(
                 Ok(None) => next += 1,
                 // the tx is in block `next`, whose results are not saved yet: ask again after
                 // the pause (or time out below, naming the block)
-                Err(e) if e.is::<ResultsNotReady>() => break,
+                Err(e)
+                    if matches!(ClientError::find(&e), Some(ClientError::ResultsNotReady(_))) =>
+                {
+                    break
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -563,7 +582,7 @@ pub async fn send(
     amount: u128,
     opts: &TxOptions,
 ) -> Result<(Tx, TxOutcome)> {
-    submit(client, key, vec![send_msg(to, amount)], opts).await
+    submit(client, key, vec![Msg::send(to, amount)], opts).await
 }
 
 #[cfg(test)]

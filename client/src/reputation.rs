@@ -1,5 +1,6 @@
 //! Operator reputation (PROTOCOL.md §3.3; every formula in docs/reputation.md): the
-//! `/reputation/…` reads, their text for people, and a **proven** score.
+//! `/reputation/…` reads and a **proven** score (their text for people is
+//! [`crate::render::reputation`]).
 //!
 //! `/reputation/operator/{address}` is computed by the node (no proof). [`proven`] instead reads
 //! the three records the score is made of with ICS23 proofs at one height — the operator's
@@ -8,20 +9,18 @@
 //! and the load factors with the chain's own functions, so the numbers are the chain's without
 //! trusting the node.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::reputation::{score, OperatorReputation, ReputationParams, Tally};
+use nodeop_app::modules::reputation::{score, OperatorReputation, ReputationParams};
 use nodeop_app::modules::staking::Operator;
 use nodeop_app::serde_u128;
 use serde::{Deserialize, Serialize};
 use tendermint::hash::Hash;
 use tendermint_rpc::HttpClient;
 
-use crate::amount::{describe, format_ppm};
-use crate::staking::query_json;
+use crate::node::query_json;
 use crate::verify::{query_verified, Record, VerifiedRecord};
 
 /// The components of a score, ppm (the node's `components`).
@@ -182,52 +181,10 @@ pub async fn proven(
     })
 }
 
-fn opt_ppm(v: Option<u32>) -> String {
-    v.map(format_ppm)
-        .unwrap_or_else(|| "none yet (not counted)".into())
-}
-
-fn tally_text(t: &Tally) -> String {
-    format!("good {}, bad {}, neutral {}", t.good, t.bad, t.neutral)
-}
-
-/// A reputation, one field per line.
-pub fn reputation_text(v: &ReputationView) -> String {
-    let c = &v.components;
-    let mut out = format!(
-        "operator:             {}{}\nbonded tokens:        {}\nscore:                {}\n  success:            {}\n  uptime:             {} (task duties {}; validator blocks {})\n  latency:            {}\n  stake:              {}\nbyzantine factor:     {}\neffective score:      {} (score × byzantine factor; eligibility and committee weights use it)\nload state:           {} of capacity\n  reward weight:      {}\n  slash amplification: {}",
-        v.address,
-        if v.registered { "" } else { " (not a registered operator)" },
-        describe(v.bonded_tokens),
-        format_ppm(v.score_ppm),
-        format_ppm(c.success_ppm),
-        format_ppm(c.uptime_ppm),
-        opt_ppm(c.duties_ppm),
-        opt_ppm(c.blocks_ppm),
-        format_ppm(c.latency_ppm),
-        format_ppm(c.stake_ppm),
-        format_ppm(v.byz_factor_ppm),
-        format_ppm(v.effective_score_ppm),
-        format_ppm(v.load_ppm),
-        format_ppm(v.reward_weight_ppm),
-        format_ppm(v.load_amplification_ppm),
-    );
-    let r = &v.counters;
-    write!(
-        out,
-        "\ncounters (decaying toward neutral each epoch):\n  results:            {}\n  duties:             {}\n  blocks:             {}\n  latency:            {}",
-        tally_text(&r.results),
-        tally_text(&r.duties),
-        tally_text(&r.blocks),
-        tally_text(&r.latency),
-    )
-    .ok();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::reputation::*;
 
     fn bob() -> Address {
         Address([0xb0; 20])

@@ -33,29 +33,26 @@
 //!
 //! # Txs and reads
 //!
-//! [`propose_msg`] / [`statement_msg`] / [`propose_equivocation_msg`], [`dispute_msg`],
-//! [`vote_msg`] build the messages; [`propose_slash`], [`dispute_slash`], [`vote_dispute`] submit
-//! them through [`crate::node::submit`]. [`proposal`], [`proposals`], [`all_proposals`],
+//! [`statement_msg`] and [`propose_equivocation_msg`] turn a statement or checked attestations
+//! into a `slashing.propose` (the other messages are the app's: [`Msg::dispute_slash`],
+//! [`Msg::vote_dispute`]); [`propose_slash`], [`dispute_slash`], [`vote_dispute`] submit them
+//! through [`crate::node::submit`]. [`proposal`], [`proposals`], [`all_proposals`],
 //! [`votes`], [`params`] read `/slashing/…`; proven reads go through
 //! [`crate::verify::Record::SlashingProposal`] and [`crate::verify::Record::SlashingParams`].
 
-use std::fmt::{self, Write as _};
-
 use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::crypto::{Address, Verifier};
-use nodeop_app::modules::slashing::state::{Dispute, Vote};
+use nodeop_app::modules::slashing::state::Vote;
 use nodeop_app::modules::slashing::{
-    Attestation, AttestationBody, Evidence, MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute,
-    Offence, Proposal, ProposalStatus, SlashingParams,
+    Attestation, AttestationBody, Evidence, MsgProposeSlash, Offence, Proposal, SlashingParams,
 };
 use nodeop_app::tx::{Msg, Tx};
 use serde::Serialize;
 use tendermint_rpc::HttpClient;
 
-use crate::amount::{describe, format_ppm};
 use crate::keys::KeyPair;
 use crate::node::{event_attribute, submit, TxOptions, TxOutcome};
-use crate::staking::{format_time, push_query_param, query_json, Page};
+use crate::node::{push_query_param, query_json, Page};
 
 // ------------------------------------------------------------------ attestations
 
@@ -118,58 +115,36 @@ pub fn read_attestation(path: &std::path::Path) -> Result<Attestation> {
 }
 
 /// Why two attestations do not prove equivocation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NotEquivocation {
     /// An attestation's signature does not verify (`which` is "first" or "second").
+    #[error("the {which} attestation does not verify: {reason}")]
     InvalidAttestation { which: &'static str, reason: String },
     /// Signed by different keys.
+    #[error(
+        "the attestations are signed by different keys ({first} and {second}); equivocation needs one signer"
+    )]
     DifferentSigners { first: Address, second: Address },
     /// For different chains.
+    #[error("the attestations are for different chains ({first:?} and {second:?})")]
     DifferentChains { first: String, second: String },
     /// For different tasks.
+    #[error(
+        "the attestations are for different tasks ({first} and {second}); equivocation needs one task"
+    )]
     DifferentTasks { first: u64, second: u64 },
     /// They attest the same result: no conflict.
+    #[error("the attestations attest the same result hash: they do not conflict")]
     SameResult,
     /// Not for the chain they are to be used on.
+    #[error("the attestations are for chain {got:?}, not {expected:?}")]
     WrongChain { expected: String, got: String },
     /// Signed by someone else than the operator named.
+    #[error(
+        "the attestations are signed by {signer}, not by the operator {operator} (an operator's attestations are signed with its account key)"
+    )]
     NotTheOperator { signer: Address, operator: Address },
 }
-
-impl fmt::Display for NotEquivocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NotEquivocation::InvalidAttestation { which, reason } => {
-                write!(f, "the {which} attestation does not verify: {reason}")
-            }
-            NotEquivocation::DifferentSigners { first, second } => write!(
-                f,
-                "the attestations are signed by different keys ({first} and {second}); equivocation needs one signer"
-            ),
-            NotEquivocation::DifferentChains { first, second } => write!(
-                f,
-                "the attestations are for different chains ({first:?} and {second:?})"
-            ),
-            NotEquivocation::DifferentTasks { first, second } => write!(
-                f,
-                "the attestations are for different tasks ({first} and {second}); equivocation needs one task"
-            ),
-            NotEquivocation::SameResult => f.write_str(
-                "the attestations attest the same result hash: they do not conflict",
-            ),
-            NotEquivocation::WrongChain { expected, got } => write!(
-                f,
-                "the attestations are for chain {got:?}, not {expected:?}"
-            ),
-            NotEquivocation::NotTheOperator { signer, operator } => write!(
-                f,
-                "the attestations are signed by {signer}, not by the operator {operator} (an operator's attestations are signed with its account key)"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for NotEquivocation {}
 
 /// Two attestations that prove equivocation, checked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -287,15 +262,6 @@ impl From<StatementOffence> for Offence {
     }
 }
 
-/// A `slashing.propose` message.
-pub fn propose_msg(operator: &Address, offence: Offence, evidence: Evidence) -> Msg {
-    Msg::ProposeSlash(MsgProposeSlash {
-        operator: operator.to_bech32(),
-        offence,
-        evidence,
-    })
-}
-
 /// A `slashing.propose` message with a statement: the reporter's account of an infraction the
 /// chain cannot check (decided by the validators' vote if the accused disputes it).
 /// `infraction_id` names the infraction (e.g. the task id); the chain accepts one proposal per
@@ -309,39 +275,25 @@ pub fn statement_msg(
     description: &str,
     reference: &str,
 ) -> Msg {
-    propose_msg(
-        operator,
-        offence.into(),
-        Evidence::Statement {
+    Msg::from(MsgProposeSlash {
+        operator: operator.to_bech32(),
+        offence: offence.into(),
+        evidence: Evidence::Statement {
             infraction_id,
             infraction_height,
             description: description.to_string(),
             reference: reference.to_string(),
         },
-    )
+    })
 }
 
 /// A `slashing.propose` equivocation message from checked attestations.
 pub fn propose_equivocation_msg(equivocation: &Equivocation) -> Msg {
-    propose_msg(
-        &equivocation.operator,
-        Offence::Equivocation,
-        equivocation.evidence.clone(),
-    )
-}
-
-/// A `slashing.dispute` message (signed by the accused operator's account).
-pub fn dispute_msg(proposal: u64, reason: &str) -> Msg {
-    Msg::DisputeSlash(MsgDisputeSlash {
-        proposal,
-        reason: reason.to_string(),
+    Msg::from(MsgProposeSlash {
+        operator: equivocation.operator.to_bech32(),
+        offence: Offence::Equivocation,
+        evidence: equivocation.evidence.clone(),
     })
-}
-
-/// A `slashing.vote` message (signed by a validator's operator account): `uphold = true` to
-/// slash.
-pub fn vote_msg(proposal: u64, uphold: bool) -> Msg {
-    Msg::VoteDispute(MsgVoteDispute { proposal, uphold })
 }
 
 /// Submits a `slashing.propose` from `key` (the reporter, who puts up `report_bond`).
@@ -356,7 +308,11 @@ pub async fn propose_slash(
     submit(
         client,
         key,
-        vec![propose_msg(operator, offence, evidence)],
+        vec![Msg::from(MsgProposeSlash {
+            operator: operator.to_bech32(),
+            offence,
+            evidence,
+        })],
         opts,
     )
     .await
@@ -370,7 +326,13 @@ pub async fn dispute_slash(
     reason: &str,
     opts: &TxOptions,
 ) -> Result<(Tx, TxOutcome)> {
-    submit(client, key, vec![dispute_msg(proposal, reason)], opts).await
+    submit(
+        client,
+        key,
+        vec![Msg::dispute_slash(proposal, reason)],
+        opts,
+    )
+    .await
 }
 
 /// Submits a `slashing.vote` from `key` (a validator's operator account).
@@ -381,7 +343,7 @@ pub async fn vote_dispute(
     uphold: bool,
     opts: &TxOptions,
 ) -> Result<(Tx, TxOutcome)> {
-    submit(client, key, vec![vote_msg(proposal, uphold)], opts).await
+    submit(client, key, vec![Msg::vote_dispute(proposal, uphold)], opts).await
 }
 
 /// The id of the proposal a included `slashing.propose` tx opened (its `slash_proposed` event).
@@ -502,305 +464,13 @@ pub async fn params(client: &HttpClient, height: Option<u64>) -> Result<(Slashin
     query_json(client, "/slashing/params", height).await
 }
 
-// ------------------------------------------------------------------ text for people
-
-/// `t` relative to `now`: `in 12 s`, `12 s ago`, `now`.
-pub fn relative(t: i64, now: i64) -> String {
-    match t.saturating_sub(now) {
-        0 => "now".into(),
-        d if d > 0 => format!("in {d} s"),
-        d => format!("{} s ago", d.unsigned_abs()),
-    }
-}
-
-/// Unix seconds for people: `1700000030 (2023-11-14T22:13:50Z, in 12 s)`; the relative part
-/// against the latest block time `now` when known.
-pub fn time_text(t: i64, now: Option<i64>) -> String {
-    match now {
-        Some(now) => format!("{t} ({}, {})", format_time(t), relative(t, now)),
-        None => format!("{t} ({})", format_time(t)),
-    }
-}
-
-fn short_hex(bytes: &[u8]) -> String {
-    let h = hex::encode(bytes);
-    if h.len() > 16 {
-        format!("{}…", &h[..16])
-    } else {
-        h
-    }
-}
-
-/// Evidence in one line.
-pub fn evidence_text(e: &Evidence) -> String {
-    match e {
-        Evidence::Equivocation { first, second } => format!(
-            "two attestations by {} on chain {:?} for task {}: result {} and result {}",
-            Address::from_pubkey(&first.pubkey),
-            first.body.chain_id,
-            first.body.task_id,
-            short_hex(&first.body.result_hash),
-            short_hex(&second.body.result_hash),
-        ),
-        Evidence::Statement {
-            infraction_id,
-            infraction_height,
-            description,
-            reference,
-        } => {
-            let mut s = format!(
-                "statement: infraction {infraction_id} at height {infraction_height}: {description:?}"
-            );
-            if !reference.is_empty() {
-                write!(s, " (reference {reference:?})").ok();
-            }
-            s
-        }
-        Evidence::Downtime { period, uptime_ppm } => format!(
-            "downtime: uptime {} in SLA period {period}",
-            format_ppm(*uptime_ppm)
-        ),
-        Evidence::ResultMismatch { task_id } => {
-            format!("result mismatch: task {task_id} disagreed with its finalized aggregate")
-        }
-    }
-}
-
-fn status_line(p: &Proposal, now: Option<i64>) -> String {
-    match (&p.status, &p.dispute) {
-        (ProposalStatus::Pending, _) => format!(
-            "pending: executes at the dispute deadline unless the accused disputes it before then ({})",
-            now.map(|n| relative(p.deadline, n)).unwrap_or_else(|| format_time(p.deadline))
-        ),
-        (ProposalStatus::Disputed, Some(d)) => format!(
-            "disputed: the validators' vote decides at {}",
-            time_text(d.decides_at, now)
-        ),
-        (ProposalStatus::Disputed, None) => "disputed".into(),
-        (ProposalStatus::Executed, _) => format!(
-            "executed{}",
-            if p.dispute.is_some() {
-                " (the dispute was upheld)"
-            } else {
-                " (undisputed)"
-            }
-        ),
-        (ProposalStatus::Overturned, _) => "overturned".into(),
-    }
-}
-
-/// The quorum of a vote: power cast must be at least a third of the eligible power (rounded up).
-fn quorum(d: &Dispute) -> u64 {
-    d.eligible_power.div_ceil(3).max(1)
-}
-
-fn dispute_text(d: &Dispute, now: Option<i64>) -> String {
-    let cast = d.yes_power.saturating_add(d.no_power);
-    format!(
-        "dispute:             {:?}\n  bond:              {}\n  opened at:         height {}\n  decided by:        {} at {}\n  votes:             uphold {} / reject {} of eligible power {} (quorum: {} cast, has {cast}; upheld if uphold > half of the power cast; a tie or no quorum overturns)",
-        d.reason,
-        describe(d.bond),
-        d.opened_height,
-        match d.resolver {
-            nodeop_app::modules::slashing::resolver::Resolver::ValidatorVote =>
-                "validator vote".to_string(),
-            nodeop_app::modules::slashing::resolver::Resolver::Reexecution { task_id } => format!(
-                "re-execution by task {task_id} (no quorum there falls back to the validator vote)"
-            ),
-        },
-        time_text(d.decides_at, now),
-        d.yes_power,
-        d.no_power,
-        d.eligible_power,
-        quorum(d),
-    )
-}
-
-/// A proposal, one field per line. `now` is the latest block time, for "in N s".
-pub fn proposal_text(p: &Proposal, now: Option<i64>) -> String {
-    let mut out = format!(
-        "proposal:            {}\nstatus:              {}\noperator:            {}\noffence:             {}\nevidence:            {}\ninfraction:          id {} at height {}\nstake at infraction: {}\nslash amount:        {}",
-        p.id,
-        status_line(p, now),
-        p.operator,
-        p.offence.name(),
-        evidence_text(&p.evidence),
-        p.infraction_id,
-        p.infraction_height,
-        describe(p.stake_at_infraction),
-        describe(p.amount),
-    );
-    match &p.reporter {
-        Some(r) => write!(
-            out,
-            "\nreporter:            {r} (bond {})",
-            describe(p.reporter_bond)
-        ),
-        None => write!(
-            out,
-            "\nreporter:            automatic (no bond; the reporter's share goes to the treasury)"
-        ),
-    }
-    .ok();
-    // Once disputed, the dispute deadline no longer matters: the vote's end does.
-    let deadline = match &p.dispute {
-        Some(d) => format!(
-            "{} (disputed before it, at height {})",
-            time_text(p.deadline, None),
-            d.opened_height
-        ),
-        None => time_text(p.deadline, now),
-    };
-    write!(
-        out,
-        "\ncreated at:          height {}\ndispute deadline:    {deadline}",
-        p.created_height,
-    )
-    .ok();
-    if let Some(d) = &p.dispute {
-        write!(out, "\n{}", dispute_text(d, now)).ok();
-    }
-    if let Some(o) = &p.outcome {
-        write!(
-            out,
-            "\nslashed:             {} (from the pool {}, from unbonding entries {})\n  burned:            {}\n  to the reporter:   {}\n  to the treasury:   {}",
-            describe(o.from_pool.saturating_add(o.from_unbonding)),
-            describe(o.from_pool),
-            describe(o.from_unbonding),
-            describe(o.burned),
-            describe(o.to_reporter),
-            describe(o.to_treasury),
-        )
-        .ok();
-    }
-    match p.status {
-        ProposalStatus::Executed => {
-            let mut bonds = Vec::new();
-            if p.reporter.is_some() {
-                bonds.push(format!(
-                    "the reporter's bond ({}) returned to the reporter",
-                    describe(p.reporter_bond)
-                ));
-            }
-            if let Some(d) = &p.dispute {
-                bonds.push(format!("the dispute bond ({}) burned", describe(d.bond)));
-            }
-            if !bonds.is_empty() {
-                write!(out, "\nbonds:               {}", bonds.join("; ")).ok();
-            }
-        }
-        ProposalStatus::Overturned => {
-            let mut bonds = Vec::new();
-            if let Some(d) = &p.dispute {
-                bonds.push(format!(
-                    "the dispute bond ({}) returned to the accused",
-                    describe(d.bond)
-                ));
-            }
-            if p.reporter_bond > 0 {
-                bonds.push(format!(
-                    "the reporter's bond ({}) paid to the accused",
-                    describe(p.reporter_bond)
-                ));
-            }
-            if !bonds.is_empty() {
-                write!(out, "\nbonds:               {}", bonds.join("; ")).ok();
-            }
-        }
-        ProposalStatus::Pending | ProposalStatus::Disputed => {}
-    }
-    if let Some(h) = p.closed_height {
-        write!(out, "\nclosed at:           height {h}").ok();
-    }
-    out
-}
-
-/// A table of proposals.
-pub fn proposals_text(list: &[Proposal], now: Option<i64>) -> String {
-    if list.is_empty() {
-        return "(no proposals)".into();
-    }
-    let mut out = format!(
-        "{:>5}  {:45}  {:16}  {:10}  {:>24}  DEADLINE / DECIDES AT",
-        "ID", "OPERATOR", "OFFENCE", "STATUS", "AMOUNT (NOP)"
-    );
-    for p in list {
-        let when = match (&p.status, &p.dispute) {
-            (ProposalStatus::Pending, _) => time_text(p.deadline, now),
-            (ProposalStatus::Disputed, Some(d)) => time_text(d.decides_at, now),
-            _ => format!(
-                "closed at height {}",
-                p.closed_height
-                    .map(|h| h.to_string())
-                    .unwrap_or_else(|| "?".into())
-            ),
-        };
-        write!(
-            out,
-            "\n{:>5}  {:45}  {:16}  {:10}  {:>24}  {when}",
-            p.id,
-            p.operator.to_string(),
-            p.offence.name(),
-            p.status.name(),
-            crate::amount::format_nop_fixed(p.amount),
-        )
-        .ok();
-    }
-    out
-}
-
-/// The votes on a proposal, with totals.
-pub fn votes_text(list: &[Vote]) -> String {
-    if list.is_empty() {
-        return "(no votes)".into();
-    }
-    let mut out = format!("{:45}  {:7}  {:>10}  HEIGHT", "VOTER", "VOTE", "POWER");
-    let (mut yes, mut no) = (0u64, 0u64);
-    for v in list {
-        if v.uphold {
-            yes = yes.saturating_add(v.power);
-        } else {
-            no = no.saturating_add(v.power);
-        }
-        write!(
-            out,
-            "\n{:45}  {:7}  {:>10}  {}",
-            v.voter.to_string(),
-            if v.uphold { "uphold" } else { "reject" },
-            v.power,
-            v.height
-        )
-        .ok();
-    }
-    write!(out, "\nuphold {yes}, reject {no}").ok();
-    out
-}
-
-pub fn params_text(p: &SlashingParams) -> String {
-    format!(
-        "result_mismatch:          {}\nequivocation:             {}\nfalse_submission:         {}\ndowntime:                 {} per point of uptime below {}\nperformance:              {}\nbyzantine:                {}\nslashing_factor:          {}\ndispute_window:           {} s\nvote_period:              {} s\nreport_bond:              {}\ndispute_bond:             {}\ndowntime_period_epochs:   {}\nmax_evidence_age_blocks:  {}\nmax_task_lifetime:        {} s",
-        format_ppm(p.result_mismatch_ppm),
-        format_ppm(p.equivocation_ppm),
-        format_ppm(p.false_submission_ppm),
-        format_ppm(p.downtime_ppm_per_point),
-        format_ppm(p.min_uptime_ppm),
-        format_ppm(p.performance_ppm),
-        format_ppm(p.byzantine_ppm),
-        format_ppm(p.slashing_factor_ppm),
-        p.dispute_window,
-        p.vote_period,
-        describe(p.report_bond),
-        describe(p.dispute_bond),
-        p.downtime_period_epochs,
-        p.max_evidence_age_blocks,
-        p.max_task_lifetime_seconds,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::slashing::*;
     use nodeop_app::modules::slashing::msg::ATTESTATION_DOMAIN;
+    use nodeop_app::modules::slashing::state::Dispute;
+    use nodeop_app::modules::slashing::ProposalStatus;
     use nodeop_app::params::TxParams;
     use nodeop_app::tx::check_stateless;
 
@@ -984,9 +654,9 @@ mod tests {
             assert_eq!(checked.tx.body.msgs, vec![msg]);
         }
         for msg in [
-            dispute_msg(3, "I delivered"),
-            vote_msg(3, true),
-            vote_msg(3, false),
+            Msg::dispute_slash(3, "I delivered"),
+            Msg::vote_dispute(3, true),
+            Msg::vote_dispute(3, false),
         ] {
             let body = build_tx(CHAIN, 1, vec![msg.clone()], None, "", &params).unwrap();
             let bytes = encode_tx(&sign_tx(body, &operator_key()).unwrap()).unwrap();
@@ -1006,7 +676,7 @@ mod tests {
         let e = build_tx(
             CHAIN,
             1,
-            vec![dispute_msg(3, &"r".repeat(513))],
+            vec![Msg::dispute_slash(3, &"r".repeat(513))],
             None,
             "",
             &params,
@@ -1014,22 +684,22 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("slashing.dispute"), "{e}");
         // equivocation needs attestations, downtime is the chain's own
-        let wrong = propose_msg(
-            &op,
-            Offence::Equivocation,
-            Evidence::Statement {
+        let wrong = Msg::from(MsgProposeSlash {
+            operator: op.to_bech32(),
+            offence: Offence::Equivocation,
+            evidence: Evidence::Statement {
                 infraction_id: 1,
                 infraction_height: 1,
                 description: String::new(),
                 reference: String::new(),
             },
-        );
+        });
         assert!(build_tx(CHAIN, 1, vec![wrong], None, "", &params).is_err());
-        let auto = propose_msg(
-            &op,
-            Offence::Downtime,
-            Evidence::ResultMismatch { task_id: 1 },
-        );
+        let auto = Msg::from(MsgProposeSlash {
+            operator: op.to_bech32(),
+            offence: Offence::Downtime,
+            evidence: Evidence::ResultMismatch { task_id: 1 },
+        });
         assert!(build_tx(CHAIN, 1, vec![auto], None, "", &params).is_err());
     }
 
@@ -1063,10 +733,10 @@ mod tests {
             .describe()
             .contains("byzantine against"));
         assert_eq!(
-            MsgView::from(&dispute_msg(4, "no")).describe(),
+            MsgView::from(&Msg::dispute_slash(4, "no")).describe(),
             "slashing.dispute proposal 4: \"no\""
         );
-        let json = serde_json::to_value(MsgView::from(&vote_msg(4, false))).unwrap();
+        let json = serde_json::to_value(MsgView::from(&Msg::vote_dispute(4, false))).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"type": "slashing.vote", "proposal": 4, "uphold": false})

@@ -7,11 +7,9 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::bank::{check_send_stateless, MsgSend};
+use nodeop_app::modules::bank::check_send_stateless;
 use nodeop_app::modules::slashing::{Evidence, SlashingError};
-use nodeop_app::modules::staking::{
-    consensus_address, MsgDelegate, MsgRegisterOperator, MsgUndelegate, MsgUnjail, StakingError,
-};
+use nodeop_app::modules::staking::{consensus_address, StakingError};
 use nodeop_app::modules::tasks::{Consistency, TaskKind, TaskPayload, TasksError};
 use nodeop_app::params::TxParams;
 use nodeop_app::serde_base64_32;
@@ -39,53 +37,6 @@ pub fn required_fee(params: &TxParams, body: &TxBody) -> Result<u128> {
 pub const DEFAULT_CAPACITY_UNITS: u64 = 100;
 /// Default commission of `register-operator`: 10 %.
 pub const DEFAULT_COMMISSION_PPM: u32 = 100_000;
-
-/// A `bank.send` message.
-pub fn send_msg(to: &Address, amount: u128) -> Msg {
-    Msg::Send(MsgSend {
-        to: to.to_bech32(),
-        amount,
-    })
-}
-
-/// A `staking.register_operator` message with the CLI's defaults for the optional fields
-/// (capacity [`DEFAULT_CAPACITY_UNITS`], no region, commission [`DEFAULT_COMMISSION_PPM`]);
-/// change its fields before wrapping it in [`Msg::RegisterOperator`].
-pub fn register_operator_msg(
-    consensus_pubkey: [u8; 32],
-    moniker: &str,
-    self_bond: u128,
-) -> MsgRegisterOperator {
-    MsgRegisterOperator {
-        consensus_pubkey,
-        moniker: moniker.to_string(),
-        capacity_units: DEFAULT_CAPACITY_UNITS,
-        region: String::new(),
-        commission_ppm: DEFAULT_COMMISSION_PPM,
-        self_bond,
-    }
-}
-
-/// A `staking.delegate` message.
-pub fn delegate_msg(operator: &Address, amount: u128) -> Msg {
-    Msg::Delegate(MsgDelegate {
-        operator: operator.to_bech32(),
-        amount,
-    })
-}
-
-/// A `staking.undelegate` message.
-pub fn undelegate_msg(operator: &Address, amount: u128) -> Msg {
-    Msg::Undelegate(MsgUndelegate {
-        operator: operator.to_bech32(),
-        amount,
-    })
-}
-
-/// A `staking.unjail` message.
-pub fn unjail_msg() -> Msg {
-    Msg::Unjail(MsgUnjail {})
-}
 
 /// Runs the chain's own stateless check of one message (the one CheckTx runs), so that a bad
 /// message is refused before anything is signed or sent. The error reads as the node's log would:
@@ -177,7 +128,7 @@ pub fn build_tx(
     Ok(body)
 }
 
-/// Builds the body of a one-message `bank.send` tx ([`build_tx`] with [`send_msg`]).
+/// Builds the body of a one-message `bank.send` tx ([`build_tx`] with [`Msg::send`]).
 pub fn build_send(
     chain_id: &str,
     nonce: u64,
@@ -190,7 +141,7 @@ pub fn build_send(
     build_tx(
         chain_id,
         nonce,
-        vec![send_msg(to, amount)],
+        vec![Msg::send(to, amount)],
         fee,
         memo,
         params,
@@ -454,7 +405,7 @@ impl MsgView {
                 evidence,
             } => format!(
                 "slashing.propose {offence} against {operator}: {}",
-                crate::slashing::evidence_text(evidence)
+                crate::render::slashing::evidence_text(evidence)
             ),
             MsgView::DisputeSlash { proposal, reason } => {
                 format!("slashing.dispute proposal {proposal}: {reason:?}")
@@ -472,11 +423,11 @@ impl MsgView {
                 fee,
             } => format!(
                 "tasks.post {} task, {} consistency, {difficulty_units} difficulty units, minimum reputation {}, fee {}, payload {}",
-                crate::tasks::kind_text(kind),
+                crate::render::tasks::kind_text(kind),
                 consistency.name(),
                 format_ppm(*min_reputation_ppm),
                 describe(*fee),
-                crate::tasks::payload_text(payload),
+                crate::render::tasks::payload_text(payload),
             ),
             MsgView::CommitResult {
                 task_id,
@@ -526,6 +477,7 @@ mod tests {
     use super::*;
     use nodeop_app::crypto::Verifier;
     use nodeop_app::modules::staking::MsgEditOperator;
+    use nodeop_app::modules::staking::{MsgDelegate, MsgRegisterOperator};
     use nodeop_app::tx::check_stateless;
 
     fn key() -> KeyPair {
@@ -601,6 +553,22 @@ mod tests {
             5
         );
     }
+    /// A `staking.register_operator` with the CLI's defaults for the optional fields.
+    fn register_operator(
+        consensus_pubkey: [u8; 32],
+        moniker: &str,
+        self_bond: u128,
+    ) -> MsgRegisterOperator {
+        MsgRegisterOperator {
+            consensus_pubkey,
+            moniker: moniker.to_string(),
+            capacity_units: DEFAULT_CAPACITY_UNITS,
+            region: String::new(),
+            commission_ppm: DEFAULT_COMMISSION_PPM,
+            self_bond,
+        }
+    }
+
     /// The consensus key of the committed `cometbft init` fixture.
     fn consensus_key() -> [u8; 32] {
         crate::consensus_key::parse_priv_validator_key(include_str!(
@@ -623,7 +591,7 @@ mod tests {
     #[test]
     fn signed_register_operator_passes_the_chains_stateless_checks() {
         let params = TxParams::default();
-        let mut msg = register_operator_msg(consensus_key(), "n1", 1_000_000_000);
+        let mut msg = register_operator(consensus_key(), "n1", 1_000_000_000);
         msg.region = "eu-west".into();
         let body = build_tx(
             "nodeop-devnet",
@@ -675,16 +643,19 @@ mod tests {
             commission_ppm: Some(50_000),
         });
         for (msgs, name) in [
-            (vec![delegate_msg(&operator, 5_000_000)], "staking.delegate"),
-            (vec![undelegate_msg(&operator, 1)], "staking.undelegate"),
-            (vec![unjail_msg()], "staking.unjail"),
+            (
+                vec![Msg::delegate(&operator, 5_000_000)],
+                "staking.delegate",
+            ),
+            (vec![Msg::undelegate(&operator, 1)], "staking.undelegate"),
+            (vec![Msg::unjail()], "staking.unjail"),
             (vec![edit.clone()], "staking.edit_operator"),
             // several messages in one tx, executed in order
             (
                 vec![
-                    send_msg(&operator, 1),
-                    delegate_msg(&operator, 2),
-                    undelegate_msg(&operator, 1),
+                    Msg::send(&operator, 1),
+                    Msg::delegate(&operator, 2),
+                    Msg::undelegate(&operator, 1),
                 ],
                 "bank.send",
             ),
@@ -700,7 +671,7 @@ mod tests {
             );
         }
         assert_eq!(
-            MsgView::from(&delegate_msg(&operator, 5_000_000)).describe(),
+            MsgView::from(&Msg::delegate(&operator, 5_000_000)).describe(),
             format!("staking.delegate 5.000000 NOP (5000000 unop) to {operator}")
         );
         assert_eq!(
@@ -718,7 +689,7 @@ mod tests {
                 .map_err(|e| format!("{e:#}"))
         };
         let reg = |edit: &dyn Fn(&mut MsgRegisterOperator)| {
-            let mut m = register_operator_msg(consensus_key(), "n1", 1_000_000_000);
+            let mut m = register_operator(consensus_key(), "n1", 1_000_000_000);
             edit(&mut m);
             build(Msg::RegisterOperator(m))
         };
@@ -753,8 +724,8 @@ mod tests {
         assert!(e.contains("nothing_to_edit"), "{e}");
 
         let operator = key().address();
-        assert!(build(delegate_msg(&operator, 0)).is_err());
-        assert!(build(undelegate_msg(&operator, 0)).is_err());
+        assert!(build(Msg::delegate(&operator, 0)).is_err());
+        assert!(build(Msg::undelegate(&operator, 0)).is_err());
         let e = build(Msg::Delegate(MsgDelegate {
             operator: "nodeop1notanaddress".into(),
             amount: 1,
@@ -764,7 +735,7 @@ mod tests {
 
         // no messages, too many messages
         assert!(build_tx("c", 0, vec![], None, "", &params).is_err());
-        let many = vec![unjail_msg(); params.max_msgs_per_tx as usize + 1];
+        let many = vec![Msg::unjail(); params.max_msgs_per_tx as usize + 1];
         let e = build_tx("c", 0, many, None, "", &params).unwrap_err();
         assert!(e.to_string().contains("max_msgs_per_tx"), "{e}");
     }

@@ -5,14 +5,18 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use nodeop_app::modules::issuance::state::Payout;
 use nodeop_app::modules::issuance::{EpochMetrics, IssuanceParams, PeriodRecord, VestingSchedule};
+use nodeop_app::tx::Msg;
 use nodeop_client::issuance as lib;
+use nodeop_client::render;
 use nodeop_client::verify::Record;
 use serde_json::json;
 
-use super::{
+use super::proof::{
     decode_value, emit_proven, emit_unverified, emit_verified, listing_note, page_text,
-    prove_record, resolve_address, submit_tx, Ctx, ProveArgs, TxFlags,
+    prove_record, ProveArgs,
 };
+use super::submit::{submit_tx, TxFlags};
+use super::{resolve_address, Ctx};
 
 #[derive(Subcommand)]
 pub(crate) enum IssuanceQueryCmd {
@@ -93,7 +97,7 @@ pub(crate) enum VestingTxCmd {
 pub(crate) async fn vesting_tx(ctx: &Ctx, cmd: VestingTxCmd) -> Result<()> {
     match cmd {
         VestingTxCmd::Claim { from, flags } => {
-            submit_tx(ctx, &from, vec![lib::claim_msg()], &flags).await
+            submit_tx(ctx, &from, vec![Msg::claim_vested()], &flags).await
         }
     }
 }
@@ -103,13 +107,21 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
         IssuanceQueryCmd::Supply => {
             let (s, height) = lib::supply(&ctx.client()?).await?;
             ctx.emit(json!({ "supply": s, "height": height }), || {
-                format!("{}\n{}", lib::supply_text(&s), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::issuance::supply_text(&s),
+                    listing_note(height)
+                )
             });
         }
         IssuanceQueryCmd::Subsidy => {
             let (s, height) = lib::subsidy(&ctx.client()?).await?;
             ctx.emit(json!({ "subsidy": s, "height": height }), || {
-                format!("{}\n{}", lib::subsidy_text(&s), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::issuance::subsidy_text(&s),
+                    listing_note(height)
+                )
             });
         }
         IssuanceQueryCmd::Params { prove } => {
@@ -118,13 +130,13 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                     ctx,
                     Record::IssuanceParams,
                     &prove,
-                    lib::params_text,
+                    render::issuance::params_text,
                     "no issuance params",
                 )
                 .await;
             }
             let (p, height) = lib::params(&ctx.client()?, prove.height).await?;
-            emit_unverified(ctx, "params", &p, height, lib::params_text);
+            emit_unverified(ctx, "params", &p, height, render::issuance::params_text);
         }
         IssuanceQueryCmd::Period { m, prove } => {
             if prove.prove {
@@ -132,7 +144,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                     ctx,
                     Record::IssuancePeriod(m),
                     &prove,
-                    lib::period_text,
+                    render::issuance::period_text,
                     &format!(
                         "no record of period {m} (it is written in the first block past its end)"
                     ),
@@ -140,7 +152,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                 .await;
             }
             let (r, height) = lib::period(&ctx.client()?, m, prove.height).await?;
-            emit_unverified(ctx, "period", &r, height, lib::period_text);
+            emit_unverified(ctx, "period", &r, height, render::issuance::period_text);
         }
         IssuanceQueryCmd::Periods { limit, after, all } => {
             let client = ctx.client()?;
@@ -153,13 +165,24 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
             };
             ctx.emit(
                 json!({ "periods": items, "next": next, "height": height }),
-                || page_text(lib::periods_text(&items), next.as_ref(), true, height),
+                || {
+                    page_text(
+                        render::issuance::periods_text(&items),
+                        next.as_ref(),
+                        true,
+                        height,
+                    )
+                },
             );
         }
         IssuanceQueryCmd::Payouts { m } => {
             let (list, height) = lib::payouts(&ctx.client()?, m).await?;
             ctx.emit(json!({ "payouts": list, "height": height }), || {
-                format!("{}\n{}", lib::payouts_text(&list), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::issuance::payouts_text(&list),
+                    listing_note(height)
+                )
             });
         }
         IssuanceQueryCmd::Payout { m, operator, prove } => {
@@ -172,14 +195,14 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                         operator,
                     },
                     &prove,
-                    |p| lib::payouts_text(std::slice::from_ref(p)),
+                    |p| render::issuance::payouts_text(std::slice::from_ref(p)),
                     &format!("no payout to {operator} in period {m}"),
                 )
                 .await;
             }
             let (p, height) = lib::payout(&ctx.client()?, m, &operator, prove.height).await?;
             emit_unverified(ctx, "payout", &p, height, |p| {
-                lib::payouts_text(std::slice::from_ref(p))
+                render::issuance::payouts_text(std::slice::from_ref(p))
             });
         }
         IssuanceQueryCmd::Metrics {
@@ -193,14 +216,14 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                     ctx,
                     Record::IssuanceMetrics(e),
                     &prove,
-                    lib::metrics_text,
+                    render::issuance::metrics_text,
                     &format!("no metrics for epoch {e} (written in the first block past its end)"),
                 )
                 .await;
             }
             Some(e) => {
                 let (m, height) = lib::metrics(&ctx.client()?, e, prove.height).await?;
-                emit_unverified(ctx, "metrics", &m, height, lib::metrics_text);
+                emit_unverified(ctx, "metrics", &m, height, render::issuance::metrics_text);
             }
             None => {
                 anyhow::ensure!(!prove.prove, "--prove needs an EPOCH (lists have no proof)");
@@ -209,7 +232,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                     json!({ "metrics": page.items, "next": page.next, "height": height }),
                     || {
                         page_text(
-                            lib::metrics_list_text(&page.items),
+                            render::issuance::metrics_list_text(&page.items),
                             page.next.as_ref(),
                             false,
                             height,
@@ -227,7 +250,7 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
                     Some(s) => {
                         let at = header_unix_seconds(&time);
                         let claimable = at.map(|t| s.claimable_at(t));
-                        let text = lib::schedule_text(&s).replace('\n', "\n  ");
+                        let text = render::issuance::schedule_text(&s).replace('\n', "\n  ");
                         let line = match claimable {
                             Some(c) => {
                                 format!("\n  claimable at the header's time ({time}): {c} unop")
@@ -248,7 +271,11 @@ pub(crate) async fn issuance_query(ctx: &Ctx, cmd: IssuanceQueryCmd) -> Result<(
             }
             let (v, height) = lib::vesting(&ctx.client()?, &address).await?;
             ctx.emit(json!({ "vesting": v, "height": height }), || {
-                format!("{}\n{}", lib::vesting_text(&v), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::issuance::vesting_text(&v),
+                    listing_note(height)
+                )
             });
         }
     }

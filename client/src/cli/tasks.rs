@@ -1,23 +1,32 @@
-//! `nodeop tx task …`, `nodeop query task …` / `nodeop query tasks`, `nodeop query reputation`:
-//! the command line over [`nodeop_client::tasks`] and [`nodeop_client::reputation`].
+//! `nodeop tx task …`, `nodeop query task …` / `nodeop query tasks`: the command line over
+//! [`nodeop_client::tasks`].
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use nodeop_app::modules::tasks::{Consistency, Task, TaskKind, TaskPayload, TaskStatus};
+use nodeop_app::modules::tasks::{
+    Consistency, MsgPostTask, Task, TaskKind, TaskPayload, TaskStatus,
+};
+use nodeop_app::tx::Msg;
 use nodeop_client::amount::{describe, parse_amount};
 use nodeop_client::node::{self, TxOutcome};
-use nodeop_client::tasks::{self as tasks_lib, SaltStore, TaskFilter};
+use nodeop_client::render;
+use nodeop_client::tasks as tasks_lib;
+use nodeop_client::tasks::codec::result_bytes;
+use nodeop_client::tasks::reads::{self, TaskFilter};
+use nodeop_client::tasks::result_path::proven_result;
+use nodeop_client::tasks::salts::SaltStore;
 use nodeop_client::verify::Record;
 use serde_json::json;
 
-use super::{
-    decode_value, emit_proven, emit_unverified, emit_verified, listing_note, load_key, page_text,
-    print_stdout, proof_anchor, prove_record, resolve_address, submit_tx_outcome, Ctx, ProveArgs,
-    TxFlags,
+use super::proof::{
+    decode_value, emit_proven, emit_unverified, emit_verified, listing_note, page_text,
+    proof_anchor, prove_record, ProveArgs,
 };
+use super::submit::{submit_tx_outcome, TxFlags};
+use super::{load_key, print_stdout, resolve_address, Ctx};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum KindArg {
@@ -277,7 +286,7 @@ fn read_payload(
 /// The task record for a member's command, or a clear error.
 async fn member_task(ctx: &Ctx, id: u64) -> Result<(Task, tendermint_rpc::HttpClient)> {
     let client = ctx.client()?;
-    let (t, _) = tasks_lib::task(&client, id, None)
+    let (t, _) = reads::task(&client, id, None)
         .await
         .with_context(|| format!("reading task {id}"))?;
     Ok((t, client))
@@ -351,7 +360,7 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
                 Some(f) => parse_amount(&f).context("--fee")?,
                 None => {
                     let client = ctx.client()?;
-                    let (fee, unit_price) = tasks_lib::default_fee(&client, difficulty).await?;
+                    let (fee, unit_price) = reads::default_fee(&client, difficulty).await?;
                     if !ctx.json {
                         eprintln!(
                             "fee: {difficulty} units × unit price {} = {} (the price can rise by 1/8 per block before the tx's block; set --fee for a margin)",
@@ -362,14 +371,14 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
                     fee
                 }
             };
-            let msg = tasks_lib::post_task_msg(
+            let msg = Msg::from(MsgPostTask {
                 kind,
-                consistency.into(),
+                consistency: consistency.into(),
                 payload,
-                difficulty,
-                min_reputation,
+                difficulty_units: difficulty,
+                min_reputation_ppm: min_reputation,
                 fee,
-            );
+            });
             let outcome = submit_tx_outcome(ctx, &from, vec![msg], &flags.into()).await?;
             posted_hint(ctx, &outcome);
             Ok(())
@@ -401,11 +410,12 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
                     }
                     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?
                 }
-                (Some(text), None) => {
-                    tasks_lib::result_bytes(&t.kind, &text, hex).with_context(|| {
-                        format!("RESULT for task {task} ({})", tasks_lib::kind_text(&t.kind))
-                    })?
-                }
+                (Some(text), None) => result_bytes(&t.kind, &text, hex).with_context(|| {
+                    format!(
+                        "RESULT for task {task} ({})",
+                        render::tasks::kind_text(&t.kind)
+                    )
+                })?,
                 (None, None) => bail!("give RESULT or --result-file"),
             };
             let chain_id = ctx.chain_id(&client).await?;
@@ -419,7 +429,18 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
                     salt_file.display()
                 );
             }
-            submit_tx_outcome(ctx, &from, vec![entry.commit_msg()], &flags).await?;
+            submit_tx_outcome(
+                ctx,
+                &from,
+                vec![Msg::commit_result(
+                    entry.task_id,
+                    &entry.member,
+                    &entry.result,
+                    &entry.salt,
+                )],
+                &flags,
+            )
+            .await?;
             Ok(())
         }
         TaskTxCmd::Reveal {
@@ -436,7 +457,7 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
             let chain_id = ctx.chain_id(&client).await?;
             // no stored salt: refuse before asking the node anything more
             let entry = store.load(&chain_id, task, &member)?;
-            if let Ok((t, _)) = tasks_lib::task(&client, task, None).await {
+            if let Ok((t, _)) = reads::task(&client, task, None).await {
                 check_member(&t, &member, "a reveal")?;
                 let committed = t
                     .rounds
@@ -485,7 +506,17 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
                     .await?;
                 }
             }
-            submit_tx_outcome(ctx, &from, vec![entry.reveal_msg()], &flags).await?;
+            submit_tx_outcome(
+                ctx,
+                &from,
+                vec![Msg::reveal_result(
+                    entry.task_id,
+                    &entry.result,
+                    &entry.salt,
+                )],
+                &flags,
+            )
+            .await?;
             Ok(())
         }
         TaskTxCmd::Confirm {
@@ -497,7 +528,7 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
             submit_tx_outcome(
                 ctx,
                 &from,
-                vec![tasks_lib::confirm_msg(task, &target_ref)],
+                vec![Msg::confirm_submission(task, &target_ref)],
                 &flags,
             )
             .await?;
@@ -525,7 +556,7 @@ pub(crate) async fn task_list(ctx: &Ctx, args: TaskListArgs) -> Result<()> {
         .context("--operator")?;
     let client = ctx.client()?;
     let (items, next, height) = if args.all {
-        let (items, height) = tasks_lib::all_tasks(
+        let (items, height) = reads::all_tasks(
             &client,
             args.status,
             poster.as_ref(),
@@ -535,7 +566,7 @@ pub(crate) async fn task_list(ctx: &Ctx, args: TaskListArgs) -> Result<()> {
         .await?;
         (items, None, height)
     } else {
-        let (page, height) = tasks_lib::tasks(
+        let (page, height) = reads::tasks(
             &client,
             args.status,
             poster.as_ref(),
@@ -548,7 +579,14 @@ pub(crate) async fn task_list(ctx: &Ctx, args: TaskListArgs) -> Result<()> {
     };
     ctx.emit(
         json!({ "tasks": items, "next": next, "height": height }),
-        || page_text(tasks_lib::tasks_text(&items), next.as_ref(), true, height),
+        || {
+            page_text(
+                render::tasks::tasks_text(&items),
+                next.as_ref(),
+                true,
+                height,
+            )
+        },
     );
     Ok(())
 }
@@ -564,12 +602,12 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
         TaskQueryCmd::List(list) => task_list(ctx, list).await,
         TaskQueryCmd::Schedule { id } => {
             let client = ctx.client()?;
-            let (v, height) = tasks_lib::schedule(&client, id).await?;
+            let (v, height) = reads::schedule(&client, id).await?;
             let now = latest(&client).await;
             ctx.emit(json!({ "schedule": v, "height": height }), || {
                 format!(
                     "{}\n{}",
-                    tasks_lib::schedule_text(&v, now),
+                    render::tasks::schedule_text(&v, now),
                     listing_note(height)
                 )
             });
@@ -578,26 +616,34 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
         TaskQueryCmd::Result { id, prove } => show_result(ctx, id, &prove).await,
         TaskQueryCmd::Price => {
             let client = ctx.client()?;
-            let (p, height) = tasks_lib::price(&client).await?;
+            let (p, height) = reads::price(&client).await?;
             ctx.emit(json!({ "price": p, "height": height }), || {
-                format!("{}\n{}", tasks_lib::price_text(&p), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::tasks::price_text(&p),
+                    listing_note(height)
+                )
             });
             Ok(())
         }
         TaskQueryCmd::Capacity => {
             let client = ctx.client()?;
-            let (c, height) = tasks_lib::capacity(&client).await?;
+            let (c, height) = reads::capacity(&client).await?;
             ctx.emit(json!({ "capacity": c, "height": height }), || {
-                format!("{}\n{}", tasks_lib::capacity_text(&c), listing_note(height))
+                format!(
+                    "{}\n{}",
+                    render::tasks::capacity_text(&c),
+                    listing_note(height)
+                )
             });
             Ok(())
         }
         TaskQueryCmd::Load { operator } => {
             let operator = resolve_address(ctx, &operator).context("OPERATOR")?;
             let client = ctx.client()?;
-            let (l, height) = tasks_lib::load(&client, &operator).await?;
+            let (l, height) = reads::load(&client, &operator).await?;
             ctx.emit(json!({ "load": l, "height": height }), || {
-                format!("{}\n{}", tasks_lib::load_text(&l), listing_note(height))
+                format!("{}\n{}", render::tasks::load_text(&l), listing_note(height))
             });
             Ok(())
         }
@@ -607,14 +653,14 @@ pub(crate) async fn task_query(ctx: &Ctx, args: TaskQueryArgs) -> Result<()> {
                     ctx,
                     Record::TasksParams,
                     &prove,
-                    tasks_lib::params_text,
+                    render::tasks::params_text,
                     "no tasks params",
                 )
                 .await;
             }
             let client = ctx.client()?;
-            let (p, height) = tasks_lib::params(&client, prove.height).await?;
-            emit_unverified(ctx, "params", &p, height, tasks_lib::params_text);
+            let (p, height) = reads::params(&client, prove.height).await?;
+            emit_unverified(ctx, "params", &p, height, render::tasks::params_text);
             Ok(())
         }
     }
@@ -625,7 +671,7 @@ async fn show_task(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         let v = prove_record(ctx, &Record::Task(id), prove).await?;
         let now = latest(&ctx.client()?).await;
         let summary = match decode_value::<Task>(&v)? {
-            Some(t) => tasks_lib::task_text(&t, now).replace('\n', "\n  "),
+            Some(t) => render::tasks::task_text(&t, now).replace('\n', "\n  "),
             None => format!(
                 "no task {id} (never posted, or pruned after task_retention; `nodeop query task result {id} --prove` still proves its result)"
             ),
@@ -634,14 +680,14 @@ async fn show_task(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         return Ok(());
     }
     let client = ctx.client()?;
-    let (t, height) = tasks_lib::task(&client, id, prove.height).await?;
+    let (t, height) = reads::task(&client, id, prove.height).await?;
     let now = latest(&client).await;
     ctx.emit(
         json!({ "task": t, "height": height, "latest_height": now }),
         || {
             format!(
                 "{}\nheight:              {height} (not verified; add --prove)",
-                tasks_lib::task_text(&t, now)
+                render::tasks::task_text(&t, now)
             )
         },
     );
@@ -651,7 +697,7 @@ async fn show_task(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
 async fn show_result(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
     let client = ctx.client()?;
     // the task's kind, to show the result's value (absent once pruned)
-    let kind = tasks_lib::task(&client, id, None)
+    let kind = reads::task(&client, id, None)
         .await
         .ok()
         .map(|(t, _)| t.kind);
@@ -666,7 +712,7 @@ async fn show_result(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
             return Ok(());
         }
         let (chain_id, pinned) = proof_anchor(ctx, &client, prove).await?;
-        let p = tasks_lib::proven_result(
+        let p = proven_result(
             &client,
             id,
             Some(record.height),
@@ -679,7 +725,7 @@ async fn show_result(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         ctx.emit(json!({ "proven_result": p }), || {
             format!(
                 "verified: task {id}'s result\n{}\n  the result record (tasks/result/{id}) and block {}'s result root (tasks/block_results/{}) are proven at height {} against app hash {} in header {} (signed by {}/{} of the voting power{}),\n  and the path climbs from the proven leaf to the proven root",
-                tasks_lib::result_view_text(&p.path, kind.as_ref()),
+                render::tasks::result_view_text(&p.path, kind.as_ref()),
                 p.record.finalized_height,
                 p.record.finalized_height,
                 p.record_proof.height,
@@ -696,14 +742,14 @@ async fn show_result(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
         });
         return Ok(());
     }
-    let (v, height) = tasks_lib::result(&client, id).await?;
-    let checked = tasks_lib::verify_result_path(&v);
+    let (v, height) = reads::result(&client, id).await?;
+    let checked = nodeop_client::tasks::result_path::verify_result_path(&v);
     ctx.emit(
         json!({ "result": v, "height": height, "path_checked": checked.is_ok() }),
         || {
             format!(
                 "{}\npath:           {}\nheight:         {height} (the root is the node's word; add --prove to prove it against the app hash)",
-                tasks_lib::result_view_text(&v, kind.as_ref()),
+                render::tasks::result_view_text(&v, kind.as_ref()),
                 match &checked {
                     Ok(()) => "climbs from the leaf to the root".to_string(),
                     Err(e) => format!("DOES NOT CHECK: {e}"),
@@ -714,53 +760,10 @@ async fn show_result(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Result<()> {
     checked.map_err(Into::into)
 }
 
-pub(crate) async fn reputation_query(ctx: &Ctx, operator: &str, prove: &ProveArgs) -> Result<()> {
-    let address = resolve_address(ctx, operator).context("OPERATOR")?;
-    let client = ctx.client()?;
-    if prove.prove {
-        let (chain_id, pinned) = proof_anchor(ctx, &client, prove).await?;
-        let p = nodeop_client::reputation::proven(
-            &client,
-            &address,
-            prove.height,
-            &chain_id,
-            pinned.as_ref(),
-            Duration::from_secs(prove.timeout),
-        )
-        .await?;
-        let h = &p.record_proof.header;
-        ctx.emit(json!({ "proven_reputation": p }), || {
-            format!(
-                "{}\nverified: recomputed from the reputation record, the operator record and the reputation params, proven at height {} against app hash {} in header {} (signed by {}/{} of the voting power)",
-                nodeop_client::reputation::reputation_text(&p.view),
-                p.record_proof.height,
-                h.app_hash,
-                h.height,
-                h.signed_power,
-                h.total_power,
-            )
-        });
-        return Ok(());
-    }
-    let (v, height) = nodeop_client::reputation::operator(&client, &address).await?;
-    ctx.emit(json!({ "reputation": v, "height": height }), || {
-        format!(
-            "{}\nheight:               {height} (computed by the node; add --prove to recompute it from proven records)",
-            nodeop_client::reputation::reputation_text(&v)
-        )
-    });
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Cli, Command, QueryCmd, TxCmd};
-    use clap::Parser;
-
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("nodeop").chain(args.iter().copied()))
-    }
+    use crate::{parse, Command, QueryCmd, TxCmd};
 
     fn task_tx(args: &[&str]) -> Result<TaskTxCmd, clap::Error> {
         let mut all = vec!["tx", "task"];
