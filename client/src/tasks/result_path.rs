@@ -35,7 +35,7 @@ pub fn verify_result_path(v: &ResultView) -> Result<(), VerificationFailed> {
             v.task_id
         )));
     }
-    if v.leaf_index < v.leaf_count && v.path.len() != path_len(v.leaf_index, v.leaf_count) {
+    if v.leaf_index < v.leaf_count && v.path.len() != merkle::path_len(v.leaf_index, v.leaf_count) {
         return Err(VerificationFailed(format!(
             "the path of task {} has {} hashes, which does not fit leaf {} of {}",
             v.task_id,
@@ -62,22 +62,6 @@ pub fn verify_result_path(v: &ResultView) -> Result<(), VerificationFailed> {
         )));
     }
     Ok(())
-}
-
-/// How many sibling hashes the path of leaf `index` of `count` has: one per level where the node
-/// has a sibling (a node without one is carried up unchanged). [`merkle::verify`] ignores
-/// hashes past the ones it needs, so a longer path is refused here: the node's answer must be
-/// the path itself.
-fn path_len(index: u32, count: u32) -> usize {
-    let (mut i, mut n, mut len) = (index, count, 0);
-    while n > 1 {
-        if i % 2 == 1 || i + 1 < n {
-            len += 1;
-        }
-        i /= 2;
-        n = n.div_ceil(2);
-    }
-    len
 }
 
 /// A result proven against the app hash: its record and its block's root, both read with

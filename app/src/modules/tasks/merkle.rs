@@ -79,7 +79,22 @@ pub fn result_proof(state: &impl StateRead, task_id: u64) -> Option<ResultProof>
     })
 }
 
-/// Checks a result against a root: what a consumer runs with the root it trusts.
+/// How many sibling hashes the path of leaf `index` of `count` has: one per level where the node
+/// has a sibling (a node without one is carried up unchanged).
+pub fn path_len(index: u32, count: u32) -> usize {
+    let (mut i, mut n, mut len) = (index, count, 0);
+    while n > 1 {
+        if i % 2 == 1 || i + 1 < n {
+            len += 1;
+        }
+        i /= 2;
+        n = n.div_ceil(2);
+    }
+    len
+}
+
+/// Checks a result against a root: what a consumer runs with the root it trusts. The path must
+/// be exactly the leaf's path ([`path_len`] hashes): a path with hashes appended is refused.
 pub fn verify(
     task_id: u64,
     result_hash: &[u8; 32],
@@ -88,7 +103,7 @@ pub fn verify(
     proof_hashes: &[[u8; 32]],
     root: &[u8; 32],
 ) -> bool {
-    if leaf_index >= leaf_count {
+    if leaf_index >= leaf_count || proof_hashes.len() != path_len(leaf_index, leaf_count) {
         return false;
     }
     let proof = MerkleProof::<MerkleSha256>::new(proof_hashes.to_vec());
@@ -119,6 +134,13 @@ mod tests {
                 assert!(!verify(id, &[0; 32], idx, len, p.proof_hashes(), &r));
                 assert!(!verify(99, h, idx, len, p.proof_hashes(), &r));
                 assert!(!verify(id, h, len, len, p.proof_hashes(), &r));
+                assert_eq!(p.proof_hashes().len(), path_len(idx, len));
+                let mut padded = p.proof_hashes().to_vec();
+                padded.push([7; 32]);
+                assert!(
+                    !verify(id, h, idx, len, &padded, &r),
+                    "a padded path is refused"
+                );
             }
         }
         let one = [leaf(1, &[5; 32])];
