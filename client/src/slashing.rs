@@ -348,7 +348,12 @@ pub async fn vote_dispute(
 
 /// The id of the proposal a included `slashing.propose` tx opened (its `slash_proposed` event).
 pub fn proposal_id(outcome: &TxOutcome) -> Option<u64> {
-    event_attribute(outcome, "slash_proposed", "proposal").and_then(|v| v.parse().ok())
+    event_attribute(
+        outcome,
+        nodeop_app::modules::slashing::events::SLASH_PROPOSED,
+        "proposal",
+    )
+    .and_then(|v| v.parse().ok())
 }
 
 // ------------------------------------------------------------------ reads
@@ -834,7 +839,11 @@ mod tests {
 
     #[test]
     fn the_proposal_id_comes_from_the_event() {
-        let outcome = crate::node::outcome_with_event("slash_proposed", "proposal", "12");
+        let outcome = crate::node::outcome_with_event(
+            nodeop_app::modules::slashing::events::SLASH_PROPOSED,
+            "proposal",
+            "12",
+        );
         assert_eq!(proposal_id(&outcome), Some(12));
     }
 }

@@ -176,7 +176,12 @@ pub async fn wait_for_height(client: &HttpClient, height: u64, timeout: Duration
 
 /// The id of the task an included `tasks.post` opened (its `task_posted` event).
 pub fn posted_task_id(outcome: &TxOutcome) -> Option<u64> {
-    event_attribute(outcome, "task_posted", "task").and_then(|v| v.parse().ok())
+    event_attribute(
+        outcome,
+        nodeop_app::modules::tasks::events::TASK_POSTED,
+        "task",
+    )
+    .and_then(|v| v.parse().ok())
 }
 
 #[cfg(test)]
@@ -318,7 +323,11 @@ mod tests {
 
     #[test]
     fn the_task_id_comes_from_the_posted_event() {
-        let outcome = crate::node::outcome_with_event("task_posted", "task", "12");
+        let outcome = crate::node::outcome_with_event(
+            nodeop_app::modules::tasks::events::TASK_POSTED,
+            "task",
+            "12",
+        );
         assert_eq!(posted_task_id(&outcome), Some(12));
         assert_eq!(fee_for(5, 1_000).unwrap(), 5_000);
         assert!(fee_for(u64::MAX, u128::MAX).is_err());
