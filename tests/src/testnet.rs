@@ -30,11 +30,11 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::harness::Key;
 use crate::net::{
     b64, free_ports, num, port_listening, rpc, run, run_ok, signal, stop_child, tail, toml_set,
     Binaries, Output, COMMAND_TIMEOUT,
 };
+use nodeop_driver::chain::Key;
 
 /// unop per NOP.
 pub const NOP: u128 = 1_000_000;

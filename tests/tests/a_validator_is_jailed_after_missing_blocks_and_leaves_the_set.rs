@@ -1,4 +1,4 @@
-use nodeop_tests::harness::{
+use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
 

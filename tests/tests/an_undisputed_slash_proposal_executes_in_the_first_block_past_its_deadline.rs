@@ -1,6 +1,6 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
-use nodeop_tests::harness::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
 
 const NOP: u128 = 1_000_000;
 

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use nodeop_app::params::TxParams;
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::{rpc, Node};
 
 const CHAIN_ID: &str = "nodeop-e2e";

@@ -10,7 +10,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::{num, run, run_ok, Node, Output, COMMAND_TIMEOUT};
 use serde_json::Value;
 

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::num;
 use nodeop_tests::testnet::{Testnet, TestnetOptions, TxStream, NOP};
 

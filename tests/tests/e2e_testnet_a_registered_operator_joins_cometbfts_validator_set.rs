@@ -7,7 +7,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::{run_ok, COMMAND_TIMEOUT};
 use nodeop_tests::testnet::{included_ok, Testnet, TestnetOptions, NOP};
 use serde_json::Value;

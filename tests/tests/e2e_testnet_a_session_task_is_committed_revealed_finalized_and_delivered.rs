@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::reputation::{score, Components, OperatorReputation, ReputationParams};
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::num;
 use nodeop_tests::testnet::{included_ok, task_members, Testnet, TestnetOptions, NOP};
 use serde_json::Value;

@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use nodeop_app::crypto::Address;
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::num;
 use nodeop_tests::testnet::{included_ok, Testnet, TestnetOptions, NOP};
 use serde_json::Value;

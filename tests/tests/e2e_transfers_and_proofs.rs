@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::{num, Node, Output};
 use serde_json::Value;
 

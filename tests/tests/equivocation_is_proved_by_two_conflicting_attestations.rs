@@ -1,5 +1,5 @@
 use nodeop_app::modules::slashing::{Evidence, Offence, ProposalStatus};
-use nodeop_tests::harness::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
 
 const NOP: u128 = 1_000_000;
 

@@ -1,5 +1,5 @@
 use nodeop_app::crypto::Address;
-use nodeop_tests::harness::{
+use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
 

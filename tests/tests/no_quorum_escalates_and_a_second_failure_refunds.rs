@@ -6,7 +6,7 @@
 
 use nodeop_app::modules::staking::state::mul_div_floor;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_tests::tasks::{all_proposals, events_of, exact_task, Act, TaskGenesis, NOP};
+use nodeop_driver::tasks::{all_proposals, events_of, exact_task, Act, TaskGenesis, NOP};
 
 #[test]
 fn no_quorum_escalates_and_a_second_failure_refunds() {

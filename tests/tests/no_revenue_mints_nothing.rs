@@ -2,7 +2,7 @@
 //! subsidy multiplies revenue, it is not a calendar emission. Each period is still processed
 //! once, in the first block past its end, and leaves a record and a `mint` event saying so.
 
-use nodeop_tests::issuance::{open_period, period_start, record, sum_of_balances, task_genesis};
+use nodeop_driver::issuance::{open_period, period_start, record, sum_of_balances, task_genesis};
 
 #[test]
 fn no_revenue_mints_nothing() {

@@ -33,11 +33,9 @@ use nodeop_app::modules::tasks::{
 };
 use nodeop_app::state::{decode_stored, StateRead};
 use nodeop_app::tx::Msg;
-use nodeop_tests::harness::{slash_msgs, Key};
-use nodeop_tests::rng::Rng;
-use nodeop_tests::tasks::{
-    all_proposals, commit, confirm, numeric, post, reveal, TaskGenesis, TaskNet, NOP,
-};
+use nodeop_driver::chain::Key;
+use nodeop_driver::rng::Rng;
+use nodeop_driver::tasks::{all_proposals, commit, numeric, reveal, TaskGenesis, TaskNet, NOP};
 use proptest::prelude::*;
 
 const OPERATORS: usize = 16;
@@ -267,7 +265,7 @@ impl Driver {
             } else {
                 Key::from_seed("task-client-2")
             };
-            out.push((client, post(msg), expect));
+            out.push((client, Msg::from(msg), expect));
         }
         for t in self.all_tasks() {
             match t.status {
@@ -343,7 +341,7 @@ impl Driver {
                                     .code();
                                     out.push((
                                         k,
-                                        confirm(t.id, "out-of-turn"),
+                                        Msg::confirm_submission(t.id, "out-of-turn"),
                                         Expect::Refused(code),
                                     ));
                                 }
@@ -353,7 +351,11 @@ impl Driver {
                     if let Some(Some((who, at))) = self.confirms.get(&key).cloned() {
                         if at == h {
                             let k = self.net.key(&who).clone();
-                            out.push((k, confirm(t.id, &format!("ref-{}", t.id)), Expect::Ok));
+                            out.push((
+                                k,
+                                Msg::confirm_submission(t.id, &format!("ref-{}", t.id)),
+                                Expect::Ok,
+                            ));
                         }
                     }
                 }
@@ -374,7 +376,7 @@ impl Driver {
             };
             if at == Some(h) {
                 let k = self.net.key(&prop.operator).clone();
-                out.push((k, slash_msgs::dispute(prop.id), Expect::Anything));
+                out.push((k, Msg::dispute_slash(prop.id, "not me"), Expect::Anything));
             }
         }
         out

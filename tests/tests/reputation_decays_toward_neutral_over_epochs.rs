@@ -8,7 +8,7 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::reputation::genesis::GenesisOperatorReputation;
 use nodeop_app::modules::reputation::{OperatorReputation, ReputationParams, Tally};
-use nodeop_tests::harness::{add_genesis_operator, consensus_key, genesis, Key, TestChain};
+use nodeop_driver::chain::{add_genesis_operator, consensus_key, genesis, Key, TestChain};
 use serde_json::Value;
 
 const EVENT: u128 = 1_000_000;

@@ -18,9 +18,9 @@ use nodeop_app::crypto::Verifier;
 use nodeop_app::state::Storage;
 use nodeop_app::tx::Tx;
 use nodeop_app::AppOptions;
-use nodeop_tests::harness::{genesis, TestChain};
-use nodeop_tests::rng::Rng;
-use nodeop_tests::workload::Population;
+use nodeop_driver::chain::{genesis, TestChain};
+use nodeop_driver::rng::Rng;
+use nodeop_driver::workload::Population;
 
 const SENDERS: usize = 10_000;
 

@@ -4,14 +4,11 @@
 
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::state::{self as iss, OpenPeriod, Payout};
-use nodeop_app::modules::issuance::{
-    EpochMetrics, IssuanceParams, MsgClaimVested, PeriodRecord, VestingSchedule,
-};
+use nodeop_app::modules::issuance::{EpochMetrics, IssuanceParams, PeriodRecord, VestingSchedule};
 use nodeop_app::modules::tasks::Consistency;
 use nodeop_app::state::{decode_stored, StateRead};
-use nodeop_app::tx::Msg;
 
-use crate::harness::{Key, TestChain};
+use crate::chain::{Key, TestChain};
 use crate::tasks::{exact_task, TaskGenesis, TaskNet};
 
 /// Epochs of this many seconds (the devnet's).
@@ -19,7 +16,7 @@ pub const EPOCH_SECONDS: i64 = 10;
 
 /// A task chain with `n` operators whose epochs last [`EPOCH_SECONDS`] and whose issuance
 /// periods last `period_epochs` epochs, with `subsidy_periods` S. Tasks run as in
-/// [`TaskGenesis`]; the harness makes 1-second blocks unless a test jumps.
+/// [`TaskGenesis`]; the driver makes 1-second blocks unless a test jumps.
 pub fn task_genesis(n: usize, period_epochs: u64, subsidy_periods: u64) -> TaskGenesis {
     let mut g = TaskGenesis::new(n, 100);
     g.state.staking.params.epoch_seconds = EPOCH_SECONDS;
@@ -34,10 +31,6 @@ pub fn task_genesis(n: usize, period_epochs: u64, subsidy_periods: u64) -> TaskG
 pub fn period_seconds(chain: &TestChain) -> i64 {
     let p = iss::params(chain.app.storage());
     EPOCH_SECONDS * p.issuance_period_epochs as i64
-}
-
-pub fn claim() -> Msg {
-    Msg::ClaimVested(MsgClaimVested {})
 }
 
 pub fn schedule(
@@ -57,7 +50,7 @@ pub fn schedule(
     }
 }
 
-/// The genesis time every harness chain starts at.
+/// The genesis time every driver chain starts at.
 pub const GENESIS_TIME: i64 = 1_700_000_000;
 
 pub fn open_period(chain: &TestChain) -> OpenPeriod {

@@ -12,8 +12,8 @@ use nodeop_app::app::{
 };
 use nodeop_app::crypto::Address;
 use nodeop_app::genesis::AppState;
+use nodeop_app::modules::bank;
 use nodeop_app::modules::bank::genesis::{GenesisAccount, GenesisModuleAccount};
-use nodeop_app::modules::bank::{self, MsgSend};
 use nodeop_app::modules::staking::validator_set::ValidatorPowers;
 use nodeop_app::modules::staking::{self, consensus_address, StakingParams};
 use nodeop_app::query::{QueryRequest, QueryResponse};
@@ -86,6 +86,7 @@ impl Key {
             memo: String::new(),
             msgs,
         };
+        // The fee is a fixed-width u128, so the size does not depend on its value.
         let len = self.sign(body.clone()).to_bytes().len();
         body.fee = min_fee(params, len).expect("fee fits");
         self.sign(body).to_bytes()
@@ -100,20 +101,7 @@ impl Key {
         to: &Address,
         amount: u128,
     ) -> Vec<u8> {
-        let mut body = TxBody {
-            chain_id: chain_id.to_string(),
-            nonce,
-            fee: 0,
-            memo: String::new(),
-            msgs: vec![Msg::Send(MsgSend {
-                to: to.to_bech32(),
-                amount,
-            })],
-        };
-        // The fee is a fixed-width u128, so the size does not depend on its value.
-        let len = self.sign(body.clone()).to_bytes().len();
-        body.fee = min_fee(params, len).expect("fee fits");
-        self.sign(body).to_bytes()
+        self.tx(chain_id, params, nonce, vec![Msg::send(to, amount)])
     }
 }
 
@@ -194,7 +182,7 @@ pub fn add_genesis_operator(
 }
 
 pub struct TestChain {
-    /// Validators (by consensus key) that do not sign the blocks the harness makes.
+    /// Validators (by consensus key) that do not sign the blocks the driver makes.
     pub offline: std::collections::BTreeSet<[u8; 32]>,
     /// Consensus evidence to report in the next block.
     pub pending_misbehavior: Vec<nodeop_app::app::Misbehavior>,
@@ -300,7 +288,10 @@ impl TestChain {
             .unwrap_or_default()
     }
 
-    fn next_request(&mut self, txs: Vec<Vec<u8>>) -> BlockRequest {
+    /// The request CometBFT would send for the next block: the last commit signed by every
+    /// validator of the previous block's set that is not [`Self::offline`], the pending
+    /// misbehaviour, BFT time `block_seconds` on.
+    pub fn next_request(&mut self, txs: Vec<Vec<u8>>) -> BlockRequest {
         let height = self.height + 1;
         // the last commit is that of block `height − 1`, signed by that block's set
         let last_set = if height > 1 {
@@ -365,6 +356,14 @@ impl TestChain {
     pub fn finalize_and_commit(&mut self, txs: Vec<Vec<u8>>) -> BlockResponse {
         let req = self.next_request(txs);
         let resp = self.app.finalize_block(&req).expect("FinalizeBlock");
+        self.commit(&req, &resp);
+        resp
+    }
+
+    /// Commits the block `req` that FinalizeBlock answered with `resp`, and moves the chain to
+    /// it: its height and time, its validator updates. The two steps apart let a benchmark time
+    /// them apart.
+    pub fn commit(&mut self, req: &BlockRequest, resp: &BlockResponse) {
         let commit = self.app.commit().expect("Commit");
         self.record_updates(req.height, &resp.validator_updates);
         assert_eq!(
@@ -373,7 +372,6 @@ impl TestChain {
         );
         self.height = req.height;
         self.time = req.time;
-        resp
     }
 
     pub fn empty_blocks(&mut self, n: u64) {
@@ -474,41 +472,22 @@ impl TestChain {
     }
 }
 
-/// Message builders.
+/// Test defaults for messages with many fields (the app's [`Msg`] builders cover the rest).
 pub mod msgs {
-    use nodeop_app::crypto::Address;
-    use nodeop_app::modules::staking::{
-        MsgDelegate, MsgRegisterOperator, MsgUndelegate, MsgUnjail,
-    };
+    use nodeop_app::modules::staking::MsgRegisterOperator;
     use nodeop_app::tx::Msg;
 
+    /// `RegisterOperator` with the genesis operators' capacity, region and commission.
     pub fn register(consensus_pubkey: [u8; 32], moniker: &str, self_bond: u128) -> Msg {
-        Msg::RegisterOperator(MsgRegisterOperator {
+        MsgRegisterOperator {
             consensus_pubkey,
             moniker: moniker.into(),
             capacity_units: 100,
             region: "eu".into(),
             commission_ppm: 100_000,
             self_bond,
-        })
-    }
-
-    pub fn delegate(operator: &Address, amount: u128) -> Msg {
-        Msg::Delegate(MsgDelegate {
-            operator: operator.to_bech32(),
-            amount,
-        })
-    }
-
-    pub fn undelegate(operator: &Address, amount: u128) -> Msg {
-        Msg::Undelegate(MsgUndelegate {
-            operator: operator.to_bech32(),
-            amount,
-        })
-    }
-
-    pub fn unjail() -> Msg {
-        Msg::Unjail(MsgUnjail {})
+        }
+        .into()
     }
 }
 
@@ -538,24 +517,25 @@ impl Key {
     }
 }
 
-/// Slashing message builders.
+/// Slash proposals with test evidence (disputes and votes: [`Msg::dispute_slash`],
+/// [`Msg::vote_dispute`]).
 pub mod slash_msgs {
     use nodeop_app::crypto::Address;
-    use nodeop_app::modules::slashing::{
-        Attestation, Evidence, MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute, Offence,
-    };
+    use nodeop_app::modules::slashing::{Attestation, Evidence, MsgProposeSlash, Offence};
     use nodeop_app::tx::Msg;
 
     pub fn equivocation(operator: &Address, first: Attestation, second: Attestation) -> Msg {
-        Msg::ProposeSlash(MsgProposeSlash {
+        MsgProposeSlash {
             operator: operator.to_bech32(),
             offence: Offence::Equivocation,
             evidence: Evidence::Equivocation { first, second },
-        })
+        }
+        .into()
     }
 
+    /// A proposal backed by a statement about `infraction_id` at `height`.
     pub fn statement(operator: &Address, offence: Offence, infraction_id: u64, height: u64) -> Msg {
-        Msg::ProposeSlash(MsgProposeSlash {
+        MsgProposeSlash {
             operator: operator.to_bech32(),
             offence,
             evidence: Evidence::Statement {
@@ -564,18 +544,8 @@ pub mod slash_msgs {
                 description: "the submission never reached the consumer".into(),
                 reference: "consumer-log#42".into(),
             },
-        })
-    }
-
-    pub fn dispute(proposal: u64) -> Msg {
-        Msg::DisputeSlash(MsgDisputeSlash {
-            proposal,
-            reason: "not me".into(),
-        })
-    }
-
-    pub fn vote(proposal: u64, uphold: bool) -> Msg {
-        Msg::VoteDispute(MsgVoteDispute { proposal, uphold })
+        }
+        .into()
     }
 }
 
