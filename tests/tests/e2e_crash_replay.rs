@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use nodeop_app::params::TxParams;
 use nodeop_driver::chain::Key;
-use nodeop_tests::net::{rpc, Node};
+use nodeop_tests::net::{account, rpc, Node};
 
 const CHAIN_ID: &str = "nodeop-e2e";
 const GENESIS_BALANCE: u128 = 1_000_000_000_000;
@@ -27,14 +27,7 @@ struct Accepted {
 
 /// The committed nonce of `address`, read from the app through the RPC.
 fn nonce_of(rpc_port: u16, address: &str) -> Option<u64> {
-    let r = rpc(
-        rpc_port,
-        &format!("/abci_query?path=%22/account/{address}%22"),
-    )
-    .ok()?;
-    let value = nodeop_tests::net::b64(r["response"]["value"].as_str()?);
-    let v: serde_json::Value = serde_json::from_slice(&value).ok()?;
-    Some(nodeop_tests::net::num(&v["nonce"]) as u64)
+    account(rpc_port, address, 0).ok().map(|(_, nonce)| nonce)
 }
 
 /// Streams batches of transfers from `from` (to the recipients in turn) until `stop`: reads the
@@ -250,7 +243,7 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
         drain_start.elapsed()
     );
     let last = node.wait_for_height(node.height() + 2, Duration::from_secs(30));
-    node.assert_running(true, true);
+    node.assert_running();
 
     let committed = node.committed_txs(1, last);
     let by_hash: BTreeMap<&str, _> = committed.iter().map(|t| (t.hash.as_str(), t)).collect();

@@ -39,7 +39,7 @@ fn a_validator_killed_mid_stream_rejoins_and_computes_the_same_app_hashes() {
     let mut net = Testnet::new("crash", &options);
     net.start();
     let first = net.v(0).height();
-    let params = net.tx_params(0);
+    let params = net.v(0).tx_params();
     // Into nodes 0 and 1, which stay up (a tx sent to a node just before it dies is lost with
     // its mempool, which is allowed but would make the stream stall).
     let ports = vec![net.v(0).rpc_port, net.v(1).rpc_port];
