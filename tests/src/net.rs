@@ -186,6 +186,28 @@ pub fn port_listening(port: u16) -> bool {
     })
 }
 
+/// An event as CometBFT's RPC shows it: `(type, [(key, value)])`.
+pub type RpcEvent = (String, Vec<(String, String)>);
+
+/// An event of a `/block_results` answer.
+fn rpc_event(e: &Value) -> RpcEvent {
+    let attributes = e["attributes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["key"].as_str().unwrap_or_default().to_string(),
+                a["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    (
+        e["type"].as_str().unwrap_or_default().to_string(),
+        attributes,
+    )
+}
+
 /// The result of a finished command.
 #[derive(Debug)]
 pub struct Output {
@@ -323,8 +345,13 @@ pub fn stop_child(child: &mut Child, grace: Duration) -> Option<ExitStatus> {
     child.wait().ok()
 }
 
-/// A minimal HTTP/1.0 GET (HTTP/1.0, so the server closes the connection and never chunks).
-pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<String, String> {
+/// Sends one HTTP/1.0 `request` (the server closes the connection after its answer and never
+/// chunks it) to 127.0.0.1:`port`; returns the answer's status line and body.
+pub fn http_request(
+    port: u16,
+    request: &str,
+    timeout: Duration,
+) -> Result<(String, String), String> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream =
         TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("connect {addr}: {e}"))?;
@@ -334,11 +361,9 @@ pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<St
     stream
         .set_write_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )
-    .map_err(|e| format!("write: {e}"))?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
     let mut raw = Vec::new();
     stream
         .read_to_end(&mut raw)
@@ -347,11 +372,18 @@ pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<St
     let (head, body) = text
         .split_once("\r\n\r\n")
         .ok_or_else(|| format!("malformed HTTP response: {text:.200}"))?;
-    let status_line = head.lines().next().unwrap_or_default();
+    let status_line = head.lines().next().unwrap_or_default().to_string();
+    Ok((status_line, body.to_string()))
+}
+
+/// A minimal HTTP/1.0 GET.
+pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<String, String> {
+    let request = format!("GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let (status_line, body) = http_request(port, &request, timeout)?;
     if !status_line.contains(" 200 ") && !body.trim_start().starts_with('{') {
         return Err(format!("HTTP {status_line}: {body:.300}"));
     }
-    Ok(body.to_string())
+    Ok(body)
 }
 
 /// A CometBFT JSON-RPC call over GET: the `result`, or the `error` rendered as a string.
@@ -1030,6 +1062,19 @@ impl Node {
             .as_str()
             .map(|h| hex::encode_upper(b64(h)))
             .ok_or_else(|| format!("no app_hash in block_results {height}"))
+    }
+
+    /// The events of block `height` from `/block_results`: its txs' events, then FinalizeBlock's
+    /// own.
+    pub fn block_events(&self, height: u64) -> Result<Vec<RpcEvent>, String> {
+        let r = self.rpc(&format!("/block_results?height={height}"))?;
+        let tx_events = r["txs_results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t["events"].as_array().into_iter().flatten());
+        let block_events = r["finalize_block_events"].as_array().into_iter().flatten();
+        Ok(tx_events.chain(block_events).map(rpc_event).collect())
     }
 
     /// `/abci_info`: the app's `(last_block_height, last_block_app_hash as upper hex)`.

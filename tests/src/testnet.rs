@@ -19,7 +19,6 @@
 //! testnet the script started.
 
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -32,7 +31,9 @@ use serde_json::{json, Value};
 
 use nodeop_driver::chain::Key;
 
-use crate::net::{account, b64, free_ports, num, rpc, Binaries, Node, NodeOptions, Output};
+use crate::net::{
+    account, b64, free_ports, http_request, num, rpc, Binaries, Node, NodeOptions, Output, RpcEvent,
+};
 
 /// unop per NOP.
 pub const NOP: u128 = 1_000_000;
@@ -452,29 +453,14 @@ fn sha2_digest(data: &[u8]) -> [u8; 32] {
 
 /// A JSON-RPC POST (HTTP/1.0, so the server closes the connection and never chunks).
 pub fn http_post_json(port: u16, body: &Value, timeout: Duration) -> Result<Value, String> {
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
-        .map_err(|e| format!("connect {addr}: {e}"))?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
     let payload = body.to_string();
-    write!(
-        stream,
+    let request = format!(
         "POST / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\n\r\n{payload}",
         payload.len()
-    )
-    .map_err(|e| format!("write: {e}"))?;
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("read: {e}"))?;
-    let text = String::from_utf8_lossy(&raw);
-    let (_, answer) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("malformed HTTP response: {text:.200}"))?;
-    serde_json::from_str(answer).map_err(|e| format!("not JSON ({e}): {answer:.300}"))
+    );
+    let (_, answer) = http_request(port, &request, timeout)?;
+    serde_json::from_str(&answer).map_err(|e| format!("not JSON ({e}): {answer:.300}"))
 }
 
 /// Transfers streaming into the network from background threads until stopped: each sender
@@ -770,48 +756,19 @@ impl Testnet {
         })
     }
 
-    /// The events of block `height` (its txs' and FinalizeBlock's own), as `(type, attributes)`,
+    /// The events of block `height` (its txs' and FinalizeBlock's own) from `observer`,
     /// waiting (up to `timeout`) for the block's results to be saved.
     pub fn block_events(
         &mut self,
         observer: usize,
         height: u64,
         timeout: Duration,
-    ) -> Vec<(String, Vec<(String, String)>)> {
-        let r = self.wait(
+    ) -> Vec<RpcEvent> {
+        self.wait(
             &format!("node{observer}'s results of block {height}"),
             timeout,
-            |net| {
-                net.validators[observer]
-                    .rpc(&format!("/block_results?height={height}"))
-                    .ok()
-            },
-        );
-        let mut events = Vec::new();
-        let tx_events = r["txs_results"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|t| t["events"].as_array().into_iter().flatten());
-        let block_events = r["finalize_block_events"].as_array().into_iter().flatten();
-        for e in tx_events.chain(block_events) {
-            let attributes = e["attributes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|a| {
-                    (
-                        a["key"].as_str().unwrap_or_default().to_string(),
-                        a["value"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
-            events.push((
-                e["type"].as_str().unwrap_or_default().to_string(),
-                attributes,
-            ));
-        }
-        events
+            |net| net.validators[observer].block_events(height).ok(),
+        )
     }
 
     /// Posts a Session Exact task with `nodeop tx task post` from the key `from` in

@@ -43,34 +43,6 @@ fn json_query(node: &Node, args: &[&str]) -> Value {
     node.cli_ok(&all).json()
 }
 
-/// `(type, attributes)` of the FinalizeBlock events of block `height`.
-fn block_events(node: &Node, height: u64) -> Vec<(String, Vec<(String, String)>)> {
-    let r = node
-        .rpc(&format!("/block_results?height={height}"))
-        .expect("block_results");
-    r["finalize_block_events"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            let attrs = e["attributes"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(|a| {
-                    (
-                        a["key"].as_str().unwrap_or_default().to_string(),
-                        a["value"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
-            (e["type"].as_str().unwrap_or_default().to_string(), attrs)
-        })
-        .collect()
-}
-
 fn pool_at(node: &Node, operator: &str, height: u64) -> u128 {
     let v = node
         .abci_query(&format!("/staking/operator/{operator}"), height)
@@ -243,7 +215,9 @@ fn e2e_issuance_pays_operators_for_tasks_at_the_period_boundary() {
         let commission_ppm = num(&node
             .abci_query(&format!("/staking/operator/{operator}"), h)
             .unwrap()["commission_ppm"]);
-        let fee_share: u128 = block_events(&node, h)
+        let fee_share: u128 = node
+            .block_events(h)
+            .expect("block_results")
             .iter()
             .filter(|(k, _)| k == "epoch")
             .map(|(_, attrs)| {
@@ -261,7 +235,9 @@ fn e2e_issuance_pays_operators_for_tasks_at_the_period_boundary() {
             num(&p["to_pool"]) + fee_share,
             "period {m} at height {h}"
         );
-        let mint_event = block_events(&node, h)
+        let mint_event = node
+            .block_events(h)
+            .expect("block_results")
             .into_iter()
             .find(|(k, a)| k == "mint" && a.contains(&("period".into(), m.to_string())))
             .expect("a mint event in the recording block");
