@@ -22,10 +22,13 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use nodeop_driver::chain::Key;
 use serde_json::Value;
 
 /// Upper bound for any single CLI call or init step.
@@ -458,6 +461,130 @@ pub fn abci_query(port: u16, path: &str, height: u64) -> Result<Value, String> {
 pub fn account(port: u16, address: &str, height: u64) -> Result<(u128, u64), String> {
     let v = abci_query(port, &format!("/account/{address}"), height)?;
     Ok((num(&v["balance"]), num(&v["nonce"]) as u64))
+}
+
+/// Transfers streaming into one node or a network from background threads, one per sender,
+/// until stopped: each sender reads its committed nonce from the first node that answers,
+/// broadcasts a batch of transfers (to the recipients in turn) with the next nonces to one node
+/// (the next batch to the next node; a node that does not answer is skipped, a CheckTx refusal
+/// ends the batch), waits for them to commit (at most 5 s, or until no node answers), and
+/// starts over from whatever nonce the chain then has. While every node is down it retries
+/// every 100 ms, so the stream resumes as soon as one is back.
+pub struct TxStream {
+    stop: Arc<AtomicBool>,
+    /// The hashes (upper-case hex) of the txs CheckTx accepted.
+    accepted: Arc<Mutex<Vec<String>>>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl TxStream {
+    /// Txs a sender puts in flight before waiting for them to commit.
+    const BATCH: u64 = 4;
+
+    pub fn start(
+        chain_id: &str,
+        rpc_ports: Vec<u16>,
+        senders: Vec<Key>,
+        recipients: Vec<Key>,
+        params: nodeop_app::params::TxParams,
+    ) -> Self {
+        assert!(!rpc_ports.is_empty() && !recipients.is_empty());
+        let stop = Arc::new(AtomicBool::new(false));
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let counter = Arc::new(AtomicU64::new(0));
+        let threads = senders
+            .into_iter()
+            .enumerate()
+            .map(|(s, from)| {
+                let (stop, accepted, counter) = (stop.clone(), accepted.clone(), counter.clone());
+                let (ports, recipients) = (rpc_ports.clone(), recipients.clone());
+                let (params, chain_id) = (params.clone(), chain_id.to_string());
+                thread::spawn(move || {
+                    let address = from.address.to_bech32();
+                    let committed_nonce = || {
+                        ports
+                            .iter()
+                            .find_map(|port| account(*port, &address, 0).ok().map(|(_, n)| n))
+                    };
+                    // Each sender starts at a different node.
+                    let mut turn = s;
+                    while !stop.load(Ordering::Relaxed) {
+                        let Some(nonce) = committed_nonce() else {
+                            thread::sleep(Duration::from_millis(100));
+                            continue;
+                        };
+                        let mut sent = 0;
+                        for i in 0..Self::BATCH {
+                            let n = counter.fetch_add(1, Ordering::Relaxed);
+                            let to = &recipients[n as usize % recipients.len()];
+                            // Distinct amounts: a nonce sent again never repeats a tx's bytes.
+                            let amount = 1_000 + u128::from(n);
+                            let tx = from.send(&chain_id, &params, nonce + i, &to.address, amount);
+                            let path = format!("/broadcast_tx_sync?tx=0x{}", hex::encode(&tx));
+                            let answer = (0..ports.len()).find_map(|tried| {
+                                if tried > 0 {
+                                    turn += 1;
+                                }
+                                rpc(ports[turn % ports.len()], &path).ok()
+                            });
+                            match answer {
+                                Some(r) if r["code"].as_u64() == Some(0) => {
+                                    let hash = r["hash"].as_str().unwrap_or_default();
+                                    accepted
+                                        .lock()
+                                        .expect("accepted hashes")
+                                        .push(hash.to_uppercase());
+                                    sent += 1;
+                                }
+                                _ => break,
+                            }
+                        }
+                        turn += 1;
+                        let deadline = Instant::now() + Duration::from_secs(5);
+                        while sent > 0 && Instant::now() < deadline && !stop.load(Ordering::Relaxed)
+                        {
+                            match committed_nonce() {
+                                Some(n) if n >= nonce + sent => break,
+                                Some(_) => thread::sleep(Duration::from_millis(50)),
+                                None => break,
+                            }
+                        }
+                        if sent == 0 {
+                            thread::sleep(Duration::from_millis(100));
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self {
+            stop,
+            accepted,
+            threads,
+        }
+    }
+
+    /// How many txs CheckTx accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.lock().expect("accepted hashes").len()
+    }
+
+    /// Stops the senders and returns the hashes of the txs CheckTx accepted.
+    pub fn stop(mut self) -> Vec<String> {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            t.join().expect("a streaming thread panicked");
+        }
+        std::mem::take(&mut *self.accepted.lock().expect("accepted hashes"))
+    }
+}
+
+impl Drop for TxStream {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Polls `f` every 200 ms until it returns `Some`, or panics with `what` after `timeout`.

@@ -21,8 +21,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -32,7 +30,7 @@ use serde_json::{json, Value};
 use nodeop_driver::chain::Key;
 
 use crate::net::{
-    account, b64, free_ports, http_request, num, rpc, Binaries, Node, NodeOptions, Output, RpcEvent,
+    b64, free_ports, http_request, num, Binaries, Node, NodeOptions, Output, RpcEvent,
 };
 
 /// unop per NOP.
@@ -461,121 +459,6 @@ pub fn http_post_json(port: u16, body: &Value, timeout: Duration) -> Result<Valu
     );
     let (_, answer) = http_request(port, &request, timeout)?;
     serde_json::from_str(&answer).map_err(|e| format!("not JSON ({e}): {answer:.300}"))
-}
-
-/// Transfers streaming into the network from background threads until stopped: each sender
-/// reads its committed nonce from the first node that answers, broadcasts a batch of transfers
-/// with the next nonces to one node (the next batch to the next node; a node that does not
-/// answer is skipped), waits for them to commit (or 5 s), and starts over from whatever nonce
-/// the chain then has.
-pub struct TxStream {
-    stop: Arc<AtomicBool>,
-    accepted: Arc<AtomicU64>,
-    threads: Vec<thread::JoinHandle<()>>,
-}
-
-impl TxStream {
-    /// Txs a sender puts in flight before waiting for them to commit.
-    const BATCH: u64 = 4;
-
-    pub fn start(
-        chain_id: &str,
-        rpc_ports: Vec<u16>,
-        senders: Vec<Key>,
-        recipient: Key,
-        params: nodeop_app::params::TxParams,
-    ) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let accepted = Arc::new(AtomicU64::new(0));
-        let counter = Arc::new(AtomicU64::new(0));
-        let threads = senders
-            .into_iter()
-            .enumerate()
-            .map(|(s, from)| {
-                let (stop, accepted, counter) = (stop.clone(), accepted.clone(), counter.clone());
-                let (ports, to, params) = (rpc_ports.clone(), recipient.clone(), params.clone());
-                let chain_id = chain_id.to_string();
-                thread::spawn(move || {
-                    let address = from.address.to_bech32();
-                    // Each sender starts at a different node.
-                    let mut turn = s;
-                    while !stop.load(Ordering::Relaxed) {
-                        let Some(nonce) = committed_nonce(&ports, &address) else {
-                            thread::sleep(Duration::from_millis(200));
-                            continue;
-                        };
-                        for i in 0..Self::BATCH {
-                            let n = counter.fetch_add(1, Ordering::Relaxed);
-                            // Distinct amounts: a nonce sent again never repeats a tx's bytes.
-                            let amount = 1_000 + u128::from(n);
-                            let tx = from.send(&chain_id, &params, nonce + i, &to.address, amount);
-                            // A batch goes to one node (a node's mempool takes a sender's
-                            // nonces in order); one that does not answer hands over to the
-                            // next. A CheckTx refusal ends the batch.
-                            let path = format!("/broadcast_tx_sync?tx=0x{}", hex::encode(&tx));
-                            let answer = (0..ports.len()).find_map(|tried| {
-                                if tried > 0 {
-                                    turn += 1;
-                                }
-                                rpc(ports[turn % ports.len()], &path).ok()
-                            });
-                            match answer {
-                                Some(r) if r["code"].as_u64() == Some(0) => {
-                                    accepted.fetch_add(1, Ordering::Relaxed);
-                                }
-                                _ => break,
-                            }
-                        }
-                        turn += 1;
-                        let deadline = Instant::now() + Duration::from_secs(5);
-                        while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-                            if committed_nonce(&ports, &address)
-                                .is_some_and(|n| n >= nonce + Self::BATCH)
-                            {
-                                break;
-                            }
-                            thread::sleep(Duration::from_millis(100));
-                        }
-                    }
-                })
-            })
-            .collect();
-        Self {
-            stop,
-            accepted,
-            threads,
-        }
-    }
-
-    /// How many txs CheckTx accepted so far.
-    pub fn accepted(&self) -> u64 {
-        self.accepted.load(Ordering::Relaxed)
-    }
-
-    /// Stops the senders and returns how many txs CheckTx accepted.
-    pub fn stop(mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads.drain(..) {
-            t.join().expect("a streaming thread panicked");
-        }
-        self.accepted()
-    }
-}
-
-impl Drop for TxStream {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-    }
-}
-
-/// The committed nonce of `address`, from the first node in `ports` that answers.
-fn committed_nonce(ports: &[u16], address: &str) -> Option<u64> {
-    ports
-        .iter()
-        .find_map(|port| account(*port, address, 0).ok().map(|(_, nonce)| nonce))
 }
 
 /// The height of the block that included a tx the `nodeop --output json tx …` command sent, or
