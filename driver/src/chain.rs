@@ -407,7 +407,28 @@ impl TestChain {
 
     /// Every (key, value) of the committed state.
     pub fn dump(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.app.storage().prefix_raw(b"", None, usize::MAX)
+        self.raw_under(b"")
+    }
+
+    /// Every (key, value) under `prefix` in the committed state, in key order.
+    pub fn raw_under(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.app.storage().prefix_raw(prefix, None, usize::MAX)
+    }
+
+    /// Every record under `prefix` in the committed state, decoded, in key order.
+    pub fn records<T: borsh::BorshDeserialize>(&self, prefix: &[u8]) -> Vec<T> {
+        self.raw_under(prefix)
+            .iter()
+            .map(|(k, v)| nodeop_app::state::decode_stored(k, v))
+            .collect()
+    }
+
+    /// Σ of every balance in the committed state, module accounts included.
+    pub fn sum_of_balances(&self) -> u128 {
+        self.records::<bank::Account>(bank::keys::ACCOUNT_PREFIX)
+            .iter()
+            .map(|a| a.balance)
+            .sum()
     }
 }
 
@@ -452,12 +473,7 @@ impl TestChain {
     }
 
     pub fn unbonding_entries(&self) -> Vec<staking::UnbondingEntry> {
-        self.app
-            .storage()
-            .prefix_raw(staking::keys::UNBONDING_PREFIX, None, usize::MAX)
-            .iter()
-            .map(|(k, v)| nodeop_app::state::decode_stored(k, v))
-            .collect()
+        self.records(staking::keys::UNBONDING_PREFIX)
     }
 
     /// Reports a duplicate vote by `consensus_pubkey` at `height` with the power it had then.

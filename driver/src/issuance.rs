@@ -6,7 +6,6 @@ use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::state::{self as iss, OpenPeriod, Payout};
 use nodeop_app::modules::issuance::{EpochMetrics, IssuanceParams, PeriodRecord, VestingSchedule};
 use nodeop_app::modules::tasks::Consistency;
-use nodeop_app::state::{decode_stored, StateRead};
 
 use crate::chain::{Key, TestChain};
 use crate::tasks::{exact_task, TaskGenesis, TaskNet};
@@ -63,12 +62,12 @@ pub fn record(chain: &TestChain, m: u64) -> Option<PeriodRecord> {
 
 /// Every period record, in period order.
 pub fn records(chain: &TestChain) -> Vec<PeriodRecord> {
-    list(chain, nodeop_app::modules::issuance::keys::PERIOD_PREFIX)
+    chain.records(nodeop_app::modules::issuance::keys::PERIOD_PREFIX)
 }
 
 /// Every epoch's metrics, in epoch order.
 pub fn all_metrics(chain: &TestChain) -> Vec<EpochMetrics> {
-    list(chain, nodeop_app::modules::issuance::keys::METRICS_PREFIX)
+    chain.records(nodeop_app::modules::issuance::keys::METRICS_PREFIX)
 }
 
 pub fn metrics(chain: &TestChain, epoch: u64) -> Option<EpochMetrics> {
@@ -81,31 +80,6 @@ pub fn payouts(chain: &TestChain, m: u64) -> Vec<Payout> {
 
 pub fn vesting(chain: &TestChain, beneficiary: &Address) -> VestingSchedule {
     iss::vesting(chain.app.storage(), beneficiary).expect("a vesting schedule")
-}
-
-fn list<T: borsh::BorshDeserialize>(chain: &TestChain, prefix: &[u8]) -> Vec<T> {
-    chain
-        .app
-        .storage()
-        .prefix_raw(prefix, None, usize::MAX)
-        .iter()
-        .map(|(k, v)| decode_stored(k, v))
-        .collect()
-}
-
-/// Σ of every balance in the committed state, module accounts included.
-pub fn sum_of_balances(chain: &TestChain) -> u128 {
-    chain
-        .app
-        .storage()
-        .prefix_raw(
-            nodeop_app::modules::bank::keys::ACCOUNT_PREFIX,
-            None,
-            usize::MAX,
-        )
-        .iter()
-        .map(|(k, v)| decode_stored::<nodeop_app::modules::bank::Account>(k, v).balance)
-        .sum()
 }
 
 /// The first second of period `m`.

@@ -5,13 +5,12 @@
 
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_app::state::StateRead;
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::TestChain;
 use nodeop_driver::tasks::{commit, exact_task, TaskGenesis, NOP};
 
 fn tasks_keys(chain: &TestChain) -> Vec<(Vec<u8>, Vec<u8>)> {
-    chain.app.storage().prefix_raw(b"tasks/", None, usize::MAX)
+    chain.raw_under(b"tasks/")
 }
 
 #[test]

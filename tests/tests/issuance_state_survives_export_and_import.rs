@@ -5,7 +5,7 @@
 
 use nodeop_app::app::{BlockTime, InitChainRequest};
 use nodeop_app::modules::tasks::Consistency;
-use nodeop_app::state::{StateRead, Storage};
+use nodeop_app::state::Storage;
 use nodeop_app::tx::Msg;
 use nodeop_app::{App, AppOptions};
 use nodeop_driver::chain::TestChain;
@@ -13,10 +13,7 @@ use nodeop_driver::issuance::{enter_period, schedule, task_genesis, GENESIS_TIME
 use nodeop_driver::tasks::{exact_task, Act, NOP};
 
 fn issuance_keys(chain: &TestChain) -> Vec<(Vec<u8>, Vec<u8>)> {
-    chain
-        .app
-        .storage()
-        .prefix_raw(b"issuance/", None, usize::MAX)
+    chain.raw_under(b"issuance/")
 }
 
 #[test]

@@ -31,7 +31,6 @@ use nodeop_app::modules::tasks::state::{self as ts, Task};
 use nodeop_app::modules::tasks::{
     keys, Consistency, MsgPostTask, TaskKind, TaskPayload, TaskStatus, TasksError,
 };
-use nodeop_app::state::{decode_stored, StateRead};
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::Key;
 use nodeop_driver::rng::Rng;
@@ -160,14 +159,7 @@ fn lie(t: &Task) -> Vec<u8> {
 
 impl Driver {
     fn all_tasks(&self) -> Vec<Task> {
-        self.net
-            .chain
-            .app
-            .storage()
-            .prefix_raw(keys::TASK_PREFIX, None, usize::MAX)
-            .iter()
-            .map(|(k, v)| decode_stored(k, v))
-            .collect()
+        self.net.chain.records(keys::TASK_PREFIX)
     }
 
     fn profile(&self, a: &Address) -> Profile {
@@ -445,11 +437,7 @@ impl Driver {
 
         // value: every balance sums to the supply, which only falls (slashes burn)
         let supply = bank::supply(s);
-        let balances: u128 = s
-            .prefix_raw(bank::keys::ACCOUNT_PREFIX, None, usize::MAX)
-            .iter()
-            .map(|(k, v)| decode_stored::<bank::Account>(k, v).balance)
-            .sum();
+        let balances = self.net.chain.sum_of_balances();
         prop_assert_eq!(
             balances,
             supply.total_supply,

@@ -13,9 +13,7 @@ use nodeop_app::modules::tasks::Consistency;
 use nodeop_app::query::verify_proof;
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{consensus_key, Key};
-use nodeop_driver::issuance::{
-    open_period, records, schedule, sum_of_balances, task_genesis, GENESIS_TIME,
-};
+use nodeop_driver::issuance::{open_period, records, schedule, task_genesis, GENESIS_TIME};
 use nodeop_driver::tasks::{exact_task, Act, TaskNet, NOP};
 
 #[test]
@@ -41,7 +39,7 @@ fn supply_history_matches_balances() {
     let observe = |net: &TaskNet, seen: &mut BTreeMap<u64, ([u8; 32], u128)>| {
         seen.insert(
             net.chain.height,
-            (net.chain.app_hash(), sum_of_balances(&net.chain)),
+            (net.chain.app_hash(), net.chain.sum_of_balances()),
         );
     };
 
@@ -143,5 +141,5 @@ fn supply_history_matches_balances() {
     );
     assert!(history.iter().any(|r| r.carried_in == 7 * NOP));
     assert!(history.iter().filter(|r| r.vested > 0).count() >= 2);
-    assert_eq!(s.total_supply, sum_of_balances(&net.chain));
+    assert_eq!(s.total_supply, net.chain.sum_of_balances());
 }

@@ -5,7 +5,6 @@
 
 use nodeop_app::modules::issuance::keys;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_app::state::StateRead;
 use nodeop_app::tx::Msg;
 use nodeop_driver::issuance::{schedule, task_genesis, GENESIS_TIME};
 use nodeop_driver::rng::Rng;
@@ -70,9 +69,7 @@ fn simulate(seed: u64) -> (Records, [u8; 32]) {
     net.chain.block(Vec::new());
     let records = net
         .chain
-        .app
-        .storage()
-        .prefix_raw(b"issuance/", None, usize::MAX)
+        .raw_under(b"issuance/")
         .into_iter()
         .filter(|(k, _)| {
             k.starts_with(keys::PERIOD_PREFIX)
