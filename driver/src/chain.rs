@@ -57,17 +57,20 @@ impl Key {
         self.signing.to_bytes().into()
     }
 
-    /// Signs with a low-S signature, as the chain requires.
-    pub fn sign(&self, body: TxBody) -> Tx {
+    /// A low-S signature of a 32-byte digest, as the chain requires.
+    fn signature(&self, digest: &[u8]) -> [u8; 64] {
         let sig: Signature = self
             .signing
-            .sign_prehash(&body.sign_bytes())
+            .sign_prehash(digest)
             .expect("signing a 32-byte digest");
-        let sig = sig.normalize_s().unwrap_or(sig);
+        sig.normalize_s().unwrap_or(sig).to_bytes().into()
+    }
+
+    pub fn sign(&self, body: TxBody) -> Tx {
         Tx {
-            body,
+            signature: self.signature(&body.sign_bytes()),
             pubkey: self.pubkey,
-            signature: sig.to_bytes().into(),
+            body,
         }
     }
 
@@ -520,15 +523,10 @@ impl Key {
             task_id,
             result_hash,
         };
-        let sig: Signature = self
-            .signing
-            .sign_prehash(&body.sign_bytes())
-            .expect("signing a 32-byte digest");
-        let sig = sig.normalize_s().unwrap_or(sig);
         nodeop_app::modules::slashing::Attestation {
-            body,
+            signature: self.signature(&body.sign_bytes()),
             pubkey: self.pubkey,
-            signature: sig.to_bytes().into(),
+            body,
         }
     }
 }

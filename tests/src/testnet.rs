@@ -28,13 +28,11 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::NOP;
 
 use crate::net::{
     b64, free_ports, http_request, num, Binaries, Node, NodeOptions, Output, RpcEvent,
 };
-
-/// unop per NOP.
-pub const NOP: u128 = 1_000_000;
 
 /// What [`Testnet::new`] builds.
 #[derive(Clone, Debug)]

@@ -2,8 +2,7 @@ use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 struct Setup {
     chain: TestChain,

@@ -3,8 +3,7 @@ use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 fn chain_with(slash_ppm: u32, dave: &Key) -> TestChain {
     let big = Key::from_seed("big");

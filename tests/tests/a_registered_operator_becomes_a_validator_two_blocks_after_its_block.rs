@@ -1,6 +1,5 @@
 use nodeop_driver::chain::{consensus_key, genesis, msgs, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn a_registered_operator_becomes_a_validator_two_blocks_after_its_block() {

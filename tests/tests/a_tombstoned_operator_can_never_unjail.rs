@@ -2,8 +2,7 @@ use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn a_tombstoned_operator_can_never_unjail() {

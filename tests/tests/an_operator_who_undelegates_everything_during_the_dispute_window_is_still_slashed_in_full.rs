@@ -2,8 +2,7 @@ use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn an_operator_who_undelegates_everything_during_the_dispute_window_is_still_slashed_in_full() {

@@ -1,7 +1,6 @@
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{genesis, genesis_operator, Key, TestChain, GENESIS_SELF_BOND};
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn delegation_raises_power_and_undelegation_lowers_it() {

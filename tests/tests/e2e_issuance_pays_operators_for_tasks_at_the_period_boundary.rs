@@ -10,11 +10,11 @@
 use std::time::{Duration, Instant};
 
 use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::NOP;
 use nodeop_tests::net::{num, Node, Output};
 use serde_json::Value;
 
 const CHAIN_ID: &str = "nodeop-e2e-issuance";
-const NOP: u128 = 1_000_000;
 
 fn included_ok(out: &Output) -> Value {
     let v = out.json();

@@ -8,8 +8,9 @@
 use std::time::{Duration, Instant};
 
 use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::NOP;
 use nodeop_tests::net::{num, TxStream};
-use nodeop_tests::testnet::{Testnet, TestnetOptions, NOP};
+use nodeop_tests::testnet::{Testnet, TestnetOptions};
 
 const CHAIN_ID: &str = "nodeop-e2e-crash";
 

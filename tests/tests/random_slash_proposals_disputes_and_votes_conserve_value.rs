@@ -7,9 +7,8 @@
 use nodeop_app::modules::slashing::Offence;
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 use proptest::prelude::*;
-
-const NOP: u128 = 1_000_000;
 
 #[derive(Debug, Clone)]
 enum Op {

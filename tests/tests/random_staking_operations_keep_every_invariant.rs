@@ -10,9 +10,8 @@ use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, msgs, Key, TestChain,
 };
+use nodeop_driver::tasks::NOP;
 use proptest::prelude::*;
-
-const NOP: u128 = 1_000_000;
 
 #[derive(Debug, Clone)]
 enum Op {

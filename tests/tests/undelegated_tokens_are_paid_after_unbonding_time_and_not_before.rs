@@ -1,8 +1,7 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{genesis, genesis_operator, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn undelegated_tokens_are_paid_after_unbonding_time_and_not_before() {

@@ -9,8 +9,7 @@ use nodeop_app::query::QueryRequest;
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{genesis, Key, TestChain};
 use nodeop_driver::issuance::{enter_period, record, schedule, vesting, GENESIS_TIME};
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 fn code(e: IssuanceError) -> (String, u32) {
     ("issuance".into(), e.code())

@@ -38,8 +38,8 @@ use nodeop_app::state::{StateRead, StateReadExt, Storage, StoreOptions};
 use nodeop_app::tx::Msg;
 use nodeop_app::AppOptions;
 use nodeop_driver::chain::{add_genesis_operator, consensus_key, genesis, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 
-const NOP: u128 = 1_000_000;
 const SELF_BOND: u128 = 10_000 * NOP;
 
 struct Options {
