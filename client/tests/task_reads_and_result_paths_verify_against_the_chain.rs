@@ -12,11 +12,12 @@ use nodeop_app::modules::tasks::query::{
 use nodeop_app::modules::tasks::state::{BlockResults, CapacitySummary, ResultRecord};
 use nodeop_app::modules::tasks::{Consistency, Task, TaskStatus};
 use nodeop_app::query::QueryResponse;
+use nodeop_app::tx::Msg;
 use nodeop_client::reputation::{self, ReputationView};
 use nodeop_client::tasks::{check_against_proven, verify_result_path};
 use nodeop_client::verify::{verify_query_answer, Record};
-use nodeop_tests::harness::TestChain;
-use nodeop_tests::tasks::{confirm, exact_task, TaskGenesis, NOP};
+use nodeop_driver::chain::TestChain;
+use nodeop_driver::tasks::{exact_task, TaskGenesis, NOP};
 use tendermint::merkle::proof::{ProofOp, ProofOps};
 use tendermint_rpc::endpoint::abci_query::AbciQuery;
 
@@ -115,7 +116,7 @@ fn task_reads_and_result_paths_verify_against_the_chain() {
     let submitter = schedule.windows[0].member.expect("a scheduled member");
     assert_eq!(schedule.windows.last().unwrap().member, None);
     let key = net.key(&submitter).clone();
-    let out = net.run(&key, confirm(id, "consumer-tx-1"));
+    let out = net.run(&key, Msg::confirm_submission(id, "consumer-tx-1"));
     assert!(out.is_ok(), "{}", out.log);
     let schedule: ScheduleView = json(&net.chain, &format!("/tasks/schedule/{id}"));
     assert_eq!(schedule.windows[0].state, WindowState::Delivered);

@@ -1,21 +1,11 @@
-//! Test support for nodeop.
+//! Process harness for nodeop's end-to-end tests, beside the scenario tests (`tests/*.rs`) and
+//! the benchmarks (`src/bin/`). The in-process chain those use is the `nodeop-driver` crate.
 //!
-//! - [`harness`]: a mock consensus that drives the real [`nodeop_app::App`] in-process, block by
-//!   block (InitChain, PrepareProposal, ProcessProposal, FinalizeBlock, Commit), with test keys
-//!   that sign real txs.
-//! - [`rng`]: a small seeded generator, so every randomised test and simulation records its seed
-//!   and can be replayed exactly.
-//! - [`net`]: one real node (nodeopd + cometbft) for end-to-end tests; [`testnet`]: a real
-//!   network of several validators, with crashes, restarts and forged double-sign evidence.
-//! - [`issuance`]: short issuance periods on a task chain, vesting, period records and supply
-//!   reads.
-//! - [`workload`]: seeded transfer workloads shared by the determinism test and the benchmark.
-//! - [`tasks`]: a chain with N operators, task messages, members that answer, lie or stay silent.
+//! - [`net`]: one node's processes (nodeopd + cometbft) in a [`net::Node`]: init, start, stop,
+//!   crash (SIGKILL), pause (SIGSTOP/SIGCONT), RPC, queries, the `nodeop` CLI and log tails;
+//!   used alone by single-node tests.
+//! - [`testnet`]: a real network of several [`net::Node`]s sharing one genesis, with crashes,
+//!   restarts, forged double-sign evidence and transfers streaming in.
 
-pub mod harness;
-pub mod issuance;
 pub mod net;
-pub mod rng;
-pub mod tasks;
 pub mod testnet;
-pub mod workload;

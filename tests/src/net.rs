@@ -1,11 +1,14 @@
 //! End-to-end support: real `nodeopd` and `cometbft` processes on loopback ports.
 //!
-//! A [`Node`] is one CometBFT home and one nodeopd home in a temporary directory, created with
-//! `nodeopd init`, with RPC, P2P and ABCI ports picked free on 127.0.0.1 and written into the
-//! generated `config.toml` (and nodeopd's listen address). It starts both as child processes
-//! with their output in log files, waits for heights through the RPC `/status`, and stops its
-//! children when dropped — also when a test panics, in which case it first prints the tail of
-//! every log so the failure explains itself.
+//! A [`Node`] is one nodeopd home (its CometBFT home inside) and one `nodeop` CLI home (holding
+//! the operator key `nodeopd init` generated), created with `nodeopd init`, with RPC, P2P and
+//! ABCI ports picked free on 127.0.0.1 and written into the generated configs. It starts both
+//! processes as children with their output in log files, stops them cleanly, kills them hard
+//! (nodeopd alone, or both), pauses and resumes them, waits for heights through the RPC
+//! `/status`, queries the app, and runs the CLI against itself. Single-node tests use a `Node`
+//! alone; [`crate::testnet`] builds a network from several. A `Node` stops its children when
+//! dropped — also when a test panics, in which case it first prints the tail of every log so
+//! the failure explains itself.
 //!
 //! The binaries are the ones `scripts/test.sh` builds: `nodeopd` and `nodeop` beside this test
 //! executable's target directory (so `CARGO_TARGET_DIR` is respected) and `bin/cometbft`
@@ -19,14 +22,20 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use nodeop_driver::chain::Key;
 use serde_json::Value;
 
 /// Upper bound for any single CLI call or init step.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a cleanly stopped process may take before it is killed.
+pub const STOP_GRACE: Duration = Duration::from_secs(15);
 
 /// The three executables an end-to-end test runs.
 #[derive(Clone, Debug)]
@@ -180,6 +189,28 @@ pub fn port_listening(port: u16) -> bool {
     })
 }
 
+/// An event as CometBFT's RPC shows it: `(type, [(key, value)])`.
+pub type RpcEvent = (String, Vec<(String, String)>);
+
+/// An event of a `/block_results` answer.
+fn rpc_event(e: &Value) -> RpcEvent {
+    let attributes = e["attributes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["key"].as_str().unwrap_or_default().to_string(),
+                a["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    (
+        e["type"].as_str().unwrap_or_default().to_string(),
+        attributes,
+    )
+}
+
 /// The result of a finished command.
 #[derive(Debug)]
 pub struct Output {
@@ -317,8 +348,13 @@ pub fn stop_child(child: &mut Child, grace: Duration) -> Option<ExitStatus> {
     child.wait().ok()
 }
 
-/// A minimal HTTP/1.0 GET (HTTP/1.0, so the server closes the connection and never chunks).
-pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<String, String> {
+/// Sends one HTTP/1.0 `request` (the server closes the connection after its answer and never
+/// chunks it) to 127.0.0.1:`port`; returns the answer's status line and body.
+pub fn http_request(
+    port: u16,
+    request: &str,
+    timeout: Duration,
+) -> Result<(String, String), String> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream =
         TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("connect {addr}: {e}"))?;
@@ -328,11 +364,9 @@ pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<St
     stream
         .set_write_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )
-    .map_err(|e| format!("write: {e}"))?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
     let mut raw = Vec::new();
     stream
         .read_to_end(&mut raw)
@@ -341,11 +375,18 @@ pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<St
     let (head, body) = text
         .split_once("\r\n\r\n")
         .ok_or_else(|| format!("malformed HTTP response: {text:.200}"))?;
-    let status_line = head.lines().next().unwrap_or_default();
+    let status_line = head.lines().next().unwrap_or_default().to_string();
+    Ok((status_line, body.to_string()))
+}
+
+/// A minimal HTTP/1.0 GET.
+pub fn http_get(port: u16, path_and_query: &str, timeout: Duration) -> Result<String, String> {
+    let request = format!("GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let (status_line, body) = http_request(port, &request, timeout)?;
     if !status_line.contains(" 200 ") && !body.trim_start().starts_with('{') {
         return Err(format!("HTTP {status_line}: {body:.300}"));
     }
-    Ok(body.to_string())
+    Ok(body)
 }
 
 /// A CometBFT JSON-RPC call over GET: the `result`, or the `error` rendered as a string.
@@ -400,6 +441,152 @@ pub fn num(v: &Value) -> u128 {
     }
 }
 
+/// The app's JSON answer to an ABCI query `path` at `height` (0 = latest), without proof, through
+/// the RPC on `port`.
+pub fn abci_query(port: u16, path: &str, height: u64) -> Result<Value, String> {
+    let r = rpc(
+        port,
+        &format!("/abci_query?path=%22{path}%22&height={height}&prove=false"),
+    )?;
+    let resp = &r["response"];
+    let code = resp["code"].as_u64().unwrap_or(0);
+    if code != 0 {
+        return Err(format!("query {path} failed: {resp}"));
+    }
+    let value = b64(resp["value"].as_str().unwrap_or_default());
+    serde_json::from_slice(&value).map_err(|e| format!("query {path}: not JSON: {e}"))
+}
+
+/// An account's `(balance, nonce)` at `height` (0 = latest), through the RPC on `port`.
+pub fn account(port: u16, address: &str, height: u64) -> Result<(u128, u64), String> {
+    let v = abci_query(port, &format!("/account/{address}"), height)?;
+    Ok((num(&v["balance"]), num(&v["nonce"]) as u64))
+}
+
+/// Transfers streaming into one node or a network from background threads, one per sender,
+/// until stopped: each sender reads its committed nonce from the first node that answers,
+/// broadcasts a batch of transfers (to the recipients in turn) with the next nonces to one node
+/// (the next batch to the next node; a node that does not answer is skipped, a CheckTx refusal
+/// ends the batch), waits for them to commit (at most 5 s, or until no node answers), and
+/// starts over from whatever nonce the chain then has. While every node is down it retries
+/// every 100 ms, so the stream resumes as soon as one is back.
+pub struct TxStream {
+    stop: Arc<AtomicBool>,
+    /// The hashes (upper-case hex) of the txs CheckTx accepted.
+    accepted: Arc<Mutex<Vec<String>>>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl TxStream {
+    /// Txs a sender puts in flight before waiting for them to commit.
+    const BATCH: u64 = 4;
+
+    pub fn start(
+        chain_id: &str,
+        rpc_ports: Vec<u16>,
+        senders: Vec<Key>,
+        recipients: Vec<Key>,
+        params: nodeop_app::params::TxParams,
+    ) -> Self {
+        assert!(!rpc_ports.is_empty() && !recipients.is_empty());
+        let stop = Arc::new(AtomicBool::new(false));
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let counter = Arc::new(AtomicU64::new(0));
+        let threads = senders
+            .into_iter()
+            .enumerate()
+            .map(|(s, from)| {
+                let (stop, accepted, counter) = (stop.clone(), accepted.clone(), counter.clone());
+                let (ports, recipients) = (rpc_ports.clone(), recipients.clone());
+                let (params, chain_id) = (params.clone(), chain_id.to_string());
+                thread::spawn(move || {
+                    let address = from.address.to_bech32();
+                    let committed_nonce = || {
+                        ports
+                            .iter()
+                            .find_map(|port| account(*port, &address, 0).ok().map(|(_, n)| n))
+                    };
+                    // Each sender starts at a different node.
+                    let mut turn = s;
+                    while !stop.load(Ordering::Relaxed) {
+                        let Some(nonce) = committed_nonce() else {
+                            thread::sleep(Duration::from_millis(100));
+                            continue;
+                        };
+                        let mut sent = 0;
+                        for i in 0..Self::BATCH {
+                            let n = counter.fetch_add(1, Ordering::Relaxed);
+                            let to = &recipients[n as usize % recipients.len()];
+                            // Distinct amounts: a nonce sent again never repeats a tx's bytes.
+                            let amount = 1_000 + u128::from(n);
+                            let tx = from.send(&chain_id, &params, nonce + i, &to.address, amount);
+                            let path = format!("/broadcast_tx_sync?tx=0x{}", hex::encode(&tx));
+                            let answer = (0..ports.len()).find_map(|tried| {
+                                if tried > 0 {
+                                    turn += 1;
+                                }
+                                rpc(ports[turn % ports.len()], &path).ok()
+                            });
+                            match answer {
+                                Some(r) if r["code"].as_u64() == Some(0) => {
+                                    let hash = r["hash"].as_str().unwrap_or_default();
+                                    accepted
+                                        .lock()
+                                        .expect("accepted hashes")
+                                        .push(hash.to_uppercase());
+                                    sent += 1;
+                                }
+                                _ => break,
+                            }
+                        }
+                        turn += 1;
+                        let deadline = Instant::now() + Duration::from_secs(5);
+                        while sent > 0 && Instant::now() < deadline && !stop.load(Ordering::Relaxed)
+                        {
+                            match committed_nonce() {
+                                Some(n) if n >= nonce + sent => break,
+                                Some(_) => thread::sleep(Duration::from_millis(50)),
+                                None => break,
+                            }
+                        }
+                        if sent == 0 {
+                            thread::sleep(Duration::from_millis(100));
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self {
+            stop,
+            accepted,
+            threads,
+        }
+    }
+
+    /// How many txs CheckTx accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.lock().expect("accepted hashes").len()
+    }
+
+    /// Stops the senders and returns the hashes of the txs CheckTx accepted.
+    pub fn stop(mut self) -> Vec<String> {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            t.join().expect("a streaming thread panicked");
+        }
+        std::mem::take(&mut *self.accepted.lock().expect("accepted hashes"))
+    }
+}
+
+impl Drop for TxStream {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Polls `f` every 200 ms until it returns `Some`, or panics with `what` after `timeout`.
 pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;
@@ -415,13 +602,22 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
     }
 }
 
-/// What [`Node::init_with`] passes to `nodeopd init` besides the ports.
+/// What [`Node::init_with`] passes to `nodeopd init`.
 #[derive(Clone, Debug)]
 pub struct NodeOptions {
     /// The block interval, as a Go duration.
     pub timeout_commit: &'static str,
     /// Other nodes' `id@host:port`.
     pub persistent_peers: Vec<String>,
+    /// `--devnet`: the devnet's short staking windows, epochs and issuance periods.
+    pub devnet: bool,
+    /// The operator's self-bond, NOP (`None`: nodeopd's default).
+    pub self_bond_nop: Option<u128>,
+    /// The operator account's genesis balance, NOP (`None`: nodeopd's default).
+    pub operator_balance_nop: Option<u128>,
+    /// `(rpc, p2p, abci)` ports (`None`: three picked free). A testnet picks every node's at
+    /// once, so that no two nodes get the same.
+    pub ports: Option<[u16; 3]>,
 }
 
 impl Default for NodeOptions {
@@ -429,6 +625,10 @@ impl Default for NodeOptions {
         Self {
             timeout_commit: "500ms",
             persistent_peers: Vec::new(),
+            devnet: false,
+            self_bond_nop: None,
+            operator_balance_nop: None,
+            ports: None,
         }
     }
 }
@@ -521,8 +721,9 @@ impl CommittedTx {
     }
 }
 
-/// One validator or full node: a nodeopd home (with its CometBFT home inside) and the two
-/// processes that run it.
+/// One validator or full node: a nodeopd home (with its CometBFT home inside), a `nodeop` CLI
+/// home holding its operator key `operator`, and the two processes that run it. Single-node
+/// tests use one; a [`crate::testnet::Testnet`] is several.
 pub struct Node {
     pub name: String,
     pub bins: Binaries,
@@ -531,14 +732,21 @@ pub struct Node {
     pub home: PathBuf,
     /// The CometBFT home (`home/cometbft`).
     pub cmt_home: PathBuf,
-    /// The `nodeop` CLI's home (`--home`; its keys live in `client_home/keyring`).
+    /// The `nodeop` CLI's home: `nodeopd init` stores the operator key `operator` in its
+    /// keyring; tests import their own keys beside it.
     pub client_home: PathBuf,
     pub logs: PathBuf,
     pub rpc_port: u16,
     pub p2p_port: u16,
     pub abci_port: u16,
+    /// The operator's account (bech32) whose key `nodeopd init` generated.
+    pub operator: String,
+    /// CometBFT's address of the consensus key (upper-case hex), as `/validators` shows it.
+    pub consensus_address: String,
     app: Option<Child>,
     cometbft: Option<Child>,
+    /// The temporary directory of a node made by [`Node::init_with`] (a testnet's nodes live in
+    /// the testnet's).
     root: Option<tempfile::TempDir>,
 }
 
@@ -549,60 +757,99 @@ impl Node {
         Self::init_with(name, chain_id, &NodeOptions::default())
     }
 
-    /// `nodeopd init` in a fresh temporary directory, with free loopback ports.
+    /// `nodeopd init` in a fresh temporary directory, removed when the node is dropped (kept
+    /// after a panic, or with `NODEOP_E2E_KEEP=1`).
     pub fn init_with(name: &str, chain_id: &str, options: &NodeOptions) -> Self {
-        let bins = Binaries::locate();
         let root = tempfile::Builder::new()
             .prefix(&format!("nodeop-e2e-{name}-"))
             .tempdir()
             .expect("creating a temporary directory");
-        let dir = root.path().to_path_buf();
-        let home = dir.join("node");
-        let logs = dir.join("logs");
-        fs::create_dir_all(&logs).expect("creating the log directory");
-        let client_home = dir.join("client");
-        let ports = free_ports(3);
-        let node = Node {
-            name: name.to_string(),
-            chain_id: chain_id.to_string(),
-            cmt_home: home.join("cometbft"),
-            home,
-            client_home,
-            logs,
-            rpc_port: ports[0],
-            p2p_port: ports[1],
-            abci_port: ports[2],
-            app: None,
-            cometbft: None,
-            root: Some(root),
-            bins,
-        };
-        let laddr = |port: u16| format!("tcp://127.0.0.1:{port}");
-        let out = run_ok(
-            Command::new(&node.bins.nodeopd)
-                .arg("init")
-                .arg("--home")
-                .arg(&node.home)
-                .args(["--chain-id", chain_id, "--moniker", name])
-                .arg("--cometbft")
-                .arg(&node.bins.cometbft)
-                .args(["--abci-laddr", &laddr(node.abci_port)])
-                .args(["--rpc-laddr", &laddr(node.rpc_port)])
-                .args(["--p2p-laddr", &laddr(node.p2p_port)])
-                .args(["--timeout-commit", options.timeout_commit])
-                .args(["--persistent-peers", &options.persistent_peers.join(",")]),
-            COMMAND_TIMEOUT,
-        );
-        fs::write(node.logs.join("init.log"), out.stdout + &out.stderr).ok();
-        let mut node = node;
+        let mut node = Self::init_in(root.path(), name, chain_id, options);
         if std::env::var_os("NODEOP_E2E_KEEP").is_some() {
-            if let Some(root) = node.root.take() {
-                eprintln!("[{name}] keeping {}", root.keep().display());
-            }
+            eprintln!("[{name}] keeping {}", root.keep().display());
+        } else {
+            node.root = Some(root);
         }
         node
     }
 
+    /// `nodeopd init` in `dir` (`dir/home`, `dir/client`, `dir/logs`), which the caller owns.
+    pub fn init_in(dir: &Path, name: &str, chain_id: &str, options: &NodeOptions) -> Self {
+        let bins = Binaries::locate();
+        let home = dir.join("home");
+        let client_home = dir.join("client");
+        let logs = dir.join("logs");
+        fs::create_dir_all(&logs).expect("creating the log directory");
+        let [rpc_port, p2p_port, abci_port] = options.ports.unwrap_or_else(|| {
+            let p = free_ports(3);
+            [p[0], p[1], p[2]]
+        });
+        let laddr = |port: u16| format!("tcp://127.0.0.1:{port}");
+        let mut init = Command::new(&bins.nodeopd);
+        init.arg("init")
+            .arg("--home")
+            .arg(&home)
+            .arg("--client-home")
+            .arg(&client_home)
+            .args(["--chain-id", chain_id, "--moniker", name])
+            .arg("--cometbft")
+            .arg(&bins.cometbft)
+            .args(["--abci-laddr", &laddr(abci_port)])
+            .args(["--rpc-laddr", &laddr(rpc_port)])
+            .args(["--p2p-laddr", &laddr(p2p_port)])
+            .args(["--timeout-commit", options.timeout_commit])
+            .args(["--persistent-peers", &options.persistent_peers.join(",")]);
+        if options.devnet {
+            init.arg("--devnet");
+        }
+        if let Some(nop) = options.self_bond_nop {
+            init.args(["--self-bond", &format!("{nop}nop")]);
+        }
+        if let Some(nop) = options.operator_balance_nop {
+            init.args(["--operator-balance", &format!("{nop}nop")]);
+        }
+        let out = run_ok(&mut init, COMMAND_TIMEOUT);
+        fs::write(logs.join("init.log"), out.stdout + &out.stderr).ok();
+        let operator = run_ok(
+            Command::new(&bins.nodeop)
+                .arg("--home")
+                .arg(&client_home)
+                .args(["keys", "show", "operator", "--address"]),
+            COMMAND_TIMEOUT,
+        )
+        .stdout
+        .trim()
+        .to_string();
+        let cmt_home = home.join("cometbft");
+        let key_file = cmt_home.join("config").join("priv_validator_key.json");
+        let key: Value = serde_json::from_str(
+            &fs::read_to_string(&key_file).expect("reading priv_validator_key.json"),
+        )
+        .expect("priv_validator_key.json is JSON");
+        let consensus_address = key["address"]
+            .as_str()
+            .expect("address in priv_validator_key.json")
+            .to_uppercase();
+        Node {
+            name: name.to_string(),
+            chain_id: chain_id.to_string(),
+            bins,
+            home,
+            cmt_home,
+            client_home,
+            logs,
+            rpc_port,
+            p2p_port,
+            abci_port,
+            operator,
+            consensus_address,
+            app: None,
+            cometbft: None,
+            root: None,
+        }
+    }
+
+    /// The directory holding this node's homes and logs.
     pub fn dir(&self) -> PathBuf {
         self.home
             .parent()
@@ -618,25 +865,28 @@ impl Node {
         self.cmt_home.join("config").join("genesis.json")
     }
 
-    /// Funds `address` with `amount` unop in genesis (`nodeopd genesis add-account`).
-    pub fn add_genesis_account(&self, address: &str, amount: u128) {
+    pub fn priv_validator_key(&self) -> PathBuf {
+        self.cmt_home.join("config").join("priv_validator_key.json")
+    }
+
+    /// Runs `nodeopd <args…> --home <home>` and panics unless it succeeds.
+    pub fn nodeopd_ok(&self, args: &[&str]) -> Output {
         run_ok(
             Command::new(&self.bins.nodeopd)
-                .args(["genesis", "add-account", "--home"])
-                .arg(&self.home)
-                .arg(address)
-                .arg(amount.to_string()),
+                .args(args)
+                .arg("--home")
+                .arg(&self.home),
             COMMAND_TIMEOUT,
-        );
+        )
+    }
+
+    /// Funds `address` with `amount` unop in genesis (`nodeopd genesis add-account`).
+    pub fn add_genesis_account(&self, address: &str, amount: u128) {
+        self.nodeopd_ok(&["genesis", "add-account", address, &amount.to_string()]);
     }
 
     pub fn validate_genesis(&self) {
-        run_ok(
-            Command::new(&self.bins.nodeopd)
-                .args(["genesis", "validate", "--home"])
-                .arg(&self.home),
-            COMMAND_TIMEOUT,
-        );
+        self.nodeopd_ok(&["genesis", "validate"]);
     }
 
     /// Replaces this node's genesis with another node's (to join its chain).
@@ -668,90 +918,71 @@ impl Node {
             .expect("opening a log file")
     }
 
-    /// Starts nodeopd and waits until its ABCI port listens.
-    pub fn start_app(&mut self) {
-        assert!(
-            self.app.is_none(),
-            "[{}] nodeopd is already running",
-            self.name
-        );
-        let mut log = self.log_file("nodeopd.log");
-        writeln!(log, "---- nodeopd start ----").ok();
-        let child = Command::new(&self.bins.nodeopd)
+    /// `program start --home home`, its output appended to `logs/log_name`.
+    fn spawn(&self, program: &Path, home: &Path, log_name: &str) -> Child {
+        let mut log = self.log_file(log_name);
+        writeln!(log, "---- {} start ----", program.display()).ok();
+        Command::new(program)
             .arg("start")
             .arg("--home")
-            .arg(&self.home)
+            .arg(home)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bins.nodeopd.display()));
-        self.app = Some(child);
-        let port = self.abci_port;
-        wait_for("nodeopd's ABCI port", Duration::from_secs(60), || {
-            self.assert_running(true, false);
+            .unwrap_or_else(|e| panic!("[{}] cannot start {}: {e}", self.name, program.display()))
+    }
+
+    /// Starts nodeopd and waits until its ABCI port listens.
+    pub fn start_app(&mut self) {
+        assert!(self.app.is_none(), "[{}] nodeopd already runs", self.name);
+        self.app = Some(self.spawn(&self.bins.nodeopd, &self.home, "nodeopd.log"));
+        let (port, what) = (
+            self.abci_port,
+            format!("[{}] nodeopd's ABCI port", self.name),
+        );
+        wait_for(&what, Duration::from_secs(60), || {
+            self.assert_running();
             port_listening(port).then_some(())
         });
     }
 
-    /// Starts cometbft (nodeopd must be listening).
+    /// Starts cometbft (nodeopd must listen already).
     pub fn start_cometbft(&mut self) {
         assert!(
             self.cometbft.is_none(),
-            "[{}] cometbft is already running",
+            "[{}] cometbft already runs",
             self.name
         );
-        let mut log = self.log_file("cometbft.log");
-        writeln!(log, "---- cometbft start ----").ok();
-        let child = Command::new(&self.bins.cometbft)
-            .arg("start")
-            .arg("--home")
-            .arg(&self.cmt_home)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bins.cometbft.display()));
-        self.cometbft = Some(child);
+        self.cometbft = Some(self.spawn(&self.bins.cometbft, &self.cmt_home, "cometbft.log"));
     }
 
     /// Starts nodeopd, then cometbft, then waits for the RPC to answer.
     pub fn start(&mut self) {
         self.start_app();
         self.start_cometbft();
-        wait_for("the RPC to answer /status", Duration::from_secs(60), || {
-            self.assert_running(true, true);
+        let what = format!("[{}] the RPC to answer /status", self.name);
+        wait_for(&what, Duration::from_secs(60), || {
+            self.assert_running();
             self.status().ok()
         });
     }
 
-    /// Panics (with the logs) if a process that should run has exited.
-    pub fn assert_running(&mut self, app: bool, cometbft: bool) {
+    /// Panics, with the logs, if a process that was started (and not stopped) has exited.
+    pub fn assert_running(&mut self) {
         let mut dead = Vec::new();
-        if app {
-            match self.app.as_mut().map(|c| c.try_wait()) {
-                Some(Ok(None)) => {}
-                other => dead.push(format!("nodeopd ({other:?})")),
-            }
-        }
-        if cometbft {
-            match self.cometbft.as_mut().map(|c| c.try_wait()) {
-                Some(Ok(None)) => {}
-                other => dead.push(format!("cometbft ({other:?})")),
+        for (name, child) in [("nodeopd", &mut self.app), ("cometbft", &mut self.cometbft)] {
+            if let Some(Ok(Some(status))) = child.as_mut().map(|c| c.try_wait()) {
+                dead.push(format!("{name} exited ({status})"));
             }
         }
         assert!(
             dead.is_empty(),
-            "[{}] not running: {}\n{}",
+            "[{}] {}\n{}",
             self.name,
             dead.join(", "),
             self.log_tails()
         );
-    }
-
-    /// Whether cometbft is still running.
-    pub fn cometbft_running(&mut self) -> bool {
-        matches!(self.cometbft.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 
     /// Follows one of this node's logs (`nodeopd.log`, `cometbft.log`) from now on.
@@ -759,11 +990,42 @@ impl Node {
         LogWatch::new(&self.logs.join(name))
     }
 
-    /// SIGKILL to nodeopd (a crash: no shutdown code runs).
+    /// SIGKILL to nodeopd only (a crash: no shutdown code runs). cometbft notices that its app
+    /// is gone and exits on its own; [`Node::wait_cometbft_exit`] waits for that.
     pub fn kill_app_hard(&mut self) {
         if let Some(mut child) = self.app.take() {
-            let _ = child.kill();
+            signal(child.id(), "KILL");
             let _ = child.wait();
+        }
+    }
+
+    /// SIGKILL to both processes (a machine crash: no shutdown code runs in either).
+    pub fn kill_hard(&mut self) {
+        let children: Vec<Child> = [self.cometbft.take(), self.app.take()]
+            .into_iter()
+            .flatten()
+            .collect();
+        // Both signals first, then the waits: the two die together.
+        for c in &children {
+            signal(c.id(), "KILL");
+        }
+        for mut c in children {
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGSTOP to both processes: the node hangs (it neither answers nor votes) but keeps its
+    /// sockets and state, as a machine that stalls does. [`Node::resume`] continues it.
+    pub fn pause(&mut self) {
+        for c in [&self.cometbft, &self.app].into_iter().flatten() {
+            signal(c.id(), "STOP");
+        }
+    }
+
+    /// SIGCONT to both processes, after [`Node::pause`].
+    pub fn resume(&mut self) {
+        for c in [&self.app, &self.cometbft].into_iter().flatten() {
+            signal(c.id(), "CONT");
         }
     }
 
@@ -784,7 +1046,7 @@ impl Node {
 
     /// Stops cometbft (SIGTERM, then SIGKILL after 15 s).
     pub fn stop_cometbft(&mut self) {
-        self.stop_cometbft_within(Duration::from_secs(15));
+        self.stop_cometbft_within(STOP_GRACE);
     }
 
     /// Stops cometbft: SIGTERM, then SIGKILL after `grace`. Returns its exit status.
@@ -796,7 +1058,7 @@ impl Node {
     /// Stops nodeopd (SIGTERM, then SIGKILL after 15 s); returns its exit status.
     pub fn stop_app(&mut self) -> Option<ExitStatus> {
         let mut child = self.app.take()?;
-        stop_child(&mut child, Duration::from_secs(15))
+        stop_child(&mut child, STOP_GRACE)
     }
 
     /// Stops both, cometbft first.
@@ -831,7 +1093,7 @@ impl Node {
             if h >= height {
                 return h;
             }
-            self.assert_running(true, true);
+            self.assert_running();
             assert!(
                 Instant::now() < deadline,
                 "timed out after {timeout:?} waiting for {what} (at {h})\n{}",
@@ -841,19 +1103,37 @@ impl Node {
         }
     }
 
+    /// The latest block's BFT time, unix seconds.
+    pub fn latest_block_time(&self) -> Result<i64, String> {
+        let s = self.status()?;
+        let t = s["sync_info"]["latest_block_time"]
+            .as_str()
+            .ok_or("no latest_block_time")?;
+        tendermint::Time::parse_from_rfc3339(t)
+            .map(|t| t.unix_timestamp())
+            .map_err(|e| format!("latest_block_time {t:?}: {e}"))
+    }
+
+    /// CometBFT's validator set at `height` (None: the latest): `(address hex, power)`.
+    pub fn cometbft_validators(&self, height: Option<u64>) -> Result<Vec<(String, u64)>, String> {
+        let at = height.map(|h| format!("height={h}&")).unwrap_or_default();
+        let r = self.rpc(&format!("/validators?{at}per_page=100"))?;
+        let list = r["validators"].as_array().ok_or("no validators array")?;
+        Ok(list
+            .iter()
+            .map(|v| {
+                (
+                    v["address"].as_str().unwrap_or_default().to_uppercase(),
+                    num(&v["voting_power"]) as u64,
+                )
+            })
+            .collect())
+    }
+
     /// The app's JSON answer to an ABCI query path (`/account/…`, `/supply`, …) at `height`
     /// (0 = latest), without proof.
     pub fn abci_query(&self, path: &str, height: u64) -> Result<Value, String> {
-        let r = self.rpc(&format!(
-            "/abci_query?path=%22{path}%22&height={height}&prove=false"
-        ))?;
-        let resp = &r["response"];
-        let code = resp["code"].as_u64().unwrap_or(0);
-        if code != 0 {
-            return Err(format!("query {path} failed: {resp}"));
-        }
-        let value = b64(resp["value"].as_str().unwrap_or_default());
-        serde_json::from_slice(&value).map_err(|e| format!("query {path}: not JSON: {e}"))
+        abci_query(self.rpc_port, path, height)
     }
 
     /// The chain's tx params (fees, limits), from the app's `/params`.
@@ -867,8 +1147,7 @@ impl Node {
 
     /// An account's `(balance, nonce)` from the app at `height` (0 = latest).
     pub fn account(&self, address: &str, height: u64) -> Result<(u128, u64), String> {
-        let v = self.abci_query(&format!("/account/{address}"), height)?;
-        Ok((num(&v["balance"]), num(&v["nonce"]) as u64))
+        account(self.rpc_port, address, height)
     }
 
     /// `broadcast_tx_sync`: CheckTx's `(code, log, hash)`.
@@ -900,6 +1179,29 @@ impl Node {
             .as_str()
             .map(str::to_uppercase)
             .ok_or_else(|| format!("no app_hash in block {height}"))
+    }
+
+    /// The app hash this node's app returned for block `height` (`/block_results`, base64 there),
+    /// as upper-case hex: what the node computed itself, not the header it agreed to.
+    pub fn computed_app_hash(&self, height: u64) -> Result<String, String> {
+        let r = self.rpc(&format!("/block_results?height={height}"))?;
+        r["app_hash"]
+            .as_str()
+            .map(|h| hex::encode_upper(b64(h)))
+            .ok_or_else(|| format!("no app_hash in block_results {height}"))
+    }
+
+    /// The events of block `height` from `/block_results`: its txs' events, then FinalizeBlock's
+    /// own.
+    pub fn block_events(&self, height: u64) -> Result<Vec<RpcEvent>, String> {
+        let r = self.rpc(&format!("/block_results?height={height}"))?;
+        let tx_events = r["txs_results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t["events"].as_array().into_iter().flatten());
+        let block_events = r["finalize_block_events"].as_array().into_iter().flatten();
+        Ok(tx_events.chain(block_events).map(rpc_event).collect())
     }
 
     /// `/abci_info`: the app's `(last_block_height, last_block_app_hash as upper hex)`.
@@ -961,14 +1263,21 @@ impl Node {
         out
     }
 
-    /// Runs the `nodeop` CLI against this node (`--home client_home --node rpc`), with a timeout.
+    /// Runs the `nodeop` CLI with `--home client_home --node <this node> --output json`, with a
+    /// timeout.
     pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_as(&self.client_home, args)
+    }
+
+    /// Runs the `nodeop` CLI against this node with another client home.
+    pub fn cli_as(&self, client_home: &Path, args: &[&str]) -> Output {
         run(
             Command::new(&self.bins.nodeop)
                 .arg("--home")
-                .arg(&self.client_home)
+                .arg(client_home)
                 .arg("--node")
                 .arg(self.rpc_url())
+                .args(["--output", "json"])
                 .args(args),
             COMMAND_TIMEOUT,
         )

@@ -1,46 +1,38 @@
-//! End-to-end support for a real multi-validator network: N validators on loopback, each its own
-//! `nodeopd` and `cometbft` process, one shared genesis.
+//! End-to-end support for a real multi-validator network: N validators on loopback, each a
+//! [`Node`] (its own `nodeopd` and `cometbft` process), one shared genesis.
 //!
 //! [`Testnet::new`] runs `nodeopd init --devnet` for every validator in one temporary directory
 //! (free ports for P2P, RPC and ABCI each), builds one genesis from validator 0's (adding every
 //! other validator's consensus key and operator with `nodeopd genesis add-validator`, funding
 //! their operator accounts and the test's accounts), copies it to every node and makes every node
-//! a persistent peer of every other. [`Testnet::start`] starts the processes; a [`Validator`] can
-//! then be stopped cleanly, killed with SIGKILL (both processes or its nodeopd only) and started
-//! again. Every wait polls with a deadline and panics instead of hanging; a process that dies
-//! while it should run fails the wait that notices it.
+//! a persistent peer of every other. [`Testnet::start`] starts the processes; each validator is a
+//! [`Node`] that can then be stopped cleanly, killed with SIGKILL (both processes or its nodeopd
+//! only), paused and started again. Every wait polls with a deadline and panics instead of
+//! hanging; a process that dies while it should run fails the wait that notices it.
 //!
 //! Dropping the [`Testnet`] stops every child (cometbft first, SIGKILL after a grace period), also
-//! when the test panics; it then prints the tail of every log and keeps the directory. Set
-//! `NODEOP_E2E_KEEP=1` to keep it after a successful run too. The binaries are found as in
+//! when the test panics; each node then prints the tail of its logs and the directory is kept.
+//! Set `NODEOP_E2E_KEEP=1` to keep it after a successful run too. The binaries are found as in
 //! [`crate::net`]; a missing one fails the test.
 //!
 //! The helpers share ideas with `scripts/testnet.sh` but not its state: a test never depends on a
 //! testnet the script started.
 
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+
 use std::thread;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::harness::Key;
+use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::NOP;
+
 use crate::net::{
-    b64, free_ports, num, port_listening, rpc, run, run_ok, signal, stop_child, tail, toml_set,
-    Binaries, Output, COMMAND_TIMEOUT,
+    b64, free_ports, http_request, num, Binaries, Node, NodeOptions, Output, RpcEvent,
 };
-
-/// unop per NOP.
-pub const NOP: u128 = 1_000_000;
-
-/// How long a cleanly stopped process may take before it is killed.
-const STOP_GRACE: Duration = Duration::from_secs(15);
 
 /// What [`Testnet::new`] builds.
 #[derive(Clone, Debug)]
@@ -99,301 +91,13 @@ impl TestnetOptions {
     }
 }
 
-/// One validator: a nodeopd home (its CometBFT home inside), a `nodeop` CLI home holding its
-/// operator key `operator`, and its two processes.
-pub struct Validator {
-    pub index: usize,
-    pub name: String,
-    pub bins: Binaries,
-    /// `nodeopd --home`.
-    pub home: PathBuf,
-    /// The CometBFT home (`home/cometbft`).
-    pub cmt_home: PathBuf,
-    /// The `nodeop --home` whose keyring holds the operator key `operator`.
-    pub client_home: PathBuf,
-    pub logs: PathBuf,
-    pub rpc_port: u16,
-    pub p2p_port: u16,
-    pub abci_port: u16,
-    /// The operator's account (bech32).
-    pub operator: String,
-    /// CometBFT's address of the consensus key (upper-case hex), as `/validators` shows it.
-    pub consensus_address: String,
-    app: Option<Child>,
-    cometbft: Option<Child>,
-}
-
-impl Validator {
-    pub fn rpc_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.rpc_port)
-    }
-
-    pub fn priv_validator_key(&self) -> PathBuf {
-        self.cmt_home.join("config").join("priv_validator_key.json")
-    }
-
-    fn log_file(&self, name: &str) -> fs::File {
-        fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.logs.join(name))
-            .expect("opening a log file")
-    }
-
-    fn spawn(&self, program: &Path, home: &Path, log_name: &str) -> Child {
-        let mut log = self.log_file(log_name);
-        writeln!(log, "---- {} start ----", program.display()).ok();
-        Command::new(program)
-            .arg("start")
-            .arg("--home")
-            .arg(home)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("[{}] cannot start {}: {e}", self.name, program.display()))
-    }
-
-    /// Starts nodeopd and waits until its ABCI port listens.
-    pub fn start_app(&mut self) {
-        assert!(self.app.is_none(), "[{}] nodeopd already runs", self.name);
-        self.app = Some(self.spawn(
-            &self.bins.nodeopd.clone(),
-            &self.home.clone(),
-            "nodeopd.log",
-        ));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !port_listening(self.abci_port) {
-            self.assert_running();
-            assert!(
-                Instant::now() < deadline,
-                "[{}] nodeopd does not listen on {} after 60 s\n{}",
-                self.name,
-                self.abci_port,
-                self.log_tails(40)
-            );
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Starts cometbft (nodeopd must listen already).
-    pub fn start_cometbft(&mut self) {
-        assert!(
-            self.cometbft.is_none(),
-            "[{}] cometbft already runs",
-            self.name
-        );
-        self.cometbft = Some(self.spawn(
-            &self.bins.cometbft.clone(),
-            &self.cmt_home.clone(),
-            "cometbft.log",
-        ));
-    }
-
-    /// Starts nodeopd, then cometbft, and waits for the RPC to answer.
-    pub fn start(&mut self) {
-        self.start_app();
-        self.start_cometbft();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while self.status().is_err() {
-            self.assert_running();
-            assert!(
-                Instant::now() < deadline,
-                "[{}] the RPC does not answer 60 s after the start\n{}",
-                self.name,
-                self.log_tails(40)
-            );
-            thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// Stops cometbft, then nodeopd (SIGTERM; SIGKILL after a grace period).
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.cometbft.take() {
-            stop_child(&mut child, STOP_GRACE);
-        }
-        if let Some(mut child) = self.app.take() {
-            stop_child(&mut child, STOP_GRACE);
-        }
-    }
-
-    /// `kill -9` of both processes (a machine crash: no shutdown code runs in either).
-    pub fn kill_hard(&mut self) {
-        let children: Vec<Child> = [self.cometbft.take(), self.app.take()]
-            .into_iter()
-            .flatten()
-            .collect();
-        // Both signals first, then the waits: the two die together.
-        for c in &children {
-            signal(c.id(), "KILL");
-        }
-        for mut c in children {
-            let _ = c.wait();
-        }
-    }
-
-    /// `kill -9` of nodeopd only. cometbft notices that its app is gone and exits on its own;
-    /// [`Validator::wait_cometbft_exit`] waits for that.
-    pub fn kill_app_hard(&mut self) {
-        if let Some(mut child) = self.app.take() {
-            signal(child.id(), "KILL");
-            let _ = child.wait();
-        }
-    }
-
-    /// Waits up to `timeout` for cometbft to exit on its own; returns whether it did.
-    pub fn wait_cometbft_exit(&mut self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self.cometbft.as_mut().map(|c| c.try_wait()) {
-                Some(Ok(None)) if Instant::now() < deadline => {
-                    thread::sleep(Duration::from_millis(100))
-                }
-                Some(Ok(None)) => return false,
-                _ => {
-                    self.cometbft = None;
-                    return true;
-                }
-            }
-        }
-    }
-
-    /// Whether both processes were started and still run.
-    pub fn is_running(&mut self) -> bool {
-        let alive =
-            |c: &mut Option<Child>| matches!(c.as_mut().map(|c| c.try_wait()), Some(Ok(None)));
-        alive(&mut self.app) && alive(&mut self.cometbft)
-    }
-
-    /// Panics, with the logs, if a process that was started has exited.
-    pub fn assert_running(&mut self) {
-        let mut dead = Vec::new();
-        for (name, child) in [("nodeopd", &mut self.app), ("cometbft", &mut self.cometbft)] {
-            if let Some(c) = child.as_mut() {
-                if let Ok(Some(status)) = c.try_wait() {
-                    dead.push(format!("{name} exited ({status})"));
-                }
-            }
-        }
-        assert!(
-            dead.is_empty(),
-            "[{}] {}\n{}",
-            self.name,
-            dead.join(", "),
-            self.log_tails(60)
-        );
-    }
-
-    pub fn rpc(&self, path_and_query: &str) -> Result<Value, String> {
-        rpc(self.rpc_port, path_and_query)
-    }
-
-    pub fn status(&self) -> Result<Value, String> {
-        self.rpc("/status")
-    }
-
-    /// The latest block height, or 0 while the RPC does not answer.
-    pub fn height(&self) -> u64 {
-        self.status()
-            .ok()
-            .and_then(|s| s["sync_info"]["latest_block_height"].as_str()?.parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// The latest block's BFT time, unix seconds.
-    pub fn latest_block_time(&self) -> Result<i64, String> {
-        let s = self.status()?;
-        let t = s["sync_info"]["latest_block_time"]
-            .as_str()
-            .ok_or("no latest_block_time")?;
-        tendermint::Time::parse_from_rfc3339(t)
-            .map(|t| t.unix_timestamp())
-            .map_err(|e| format!("latest_block_time {t:?}: {e}"))
-    }
-
-    /// CometBFT's validator set at `height` (None: the latest): `(address hex, power)`.
-    pub fn cometbft_validators(&self, height: Option<u64>) -> Result<Vec<(String, u64)>, String> {
-        let at = height.map(|h| format!("height={h}&")).unwrap_or_default();
-        let r = self.rpc(&format!("/validators?{at}per_page=100"))?;
-        let list = r["validators"].as_array().ok_or("no validators array")?;
-        Ok(list
-            .iter()
-            .map(|v| {
-                (
-                    v["address"].as_str().unwrap_or_default().to_uppercase(),
-                    num(&v["voting_power"]) as u64,
-                )
-            })
-            .collect())
-    }
-
-    /// The app's JSON answer to a query path (`/staking/operator/…`) at `height` (0: latest).
-    pub fn abci_query(&self, path: &str, height: u64) -> Result<Value, String> {
-        let r = self.rpc(&format!(
-            "/abci_query?path=%22{path}%22&height={height}&prove=false"
-        ))?;
-        let resp = &r["response"];
-        if resp["code"].as_u64().unwrap_or(0) != 0 {
-            return Err(format!("query {path} failed: {resp}"));
-        }
-        let value = b64(resp["value"].as_str().unwrap_or_default());
-        serde_json::from_slice(&value).map_err(|e| format!("query {path}: not JSON: {e}"))
-    }
-
-    /// The app hash this node's app returned for block `height` (`/block_results`, base64 there),
-    /// as upper-case hex: what the node computed itself, not the header it agreed to.
-    pub fn computed_app_hash(&self, height: u64) -> Result<String, String> {
-        let r = self.rpc(&format!("/block_results?height={height}"))?;
-        r["app_hash"]
-            .as_str()
-            .map(|h| hex::encode_upper(b64(h)))
-            .ok_or_else(|| format!("no app_hash in block_results {height}"))
-    }
-
-    /// Runs the `nodeop` CLI with `--home client_home --node <this node> --output json`.
-    pub fn cli(&self, args: &[&str]) -> Output {
-        self.cli_as(&self.client_home, args)
-    }
-
-    /// Runs the `nodeop` CLI against this node with another client home.
-    pub fn cli_as(&self, client_home: &Path, args: &[&str]) -> Output {
-        run(
-            Command::new(&self.bins.nodeop)
-                .arg("--home")
-                .arg(client_home)
-                .arg("--node")
-                .arg(self.rpc_url())
-                .args(["--output", "json"])
-                .args(args),
-            COMMAND_TIMEOUT,
-        )
-    }
-
-    /// The last `n` lines of each of this node's logs.
-    pub fn log_tails(&self, n: usize) -> String {
-        let mut s = String::new();
-        for name in ["nodeopd.log", "cometbft.log"] {
-            let path = self.logs.join(name);
-            if path.exists() {
-                s += &format!(
-                    "\n===== [{}] {} (last {n} lines) =====\n{}\n",
-                    self.name,
-                    path.display(),
-                    tail(&path, n)
-                );
-            }
-        }
-        s
-    }
-}
-
 /// A network of validators sharing one genesis, in one temporary directory.
 pub struct Testnet {
     pub chain_id: String,
     pub bins: Binaries,
     /// The directory holding every node (`nodeI/`) and anything a test adds.
     pub dir: PathBuf,
-    pub validators: Vec<Validator>,
+    pub validators: Vec<Node>,
     root: Option<tempfile::TempDir>,
 }
 
@@ -409,92 +113,26 @@ impl Testnet {
         let n = options.validators;
         assert!(n >= 1, "a testnet needs a validator");
         let ports = free_ports(3 * n);
-        let laddr = |port: u16| format!("tcp://127.0.0.1:{port}");
-        let mut validators = Vec::new();
-        for i in 0..n {
-            let node_dir = dir.join(format!("node{i}"));
-            let home = node_dir.join("home");
-            let client_home = node_dir.join("client");
-            let logs = node_dir.join("logs");
-            fs::create_dir_all(&logs).expect("creating a log directory");
-            let (p2p_port, rpc_port, abci_port) =
-                (ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]);
-            let name = format!("node{i}");
-            let out = run_ok(
-                Command::new(&bins.nodeopd)
-                    .arg("init")
-                    .arg("--home")
-                    .arg(&home)
-                    .arg("--client-home")
-                    .arg(&client_home)
-                    .arg("--cometbft")
-                    .arg(&bins.cometbft)
-                    .args([
-                        "--chain-id",
-                        &options.chain_id,
-                        "--moniker",
-                        &name,
-                        "--devnet",
-                    ])
-                    .args(["--timeout-commit", options.timeout_commit])
-                    .args(["--self-bond", &format!("{}nop", options.self_bond_nop)])
-                    .args([
-                        "--operator-balance",
-                        &format!("{}nop", options.operator_balance_nop),
-                    ])
-                    .args(["--abci-laddr", &laddr(abci_port)])
-                    .args(["--rpc-laddr", &laddr(rpc_port)])
-                    .args(["--p2p-laddr", &laddr(p2p_port)]),
-                COMMAND_TIMEOUT,
-            );
-            fs::write(logs.join("init.log"), out.stdout + &out.stderr).ok();
-            let operator = run_ok(
-                Command::new(&bins.nodeop)
-                    .arg("--home")
-                    .arg(&client_home)
-                    .args(["keys", "show", "operator", "--address"]),
-                COMMAND_TIMEOUT,
-            )
-            .stdout
-            .trim()
-            .to_string();
-            let cmt_home = home.join("cometbft");
-            let key: Value = serde_json::from_str(
-                &fs::read_to_string(cmt_home.join("config").join("priv_validator_key.json"))
-                    .expect("reading priv_validator_key.json"),
-            )
-            .expect("priv_validator_key.json is JSON");
-            validators.push(Validator {
-                index: i,
-                name,
-                bins: bins.clone(),
-                home,
-                cmt_home,
-                client_home,
-                logs,
-                rpc_port,
-                p2p_port,
-                abci_port,
-                operator,
-                consensus_address: key["address"]
-                    .as_str()
-                    .expect("address in priv_validator_key.json")
-                    .to_uppercase(),
-                app: None,
-                cometbft: None,
-            });
-        }
+        let validators: Vec<Node> = (0..n)
+            .map(|i| {
+                let node_options = NodeOptions {
+                    timeout_commit: options.timeout_commit,
+                    persistent_peers: Vec::new(),
+                    devnet: true,
+                    self_bond_nop: Some(options.self_bond_nop),
+                    operator_balance_nop: Some(options.operator_balance_nop),
+                    ports: Some([ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]]),
+                };
+                let name = format!("node{i}");
+                Node::init_in(&dir.join(&name), &name, &options.chain_id, &node_options)
+            })
+            .collect();
 
         // Validator 0's genesis (with itself as the only operator) becomes everyone's.
-        let v0_home = validators[0].home.clone();
-        let genesis_cmd = |args: &[&str]| {
-            let mut c = Command::new(&bins.nodeopd);
-            c.arg("genesis").arg(args[0]).arg("--home").arg(&v0_home);
-            c.args(&args[1..]);
-            run_ok(&mut c, COMMAND_TIMEOUT);
-        };
+        let v0 = &validators[0];
         for v in &validators[1..] {
-            genesis_cmd(&[
+            v0.nodeopd_ok(&[
+                "genesis",
                 "add-validator",
                 "--key-file",
                 &v.priv_validator_key().to_string_lossy(),
@@ -505,17 +143,13 @@ impl Testnet {
                 "--moniker",
                 &v.name,
             ]);
-            genesis_cmd(&[
-                "add-account",
-                &v.operator,
-                &format!("{}nop", options.operator_balance_nop),
-            ]);
+            v0.add_genesis_account(&v.operator, options.operator_balance_nop * NOP);
         }
         for (address, unop) in &options.accounts {
-            genesis_cmd(&["add-account", address, &unop.to_string()]);
+            v0.add_genesis_account(address, *unop);
         }
-        let genesis = validators[0].cmt_home.join("config").join("genesis.json");
         if !options.genesis_edits.is_empty() {
+            let genesis = v0.genesis_path();
             let mut doc: Value =
                 serde_json::from_str(&fs::read_to_string(&genesis).expect("reading genesis.json"))
                     .expect("genesis.json is JSON");
@@ -526,36 +160,19 @@ impl Testnet {
             let text = serde_json::to_string_pretty(&doc).expect("genesis.json");
             fs::write(&genesis, text).expect("writing genesis.json");
         }
-        genesis_cmd(&["validate"]);
-        let peers: Vec<String> = validators
-            .iter()
-            .map(|v| {
-                let id = run_ok(
-                    Command::new(&bins.cometbft)
-                        .args(["show-node-id", "--home"])
-                        .arg(&v.cmt_home),
-                    COMMAND_TIMEOUT,
-                );
-                format!("{}@127.0.0.1:{}", id.stdout.trim(), v.p2p_port)
-            })
-            .collect();
-        for v in &validators {
-            let config = v.cmt_home.join("config");
-            if v.index != 0 {
-                fs::copy(&genesis, config.join("genesis.json")).expect("copying genesis.json");
+        v0.validate_genesis();
+        let peers: Vec<String> = validators.iter().map(Node::p2p_address).collect();
+        for (i, v) in validators.iter().enumerate() {
+            if i != 0 {
+                v.copy_genesis_from(&validators[0]);
             }
             let others: Vec<&str> = peers
                 .iter()
                 .enumerate()
-                .filter(|(j, _)| *j != v.index)
+                .filter(|(j, _)| *j != i)
                 .map(|(_, p)| p.as_str())
                 .collect();
-            toml_set(
-                &config.join("config.toml"),
-                "p2p",
-                "persistent_peers",
-                &format!("\"{}\"", others.join(",")),
-            );
+            v.set_persistent_peers(&others.join(","));
         }
 
         let mut root = Some(root);
@@ -584,7 +201,7 @@ impl Testnet {
         self.wait_for_height(0, 2, Duration::from_secs(120));
     }
 
-    pub fn v(&mut self, i: usize) -> &mut Validator {
+    pub fn v(&mut self, i: usize) -> &mut Node {
         &mut self.validators[i]
     }
 
@@ -679,14 +296,6 @@ impl Testnet {
             .and_then(|items| items.iter().find(|o| o["address"] == address))
             .and_then(|o| o["status"].as_str().map(str::to_string))
             .ok_or_else(|| format!("operator {address} not in /staking/operators: {page}"))
-    }
-
-    /// The chain's tx params (fees), from the app's `/params`.
-    pub fn tx_params(&self, observer: usize) -> nodeop_app::params::TxParams {
-        let v = self.validators[observer]
-            .abci_query("/params", 0)
-            .unwrap_or_else(|e| panic!("[node{observer}] {e}"));
-        serde_json::from_value(v["tx"].clone()).unwrap_or_else(|e| panic!("/params: {e}: {v}"))
     }
 
     /// Builds CometBFT duplicate-vote evidence against validator `culprit` for `height` (two
@@ -813,28 +422,19 @@ impl Testnet {
             .cloned()
             .ok_or_else(|| format!("no result in {answer}"))
     }
-
-    /// The last lines of every node's logs.
-    pub fn log_tails(&self, n: usize) -> String {
-        self.validators.iter().map(|v| v.log_tails(n)).collect()
-    }
 }
 
 impl Drop for Testnet {
     fn drop(&mut self) {
-        // cometbft first everywhere, so no cometbft sees its app vanish mid-block.
+        // cometbft first everywhere, so no cometbft sees its app vanish mid-block. Each node
+        // prints its log tails when it is dropped during a panic.
         for v in &mut self.validators {
-            if let Some(mut child) = v.cometbft.take() {
-                stop_child(&mut child, STOP_GRACE);
-            }
+            v.stop_cometbft();
         }
         for v in &mut self.validators {
-            if let Some(mut child) = v.app.take() {
-                stop_child(&mut child, STOP_GRACE);
-            }
+            v.stop_app();
         }
         if thread::panicking() {
-            eprintln!("{}", self.log_tails(40));
             if let Some(root) = self.root.take() {
                 eprintln!("[testnet] kept {} for inspection", root.keep().display());
             }
@@ -849,147 +449,14 @@ fn sha2_digest(data: &[u8]) -> [u8; 32] {
 
 /// A JSON-RPC POST (HTTP/1.0, so the server closes the connection and never chunks).
 pub fn http_post_json(port: u16, body: &Value, timeout: Duration) -> Result<Value, String> {
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
-        .map_err(|e| format!("connect {addr}: {e}"))?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
     let payload = body.to_string();
-    write!(
-        stream,
+    let request = format!(
         "POST / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\n\r\n{payload}",
         payload.len()
-    )
-    .map_err(|e| format!("write: {e}"))?;
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("read: {e}"))?;
-    let text = String::from_utf8_lossy(&raw);
-    let (_, answer) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("malformed HTTP response: {text:.200}"))?;
-    serde_json::from_str(answer).map_err(|e| format!("not JSON ({e}): {answer:.300}"))
-}
-
-/// Transfers streaming into the network from background threads until stopped: each sender
-/// reads its committed nonce from the first node that answers, broadcasts a batch of transfers
-/// with the next nonces to one node (the next batch to the next node; a node that does not
-/// answer is skipped), waits for them to commit (or 5 s), and starts over from whatever nonce
-/// the chain then has.
-pub struct TxStream {
-    stop: Arc<AtomicBool>,
-    accepted: Arc<AtomicU64>,
-    threads: Vec<thread::JoinHandle<()>>,
-}
-
-impl TxStream {
-    /// Txs a sender puts in flight before waiting for them to commit.
-    const BATCH: u64 = 4;
-
-    pub fn start(
-        chain_id: &str,
-        rpc_ports: Vec<u16>,
-        senders: Vec<Key>,
-        recipient: Key,
-        params: nodeop_app::params::TxParams,
-    ) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let accepted = Arc::new(AtomicU64::new(0));
-        let counter = Arc::new(AtomicU64::new(0));
-        let threads = senders
-            .into_iter()
-            .enumerate()
-            .map(|(s, from)| {
-                let (stop, accepted, counter) = (stop.clone(), accepted.clone(), counter.clone());
-                let (ports, to, params) = (rpc_ports.clone(), recipient.clone(), params.clone());
-                let chain_id = chain_id.to_string();
-                thread::spawn(move || {
-                    let address = from.address.to_bech32();
-                    // Each sender starts at a different node.
-                    let mut turn = s;
-                    while !stop.load(Ordering::Relaxed) {
-                        let Some(nonce) = committed_nonce(&ports, &address) else {
-                            thread::sleep(Duration::from_millis(200));
-                            continue;
-                        };
-                        for i in 0..Self::BATCH {
-                            let n = counter.fetch_add(1, Ordering::Relaxed);
-                            // Distinct amounts: a nonce sent again never repeats a tx's bytes.
-                            let amount = 1_000 + u128::from(n);
-                            let tx = from.send(&chain_id, &params, nonce + i, &to.address, amount);
-                            // A batch goes to one node (a node's mempool takes a sender's
-                            // nonces in order); one that does not answer hands over to the
-                            // next. A CheckTx refusal ends the batch.
-                            let path = format!("/broadcast_tx_sync?tx=0x{}", hex::encode(&tx));
-                            let answer = (0..ports.len()).find_map(|tried| {
-                                if tried > 0 {
-                                    turn += 1;
-                                }
-                                rpc(ports[turn % ports.len()], &path).ok()
-                            });
-                            match answer {
-                                Some(r) if r["code"].as_u64() == Some(0) => {
-                                    accepted.fetch_add(1, Ordering::Relaxed);
-                                }
-                                _ => break,
-                            }
-                        }
-                        turn += 1;
-                        let deadline = Instant::now() + Duration::from_secs(5);
-                        while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-                            if committed_nonce(&ports, &address)
-                                .is_some_and(|n| n >= nonce + Self::BATCH)
-                            {
-                                break;
-                            }
-                            thread::sleep(Duration::from_millis(100));
-                        }
-                    }
-                })
-            })
-            .collect();
-        Self {
-            stop,
-            accepted,
-            threads,
-        }
-    }
-
-    /// How many txs CheckTx accepted so far.
-    pub fn accepted(&self) -> u64 {
-        self.accepted.load(Ordering::Relaxed)
-    }
-
-    /// Stops the senders and returns how many txs CheckTx accepted.
-    pub fn stop(mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads.drain(..) {
-            t.join().expect("a streaming thread panicked");
-        }
-        self.accepted()
-    }
-}
-
-impl Drop for TxStream {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-    }
-}
-
-/// The committed nonce of `address`, from the first node in `ports` that answers.
-fn committed_nonce(ports: &[u16], address: &str) -> Option<u64> {
-    ports.iter().find_map(|port| {
-        let r = rpc(*port, &format!("/abci_query?path=%22/account/{address}%22")).ok()?;
-        let value = b64(r["response"]["value"].as_str()?);
-        let v: Value = serde_json::from_slice(&value).ok()?;
-        Some(num(&v["nonce"]) as u64)
-    })
+    );
+    let (_, answer) = http_request(port, &request, timeout)?;
+    serde_json::from_str(&answer).map_err(|e| format!("not JSON ({e}): {answer:.300}"))
 }
 
 /// The height of the block that included a tx the `nodeop --output json tx …` command sent, or
@@ -1170,48 +637,19 @@ impl Testnet {
         })
     }
 
-    /// The events of block `height` (its txs' and FinalizeBlock's own), as `(type, attributes)`,
+    /// The events of block `height` (its txs' and FinalizeBlock's own) from `observer`,
     /// waiting (up to `timeout`) for the block's results to be saved.
     pub fn block_events(
         &mut self,
         observer: usize,
         height: u64,
         timeout: Duration,
-    ) -> Vec<(String, Vec<(String, String)>)> {
-        let r = self.wait(
+    ) -> Vec<RpcEvent> {
+        self.wait(
             &format!("node{observer}'s results of block {height}"),
             timeout,
-            |net| {
-                net.validators[observer]
-                    .rpc(&format!("/block_results?height={height}"))
-                    .ok()
-            },
-        );
-        let mut events = Vec::new();
-        let tx_events = r["txs_results"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|t| t["events"].as_array().into_iter().flatten());
-        let block_events = r["finalize_block_events"].as_array().into_iter().flatten();
-        for e in tx_events.chain(block_events) {
-            let attributes = e["attributes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|a| {
-                    (
-                        a["key"].as_str().unwrap_or_default().to_string(),
-                        a["value"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
-            events.push((
-                e["type"].as_str().unwrap_or_default().to_string(),
-                attributes,
-            ));
-        }
-        events
+            |net| net.validators[observer].block_events(height).ok(),
+        )
     }
 
     /// Posts a Session Exact task with `nodeop tx task post` from the key `from` in

@@ -6,11 +6,9 @@
 
 use nodeop_app::modules::reputation;
 use nodeop_app::modules::tasks::msg::commitment;
-use nodeop_app::modules::tasks::{
-    Consistency, MsgCommitResult, MsgRevealResult, TaskStatus, TasksError,
-};
+use nodeop_app::modules::tasks::{Consistency, MsgCommitResult, TaskStatus, TasksError};
 use nodeop_app::tx::Msg;
-use nodeop_tests::tasks::{assert_refused, commit, exact_task, reveal, salt, TaskGenesis, NOP};
+use nodeop_driver::tasks::{assert_refused, commit, exact_task, reveal, salt, TaskGenesis, NOP};
 
 #[test]
 fn a_copied_commitment_is_refused() {
@@ -36,7 +34,7 @@ fn a_copied_commitment_is_refused() {
         copied,
         commitment(id, &a.address, &answer, &salt(id, &a.address, &answer))
     );
-    let copy = Msg::CommitResult(MsgCommitResult {
+    let copy = Msg::from(MsgCommitResult {
         task_id: id,
         commitment: copied,
     });
@@ -63,11 +61,7 @@ fn a_copied_commitment_is_refused() {
     let round = net.task(id).current_round().clone();
     net.run_to(round.commit_end);
     net.block_ok(vec![(a.clone(), reveal(id, &a.address, &answer))]);
-    let replay = Msg::RevealResult(MsgRevealResult {
-        task_id: id,
-        result: answer.clone(),
-        salt: salt(id, &a.address, &answer),
-    });
+    let replay = Msg::reveal_result(id, &answer, &salt(id, &a.address, &answer));
     let duties_before = reputation::state::record(net.chain.app.storage(), &copier.address).duties;
     assert_refused(&net.run(&copier, replay), &TasksError::CommitmentMismatch);
     // its own salt does not open a's commitment either

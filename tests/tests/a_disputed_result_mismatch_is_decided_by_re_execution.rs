@@ -8,8 +8,8 @@
 use nodeop_app::modules::slashing::resolver::Resolver;
 use nodeop_app::modules::slashing::{Evidence, Offence, ProposalStatus};
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_tests::harness::slash_msgs;
-use nodeop_tests::tasks::{events_of, exact_task, Act, TaskGenesis, TaskNet, NOP};
+use nodeop_app::tx::Msg;
+use nodeop_driver::tasks::{events_of, exact_task, Act, TaskGenesis, TaskNet, NOP};
 
 /// A Session task where member 2 lies; returns (net, task id, liar index, proposal id).
 fn disputed() -> (TaskNet, u64, usize, u64) {
@@ -28,7 +28,7 @@ fn disputed() -> (TaskNet, u64, usize, u64) {
     assert_eq!(props.len(), 1);
     let prop = props[0].clone();
     assert_eq!(prop.offence, Offence::ResultMismatch);
-    let r = net.run(&liar, slash_msgs::dispute(prop.id));
+    let r = net.run(&liar, Msg::dispute_slash(prop.id, "not me"));
     assert!(r.is_ok(), "{}", r.log);
     let idx = net
         .operators
@@ -63,7 +63,7 @@ fn the_same_aggregate_upholds_and_the_slash_executes() {
 
     // a vote is refused while the re-execution decides
     let voter = net.operators[0].clone();
-    let r = net.run(&voter, slash_msgs::vote(proposal, false));
+    let r = net.run(&voter, Msg::vote_dispute(proposal, false));
     assert_eq!(
         (r.codespace.as_str(), r.code),
         ("slashing", 19),
@@ -133,6 +133,6 @@ fn no_quorum_falls_back_to_the_validators_vote() {
     );
     // now the validators may vote
     let voter = net.operators[0].clone();
-    let r = net.run(&voter, slash_msgs::vote(proposal, true));
+    let r = net.run(&voter, Msg::vote_dispute(proposal, true));
     assert!(r.is_ok(), "{}", r.log);
 }

@@ -1,8 +1,8 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
-use nodeop_tests::harness::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 
 struct Setup {
     chain: TestChain,
@@ -23,7 +23,7 @@ fn disputed() -> Setup {
         &rita,
         slash_msgs::statement(&op.address, Offence::Performance, 1, 2),
     );
-    let resp = chain.ok(&op, slash_msgs::dispute(1));
+    let resp = chain.ok(&op, Msg::dispute_slash(1, "not me"));
     assert!(resp.tx_results[0]
         .events
         .iter()
@@ -63,8 +63,8 @@ fn disputed_and_upheld() {
     let supply = s.chain.supply().total_supply;
     let rita_before = s.chain.balance(&s.rita.address);
     let op_before = s.chain.balance(&s.op.address);
-    s.chain.ok(&s.big, slash_msgs::vote(1, true));
-    s.chain.ok(&s.mid, slash_msgs::vote(1, false));
+    s.chain.ok(&s.big, Msg::vote_dispute(1, true));
+    s.chain.ok(&s.mid, Msg::vote_dispute(1, false));
     assert_eq!(decide(&mut s), ProposalStatus::Executed);
     // 8 % of 10_000 = 800 NOP: 400 burned, 240 to rita, 160 to the treasury; the dispute bond
     // is burned, rita's bond comes back
@@ -86,7 +86,7 @@ fn disputed_and_overturned() {
     let mut s = disputed();
     let supply = s.chain.supply().total_supply;
     let op_before = s.chain.balance(&s.op.address);
-    s.chain.ok(&s.big, slash_msgs::vote(1, false));
+    s.chain.ok(&s.big, Msg::vote_dispute(1, false));
     assert_eq!(decide(&mut s), ProposalStatus::Overturned);
     assert_eq!(
         s.chain.operator(&s.op.address).tokens,
@@ -139,9 +139,9 @@ fn a_tie_overturns() {
         &rita,
         slash_msgs::statement(&op.address, Offence::Performance, 1, 2),
     );
-    chain.ok(&op, slash_msgs::dispute(1));
-    chain.ok(&big, slash_msgs::vote(1, true));
-    chain.ok(&mid, slash_msgs::vote(1, false));
+    chain.ok(&op, Msg::dispute_slash(1, "not me"));
+    chain.ok(&big, Msg::vote_dispute(1, true));
+    chain.ok(&mid, Msg::vote_dispute(1, false));
     let at = chain.proposal(1).dispute.unwrap().decides_at;
     chain.run_until(at);
     assert_eq!(chain.proposal(1).status, ProposalStatus::Overturned);
@@ -157,17 +157,17 @@ fn a_missed_quorum_overturns() {
 #[test]
 fn the_accused_cannot_vote_non_validators_cannot_and_nobody_votes_twice() {
     let mut s = disputed();
-    assert_eq!(s.chain.run(&s.op, slash_msgs::vote(1, false)).1, 16);
-    assert_eq!(s.chain.run(&s.rita, slash_msgs::vote(1, true)).1, 15);
-    s.chain.ok(&s.big, slash_msgs::vote(1, true));
-    assert_eq!(s.chain.run(&s.big, slash_msgs::vote(1, false)).1, 17);
+    assert_eq!(s.chain.run(&s.op, Msg::vote_dispute(1, false)).1, 16);
+    assert_eq!(s.chain.run(&s.rita, Msg::vote_dispute(1, true)).1, 15);
+    s.chain.ok(&s.big, Msg::vote_dispute(1, true));
+    assert_eq!(s.chain.run(&s.big, Msg::vote_dispute(1, false)).1, 17);
     // a second dispute, or a dispute by someone else, is refused
-    assert_eq!(s.chain.run(&s.op, slash_msgs::dispute(1)).1, 13);
-    assert_eq!(s.chain.run(&s.rita, slash_msgs::dispute(1)).1, 11);
+    assert_eq!(s.chain.run(&s.op, Msg::dispute_slash(1, "not me")).1, 13);
+    assert_eq!(s.chain.run(&s.rita, Msg::dispute_slash(1, "not me")).1, 11);
     // after the vote closes
     let at = s.chain.proposal(1).dispute.unwrap().decides_at;
     s.chain.run_until(at);
-    assert_eq!(s.chain.run(&s.mid, slash_msgs::vote(1, true)).1, 13);
+    assert_eq!(s.chain.run(&s.mid, Msg::vote_dispute(1, true)).1, 13);
 }
 
 #[test]
@@ -184,7 +184,7 @@ fn a_dispute_after_the_deadline_is_refused() {
     let deadline = chain.proposal(1).deadline;
     chain.run_until(deadline - 1);
     // a dispute in the block at the deadline comes too late (and the proposal executes there)
-    let (_, code, log) = chain.run(&op, slash_msgs::dispute(1));
+    let (_, code, log) = chain.run(&op, Msg::dispute_slash(1, "not me"));
     assert_eq!(code, 12, "{log}");
     assert_eq!(chain.proposal(1).status, ProposalStatus::Executed);
 }

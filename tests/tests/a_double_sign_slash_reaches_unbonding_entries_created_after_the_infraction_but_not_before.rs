@@ -1,9 +1,9 @@
 use nodeop_app::crypto::Address;
-use nodeop_tests::harness::{
-    add_genesis_operator, consensus_key, genesis, genesis_operator, msgs, Key, TestChain,
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{
+    add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 fn chain_with(slash_ppm: u32, dave: &Key) -> TestChain {
     let big = Key::from_seed("big");
@@ -24,15 +24,15 @@ fn a_double_sign_slash_reaches_unbonding_entries_created_after_the_infraction_bu
     let dave = Key::from_seed("dave");
     let mut chain = chain_with(100_000, &dave); // 10 %
     let (op, cons) = genesis_operator();
-    chain.ok(&dave, msgs::delegate(&op.address, 10_000 * NOP));
-    chain.ok(&dave, msgs::undelegate(&op.address, 2_000 * NOP)); // before: not slashable
+    chain.ok(&dave, Msg::delegate(&op.address, 10_000 * NOP));
+    chain.ok(&dave, Msg::undelegate(&op.address, 2_000 * NOP)); // before: not slashable
     let before_id = chain.unbonding_entries()[0].id;
     chain.empty_blocks(2);
     let infraction = chain.height;
     // the set at the infraction: 10_000 self + 8_000 dave
     let power = chain.operator(&op.address).tokens / NOP;
     assert_eq!(power, 18_000);
-    chain.ok(&dave, msgs::undelegate(&op.address, 4_000 * NOP)); // after: slashable
+    chain.ok(&dave, Msg::undelegate(&op.address, 4_000 * NOP)); // after: slashable
     let supply = chain.supply().total_supply;
     let treasury = chain.balance(&Address::module("treasury"));
 
@@ -80,11 +80,11 @@ fn undelegating_after_an_infraction_does_not_escape_its_slash() {
     let dave = Key::from_seed("dave");
     let mut chain = chain_with(500_000, &dave); // 50 %, to make the share plain
     let (op, cons) = genesis_operator();
-    chain.ok(&dave, msgs::delegate(&op.address, 10_000 * NOP));
+    chain.ok(&dave, Msg::delegate(&op.address, 10_000 * NOP));
     chain.empty_blocks(1);
     let infraction = chain.height;
     // dave leaves everything right after the infraction, before the evidence lands
-    chain.ok(&dave, msgs::undelegate(&op.address, 10_000 * NOP));
+    chain.ok(&dave, Msg::undelegate(&op.address, 10_000 * NOP));
     chain.empty_blocks(2);
     chain.report_double_sign(&cons, infraction, 20_000);
     chain.block(Vec::new());
@@ -109,9 +109,9 @@ fn overlapping_slashes_never_take_more_than_exists() {
     let dave = Key::from_seed("dave");
     let mut chain = chain_with(1_000_000, &dave); // 100 %
     let (op, cons) = genesis_operator();
-    chain.ok(&dave, msgs::delegate(&op.address, 5_000 * NOP));
+    chain.ok(&dave, Msg::delegate(&op.address, 5_000 * NOP));
     let infraction = chain.height;
-    chain.ok(&dave, msgs::undelegate(&op.address, 5_000 * NOP));
+    chain.ok(&dave, Msg::undelegate(&op.address, 5_000 * NOP));
     // report a power far above what exists: the slash is capped at the pool and the entries
     chain.report_double_sign(&cons, infraction, 1_000_000);
     chain.block(Vec::new());

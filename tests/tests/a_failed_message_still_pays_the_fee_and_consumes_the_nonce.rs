@@ -1,7 +1,6 @@
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::bank::MsgSend;
 use nodeop_app::tx::{min_fee, Msg, TxBody};
-use nodeop_tests::harness::{genesis, Key, TestChain};
+use nodeop_driver::chain::{genesis, Key, TestChain};
 
 #[test]
 fn a_failed_message_still_pays_the_fee_and_consumes_the_nonce() {
@@ -19,14 +18,8 @@ fn a_failed_message_still_pays_the_fee_and_consumes_the_nonce() {
         fee: 0,
         memo: "atomic".into(),
         msgs: vec![
-            Msg::Send(MsgSend {
-                to: bob.address.to_bech32(),
-                amount: 10_000,
-            }),
-            Msg::Send(MsgSend {
-                to: carol.address.to_bech32(),
-                amount: 95_000,
-            }),
+            Msg::send(&bob.address, 10_000),
+            Msg::send(&carol.address, 95_000),
         ],
     };
     let len = alice.sign(body.clone()).to_bytes().len();

@@ -3,7 +3,8 @@
 //! that came late counts as silent (it may not reveal), and the other two finalize.
 
 use nodeop_app::modules::tasks::{Consistency, TaskStatus, TasksError};
-use nodeop_tests::tasks::{assert_refused, commit, exact_task, post, reveal, TaskGenesis, NOP};
+use nodeop_app::tx::Msg;
+use nodeop_driver::tasks::{assert_refused, commit, exact_task, reveal, TaskGenesis, NOP};
 
 #[test]
 fn a_late_commit_is_refused() {
@@ -13,7 +14,7 @@ fn a_late_commit_is_refused() {
     let client = net.client.clone();
     let early = net.operators[0].clone();
     let resp = net.block(vec![
-        (client, post(exact_task(Consistency::Session, NOP))),
+        (client, Msg::from(exact_task(Consistency::Session, NOP))),
         (early.clone(), commit(1, &early.address, &answer)),
     ]);
     assert!(resp.tx_results[0].is_ok(), "{}", resp.tx_results[0].log);

@@ -5,10 +5,10 @@
 //! metrics record too.
 
 use nodeop_app::modules::tasks::Consistency;
-use nodeop_tests::issuance::{
+use nodeop_driver::issuance::{
     all_metrics, enter_period, open_period, period_start, records, task_genesis,
 };
-use nodeop_tests::tasks::{exact_task, NOP};
+use nodeop_driver::tasks::{exact_task, NOP};
 
 #[test]
 fn a_long_halt_processes_every_missed_period_once_in_order() {

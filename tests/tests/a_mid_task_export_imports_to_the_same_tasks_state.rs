@@ -5,12 +5,12 @@
 
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_app::state::StateRead;
-use nodeop_tests::harness::TestChain;
-use nodeop_tests::tasks::{commit, confirm, exact_task, TaskGenesis, NOP};
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::TestChain;
+use nodeop_driver::tasks::{commit, exact_task, TaskGenesis, NOP};
 
 fn tasks_keys(chain: &TestChain) -> Vec<(Vec<u8>, Vec<u8>)> {
-    chain.app.storage().prefix_raw(b"tasks/", None, usize::MAX)
+    chain.raw_under(b"tasks/")
 }
 
 #[test]
@@ -20,7 +20,9 @@ fn a_mid_task_export_imports_to_the_same_tasks_state() {
     net.play_honest(delivered, b"one");
     let sub = net.task(delivered).submission.expect("schedule");
     let submitter = net.key(&sub.schedule[0]).clone();
-    assert!(net.run(&submitter, confirm(delivered, "ref-1")).is_ok());
+    assert!(net
+        .run(&submitter, Msg::confirm_submission(delivered, "ref-1"))
+        .is_ok());
     let awaiting = net.post(exact_task(Consistency::Eventual, NOP));
     net.play_honest(awaiting, b"two");
     let committing = net.post(exact_task(Consistency::Session, 2 * NOP));

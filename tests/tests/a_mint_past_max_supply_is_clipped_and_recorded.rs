@@ -6,10 +6,11 @@
 
 use nodeop_app::modules::issuance::IssuanceError;
 use nodeop_app::modules::tasks::Consistency;
-use nodeop_tests::issuance::{
-    claim, enter_period, key, record, schedule, task_genesis, vesting, GENESIS_TIME,
+use nodeop_app::tx::Msg;
+use nodeop_driver::issuance::{
+    enter_period, key, record, schedule, task_genesis, vesting, GENESIS_TIME,
 };
-use nodeop_tests::tasks::{exact_task, TaskNet, NOP};
+use nodeop_driver::tasks::{exact_task, TaskNet, NOP};
 
 fn settle(net: &mut TaskNet, fee: u128) -> u128 {
     let id = net.post(exact_task(Consistency::Session, fee));
@@ -74,7 +75,7 @@ fn a_mint_past_max_supply_is_clipped_and_recorded() {
 
     // the vesting claim finds no room: refused, nothing claimed, nothing lost
     let before = net.balance(&investor.address);
-    let out = net.run(&investor, claim());
+    let out = net.run(&investor, Msg::claim_vested());
     let expected = IssuanceError::MaxSupplyReached {
         amount: 0,
         total: 0,

@@ -6,7 +6,7 @@
 
 use nodeop_app::modules::slashing::{Evidence, Offence};
 use nodeop_app::modules::tasks::{Consistency, Task, TaskStatus};
-use nodeop_tests::tasks::{numeric, numeric_task, Act, TaskGenesis, NOP};
+use nodeop_driver::tasks::{numeric, numeric_task, Act, TaskGenesis, NOP};
 
 /// The weighted mean over the members whose revealed value is in `agreeing`, floored toward
 /// −∞, from the weights recorded in the round.
@@ -51,8 +51,8 @@ fn results_within_tolerance_agree_and_average_by_weight() {
     assert!(all_quiet(&net));
 }
 
-fn all_quiet(net: &nodeop_tests::tasks::TaskNet) -> bool {
-    nodeop_tests::tasks::all_proposals(&net.chain).is_empty()
+fn all_quiet(net: &nodeop_driver::tasks::TaskNet) -> bool {
+    nodeop_driver::tasks::all_proposals(&net.chain).is_empty()
 }
 
 #[test]

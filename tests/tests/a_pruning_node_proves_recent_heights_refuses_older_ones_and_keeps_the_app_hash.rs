@@ -6,7 +6,7 @@ use nodeop_app::modules::bank;
 use nodeop_app::query::verify_proof;
 use nodeop_app::state::{Storage, StoreOptions};
 use nodeop_app::AppOptions;
-use nodeop_tests::harness::{genesis, Key, TestChain};
+use nodeop_driver::chain::{genesis, Key, TestChain};
 
 const KEEP: u64 = 5;
 

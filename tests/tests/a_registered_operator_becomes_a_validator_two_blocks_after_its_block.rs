@@ -1,6 +1,5 @@
-use nodeop_tests::harness::{consensus_key, genesis, msgs, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::chain::{consensus_key, genesis, msgs, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn a_registered_operator_becomes_a_validator_two_blocks_after_its_block() {
@@ -34,13 +33,7 @@ fn a_registered_operator_becomes_a_validator_two_blocks_after_its_block() {
 
     // a second registration of the same account or key is refused
     let carol = Key::from_seed("carol");
-    chain.ok(
-        &bob,
-        nodeop_app::tx::Msg::Send(nodeop_app::modules::bank::MsgSend {
-            to: carol.address.to_bech32(),
-            amount: 5_000 * NOP,
-        }),
-    );
+    chain.ok(&bob, nodeop_app::tx::Msg::send(&carol.address, 5_000 * NOP));
     assert_eq!(
         chain
             .run(

@@ -5,7 +5,7 @@
 use nodeop_app::app::BlockRequest;
 use nodeop_app::state::Storage;
 use nodeop_app::{App, AppOptions};
-use nodeop_tests::harness::{genesis, Key, TestChain};
+use nodeop_driver::chain::{genesis, Key, TestChain};
 
 #[test]
 fn a_restarted_node_resumes_at_the_same_height_and_hash() {

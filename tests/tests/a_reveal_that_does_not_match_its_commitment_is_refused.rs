@@ -3,9 +3,9 @@
 //! refused and changes nothing; the matching reveal is then accepted once, and a member that
 //! never committed has nothing to reveal.
 
-use nodeop_app::modules::tasks::{Consistency, MsgRevealResult, TaskStatus, TasksError};
+use nodeop_app::modules::tasks::{Consistency, TaskStatus, TasksError};
 use nodeop_app::tx::Msg;
-use nodeop_tests::tasks::{
+use nodeop_driver::tasks::{
     assert_refused, commit, exact_task, numeric, numeric_task, reveal, salt, TaskGenesis, NOP,
 };
 
@@ -25,27 +25,15 @@ fn a_reveal_that_does_not_match_its_commitment_is_refused() {
     let before = net.task(id);
 
     // another result with the committed salt
-    let other = Msg::RevealResult(MsgRevealResult {
-        task_id: id,
-        result: b"another answer".to_vec(),
-        salt: salt(id, &a.address, &answer),
-    });
+    let other = Msg::reveal_result(id, b"another answer", &salt(id, &a.address, &answer));
     assert_refused(&net.run(&a, other), &TasksError::CommitmentMismatch);
     // the committed result with another salt
     let mut wrong_salt = salt(id, &a.address, &answer);
     wrong_salt[0] ^= 1;
-    let msg = Msg::RevealResult(MsgRevealResult {
-        task_id: id,
-        result: answer.clone(),
-        salt: wrong_salt,
-    });
+    let msg = Msg::reveal_result(id, &answer, &wrong_salt);
     assert_refused(&net.run(&a, msg), &TasksError::CommitmentMismatch);
     // b's opening does not open a's commitment
-    let msg = Msg::RevealResult(MsgRevealResult {
-        task_id: id,
-        result: answer.clone(),
-        salt: salt(id, &b.address, &answer),
-    });
+    let msg = Msg::reveal_result(id, &answer, &salt(id, &b.address, &answer));
     assert_refused(&net.run(&a, msg), &TasksError::CommitmentMismatch);
     // a member that never committed has nothing to reveal
     assert_refused(

@@ -1,6 +1,6 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::tx::min_fee;
-use nodeop_tests::harness::{genesis, Key, TestChain};
+use nodeop_driver::chain::{genesis, Key, TestChain};
 
 #[test]
 fn a_signed_transfer_moves_funds_and_charges_the_fee() {

@@ -5,8 +5,9 @@
 //! nothing.
 
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::tx::Msg;
+use nodeop_driver::tasks::{events_of, exact_task, TaskGenesis, NOP};
 use nodeop_app::num::checked_mul_div as mul_div_floor;
-use nodeop_tests::tasks::{confirm, events_of, exact_task, TaskGenesis, NOP};
 
 #[test]
 fn a_silent_primary_is_replaced_by_the_next_member() {
@@ -57,7 +58,10 @@ fn a_silent_primary_is_replaced_by_the_next_member() {
     let next_balance = net.balance(&next.address);
     let next_pool = net.pool(&next.address);
     let escrow = net.module_balance("task_escrow");
-    let (resp, fees) = net.block_paying(vec![(next.clone(), confirm(id, "delivered-by-next"))]);
+    let (resp, fees) = net.block_paying(vec![(
+        next.clone(),
+        Msg::confirm_submission(id, "delivered-by-next"),
+    )]);
     assert!(resp.tx_results[0].is_ok(), "{}", resp.tx_results[0].log);
     assert_eq!(events_of(&resp, "submission_confirmed").count(), 1);
     let commission = mul_div_floor(submission_fee, commission_ppm, 1_000_000).unwrap();

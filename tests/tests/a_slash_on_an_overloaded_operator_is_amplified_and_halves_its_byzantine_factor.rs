@@ -7,10 +7,9 @@ use nodeop_app::crypto::Address;
 use nodeop_app::modules::reputation::genesis::GenesisOperatorReputation;
 use nodeop_app::modules::reputation::OperatorReputation;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
-use nodeop_tests::harness::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 use serde_json::Value;
-
-const NOP: u128 = 1_000_000;
 
 fn reputation(chain: &TestChain, who: &Address) -> Value {
     let r = chain.query(&format!("/reputation/operator/{who}"), &[], 0, false);

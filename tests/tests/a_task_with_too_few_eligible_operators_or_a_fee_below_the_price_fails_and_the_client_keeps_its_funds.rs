@@ -4,7 +4,8 @@
 //! when capacity is used up by open tasks. A fee of exactly the price is accepted.
 
 use nodeop_app::modules::tasks::{Consistency, MsgPostTask, TasksError};
-use nodeop_tests::tasks::{assert_refused, exact_task, post, tx_fee, TaskGenesis, TaskNet, NOP};
+use nodeop_app::tx::Msg;
+use nodeop_driver::tasks::{assert_refused, exact_task, tx_fee, TaskGenesis, TaskNet, NOP};
 
 fn not_enough() -> TasksError {
     TasksError::NotEnoughEligible {
@@ -21,7 +22,7 @@ fn refused(net: &mut TaskNet, msg: MsgPostTask, expected: &TasksError) {
     let client = net.client.clone();
     let before = net.balance(&client.address);
     let escrow = net.module_balance("task_escrow");
-    let tx = net.chain.tx(&client, vec![post(msg)]);
+    let tx = net.chain.tx(&client, vec![Msg::from(msg)]);
     let fee = tx_fee(&tx);
     let resp = net.chain.block(vec![tx]);
     assert_refused(&resp.tx_results[0], expected);
@@ -52,7 +53,9 @@ fn a_fee_below_the_price_fails_and_the_price_itself_is_enough() {
     // no fee at all is malformed: refused at CheckTx, so it never reaches a block or costs a fee
     msg.fee = 0;
     let before = net.balance(&net.client.address);
-    let tx = net.chain.tx(&net.client.clone(), vec![post(msg.clone())]);
+    let tx = net
+        .chain
+        .tx(&net.client.clone(), vec![Msg::from(msg.clone())]);
     assert_refused(
         &net.chain.check(&tx),
         &TasksError::InvalidField {

@@ -1,8 +1,8 @@
-use nodeop_tests::harness::{
-    add_genesis_operator, consensus_key, genesis, genesis_operator, msgs, Key, TestChain,
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{
+    add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn a_tombstoned_operator_can_never_unjail() {
@@ -36,10 +36,10 @@ fn a_tombstoned_operator_can_never_unjail() {
     chain.block_seconds = 10 * 86_400;
     chain.block(Vec::new());
     chain.block_seconds = 1;
-    let (space, code, log) = chain.run(&op, msgs::unjail());
+    let (space, code, log) = chain.run(&op, Msg::unjail());
     assert_eq!((space.as_str(), code), ("staking", 14), "{log}");
     // nobody can delegate to it either
-    let (_, code, _) = chain.run(&dave, msgs::delegate(&op.address, NOP));
+    let (_, code, _) = chain.run(&dave, Msg::delegate(&op.address, NOP));
     assert_eq!(code, 14);
     // more evidence for the same operator changes nothing
     chain.report_double_sign(&cons, 3, 10_000);

@@ -1,8 +1,7 @@
-use nodeop_tests::harness::{
+use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 fn two_validators() -> (TestChain, Key, [u8; 32]) {
     let big = Key::from_seed("big");

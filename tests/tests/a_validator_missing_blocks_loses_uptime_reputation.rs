@@ -3,7 +3,7 @@
 //! score fall below those of validators that signed everything, and the query shows the counts.
 
 use nodeop_app::crypto::Address;
-use nodeop_tests::harness::{consensus_key, three_validators, TestChain};
+use nodeop_driver::chain::{consensus_key, three_validators, TestChain};
 use serde_json::Value;
 
 const EVENT: u128 = 1_000_000;

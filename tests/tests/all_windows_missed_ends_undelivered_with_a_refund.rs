@@ -4,7 +4,7 @@
 //! unop, the escrow is empty and every reservation has ended.
 
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_tests::tasks::{events_of, exact_task, TaskGenesis, NOP};
+use nodeop_driver::tasks::{events_of, exact_task, TaskGenesis, NOP};
 
 #[test]
 fn all_windows_missed_ends_undelivered_with_a_refund() {

@@ -8,8 +8,9 @@
 use nodeop_app::crypto::sha256;
 use nodeop_app::modules::tasks::merkle;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::tx::Msg;
+use nodeop_driver::tasks::{events_of, exact_task, TaskGenesis, NOP};
 use nodeop_app::num::checked_mul_div as mul_div_floor;
-use nodeop_tests::tasks::{confirm, events_of, exact_task, TaskGenesis, NOP};
 
 #[test]
 fn an_honest_session_committee_finalizes_and_is_paid() {
@@ -79,7 +80,7 @@ fn an_honest_session_committee_finalizes_and_is_paid() {
     assert_eq!(sub.window_end, h_f + p.submission_window);
     let submitter = net.key(&sub.schedule[0]).clone();
     let pool_before = net.pool(&submitter.address);
-    let r = net.run(&submitter, confirm(id, "consumer-tx-0xabc"));
+    let r = net.run(&submitter, Msg::confirm_submission(id, "consumer-tx-0xabc"));
     assert!(r.is_ok(), "{}", r.log);
     let t = net.task(id);
     assert_eq!(t.status, TaskStatus::Delivered);

@@ -1,8 +1,8 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
-use nodeop_tests::harness::{genesis_operator, msgs, slash_msgs, three_validators, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn an_operator_who_undelegates_everything_during_the_dispute_window_is_still_slashed_in_full() {
@@ -19,7 +19,7 @@ fn an_operator_who_undelegates_everything_during_the_dispute_window_is_still_sla
     assert_eq!(p.amount, 10_000 * NOP, "byzantine: 100 %");
 
     // the operator takes everything out while the proposal is pending…
-    chain.ok(&op, msgs::undelegate(&op.address, 10_000 * NOP));
+    chain.ok(&op, Msg::undelegate(&op.address, 10_000 * NOP));
     assert_eq!(chain.operator(&op.address).tokens, 0);
     let entry = chain.unbonding_entries().pop().unwrap();
     assert_eq!(entry.amount, 10_000 * NOP);
@@ -58,8 +58,8 @@ fn unbonding_entries_wait_while_a_proposal_is_open_and_are_paid_once_it_closes()
     g.staking.params.unbonding_time = 120;
     let mut chain = TestChain::start(&g);
     let (op, _) = genesis_operator();
-    chain.ok(&dave, msgs::delegate(&op.address, 1_000 * NOP));
-    chain.ok(&dave, msgs::undelegate(&op.address, 1_000 * NOP));
+    chain.ok(&dave, Msg::delegate(&op.address, 1_000 * NOP));
+    chain.ok(&dave, Msg::undelegate(&op.address, 1_000 * NOP));
     let entry = chain.unbonding_entries().pop().unwrap();
     // a proposal opened just before the entry matures, then disputed: it stays open past it
     chain.run_until(entry.completion_time - 10);
@@ -68,7 +68,7 @@ fn unbonding_entries_wait_while_a_proposal_is_open_and_are_paid_once_it_closes()
         &rita,
         slash_msgs::statement(&op.address, Offence::Performance, 5, h),
     );
-    chain.ok(&op, slash_msgs::dispute(1));
+    chain.ok(&op, Msg::dispute_slash(1, "not me"));
     chain.run_until(entry.completion_time + 5);
     assert_eq!(
         chain.unbonding_entries().len(),

@@ -1,8 +1,7 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
-use nodeop_tests::harness::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn an_undisputed_slash_proposal_executes_in_the_first_block_past_its_deadline_and_not_earlier() {

@@ -2,10 +2,9 @@
 //! when a block holds it anyway, and it changes nothing but what the rules say (a tx that passed
 //! the fee and nonce checks pays its fee even if a message fails).
 
-use nodeop_app::crypto::Address;
 use nodeop_app::modules::bank::MsgSend;
 use nodeop_app::tx::{min_fee, Msg, Tx, TxBody};
-use nodeop_tests::harness::{genesis, Key, TestChain};
+use nodeop_driver::chain::{genesis, Key, TestChain};
 
 struct Case {
     name: &'static str,
@@ -30,13 +29,6 @@ fn with_min_fee(chain: &TestChain, key: &Key, mut b: TxBody) -> Tx {
     let len = key.sign(b.clone()).to_bytes().len();
     b.fee = min_fee(&chain.params(), len).unwrap();
     key.sign(b)
-}
-
-fn send(to: &Address, amount: u128) -> Msg {
-    Msg::Send(MsgSend {
-        to: to.to_bech32(),
-        amount,
-    })
 }
 
 fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
@@ -64,7 +56,7 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
     trailing.push(0);
     c("trailing bytes", trailing, "tx", 2, false);
 
-    let mut b = body(chain, 0, vec![send(&bob.address, 10)]);
+    let mut b = body(chain, 0, vec![Msg::send(&bob.address, 10)]);
     b.chain_id = "other-chain".into();
     c(
         "wrong chain id",
@@ -74,36 +66,62 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
         false,
     );
 
-    let mut tx = with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, 10)]));
+    let mut tx = with_min_fee(
+        chain,
+        alice,
+        body(chain, 0, vec![Msg::send(&bob.address, 10)]),
+    );
     tx.signature[10] ^= 1;
     c("bad signature", tx.to_bytes(), "tx", 5, false);
 
-    let mut tx = with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, 10)]));
+    let mut tx = with_min_fee(
+        chain,
+        alice,
+        body(chain, 0, vec![Msg::send(&bob.address, 10)]),
+    );
     tx.pubkey = bob.pubkey; // a valid key that did not sign
     c("signature by another key", tx.to_bytes(), "tx", 5, false);
 
-    let mut tx = with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, 10)]));
+    let mut tx = with_min_fee(
+        chain,
+        alice,
+        body(chain, 0, vec![Msg::send(&bob.address, 10)]),
+    );
     tx.pubkey[0] = 0x05; // not a compressed point prefix
     c("malformed pubkey", tx.to_bytes(), "tx", 4, false);
 
-    let tx = with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, 10)]));
+    let tx = with_min_fee(
+        chain,
+        alice,
+        body(chain, 0, vec![Msg::send(&bob.address, 10)]),
+    );
     c("high-S signature", high_s(tx).to_bytes(), "tx", 6, false);
 
     c(
         "nonce gap",
-        with_min_fee(chain, alice, body(chain, 1, vec![send(&bob.address, 10)])).to_bytes(),
+        with_min_fee(
+            chain,
+            alice,
+            body(chain, 1, vec![Msg::send(&bob.address, 10)]),
+        )
+        .to_bytes(),
         "tx",
         8,
         false,
     );
 
-    let mut b = body(chain, 0, vec![send(&bob.address, 10)]);
+    let mut b = body(chain, 0, vec![Msg::send(&bob.address, 10)]);
     b.fee = 1;
     c("fee too low", alice.sign(b).to_bytes(), "tx", 9, false);
 
     c(
         "fee not affordable",
-        with_min_fee(chain, poor, body(chain, 0, vec![send(&bob.address, 1)])).to_bytes(),
+        with_min_fee(
+            chain,
+            poor,
+            body(chain, 0, vec![Msg::send(&bob.address, 1)]),
+        )
+        .to_bytes(),
         "tx",
         10,
         false,
@@ -114,7 +132,7 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
         with_min_fee(
             chain,
             alice,
-            body(chain, 0, vec![send(&bob.address, 10_000_000)]),
+            body(chain, 0, vec![Msg::send(&bob.address, 10_000_000)]),
         )
         .to_bytes(),
         "bank",
@@ -127,7 +145,7 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
         with_min_fee(
             chain,
             alice,
-            body(chain, 0, vec![send(&bob.address, u128::MAX - 5)]),
+            body(chain, 0, vec![Msg::send(&bob.address, u128::MAX - 5)]),
         )
         .to_bytes(),
         "tx",
@@ -135,7 +153,7 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
         false,
     );
 
-    let mut b = body(chain, 0, vec![send(&bob.address, 1)]);
+    let mut b = body(chain, 0, vec![Msg::send(&bob.address, 1)]);
     b.memo = "x".repeat(70 * 1024);
     c("oversized tx", alice.sign(b).to_bytes(), "tx", 1, false);
 
@@ -144,7 +162,11 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
         with_min_fee(
             chain,
             alice,
-            body(chain, 0, (0..17).map(|_| send(&bob.address, 1)).collect()),
+            body(
+                chain,
+                0,
+                (0..17).map(|_| Msg::send(&bob.address, 1)).collect(),
+            ),
         )
         .to_bytes(),
         "tx",
@@ -159,7 +181,7 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
         false,
     );
 
-    let mut b = body(chain, 0, vec![send(&bob.address, 1)]);
+    let mut b = body(chain, 0, vec![Msg::send(&bob.address, 1)]);
     b.memo = "m".repeat(257);
     c(
         "memo too long",
@@ -193,7 +215,12 @@ fn cases(chain: &TestChain, alice: &Key, bob: &Key, poor: &Key) -> Vec<Case> {
     );
     c(
         "zero amount",
-        with_min_fee(chain, alice, body(chain, 0, vec![send(&bob.address, 0)])).to_bytes(),
+        with_min_fee(
+            chain,
+            alice,
+            body(chain, 0, vec![Msg::send(&bob.address, 0)]),
+        )
+        .to_bytes(),
         "bank",
         4,
         false,

@@ -4,7 +4,7 @@
 //! honest commits and reveals and with runs of empty blocks that cross every window. Mutated
 //! bytes stop at the signature; these reach the message handlers. Never a panic; every refusal
 //! in CheckTx and in a block carries a documented (codespace, code) and a log; the invariants of
-//! every module hold after every block (the harness checks them); the chain keeps committing.
+//! every module hold after every block (the driver checks them); the chain keeps committing.
 
 use std::collections::BTreeSet;
 
@@ -18,8 +18,8 @@ use nodeop_app::modules::tasks::{
     TaskPayload,
 };
 use nodeop_app::tx::Msg;
-use nodeop_tests::harness::Key;
-use nodeop_tests::tasks::{commit, reveal, TaskGenesis, TaskNet, NOP};
+use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::{commit, reveal, TaskGenesis, TaskNet, NOP};
 use proptest::prelude::*;
 
 fn documented() -> BTreeSet<(String, u32)> {

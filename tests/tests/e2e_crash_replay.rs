@@ -5,92 +5,14 @@
 //! exactly once in the final balances and nonces, and none is lost.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nodeop_app::params::TxParams;
-use nodeop_tests::harness::Key;
-use nodeop_tests::net::{rpc, Node};
+use nodeop_driver::chain::Key;
+use nodeop_tests::net::{Node, TxStream};
 
 const CHAIN_ID: &str = "nodeop-e2e";
 const GENESIS_BALANCE: u128 = 1_000_000_000_000;
-/// Txs each sender puts in flight before waiting for them to commit.
-const BATCH: u64 = 4;
-
-/// A transfer CheckTx accepted.
-#[derive(Clone, Debug)]
-struct Accepted {
-    hash: String,
-}
-
-/// The committed nonce of `address`, read from the app through the RPC.
-fn nonce_of(rpc_port: u16, address: &str) -> Option<u64> {
-    let r = rpc(
-        rpc_port,
-        &format!("/abci_query?path=%22/account/{address}%22"),
-    )
-    .ok()?;
-    let value = nodeop_tests::net::b64(r["response"]["value"].as_str()?);
-    let v: serde_json::Value = serde_json::from_slice(&value).ok()?;
-    Some(nodeop_tests::net::num(&v["nonce"]) as u64)
-}
-
-/// Streams batches of transfers from `from` (to the recipients in turn) until `stop`: reads the
-/// committed nonce, broadcasts up to `BATCH` txs with the next nonces, waits until they commit
-/// (at most 3 s), and starts over from whatever nonce the chain then has. While the node is
-/// down it retries every 100 ms, so the stream resumes as soon as the node is back.
-fn stream(
-    rpc_port: u16,
-    from: Key,
-    recipients: Vec<Key>,
-    params: TxParams,
-    stop: Arc<AtomicBool>,
-    counter: Arc<AtomicU64>,
-) -> Vec<Accepted> {
-    let mut accepted = Vec::new();
-    let from_addr = from.address.to_bech32();
-    while !stop.load(Ordering::Relaxed) {
-        let Some(nonce) = nonce_of(rpc_port, &from_addr) else {
-            thread::sleep(Duration::from_millis(100));
-            continue;
-        };
-        let mut sent = 0;
-        for i in 0..BATCH {
-            let n = counter.fetch_add(1, Ordering::Relaxed);
-            let to = &recipients[(n as usize) % recipients.len()];
-            // Distinct amounts, so a re-sent nonce never repeats an earlier tx's bytes.
-            let amount = 1_000 + u128::from(n);
-            let tx = from.send(CHAIN_ID, &params, nonce + i, &to.address, amount);
-            let Ok(r) = rpc(
-                rpc_port,
-                &format!("/broadcast_tx_sync?tx=0x{}", hex::encode(&tx)),
-            ) else {
-                break;
-            };
-            if r["code"].as_u64() != Some(0) {
-                break;
-            }
-            accepted.push(Accepted {
-                hash: r["hash"].as_str().unwrap_or_default().to_uppercase(),
-            });
-            sent += 1;
-        }
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while sent > 0 && Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-            match nonce_of(rpc_port, &from_addr) {
-                Some(n) if n >= nonce + sent => break,
-                Some(_) => thread::sleep(Duration::from_millis(50)),
-                None => break,
-            }
-        }
-        if sent == 0 {
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-    accepted
-}
 
 /// Where in a block's life a crash lands.
 #[derive(Clone, Copy, Debug)]
@@ -202,16 +124,13 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
     node.wait_for_height(2, Duration::from_secs(90));
 
     let params = node.tx_params();
-    let stop = Arc::new(AtomicBool::new(false));
-    let counter = Arc::new(AtomicU64::new(0));
-    let streams: Vec<_> = senders
-        .iter()
-        .map(|k| {
-            let (port, k, r, p) = (node.rpc_port, k.clone(), recipients.clone(), params.clone());
-            let (stop, counter) = (stop.clone(), counter.clone());
-            thread::spawn(move || stream(port, k, r, p, stop, counter))
-        })
-        .collect();
+    let stream = TxStream::start(
+        CHAIN_ID,
+        vec![node.rpc_port],
+        senders.clone(),
+        recipients.clone(),
+        params,
+    );
 
     // Three crashes, each after a few blocks of streaming, at different points of a block's life.
     let mut crashes = Vec::new();
@@ -226,11 +145,7 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
     }
     let h = node.height();
     node.wait_for_height(h + 5, Duration::from_secs(60));
-    stop.store(true, Ordering::Relaxed);
-    let accepted: Vec<Accepted> = streams
-        .into_iter()
-        .flat_map(|t| t.join().expect("a streaming thread panicked"))
-        .collect();
+    let accepted = stream.stop();
 
     // Let the mempool drain, then read the whole chain.
     let drain_start = Instant::now();
@@ -250,7 +165,7 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
         drain_start.elapsed()
     );
     let last = node.wait_for_height(node.height() + 2, Duration::from_secs(30));
-    node.assert_running(true, true);
+    node.assert_running();
 
     let committed = node.committed_txs(1, last);
     let by_hash: BTreeMap<&str, _> = committed.iter().map(|t| (t.hash.as_str(), t)).collect();
@@ -344,11 +259,10 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
     }
     let mut accepted_and_committed = 0;
     for a in &accepted {
-        if let Some((height, _)) = node.tx_result(&a.hash) {
+        if let Some((height, _)) = node.tx_result(a) {
             assert!(
-                by_hash.contains_key(a.hash.as_str()),
-                "/tx reports {} at height {height}, but no block holds it",
-                a.hash
+                by_hash.contains_key(a.as_str()),
+                "/tx reports {a} at height {height}, but no block holds it"
             );
             accepted_and_committed += 1;
         }

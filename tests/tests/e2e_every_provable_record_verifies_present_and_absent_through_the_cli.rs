@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nodeop_app::modules::tasks;
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::{num, run, run_ok, Node, Output, COMMAND_TIMEOUT};
 use serde_json::Value;
 

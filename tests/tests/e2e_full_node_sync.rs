@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::{wait_for, Node, NodeOptions};
 
 const CHAIN_ID: &str = "nodeop-e2e";

@@ -7,46 +7,14 @@
 //! payout, read from the same block's `epoch` event). A genesis vesting schedule is claimed with
 //! `nodeop tx vesting claim`, and the supply adds up.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use nodeop_tests::harness::Key;
-use nodeop_tests::net::{num, run, run_ok, Node, Output, COMMAND_TIMEOUT};
+use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::NOP;
+use nodeop_tests::net::{num, Node, Output};
 use serde_json::Value;
 
 const CHAIN_ID: &str = "nodeop-e2e-issuance";
-const NOP: u128 = 1_000_000;
-
-/// `nodeop` with the operator's home (its key `operator` is in HOME/keyring after init).
-fn operator_cli(node: &Node, args: &[&str]) -> Output {
-    let out = run(
-        Command::new(&node.bins.nodeop)
-            .arg("--home")
-            .arg(&node.home)
-            .arg("--node")
-            .arg(node.rpc_url())
-            .args(args),
-        COMMAND_TIMEOUT,
-    );
-    assert!(
-        out.success(),
-        "nodeop --home {} {} failed:\n{}",
-        node.home.display(),
-        args.join(" "),
-        out.describe()
-    );
-    out
-}
-
-fn nodeopd(node: &Node, args: &[&str]) {
-    run_ok(
-        Command::new(&node.bins.nodeopd)
-            .args(args)
-            .arg("--home")
-            .arg(&node.home),
-        COMMAND_TIMEOUT,
-    );
-}
 
 fn included_ok(out: &Output) -> Value {
     let v = out.json();
@@ -72,36 +40,7 @@ fn event_attr(outcome: &Value, kind: &str, key: &str) -> Option<String> {
 fn json_query(node: &Node, args: &[&str]) -> Value {
     let mut all = vec!["query"];
     all.extend_from_slice(args);
-    all.extend(["--output", "json"]);
     node.cli_ok(&all).json()
-}
-
-/// `(type, attributes)` of the FinalizeBlock events of block `height`.
-fn block_events(node: &Node, height: u64) -> Vec<(String, Vec<(String, String)>)> {
-    let r = node
-        .rpc(&format!("/block_results?height={height}"))
-        .expect("block_results");
-    r["finalize_block_events"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            let attrs = e["attributes"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(|a| {
-                    (
-                        a["key"].as_str().unwrap_or_default().to_string(),
-                        a["value"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
-            (e["type"].as_str().unwrap_or_default().to_string(), attrs)
-        })
-        .collect()
 }
 
 fn pool_at(node: &Node, operator: &str, height: u64) -> u128 {
@@ -130,8 +69,6 @@ fn run_task(node: &mut Node, fee_nop: u128) -> u128 {
         "what is six times seven?",
         "--fee",
         &fee,
-        "--output",
-        "json",
     ]);
     let v = included_ok(&out);
     let id = event_attr(&v, "task_posted", "task").expect("a task_posted event");
@@ -139,33 +76,20 @@ fn run_task(node: &mut Node, fee_nop: u128) -> u128 {
     let commit_end = task["task"]["rounds"][0]["commit_end"]
         .as_u64()
         .expect("commit_end");
-    included_ok(&operator_cli(
-        node,
-        &[
-            "tx", "task", "commit", "operator", &id, "42", "--output", "json",
-        ],
-    ));
+    included_ok(&node.cli_ok(&["tx", "task", "commit", "operator", &id, "42"]));
     // the reveal window opens after commit_end
     node.wait_for_height(commit_end, Duration::from_secs(60));
-    included_ok(&operator_cli(
-        node,
-        &["tx", "task", "reveal", "operator", &id, "--output", "json"],
-    ));
+    included_ok(&node.cli_ok(&["tx", "task", "reveal", "operator", &id]));
     let task = json_query(node, &["task", &id]);
     assert_eq!(task["task"]["status"], "finalized", "{task}");
-    included_ok(&operator_cli(
-        node,
-        &[
-            "tx",
-            "task",
-            "confirm",
-            "operator",
-            &id,
-            "consumer-receipt-1",
-            "--output",
-            "json",
-        ],
-    ));
+    included_ok(&node.cli_ok(&[
+        "tx",
+        "task",
+        "confirm",
+        "operator",
+        &id,
+        "consumer-receipt-1",
+    ]));
     let task = json_query(node, &["task", &id]);
     assert_eq!(task["task"]["status"], "delivered", "{task}");
     fee_nop * NOP
@@ -177,20 +101,17 @@ fn e2e_issuance_pays_operators_for_tasks_at_the_period_boundary() {
     let team = Key::from_seed("e2e issuance team");
     let mut node = Node::init("issuance", CHAIN_ID);
     // devnet params: 10 s epochs, 3-epoch issuance periods, short slashing windows
-    nodeopd(&node, &["genesis", "set-staking-params", "--devnet"]);
+    node.nodeopd_ok(&["genesis", "set-staking-params", "--devnet"]);
     node.add_genesis_account(&client.address.to_bech32(), 1_000 * NOP);
     node.add_genesis_account(&team.address.to_bech32(), 10 * NOP);
-    nodeopd(
-        &node,
-        &[
-            "genesis",
-            "add-vesting",
-            &team.address.to_bech32(),
-            "100nop",
-            "--duration",
-            "20",
-        ],
-    );
+    node.nodeopd_ok(&[
+        "genesis",
+        "add-vesting",
+        &team.address.to_bech32(),
+        "100nop",
+        "--duration",
+        "20",
+    ]);
     node.validate_genesis();
     for (name, k) in [("client", &client), ("team", &team)] {
         node.cli_ok(&[
@@ -201,8 +122,7 @@ fn e2e_issuance_pays_operators_for_tasks_at_the_period_boundary() {
             &hex::encode(k.secret_bytes()),
         ]);
     }
-    let operator = operator_cli(&node, &["keys", "show", "operator", "--output", "json"]).json()
-        ["address"]
+    let operator = node.cli_ok(&["keys", "show", "operator"]).json()["address"]
         .as_str()
         .expect("the operator key's address")
         .to_string();
@@ -217,7 +137,7 @@ fn e2e_issuance_pays_operators_for_tasks_at_the_period_boundary() {
         fees += run_task(&mut node, fee);
     }
     // what has vested so far (the schedule runs 20 s from genesis); the rest is claimed later
-    let claim = node.cli_ok(&["tx", "vesting", "claim", "team", "--output", "json"]);
+    let claim = node.cli_ok(&["tx", "vesting", "claim", "team"]);
     let v = included_ok(&claim);
     let first_claim: u128 = event_attr(&v, "vested", "amount")
         .expect("a vested event")
@@ -295,7 +215,9 @@ fn e2e_issuance_pays_operators_for_tasks_at_the_period_boundary() {
         let commission_ppm = num(&node
             .abci_query(&format!("/staking/operator/{operator}"), h)
             .unwrap()["commission_ppm"]);
-        let fee_share: u128 = block_events(&node, h)
+        let fee_share: u128 = node
+            .block_events(h)
+            .expect("block_results")
             .iter()
             .filter(|(k, _)| k == "epoch")
             .map(|(_, attrs)| {
@@ -313,7 +235,9 @@ fn e2e_issuance_pays_operators_for_tasks_at_the_period_boundary() {
             num(&p["to_pool"]) + fee_share,
             "period {m} at height {h}"
         );
-        let mint_event = block_events(&node, h)
+        let mint_event = node
+            .block_events(h)
+            .expect("block_results")
             .into_iter()
             .find(|(k, a)| k == "mint" && a.contains(&("period".into(), m.to_string())))
             .expect("a mint event in the recording block");
@@ -330,13 +254,13 @@ fn e2e_issuance_pays_operators_for_tasks_at_the_period_boundary() {
 
     // the rest of the schedule, now that its 20 s have passed
     if first_claim < 100 * NOP {
-        let v = included_ok(&node.cli_ok(&["tx", "vesting", "claim", "team", "--output", "json"]));
+        let v = included_ok(&node.cli_ok(&["tx", "vesting", "claim", "team"]));
         assert_eq!(
             event_attr(&v, "vested", "amount"),
             Some((100 * NOP - first_claim).to_string())
         );
     }
-    let again = node.cli(&["tx", "vesting", "claim", "team", "--output", "json"]);
+    let again = node.cli(&["tx", "vesting", "claim", "team"]);
     assert!(!again.success());
     assert!(
         again.stdout.contains("nothing_to_claim") || again.stderr.contains("nothing_to_claim"),

@@ -7,9 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use nodeop_tests::harness::Key;
-use nodeop_tests::net::num;
-use nodeop_tests::testnet::{Testnet, TestnetOptions, TxStream, NOP};
+use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::NOP;
+use nodeop_tests::net::{num, TxStream};
+use nodeop_tests::testnet::{Testnet, TestnetOptions};
 
 const CHAIN_ID: &str = "nodeop-e2e-crash";
 
@@ -39,11 +40,11 @@ fn a_validator_killed_mid_stream_rejoins_and_computes_the_same_app_hashes() {
     let mut net = Testnet::new("crash", &options);
     net.start();
     let first = net.v(0).height();
-    let params = net.tx_params(0);
+    let params = net.v(0).tx_params();
     // Into nodes 0 and 1, which stay up (a tx sent to a node just before it dies is lost with
     // its mempool, which is allowed but would make the stream stall).
     let ports = vec![net.v(0).rpc_port, net.v(1).rpc_port];
-    let stream = TxStream::start(CHAIN_ID, ports, senders.clone(), recipient, params);
+    let stream = TxStream::start(CHAIN_ID, ports, senders.clone(), vec![recipient], params);
     let h = net.v(0).height();
     net.wait_for_height(0, h + 4, Duration::from_secs(60));
 
@@ -72,7 +73,7 @@ fn a_validator_killed_mid_stream_rejoins_and_computes_the_same_app_hashes() {
 
     let h = net.v(0).height();
     net.wait_for_height(0, h + 3, Duration::from_secs(60));
-    let accepted = stream.stop();
+    let accepted = stream.stop().len();
     let executed_total = executed(&net, 0, &senders);
     assert!(
         executed_total > executed_at_kill,

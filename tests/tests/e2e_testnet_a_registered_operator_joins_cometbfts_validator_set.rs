@@ -7,9 +7,10 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::NOP;
 use nodeop_tests::net::{run_ok, COMMAND_TIMEOUT};
-use nodeop_tests::testnet::{included_ok, Testnet, TestnetOptions, NOP};
+use nodeop_tests::testnet::{included_ok, Testnet, TestnetOptions};
 use serde_json::Value;
 
 const CHAIN_ID: &str = "nodeop-e2e-register";

@@ -24,9 +24,10 @@ use std::time::{Duration, Instant};
 
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::reputation::{score, Components, OperatorReputation, ReputationParams};
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::NOP;
 use nodeop_tests::net::num;
-use nodeop_tests::testnet::{included_ok, task_members, Testnet, TestnetOptions, NOP};
+use nodeop_tests::testnet::{included_ok, task_members, Testnet, TestnetOptions};
 use serde_json::Value;
 
 const CHAIN_ID: &str = "nodeop-e2e-task-delivered";

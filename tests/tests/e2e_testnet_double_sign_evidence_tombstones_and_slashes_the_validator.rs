@@ -17,8 +17,9 @@
 
 use std::time::{Duration, Instant};
 
+use nodeop_driver::tasks::NOP;
 use nodeop_tests::net::num;
-use nodeop_tests::testnet::{check_tx_refusal, Testnet, TestnetOptions, NOP};
+use nodeop_tests::testnet::{check_tx_refusal, Testnet, TestnetOptions};
 
 const CHAIN_ID: &str = "nodeop-e2e-double-sign";
 const CULPRIT: usize = 3;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 use nodeop_tests::net::{num, Node, Output};
 use serde_json::Value;
 
@@ -40,15 +40,13 @@ fn sent_tx(out: &Output) -> (String, u64) {
 
 /// The balance `nodeop query account` reports.
 fn cli_balance(node: &Node, address: &str) -> u128 {
-    let v = node
-        .cli_ok(&["query", "account", address, "--output", "json"])
-        .json();
+    let v = node.cli_ok(&["query", "account", address]).json();
     num(&v["account"]["balance"])
 }
 
 /// `nodeop query account --prove`: the verified record, after checking what it claims.
 fn proved_account(node: &Node, address: &str, height: Option<u64>) -> Value {
-    let mut args = vec!["query", "account", address, "--prove", "--output", "json"];
+    let mut args = vec!["query", "account", address, "--prove"];
     let h = height.map(|h| h.to_string());
     if let Some(h) = &h {
         args.extend(["--height", h]);
@@ -108,9 +106,7 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
             &hex::encode(k.secret_bytes()),
         ]);
     }
-    let shown = node
-        .cli_ok(&["keys", "show", "alice", "--output", "json"])
-        .json();
+    let shown = node.cli_ok(&["keys", "show", "alice"]).json();
     assert_eq!(
         shown["address"].as_str(),
         Some(addr(&alice).as_str()),
@@ -120,7 +116,7 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
     node.start();
     node.wait_for_height(2, Duration::from_secs(90));
     let supply_before = {
-        let v = node.cli_ok(&["query", "supply", "--output", "json"]).json();
+        let v = node.cli_ok(&["query", "supply"]).json();
         num(&v["supply"]["total_supply"])
     };
 
@@ -142,8 +138,6 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
             names[from],
             &addr(keys[to]),
             &amount.to_string(),
-            "--output",
-            "json",
         ]);
         let (hash, height) = sent_tx(&out);
         sent.push((hash.clone(), height));
@@ -189,8 +183,6 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
         "carol",
         &addr(&alice),
         &(expected[2] + 1).to_string(),
-        "--output",
-        "json",
     ]);
     assert_eq!(
         over.status.code(),
@@ -215,17 +207,7 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
     // A replayed nonce through the CLI: tx/7 (nonce_replayed).
     let (_, nonce) = node.account(&addr(&alice), 0).unwrap();
     assert_eq!(nonce, 2, "alice sent two txs");
-    let replayed = node.cli(&[
-        "tx",
-        "send",
-        "alice",
-        &addr(&bob),
-        "5",
-        "--nonce",
-        "0",
-        "--output",
-        "json",
-    ]);
+    let replayed = node.cli(&["tx", "send", "alice", &addr(&bob), "5", "--nonce", "0"]);
     assert_eq!(replayed.status.code(), Some(3), "{}", replayed.describe());
     let check = &replayed.json()["outcome"]["check_tx"];
     assert_eq!(
@@ -260,7 +242,7 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
             names[i]
         );
     }
-    let v = node.cli_ok(&["query", "supply", "--output", "json"]).json();
+    let v = node.cli_ok(&["query", "supply"]).json();
     assert_eq!(num(&v["supply"]["total_supply"]), supply_before, "{v}");
 
     // CometBFT's tx index serves every committed tx (`/tx`, `nodeop query tx`).
@@ -271,9 +253,7 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
             "/tx does not serve committed tx {hash} (height {height}){}",
             node.index_errors()
         );
-        let v = node
-            .cli_ok(&["query", "tx", hash, "--output", "json"])
-            .json();
+        let v = node.cli_ok(&["query", "tx", hash]).json();
         assert!(v.to_string().contains(hash.as_str()), "{v}");
     }
 

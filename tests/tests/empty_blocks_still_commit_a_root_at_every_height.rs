@@ -3,7 +3,7 @@
 
 use nodeop_app::modules::bank::keys;
 use nodeop_app::query::verify_proof;
-use nodeop_tests::harness::{genesis, Key, TestChain};
+use nodeop_driver::chain::{genesis, Key, TestChain};
 
 #[test]
 fn empty_blocks_still_commit_a_root_at_every_height() {

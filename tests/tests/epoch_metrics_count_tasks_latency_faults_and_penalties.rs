@@ -9,9 +9,10 @@ use std::collections::BTreeSet;
 use nodeop_app::modules::issuance::EpochMetrics;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
 use nodeop_app::query::verify_proof;
-use nodeop_tests::harness::consensus_key;
-use nodeop_tests::issuance::{metrics, task_genesis};
-use nodeop_tests::tasks::{confirm, exact_task, Act, NOP};
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::consensus_key;
+use nodeop_driver::issuance::{metrics, task_genesis};
+use nodeop_driver::tasks::{exact_task, Act, NOP};
 
 #[test]
 fn epoch_metrics_count_tasks_latency_faults_and_penalties() {
@@ -39,7 +40,7 @@ fn epoch_metrics_count_tasks_latency_faults_and_penalties() {
         // delivered in window 0: the whole fee is revenue (an undelivered task would also
         // count as failed when its last window closes)
         let submitter = net.key(&t.submission.unwrap().schedule[0]).clone();
-        let r = net.run(&submitter, confirm(id, "consumer-ref"));
+        let r = net.run(&submitter, Msg::confirm_submission(id, "consumer-ref"));
         assert!(r.is_ok(), "{}", r.log);
         assert_eq!(net.task(id).status, TaskStatus::Delivered);
         revenue += t.fee;

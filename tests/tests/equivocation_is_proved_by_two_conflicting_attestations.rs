@@ -1,7 +1,6 @@
 use nodeop_app::modules::slashing::{Evidence, Offence, ProposalStatus};
-use nodeop_tests::harness::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn equivocation_is_proved_by_two_conflicting_attestations() {

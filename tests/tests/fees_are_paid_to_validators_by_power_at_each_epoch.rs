@@ -1,9 +1,8 @@
 use nodeop_app::crypto::Address;
-use nodeop_tests::harness::{
+use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn fees_are_paid_to_validators_by_power_at_each_epoch() {

@@ -16,10 +16,9 @@ use nodeop_app::modules::tasks::state::{
 use nodeop_app::modules::tasks::{keys, Consistency, Task, TaskStatus};
 use nodeop_app::query::verify_proof;
 use nodeop_app::tx::Msg;
-use nodeop_tests::harness::Key;
-use nodeop_tests::tasks::{
-    commit, confirm, exact_task, post, posted_id, result_leaf, reveal, verify_path, TaskGenesis,
-    TaskNet, NOP,
+use nodeop_driver::chain::Key;
+use nodeop_driver::tasks::{
+    commit, exact_task, posted_id, result_leaf, reveal, verify_path, TaskGenesis, TaskNet, NOP,
 };
 
 /// One tx per operator carrying all of its messages, in one block; every tx must succeed.
@@ -49,9 +48,9 @@ fn finished_tasks_are_pruned_after_task_retention_and_their_result_stays_provabl
     let tx = net.chain.tx(
         &client,
         vec![
-            post(exact_task(Consistency::Session, NOP)),
-            post(exact_task(Consistency::Session, 2 * NOP)),
-            post(exact_task(Consistency::Session, 3 * NOP)),
+            Msg::from(exact_task(Consistency::Session, NOP)),
+            Msg::from(exact_task(Consistency::Session, 2 * NOP)),
+            Msg::from(exact_task(Consistency::Session, 3 * NOP)),
         ],
     );
     let resp = net.chain.block(vec![tx]);
@@ -103,7 +102,7 @@ fn finished_tasks_are_pruned_after_task_retention_and_their_result_stays_provabl
         .iter()
         .map(|t| {
             let s = t.submission.as_ref().unwrap().schedule[0];
-            (net.key(&s).clone(), confirm(t.id, "ref"))
+            (net.key(&s).clone(), Msg::confirm_submission(t.id, "ref"))
         })
         .collect();
     grouped(&mut net, confirms);

@@ -6,8 +6,8 @@
 use nodeop_app::error::QueryError;
 use nodeop_app::modules::issuance::{keys, IssuanceParams, PeriodRecord};
 use nodeop_app::query::verify_proof;
-use nodeop_tests::harness::{genesis, Key, TestChain};
-use nodeop_tests::issuance::{enter_period, schedule, GENESIS_TIME};
+use nodeop_driver::chain::{genesis, Key, TestChain};
+use nodeop_driver::issuance::{enter_period, schedule, GENESIS_TIME};
 use serde_json::Value;
 
 fn json(chain: &TestChain, path: &str) -> Value {

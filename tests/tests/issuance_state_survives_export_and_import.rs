@@ -5,22 +5,20 @@
 
 use nodeop_app::app::{BlockTime, InitChainRequest};
 use nodeop_app::modules::tasks::Consistency;
-use nodeop_app::state::{StateRead, Storage};
+use nodeop_app::state::Storage;
+use nodeop_app::tx::Msg;
 use nodeop_app::{App, AppOptions};
-use nodeop_tests::harness::TestChain;
-use nodeop_tests::issuance::{claim, enter_period, schedule, task_genesis, GENESIS_TIME};
-use nodeop_tests::tasks::{exact_task, Act, NOP};
+use nodeop_driver::chain::TestChain;
+use nodeop_driver::issuance::{enter_period, schedule, task_genesis, GENESIS_TIME};
+use nodeop_driver::tasks::{exact_task, Act, NOP};
 
 fn issuance_keys(chain: &TestChain) -> Vec<(Vec<u8>, Vec<u8>)> {
-    chain
-        .app
-        .storage()
-        .prefix_raw(b"issuance/", None, usize::MAX)
+    chain.raw_under(b"issuance/")
 }
 
 #[test]
 fn issuance_state_survives_export_and_import() {
-    let team = nodeop_tests::issuance::key("team");
+    let team = nodeop_driver::issuance::key("team");
     let mut g = task_genesis(4, 3, 24);
     g.state
         .bank
@@ -37,7 +35,7 @@ fn issuance_state_survives_export_and_import() {
     let mut net = g.start();
     let id = net.post(exact_task(Consistency::Session, 4 * NOP));
     net.finalize_honestly(id, b"42");
-    assert!(net.run(&team, claim()).is_ok());
+    assert!(net.run(&team, Msg::claim_vested()).is_ok());
     enter_period(&mut net.chain, 2);
     // mid-period: a task with a liar (work, revenue and a faulty operator in the open epoch)
     let id = net.post(exact_task(Consistency::Session, 3 * NOP));

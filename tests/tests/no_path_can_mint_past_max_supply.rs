@@ -11,12 +11,11 @@ use std::path::Path;
 
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::bank::genesis::GenesisAccount;
-use nodeop_app::modules::bank::MsgSend;
 use nodeop_app::modules::tasks::Consistency;
 use nodeop_app::tx::Msg;
-use nodeop_tests::harness::{consensus_key, Key};
-use nodeop_tests::issuance::{claim, records, schedule, task_genesis, vesting, GENESIS_TIME};
-use nodeop_tests::tasks::{exact_task, NOP};
+use nodeop_driver::chain::{consensus_key, Key};
+use nodeop_driver::issuance::{records, schedule, task_genesis, vesting, GENESIS_TIME};
+use nodeop_driver::tasks::{exact_task, NOP};
 use proptest::prelude::*;
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -117,7 +116,7 @@ proptest! {
                     let k = beneficiaries[who].clone();
                     let before = vesting(&net.chain, &k.address);
                     let supply = net.chain.supply().total_supply;
-                    let out = net.run(&k, claim());
+                    let out = net.run(&k, Msg::claim_vested());
                     let after = vesting(&net.chain, &k.address);
                     if out.is_ok() {
                         prop_assert!(after.claimed > before.claimed);
@@ -133,10 +132,7 @@ proptest! {
                 }
                 Op::Feed { amount } => {
                     let client = net.client.clone();
-                    let out = net.run(&client, Msg::Send(MsgSend {
-                        to: Address::module("reward_pool").to_bech32(),
-                        amount,
-                    }));
+                    let out = net.run(&client, Msg::send(&Address::module("reward_pool"), amount));
                     prop_assert!(out.is_ok(), "{}", out.log);
                 }
                 Op::DoubleSign { who } => {

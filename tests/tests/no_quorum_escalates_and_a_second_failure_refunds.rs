@@ -5,8 +5,8 @@
 //! minus the protocol fee, which the treasury keeps, and nothing stays reserved or escrowed.
 
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_driver::tasks::{all_proposals, events_of, exact_task, Act, TaskGenesis, NOP};
 use nodeop_app::num::checked_mul_div as mul_div_floor;
-use nodeop_tests::tasks::{all_proposals, events_of, exact_task, Act, TaskGenesis, NOP};
 
 #[test]
 fn no_quorum_escalates_and_a_second_failure_refunds() {

@@ -2,7 +2,7 @@
 //! subsidy multiplies revenue, it is not a calendar emission. Each period is still processed
 //! once, in the first block past its end, and leaves a record and a `mint` event saying so.
 
-use nodeop_tests::issuance::{open_period, period_start, record, sum_of_balances, task_genesis};
+use nodeop_driver::issuance::{open_period, period_start, record, task_genesis};
 
 #[test]
 fn no_revenue_mints_nothing() {
@@ -45,5 +45,5 @@ fn no_revenue_mints_nothing() {
     let after = chain.supply();
     assert_eq!(after.minted, 0);
     assert_eq!(after.total_supply, supply.total_supply);
-    assert_eq!(sum_of_balances(chain), supply.total_supply);
+    assert_eq!(chain.sum_of_balances(), supply.total_supply);
 }

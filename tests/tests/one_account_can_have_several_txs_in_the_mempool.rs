@@ -1,4 +1,4 @@
-use nodeop_tests::harness::{genesis, Key, TestChain};
+use nodeop_driver::chain::{genesis, Key, TestChain};
 
 #[test]
 fn one_account_can_have_several_txs_in_the_mempool() {

@@ -6,7 +6,7 @@
 use nodeop_app::modules::reputation;
 use nodeop_app::modules::slashing::{Evidence, Offence, ProposalStatus};
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_tests::tasks::{events_of, exact_task, Act, TaskGenesis, NOP};
+use nodeop_driver::tasks::{events_of, exact_task, Act, TaskGenesis, NOP};
 
 #[test]
 fn one_liar_of_three_is_outvoted_loses_reputation_and_gets_a_proposal() {

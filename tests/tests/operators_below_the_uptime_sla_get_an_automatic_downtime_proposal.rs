@@ -1,6 +1,6 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Evidence, ProposalStatus};
-use nodeop_tests::harness::{genesis_operator, three_validators, TestChain};
+use nodeop_driver::chain::{genesis_operator, three_validators, TestChain};
 
 #[test]
 fn operators_below_the_uptime_sla_get_an_automatic_downtime_proposal() {

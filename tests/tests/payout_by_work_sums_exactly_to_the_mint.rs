@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::state::work;
 use nodeop_app::modules::tasks::Consistency;
+use nodeop_app::tx::Msg;
+use nodeop_driver::issuance::{enter_period, payouts, record, task_genesis};
+use nodeop_driver::tasks::{exact_task, NOP};
 use nodeop_app::num::checked_mul_div as mul_div_floor;
-use nodeop_tests::issuance::{enter_period, payouts, record, task_genesis};
-use nodeop_tests::tasks::{confirm, exact_task, NOP};
 
 #[test]
 fn payout_by_work_sums_exactly_to_the_mint() {
@@ -33,7 +34,7 @@ fn payout_by_work_sums_exactly_to_the_mint() {
         if i == 0 {
             // the first task is delivered: its submission fee is revenue and work too
             let submitter = net.key(&sub.schedule[0]).clone();
-            let r = net.run(&submitter, confirm(id, "consumer-ref"));
+            let r = net.run(&submitter, Msg::confirm_submission(id, "consumer-ref"));
             assert!(r.is_ok(), "{}", r.log);
             *earned.entry(submitter.address).or_default() += sub.submission_fee;
             revenue += sub.submission_fee;
@@ -51,7 +52,7 @@ fn payout_by_work_sums_exactly_to_the_mint() {
     assert!(earned.len() >= 3);
 
     // let an epoch boundary pay the tx fees out before the period's end
-    let period_end = nodeop_tests::issuance::period_start(&net.chain, 1);
+    let period_end = nodeop_driver::issuance::period_start(&net.chain, 1);
     net.chain.run_until(period_end - 5);
     assert_eq!(net.module_balance("fee_pool"), 0);
     let ops: Vec<Address> = net.operators.iter().map(|k| k.address).collect();

@@ -3,7 +3,7 @@
 
 use nodeop_app::modules::bank::{self, keys};
 use nodeop_app::query::verify_proof;
-use nodeop_tests::harness::{genesis, Key, TestChain};
+use nodeop_driver::chain::{genesis, Key, TestChain};
 
 #[test]
 fn proved_account_queries_verify_at_the_latest_and_at_past_heights() {

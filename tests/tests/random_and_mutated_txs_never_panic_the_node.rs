@@ -1,11 +1,11 @@
 //! Random bytes and mutations of valid txs thrown at CheckTx, ProcessProposal and FinalizeBlock:
 //! never a panic, every rejection carries a documented (codespace, code), and the supply
-//! invariant holds after every block (the harness checks it).
+//! invariant holds after every block (the driver checks it).
 
 use std::collections::BTreeSet;
 
 use nodeop_app::error::TxError;
-use nodeop_tests::harness::{genesis, Key, TestChain};
+use nodeop_driver::chain::{genesis, Key, TestChain};
 use proptest::prelude::*;
 
 fn documented() -> BTreeSet<(String, u32)> {

@@ -1,14 +1,14 @@
 //! A property test: random reports, disputes, votes, undelegations and time over many blocks.
-//! The harness checks every invariant after every block (Σ balances == supply; bonded_pool,
+//! The driver checks every invariant after every block (Σ balances == supply; bonded_pool,
 //! unbonding_pool and dispute_escrow match their records); here we also check that supply never
 //! rises, that every proposal ends within dispute_window + vote_period, and that nothing takes
 //! more than an operator had.
 
 use nodeop_app::modules::slashing::Offence;
-use nodeop_tests::harness::{genesis_operator, msgs, slash_msgs, three_validators, Key, TestChain};
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 use proptest::prelude::*;
-
-const NOP: u128 = 1_000_000;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -95,20 +95,20 @@ proptest! {
                                 .is_some_and(|p| p.operator == validators[accused].address)
                         })
                         .unwrap_or(1);
-                    chain.run(&validators[accused], slash_msgs::dispute(id));
+                    chain.run(&validators[accused], Msg::dispute_slash(id, "not me"));
                 }
                 Op::Vote { voter, uphold } => {
                     for id in 1..20 {
                         if let Some(p) = nodeop_app::modules::slashing::state::proposal(chain.app.storage(), id) {
                             if p.dispute.is_some() && p.status.is_open() {
-                                chain.run(&validators[voter], slash_msgs::vote(id, uphold));
+                                chain.run(&validators[voter], Msg::vote_dispute(id, uphold));
                                 break;
                             }
                         }
                     }
                 }
-                Op::Undelegate { who, amount } => { chain.run(&users[who], msgs::undelegate(&validators[0].address, amount)); }
-                Op::Delegate { who, to, amount } => { chain.run(&users[who], msgs::delegate(&validators[to].address, amount)); }
+                Op::Undelegate { who, amount } => { chain.run(&users[who], Msg::undelegate(&validators[0].address, amount)); }
+                Op::Delegate { who, to, amount } => { chain.run(&users[who], Msg::delegate(&validators[to].address, amount)); }
                 Op::Wait { seconds } => {
                     chain.block_seconds = i64::from(seconds);
                     chain.block(Vec::new());

@@ -1,17 +1,17 @@
 //! A property test: random registrations, delegations, undelegations, unjails, transfers,
-//! offline validators, double-sign evidence and time jumps over many blocks. The harness checks
+//! offline validators, double-sign evidence and time jumps over many blocks. The driver checks
 //! every invariant after every block (bonded_pool == Σ pool tokens, unbonding_pool == Σ
 //! entries, shares add up, the set reported to CometBFT == the top operators, supply); here we
 //! also check that no value is created or lost: total supply only falls, by exactly what the
 //! slashes burned.
 
 use nodeop_app::crypto::Address;
-use nodeop_tests::harness::{
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, msgs, Key, TestChain,
 };
+use nodeop_driver::tasks::NOP;
 use proptest::prelude::*;
-
-const NOP: u128 = 1_000_000;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -100,11 +100,11 @@ proptest! {
         for op in ops {
             match op {
                 Op::Register { who, bond } => { chain.run(&users[who], msgs::register(cons(who), &format!("u{who}"), bond)); }
-                Op::Delegate { who, to, amount } => { chain.run(&users[who], msgs::delegate(&operator_address(to), amount)); }
-                Op::Undelegate { who, from, amount } => { chain.run(&users[who], msgs::undelegate(&operator_address(from), amount)); }
+                Op::Delegate { who, to, amount } => { chain.run(&users[who], Msg::delegate(&operator_address(to), amount)); }
+                Op::Undelegate { who, from, amount } => { chain.run(&users[who], Msg::undelegate(&operator_address(from), amount)); }
                 Op::Unjail { who } => {
                     let key = if who == 6 { op0.clone() } else { users[who].clone() };
-                    chain.run(&key, msgs::unjail());
+                    chain.run(&key, Msg::unjail());
                 }
                 Op::Send { who, to, amount } => {
                     let tx = chain.send(&users[who], &users[to].address, amount);

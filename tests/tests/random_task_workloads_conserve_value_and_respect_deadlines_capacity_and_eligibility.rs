@@ -31,13 +31,10 @@ use nodeop_app::modules::tasks::state::{self as ts, Task};
 use nodeop_app::modules::tasks::{
     keys, Consistency, MsgPostTask, TaskKind, TaskPayload, TaskStatus, TasksError,
 };
-use nodeop_app::state::{decode_stored, StateRead};
 use nodeop_app::tx::Msg;
-use nodeop_tests::harness::{slash_msgs, Key};
-use nodeop_tests::rng::Rng;
-use nodeop_tests::tasks::{
-    all_proposals, commit, confirm, numeric, post, reveal, TaskGenesis, TaskNet, NOP,
-};
+use nodeop_driver::chain::Key;
+use nodeop_driver::rng::Rng;
+use nodeop_driver::tasks::{all_proposals, commit, numeric, reveal, TaskGenesis, TaskNet, NOP};
 use proptest::prelude::*;
 
 const OPERATORS: usize = 16;
@@ -162,14 +159,7 @@ fn lie(t: &Task) -> Vec<u8> {
 
 impl Driver {
     fn all_tasks(&self) -> Vec<Task> {
-        self.net
-            .chain
-            .app
-            .storage()
-            .prefix_raw(keys::TASK_PREFIX, None, usize::MAX)
-            .iter()
-            .map(|(k, v)| decode_stored(k, v))
-            .collect()
+        self.net.chain.records(keys::TASK_PREFIX)
     }
 
     fn profile(&self, a: &Address) -> Profile {
@@ -267,7 +257,7 @@ impl Driver {
             } else {
                 Key::from_seed("task-client-2")
             };
-            out.push((client, post(msg), expect));
+            out.push((client, Msg::from(msg), expect));
         }
         for t in self.all_tasks() {
             match t.status {
@@ -343,7 +333,7 @@ impl Driver {
                                     .code();
                                     out.push((
                                         k,
-                                        confirm(t.id, "out-of-turn"),
+                                        Msg::confirm_submission(t.id, "out-of-turn"),
                                         Expect::Refused(code),
                                     ));
                                 }
@@ -353,7 +343,11 @@ impl Driver {
                     if let Some(Some((who, at))) = self.confirms.get(&key).cloned() {
                         if at == h {
                             let k = self.net.key(&who).clone();
-                            out.push((k, confirm(t.id, &format!("ref-{}", t.id)), Expect::Ok));
+                            out.push((
+                                k,
+                                Msg::confirm_submission(t.id, &format!("ref-{}", t.id)),
+                                Expect::Ok,
+                            ));
                         }
                     }
                 }
@@ -374,7 +368,7 @@ impl Driver {
             };
             if at == Some(h) {
                 let k = self.net.key(&prop.operator).clone();
-                out.push((k, slash_msgs::dispute(prop.id), Expect::Anything));
+                out.push((k, Msg::dispute_slash(prop.id, "not me"), Expect::Anything));
             }
         }
         out
@@ -443,11 +437,7 @@ impl Driver {
 
         // value: every balance sums to the supply, which only falls (slashes burn)
         let supply = bank::supply(s);
-        let balances: u128 = s
-            .prefix_raw(bank::keys::ACCOUNT_PREFIX, None, usize::MAX)
-            .iter()
-            .map(|(k, v)| decode_stored::<bank::Account>(k, v).balance)
-            .sum();
+        let balances = self.net.chain.sum_of_balances();
         prop_assert_eq!(
             balances,
             supply.total_supply,

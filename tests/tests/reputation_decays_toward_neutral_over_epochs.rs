@@ -8,11 +8,11 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::reputation::genesis::GenesisOperatorReputation;
 use nodeop_app::modules::reputation::{OperatorReputation, ReputationParams, Tally};
-use nodeop_tests::harness::{add_genesis_operator, consensus_key, genesis, Key, TestChain};
+use nodeop_driver::chain::{add_genesis_operator, consensus_key, genesis, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 use serde_json::Value;
 
 const EVENT: u128 = 1_000_000;
-const NOP: u128 = 1_000_000;
 
 fn tally(good: u128, bad: u128) -> Tally {
     Tally {

@@ -6,8 +6,8 @@
 //! block, so the supply grows by exactly the minted amount.
 
 use nodeop_app::modules::tasks::Consistency;
-use nodeop_tests::issuance::{enter_period, record, records, task_genesis};
-use nodeop_tests::tasks::{exact_task, TaskNet, NOP};
+use nodeop_driver::issuance::{enter_period, record, records, task_genesis};
+use nodeop_driver::tasks::{exact_task, TaskNet, NOP};
 
 /// Finalizes one task with `fee` in the open period; returns the revenue it settled.
 fn settle(net: &mut TaskNet, fee: u128) -> u128 {

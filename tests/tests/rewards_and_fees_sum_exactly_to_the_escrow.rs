@@ -6,8 +6,9 @@
 //! Everything is recomputed here from the published formulas.
 
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::tx::Msg;
+use nodeop_driver::tasks::{commit, exact_task, reveal, TaskGenesis, NOP};
 use nodeop_app::num::checked_mul_div as mul_div_floor;
-use nodeop_tests::tasks::{commit, confirm, exact_task, reveal, TaskGenesis, NOP};
 
 const PPM: u128 = 1_000_000;
 
@@ -105,7 +106,10 @@ fn rewards_and_fees_sum_exactly_to_the_escrow() {
         net.balance(&submitter.address),
         net.pool(&submitter.address),
     );
-    let (resp, f) = net.block_paying(vec![(submitter.clone(), confirm(id, "ref"))]);
+    let (resp, f) = net.block_paying(vec![(
+        submitter.clone(),
+        Msg::confirm_submission(id, "ref"),
+    )]);
     assert!(resp.tx_results[0].is_ok(), "{}", resp.tx_results[0].log);
     let gained =
         net.balance(&submitter.address) + f[0] - before.0 + net.pool(&submitter.address) - before.1;

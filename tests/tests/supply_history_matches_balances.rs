@@ -8,21 +8,18 @@
 use std::collections::BTreeMap;
 
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::bank::MsgSend;
 use nodeop_app::modules::issuance::{keys, PeriodRecord};
 use nodeop_app::modules::tasks::Consistency;
 use nodeop_app::query::verify_proof;
 use nodeop_app::tx::Msg;
-use nodeop_tests::harness::{consensus_key, Key};
-use nodeop_tests::issuance::{
-    claim, open_period, records, schedule, sum_of_balances, task_genesis, GENESIS_TIME,
-};
-use nodeop_tests::tasks::{exact_task, Act, TaskNet, NOP};
+use nodeop_driver::chain::{consensus_key, Key};
+use nodeop_driver::issuance::{open_period, records, schedule, task_genesis, GENESIS_TIME};
+use nodeop_driver::tasks::{exact_task, Act, TaskNet, NOP};
 
 #[test]
 fn supply_history_matches_balances() {
     let mut g = task_genesis(5, 3, 24);
-    let team = nodeop_tests::issuance::key("team");
+    let team = nodeop_driver::issuance::key("team");
     g.state
         .bank
         .accounts
@@ -42,7 +39,7 @@ fn supply_history_matches_balances() {
     let observe = |net: &TaskNet, seen: &mut BTreeMap<u64, ([u8; 32], u128)>| {
         seen.insert(
             net.chain.height,
-            (net.chain.app_hash(), sum_of_balances(&net.chain)),
+            (net.chain.app_hash(), net.chain.sum_of_balances()),
         );
     };
 
@@ -65,7 +62,7 @@ fn supply_history_matches_balances() {
         }
         net.reveal_all(id, &plan);
         observe(&net, &mut seen);
-        let r = net.run(&team, claim());
+        let r = net.run(&team, Msg::claim_vested());
         assert!(
             r.is_ok() || r.log.starts_with("nothing_to_claim"),
             "{}",
@@ -84,13 +81,7 @@ fn supply_history_matches_balances() {
             }
             3 => {
                 let client = net.client.clone();
-                let r = net.run(
-                    &client,
-                    Msg::Send(MsgSend {
-                        to: Address::module("reward_pool").to_bech32(),
-                        amount: 7 * NOP,
-                    }),
-                );
+                let r = net.run(&client, Msg::send(&Address::module("reward_pool"), 7 * NOP));
                 assert!(r.is_ok(), "{}", r.log);
             }
             _ => {}
@@ -150,5 +141,5 @@ fn supply_history_matches_balances() {
     );
     assert!(history.iter().any(|r| r.carried_in == 7 * NOP));
     assert!(history.iter().filter(|r| r.vested > 0).count() >= 2);
-    assert_eq!(s.total_supply, sum_of_balances(&net.chain));
+    assert_eq!(s.total_supply, net.chain.sum_of_balances());
 }

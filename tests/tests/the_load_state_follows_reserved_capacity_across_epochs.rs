@@ -7,7 +7,8 @@
 use nodeop_app::modules::reputation::score;
 use nodeop_app::modules::reputation::ReputationParams;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_tests::tasks::{confirm, exact_task, TaskGenesis, NOP};
+use nodeop_app::tx::Msg;
+use nodeop_driver::tasks::{exact_task, TaskGenesis, NOP};
 
 const CAPACITY: u64 = 4;
 
@@ -23,7 +24,7 @@ fn the_load_state_follows_reserved_capacity_across_epochs() {
     net.play_honest(id, b"0xfeed");
     let sub = net.task(id).submission.expect("a schedule");
     let submitter = net.key(&sub.schedule[0]).clone();
-    let r = net.run(&submitter, confirm(id, "consumer-tx-1"));
+    let r = net.run(&submitter, Msg::confirm_submission(id, "consumer-tx-1"));
     assert!(r.is_ok(), "{}", r.log);
     assert_eq!(net.task(id).status, TaskStatus::Delivered);
 

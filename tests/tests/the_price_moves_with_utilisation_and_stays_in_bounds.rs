@@ -6,7 +6,8 @@
 
 use nodeop_app::modules::tasks::state::{capacity, unit_price};
 use nodeop_app::modules::tasks::{Consistency, TasksParams};
-use nodeop_tests::tasks::{exact_task, TaskGenesis, TaskNet};
+use nodeop_app::tx::Msg;
+use nodeop_driver::tasks::{exact_task, TaskGenesis, TaskNet};
 
 /// Runs one block (with `txs`) and checks the price step it made; returns the utilisation.
 fn step(net: &mut TaskNet, txs: Vec<Vec<u8>>, p: &TasksParams) -> u32 {
@@ -73,7 +74,7 @@ fn the_price_moves_with_utilisation_and_stays_in_bounds() {
     for k in 1..=6u32 {
         let tx = net.chain.tx(
             &client,
-            vec![nodeop_tests::tasks::post(exact_task(
+            vec![Msg::from(exact_task(
                 Consistency::Eventual,
                 p.max_unit_price,
             ))],

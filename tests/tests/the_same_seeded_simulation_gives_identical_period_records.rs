@@ -5,10 +5,10 @@
 
 use nodeop_app::modules::issuance::keys;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_app::state::StateRead;
-use nodeop_tests::issuance::{claim, schedule, task_genesis, GENESIS_TIME};
-use nodeop_tests::rng::Rng;
-use nodeop_tests::tasks::{confirm, exact_task, Act, NOP};
+use nodeop_app::tx::Msg;
+use nodeop_driver::issuance::{schedule, task_genesis, GENESIS_TIME};
+use nodeop_driver::rng::Rng;
+use nodeop_driver::tasks::{exact_task, Act, NOP};
 
 /// Stored records: (key, bytes).
 type Records = Vec<(Vec<u8>, Vec<u8>)>;
@@ -16,7 +16,7 @@ type Records = Vec<(Vec<u8>, Vec<u8>)>;
 /// Every issuance record and the final app hash.
 fn simulate(seed: u64) -> (Records, [u8; 32]) {
     let mut rng = Rng::new(seed);
-    let team = nodeop_tests::issuance::key("team");
+    let team = nodeop_driver::issuance::key("team");
     let mut g = task_genesis(7, 3, 24);
     g.state
         .bank
@@ -51,11 +51,11 @@ fn simulate(seed: u64) -> (Records, [u8; 32]) {
                 if t.status == TaskStatus::Finalized && rng.below(2) == 0 {
                     let sub = t.submission.expect("a schedule");
                     let k = net.key(&sub.schedule[0]).clone();
-                    net.run(&k, confirm(id, "ref"));
+                    net.run(&k, Msg::confirm_submission(id, "ref"));
                 }
             }
             2 => {
-                net.run(&team, claim());
+                net.run(&team, Msg::claim_vested());
             }
             _ => {
                 net.chain.block_seconds = 1 + rng.below(70) as i64;
@@ -69,9 +69,7 @@ fn simulate(seed: u64) -> (Records, [u8; 32]) {
     net.chain.block(Vec::new());
     let records = net
         .chain
-        .app
-        .storage()
-        .prefix_raw(b"issuance/", None, usize::MAX)
+        .raw_under(b"issuance/")
         .into_iter()
         .filter(|(k, _)| {
             k.starts_with(keys::PERIOD_PREFIX)

@@ -20,7 +20,7 @@ use nodeop_app::modules::tasks::{
 };
 use nodeop_app::params::TxParams;
 use nodeop_app::tx::{check_stateless, Msg, TxBody};
-use nodeop_tests::harness::Key;
+use nodeop_driver::chain::Key;
 
 fn vector_key() -> ([u8; 32], Key) {
     let secret: [u8; 32] =

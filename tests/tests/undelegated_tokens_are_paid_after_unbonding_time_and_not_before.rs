@@ -1,15 +1,15 @@
 use nodeop_app::crypto::Address;
-use nodeop_tests::harness::{genesis, genesis_operator, msgs, Key, TestChain};
-
-const NOP: u128 = 1_000_000;
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{genesis, genesis_operator, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn undelegated_tokens_are_paid_after_unbonding_time_and_not_before() {
     let dave = Key::from_seed("dave");
     let mut chain = TestChain::start(&genesis(&[(dave.address, 10_000 * NOP)]));
     let (op, _) = genesis_operator();
-    chain.ok(&dave, msgs::delegate(&op.address, 3_000 * NOP));
-    chain.ok(&dave, msgs::undelegate(&op.address, 3_000 * NOP));
+    chain.ok(&dave, Msg::delegate(&op.address, 3_000 * NOP));
+    chain.ok(&dave, Msg::undelegate(&op.address, 3_000 * NOP));
     let entry = chain.unbonding_entries().pop().expect("an entry");
     assert_eq!(entry.amount, 3_000 * NOP);
     assert_eq!(

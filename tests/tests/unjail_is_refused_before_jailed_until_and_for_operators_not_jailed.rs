@@ -1,8 +1,8 @@
-use nodeop_tests::harness::{
-    add_genesis_operator, consensus_key, genesis, genesis_operator, msgs, Key, TestChain,
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{
+    add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
-
-const NOP: u128 = 1_000_000;
+use nodeop_driver::tasks::NOP;
 
 #[test]
 fn unjail_is_refused_before_jailed_until_and_for_operators_not_jailed() {
@@ -18,7 +18,7 @@ fn unjail_is_refused_before_jailed_until_and_for_operators_not_jailed() {
     let mut chain = TestChain::start(&g);
     let (op, cons) = genesis_operator();
 
-    let (space, code, log) = chain.run(&op, msgs::unjail());
+    let (space, code, log) = chain.run(&op, Msg::unjail());
     assert_eq!((space.as_str(), code), ("staking", 12), "{log}");
 
     chain.offline.insert(cons);
@@ -36,7 +36,7 @@ fn unjail_is_refused_before_jailed_until_and_for_operators_not_jailed() {
     let until = chain.operator(&op.address).jailed_until.unwrap();
 
     // too early: a distinct code, and the log says until when
-    let (space, code, log) = chain.run(&op, msgs::unjail());
+    let (space, code, log) = chain.run(&op, Msg::unjail());
     assert_eq!((space.as_str(), code), ("staking", 13), "{log}");
     assert!(log.contains(&until.to_string()), "{log}");
     assert!(chain.operator(&op.address).jailed_until.is_some());
@@ -45,7 +45,7 @@ fn unjail_is_refused_before_jailed_until_and_for_operators_not_jailed() {
         chain.block(Vec::new());
     }
     // the block at jailed_until accepts it, and the operator returns to the set two blocks later
-    let resp = chain.ok(&op, msgs::unjail());
+    let resp = chain.ok(&op, Msg::unjail());
     assert_eq!(chain.time.seconds, until);
     assert!(resp
         .validator_updates

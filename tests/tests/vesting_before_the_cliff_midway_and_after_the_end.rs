@@ -6,10 +6,10 @@
 
 use nodeop_app::modules::issuance::IssuanceError;
 use nodeop_app::query::QueryRequest;
-use nodeop_tests::harness::{genesis, Key, TestChain};
-use nodeop_tests::issuance::{claim, enter_period, record, schedule, vesting, GENESIS_TIME};
-
-const NOP: u128 = 1_000_000;
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{genesis, Key, TestChain};
+use nodeop_driver::issuance::{enter_period, record, schedule, vesting, GENESIS_TIME};
+use nodeop_driver::tasks::NOP;
 
 fn code(e: IssuanceError) -> (String, u32) {
     ("issuance".into(), e.code())
@@ -18,7 +18,7 @@ fn code(e: IssuanceError) -> (String, u32) {
 /// Runs a claim by `who` in a block at exactly `time`.
 fn claim_at(chain: &mut TestChain, who: &Key, time: i64) -> (String, u32, String) {
     chain.run_until(time - 1);
-    chain.run(who, claim())
+    chain.run(who, Msg::claim_vested())
 }
 
 #[test]
@@ -51,13 +51,13 @@ fn vesting_before_the_cliff_midway_and_after_the_end() {
     assert_eq!(chain.supply().minted, 0);
 
     // no schedule at all
-    let (cs, c, _) = chain.run(&stranger, claim());
+    let (cs, c, _) = chain.run(&stranger, Msg::claim_vested());
     assert_eq!((cs, c), code(IssuanceError::NoSchedule(String::new())));
 
     // midway: half of the duration has passed
     let before = chain.balance(&team.address);
-    let tx = chain.tx(&team, vec![claim()]);
-    let fee = nodeop_tests::tasks::tx_fee(&tx);
+    let tx = chain.tx(&team, vec![Msg::claim_vested()]);
+    let fee = nodeop_driver::tasks::tx_fee(&tx);
     chain.run_until(start + 50 - 1);
     let resp = chain.block(vec![tx]);
     assert!(resp.tx_results[0].is_ok(), "{}", resp.tx_results[0].log);
@@ -91,7 +91,7 @@ fn vesting_before_the_cliff_midway_and_after_the_end() {
     let (_, c, log) = claim_at(&mut chain, &team, start + 1_000);
     assert_eq!(c, 0, "{log}");
     assert_eq!(vesting(&chain, &team.address).claimed, total);
-    let (cs, c, log) = chain.run(&team, claim());
+    let (cs, c, log) = chain.run(&team, Msg::claim_vested());
     assert_eq!(
         (cs, c),
         code(IssuanceError::NothingToClaim {

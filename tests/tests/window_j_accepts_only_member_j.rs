@@ -5,7 +5,8 @@
 
 use nodeop_app::crypto::sha256;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus, TasksError};
-use nodeop_tests::tasks::{assert_refused, confirm, exact_task, Act, TaskGenesis, NOP};
+use nodeop_app::tx::Msg;
+use nodeop_driver::tasks::{assert_refused, exact_task, Act, TaskGenesis, NOP};
 
 fn not_scheduled() -> TasksError {
     TasksError::NotScheduledSubmitter {
@@ -22,7 +23,7 @@ fn window_j_accepts_only_member_j() {
     let members = net.members(id);
     // no confirmation before there is a result
     assert_refused(
-        &net.run(&members[0], confirm(id, "too-early")),
+        &net.run(&members[0], Msg::confirm_submission(id, "too-early")),
         &TasksError::WrongTaskStatus { id: 0, status: "" },
     );
     let prev_app_hash = {
@@ -61,10 +62,10 @@ fn window_j_accepts_only_member_j() {
 
     // window 0: members 1 and 2, an operator off the committee and the client are refused
     let resp = net.block(vec![
-        (s[1].clone(), confirm(id, "x")),
-        (s[2].clone(), confirm(id, "x")),
-        (outsider.clone(), confirm(id, "x")),
-        (client.clone(), confirm(id, "x")),
+        (s[1].clone(), Msg::confirm_submission(id, "x")),
+        (s[2].clone(), Msg::confirm_submission(id, "x")),
+        (outsider.clone(), Msg::confirm_submission(id, "x")),
+        (client.clone(), Msg::confirm_submission(id, "x")),
     ]);
     for r in &resp.tx_results {
         assert_refused(r, &not_scheduled());
@@ -75,16 +76,19 @@ fn window_j_accepts_only_member_j() {
     assert_eq!((sub.window, sub.window_end), (1, h_f + 2 * w));
     // window 1: member 0 is too late, member 2 is not yet due, the outsider never is
     let resp = net.block(vec![
-        (s[0].clone(), confirm(id, "x")),
-        (s[2].clone(), confirm(id, "x")),
-        (outsider, confirm(id, "x")),
+        (s[0].clone(), Msg::confirm_submission(id, "x")),
+        (s[2].clone(), Msg::confirm_submission(id, "x")),
+        (outsider, Msg::confirm_submission(id, "x")),
     ]);
     for r in &resp.tx_results {
         assert_refused(r, &not_scheduled());
     }
     assert_eq!(net.task(id).status, TaskStatus::Finalized);
     // member 1 delivers in its window
-    net.block_ok(vec![(s[1].clone(), confirm(id, "consumer-tx-0xfeed"))]);
+    net.block_ok(vec![(
+        s[1].clone(),
+        Msg::confirm_submission(id, "consumer-tx-0xfeed"),
+    )]);
     let t = net.task(id);
     assert_eq!(t.status, TaskStatus::Delivered);
     let sub = t.submission.unwrap();
@@ -93,7 +97,7 @@ fn window_j_accepts_only_member_j() {
     assert_eq!(sub.delivered_height, Some(net.chain.height));
     // nothing more to confirm
     assert_refused(
-        &net.run(&s[2], confirm(id, "x")),
+        &net.run(&s[2], Msg::confirm_submission(id, "x")),
         &TasksError::WrongTaskStatus { id: 0, status: "" },
     );
 }
@@ -114,11 +118,14 @@ fn the_window_after_the_schedule_is_open_to_any_bonded_operator_only() {
     // an account without a bond is refused; an operator off the committee may deliver
     let client = net.client.clone();
     assert_refused(
-        &net.run(&client, confirm(id, "x")),
+        &net.run(&client, Msg::confirm_submission(id, "x")),
         &TasksError::NotBondedOperator(String::new()),
     );
     let outsider = net.outsiders(id)[0].clone();
-    net.block_ok(vec![(outsider.clone(), confirm(id, "consumer-ref"))]);
+    net.block_ok(vec![(
+        outsider.clone(),
+        Msg::confirm_submission(id, "consumer-ref"),
+    )]);
     let t = net.task(id);
     assert_eq!(t.status, TaskStatus::Delivered);
     assert_eq!(t.submission.unwrap().submitter, Some(outsider.address));

@@ -282,7 +282,7 @@ mod tests {
         v.path.pop();
         assert!(verify_result_path(&v).unwrap_err().0.contains("2 hashes"));
         assert_eq!(
-            (0..5).map(|i| path_len(i, 5)).collect::<Vec<_>>(),
+            (0..5).map(|i| merkle::path_len(i, 5)).collect::<Vec<_>>(),
             [3, 3, 3, 3, 1]
         );
         let mut v = view(0);

@@ -28,21 +28,18 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use nodeop_app::app::{BlockRequest, BlockResponse, BlockTime, VoteInfo};
+use nodeop_app::app::BlockResponse;
 use nodeop_app::crypto::Address;
-use nodeop_app::modules::staking::consensus_address;
-use nodeop_app::modules::tasks::msg::commitment;
 use nodeop_app::modules::tasks::{
-    keys, state as tasks, Consistency, MsgCommitResult, MsgConfirmSubmission, MsgPostTask,
-    MsgRevealResult, TaskKind, TaskPayload, TaskStatus,
+    keys, state as tasks, Consistency, MsgPostTask, TaskKind, TaskPayload, TaskStatus,
 };
 use nodeop_app::params::TxParams;
 use nodeop_app::state::{StateRead, StateReadExt, Storage, StoreOptions};
 use nodeop_app::tx::Msg;
 use nodeop_app::AppOptions;
-use nodeop_tests::harness::{add_genesis_operator, consensus_key, genesis, Key, TestChain};
+use nodeop_driver::chain::{add_genesis_operator, consensus_key, genesis, Key, TestChain};
+use nodeop_driver::tasks::NOP;
 
-const NOP: u128 = 1_000_000;
 const SELF_BOND: u128 = 10_000 * NOP;
 
 struct Options {
@@ -171,58 +168,15 @@ impl Bench {
         self.chain.app.storage().get(keys::NEXT_ID).unwrap_or(1)
     }
 
-    /// The block request CometBFT would send: every validator of the previous block signed.
-    fn request(&self, txs: Vec<Vec<u8>>) -> BlockRequest {
-        let height = self.chain.height + 1;
-        let decided_last_commit = if height > 1 {
-            self.chain
-                .cometbft_set_at(height - 1)
-                .iter()
-                .map(|(pk, power)| VoteInfo {
-                    validator_address: consensus_address(pk).to_vec(),
-                    power: *power as i64,
-                    signed: true,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        BlockRequest {
-            height,
-            time: BlockTime {
-                seconds: self.chain.time.seconds + 1,
-                nanos: 0,
-            },
-            hash: height.to_be_bytes().repeat(4),
-            proposer_address: vec![0; 20],
-            txs,
-            decided_last_commit,
-            misbehavior: Vec::new(),
-        }
-    }
-
-    /// Runs one block; returns its response and the FinalizeBlock and Commit times.
+    /// Runs one block (every validator of the previous block signed it); returns its response
+    /// and the FinalizeBlock and Commit times.
     fn run_block(&mut self, txs: Vec<Vec<u8>>) -> (BlockResponse, Duration, Duration) {
-        let req = self.request(txs);
+        let req = self.chain.next_request(txs);
         let t0 = Instant::now();
         let resp = self.chain.app.finalize_block(&req).expect("FinalizeBlock");
         let t1 = Instant::now();
-        self.chain.app.commit().expect("Commit");
+        self.chain.commit(&req, &resp);
         let t2 = Instant::now();
-        // Validator updates apply from height + 2, as in CometBFT.
-        if !resp.validator_updates.is_empty() {
-            let mut set = self.chain.cometbft_set_at(req.height + 1);
-            for u in &resp.validator_updates {
-                set.retain(|(pk, _)| *pk != u.ed25519_pubkey);
-                if u.power > 0 {
-                    set.push((u.ed25519_pubkey, u.power));
-                }
-            }
-            set.sort();
-            self.chain.cometbft_sets.push((req.height + 2, set));
-        }
-        self.chain.height = req.height;
-        self.chain.time = req.time;
         (resp, t1 - t0, t2 - t1)
     }
 
@@ -239,32 +193,21 @@ impl Bench {
                 Stage::Commit => {
                     for (m, &op) in members.iter().enumerate() {
                         let p = &self.pending[i];
-                        let c =
-                            commitment(id, &self.operators[op].key.address, &p.result, &p.salts[m]);
-                        let msg = Msg::CommitResult(MsgCommitResult {
-                            task_id: id,
-                            commitment: c,
-                        });
+                        let member = &self.operators[op].key.address;
+                        let msg = Msg::commit_result(id, member, &p.result, &p.salts[m]);
                         txs.push(self.op_tx(op, msg));
                     }
                 }
                 Stage::Reveal => {
                     for (m, &op) in members.iter().enumerate() {
                         let p = &self.pending[i];
-                        let msg = Msg::RevealResult(MsgRevealResult {
-                            task_id: id,
-                            result: p.result.clone(),
-                            salt: p.salts[m],
-                        });
+                        let msg = Msg::reveal_result(id, &p.result, &p.salts[m]);
                         txs.push(self.op_tx(op, msg));
                     }
                 }
                 Stage::Confirm => {
                     let op = members[0];
-                    let msg = Msg::ConfirmSubmission(MsgConfirmSubmission {
-                        task_id: id,
-                        target_ref: format!("consumer#{id}"),
-                    });
+                    let msg = Msg::confirm_submission(id, &format!("consumer#{id}"));
                     txs.push(self.op_tx(op, msg));
                 }
             }
@@ -280,7 +223,7 @@ impl Bench {
                 let serial = self.posted + c as u64;
                 let mut payload = format!("bench task {serial}: ").into_bytes();
                 payload.resize(64, b'.');
-                let msg = Msg::PostTask(MsgPostTask {
+                let msg = Msg::from(MsgPostTask {
                     kind: TaskKind::Exact,
                     consistency: Consistency::Session,
                     payload: TaskPayload::Inline(payload),
@@ -413,7 +356,7 @@ fn main() {
     let operators: Vec<Account> = (0..o.operators)
         .map(|i| Account {
             key: if i == 0 {
-                nodeop_tests::harness::genesis_operator().0
+                nodeop_driver::chain::genesis_operator().0
             } else {
                 Key::from_seed(&format!("bench operator {i}"))
             },

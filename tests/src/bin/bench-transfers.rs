@@ -18,9 +18,9 @@ use nodeop_app::crypto::Verifier;
 use nodeop_app::state::Storage;
 use nodeop_app::tx::Tx;
 use nodeop_app::AppOptions;
-use nodeop_tests::harness::{genesis, TestChain};
-use nodeop_tests::rng::Rng;
-use nodeop_tests::workload::Population;
+use nodeop_driver::chain::{genesis, TestChain};
+use nodeop_driver::rng::Rng;
+use nodeop_driver::workload::Population;
 
 const SENDERS: usize = 10_000;
 
@@ -105,27 +105,12 @@ fn run_size(accounts: usize) {
                 assert!(chain.check(tx).is_ok());
             }
         }
-        let req_txs = txs;
+        let req = chain.next_request(txs);
         let t0 = Instant::now();
-        let height = chain.height + 1;
-        let req = nodeop_app::app::BlockRequest {
-            height,
-            time: nodeop_app::app::BlockTime {
-                seconds: chain.time.seconds + 1,
-                nanos: 0,
-            },
-            hash: vec![0; 32],
-            proposer_address: vec![0; 20],
-            txs: req_txs,
-            decided_last_commit: Vec::new(),
-            misbehavior: Vec::new(),
-        };
         let resp = chain.app.finalize_block(&req).expect("finalize");
         let t1 = Instant::now();
-        chain.app.commit().expect("commit");
+        chain.commit(&req, &resp);
         let t2 = Instant::now();
-        chain.height = height;
-        chain.time = req.time;
         let ok = resp.tx_results.iter().filter(|r| r.is_ok()).count();
         let fin = (t1 - t0).as_secs_f64() * 1e3;
         let com = (t2 - t1).as_secs_f64() * 1e3;

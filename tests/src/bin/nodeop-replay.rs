@@ -6,9 +6,9 @@
 
 use nodeop_app::state::Storage;
 use nodeop_app::AppOptions;
-use nodeop_tests::harness::{genesis, TestChain};
-use nodeop_tests::rng::Rng;
-use nodeop_tests::workload::Population;
+use nodeop_driver::chain::{genesis, TestChain};
+use nodeop_driver::rng::Rng;
+use nodeop_driver::workload::Population;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -12,8 +12,8 @@ use nodeop_app::app::{
 };
 use nodeop_app::crypto::Address;
 use nodeop_app::genesis::AppState;
+use nodeop_app::modules::bank;
 use nodeop_app::modules::bank::genesis::{GenesisAccount, GenesisModuleAccount};
-use nodeop_app::modules::bank::{self, MsgSend};
 use nodeop_app::modules::staking::validator_set::ValidatorPowers;
 use nodeop_app::modules::staking::{self, consensus_address, StakingParams};
 use nodeop_app::query::{QueryRequest, QueryResponse};
@@ -57,17 +57,20 @@ impl Key {
         self.signing.to_bytes().into()
     }
 
-    /// Signs with a low-S signature, as the chain requires.
-    pub fn sign(&self, body: TxBody) -> Tx {
+    /// A low-S signature of a 32-byte digest, as the chain requires.
+    fn signature(&self, digest: &[u8]) -> [u8; 64] {
         let sig: Signature = self
             .signing
-            .sign_prehash(&body.sign_bytes())
+            .sign_prehash(digest)
             .expect("signing a 32-byte digest");
-        let sig = sig.normalize_s().unwrap_or(sig);
+        sig.normalize_s().unwrap_or(sig).to_bytes().into()
+    }
+
+    pub fn sign(&self, body: TxBody) -> Tx {
         Tx {
-            body,
+            signature: self.signature(&body.sign_bytes()),
             pubkey: self.pubkey,
-            signature: sig.to_bytes().into(),
+            body,
         }
     }
 
@@ -86,6 +89,7 @@ impl Key {
             memo: String::new(),
             msgs,
         };
+        // The fee is a fixed-width u128, so the size does not depend on its value.
         let len = self.sign(body.clone()).to_bytes().len();
         body.fee = min_fee(params, len).expect("fee fits");
         self.sign(body).to_bytes()
@@ -100,20 +104,7 @@ impl Key {
         to: &Address,
         amount: u128,
     ) -> Vec<u8> {
-        let mut body = TxBody {
-            chain_id: chain_id.to_string(),
-            nonce,
-            fee: 0,
-            memo: String::new(),
-            msgs: vec![Msg::Send(MsgSend {
-                to: to.to_bech32(),
-                amount,
-            })],
-        };
-        // The fee is a fixed-width u128, so the size does not depend on its value.
-        let len = self.sign(body.clone()).to_bytes().len();
-        body.fee = min_fee(params, len).expect("fee fits");
-        self.sign(body).to_bytes()
+        self.tx(chain_id, params, nonce, vec![Msg::send(to, amount)])
     }
 }
 
@@ -194,7 +185,7 @@ pub fn add_genesis_operator(
 }
 
 pub struct TestChain {
-    /// Validators (by consensus key) that do not sign the blocks the harness makes.
+    /// Validators (by consensus key) that do not sign the blocks the driver makes.
     pub offline: std::collections::BTreeSet<[u8; 32]>,
     /// Consensus evidence to report in the next block.
     pub pending_misbehavior: Vec<nodeop_app::app::Misbehavior>,
@@ -300,7 +291,10 @@ impl TestChain {
             .unwrap_or_default()
     }
 
-    fn next_request(&mut self, txs: Vec<Vec<u8>>) -> BlockRequest {
+    /// The request CometBFT would send for the next block: the last commit signed by every
+    /// validator of the previous block's set that is not [`Self::offline`], the pending
+    /// misbehaviour, BFT time `block_seconds` on.
+    pub fn next_request(&mut self, txs: Vec<Vec<u8>>) -> BlockRequest {
         let height = self.height + 1;
         // the last commit is that of block `height − 1`, signed by that block's set
         let last_set = if height > 1 {
@@ -365,6 +359,14 @@ impl TestChain {
     pub fn finalize_and_commit(&mut self, txs: Vec<Vec<u8>>) -> BlockResponse {
         let req = self.next_request(txs);
         let resp = self.app.finalize_block(&req).expect("FinalizeBlock");
+        self.commit(&req, &resp);
+        resp
+    }
+
+    /// Commits the block `req` that FinalizeBlock answered with `resp`, and moves the chain to
+    /// it: its height and time, its validator updates. The two steps apart let a benchmark time
+    /// them apart.
+    pub fn commit(&mut self, req: &BlockRequest, resp: &BlockResponse) {
         let commit = self.app.commit().expect("Commit");
         self.record_updates(req.height, &resp.validator_updates);
         assert_eq!(
@@ -373,7 +375,6 @@ impl TestChain {
         );
         self.height = req.height;
         self.time = req.time;
-        resp
     }
 
     pub fn empty_blocks(&mut self, n: u64) {
@@ -409,7 +410,28 @@ impl TestChain {
 
     /// Every (key, value) of the committed state.
     pub fn dump(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.app.storage().prefix_raw(b"", None, usize::MAX)
+        self.raw_under(b"")
+    }
+
+    /// Every (key, value) under `prefix` in the committed state, in key order.
+    pub fn raw_under(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.app.storage().prefix_raw(prefix, None, usize::MAX)
+    }
+
+    /// Every record under `prefix` in the committed state, decoded, in key order.
+    pub fn records<T: borsh::BorshDeserialize>(&self, prefix: &[u8]) -> Vec<T> {
+        self.raw_under(prefix)
+            .iter()
+            .map(|(k, v)| nodeop_app::state::decode_stored(k, v))
+            .collect()
+    }
+
+    /// Σ of every balance in the committed state, module accounts included.
+    pub fn sum_of_balances(&self) -> u128 {
+        self.records::<bank::Account>(bank::keys::ACCOUNT_PREFIX)
+            .iter()
+            .map(|a| a.balance)
+            .sum()
     }
 }
 
@@ -454,12 +476,7 @@ impl TestChain {
     }
 
     pub fn unbonding_entries(&self) -> Vec<staking::UnbondingEntry> {
-        self.app
-            .storage()
-            .prefix_raw(staking::keys::UNBONDING_PREFIX, None, usize::MAX)
-            .iter()
-            .map(|(k, v)| nodeop_app::state::decode_stored(k, v))
-            .collect()
+        self.records(staking::keys::UNBONDING_PREFIX)
     }
 
     /// Reports a duplicate vote by `consensus_pubkey` at `height` with the power it had then.
@@ -474,41 +491,22 @@ impl TestChain {
     }
 }
 
-/// Message builders.
+/// Test defaults for messages with many fields (the app's [`Msg`] builders cover the rest).
 pub mod msgs {
-    use nodeop_app::crypto::Address;
-    use nodeop_app::modules::staking::{
-        MsgDelegate, MsgRegisterOperator, MsgUndelegate, MsgUnjail,
-    };
+    use nodeop_app::modules::staking::MsgRegisterOperator;
     use nodeop_app::tx::Msg;
 
+    /// `RegisterOperator` with the genesis operators' capacity, region and commission.
     pub fn register(consensus_pubkey: [u8; 32], moniker: &str, self_bond: u128) -> Msg {
-        Msg::RegisterOperator(MsgRegisterOperator {
+        MsgRegisterOperator {
             consensus_pubkey,
             moniker: moniker.into(),
             capacity_units: 100,
             region: "eu".into(),
             commission_ppm: 100_000,
             self_bond,
-        })
-    }
-
-    pub fn delegate(operator: &Address, amount: u128) -> Msg {
-        Msg::Delegate(MsgDelegate {
-            operator: operator.to_bech32(),
-            amount,
-        })
-    }
-
-    pub fn undelegate(operator: &Address, amount: u128) -> Msg {
-        Msg::Undelegate(MsgUndelegate {
-            operator: operator.to_bech32(),
-            amount,
-        })
-    }
-
-    pub fn unjail() -> Msg {
-        Msg::Unjail(MsgUnjail {})
+        }
+        .into()
     }
 }
 
@@ -525,37 +523,33 @@ impl Key {
             task_id,
             result_hash,
         };
-        let sig: Signature = self
-            .signing
-            .sign_prehash(&body.sign_bytes())
-            .expect("signing a 32-byte digest");
-        let sig = sig.normalize_s().unwrap_or(sig);
         nodeop_app::modules::slashing::Attestation {
-            body,
+            signature: self.signature(&body.sign_bytes()),
             pubkey: self.pubkey,
-            signature: sig.to_bytes().into(),
+            body,
         }
     }
 }
 
-/// Slashing message builders.
+/// Slash proposals with test evidence (disputes and votes: [`Msg::dispute_slash`],
+/// [`Msg::vote_dispute`]).
 pub mod slash_msgs {
     use nodeop_app::crypto::Address;
-    use nodeop_app::modules::slashing::{
-        Attestation, Evidence, MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute, Offence,
-    };
+    use nodeop_app::modules::slashing::{Attestation, Evidence, MsgProposeSlash, Offence};
     use nodeop_app::tx::Msg;
 
     pub fn equivocation(operator: &Address, first: Attestation, second: Attestation) -> Msg {
-        Msg::ProposeSlash(MsgProposeSlash {
+        MsgProposeSlash {
             operator: operator.to_bech32(),
             offence: Offence::Equivocation,
             evidence: Evidence::Equivocation { first, second },
-        })
+        }
+        .into()
     }
 
+    /// A proposal backed by a statement about `infraction_id` at `height`.
     pub fn statement(operator: &Address, offence: Offence, infraction_id: u64, height: u64) -> Msg {
-        Msg::ProposeSlash(MsgProposeSlash {
+        MsgProposeSlash {
             operator: operator.to_bech32(),
             offence,
             evidence: Evidence::Statement {
@@ -564,18 +558,8 @@ pub mod slash_msgs {
                 description: "the submission never reached the consumer".into(),
                 reference: "consumer-log#42".into(),
             },
-        })
-    }
-
-    pub fn dispute(proposal: u64) -> Msg {
-        Msg::DisputeSlash(MsgDisputeSlash {
-            proposal,
-            reason: "not me".into(),
-        })
-    }
-
-    pub fn vote(proposal: u64, uphold: bool) -> Msg {
-        Msg::VoteDispute(MsgVoteDispute { proposal, uphold })
+        }
+        .into()
     }
 }
 

@@ -9,15 +9,13 @@ use nodeop_app::app::{BlockResponse, TxOutcome};
 use nodeop_app::crypto::{sha256, Address};
 use nodeop_app::genesis::AppState;
 use nodeop_app::modules::slashing::{self, Proposal};
-use nodeop_app::modules::tasks::msg::commitment;
 use nodeop_app::modules::tasks::state::{self as task_state, Task};
 use nodeop_app::modules::tasks::{
-    Consistency, MsgCommitResult, MsgConfirmSubmission, MsgPostTask, MsgRevealResult, TaskKind,
-    TaskPayload, TasksError, TasksParams,
+    Consistency, MsgPostTask, TaskKind, TaskPayload, TasksError, TasksParams,
 };
 use nodeop_app::tx::{Msg, Tx};
 
-use crate::harness::{self, consensus_key, genesis_operator, Key, TestChain};
+use crate::chain::{self, consensus_key, genesis_operator, Key, TestChain};
 
 pub const NOP: u128 = 1_000_000;
 
@@ -32,7 +30,7 @@ pub fn stake_of(i: usize) -> u128 {
     (10_000 + 1_000 * i as u128) * NOP
 }
 
-/// A genesis with `n` operators (operator 0 is the harness's genesis operator), each with
+/// A genesis with `n` operators (operator 0 is the genesis operator of `chain::genesis`), each with
 /// `capacity` units and the self-bond [`stake_of`], a funded client, long epochs (no fee payout,
 /// reputation decay or issuance period moves balances under a test), tasks' default windows
 /// and a retention of 1_000 blocks.
@@ -51,9 +49,9 @@ impl TaskGenesis {
             .collect();
         let mut accounts = vec![(client.address, CLIENT_BALANCE)];
         accounts.extend(operators.iter().map(|k| (k.address, OPERATOR_BALANCE)));
-        let mut state = harness::genesis(&accounts);
+        let mut state = chain::genesis(&accounts);
         for (i, key) in operators.iter().enumerate().skip(1) {
-            harness::add_genesis_operator(
+            chain::add_genesis_operator(
                 &mut state,
                 &key.address,
                 consensus_key(&format!("task-op-{i}")),
@@ -67,7 +65,7 @@ impl TaskGenesis {
         state.staking.params.epoch_seconds = 1_000_000;
         state.tasks.params = TasksParams {
             task_retention: 1_000,
-            // the harness makes 1-second blocks
+            // the driver makes 1-second blocks
             max_block_seconds: 1,
             ..TasksParams::default()
         };
@@ -92,7 +90,7 @@ impl TaskGenesis {
 /// A running chain with its operators' and client's keys.
 pub struct TaskNet {
     pub chain: TestChain,
-    /// Operator keys; `operators[0]` is the harness's genesis operator.
+    /// Operator keys; `operators[0]` is the genesis operator of `chain::genesis`.
     pub operators: Vec<Key>,
     pub client: Key,
 }
@@ -159,32 +157,14 @@ pub fn numeric(value: i64) -> Vec<u8> {
     value.to_be_bytes().to_vec()
 }
 
-pub fn post(msg: MsgPostTask) -> Msg {
-    Msg::PostTask(msg)
-}
-
 /// `CommitResult` for `result` with the member's derived salt.
 pub fn commit(task_id: u64, member: &Address, result: &[u8]) -> Msg {
-    Msg::CommitResult(MsgCommitResult {
-        task_id,
-        commitment: commitment(task_id, member, result, &salt(task_id, member, result)),
-    })
+    Msg::commit_result(task_id, member, result, &salt(task_id, member, result))
 }
 
 /// `RevealResult` for `result` with the member's derived salt.
 pub fn reveal(task_id: u64, member: &Address, result: &[u8]) -> Msg {
-    Msg::RevealResult(MsgRevealResult {
-        task_id,
-        result: result.to_vec(),
-        salt: salt(task_id, member, result),
-    })
-}
-
-pub fn confirm(task_id: u64, target_ref: &str) -> Msg {
-    Msg::ConfirmSubmission(MsgConfirmSubmission {
-        task_id,
-        target_ref: target_ref.into(),
-    })
+    Msg::reveal_result(task_id, result, &salt(task_id, member, result))
 }
 
 /// Asserts a tx was refused with `expected`'s (codespace, code).
@@ -200,7 +180,7 @@ pub fn assert_refused(outcome: &TxOutcome, expected: &TasksError) {
 
 /// The fee a signed tx pays.
 pub fn tx_fee(bytes: &[u8]) -> u128 {
-    let tx: Tx = borsh::from_slice(bytes).expect("a tx the harness signed");
+    let tx: Tx = borsh::from_slice(bytes).expect("a tx a test key signed");
     tx.body.fee
 }
 
@@ -316,7 +296,7 @@ impl TaskNet {
     /// Posts `msg` from the client in one block; panics unless it succeeds. Returns the id.
     pub fn post(&mut self, msg: MsgPostTask) -> u64 {
         let client = self.client.clone();
-        let resp = self.chain.ok(&client, post(msg));
+        let resp = self.chain.ok(&client, msg.into());
         posted_id(&resp.tx_results[0]).expect("a task_posted event with the id")
     }
 

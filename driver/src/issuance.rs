@@ -4,14 +4,10 @@
 
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::state::{self as iss, OpenPeriod, Payout};
-use nodeop_app::modules::issuance::{
-    EpochMetrics, IssuanceParams, MsgClaimVested, PeriodRecord, VestingSchedule,
-};
+use nodeop_app::modules::issuance::{EpochMetrics, IssuanceParams, PeriodRecord, VestingSchedule};
 use nodeop_app::modules::tasks::Consistency;
-use nodeop_app::state::{decode_stored, StateRead};
-use nodeop_app::tx::Msg;
 
-use crate::harness::{Key, TestChain};
+use crate::chain::{Key, TestChain};
 use crate::tasks::{exact_task, TaskGenesis, TaskNet};
 
 /// Epochs of this many seconds (the devnet's).
@@ -19,7 +15,7 @@ pub const EPOCH_SECONDS: i64 = 10;
 
 /// A task chain with `n` operators whose epochs last [`EPOCH_SECONDS`] and whose issuance
 /// periods last `period_epochs` epochs, with `subsidy_periods` S. Tasks run as in
-/// [`TaskGenesis`]; the harness makes 1-second blocks unless a test jumps.
+/// [`TaskGenesis`]; the driver makes 1-second blocks unless a test jumps.
 pub fn task_genesis(n: usize, period_epochs: u64, subsidy_periods: u64) -> TaskGenesis {
     let mut g = TaskGenesis::new(n, 100);
     g.state.staking.params.epoch_seconds = EPOCH_SECONDS;
@@ -34,10 +30,6 @@ pub fn task_genesis(n: usize, period_epochs: u64, subsidy_periods: u64) -> TaskG
 pub fn period_seconds(chain: &TestChain) -> i64 {
     let p = iss::params(chain.app.storage());
     EPOCH_SECONDS * p.issuance_period_epochs as i64
-}
-
-pub fn claim() -> Msg {
-    Msg::ClaimVested(MsgClaimVested {})
 }
 
 pub fn schedule(
@@ -57,7 +49,7 @@ pub fn schedule(
     }
 }
 
-/// The genesis time every harness chain starts at.
+/// The genesis time every driver chain starts at.
 pub const GENESIS_TIME: i64 = 1_700_000_000;
 
 pub fn open_period(chain: &TestChain) -> OpenPeriod {
@@ -70,12 +62,12 @@ pub fn record(chain: &TestChain, m: u64) -> Option<PeriodRecord> {
 
 /// Every period record, in period order.
 pub fn records(chain: &TestChain) -> Vec<PeriodRecord> {
-    list(chain, nodeop_app::modules::issuance::keys::PERIOD_PREFIX)
+    chain.records(nodeop_app::modules::issuance::keys::PERIOD_PREFIX)
 }
 
 /// Every epoch's metrics, in epoch order.
 pub fn all_metrics(chain: &TestChain) -> Vec<EpochMetrics> {
-    list(chain, nodeop_app::modules::issuance::keys::METRICS_PREFIX)
+    chain.records(nodeop_app::modules::issuance::keys::METRICS_PREFIX)
 }
 
 pub fn metrics(chain: &TestChain, epoch: u64) -> Option<EpochMetrics> {
@@ -88,31 +80,6 @@ pub fn payouts(chain: &TestChain, m: u64) -> Vec<Payout> {
 
 pub fn vesting(chain: &TestChain, beneficiary: &Address) -> VestingSchedule {
     iss::vesting(chain.app.storage(), beneficiary).expect("a vesting schedule")
-}
-
-fn list<T: borsh::BorshDeserialize>(chain: &TestChain, prefix: &[u8]) -> Vec<T> {
-    chain
-        .app
-        .storage()
-        .prefix_raw(prefix, None, usize::MAX)
-        .iter()
-        .map(|(k, v)| decode_stored(k, v))
-        .collect()
-}
-
-/// Σ of every balance in the committed state, module accounts included.
-pub fn sum_of_balances(chain: &TestChain) -> u128 {
-    chain
-        .app
-        .storage()
-        .prefix_raw(
-            nodeop_app::modules::bank::keys::ACCOUNT_PREFIX,
-            None,
-            usize::MAX,
-        )
-        .iter()
-        .map(|(k, v)| decode_stored::<nodeop_app::modules::bank::Account>(k, v).balance)
-        .sum()
 }
 
 /// The first second of period `m`.

@@ -3,7 +3,7 @@
 use nodeop_app::crypto::Address;
 use nodeop_app::params::TxParams;
 
-use crate::harness::{Key, CHAIN_ID};
+use crate::chain::{Key, CHAIN_ID};
 use crate::rng::Rng;
 
 /// `senders` funded keys and `extra` funded addresses without keys.
