@@ -228,7 +228,7 @@ pub fn posted_id(outcome: &TxOutcome) -> Option<u64> {
     outcome
         .events
         .iter()
-        .find(|e| e.kind == "task_posted")
+        .find(|e| e.kind == nodeop_app::modules::tasks::events::TASK_POSTED)
         .and_then(|e| e.get("task"))
         .and_then(|v| v.parse().ok())
 }

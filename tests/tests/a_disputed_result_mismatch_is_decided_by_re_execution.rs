@@ -74,7 +74,10 @@ fn the_same_aggregate_upholds_and_the_slash_executes() {
     let liar_key = net.operators[liar].clone();
     let pool_before = net.pool(&liar_key.address);
     let resp = net.play_honest(rid, b"right");
-    assert_eq!(events_of(&resp, "slash_executed").count(), 1);
+    assert_eq!(
+        events_of(&resp, nodeop_app::modules::slashing::events::SLASH_EXECUTED).count(),
+        1
+    );
     let p = net.chain.proposal(proposal);
     assert_eq!(p.status, ProposalStatus::Executed);
     assert!(net.pool(&liar_key.address) < pool_before);
@@ -90,7 +93,14 @@ fn the_accused_result_overturns_and_the_original_majority_is_accused() {
     let liar_key = net.operators[liar].clone();
     let pool_before = net.pool(&liar_key.address);
     let resp = net.play_honest(rid, b"wrong");
-    assert_eq!(events_of(&resp, "slash_overturned").count(), 1);
+    assert_eq!(
+        events_of(
+            &resp,
+            nodeop_app::modules::slashing::events::SLASH_OVERTURNED
+        )
+        .count(),
+        1
+    );
     assert_eq!(
         net.chain.proposal(proposal).status,
         ProposalStatus::Overturned
@@ -121,7 +131,14 @@ fn no_quorum_falls_back_to_the_validators_vote() {
         .map(|i| Act::Answer(format!("answer-{i}").into_bytes()))
         .collect();
     let resp = net.play_round(rid, &acts);
-    assert_eq!(events_of(&resp, "slash_vote_opened").count(), 1);
+    assert_eq!(
+        events_of(
+            &resp,
+            nodeop_app::modules::slashing::events::SLASH_VOTE_OPENED
+        )
+        .count(),
+        1
+    );
     let p = net.chain.proposal(proposal);
     assert_eq!(p.status, ProposalStatus::Disputed);
     let d = p.dispute.expect("disputed");

@@ -1,4 +1,3 @@
-use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
@@ -27,7 +26,7 @@ fn disputed() -> Setup {
     assert!(resp.tx_results[0]
         .events
         .iter()
-        .any(|e| e.kind == "slash_disputed"));
+        .any(|e| e.kind == nodeop_app::modules::slashing::events::SLASH_DISPUTED));
     let p = chain.proposal(1);
     assert_eq!(p.status, ProposalStatus::Disputed);
     assert_eq!(
@@ -36,7 +35,7 @@ fn disputed() -> Setup {
         "the accused's power excluded"
     );
     assert_eq!(
-        chain.balance(&Address::module("dispute_escrow")),
+        chain.balance(&nodeop_app::modules::bank::DISPUTE_ESCROW.address()),
         200 * NOP,
         "both bonds"
     );
@@ -78,7 +77,11 @@ fn disputed_and_upheld() {
         rita_before + 240 * NOP + 100 * NOP
     );
     assert_eq!(s.chain.balance(&s.op.address), op_before);
-    assert_eq!(s.chain.balance(&Address::module("dispute_escrow")), 0);
+    assert_eq!(
+        s.chain
+            .balance(&nodeop_app::modules::bank::DISPUTE_ESCROW.address()),
+        0
+    );
 }
 
 #[test]
@@ -96,7 +99,11 @@ fn disputed_and_overturned() {
     // the accused gets its dispute bond back and the reporter's bond
     assert_eq!(s.chain.balance(&s.op.address), op_before + 200 * NOP);
     assert_eq!(s.chain.supply().total_supply, supply);
-    assert_eq!(s.chain.balance(&Address::module("dispute_escrow")), 0);
+    assert_eq!(
+        s.chain
+            .balance(&nodeop_app::modules::bank::DISPUTE_ESCROW.address()),
+        0
+    );
 }
 
 #[test]

@@ -1,4 +1,3 @@
-use nodeop_app::crypto::Address;
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
@@ -34,7 +33,7 @@ fn a_double_sign_slash_reaches_unbonding_entries_created_after_the_infraction_bu
     assert_eq!(power, 18_000);
     chain.ok(&dave, Msg::undelegate(&op.address, 4_000 * NOP)); // after: slashable
     let supply = chain.supply().total_supply;
-    let treasury = chain.balance(&Address::module("treasury"));
+    let treasury = chain.balance(&nodeop_app::modules::bank::TREASURY.address());
 
     chain.report_double_sign(&cons, infraction, power as u64);
     chain.block(Vec::new());
@@ -59,7 +58,7 @@ fn a_double_sign_slash_reaches_unbonding_entries_created_after_the_infraction_bu
     // half burned, half to the treasury
     assert_eq!(chain.supply().total_supply, supply - 900 * NOP);
     assert_eq!(
-        chain.balance(&Address::module("treasury")),
+        chain.balance(&nodeop_app::modules::bank::TREASURY.address()),
         treasury + 900 * NOP
     );
     let record: nodeop_app::modules::staking::state::SlashRecord = {
@@ -120,7 +119,7 @@ fn overlapping_slashes_never_take_more_than_exists() {
     assert_eq!(chain.unbonding_entries()[0].amount, 0);
     assert_eq!(o.slashed_total, 15_000 * NOP);
     assert_eq!(
-        chain.balance(&Address::module("bonded_pool")),
+        chain.balance(&nodeop_app::modules::bank::BONDED_POOL.address()),
         30_000 * NOP,
         "only big's pool is left"
     );

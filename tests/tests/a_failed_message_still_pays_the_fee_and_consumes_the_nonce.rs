@@ -1,4 +1,3 @@
-use nodeop_app::crypto::Address;
 use nodeop_app::tx::{min_fee, Msg, TxBody};
 use nodeop_driver::chain::{genesis, Key, TestChain};
 
@@ -45,5 +44,8 @@ fn a_failed_message_still_pays_the_fee_and_consumes_the_nonce() {
     assert_eq!(chain.account(&alice.address).nonce, 1);
     assert_eq!(chain.balance(&bob.address), 0);
     assert_eq!(chain.balance(&carol.address), 0);
-    assert_eq!(chain.balance(&Address::module("fee_pool")), fee);
+    assert_eq!(
+        chain.balance(&nodeop_app::modules::bank::FEE_POOL.address()),
+        fee
+    );
 }

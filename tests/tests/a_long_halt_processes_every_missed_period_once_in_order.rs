@@ -31,7 +31,7 @@ fn a_long_halt_processes_every_missed_period_once_in_order() {
     let mints: Vec<u64> = resp
         .events
         .iter()
-        .filter(|e| e.kind == "mint")
+        .filter(|e| e.kind == nodeop_app::modules::issuance::events::MINT)
         .map(|e| e.get("period").unwrap().parse().unwrap())
         .collect();
     assert_eq!(
@@ -85,7 +85,10 @@ fn a_long_halt_processes_every_missed_period_once_in_order() {
     let before = records(&net.chain);
     for _ in 0..3 {
         let resp = net.chain.block(Vec::new());
-        assert!(resp.events.iter().all(|e| e.kind != "mint"));
+        assert!(resp
+            .events
+            .iter()
+            .all(|e| e.kind != nodeop_app::modules::issuance::events::MINT));
     }
     assert_eq!(records(&net.chain), before);
     assert_eq!(all_metrics(&net.chain).len(), 21);

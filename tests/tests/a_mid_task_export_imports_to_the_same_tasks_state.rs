@@ -3,7 +3,6 @@
 //! their status, client and operator indexes, the due and prune queues, the reserved units, the
 //! result records, the block roots, the id counter and the unit price; and the escrow balance.
 
-use nodeop_app::crypto::Address;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::TestChain;
@@ -39,7 +38,7 @@ fn a_mid_task_export_imports_to_the_same_tasks_state() {
     assert!(reimported.problems("nodeop-test").is_empty());
     let copy = TestChain::start(&reimported);
     assert_eq!(tasks_keys(&copy), tasks_keys(&net.chain));
-    let escrow = Address::module("task_escrow");
+    let escrow = nodeop_app::modules::bank::TASK_ESCROW.address();
     assert_eq!(copy.balance(&escrow), net.chain.balance(&escrow));
     assert!(copy.balance(&escrow) > 0);
 }

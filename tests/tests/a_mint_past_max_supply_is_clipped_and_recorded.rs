@@ -68,7 +68,7 @@ fn a_mint_past_max_supply_is_clipped_and_recorded() {
     let ev = resp
         .events
         .iter()
-        .find(|e| e.kind == "mint")
+        .find(|e| e.kind == nodeop_app::modules::issuance::events::MINT)
         .expect("a mint event");
     assert_eq!(ev.get("clipped"), Some(rec.clipped.to_string().as_str()));
     assert_eq!(net.chain.supply().total_supply, max);

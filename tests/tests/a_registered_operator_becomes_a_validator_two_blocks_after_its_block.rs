@@ -19,7 +19,7 @@ fn a_registered_operator_becomes_a_validator_two_blocks_after_its_block() {
         (2_000 * NOP, 2_000 * NOP, 2_000 * NOP)
     );
     // the self-bond left bob's balance (and the fee, the only one paid so far, is in the fee pool)
-    let fee = chain.balance(&nodeop_app::crypto::Address::module("fee_pool"));
+    let fee = chain.balance(&nodeop_app::modules::bank::FEE_POOL.address());
     assert_eq!(
         chain.balance(&bob.address) + 2_000 * NOP + fee,
         50_000 * NOP

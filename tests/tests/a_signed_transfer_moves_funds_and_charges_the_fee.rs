@@ -1,4 +1,3 @@
-use nodeop_app::crypto::Address;
 use nodeop_app::tx::min_fee;
 use nodeop_driver::chain::{genesis, Key, TestChain};
 
@@ -20,7 +19,7 @@ fn a_signed_transfer_moves_funds_and_charges_the_fee() {
     let transfer = r
         .events
         .iter()
-        .find(|e| e.kind == "transfer")
+        .find(|e| e.kind == nodeop_app::modules::bank::events::TRANSFER)
         .expect("transfer event");
     assert_eq!(
         transfer.get("sender"),
@@ -51,7 +50,10 @@ fn a_signed_transfer_moves_funds_and_charges_the_fee() {
     assert_eq!(chain.balance(&alice.address), 1_000_000 - 250_000 - fee);
     assert_eq!(chain.account(&alice.address).nonce, 1);
     assert_eq!(chain.balance(&bob.address), 250_000);
-    assert_eq!(chain.balance(&Address::module("fee_pool")), fee);
+    assert_eq!(
+        chain.balance(&nodeop_app::modules::bank::FEE_POOL.address()),
+        fee
+    );
     // fees move tokens, they do not create or destroy them
     assert_eq!(chain.supply().total_supply, supply_before);
 }

@@ -5,9 +5,9 @@
 //! nothing.
 
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::num::checked_mul_div as mul_div_floor;
 use nodeop_app::tx::Msg;
 use nodeop_driver::tasks::{events_of, exact_task, TaskGenesis, NOP};
-use nodeop_app::num::checked_mul_div as mul_div_floor;
 
 #[test]
 fn a_silent_primary_is_replaced_by_the_next_member() {
@@ -34,7 +34,8 @@ fn a_silent_primary_is_replaced_by_the_next_member() {
     assert_eq!(net.task(id).submission.unwrap().window, 0);
     // the last block of window 0 closes it and opens window 1 for the next member
     let resp = net.chain.block(Vec::new());
-    let due: Vec<_> = events_of(&resp, "submission_due").collect();
+    let due: Vec<_> =
+        events_of(&resp, nodeop_app::modules::tasks::events::SUBMISSION_DUE).collect();
     assert_eq!(due.len(), 1);
     assert_eq!(
         due[0].get("missed_by"),
@@ -63,7 +64,14 @@ fn a_silent_primary_is_replaced_by_the_next_member() {
         Msg::confirm_submission(id, "delivered-by-next"),
     )]);
     assert!(resp.tx_results[0].is_ok(), "{}", resp.tx_results[0].log);
-    assert_eq!(events_of(&resp, "submission_confirmed").count(), 1);
+    assert_eq!(
+        events_of(
+            &resp,
+            nodeop_app::modules::tasks::events::SUBMISSION_CONFIRMED
+        )
+        .count(),
+        1
+    );
     let commission = mul_div_floor(submission_fee, commission_ppm, 1_000_000).unwrap();
     assert_eq!(
         net.balance(&next.address),

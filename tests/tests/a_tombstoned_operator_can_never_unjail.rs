@@ -21,7 +21,10 @@ fn a_tombstoned_operator_can_never_unjail() {
     chain.empty_blocks(3);
     chain.report_double_sign(&cons, 2, 10_000);
     let resp = chain.block(Vec::new());
-    assert!(resp.events.iter().any(|e| e.kind == "tombstoned"));
+    assert!(resp
+        .events
+        .iter()
+        .any(|e| e.kind == nodeop_app::modules::staking::events::TOMBSTONED));
     assert!(resp
         .validator_updates
         .iter()

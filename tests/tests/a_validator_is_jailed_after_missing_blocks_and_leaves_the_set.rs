@@ -25,7 +25,11 @@ fn a_validator_is_jailed_after_missing_blocks_and_leaves_the_set() {
     let mut jailed_at = None;
     for _ in 0..150 {
         let resp = chain.block(Vec::new());
-        if let Some(e) = resp.events.iter().find(|e| e.kind == "jailed") {
+        if let Some(e) = resp
+            .events
+            .iter()
+            .find(|e| e.kind == nodeop_app::modules::staking::events::JAILED)
+        {
             assert_eq!(e.get("operator"), Some(op.address.to_string().as_str()));
             assert_eq!(e.get("reason"), Some("downtime"));
             // leaves the set in the same block's updates
@@ -63,7 +67,10 @@ fn missing_up_to_half_of_the_window_does_not_jail() {
         for _ in 0..50 {
             let resp = chain.block(Vec::new());
             assert!(
-                !resp.events.iter().any(|e| e.kind == "jailed"),
+                !resp
+                    .events
+                    .iter()
+                    .any(|e| e.kind == nodeop_app::modules::staking::events::JAILED),
                 "round {round}"
             );
         }
@@ -83,7 +90,10 @@ fn a_long_halt_jails_nobody() {
     chain.block_seconds = 86_400;
     let resp = chain.block(Vec::new());
     chain.block_seconds = 1;
-    assert!(!resp.events.iter().any(|e| e.kind == "jailed"));
+    assert!(!resp
+        .events
+        .iter()
+        .any(|e| e.kind == nodeop_app::modules::staking::events::JAILED));
     chain.empty_blocks(5);
     let (op, _) = genesis_operator();
     assert_eq!(chain.operator(&op.address).jailed_until, None);

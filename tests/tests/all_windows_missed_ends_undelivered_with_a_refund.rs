@@ -42,7 +42,8 @@ fn all_windows_missed_ends_undelivered_with_a_refund() {
     assert_eq!(net.balance(&net.client.address), client_before);
     let resp = net.chain.block(Vec::new());
     assert_eq!(net.chain.height, end);
-    let ev: Vec<_> = events_of(&resp, "task_undelivered").collect();
+    let ev: Vec<_> =
+        events_of(&resp, nodeop_app::modules::tasks::events::TASK_UNDELIVERED).collect();
     assert_eq!(ev.len(), 1);
     assert_eq!(
         ev[0].get("refund"),

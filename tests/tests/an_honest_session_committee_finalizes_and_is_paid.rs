@@ -8,9 +8,9 @@
 use nodeop_app::crypto::sha256;
 use nodeop_app::modules::tasks::merkle;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::num::checked_mul_div as mul_div_floor;
 use nodeop_app::tx::Msg;
 use nodeop_driver::tasks::{events_of, exact_task, TaskGenesis, NOP};
-use nodeop_app::num::checked_mul_div as mul_div_floor;
 
 #[test]
 fn an_honest_session_committee_finalizes_and_is_paid() {
@@ -33,7 +33,10 @@ fn an_honest_session_committee_finalizes_and_is_paid() {
     let treasury_before = net.module_balance("treasury");
     let resp = net.play_honest(id, b"0xfeed");
     let h_f = net.chain.height;
-    assert_eq!(events_of(&resp, "result_finalized").count(), 1);
+    assert_eq!(
+        events_of(&resp, nodeop_app::modules::tasks::events::RESULT_FINALIZED).count(),
+        1
+    );
     let t = net.task(id);
     assert_eq!(t.status, TaskStatus::Finalized);
     let fin = t.result.clone().expect("a finalized result");

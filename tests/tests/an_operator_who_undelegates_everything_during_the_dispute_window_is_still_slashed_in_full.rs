@@ -1,4 +1,3 @@
-use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
@@ -32,8 +31,12 @@ fn an_operator_who_undelegates_everything_during_the_dispute_window_is_still_sla
         }
         all
     };
-    assert!(resp_events.iter().any(|e| e.kind == "slash_executed"));
-    assert!(!resp_events.iter().any(|e| e.kind == "unbonding_completed"));
+    assert!(resp_events
+        .iter()
+        .any(|e| e.kind == nodeop_app::modules::slashing::events::SLASH_EXECUTED));
+    assert!(!resp_events
+        .iter()
+        .any(|e| e.kind == nodeop_app::modules::staking::events::UNBONDING_COMPLETED));
     assert_eq!(chain.proposal(1).status, ProposalStatus::Executed);
     let out = chain.proposal(1).outcome.unwrap();
     assert_eq!(out.from_unbonding, 10_000 * NOP);
@@ -45,7 +48,10 @@ fn an_operator_who_undelegates_everything_during_the_dispute_window_is_still_sla
     let balance = chain.balance(&op.address);
     chain.run_until(entry.completion_time);
     assert_eq!(chain.balance(&op.address), balance);
-    assert_eq!(chain.balance(&Address::module("unbonding_pool")), 0);
+    assert_eq!(
+        chain.balance(&nodeop_app::modules::bank::UNBONDING_POOL.address()),
+        0
+    );
 }
 
 #[test]

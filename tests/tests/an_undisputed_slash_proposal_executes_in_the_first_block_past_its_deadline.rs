@@ -1,4 +1,3 @@
-use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
 use nodeop_driver::chain::{genesis_operator, slash_msgs, three_validators, Key, TestChain};
 use nodeop_driver::tasks::NOP;
@@ -11,7 +10,7 @@ fn an_undisputed_slash_proposal_executes_in_the_first_block_past_its_deadline_an
     let (op, _) = genesis_operator();
     chain.empty_blocks(2);
     let supply = chain.supply().total_supply;
-    let treasury = chain.balance(&Address::module("treasury"));
+    let treasury = chain.balance(&nodeop_app::modules::bank::TREASURY.address());
     let rita_before = chain.balance(&rita.address);
 
     let resp = chain.ok(
@@ -22,7 +21,7 @@ fn an_undisputed_slash_proposal_executes_in_the_first_block_past_its_deadline_an
     assert!(resp.tx_results[0]
         .events
         .iter()
-        .any(|e| e.kind == "slash_proposed"));
+        .any(|e| e.kind == nodeop_app::modules::slashing::events::SLASH_PROPOSED));
     let p = chain.proposal(1);
     assert_eq!(
         p.deadline,
@@ -32,7 +31,7 @@ fn an_undisputed_slash_proposal_executes_in_the_first_block_past_its_deadline_an
     assert_eq!(p.stake_at_infraction, 10_000 * NOP);
     assert_eq!(p.amount, 500 * NOP, "false_submission: 5 %");
     assert_eq!(
-        chain.balance(&Address::module("dispute_escrow")),
+        chain.balance(&nodeop_app::modules::bank::DISPUTE_ESCROW.address()),
         100 * NOP,
         "the report bond"
     );
@@ -47,7 +46,7 @@ fn an_undisputed_slash_proposal_executes_in_the_first_block_past_its_deadline_an
     let e = resp
         .events
         .iter()
-        .find(|e| e.kind == "slash_executed")
+        .find(|e| e.kind == nodeop_app::modules::slashing::events::SLASH_EXECUTED)
         .expect("executed");
     assert_eq!(e.get("amount"), Some("500000000"));
     let p = chain.proposal(1);
@@ -58,10 +57,13 @@ fn an_undisputed_slash_proposal_executes_in_the_first_block_past_its_deadline_an
     assert_eq!(chain.supply().total_supply, supply - 250 * NOP);
     assert_eq!(chain.balance(&rita.address), rita_before - fee + 150 * NOP);
     assert_eq!(
-        chain.balance(&Address::module("treasury")),
+        chain.balance(&nodeop_app::modules::bank::TREASURY.address()),
         treasury + 100 * NOP
     );
-    assert_eq!(chain.balance(&Address::module("dispute_escrow")), 0);
+    assert_eq!(
+        chain.balance(&nodeop_app::modules::bank::DISPUTE_ESCROW.address()),
+        0
+    );
     let out = p.outcome.unwrap();
     assert_eq!(
         (out.burned, out.to_reporter, out.to_treasury),

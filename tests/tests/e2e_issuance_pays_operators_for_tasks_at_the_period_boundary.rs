@@ -239,7 +239,10 @@ fn e2e_issuance_pays_operators_for_tasks_at_the_period_boundary() {
             .block_events(h)
             .expect("block_results")
             .into_iter()
-            .find(|(k, a)| k == "mint" && a.contains(&("period".into(), m.to_string())))
+            .find(|(k, a)| {
+                k == nodeop_app::modules::issuance::events::MINT
+                    && a.contains(&("period".into(), m.to_string()))
+            })
             .expect("a mint event in the recording block");
         assert!(mint_event
             .1

@@ -22,7 +22,6 @@
 
 use std::time::{Duration, Instant};
 
-use nodeop_app::crypto::Address;
 use nodeop_app::modules::reputation::{score, Components, OperatorReputation, ReputationParams};
 use nodeop_driver::chain::Key;
 use nodeop_driver::tasks::NOP;
@@ -94,10 +93,10 @@ fn a_session_task_is_committed_revealed_finalized_and_delivered_in_the_first_win
     let mut net = Testnet::new("task-delivered", &options);
     net.start();
     let client_home = net.client_home_with("client", &client);
-    let treasury = Address::module("treasury").to_bech32();
-    let fee_pool = Address::module("fee_pool").to_bech32();
-    let escrow = Address::module("task_escrow").to_bech32();
-    let bonded_pool = Address::module("bonded_pool").to_bech32();
+    let treasury = nodeop_app::modules::bank::TREASURY.address().to_bech32();
+    let fee_pool = nodeop_app::modules::bank::FEE_POOL.address().to_bech32();
+    let escrow = nodeop_app::modules::bank::TASK_ESCROW.address().to_bech32();
+    let bonded_pool = nodeop_app::modules::bank::BONDED_POOL.address().to_bech32();
     let operators: Vec<String> = net.validators.iter().map(|v| v.operator.clone()).collect();
 
     let params = net.v(0).abci_query("/tasks/params", 0).unwrap();
@@ -148,7 +147,7 @@ fn a_session_task_is_committed_revealed_finalized_and_delivered_in_the_first_win
     );
     assert_eq!(commit_end, posted_at + commit_blocks, "{task}");
     let events = net.block_events(0, posted_at, Duration::from_secs(30));
-    let posted = event_of(&events, "task_posted", id);
+    let posted = event_of(&events, nodeop_app::modules::tasks::events::TASK_POSTED, id);
     eprintln!("task_posted: {posted:?}");
 
     // The three members commit, each from its own home, at the same time.
@@ -205,13 +204,21 @@ fn a_session_task_is_committed_revealed_finalized_and_delivered_in_the_first_win
     assert_eq!(agreeing, distinct, "all three agree: {task}");
     assert_eq!(result["disagreeing"].as_array().map(Vec::len), Some(0));
     let events = net.block_events(0, finalized_at, Duration::from_secs(30));
-    let fin = event_of(&events, "result_finalized", id);
+    let fin = event_of(
+        &events,
+        nodeop_app::modules::tasks::events::RESULT_FINALIZED,
+        id,
+    );
     assert_eq!(
         attr(fin, "result_hash"),
         result["result_hash"].as_str(),
         "{fin:?}"
     );
-    let due = event_of(&events, "submission_due", id);
+    let due = event_of(
+        &events,
+        nodeop_app::modules::tasks::events::SUBMISSION_DUE,
+        id,
+    );
     let schedule = net
         .v(0)
         .abci_query(&format!("/tasks/schedule/{id}"), 0)
@@ -326,7 +333,11 @@ fn a_session_task_is_committed_revealed_finalized_and_delivered_in_the_first_win
     assert_eq!(num(&task["escrow"]), 0, "{task}");
     assert_eq!(net.balance(0, &escrow, delivered_at), 0);
     let events = net.block_events(0, delivered_at, Duration::from_secs(30));
-    let confirmed = event_of(&events, "submission_confirmed", id);
+    let confirmed = event_of(
+        &events,
+        nodeop_app::modules::tasks::events::SUBMISSION_CONFIRMED,
+        id,
+    );
     assert_eq!(attr(confirmed, "submitter"), Some(submitter.as_str()));
     assert_eq!(attr(confirmed, "window"), Some("0"));
     assert_eq!(

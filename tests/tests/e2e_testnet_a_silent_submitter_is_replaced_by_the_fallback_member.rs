@@ -66,7 +66,7 @@ fn a_silent_scheduled_submitter_is_replaced_by_the_next_member_in_window_1() {
     let mut net = Testnet::new("task-fallback", &options);
     net.start();
     let client_home = net.client_home_with("client", &client);
-    let escrow = nodeop_app::crypto::Address::module("task_escrow").to_bech32();
+    let escrow = nodeop_app::modules::bank::TASK_ESCROW.address().to_bech32();
 
     let (id, posted_at) = net.post_task_cli(
         &client_home,
@@ -146,7 +146,11 @@ fn a_silent_scheduled_submitter_is_replaced_by_the_next_member_in_window_1() {
     );
     assert_eq!(member(&task, &fallback)["reserved"], true, "{task}");
     let events = net.block_events(0, window0_end, Duration::from_secs(30));
-    let due = events_of(&events, "submission_due", id);
+    let due = events_of(
+        &events,
+        nodeop_app::modules::tasks::events::SUBMISSION_DUE,
+        id,
+    );
     assert_eq!(due.len(), 1, "{events:?}");
     assert_eq!(attr(due[0], "window"), Some("1"), "{due:?}");
     assert_eq!(
@@ -206,7 +210,11 @@ fn a_silent_scheduled_submitter_is_replaced_by_the_next_member_in_window_1() {
     assert_eq!(num(&task["escrow"]), 0, "{task}");
     assert_eq!(net.balance(0, &escrow, delivered_at), 0);
     let events = net.block_events(0, delivered_at, Duration::from_secs(30));
-    let confirmed = events_of(&events, "submission_confirmed", id);
+    let confirmed = events_of(
+        &events,
+        nodeop_app::modules::tasks::events::SUBMISSION_CONFIRMED,
+        id,
+    );
     assert_eq!(confirmed.len(), 1, "{events:?}");
     assert_eq!(attr(confirmed[0], "submitter"), Some(fallback.as_str()));
     assert_eq!(attr(confirmed[0], "window"), Some("1"));

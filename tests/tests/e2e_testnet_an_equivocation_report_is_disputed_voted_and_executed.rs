@@ -14,7 +14,6 @@
 
 use std::time::{Duration, Instant};
 
-use nodeop_app::crypto::Address;
 use nodeop_driver::chain::Key;
 use nodeop_driver::tasks::NOP;
 use nodeop_tests::net::num;
@@ -69,7 +68,7 @@ fn an_equivocation_report_is_disputed_voted_on_and_executed_with_exact_balance_m
     let mut net = Testnet::new("equivocation", &options);
     net.start();
     let accused = net.v(ACCUSED).operator.clone();
-    let fee_pool = Address::module("fee_pool").to_bech32();
+    let fee_pool = nodeop_app::modules::bank::FEE_POOL.address().to_bech32();
 
     let params = net.v(0).abci_query("/slashing/params", 0).unwrap();
     let report_bond = num(&params["report_bond"]);

@@ -72,7 +72,7 @@ fn equivocation_is_proved_by_two_conflicting_attestations() {
     assert!(resp.tx_results[0]
         .events
         .iter()
-        .any(|e| e.kind == "slash_proposed"));
+        .any(|e| e.kind == nodeop_app::modules::slashing::events::SLASH_PROPOSED));
     let p = chain.proposal(1);
     assert_eq!(p.offence, Offence::Equivocation);
     assert_eq!(p.infraction_id, 42);

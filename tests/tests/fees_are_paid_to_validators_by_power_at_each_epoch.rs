@@ -1,4 +1,3 @@
-use nodeop_app::crypto::Address;
 use nodeop_driver::chain::{
     add_genesis_operator, consensus_key, genesis, genesis_operator, Key, TestChain,
 };
@@ -24,20 +23,31 @@ fn fees_are_paid_to_validators_by_power_at_each_epoch() {
         let tx = chain.send(&alice, &bob.address, 1);
         chain.block(vec![tx]);
     }
-    let fees = chain.balance(&Address::module("fee_pool"));
+    let fees = chain.balance(&nodeop_app::modules::bank::FEE_POOL.address());
     assert!(fees > 0);
     let op_balance = chain.balance(&op.address);
     let big_balance = chain.balance(&big.address);
-    let treasury = chain.balance(&Address::module("treasury"));
+    let treasury = chain.balance(&nodeop_app::modules::bank::TREASURY.address());
     let resp = loop {
         let resp = chain.block(Vec::new());
-        if resp.events.iter().any(|e| e.kind == "epoch") {
+        if resp
+            .events
+            .iter()
+            .any(|e| e.kind == nodeop_app::modules::staking::events::EPOCH)
+        {
             break resp;
         }
     };
-    let e = resp.events.iter().find(|e| e.kind == "epoch").unwrap();
+    let e = resp
+        .events
+        .iter()
+        .find(|e| e.kind == nodeop_app::modules::staking::events::EPOCH)
+        .unwrap();
     assert_eq!(e.get("epoch"), Some("1"));
-    assert_eq!(chain.balance(&Address::module("fee_pool")), 0);
+    assert_eq!(
+        chain.balance(&nodeop_app::modules::bank::FEE_POOL.address()),
+        0
+    );
     // power 10_000 and 30_000: a quarter and three quarters, commission 10 % to the account
     let share_op = fees * 10_000 / 40_000;
     let share_big = fees * 30_000 / 40_000;
@@ -54,7 +64,7 @@ fn fees_are_paid_to_validators_by_power_at_each_epoch() {
         30_000 * NOP + share_big - big_commission
     );
     assert_eq!(
-        chain.balance(&Address::module("treasury")),
+        chain.balance(&nodeop_app::modules::bank::TREASURY.address()),
         treasury + fees - share_op - share_big,
         "the rounding remainder goes to the treasury"
     );
@@ -70,11 +80,14 @@ fn every_epoch_boundary_is_processed_once_even_after_a_long_gap() {
     let epochs: Vec<&str> = resp
         .events
         .iter()
-        .filter(|e| e.kind == "epoch")
+        .filter(|e| e.kind == nodeop_app::modules::staking::events::EPOCH)
         .filter_map(|e| e.get("epoch"))
         .collect();
     assert_eq!(epochs, vec!["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
     // the next block, still in epoch 9, processes none
     let resp = chain.block(Vec::new());
-    assert!(!resp.events.iter().any(|e| e.kind == "epoch"));
+    assert!(!resp
+        .events
+        .iter()
+        .any(|e| e.kind == nodeop_app::modules::staking::events::EPOCH));
 }

@@ -58,7 +58,7 @@ fn finished_tasks_are_pruned_after_task_retention_and_their_result_stays_provabl
     let ids: Vec<u64> = resp.tx_results[0]
         .events
         .iter()
-        .filter(|e| e.kind == "task_posted")
+        .filter(|e| e.kind == nodeop_app::modules::tasks::events::TASK_POSTED)
         .filter_map(|e| e.get("task")?.parse().ok())
         .collect();
     assert_eq!(ids.len(), 3);

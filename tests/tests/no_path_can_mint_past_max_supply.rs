@@ -9,7 +9,6 @@
 
 use std::path::Path;
 
-use nodeop_app::crypto::Address;
 use nodeop_app::modules::bank::genesis::GenesisAccount;
 use nodeop_app::modules::tasks::Consistency;
 use nodeop_app::tx::Msg;
@@ -132,7 +131,7 @@ proptest! {
                 }
                 Op::Feed { amount } => {
                     let client = net.client.clone();
-                    let out = net.run(&client, Msg::send(&Address::module("reward_pool"), amount));
+                    let out = net.run(&client, Msg::send(&nodeop_app::modules::bank::REWARD_POOL.address(), amount));
                     prop_assert!(out.is_ok(), "{}", out.log);
                 }
                 Op::DoubleSign { who } => {

@@ -5,8 +5,8 @@
 //! minus the protocol fee, which the treasury keeps, and nothing stays reserved or escrowed.
 
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
-use nodeop_driver::tasks::{all_proposals, events_of, exact_task, Act, TaskGenesis, NOP};
 use nodeop_app::num::checked_mul_div as mul_div_floor;
+use nodeop_driver::tasks::{all_proposals, events_of, exact_task, Act, TaskGenesis, NOP};
 
 #[test]
 fn no_quorum_escalates_and_a_second_failure_refunds() {
@@ -26,7 +26,10 @@ fn no_quorum_escalates_and_a_second_failure_refunds() {
         ],
     );
     let escalated_at = net.chain.height;
-    assert_eq!(events_of(&resp, "task_escalated").count(), 1);
+    assert_eq!(
+        events_of(&resp, nodeop_app::modules::tasks::events::TASK_ESCALATED).count(),
+        1
+    );
     let t = net.task(id);
     assert_eq!(t.status, TaskStatus::Assigned);
     assert_eq!(t.rounds.len(), 2);
@@ -63,7 +66,8 @@ fn no_quorum_escalates_and_a_second_failure_refunds() {
     let mut acts = vec![Act::Answer(b"x".to_vec()); 4];
     acts.extend(vec![Act::Answer(b"y".to_vec()); 3]);
     let resp = net.play_round(id, &acts);
-    let failed: Vec<_> = events_of(&resp, "task_failed").collect();
+    let failed: Vec<_> =
+        events_of(&resp, nodeop_app::modules::tasks::events::TASK_FAILED).collect();
     assert_eq!(failed.len(), 1);
     let t = net.task(id);
     assert_eq!(t.status, TaskStatus::Failed);

@@ -13,7 +13,11 @@ fn no_revenue_mints_nothing() {
     // 1-second blocks through three whole periods (30 s each)
     while open_period(chain).period < 3 {
         let resp = chain.block(Vec::new());
-        for e in resp.events.iter().filter(|e| e.kind == "mint") {
+        for e in resp
+            .events
+            .iter()
+            .filter(|e| e.kind == nodeop_app::modules::issuance::events::MINT)
+        {
             mint_events.push((chain.height, chain.time.seconds, e.clone()));
         }
     }

@@ -38,7 +38,10 @@ fn one_liar_of_three_is_outvoted_loses_reputation_and_gets_a_proposal() {
     expected.sort();
     assert_eq!(agreeing, expected);
     assert_eq!(fin.disagreeing, vec![liar.address]);
-    assert_eq!(events_of(&resp, "result_finalized").count(), 1);
+    assert_eq!(
+        events_of(&resp, nodeop_app::modules::tasks::events::RESULT_FINALIZED).count(),
+        1
+    );
 
     // not paid: no pay line, and its pool did not grow
     assert!(fin.pay.iter().all(|l| l.operator != liar.address));

@@ -1,4 +1,3 @@
-use nodeop_app::crypto::Address;
 use nodeop_app::modules::slashing::{Evidence, ProposalStatus};
 use nodeop_driver::chain::{genesis_operator, three_validators, TestChain};
 
@@ -11,7 +10,7 @@ fn operators_below_the_uptime_sla_get_an_automatic_downtime_proposal() {
     g.slashing.params.downtime_period_epochs = 3;
     let mut chain = TestChain::start(&g);
     let (op, cons) = genesis_operator();
-    let treasury = chain.balance(&Address::module("treasury"));
+    let treasury = chain.balance(&nodeop_app::modules::bank::TREASURY.address());
     // miss 3 blocks of the ~30 of the first period: uptime ≈ 90 %, 5 points below 95 %
     chain.offline.insert(cons);
     chain.empty_blocks(3);
@@ -19,7 +18,11 @@ fn operators_below_the_uptime_sla_get_an_automatic_downtime_proposal() {
     let mut proposed = None;
     for _ in 0..40 {
         let resp = chain.block(Vec::new());
-        if let Some(e) = resp.events.iter().find(|e| e.kind == "slash_proposed") {
+        if let Some(e) = resp
+            .events
+            .iter()
+            .find(|e| e.kind == nodeop_app::modules::slashing::events::SLASH_PROPOSED)
+        {
             proposed = Some(e.clone());
             break;
         }
@@ -51,5 +54,8 @@ fn operators_below_the_uptime_sla_get_an_automatic_downtime_proposal() {
         "automatic: the reporter's share stays in the treasury"
     );
     let taken = out.from_pool + out.from_unbonding;
-    assert!(chain.balance(&Address::module("treasury")) >= treasury + taken - out.burned);
+    assert!(
+        chain.balance(&nodeop_app::modules::bank::TREASURY.address())
+            >= treasury + taken - out.burned
+    );
 }

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::state::work;
 use nodeop_app::modules::tasks::Consistency;
+use nodeop_app::num::checked_mul_div as mul_div_floor;
 use nodeop_app::tx::Msg;
 use nodeop_driver::issuance::{enter_period, payouts, record, task_genesis};
 use nodeop_driver::tasks::{exact_task, NOP};
-use nodeop_app::num::checked_mul_div as mul_div_floor;
 
 #[test]
 fn payout_by_work_sums_exactly_to_the_mint() {

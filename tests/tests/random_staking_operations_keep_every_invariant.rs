@@ -121,7 +121,7 @@ proptest! {
                     if let Some(power) = chain.power_of(&cons(who), height) {
                         chain.report_double_sign(&cons(who), height, power);
                         let resp = chain.block(Vec::new());
-                        for e in resp.events.iter().filter(|e| e.kind == "slashed") {
+                        for e in resp.events.iter().filter(|e| e.kind == nodeop_app::modules::staking::events::SLASHED) {
                             burned_by_slashes += e.get("burned").unwrap().parse::<u128>().unwrap();
                         }
                     }

@@ -466,7 +466,10 @@ impl Driver {
         let failed_events: BTreeMap<u64, (u128, u128)> = resp
             .events
             .iter()
-            .filter(|e| e.kind == "task_failed" && e.get("refund").is_some())
+            .filter(|e| {
+                e.kind == nodeop_app::modules::tasks::events::TASK_FAILED
+                    && e.get("refund").is_some()
+            })
             .map(|e| {
                 let n = |k: &str| e.get(k).unwrap().parse::<u128>().unwrap();
                 (n("task") as u64, (n("refund"), n("protocol_fee")))

@@ -109,7 +109,7 @@ fn reputation_decays_toward_neutral_over_epochs() {
         let e = resp
             .events
             .iter()
-            .find(|e| e.kind == "reputation_epoch")
+            .find(|e| e.kind == nodeop_app::modules::reputation::events::REPUTATION_EPOCH)
             .unwrap_or_else(|| panic!("no reputation_epoch event in block {}", chain.height));
         assert_eq!(e.get("epoch"), Some(epoch.to_string().as_str()));
         for (i, who) in [low.address, high.address].iter().enumerate() {

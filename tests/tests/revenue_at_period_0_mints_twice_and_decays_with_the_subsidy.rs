@@ -31,7 +31,7 @@ fn revenue_at_period_0_mints_twice_and_decays_with_the_subsidy() {
     let ev = resp
         .events
         .iter()
-        .find(|e| e.kind == "mint")
+        .find(|e| e.kind == nodeop_app::modules::issuance::events::MINT)
         .expect("a mint event");
     assert_eq!(ev.get("minted"), Some((2 * r0).to_string().as_str()));
     assert_eq!(ev.get("revenue"), Some(r0.to_string().as_str()));

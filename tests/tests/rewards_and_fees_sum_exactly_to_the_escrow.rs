@@ -6,9 +6,9 @@
 //! Everything is recomputed here from the published formulas.
 
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
+use nodeop_app::num::checked_mul_div as mul_div_floor;
 use nodeop_app::tx::Msg;
 use nodeop_driver::tasks::{commit, exact_task, reveal, TaskGenesis, NOP};
-use nodeop_app::num::checked_mul_div as mul_div_floor;
 
 const PPM: u128 = 1_000_000;
 

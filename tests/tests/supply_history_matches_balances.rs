@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::{keys, PeriodRecord};
 use nodeop_app::modules::tasks::Consistency;
 use nodeop_app::query::verify_proof;
@@ -81,7 +80,10 @@ fn supply_history_matches_balances() {
             }
             3 => {
                 let client = net.client.clone();
-                let r = net.run(&client, Msg::send(&Address::module("reward_pool"), 7 * NOP));
+                let r = net.run(
+                    &client,
+                    Msg::send(&nodeop_app::modules::bank::REWARD_POOL.address(), 7 * NOP),
+                );
                 assert!(r.is_ok(), "{}", r.log);
             }
             _ => {}

@@ -47,7 +47,7 @@ fn the_load_state_follows_reserved_capacity_across_epochs() {
     let e = resp
         .events
         .iter()
-        .find(|e| e.kind == "reputation_epoch")
+        .find(|e| e.kind == nodeop_app::modules::reputation::events::REPUTATION_EPOCH)
         .expect("epoch 0 ends in block 40");
     assert_eq!(e.get("epoch"), Some("1"));
     assert_eq!(e.get("blocks"), Some("39"));

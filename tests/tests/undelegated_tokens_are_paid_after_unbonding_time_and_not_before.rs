@@ -1,4 +1,3 @@
-use nodeop_app::crypto::Address;
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::{genesis, genesis_operator, Key, TestChain};
 use nodeop_driver::tasks::NOP;
@@ -19,7 +18,7 @@ fn undelegated_tokens_are_paid_after_unbonding_time_and_not_before() {
     );
     let balance = chain.balance(&dave.address);
     assert_eq!(
-        chain.balance(&Address::module("unbonding_pool")),
+        chain.balance(&nodeop_app::modules::bank::UNBONDING_POOL.address()),
         3_000 * NOP
     );
 
@@ -32,8 +31,14 @@ fn undelegated_tokens_are_paid_after_unbonding_time_and_not_before() {
     // …the first block at or past completion_time does
     let resp = chain.block(Vec::new());
     assert_eq!(chain.time.seconds, entry.completion_time);
-    assert!(resp.events.iter().any(|e| e.kind == "unbonding_completed"));
+    assert!(resp
+        .events
+        .iter()
+        .any(|e| e.kind == nodeop_app::modules::staking::events::UNBONDING_COMPLETED));
     assert_eq!(chain.balance(&dave.address), balance + 3_000 * NOP);
     assert!(chain.unbonding_entries().is_empty());
-    assert_eq!(chain.balance(&Address::module("unbonding_pool")), 0);
+    assert_eq!(
+        chain.balance(&nodeop_app::modules::bank::UNBONDING_POOL.address()),
+        0
+    );
 }

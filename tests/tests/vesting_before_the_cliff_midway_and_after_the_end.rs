@@ -68,7 +68,7 @@ fn vesting_before_the_cliff_midway_and_after_the_end() {
     let ev = resp.tx_results[0]
         .events
         .iter()
-        .find(|e| e.kind == "vested")
+        .find(|e| e.kind == nodeop_app::modules::issuance::events::VESTED)
         .expect("a vested event");
     assert_eq!(ev.get("amount"), Some(half.to_string().as_str()));
     assert_eq!(
