@@ -9,7 +9,12 @@
 //!   FinalizeBlock, Commit, Query) over domain types; `nodeopd` translates ABCI to these.
 //! - [`state`] — the authenticated store (Jellyfish Merkle Tree over redb) and overlays.
 //! - [`tx`] — the envelope, sign bytes and stateless checks; [`error`] — stable codes.
-//! - [`modules`] — bank, staking, … each with its keys, messages, handlers and invariants.
+//! - [`modules`] — bank, staking, reputation, issuance, slashing, tasks, layered without cycles;
+//!   [`modules::MODULES`] is the one table the lifecycle, genesis, export, invariants and query
+//!   routing follow; [`component::Component`] is the contract every module implements, and
+//!   [`hooks::Hooks`] the calls a lower module makes into a higher one (`docs/architecture.md`).
+//! - [`block`] — the block context and the ABCI request/response types; [`num`] — ppm and the
+//!   one exact `mul_div`.
 //! - [`genesis::AppState`] — the genesis content of every module.
 //!
 //! Rules that hold everywhere here: no floats, no clock, no environment, no randomness, no

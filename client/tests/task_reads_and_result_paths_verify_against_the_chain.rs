@@ -1,5 +1,5 @@
 //! The client's task and reputation reads against the real app (the in-process chain of
-//! tests/src/harness.rs): a Session task is played to finalization, delivered and pruned, and at
+//! the nodeop-driver crate): a Session task is played to finalization, delivered and pruned, and at
 //! each step the client decodes the node's answers into its types, verifies the proven records
 //! against the app hash, and checks the result's Merkle path against the proven root — also
 //! after the task itself is gone from state.

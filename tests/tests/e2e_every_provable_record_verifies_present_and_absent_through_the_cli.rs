@@ -20,25 +20,9 @@ use serde_json::Value;
 const CHAIN_ID: &str = "nodeop-e2e-proofs";
 const NOP: u128 = 1_000_000;
 
-/// `nodeop` with the operator's home (its key `operator` is in HOME/keyring after init).
+/// `nodeop` as the operator: its key `operator` is in the node's client home after init.
 fn operator_cli(node: &Node, args: &[&str]) -> Output {
-    let out = run(
-        Command::new(&node.bins.nodeop)
-            .arg("--home")
-            .arg(&node.home)
-            .arg("--node")
-            .arg(node.rpc_url())
-            .args(args),
-        COMMAND_TIMEOUT,
-    );
-    assert!(
-        out.success(),
-        "nodeop --home {} {} failed:\n{}",
-        node.home.display(),
-        args.join(" "),
-        out.describe()
-    );
-    out
+    node.cli_ok(args)
 }
 
 fn nodeopd(node: &Node, args: &[&str]) {
@@ -78,7 +62,6 @@ fn event_attr(outcome: &Value, kind: &str, key: &str) -> String {
 fn json_query(node: &Node, args: &[&str]) -> Value {
     let mut all = vec!["query"];
     all.extend_from_slice(args);
-    all.extend(["--output", "json"]);
     node.cli_ok(&all).json()
 }
 
@@ -87,7 +70,7 @@ fn json_query(node: &Node, args: &[&str]) -> Value {
 fn proven(node: &Node, args: &[&str]) -> Value {
     let mut all = vec!["query"];
     all.extend_from_slice(args);
-    all.extend(["--prove", "--output", "json"]);
+    all.extend(["--prove"]);
     let out = node.cli(&all);
     assert!(
         out.success(),
@@ -187,7 +170,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
         "--secret-hex",
         &hex::encode(client.secret_bytes()),
     ]);
-    let operator = operator_cli(&node, &["keys", "show", "operator", "--output", "json"]).json()
+    let operator = operator_cli(&node, &["keys", "show", "operator"]).json()
         ["address"]
         .as_str()
         .expect("the operator key's address")
@@ -200,8 +183,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
     // What makes the records exist: a delegation, an unbonding entry, a slash proposal and a
     // task, committed, revealed and confirmed.
     included_ok(&node.cli_ok(&[
-        "tx", "staking", "delegate", "client", &operator, "5nop", "--output", "json",
-    ]));
+        "tx", "staking", "delegate", "client", &operator, "5nop", ]));
     let v = included_ok(&node.cli_ok(&[
         "tx",
         "staking",
@@ -209,9 +191,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
         "client",
         &operator,
         "1nop",
-        "--output",
-        "json",
-    ]));
+        ]));
     let unbonding_id = event_attr(&v, "undelegate", "unbonding_id");
     let v = included_ok(&node.cli_ok(&[
         "tx",
@@ -227,9 +207,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
         "1",
         "--description",
         "missed its benchmark",
-        "--output",
-        "json",
-    ]));
+        ]));
     let proposal_id = event_attr(&v, "slash_proposed", "proposal");
     let v = included_ok(&node.cli_ok(&[
         "tx",
@@ -246,9 +224,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
         "what is six times seven?",
         "--fee",
         "3nop",
-        "--output",
-        "json",
-    ]));
+        ]));
     let task_id = event_attr(&v, "task_posted", "task");
     let task = json_query(&node, &["task", &task_id]);
     let commit_end = task["task"]["rounds"][0]["commit_end"]
@@ -257,15 +233,13 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
     included_ok(&operator_cli(
         &node,
         &[
-            "tx", "task", "commit", "operator", &task_id, "42", "--output", "json",
-        ],
+            "tx", "task", "commit", "operator", &task_id, "42", ],
     ));
     node.wait_for_height(commit_end, Duration::from_secs(60));
     included_ok(&operator_cli(
         &node,
         &[
-            "tx", "task", "reveal", "operator", &task_id, "--output", "json",
-        ],
+            "tx", "task", "reveal", "operator", &task_id, ],
     ));
     included_ok(&operator_cli(
         &node,
@@ -276,9 +250,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
             "operator",
             &task_id,
             "consumer-receipt-1",
-            "--output",
-            "json",
-        ],
+            ],
     ));
     // The period of the task's revenue is recorded (with its payout) in the first block past
     // its end.
