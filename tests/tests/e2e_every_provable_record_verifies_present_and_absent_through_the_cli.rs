@@ -170,8 +170,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
         "--secret-hex",
         &hex::encode(client.secret_bytes()),
     ]);
-    let operator = operator_cli(&node, &["keys", "show", "operator"]).json()
-        ["address"]
+    let operator = operator_cli(&node, &["keys", "show", "operator"]).json()["address"]
         .as_str()
         .expect("the operator key's address")
         .to_string();
@@ -182,16 +181,9 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
 
     // What makes the records exist: a delegation, an unbonding entry, a slash proposal and a
     // task, committed, revealed and confirmed.
-    included_ok(&node.cli_ok(&[
-        "tx", "staking", "delegate", "client", &operator, "5nop", ]));
-    let v = included_ok(&node.cli_ok(&[
-        "tx",
-        "staking",
-        "undelegate",
-        "client",
-        &operator,
-        "1nop",
-        ]));
+    included_ok(&node.cli_ok(&["tx", "staking", "delegate", "client", &operator, "5nop"]));
+    let v =
+        included_ok(&node.cli_ok(&["tx", "staking", "undelegate", "client", &operator, "1nop"]));
     let unbonding_id = event_attr(&v, "undelegate", "unbonding_id");
     let v = included_ok(&node.cli_ok(&[
         "tx",
@@ -207,7 +199,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
         "1",
         "--description",
         "missed its benchmark",
-        ]));
+    ]));
     let proposal_id = event_attr(&v, "slash_proposed", "proposal");
     let v = included_ok(&node.cli_ok(&[
         "tx",
@@ -224,7 +216,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
         "what is six times seven?",
         "--fee",
         "3nop",
-        ]));
+    ]));
     let task_id = event_attr(&v, "task_posted", "task");
     let task = json_query(&node, &["task", &task_id]);
     let commit_end = task["task"]["rounds"][0]["commit_end"]
@@ -232,14 +224,12 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
         .expect("commit_end");
     included_ok(&operator_cli(
         &node,
-        &[
-            "tx", "task", "commit", "operator", &task_id, "42", ],
+        &["tx", "task", "commit", "operator", &task_id, "42"],
     ));
     node.wait_for_height(commit_end, Duration::from_secs(60));
     included_ok(&operator_cli(
         &node,
-        &[
-            "tx", "task", "reveal", "operator", &task_id, ],
+        &["tx", "task", "reveal", "operator", &task_id],
     ));
     included_ok(&operator_cli(
         &node,
@@ -250,7 +240,7 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
             "operator",
             &task_id,
             "consumer-receipt-1",
-            ],
+        ],
     ));
     // The period of the task's revenue is recorded (with its payout) in the first block past
     // its end.
