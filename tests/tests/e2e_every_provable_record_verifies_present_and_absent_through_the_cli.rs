@@ -262,9 +262,17 @@ fn e2e_every_provable_record_verifies_present_and_absent_through_the_cli() {
         "{v}"
     );
     // … and in text, as a person reads it
-    let text = node
-        .cli_ok(&["query", "account", &never_used, "--prove"])
-        .stdout;
+    // (the harness's `cli` asks for JSON, so the text output is read with a plain command)
+    let text = run(
+        Command::new(&node.bins.nodeop)
+            .arg("--home")
+            .arg(&node.client_home)
+            .arg("--node")
+            .arg(node.rpc_url())
+            .args(["query", "account", &never_used, "--prove"]),
+        COMMAND_TIMEOUT,
+    )
+    .stdout;
     assert!(
         text.contains("absent; non-membership proven") && text.contains("never used"),
         "{text}"
