@@ -8,7 +8,7 @@
 //! current subsidy, a vesting schedule with what is claimable now, and the lists are computed by
 //! the node at its latest height, without a proof.
 
-use anyhow::Result;
+use anyhow::{anyhow, bail, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::state::Payout;
 use nodeop_app::modules::issuance::{EpochMetrics, IssuanceParams, PeriodRecord, VestingSchedule};
@@ -117,10 +117,20 @@ pub async fn all_periods(
     loop {
         let (page, height) = periods(client, limit, after).await?;
         all.extend(page.items);
-        match page.next.and_then(|n| n.parse().ok()) {
-            Some(n) => after = Some(n),
-            None => return Ok((all, height)),
+        let Some(next) = page.next else {
+            return Ok((all, height));
+        };
+        let next: u64 = next
+            .parse()
+            .map_err(|_| anyhow!("the node's next cursor {next:?} is not a period index"))?;
+        // a node whose cursor does not move would otherwise keep this loop going for ever
+        if after.is_some_and(|a| next <= a) {
+            bail!(
+                "the node's next cursor {next} does not advance past {}; stopping",
+                after.unwrap_or_default()
+            );
         }
+        after = Some(next);
     }
 }
 
