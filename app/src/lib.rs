@@ -33,6 +33,7 @@ pub mod modules;
 pub mod num;
 pub mod params;
 pub mod query;
+pub mod records;
 pub mod serde_base64_32;
 pub mod serde_u128;
 pub mod state;

@@ -29,6 +29,7 @@ use crate::error::{QueryError, CODESPACE_QUERY};
 use crate::genesis::keys as chain_keys;
 use crate::modules::{bank, staking};
 use crate::params::TxParams;
+use crate::records::Record;
 use crate::state::{StateRead, StateReadExt, Storage};
 
 pub const PROOF_OP_TYPE: &str = "ics23:jmt";
@@ -112,15 +113,12 @@ struct StatusView {
     app_hash: String,
 }
 
-/// Renders a stored record (key, bytes if present) as JSON.
-pub type Render = fn(&[u8], Option<&[u8]>) -> Result<String, QueryError>;
-
 /// A computed or listed answer.
 pub type Listing = Box<dyn Fn(&App) -> Result<String, QueryError>>;
 
 pub enum Target {
-    /// One stored record: its key and how to render it.
-    Record { key: Vec<u8>, render: Render },
+    /// One stored record (`crate::records`): readable at any height, with a proof.
+    Record(Record),
     /// A computed or listed answer, latest height only, no proof.
     Listing(Listing),
 }
@@ -169,10 +167,7 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
                     "/store needs the raw key in data".into(),
                 ));
             }
-            Ok(Target::Record {
-                key: data.to_vec(),
-                render: |_, bytes| Ok(bytes.map(hex::encode).unwrap_or_default()),
-            })
+            Ok(Target::Record(Record::Store(data.to_vec())))
         }
         "/params" => Ok(listing(|app| {
             let tx: TxParams = app
@@ -259,14 +254,20 @@ impl App {
                     ..Default::default()
                 })
             }
-            Target::Record { key, render } => {
+            Target::Record(record) => {
+                let key = record.key();
+                let render = |bytes: &[u8]| {
+                    record.render(bytes).map_err(|e| {
+                        QueryError::Storage(format!("the stored {}: {e}", record.what()))
+                    })
+                };
                 if req.prove {
                     let (value, proof) = storage
                         .get_with_proof(&key, height)
                         .map_err(|e| QueryError::Storage(e.to_string()))?;
                     // an absent record is answered with an empty value and its non-membership proof
                     let info = match &value {
-                        Some(_) => render(&key, value.as_deref())?,
+                        Some(b) => render(b)?,
                         None => String::new(),
                     };
                     Ok(QueryResponse {
@@ -287,7 +288,10 @@ impl App {
                     } else {
                         AtHeight { storage, height }.get_raw(&key)
                     };
-                    let body = render(&key, value.as_deref())?;
+                    let body = match value {
+                        Some(b) => render(&b)?,
+                        None => record.absent().ok_or_else(|| record.not_found())?,
+                    };
                     Ok(QueryResponse {
                         key,
                         value: body.into_bytes(),

@@ -22,9 +22,7 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
-use borsh::BorshDeserialize;
-use nodeop_app::crypto::Address;
-use nodeop_app::modules::{bank, issuance, reputation, slashing, staking, tasks};
+use nodeop_app::modules::{bank, reputation, slashing, staking, tasks};
 use nodeop_app::query::{verify_proof, ProofOp};
 use serde::Serialize;
 use tendermint::block::signed_header::SignedHeader;
@@ -229,375 +227,63 @@ pub async fn fetch_verified_header(
     )?)
 }
 
-/// A record that can be read with a proof: what was asked, from which the client computes the
-/// store key and the query path itself.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Record {
-    Account(Address),
-    Supply,
-    /// Any store key (`/store`); the value is shown as hex.
-    Store(Vec<u8>),
-    /// `staking/op/{operator}` → [`staking::Operator`].
-    Operator(Address),
-    /// `staking/del/{delegator}/{operator}` → [`staking::Delegation`].
-    Delegation {
-        delegator: Address,
-        operator: Address,
-    },
-    /// `staking/unb/{id}` → [`staking::UnbondingEntry`].
-    UnbondingEntry(u64),
-    /// `staking/params` → [`staking::StakingParams`].
-    StakingParams,
-    /// `slashing/proposal/{id}` → [`slashing::Proposal`].
-    SlashingProposal(u64),
-    /// `slashing/params` → [`slashing::SlashingParams`].
-    SlashingParams,
-    /// `tasks/task/{id}` → [`tasks::Task`] (absent once pruned).
-    Task(u64),
-    /// `tasks/result/{id}` → [`tasks::state::ResultRecord`] (kept after pruning).
-    ResultRecord(u64),
-    /// `tasks/block_results/{height}` → [`tasks::state::BlockResults`]: the Merkle root over the
-    /// results finalized at that height, and its leaves.
-    BlockResults(u64),
-    /// `tasks/params` → [`tasks::TasksParams`].
-    TasksParams,
-    /// `reputation/operator/{address}` → [`reputation::OperatorReputation`] (absent: the
-    /// neutral record every operator starts from).
-    Reputation(Address),
-    /// `reputation/params` → [`reputation::ReputationParams`].
-    ReputationParams,
-    /// `issuance/period/{m}` → [`issuance::PeriodRecord`].
-    IssuancePeriod(u64),
-    /// `issuance/payout/{m}/{operator}` → [`issuance::state::Payout`].
-    IssuancePayout {
-        period: u64,
-        operator: Address,
-    },
-    /// `issuance/metrics/{epoch}` → [`issuance::EpochMetrics`].
-    IssuanceMetrics(u64),
-    /// `issuance/vesting/{beneficiary}` → [`issuance::VestingSchedule`].
-    VestingSchedule(Address),
-    /// `issuance/params` → [`issuance::IssuanceParams`].
-    IssuanceParams,
+/// The provable records are declared once, in the app (`nodeop_app::records`): their query
+/// path, store key and stored type, and what their stored bytes render as. The client computes
+/// the key from what it asked, and checks the node's `info` against the app's own rendering of
+/// the proven bytes.
+pub use nodeop_app::records::Record;
+
+/// What a client checks of a proven record.
+pub trait ProvenRecord {
+    /// Renders the (proven) stored bytes, `None` meaning absent, as the app does, and checks
+    /// that the node's own rendering (`info`) is exactly that: a present record must decode as
+    /// the asked one (its type, and its address, pair or id); an absent record is its documented
+    /// absent value (the zero account, the neutral reputation) or `null`, and a node that sends
+    /// an `info` for it must send that value.
+    fn decode_and_match(
+        &self,
+        value: Option<&[u8]>,
+        info: &str,
+    ) -> Result<serde_json::Value, VerificationFailed>;
 }
 
-impl Record {
-    pub fn path(&self) -> String {
-        match self {
-            Record::Account(a) => format!("/account/{a}"),
-            Record::Supply => "/supply".into(),
-            Record::Store(_) => "/store".into(),
-            Record::Operator(a) => format!("/staking/operator/{a}"),
-            Record::Delegation {
-                delegator,
-                operator,
-            } => format!("/staking/delegation/{delegator}/{operator}"),
-            Record::UnbondingEntry(id) => format!("/staking/unbonding-entry/{id}"),
-            Record::StakingParams => "/staking/params".into(),
-            Record::SlashingProposal(id) => format!("/slashing/proposal/{id}"),
-            Record::SlashingParams => "/slashing/params".into(),
-            Record::Task(id) => format!("/tasks/task/{id}"),
-            Record::ResultRecord(id) => format!("/tasks/result-record/{id}"),
-            Record::BlockResults(h) => format!("/tasks/block-results/{h}"),
-            Record::TasksParams => "/tasks/params".into(),
-            Record::Reputation(a) => format!("/reputation/record/{a}"),
-            Record::ReputationParams => "/reputation/params".into(),
-            Record::IssuancePeriod(m) => format!("/issuance/period/{m}"),
-            Record::IssuancePayout { period, operator } => {
-                format!("/issuance/payout/{period}/{operator}")
-            }
-            Record::IssuanceMetrics(e) => format!("/issuance/metrics/{e}"),
-            Record::VestingSchedule(a) => format!("/issuance/vesting-schedule/{a}"),
-            Record::IssuanceParams => "/issuance/params".into(),
-        }
-    }
-
-    pub fn data(&self) -> Vec<u8> {
-        match self {
-            Record::Store(k) => k.clone(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// The store key, computed here from the request.
-    pub fn key(&self) -> Vec<u8> {
-        match self {
-            Record::Account(a) => bank::keys::account(a),
-            Record::Supply => bank::keys::SUPPLY.to_vec(),
-            Record::Store(k) => k.clone(),
-            Record::Operator(a) => staking::keys::operator(a),
-            Record::Delegation {
-                delegator,
-                operator,
-            } => staking::keys::delegation(delegator, operator),
-            Record::UnbondingEntry(id) => staking::keys::unbonding(*id),
-            Record::StakingParams => staking::keys::PARAMS.to_vec(),
-            Record::SlashingProposal(id) => slashing::keys::proposal(*id),
-            Record::SlashingParams => slashing::keys::PARAMS.to_vec(),
-            Record::Task(id) => tasks::keys::task(*id),
-            Record::ResultRecord(id) => tasks::keys::result(*id),
-            Record::BlockResults(h) => tasks::keys::block_results(*h),
-            Record::TasksParams => tasks::keys::PARAMS.to_vec(),
-            Record::Reputation(a) => reputation::keys::operator(a),
-            Record::ReputationParams => reputation::keys::PARAMS.to_vec(),
-            Record::IssuancePeriod(m) => issuance::keys::period(*m),
-            Record::IssuancePayout { period, operator } => {
-                issuance::keys::payout(*period, operator)
-            }
-            Record::IssuanceMetrics(e) => issuance::keys::metrics(*e),
-            Record::VestingSchedule(a) => issuance::keys::vesting(a),
-            Record::IssuanceParams => issuance::keys::PARAMS.to_vec(),
-        }
-    }
-
-    /// Decodes the (proven) stored bytes, `None` meaning absent, into JSON, and checks that the
-    /// node's own rendering (`info`) agrees with it.
-    ///
-    /// Each record decodes as borsh into the app's own type and is rendered with the app's serde
-    /// (so the JSON is the one the node renders): an account as `{address, balance, nonce}`
-    /// (as `/account` renders it; an absent account is the empty one), the supply as the supply
-    /// record, a staking record as its type. A present staking record must also be the one asked
-    /// for (its address, pair or id), and the node's `info` must equal the decoded record. An
-    /// absent staking record decodes as `null` (its non-membership is what was proven).
-    pub fn decode_and_match(
+impl ProvenRecord for Record {
+    fn decode_and_match(
         &self,
         value: Option<&[u8]>,
         info: &str,
     ) -> Result<serde_json::Value, VerificationFailed> {
-        match self {
-            Record::Store(_) => {
-                let hex_value = value.map(hex::encode).unwrap_or_default();
-                if info != hex_value {
-                    return fail("the node's info does not match the proven bytes");
-                }
-                Ok(serde_json::Value::String(hex_value))
+        if let Record::Store(_) = self {
+            let hex_value = value.map(hex::encode).unwrap_or_default();
+            if info != hex_value {
+                return fail("the node's info does not match the proven bytes");
             }
-            Record::Account(a) => {
-                let acct: bank::Account = match value {
-                    Some(b) => decode_borsh("account", b)?,
-                    None => bank::Account::default(),
-                };
-                // The address is part of the proven key, so it belongs in the proven value's view.
-                let mut decoded = to_json(&acct)?;
-                if let Some(fields) = decoded.as_object_mut() {
-                    fields.insert("address".into(), serde_json::Value::String(a.to_bech32()));
-                }
-                // A proven absent account (never used) comes with an empty `info`: there is no
-                // rendering to compare, and the zero account is what its absence means.
-                if value.is_some() || !info.is_empty() {
-                    match_info(&decoded, info)?;
-                }
-                Ok(decoded)
-            }
-            Record::Supply => {
-                let Some(b) = value else {
-                    return fail("the supply record is absent");
-                };
-                let supply: bank::Supply = decode_borsh("supply", b)?;
-                let decoded = to_json(&supply)?;
-                match_info(&decoded, info)?;
-                Ok(decoded)
-            }
-            Record::Operator(a) => self.staking_record(value, info, |op: &staking::Operator| {
-                (op.address == *a)
-                    .then_some(())
-                    .ok_or_else(|| format!("the stored operator is {}, not {a}", op.address))
-            }),
-            Record::Delegation {
-                delegator,
-                operator,
-            } => self.staking_record(value, info, |d: &staking::Delegation| {
-                (d.delegator == *delegator && d.operator == *operator)
-                    .then_some(())
-                    .ok_or_else(|| {
-                        format!(
-                            "the stored delegation is {} → {}, not {delegator} → {operator}",
-                            d.delegator, d.operator
-                        )
-                    })
-            }),
-            Record::UnbondingEntry(id) => {
-                self.staking_record(value, info, |e: &staking::UnbondingEntry| {
-                    (e.id == *id).then_some(()).ok_or_else(|| {
-                        format!("the stored unbonding entry has id {}, not {id}", e.id)
-                    })
-                })
-            }
-            Record::StakingParams => {
-                self.staking_record(value, info, |_: &staking::StakingParams| Ok(()))
-            }
-            Record::SlashingProposal(id) => {
-                self.staking_record(value, info, |p: &slashing::Proposal| {
-                    (p.id == *id)
-                        .then_some(())
-                        .ok_or_else(|| format!("the stored proposal has id {}, not {id}", p.id))
-                })
-            }
-            Record::SlashingParams => {
-                self.staking_record(value, info, |_: &slashing::SlashingParams| Ok(()))
-            }
-            Record::Task(id) => self.staking_record(value, info, |t: &tasks::Task| {
-                (t.id == *id)
-                    .then_some(())
-                    .ok_or_else(|| format!("the stored task has id {}, not {id}", t.id))
-            }),
-            Record::ResultRecord(id) => {
-                self.staking_record(value, info, |r: &tasks::state::ResultRecord| {
-                    (r.task_id == *id).then_some(()).ok_or_else(|| {
-                        format!(
-                            "the stored result record is of task {}, not {id}",
-                            r.task_id
-                        )
-                    })
-                })
-            }
-            Record::BlockResults(h) => {
-                self.staking_record(value, info, |b: &tasks::state::BlockResults| {
-                    (b.height == *h).then_some(()).ok_or_else(|| {
-                        format!(
-                            "the stored block results are of height {}, not {h}",
-                            b.height
-                        )
-                    })
-                })
-            }
-            Record::TasksParams => {
-                self.staking_record(value, info, |_: &tasks::TasksParams| Ok(()))
-            }
-            Record::Reputation(_) => match value {
-                // proven absent: the neutral record (the node sends no rendering then)
-                None => to_json(&reputation::OperatorReputation::default()),
-                Some(_) => {
-                    self.staking_record(value, info, |_: &reputation::OperatorReputation| Ok(()))
-                }
-            },
-            Record::ReputationParams => {
-                self.staking_record(value, info, |_: &reputation::ReputationParams| Ok(()))
-            }
-            Record::IssuancePeriod(m) => {
-                self.staking_record(value, info, |r: &issuance::PeriodRecord| {
-                    (r.period == *m)
-                        .then_some(())
-                        .ok_or_else(|| format!("the stored record is of period {}, not {m}", r.period))
-                })
-            }
-            Record::IssuancePayout { period, operator } => {
-                self.staking_record(value, info, |p: &issuance::state::Payout| {
-                    (p.period == *period && p.operator == *operator)
-                        .then_some(())
-                        .ok_or_else(|| {
-                            format!(
-                                "the stored payout is of period {} to {}, not {period} to {operator}",
-                                p.period, p.operator
-                            )
-                        })
-                })
-            }
-            Record::IssuanceMetrics(e) => {
-                self.staking_record(value, info, |m: &issuance::EpochMetrics| {
-                    (m.epoch == *e)
-                        .then_some(())
-                        .ok_or_else(|| format!("the stored metrics are of epoch {}, not {e}", m.epoch))
-                })
-            }
-            Record::VestingSchedule(a) => {
-                self.staking_record(value, info, |v: &issuance::VestingSchedule| {
-                    (v.beneficiary == *a).then_some(()).ok_or_else(|| {
-                        format!("the stored schedule is {}'s, not {a}'s", v.beneficiary)
-                    })
-                })
-            }
-            Record::IssuanceParams => {
-                self.staking_record(value, info, |_: &issuance::IssuanceParams| Ok(()))
-            }
+            return Ok(serde_json::Value::String(hex_value));
         }
-    }
-
-    /// A typed record of type `T` (staking, slashing): decode, check that it is the one asked
-    /// for, match `info`.
-    fn staking_record<T: BorshDeserialize + Serialize>(
-        &self,
-        value: Option<&[u8]>,
-        info: &str,
-        is_the_one_asked: impl Fn(&T) -> Result<(), String>,
-    ) -> Result<serde_json::Value, VerificationFailed> {
-        let Some(bytes) = value else {
+        let rendered = match value {
+            Some(bytes) => Some(self.render(bytes).map_err(VerificationFailed)?),
+            None => self.absent(),
+        };
+        let Some(rendered) = rendered else {
             return Ok(serde_json::Value::Null);
         };
-        let what = self.what();
-        let record: T = decode_borsh(what, bytes)?;
-        is_the_one_asked(&record).map_err(VerificationFailed)?;
-        let decoded = to_json(&record)?;
+        let decoded: serde_json::Value = serde_json::from_str(&rendered)
+            .map_err(|e| VerificationFailed(format!("the app's rendering is not JSON: {e}")))?;
+        // a proven absence comes with an empty `info`: there is no rendering to compare
+        if value.is_none() && info.is_empty() {
+            return Ok(decoded);
+        }
+        match_info(&decoded, info)?;
         let shown: serde_json::Value = serde_json::from_str(info)
             .map_err(|e| VerificationFailed(format!("the node's info is not JSON: {e}")))?;
         if shown != decoded {
-            match_info(&decoded, info)?;
             return fail(format!(
-                "the node's info has fields the proven {what} does not: {shown}"
+                "the node's info has fields the proven {} does not: {shown}",
+                self.what()
             ));
         }
         Ok(decoded)
     }
-
-    /// A node may answer a proven read of this record, when absent, with "not found" rather than
-    /// a non-membership proof (the typed records; older nodes did); [`query_verified`]
-    /// then proves the absence with a raw read of the key.
-    pub fn absence_is_refused(&self) -> bool {
-        matches!(
-            self,
-            Record::Operator(_)
-                | Record::Delegation { .. }
-                | Record::UnbondingEntry(_)
-                | Record::StakingParams
-                | Record::SlashingProposal(_)
-                | Record::SlashingParams
-                | Record::Task(_)
-                | Record::ResultRecord(_)
-                | Record::BlockResults(_)
-                | Record::TasksParams
-                | Record::ReputationParams
-                | Record::IssuancePeriod(_)
-                | Record::IssuancePayout { .. }
-                | Record::IssuanceMetrics(_)
-                | Record::VestingSchedule(_)
-                | Record::IssuanceParams
-        )
-    }
-
-    /// The kind of record, for messages.
-    pub fn what(&self) -> &'static str {
-        match self {
-            Record::Account(_) => "account",
-            Record::Supply => "supply",
-            Record::Store(_) => "store value",
-            Record::Operator(_) => "operator",
-            Record::Delegation { .. } => "delegation",
-            Record::UnbondingEntry(_) => "unbonding entry",
-            Record::StakingParams => "staking params",
-            Record::SlashingProposal(_) => "slash proposal",
-            Record::SlashingParams => "slashing params",
-            Record::Task(_) => "task",
-            Record::ResultRecord(_) => "task result record",
-            Record::BlockResults(_) => "block results",
-            Record::TasksParams => "tasks params",
-            Record::Reputation(_) => "reputation record",
-            Record::ReputationParams => "reputation params",
-            Record::IssuancePeriod(_) => "period record",
-            Record::IssuancePayout { .. } => "period payout",
-            Record::IssuanceMetrics(_) => "epoch metrics",
-            Record::VestingSchedule(_) => "vesting schedule",
-            Record::IssuanceParams => "issuance params",
-        }
-    }
-}
-
-fn decode_borsh<T: BorshDeserialize>(what: &str, bytes: &[u8]) -> Result<T, VerificationFailed> {
-    borsh::from_slice(bytes)
-        .map_err(|e| VerificationFailed(format!("the stored {what} does not decode: {e}")))
-}
-
-fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, VerificationFailed> {
-    serde_json::to_value(v).map_err(|e| VerificationFailed(e.to_string()))
 }
 
 /// Every field of the proven record must be in the node's `info` with the same value.
@@ -792,6 +478,7 @@ mod tests {
     //! devnet (nodeopd + cometbft 0.38): the record is bob's account at height 7, so its app
     //! hash is in header 8.
     use super::*;
+    use nodeop_app::crypto::Address;
     use tendermint::block::CommitSig;
     use tendermint_rpc::endpoint::{abci_query, commit, validators};
 

@@ -10,14 +10,14 @@ use serde::Serialize;
 
 use super::keys;
 use super::state::{
-    open_epoch, open_period, params, payouts, vesting, vesting_schedules, EpochMetrics, Payout,
+    open_epoch, open_period, params, payouts, vesting, vesting_schedules, EpochMetrics,
     PeriodRecord, VestingSchedule,
 };
-use super::IssuanceParams;
 use crate::crypto::Address;
 use crate::error::QueryError;
 use crate::modules::bank;
 use crate::query::{json, listing, Target};
+use crate::records::Record;
 use crate::serde_u128;
 use crate::state::{decode_stored, StateRead};
 
@@ -137,50 +137,14 @@ fn numbered_page<T: borsh::BorshDeserialize>(
 pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryError> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
-        ["params"] => Ok(Target::Record {
-            key: keys::PARAMS.to_vec(),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<IssuanceParams>(key, b)),
-                None => Err(QueryError::NotFound("issuance params".into())),
-            },
-        }),
-        ["period", m] => Ok(Target::Record {
-            key: keys::period(number("period", m)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<PeriodRecord>(key, b)),
-                None => Err(QueryError::NotFound(
-                    "no such period record (a period is recorded in the first block past its end)"
-                        .into(),
-                )),
-            },
-        }),
-        ["payout", m, operator] => Ok(Target::Record {
-            key: keys::payout(number("period", m)?, &address(operator)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<Payout>(key, b)),
-                None => Err(QueryError::NotFound(
-                    "no payout to this operator in this period".into(),
-                )),
-            },
-        }),
-        ["metrics", e] => Ok(Target::Record {
-            key: keys::metrics(number("epoch", e)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<EpochMetrics>(key, b)),
-                None => Err(QueryError::NotFound(
-                    "no metrics for this epoch (an epoch is recorded in the first block past its \
-                     end)"
-                        .into(),
-                )),
-            },
-        }),
-        ["vesting-schedule", a] => Ok(Target::Record {
-            key: keys::vesting(&address(a)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<VestingSchedule>(key, b)),
-                None => Err(QueryError::NotFound("no vesting schedule".into())),
-            },
-        }),
+        ["params"] => Ok(Target::Record(Record::IssuanceParams)),
+        ["period", m] => Ok(Target::Record(Record::IssuancePeriod(number("period", m)?))),
+        ["payout", m, operator] => Ok(Target::Record(Record::IssuancePayout {
+            period: number("period", m)?,
+            operator: address(operator)?,
+        })),
+        ["metrics", e] => Ok(Target::Record(Record::IssuanceMetrics(number("epoch", e)?))),
+        ["vesting-schedule", a] => Ok(Target::Record(Record::VestingSchedule(address(a)?))),
         ["vesting", a] => {
             let a = address(a)?;
             Ok(listing(move |app| {

@@ -6,13 +6,13 @@ use serde::Serialize;
 
 use super::score::{self, Components};
 use super::state::{params, record, OperatorReputation};
-use super::{keys, ReputationParams};
 use crate::crypto::Address;
 use crate::error::QueryError;
 use crate::modules::staking;
 use crate::query::{json, listing, Target};
+use crate::records::Record;
 use crate::serde_u128;
-use crate::state::{decode_stored, StateRead};
+use crate::state::StateRead;
 
 /// `/reputation/operator/{address}`.
 #[derive(Clone, Debug, Serialize)]
@@ -65,21 +65,8 @@ pub(crate) fn route(path: &str, _args: &[(&str, &str)]) -> Result<Target, QueryE
                 json(&operator_view(app.storage(), &address))
             }))
         }
-        ["record", addr] => Ok(Target::Record {
-            key: keys::operator(&parse_address(addr)?),
-            // no record: the neutral one every operator starts from
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<OperatorReputation>(key, b)),
-                None => json(&OperatorReputation::default()),
-            },
-        }),
-        ["params"] => Ok(Target::Record {
-            key: keys::PARAMS.to_vec(),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<ReputationParams>(key, b)),
-                None => Err(QueryError::NotFound("reputation params".into())),
-            },
-        }),
+        ["record", addr] => Ok(Target::Record(Record::Reputation(parse_address(addr)?))),
+        ["params"] => Ok(Target::Record(Record::ReputationParams)),
         _ => Err(QueryError::UnknownPath(format!(
             "/reputation/{}",
             path.chars().take(200).collect::<String>()

@@ -6,6 +6,7 @@ use super::state::{Proposal, Vote};
 use crate::crypto::Address;
 use crate::error::QueryError;
 use crate::query::{json, listing, Target};
+use crate::records::Record;
 use crate::state::{decode_stored, StateRead};
 
 pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryError> {
@@ -16,20 +17,8 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
     };
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
-        ["proposal", id] => Ok(Target::Record {
-            key: keys::proposal(parse_id(id)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<Proposal>(key, b)),
-                None => Err(QueryError::NotFound("no such proposal".into())),
-            },
-        }),
-        ["params"] => Ok(Target::Record {
-            key: keys::PARAMS.to_vec(),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<super::SlashingParams>(key, b)),
-                None => Err(QueryError::NotFound("slashing params".into())),
-            },
-        }),
+        ["proposal", id] => Ok(Target::Record(Record::SlashingProposal(parse_id(id)?))),
+        ["params"] => Ok(Target::Record(Record::SlashingParams)),
         ["proposals"] => {
             let status = arg("status").unwrap_or_else(|| "all".into());
             if ![

@@ -14,6 +14,7 @@ use super::{consensus_address, keys, validator_set, Delegation, Operator, Unbond
 use crate::crypto::Address;
 use crate::error::QueryError;
 use crate::query::{json, listing, Target};
+use crate::records::Record;
 use crate::serde_u128;
 use crate::state::{decode_stored, StateRead, StateReadExt};
 
@@ -131,39 +132,18 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
     let lim = limit(args)?;
     let after = arg(args, "after").map(str::to_string);
     match parts.as_slice() {
-        ["operator", a] => Ok(Target::Record {
-            key: keys::operator(&address(a)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<Operator>(key, b)),
-                None => Err(QueryError::NotFound("no operator at this address".into())),
-            },
-        }),
-        ["delegation", d, o] => Ok(Target::Record {
-            key: keys::delegation(&address(d)?, &address(o)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<Delegation>(key, b)),
-                None => Err(QueryError::NotFound("no such delegation".into())),
-            },
-        }),
+        ["operator", a] => Ok(Target::Record(Record::Operator(address(a)?))),
+        ["delegation", d, o] => Ok(Target::Record(Record::Delegation {
+            delegator: address(d)?,
+            operator: address(o)?,
+        })),
         ["unbonding-entry", id] => {
             let id: u64 = id
                 .parse()
                 .map_err(|_| QueryError::BadArgument(format!("id {id:?}")))?;
-            Ok(Target::Record {
-                key: keys::unbonding(id),
-                render: |key, bytes| match bytes {
-                    Some(b) => json(&decode_stored::<UnbondingEntry>(key, b)),
-                    None => Err(QueryError::NotFound("no such unbonding entry".into())),
-                },
-            })
+            Ok(Target::Record(Record::UnbondingEntry(id)))
         }
-        ["params"] => Ok(Target::Record {
-            key: keys::PARAMS.to_vec(),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<super::StakingParams>(key, b)),
-                None => Err(QueryError::NotFound("staking params".into())),
-            },
-        }),
+        ["params"] => Ok(Target::Record(Record::StakingParams)),
         ["operators"] => {
             let status = arg(args, "status").unwrap_or("all").to_string();
             if !["all", "bonded", "inactive", "jailed", "tombstoned"].contains(&status.as_str()) {

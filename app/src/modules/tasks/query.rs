@@ -13,13 +13,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::keys;
-use super::params::TasksParams;
-use super::state::{self, BlockResults, ResultRecord, Task, TaskStatus};
+use super::state::{self, Task, TaskStatus};
 use crate::crypto::Address;
 use crate::error::QueryError;
 use crate::query::{json, listing, Target};
+use crate::records::Record;
 use crate::serde_u128;
-use crate::state::{decode_stored, StateRead};
+use crate::state::StateRead;
 
 /// The default and largest page of `list`.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -204,40 +204,14 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
     };
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
-        ["task", id] => Ok(Target::Record {
-            key: keys::task(parse_id("task id", id)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<Task>(key, b)),
-                None => Err(not_in_state(
-                    crate::state::keys::trailing_id(key).unwrap_or(0),
-                )),
-            },
-        }),
-        ["result-record", id] => Ok(Target::Record {
-            key: keys::result(parse_id("task id", id)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<ResultRecord>(key, b)),
-                None => Err(QueryError::NotFound(
-                    "no finalized result for this task".into(),
-                )),
-            },
-        }),
-        ["block-results", height] => Ok(Target::Record {
-            key: keys::block_results(parse_id("height", height)?),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<BlockResults>(key, b)),
-                None => Err(QueryError::NotFound(
-                    "no result was finalized at this height".into(),
-                )),
-            },
-        }),
-        ["params"] => Ok(Target::Record {
-            key: keys::PARAMS.to_vec(),
-            render: |key, bytes| match bytes {
-                Some(b) => json(&decode_stored::<TasksParams>(key, b)),
-                None => Err(QueryError::NotFound("tasks params (no genesis yet)".into())),
-            },
-        }),
+        ["task", id] => Ok(Target::Record(Record::Task(parse_id("task id", id)?))),
+        ["result-record", id] => Ok(Target::Record(Record::ResultRecord(parse_id(
+            "task id", id,
+        )?))),
+        ["block-results", height] => Ok(Target::Record(Record::BlockResults(parse_id(
+            "height", height,
+        )?))),
+        ["params"] => Ok(Target::Record(Record::TasksParams)),
         ["list"] => {
             let status = arg("status").unwrap_or_else(|| "all".into());
             let status_filter = match status.as_str() {
@@ -527,7 +501,9 @@ mod opt_hex {
 mod tests {
     use super::*;
     use crate::modules::tasks::msg::{Consistency, TaskKind, TaskPayload};
+    use crate::modules::tasks::state::{BlockResults, ResultRecord};
     use crate::modules::tasks::state::{FinalResult, Member, Round, Submission};
+    use crate::modules::tasks::TasksParams;
     use crate::state::overlay::Empty;
     use crate::state::{Overlay, StateWrite, StateWriteExt};
 
