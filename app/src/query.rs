@@ -113,6 +113,13 @@ struct StatusView {
     app_hash: String,
 }
 
+/// One page of a listing: its items and the cursor of the next page (`?after=`), if any.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
 /// A computed or listed answer.
 pub type Listing = Box<dyn Fn(&App) -> Result<String, QueryError>>;
 

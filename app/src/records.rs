@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::crypto::Address;
 use crate::error::QueryError;
+use crate::modules::bank::query::AccountView;
 use crate::modules::{bank, issuance, reputation, slashing, staking, tasks};
 
 /// A record that can be read with a proof: what was asked, from which the path and the store key
@@ -63,14 +64,6 @@ pub enum Record {
     VestingSchedule(Address),
     /// `issuance/params` → [`issuance::IssuanceParams`].
     IssuanceParams,
-}
-
-#[derive(Serialize)]
-struct AccountView {
-    address: Address,
-    #[serde(with = "crate::serde_u128")]
-    balance: u128,
-    nonce: u64,
 }
 
 /// Decodes `T`, checks that it is the record asked for, renders it as JSON.

@@ -12,72 +12,13 @@ use anyhow::{anyhow, bail, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::issuance::state::Payout;
 use nodeop_app::modules::issuance::{EpochMetrics, IssuanceParams, PeriodRecord, VestingSchedule};
-use nodeop_app::serde_u128;
-use serde::{Deserialize, Serialize};
+
 use tendermint_rpc::HttpClient;
 
 use crate::node::{push_query_param, query_json, Page};
 
-/// `/issuance/supply`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SupplyView {
-    #[serde(with = "serde_u128")]
-    pub total_supply: u128,
-    #[serde(with = "serde_u128")]
-    pub genesis_supply: u128,
-    #[serde(with = "serde_u128")]
-    pub minted: u128,
-    #[serde(with = "serde_u128")]
-    pub burned: u128,
-    #[serde(with = "serde_u128")]
-    pub max_supply: u128,
-    #[serde(with = "serde_u128")]
-    pub room: u128,
-    #[serde(with = "serde_u128")]
-    pub treasury: u128,
-    #[serde(with = "serde_u128")]
-    pub reward_pool: u128,
-    #[serde(with = "serde_u128")]
-    pub vesting_unclaimed: u128,
-}
-
-/// `/issuance/subsidy`: the open period.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubsidyView {
-    pub period: u64,
-    pub subsidy_ppm: u32,
-    pub next_subsidy_ppm: u32,
-    pub subsidy_periods: u64,
-    pub issuance_period_epochs: u64,
-    pub first_epoch: u64,
-    pub last_epoch: u64,
-    pub epoch: u64,
-    #[serde(with = "serde_u128")]
-    pub revenue: u128,
-    #[serde(with = "serde_u128")]
-    pub vested: u128,
-}
-
-/// `/issuance/vesting/{address}`: the schedule and what it gives at the last block's time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VestingView {
-    pub beneficiary: Address,
-    #[serde(with = "serde_u128")]
-    pub total: u128,
-    pub start: i64,
-    pub cliff: i64,
-    pub duration: i64,
-    #[serde(with = "serde_u128")]
-    pub claimed: u128,
-    pub cliff_ends: i64,
-    pub ends: i64,
-    /// The block time the amounts below are for.
-    pub time: i64,
-    #[serde(with = "serde_u128")]
-    pub vested: u128,
-    #[serde(with = "serde_u128")]
-    pub claimable: u128,
-}
+/// The views the node renders for issuance reads (one definition, in the app).
+pub use nodeop_app::modules::issuance::query::{SubsidyView, SupplyView, VestingView};
 
 pub async fn supply(client: &HttpClient) -> Result<(SupplyView, u64)> {
     query_json(client, "/issuance/supply", None).await
@@ -211,12 +152,14 @@ mod tests {
     #[test]
     fn vesting_text_says_what_can_be_done() {
         let mut v = VestingView {
-            beneficiary: Address([1; 20]),
-            total: 10_000_000,
-            start: 100,
-            cliff: 10,
-            duration: 100,
-            claimed: 0,
+            schedule: nodeop_app::modules::issuance::VestingSchedule {
+                beneficiary: Address([1; 20]),
+                total: 10_000_000,
+                start: 100,
+                cliff: 10,
+                duration: 100,
+                claimed: 0,
+            },
             cliff_ends: 110,
             ends: 200,
             time: 105,
@@ -228,7 +171,7 @@ mod tests {
         v.vested = 5_000_000;
         v.claimable = 5_000_000;
         assert!(vesting_text(&v).contains("claimable now: 5"));
-        v.claimed = 5_000_000;
+        v.schedule.claimed = 5_000_000;
         v.claimable = 0;
         assert!(vesting_text(&v).contains("nothing to claim"));
     }

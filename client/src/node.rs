@@ -11,7 +11,7 @@ use nodeop_app::crypto::Address;
 use nodeop_app::params::TxParams;
 use nodeop_app::tx::{Msg, Tx};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tendermint::abci::Event;
 use tendermint::block::Height;
 use tendermint::hash::{Algorithm, Hash};
@@ -119,15 +119,8 @@ impl QueryRefused {
     }
 }
 
-/// The `/account/{address}` answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountView {
-    pub address: Address,
-    #[serde(with = "nodeop_app::serde_u128")]
-    pub balance: u128,
-    /// The nonce the account's next tx must carry.
-    pub nonce: u64,
-}
+/// The `/account/{address}` answer (one definition, in the app).
+pub use nodeop_app::modules::bank::query::AccountView;
 
 /// An account's balance and next nonce (at `height`, latest if `None`), and the height answered.
 pub async fn query_account(
@@ -285,13 +278,8 @@ pub fn event_attribute(outcome: &TxOutcome, kind: &str, key: &str) -> Option<Str
         .map(|a| a.value.clone())
 }
 
-/// One page of a listing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// The cursor of the next page (`after=`), `None` on the last page.
-    pub next: Option<String>,
-}
+/// One page of a listing (one definition, in the app).
+pub use nodeop_app::query::Page;
 
 /// A JSON answer of `path` (at `height`, latest if `None`) and the height it is for.
 pub async fn query_json<T: DeserializeOwned>(

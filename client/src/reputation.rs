@@ -15,52 +15,16 @@ use anyhow::{anyhow, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::reputation::{score, OperatorReputation, ReputationParams};
 use nodeop_app::modules::staking::Operator;
-use nodeop_app::serde_u128;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tendermint::hash::Hash;
 use tendermint_rpc::HttpClient;
 
 use crate::node::query_json;
 use crate::verify::{query_verified, Record, VerifiedRecord};
 
-/// The components of a score, ppm (the node's `components`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ComponentsView {
-    /// Agreeing results / finalized results (neutral with none).
-    pub success_ppm: u32,
-    /// Task duties met / assigned, when there were any.
-    pub duties_ppm: Option<u32>,
-    /// Blocks signed / blocks in the validator set, when there were any.
-    pub blocks_ppm: Option<u32>,
-    /// The two above averaged when both exist, the one that exists, or neutral.
-    pub uptime_ppm: u32,
-    /// 1 − mean commit delay / commit window (neutral with no commit).
-    pub latency_ppm: u32,
-    /// min(1, bonded tokens / stake_cap).
-    pub stake_ppm: u32,
-}
-
-/// `/reputation/operator/{address}`: an operator's reputation now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReputationView {
-    pub address: Address,
-    /// Whether staking knows the address as an operator.
-    pub registered: bool,
-    #[serde(with = "serde_u128")]
-    pub bonded_tokens: u128,
-    pub components: ComponentsView,
-    /// `0.3·success + 0.4·uptime + 0.2·latency + 0.1·stake` (the weights are params).
-    pub score_ppm: u32,
-    pub byz_factor_ppm: u32,
-    /// `score × byz_factor`: what eligibility, committee weights and rewards use.
-    pub effective_score_ppm: u32,
-    /// The load state `f`, ppm of capacity.
-    pub load_ppm: u32,
-    pub reward_weight_ppm: u32,
-    pub load_amplification_ppm: u32,
-    /// The stored record behind the numbers.
-    pub counters: OperatorReputation,
-}
+/// The components of a score and an operator's reputation now, as the node renders them.
+pub use nodeop_app::modules::reputation::query::OperatorReputationView as ReputationView;
+pub use nodeop_app::modules::reputation::Components as ComponentsView;
 
 /// `/reputation/operator/{address}` (latest height, computed by the node, not proven).
 pub async fn operator(client: &HttpClient, address: &Address) -> Result<(ReputationView, u64)> {

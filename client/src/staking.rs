@@ -13,8 +13,7 @@ use anyhow::{anyhow, bail, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::staking::state::SlashRecord;
 use nodeop_app::modules::staking::{Delegation, Operator, StakingParams, UnbondingEntry};
-use nodeop_app::serde_u128;
-use serde::{Deserialize, Serialize};
+
 use tendermint_rpc::HttpClient;
 
 use crate::node::{push_query_param, query_json, Page};
@@ -45,81 +44,10 @@ impl OperatorStatus {
     }
 }
 
-/// An operator as `/staking/operators` lists it: the record plus its status, power and own bond.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OperatorView {
-    pub address: Address,
-    /// ed25519, base64.
-    pub consensus_pubkey: String,
-    pub moniker: String,
-    pub capacity_units: u64,
-    pub region: String,
-    pub commission_ppm: u32,
-    #[serde(with = "serde_u128")]
-    pub tokens: u128,
-    #[serde(with = "serde_u128")]
-    pub shares: u128,
-    #[serde(with = "serde_u128")]
-    pub self_shares: u128,
-    pub jailed_until: Option<i64>,
-    pub tombstoned: bool,
-    #[serde(with = "serde_u128")]
-    pub slashed_total: u128,
-    pub slash_count: u64,
-    pub registered_height: u64,
-    /// bonded, inactive, jailed or tombstoned
-    pub status: String,
-    /// Voting power reported to CometBFT (0 outside the set).
-    pub power: u64,
-    #[serde(with = "serde_u128")]
-    pub self_bond: u128,
-}
-
-/// A member of the validator set the app last reported to CometBFT.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ValidatorView {
-    pub operator: Address,
-    pub moniker: String,
-    /// ed25519 public key, base64 (as in the operator record and CometBFT's `/validators`).
-    pub consensus_pubkey: String,
-    /// CometBFT's validator address, upper-case hex.
-    pub consensus_address: String,
-    pub power: u64,
-}
-
-/// A delegation with what its shares are worth now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DelegationView {
-    pub delegator: Address,
-    pub operator: Address,
-    #[serde(with = "serde_u128")]
-    pub shares: u128,
-    #[serde(with = "serde_u128")]
-    pub tokens: u128,
-}
-
-/// An operator's liveness record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SigningInfoView {
-    pub operator: Address,
-    pub consensus_address: String,
-    /// Heights before this one are not counted.
-    pub start_height: u64,
-    /// Blocks missed in the current window.
-    pub missed: u64,
-    /// The window, in blocks.
-    pub window: u64,
-    /// Missing more than this many blocks of the window jails.
-    pub max_missed: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EpochView {
-    pub last_processed_epoch: u64,
-    pub epoch_seconds: i64,
-    /// Unix seconds.
-    pub genesis_time: i64,
-}
+/// The views the node renders for staking reads (one definition, in the app).
+pub use nodeop_app::modules::staking::query::{
+    DelegationView, EpochView, OperatorView, SigningView as SigningInfoView, ValidatorView,
+};
 
 /// `/staking/operator/{address}`: the stored operator record.
 pub async fn operator(
@@ -284,7 +212,7 @@ mod tests {
             "status":"bonded","power":2000,"self_bond":"1000000000","future_field":1}],
             "next":null}"#;
         let page: Page<OperatorView> = serde_json::from_str(json).unwrap();
-        assert_eq!(page.items[0].tokens, 2_000_000_000);
+        assert_eq!(page.items[0].operator.tokens, 2_000_000_000);
         assert_eq!(page.items[0].power, 2000);
         assert!(page.next.is_none());
         let text = operators_text(&page.items);

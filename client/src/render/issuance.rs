@@ -215,12 +215,12 @@ pub fn vesting_text(v: &VestingView) -> String {
     };
     format!(
         "beneficiary: {}\ntotal:       {}\nvested:      {} at block time {}\nclaimed:     {}\nstart:       {} (unix s); cliff ends {}; fully vested {}\n{state}",
-        v.beneficiary,
-        describe(v.total),
+        v.schedule.beneficiary,
+        describe(v.schedule.total),
         describe(v.vested),
         v.time,
-        describe(v.claimed),
-        v.start,
+        describe(v.schedule.claimed),
+        v.schedule.start,
         v.cliff_ends,
         v.ends,
     )

@@ -69,13 +69,13 @@ pub fn operators_text(ops: &[OperatorView]) -> String {
         write!(
             out,
             "\n{:45}  {:20}  {:10}  {:>7}  {:>24}  {:>24}  {:>9}%",
-            o.address.to_string(),
-            truncate(&o.moniker, 20),
+            o.operator.address.to_string(),
+            truncate(&o.operator.moniker, 20),
             o.status,
             o.power,
-            crate::amount::format_nop_fixed(o.tokens),
+            crate::amount::format_nop_fixed(o.operator.tokens),
             crate::amount::format_nop_fixed(o.self_bond),
-            ppm_percent(o.commission_ppm),
+            ppm_percent(o.operator.commission_ppm),
         )
         .ok();
     }
@@ -196,7 +196,7 @@ pub fn slashes_text(list: &[SlashRecord]) -> String {
 pub fn signing_info_text(s: &SigningInfoView) -> String {
     format!(
         "operator:          {}\nconsensus address: {}\ncounting from:     height {}\nmissed:            {} of the last {} blocks (more than {} jails)",
-        s.operator, s.consensus_address, s.start_height, s.missed, s.window, s.max_missed
+        s.operator, s.consensus_address, s.info.start_height, s.info.missed, s.window, s.max_missed
     )
 }
 

@@ -2,10 +2,22 @@
 //! as zero) and `supply` (the supply record). Both are provable records (`crate::records`); the
 //! chain also answers them at `/account/…` and `/supply`.
 
+use serde::{Deserialize, Serialize};
+
 use crate::crypto::Address;
 use crate::error::QueryError;
 use crate::query::Target;
 use crate::records::Record;
+
+/// The `/account/{address}` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub address: Address,
+    #[serde(with = "crate::serde_u128")]
+    pub balance: u128,
+    /// The nonce the account's next tx must carry.
+    pub nonce: u64,
+}
 
 pub(crate) fn route(path: &str, _args: &[(&str, &str)]) -> Result<Target, QueryError> {
     if let Some(addr) = path.strip_prefix("account/") {

@@ -6,7 +6,7 @@
 //! `payouts/{m}`. Lists page with `?limit=N&after=CURSOR` and answer
 //! `{"items": […], "next": CURSOR|null}`: `periods`, `metrics`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::keys;
 use super::state::{
@@ -16,76 +16,83 @@ use super::state::{
 use crate::crypto::Address;
 use crate::error::QueryError;
 use crate::modules::bank;
-use crate::query::{json, listing, Target};
+use crate::query::{json, listing, Page, Target};
 use crate::records::Record;
 use crate::serde_u128;
 use crate::state::{decode_stored, StateRead};
 
+/// Views with flattened records. Deserializing a flattened struct goes through serde's untyped
+/// buffer, which can hold floats; only clients deserialize views, the state machine never does.
+mod flattened {
+    #![allow(clippy::disallowed_types)]
+
+    use super::*;
+
+    /// `/issuance/vesting/{address}`: the schedule and what it gives at the last block's time.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct VestingView {
+        #[serde(flatten)]
+        pub schedule: VestingSchedule,
+        pub cliff_ends: i64,
+        pub ends: i64,
+        /// At the last committed block's time.
+        pub time: i64,
+        #[serde(with = "serde_u128")]
+        pub vested: u128,
+        #[serde(with = "serde_u128")]
+        pub claimable: u128,
+    }
+}
+
+pub use flattened::VestingView;
+
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1_000;
 
-#[derive(Serialize)]
-struct SupplyView {
+/// `/issuance/supply`: the supply record and what it leaves room for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplyView {
     #[serde(with = "serde_u128")]
-    total_supply: u128,
+    pub total_supply: u128,
     #[serde(with = "serde_u128")]
-    genesis_supply: u128,
+    pub genesis_supply: u128,
     #[serde(with = "serde_u128")]
-    minted: u128,
+    pub minted: u128,
     #[serde(with = "serde_u128")]
-    burned: u128,
+    pub burned: u128,
     #[serde(with = "serde_u128")]
-    max_supply: u128,
+    pub max_supply: u128,
     /// max_supply − total_supply: what any mint may still create.
     #[serde(with = "serde_u128")]
-    room: u128,
+    pub room: u128,
     #[serde(with = "serde_u128")]
-    treasury: u128,
+    pub treasury: u128,
     #[serde(with = "serde_u128")]
-    reward_pool: u128,
+    pub reward_pool: u128,
     /// What vesting schedules may still mint.
     #[serde(with = "serde_u128")]
-    vesting_unclaimed: u128,
+    pub vesting_unclaimed: u128,
 }
 
-#[derive(Serialize)]
-struct SubsidyView {
+/// `/issuance/subsidy`: the open period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubsidyView {
     /// The open period m and its subsidy s(m).
-    period: u64,
-    subsidy_ppm: u32,
+    pub period: u64,
+    pub subsidy_ppm: u32,
     /// s(m + 1).
-    next_subsidy_ppm: u32,
-    subsidy_periods: u64,
-    issuance_period_epochs: u64,
+    pub next_subsidy_ppm: u32,
+    pub subsidy_periods: u64,
+    pub issuance_period_epochs: u64,
     /// The open period's epochs, and the epoch now running.
-    first_epoch: u64,
-    last_epoch: u64,
-    epoch: u64,
+    pub first_epoch: u64,
+    pub last_epoch: u64,
+    pub epoch: u64,
     /// Revenue and vesting claims so far in the open period.
     #[serde(with = "serde_u128")]
-    revenue: u128,
+    pub revenue: u128,
     #[serde(with = "serde_u128")]
-    vested: u128,
-}
-
-#[derive(Serialize)]
-struct VestingView {
-    #[serde(flatten)]
-    schedule: VestingSchedule,
-    cliff_ends: i64,
-    ends: i64,
-    /// At the last committed block's time.
-    time: i64,
-    #[serde(with = "serde_u128")]
-    vested: u128,
-    #[serde(with = "serde_u128")]
-    claimable: u128,
-}
-
-#[derive(Serialize)]
-struct Page<T> {
-    items: Vec<T>,
-    next: Option<String>,
+    pub vested: u128,
 }
 
 fn arg<'a>(args: &[(&'a str, &'a str)], name: &str) -> Option<&'a str> {

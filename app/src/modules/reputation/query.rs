@@ -14,8 +14,9 @@ use crate::records::Record;
 use crate::serde_u128;
 use crate::state::StateRead;
 
-/// `/reputation/operator/{address}`.
-#[derive(Clone, Debug, Serialize)]
+/// `/reputation/operator/{address}`: an operator's reputation now (computed at the latest
+/// height, not proven; the stored record behind it is `counters`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct OperatorReputationView {
     pub address: Address,
     /// Whether staking knows the address as an operator.

@@ -8,7 +8,7 @@ use super::state::{ratio_ppm, scale_ppm, OperatorReputation, NEUTRAL, PPM};
 use crate::num::checked_mul_div;
 
 /// An operator's four components and what they add up to, ppm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Components {
     /// Agreeing results / finalized results (neutral with none).
     pub success_ppm: u32,

@@ -6,17 +6,50 @@
 //! `unbonding-from/{operator}`, `slashes/{operator}`, `signing-info/{operator}`, `epoch`.
 //! Long lists page with `?limit=N&after=CURSOR` and answer `{"items": […], "next": CURSOR|null}`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::liveness::{signing_info, SigningInfo};
 use super::state::{delegation, operator, operators, params, unbonding_entry};
 use super::{consensus_address, keys, validator_set, Delegation, Operator, UnbondingEntry};
 use crate::crypto::Address;
 use crate::error::QueryError;
-use crate::query::{json, listing, Target};
+use crate::query::{json, listing, Page, Target};
 use crate::records::Record;
 use crate::serde_u128;
 use crate::state::{decode_stored, StateRead, StateReadExt};
+
+/// Views with flattened records. Deserializing a flattened struct goes through serde's untyped
+/// buffer, which can hold floats; only clients deserialize views, the state machine never does.
+mod flattened {
+    #![allow(clippy::disallowed_types)]
+
+    use super::*;
+
+    /// An operator as `/staking/operators` lists it: the record plus its status, power and own bond.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct OperatorView {
+        #[serde(flatten)]
+        pub operator: Operator,
+        /// bonded (in the validator set), inactive, jailed or tombstoned
+        pub status: String,
+        /// Voting power in the set reported to CometBFT (0 when outside it).
+        pub power: u64,
+        #[serde(with = "serde_u128")]
+        pub self_bond: u128,
+    }
+    /// An operator's liveness record (`start_height`, blocks `missed` in the window).
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SigningView {
+        pub operator: Address,
+        pub consensus_address: String,
+        #[serde(flatten)]
+        pub info: SigningInfo,
+        pub window: u64,
+        pub max_missed: u64,
+    }
+}
+
+pub use flattened::{OperatorView, SigningView};
 
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1_000;
@@ -40,18 +73,6 @@ fn limit(args: &[(&str, &str)]) -> Result<usize, QueryError> {
     }
 }
 
-#[derive(Serialize)]
-pub struct OperatorView {
-    #[serde(flatten)]
-    pub operator: Operator,
-    /// bonded (in the validator set), inactive, jailed or tombstoned
-    pub status: &'static str,
-    /// Voting power in the set reported to CometBFT (0 when outside it).
-    pub power: u64,
-    #[serde(with = "serde_u128")]
-    pub self_bond: u128,
-}
-
 fn view(state: &impl StateRead, op: Operator) -> OperatorView {
     let power: u64 = state
         .get(&keys::validator_set_member(&op.consensus_pubkey))
@@ -68,25 +89,20 @@ fn view(state: &impl StateRead, op: Operator) -> OperatorView {
     OperatorView {
         self_bond: op.self_bond(),
         operator: op,
-        status,
+        status: status.to_string(),
         power,
     }
 }
 
-#[derive(Serialize)]
-struct Page<T> {
-    items: Vec<T>,
-    next: Option<String>,
-}
-
-#[derive(Serialize)]
-struct DelegationView {
-    delegator: Address,
-    operator: Address,
+/// A delegation with what its shares are worth now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegationView {
+    pub delegator: Address,
+    pub operator: Address,
     #[serde(with = "serde_u128")]
-    shares: u128,
+    pub shares: u128,
     #[serde(with = "serde_u128")]
-    tokens: u128,
+    pub tokens: u128,
 }
 
 fn delegation_view(state: &impl StateRead, d: Delegation) -> DelegationView {
@@ -101,30 +117,23 @@ fn delegation_view(state: &impl StateRead, d: Delegation) -> DelegationView {
     }
 }
 
-#[derive(Serialize)]
-struct ValidatorView {
-    operator: Address,
-    moniker: String,
-    consensus_pubkey: String,
-    consensus_address: String,
-    power: u64,
+/// A member of the validator set the app last reported to CometBFT (`consensus_pubkey` base64,
+/// `consensus_address` CometBFT's upper-case hex).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorView {
+    pub operator: Address,
+    pub moniker: String,
+    pub consensus_pubkey: String,
+    pub consensus_address: String,
+    pub power: u64,
 }
 
-#[derive(Serialize)]
-struct SigningView {
-    operator: Address,
-    consensus_address: String,
-    #[serde(flatten)]
-    info: SigningInfo,
-    window: u64,
-    max_missed: u64,
-}
-
-#[derive(Serialize)]
-struct EpochView {
-    last_processed_epoch: u64,
-    epoch_seconds: i64,
-    genesis_time: i64,
+/// `/staking/epoch`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochView {
+    pub last_processed_epoch: u64,
+    pub epoch_seconds: i64,
+    pub genesis_time: i64,
 }
 
 pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryError> {
