@@ -284,16 +284,7 @@ pub(crate) async fn staking_query(ctx: &Ctx, cmd: StakingQueryCmd) -> Result<()>
                     .find(|v| v.operator == address)
                     .map(|v| v.power)
                     .unwrap_or(0);
-                let status = if op.tombstoned {
-                    "tombstoned"
-                } else if op.jailed_until.is_some() {
-                    "jailed"
-                } else if power > 0 {
-                    "bonded"
-                } else {
-                    "inactive"
-                };
-                Some((status, power))
+                Some((op.status(power), power))
             } else {
                 None
             };

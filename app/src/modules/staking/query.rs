@@ -77,15 +77,7 @@ fn view(state: &impl StateRead, op: Operator) -> OperatorView {
     let power: u64 = state
         .get(&keys::validator_set_member(&op.consensus_pubkey))
         .unwrap_or(0);
-    let status = if op.tombstoned {
-        "tombstoned"
-    } else if op.jailed_until.is_some() {
-        "jailed"
-    } else if power > 0 {
-        "bonded"
-    } else {
-        "inactive"
-    };
+    let status = op.status(power);
     OperatorView {
         self_bond: op.self_bond(),
         operator: op,

@@ -63,6 +63,20 @@ impl Operator {
         )
     }
 
+    /// `tombstoned`, `jailed`, `bonded` (in the validator set, with `power` > 0) or `inactive`:
+    /// the status the staking queries show.
+    pub fn status(&self, power: u64) -> &'static str {
+        if self.tombstoned {
+            "tombstoned"
+        } else if self.jailed_until.is_some() {
+            "jailed"
+        } else if power > 0 {
+            "bonded"
+        } else {
+            "inactive"
+        }
+    }
+
     /// The operator's own bond, in tokens.
     pub fn self_bond(&self) -> u128 {
         self.tokens_for(self.self_shares)
