@@ -72,17 +72,14 @@ impl TasksGenesis {
             }
         }
         for sale in &self.slots {
-            let open = self
+            // slot records stay until their task is pruned
+            let known = self
                 .tasks
                 .iter()
-                .find(|t| t.id == sale.task_id)
-                .filter(|t| {
-                    t.status == super::TaskStatus::Assigned
-                        && t.current_round().member(&sale.member).is_some()
-                });
-            if open.is_none() {
+                .any(|t| t.id == sale.task_id && t.all_members().contains(&sale.member));
+            if !known {
                 out.push(format!(
-                    "tasks.slots: task {} has no open round with member {}",
+                    "tasks.slots: task {} in state has no member {}",
                     sale.task_id, sale.member
                 ));
             }
