@@ -29,6 +29,7 @@ enum Signer {
 }
 
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // test inputs, built once each
 enum Step {
     Send(Signer, Msg),
     /// A plausible Session task.
