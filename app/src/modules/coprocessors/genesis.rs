@@ -184,3 +184,33 @@ impl CoprocessorsGenesis {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::genesis::AppState;
+
+    #[test]
+    fn the_withdrawal_delay_must_exceed_the_longest_task_and_the_collateral_must_match() {
+        let mut g = AppState::default();
+        assert!(g.problems("nodeop-test").is_empty());
+        g.coprocessors.params.withdrawal_delay_blocks = g.tasks.params.max_task_lifetime_blocks();
+        let problems = g.problems("nodeop-test");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("withdrawal_delay_blocks"));
+        g.coprocessors.params.withdrawal_delay_blocks += 1;
+        g.coprocessors.coprocessors.push(super::Coprocessor {
+            address: crate::crypto::Address([9; 20]),
+            moniker: String::new(),
+            capacity_units: 1,
+            reserved_units: 0,
+            free_collateral: 5,
+            locked_collateral: 0,
+            pending_collateral: 0,
+            registered_height: 0,
+        });
+        let problems = g.problems("nodeop-test");
+        assert!(problems
+            .iter()
+            .any(|p| p.contains("coprocessor_collateral")));
+    }
+}

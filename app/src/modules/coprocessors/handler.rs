@@ -368,3 +368,39 @@ pub fn bid(
         .attr("bidder", signer)
         .attr("price", price)])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modules::tasks::rewards::{member_weight_ppm, split};
+
+    #[test]
+    fn the_expected_pay_is_never_above_an_agreeing_members_pay() {
+        let p = tasks::TasksParams::default();
+        let lowest = member_weight_ppm(0, 1_000, 10);
+        let highest = member_weight_ppm(1_000_000, 0, 10);
+        assert_eq!((lowest, highest), (640_000, 1_200_000));
+        for fee in [1u128, 999, 1_000_003, 100_000_000, u128::from(u64::MAX)] {
+            for n in 1usize..=15 {
+                let expected = expected_pay(fee, &p, n).unwrap();
+                // the worst case: this member lowest, every other member highest
+                let mut u = vec![highest; n - 1];
+                u.push(lowest);
+                let s = split(fee, p.protocol_fee_ppm, p.submission_fee_ppm, &u);
+                assert!(s.pays[n - 1] >= expected, "fee {fee}, n {n}");
+                // fewer agreeing members only raise the pay
+                let s = split(fee, p.protocol_fee_ppm, p.submission_fee_ppm, &[lowest]);
+                assert!(s.pays[0] >= expected);
+            }
+        }
+        // a Session task of 100 NOP
+        assert_eq!(expected_pay(100_000_000, &p, 3), Some(18_526_315));
+    }
+
+    #[test]
+    fn the_collateral_rounds_up() {
+        assert_eq!(collateral_for(3, 500_000), Some(2));
+        assert_eq!(collateral_for(8_000_000, 2_000_000), Some(16_000_000));
+        assert_eq!(collateral_for(u128::MAX, 2_000_000), None);
+    }
+}
