@@ -31,14 +31,8 @@ pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
         };
         events.extend(settle_bids(state, ctx, id));
     }
-    // 2. auctions that reached their expiry unsold
-    for (k, _) in state.prefix_raw(keys::EXPIRY_PREFIX, None, usize::MAX) {
-        let Some(h) = keys::height_at(&k, keys::EXPIRY_PREFIX.len()) else {
-            fatal("coprocessors: malformed expiry key");
-        };
-        if h > ctx.height {
-            break;
-        }
+    // 2. auctions that reached their expiry unsold (the queue is read only up to this height)
+    for (k, _) in due_entries(state, keys::EXPIRY_PREFIX, ctx.height) {
         state.delete(k.clone());
         let Some(id) = crate::state::keys::trailing_id(&k) else {
             fatal("coprocessors: malformed expiry key");
@@ -65,11 +59,8 @@ pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
         );
     }
     // 3. matured withdrawals
-    for (k, v) in state.prefix_raw(keys::WITHDRAWAL_PREFIX, None, usize::MAX) {
+    for (k, v) in due_entries(state, keys::WITHDRAWAL_PREFIX, ctx.height) {
         let w: Withdrawal = decode_stored(&k, &v);
-        if w.maturity_height > ctx.height {
-            break;
-        }
         state.delete(k);
         let Some(mut c) = coprocessor(state, &w.coprocessor) else {
             fatal(&format!(
@@ -99,6 +90,27 @@ pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
         );
     }
     events
+}
+
+/// The entries of a queue keyed `{prefix}{height:8 BE}/…` due at or before `height`, in key
+/// order, read a page at a time so that a long queue of later entries is not loaded.
+fn due_entries(state: &impl StateRead, prefix: &[u8], height: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut cursor: Option<Vec<u8>> = None;
+    loop {
+        let page = state.prefix_raw(prefix, cursor.as_deref(), 64);
+        let Some((last, _)) = page.last() else {
+            return out;
+        };
+        cursor = Some(last.clone());
+        for (k, v) in page {
+            match keys::height_at(&k, prefix.len()) {
+                Some(h) if h <= height => out.push((k, v)),
+                Some(_) => return out,
+                None => fatal("coprocessors: malformed queue key"),
+            }
+        }
+    }
 }
 
 /// The bids auction `id` received in this block: ranked by effective reputation (higher
