@@ -28,7 +28,7 @@ use crate::error::TxError;
 use crate::events::Event;
 use crate::genesis::{keys as chain_keys, AppState};
 use crate::hooks::Hooks;
-use crate::modules::{bank, issuance, reputation, slashing, staking, tasks, MODULES};
+use crate::modules::{bank, coprocessors, issuance, reputation, slashing, staking, tasks, MODULES};
 use crate::params::TxParams;
 use crate::state::store::Prepared;
 use crate::state::{Changes, Overlay, StateRead, StateReadExt, StateWrite, Storage, StoreError};
@@ -634,4 +634,7 @@ pub const HOOKS: Hooks = Hooks {
     },
     slash_pending: |state, operator| slashing::has_pending(&state, operator),
     start_reexecution: |mut state, ctx, request| tasks::reexec::start(&mut state, ctx, request),
+    slot_closed: |mut state, ctx, slot, outcome| {
+        coprocessors::settle::slot_closed(&mut state, ctx, slot, outcome)
+    },
 };

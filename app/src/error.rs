@@ -5,6 +5,7 @@
 //! test checks that the list and this file agree.
 
 use crate::modules::bank::BankError;
+use crate::modules::coprocessors::CoprocessorsError;
 use crate::modules::issuance::IssuanceError;
 use crate::modules::slashing::SlashingError;
 use crate::modules::staking::StakingError;
@@ -54,6 +55,14 @@ pub enum TxError {
     Tasks(TasksError),
     #[error("issuance: {0}")]
     Issuance(IssuanceError),
+    #[error("coprocessors: {0}")]
+    Coprocessors(CoprocessorsError),
+}
+
+impl From<CoprocessorsError> for TxError {
+    fn from(e: CoprocessorsError) -> Self {
+        TxError::Coprocessors(e)
+    }
 }
 
 impl From<TasksError> for TxError {
@@ -94,6 +103,7 @@ impl TxError {
             TxError::Slashing(_) => crate::modules::slashing::CODESPACE,
             TxError::Tasks(_) => crate::modules::tasks::CODESPACE,
             TxError::Issuance(_) => crate::modules::issuance::CODESPACE,
+            TxError::Coprocessors(_) => crate::modules::coprocessors::CODESPACE,
             _ => CODESPACE_TX,
         }
     }
@@ -121,6 +131,7 @@ impl TxError {
             TxError::Slashing(e) => e.code(),
             TxError::Tasks(e) => e.code(),
             TxError::Issuance(e) => e.code(),
+            TxError::Coprocessors(e) => e.code(),
         }
     }
 
@@ -147,6 +158,7 @@ impl TxError {
             TxError::Slashing(e) => e.name(),
             TxError::Tasks(e) => e.name(),
             TxError::Issuance(e) => e.name(),
+            TxError::Coprocessors(e) => e.name(),
         }
     }
 
@@ -186,6 +198,11 @@ impl TxError {
         v.extend(SlashingError::examples().into_iter().map(TxError::Slashing));
         v.extend(TasksError::examples().into_iter().map(TxError::Tasks));
         v.extend(IssuanceError::examples().into_iter().map(TxError::Issuance));
+        v.extend(
+            CoprocessorsError::examples()
+                .into_iter()
+                .map(TxError::Coprocessors),
+        );
         v
     }
 }

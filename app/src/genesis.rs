@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::modules::{bank, issuance, reputation, slashing, staking, tasks};
+use crate::modules::{bank, coprocessors, issuance, reputation, slashing, staking, tasks};
 use crate::params::TxParams;
 use crate::state::{StateWrite, StateWriteExt};
 
@@ -20,6 +20,7 @@ pub struct AppState {
     pub reputation: reputation::genesis::ReputationGenesis,
     pub tasks: tasks::genesis::TasksGenesis,
     pub issuance: issuance::genesis::IssuanceGenesis,
+    pub coprocessors: coprocessors::genesis::CoprocessorsGenesis,
 }
 
 /// Chain identity, fixed at genesis (`chain/…` keys).
@@ -118,6 +119,24 @@ impl AppState {
                 "bank.module_accounts.task_escrow = {} but open tasks hold {} in escrow",
                 balance("task_escrow"),
                 self.tasks.escrowed()
+            ));
+        }
+        if Some(balance("coprocessor_collateral")) != self.coprocessors.held() {
+            out.push(format!(
+                "bank.module_accounts.coprocessor_collateral = {} but the coprocessors hold {:?} \
+                 in free, locked and pending collateral",
+                balance("coprocessor_collateral"),
+                self.coprocessors.held()
+            ));
+        }
+        // no collateral may leave before a slash for a slot it backs can land
+        let lifetime = self.tasks.params.max_task_lifetime_blocks();
+        if self.coprocessors.params.withdrawal_delay_blocks <= lifetime {
+            out.push(format!(
+                "coprocessors.params.withdrawal_delay_blocks = {} must exceed the longest task, \
+                 tasks.params.max_task_lifetime_blocks = {lifetime}: collateral could leave \
+                 before its slash lands",
+                self.coprocessors.params.withdrawal_delay_blocks
             ));
         }
         if balance("unbonding_pool") != unbonding {

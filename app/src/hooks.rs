@@ -1,6 +1,7 @@
 //! What a lower module tells a higher one, as plain function pointers.
 //!
-//! Modules are layered `bank ← staking ← reputation ← {issuance, slashing} ← tasks` and none
+//! Modules are layered `bank ← staking ← reputation ← {issuance, slashing} ← tasks ←
+//! coprocessors` and none
 //! imports a module above it. Where a lower module must let a higher one act — a validator signed
 //! a block, stake was slashed, a dispute needs a re-execution — it calls a field of [`Hooks`]. The
 //! App wires the fields to the higher modules' functions (`crate::app::HOOKS`), so the direction of
@@ -28,6 +29,35 @@ pub struct ReexecutionRequest {
 /// What a started re-execution answers: its task id and events, or why it cannot start.
 pub type ReexecutionStarted = Result<(u64, Vec<Event>), String>;
 
+/// How a sold slot ended when its round closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotOutcome {
+    /// The slot's result agreed with the finalized aggregate; `pay` is the member's pay line
+    /// (before commission), still in `task_escrow`.
+    Agreed { pay: u128 },
+    /// The slot's result disagreed with the finalized aggregate.
+    Disagreed,
+    /// The buyer did not commit, or committed and did not reveal.
+    Missed,
+    /// The buyer revealed but the round finalized nothing (no quorum).
+    Unsettled,
+}
+
+/// A sold slot whose round closed: whom it belonged to, who bought it, and what it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SoldSlot {
+    pub task_id: u64,
+    pub member: Address,
+    pub coprocessor: Address,
+    pub assigned_height: u64,
+    pub commit_blocks: u64,
+    pub commit_height: Option<u64>,
+    pub reveal_height: Option<u64>,
+}
+
+/// What closing a sold slot answers: unop paid to the buyer out of `task_escrow`, and events.
+pub type SlotClosed = (u128, Vec<Event>);
+
 /// The cross-layer calls. Every field is a function of state and arguments only.
 #[derive(Clone, Copy)]
 pub struct Hooks {
@@ -44,6 +74,10 @@ pub struct Hooks {
     /// and events, or why it cannot start (the proposal then goes to a vote).
     pub start_reexecution:
         fn(&mut dyn StateWrite, &BlockCtx, ReexecutionRequest) -> ReexecutionStarted,
+    /// tasks → coprocessors: the round of a sold slot closed. Answers what it paid the buyer
+    /// out of `task_escrow` (at most the pay of an `Agreed` slot, 0 otherwise; the member gets
+    /// the rest) and its events.
+    pub slot_closed: fn(&mut dyn StateWrite, &BlockCtx, &SoldSlot, SlotOutcome) -> SlotClosed,
 }
 
 impl Hooks {
@@ -54,5 +88,6 @@ impl Hooks {
         stake_slashed: |_, _, _| {},
         slash_pending: |_, _| false,
         start_reexecution: |_, _, _| Err("no module above handles re-execution".into()),
+        slot_closed: |_, _, _, _| (0, Vec::new()),
     };
 }

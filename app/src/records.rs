@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::crypto::Address;
 use crate::error::QueryError;
 use crate::modules::bank::query::AccountView;
-use crate::modules::{bank, issuance, reputation, slashing, staking, tasks};
+use crate::modules::{bank, coprocessors, issuance, reputation, slashing, staking, tasks};
 
 /// A record that can be read with a proof: what was asked, from which the path and the store key
 /// follow.
@@ -64,6 +64,12 @@ pub enum Record {
     VestingSchedule(Address),
     /// `issuance/params` → [`issuance::IssuanceParams`].
     IssuanceParams,
+    /// `coprocessors/coprocessor/{address}` → [`coprocessors::Coprocessor`].
+    Coprocessor(Address),
+    /// `coprocessors/auction/{id}` → [`coprocessors::Auction`].
+    Auction(u64),
+    /// `coprocessors/bid/{auction}/{bidder}` → [`coprocessors::Bid`].
+    AuctionBid { auction: u64, bidder: Address },
 }
 
 /// Decodes `T`, checks that it is the record asked for, renders it as JSON.
@@ -119,6 +125,11 @@ impl Record {
             Record::IssuanceMetrics(e) => format!("/issuance/metrics/{e}"),
             Record::VestingSchedule(a) => format!("/issuance/vesting-schedule/{a}"),
             Record::IssuanceParams => "/issuance/params".into(),
+            Record::Coprocessor(a) => format!("/coprocessors/coprocessor/{a}"),
+            Record::Auction(id) => format!("/coprocessors/auction/{id}"),
+            Record::AuctionBid { auction, bidder } => {
+                format!("/coprocessors/bid/{auction}/{bidder}")
+            }
         }
     }
 
@@ -158,6 +169,9 @@ impl Record {
             Record::IssuanceMetrics(e) => issuance::keys::metrics(*e),
             Record::VestingSchedule(a) => issuance::keys::vesting(a),
             Record::IssuanceParams => issuance::keys::PARAMS.to_vec(),
+            Record::Coprocessor(a) => coprocessors::keys::coprocessor(a),
+            Record::Auction(id) => coprocessors::keys::auction(*id),
+            Record::AuctionBid { auction, bidder } => coprocessors::keys::bid(*auction, bidder),
         }
     }
 
@@ -184,6 +198,9 @@ impl Record {
             Record::IssuanceMetrics(_) => "epoch metrics",
             Record::VestingSchedule(_) => "vesting schedule",
             Record::IssuanceParams => "issuance params",
+            Record::Coprocessor(_) => "coprocessor",
+            Record::Auction(_) => "auction",
+            Record::AuctionBid { .. } => "auction bid",
         }
     }
 
@@ -249,6 +266,16 @@ impl Record {
                 same("schedule's beneficiary", v.beneficiary, *a)
             }),
             Record::IssuanceParams => typed(w, stored, any::<issuance::IssuanceParams>),
+            Record::Coprocessor(a) => typed(w, stored, |c: &coprocessors::Coprocessor| {
+                same("coprocessor", c.address, *a)
+            }),
+            Record::Auction(id) => typed(w, stored, |a: &coprocessors::Auction| {
+                same("auction id", a.id, *id)
+            }),
+            Record::AuctionBid { auction, bidder } => typed(w, stored, |b: &coprocessors::Bid| {
+                same("bid's auction", b.auction_id, *auction)?;
+                same("bidder", b.bidder, *bidder)
+            }),
         }
     }
 
@@ -294,6 +321,9 @@ impl Record {
                                            the first block past its end)"
                 .into(),
             Record::VestingSchedule(_) => "no vesting schedule".into(),
+            Record::Coprocessor(_) => "no coprocessor at this address".into(),
+            Record::Auction(_) => "no such auction".into(),
+            Record::AuctionBid { .. } => "no bid by this coprocessor on this auction".into(),
             Record::TasksParams => "tasks params (no genesis yet)".into(),
             Record::StakingParams
             | Record::SlashingParams

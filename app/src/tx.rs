@@ -19,6 +19,10 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::crypto::{sha256, Address, SignatureFault, Verifier};
 use crate::error::TxError;
 use crate::modules::bank::{self, MsgSend};
+use crate::modules::coprocessors::{
+    MsgAddCollateral, MsgBid, MsgEditCoprocessor, MsgOpenAuction, MsgRegisterCoprocessor,
+    MsgWithdrawCollateral,
+};
 use crate::modules::issuance::MsgClaimVested;
 use crate::modules::slashing::{MsgDisputeSlash, MsgProposeSlash, MsgVoteDispute};
 use crate::modules::staking::{
@@ -80,6 +84,18 @@ pub enum Msg {
     ConfirmSubmission(MsgConfirmSubmission),
     /// 13: a vesting beneficiary claims what has vested.
     ClaimVested(MsgClaimVested),
+    /// 14: become a coprocessor (capacity, collateral).
+    RegisterCoprocessor(MsgRegisterCoprocessor),
+    /// 15: change a coprocessor's capacity or moniker.
+    EditCoprocessor(MsgEditCoprocessor),
+    /// 16: add free collateral.
+    AddCollateral(MsgAddCollateral),
+    /// 17: withdraw free collateral after the withdrawal delay.
+    WithdrawCollateral(MsgWithdrawCollateral),
+    /// 18: a committee member auctions its slot.
+    OpenAuction(MsgOpenAuction),
+    /// 19: a coprocessor bids on an open auction.
+    Bid(MsgBid),
 }
 
 /// Wraps each message type into its [`Msg`] variant (`MsgPostTask { .. }.into()`).
@@ -108,6 +124,12 @@ msg_from!(
     RevealResult(MsgRevealResult),
     ConfirmSubmission(MsgConfirmSubmission),
     ClaimVested(MsgClaimVested),
+    RegisterCoprocessor(MsgRegisterCoprocessor),
+    EditCoprocessor(MsgEditCoprocessor),
+    AddCollateral(MsgAddCollateral),
+    WithdrawCollateral(MsgWithdrawCollateral),
+    OpenAuction(MsgOpenAuction),
+    Bid(MsgBid),
 );
 
 /// The message builders every program uses (the CLI, the operator agent, the tests): one place
@@ -213,6 +235,12 @@ impl Msg {
             Msg::RevealResult(_) => "tasks.reveal",
             Msg::ConfirmSubmission(_) => "tasks.confirm",
             Msg::ClaimVested(_) => "vesting.claim",
+            Msg::RegisterCoprocessor(_) => "coprocessors.register",
+            Msg::EditCoprocessor(_) => "coprocessors.edit",
+            Msg::AddCollateral(_) => "coprocessors.add_collateral",
+            Msg::WithdrawCollateral(_) => "coprocessors.withdraw_collateral",
+            Msg::OpenAuction(_) => "coprocessors.open_auction",
+            Msg::Bid(_) => "coprocessors.bid",
         }
     }
 
@@ -223,7 +251,13 @@ impl Msg {
             Msg::RegisterOperator(m) => m.self_bond,
             Msg::Delegate(m) => m.amount,
             Msg::PostTask(m) => m.fee,
-            Msg::CommitResult(_)
+            Msg::RegisterCoprocessor(m) => m.collateral,
+            Msg::AddCollateral(m) => m.amount,
+            Msg::EditCoprocessor(_)
+            | Msg::WithdrawCollateral(_)
+            | Msg::OpenAuction(_)
+            | Msg::Bid(_)
+            | Msg::CommitResult(_)
             | Msg::RevealResult(_)
             | Msg::ConfirmSubmission(_)
             | Msg::ClaimVested(_)
@@ -252,6 +286,12 @@ impl Msg {
             Msg::PostTask(m) => m.check_stateless().map_err(TxError::Tasks),
             Msg::ConfirmSubmission(m) => m.check_stateless().map_err(TxError::Tasks),
             Msg::CommitResult(_) | Msg::RevealResult(_) | Msg::ClaimVested(_) => Ok(()),
+            Msg::RegisterCoprocessor(m) => m.check_stateless().map_err(TxError::Coprocessors),
+            Msg::EditCoprocessor(m) => m.check_stateless().map_err(TxError::Coprocessors),
+            Msg::AddCollateral(m) => m.check_stateless().map_err(TxError::Coprocessors),
+            Msg::WithdrawCollateral(m) => m.check_stateless().map_err(TxError::Coprocessors),
+            Msg::OpenAuction(m) => m.check_stateless().map_err(TxError::Coprocessors),
+            Msg::Bid(_) => Ok(()),
         }
     }
 }

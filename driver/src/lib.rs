@@ -16,6 +16,7 @@
 //! crate adds is test defaults around them (a derived salt, a task with a fixed payload).
 
 pub mod chain;
+pub mod coprocessors;
 pub mod issuance;
 pub mod rng;
 pub mod tasks;

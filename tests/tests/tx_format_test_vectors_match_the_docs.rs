@@ -265,6 +265,53 @@ fn task_vectors() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The coprocessor and auction messages (variants 14–19).
+fn coprocessor_vectors() -> Vec<(&'static str, String)> {
+    use nodeop_app::modules::coprocessors::{
+        MsgAddCollateral, MsgBid, MsgEditCoprocessor, MsgOpenAuction, MsgRegisterCoprocessor,
+        MsgWithdrawCollateral,
+    };
+    vec![
+        (
+            "RegisterCoprocessor borsh(msg)",
+            msg_hex(&Msg::RegisterCoprocessor(MsgRegisterCoprocessor {
+                capacity_units: 4,
+                collateral: 100_000_000,
+                moniker: "c1".into(),
+            })),
+        ),
+        (
+            "EditCoprocessor borsh(msg)",
+            msg_hex(&Msg::EditCoprocessor(MsgEditCoprocessor {
+                capacity_units: Some(8),
+                moniker: None,
+            })),
+        ),
+        (
+            "AddCollateral borsh(msg)",
+            msg_hex(&Msg::AddCollateral(MsgAddCollateral { amount: 5_000_000 })),
+        ),
+        (
+            "WithdrawCollateral borsh(msg)",
+            msg_hex(&Msg::WithdrawCollateral(MsgWithdrawCollateral {
+                amount: 5_000_000,
+            })),
+        ),
+        (
+            "OpenAuction borsh(msg)",
+            msg_hex(&Msg::OpenAuction(MsgOpenAuction {
+                task_id: 7,
+                start_price: 10_000_000,
+                floor_price: 2_000_000,
+            })),
+        ),
+        (
+            "Bid borsh(msg)",
+            msg_hex(&Msg::Bid(MsgBid { auction_id: 3 })),
+        ),
+    ]
+}
+
 fn vectors() -> Vec<(&'static str, String)> {
     let (secret, key) = vector_key();
     let to = Address([1; 20]);
@@ -315,6 +362,7 @@ fn tx_format_test_vectors_match_the_docs() {
         .into_iter()
         .chain(task_vectors())
         .chain(staking_and_slashing_vectors())
+        .chain(coprocessor_vectors())
     {
         match documented(label) {
             Some(doc) => assert_eq!(doc, value, "docs/tx-format.md, {label}"),

@@ -3,7 +3,7 @@
 //! Layers, lowest first; a module imports only modules on lower layers (a test checks it):
 //!
 //! ```text
-//! bank ← staking ← reputation ← {issuance, slashing} ← tasks
+//! bank ← staking ← reputation ← {issuance, slashing} ← tasks ← coprocessors
 //! ```
 //!
 //! - [`bank`]: balances, accounts' nonces, module accounts, the supply record.
@@ -12,12 +12,14 @@
 //! - [`issuance`]: demand-driven mint, payout by work, vesting, the supply history.
 //! - [`slashing`]: slash proposals with dispute windows, votes, execution, the downtime SLA.
 //! - [`tasks`]: tasks, committees, commit–reveal, aggregation, rewards, submission windows.
+//! - [`coprocessors`]: collateralised coprocessors, Dutch auctions of members' task slots.
 //!
 //! [`MODULES`] is the order of genesis, begin block, message routing, invariants, export and
 //! query routing; end block runs in reverse (`docs/architecture.md`). Where a lower module must
 //! let a higher one act, it calls a [`crate::hooks::Hooks`] field, which the App wires.
 
 pub mod bank;
+pub mod coprocessors;
 pub mod issuance;
 pub mod reputation;
 pub mod slashing;
@@ -35,6 +37,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["reputation"],
     &["issuance", "slashing"],
     &["tasks"],
+    &["coprocessors"],
 ];
 
 /// Every module, lowest layer first. Adding a module is its folder, a `pub mod` line above, its
@@ -46,6 +49,7 @@ pub const MODULES: &[&dyn Component] = &[
     &issuance::component::Issuance,
     &slashing::component::Slashing,
     &tasks::component::Tasks,
+    &coprocessors::component::Coprocessors,
 ];
 
 /// The module named `name`.

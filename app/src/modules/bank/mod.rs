@@ -7,7 +7,7 @@
 //! - `bank/supply` → [`Supply`] `{ total_supply, genesis_supply, minted, burned, max_supply }`.
 //!
 //! Module accounts (`treasury`, `fee_pool`, `task_escrow`, `bonded_pool`, `unbonding_pool`,
-//! `reward_pool`, `dispute_escrow`) are ordinary accounts at [`crate::crypto::Address::module`]
+//! `reward_pool`, `dispute_escrow`, `coprocessor_collateral`) are ordinary accounts at [`crate::crypto::Address::module`]
 //! addresses that no key controls.
 //!
 //! Messages: [`MsgSend`]. Hooks: none yet. Invariant ([`invariants::check_supply`]): the sum of all
@@ -76,8 +76,11 @@ pub const REWARD_POOL: ModuleAccount = ModuleAccount("reward_pool");
 /// Report and dispute bonds of open slash proposals.
 pub const DISPUTE_ESCROW: ModuleAccount = ModuleAccount("dispute_escrow");
 
+/// Coprocessors' collateral: free, locked by won auctions, and pending withdrawal.
+pub const COPROCESSOR_COLLATERAL: ModuleAccount = ModuleAccount("coprocessor_collateral");
+
 /// The module accounts, in a fixed order (genesis, export and `/module-accounts` follow it).
-pub const MODULE_ACCOUNTS: [ModuleAccount; 7] = [
+pub const MODULE_ACCOUNTS: [ModuleAccount; 8] = [
     TREASURY,
     FEE_POOL,
     TASK_ESCROW,
@@ -85,6 +88,7 @@ pub const MODULE_ACCOUNTS: [ModuleAccount; 7] = [
     UNBONDING_POOL,
     REWARD_POOL,
     DISPUTE_ESCROW,
+    COPROCESSOR_COLLATERAL,
 ];
 
 /// Moves `amount` between accounts where the caller has checked that `from` holds it (payouts

@@ -17,13 +17,13 @@ use super::reexec;
 use super::rewards;
 use super::sampling;
 use super::state::{
-    capacity, params, put_task, result_record, set_due, set_status, task, unit_price, BlockResults,
-    FinalResult, PayLine, ResultRecord, Submission, Task, TaskStatus,
+    capacity, params, put_task, result_record, set_due, set_status, slot, task, unit_price,
+    BlockResults, FinalResult, PayLine, ResultRecord, Submission, Task, TaskStatus,
 };
 use crate::block::BlockCtx;
 use crate::crypto::{sha256, Address};
 use crate::events::Event;
-use crate::hooks::Hooks;
+use crate::hooks::{Hooks, SlotOutcome, SoldSlot};
 use crate::modules::bank;
 use crate::modules::bank::move_or_halt;
 use crate::modules::slashing::{self, Evidence, Offence};
@@ -165,6 +165,26 @@ fn close_round(
         })
         .collect();
     let outcome = aggregate::aggregate(t.kind, &reveals, round.quorum);
+    // sold slots that are not paid as agreeing ones in `finalize` close here
+    let agreeing_slots: Vec<Address> = outcome
+        .agreeing
+        .iter()
+        .map(|&i| reveals[i].operator)
+        .collect();
+    for m in &round.members {
+        if agreeing_slots.contains(&m.operator) {
+            continue;
+        }
+        let slot_outcome = if m.result.is_none() {
+            SlotOutcome::Missed
+        } else if outcome.result.is_some() {
+            SlotOutcome::Disagreed
+        } else {
+            SlotOutcome::Unsettled
+        };
+        let (_, e) = close_sold_slot(state, ctx, p, t, &round, m, slot_outcome, hooks);
+        events.extend(e);
+    }
     match outcome.result {
         Some(result) => {
             let agreeing: Vec<Address> = outcome
@@ -205,6 +225,34 @@ fn close_round(
         None if round.number == 0 => escalate(state, ctx, p, t, events),
         None => fail(state, ctx, p, t, "no_quorum_after_escalation", events),
     }
+}
+
+/// Tells the coprocessors module how a sold slot ended (nothing for a slot the member kept);
+/// answers what the buyer was paid from `task_escrow` and the events.
+#[allow(clippy::too_many_arguments)]
+fn close_sold_slot(
+    state: &mut impl StateWrite,
+    ctx: &BlockCtx,
+    p: &TasksParams,
+    t: &Task,
+    round: &super::state::Round,
+    m: &super::state::Member,
+    outcome: SlotOutcome,
+    hooks: &Hooks,
+) -> (u128, Vec<Event>) {
+    let Some(coprocessor) = slot(state, t.id, &m.operator).and_then(|s| s.coprocessor) else {
+        return (0, Vec::new());
+    };
+    let sold = SoldSlot {
+        task_id: t.id,
+        member: m.operator,
+        coprocessor,
+        assigned_height: round.assigned_height,
+        commit_blocks: p.commit_blocks,
+        commit_height: m.commit_height,
+        reveal_height: m.reveal_height,
+    };
+    (hooks.slot_closed)(state, ctx, &sold, outcome)
 }
 
 fn escalate(
@@ -392,8 +440,29 @@ fn finalize(
     let treasury = bank::TREASURY.address();
     move_or_halt(state, &escrow, &treasury, split.protocol_fee);
     for ((a, w), pay) in agreeing.iter().zip(&weights).zip(&split.pays) {
-        pay_operator(state, a, *pay);
-        issuance::record_work(state, a, *pay);
+        // a sold slot's buyer is paid its price out of the member's pay
+        let m = round
+            .member(a)
+            .unwrap_or_else(|| fatal("tasks: agreeing non-member"));
+        let (to_buyer, e) = close_sold_slot(
+            state,
+            ctx,
+            p,
+            t,
+            &round,
+            m,
+            SlotOutcome::Agreed { pay: *pay },
+            hooks,
+        );
+        events.extend(e);
+        let Some(kept) = pay.checked_sub(to_buyer) else {
+            fatal(&format!(
+                "tasks: the buyer of {a}'s slot on task {} took {to_buyer} of a pay of {pay}",
+                t.id
+            ));
+        };
+        pay_operator(state, a, kept);
+        issuance::record_work(state, a, kept);
         fin.pay.push(PayLine {
             operator: *a,
             weight_ppm: *w,
@@ -534,6 +603,7 @@ fn prune(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
                 state.delete(keys::by_operator(&m, id));
             }
             state.delete(keys::by_client(&t.client, id));
+            super::state::delete_slots(state, id);
             state.delete(keys::by_status(t.status.index(), id));
             state.delete(keys::task(id));
             events.push(

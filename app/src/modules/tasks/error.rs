@@ -68,6 +68,8 @@ pub enum TasksError {
     NotBondedOperator(String),
     #[error("amount arithmetic overflowed")]
     Overflow,
+    #[error("{member}'s slot on task {task} is on auction or sold to a coprocessor; only the auction's winner may commit and reveal for it")]
+    SlotOffered { task: u64, member: String },
 }
 
 impl TasksError {
@@ -91,6 +93,7 @@ impl TasksError {
             TasksError::NotScheduledSubmitter { .. } => 16,
             TasksError::NotBondedOperator(_) => 17,
             TasksError::Overflow => 18,
+            TasksError::SlotOffered { .. } => 19,
         }
     }
 
@@ -114,6 +117,7 @@ impl TasksError {
             TasksError::NotScheduledSubmitter { .. } => "not_scheduled_submitter",
             TasksError::NotBondedOperator(_) => "not_bonded_operator",
             TasksError::Overflow => "overflow",
+            TasksError::SlotOffered { .. } => "slot_offered",
         }
     }
 
@@ -171,6 +175,10 @@ impl TasksError {
             },
             TasksError::NotBondedOperator(String::new()),
             TasksError::Overflow,
+            TasksError::SlotOffered {
+                task: 0,
+                member: String::new(),
+            },
         ]
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys;
 use super::params::TasksParams;
-use super::state::{put_reserved, put_task, BlockResults, ResultRecord, Task};
+use super::state::{put_reserved, put_slot, put_task, BlockResults, ResultRecord, SlotSale, Task};
 use crate::crypto::Address;
 use crate::serde_u128;
 use crate::state::{decode_stored, StateRead, StateReadExt, StateWrite, StateWriteExt};
@@ -24,6 +24,9 @@ pub struct TasksGenesis {
     pub tasks: Vec<Task>,
     pub results: Vec<ResultRecord>,
     pub block_results: Vec<BlockResults>,
+    /// Slots members offered or sold to coprocessors (absent when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slots: Vec<SlotSale>,
 }
 
 impl Default for TasksGenesis {
@@ -35,6 +38,7 @@ impl Default for TasksGenesis {
             tasks: Vec::new(),
             results: Vec::new(),
             block_results: Vec::new(),
+            slots: Vec::new(),
         }
     }
 }
@@ -64,6 +68,19 @@ impl TasksGenesis {
                     t.id,
                     t.status.name(),
                     t.due_height
+                ));
+            }
+        }
+        for sale in &self.slots {
+            // slot records stay until their task is pruned
+            let known = self
+                .tasks
+                .iter()
+                .any(|t| t.id == sale.task_id && t.all_members().contains(&sale.member));
+            if !known {
+                out.push(format!(
+                    "tasks.slots: task {} in state has no member {}",
+                    sale.task_id, sale.member
                 ));
             }
         }
@@ -112,6 +129,9 @@ impl TasksGenesis {
         for b in &self.block_results {
             state.put(keys::block_results(b.height), b);
         }
+        for sale in &self.slots {
+            put_slot(state, sale);
+        }
     }
 
     /// The content that reproduces the tasks state.
@@ -130,6 +150,10 @@ impl TasksGenesis {
                 .map(|(k, v)| decode_stored(k, v))
                 .collect(),
             block_results: list(keys::BLOCK_RESULTS_PREFIX)
+                .iter()
+                .map(|(k, v)| decode_stored(k, v))
+                .collect(),
+            slots: list(keys::SLOT_PREFIX)
                 .iter()
                 .map(|(k, v)| decode_stored(k, v))
                 .collect(),

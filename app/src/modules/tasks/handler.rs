@@ -9,7 +9,8 @@ use super::msg::{
 };
 use super::sampling;
 use super::state::{
-    next_id, params, put_task, set_due, set_status, task, unit_price, Task, TaskStatus,
+    next_id, params, put_task, set_due, set_status, slot, slot_held_by, task, unit_price, Task,
+    TaskStatus,
 };
 use super::{keys, TasksError};
 use crate::block::BlockCtx;
@@ -112,12 +113,14 @@ pub fn kind_name(kind: TaskKind) -> &'static str {
     }
 }
 
-/// The open task and the signer's member index in its current round.
+/// The open task, the index of the slot the signer acts for in its current round, the member
+/// that slot belongs to, and the coprocessor acting for it (when the member sold it). A member
+/// whose slot is on auction or sold cannot act for it.
 fn member_of(
     state: &impl crate::state::StateRead,
     task_id: u64,
     signer: &Address,
-) -> Result<(Task, usize), TxError> {
+) -> Result<(Task, usize, Address, Option<Address>), TxError> {
     let t = task(state, task_id).ok_or(TasksError::UnknownTask(task_id))?;
     if t.status != TaskStatus::Assigned {
         return Err(TasksError::WrongTaskStatus {
@@ -126,16 +129,27 @@ fn member_of(
         }
         .into());
     }
-    let idx = t
-        .current_round()
-        .members
-        .iter()
-        .position(|m| m.operator == *signer)
-        .ok_or_else(|| TasksError::NotAMember {
-            task: task_id,
-            operator: signer.to_string(),
-        })?;
-    Ok((t, idx))
+    let members = &t.current_round().members;
+    if let Some(idx) = members.iter().position(|m| m.operator == *signer) {
+        if slot(state, task_id, signer).is_some() {
+            return Err(TasksError::SlotOffered {
+                task: task_id,
+                member: signer.to_string(),
+            }
+            .into());
+        }
+        return Ok((t, idx, *signer, None));
+    }
+    if let Some(member) = slot_held_by(state, task_id, signer) {
+        if let Some(idx) = members.iter().position(|m| m.operator == member) {
+            return Ok((t, idx, member, Some(*signer)));
+        }
+    }
+    Err(TasksError::NotAMember {
+        task: task_id,
+        operator: signer.to_string(),
+    }
+    .into())
 }
 
 pub fn commit_result(
@@ -144,7 +158,7 @@ pub fn commit_result(
     signer: &Address,
     msg: &MsgCommitResult,
 ) -> Result<Vec<Event>, TxError> {
-    let (mut t, idx) = member_of(state, msg.task_id, signer)?;
+    let (mut t, idx, member, coprocessor) = member_of(state, msg.task_id, signer)?;
     let p = params(state);
     let round = t.current_round();
     if ctx.height <= round.assigned_height {
@@ -171,14 +185,18 @@ pub fn commit_result(
     let m = &mut t.current_round_mut().members[idx];
     m.commitment = Some(msg.commitment);
     m.commit_height = Some(ctx.height);
-    reputation::record_commit_delay(state, signer, delay, p.commit_blocks);
-    record_duty(state, signer, true);
+    reputation::record_commit_delay(state, &member, delay, p.commit_blocks);
+    record_duty(state, &member, true);
     put_task(state, &t);
-    Ok(vec![Event::new(super::events::RESULT_COMMITTED)
+    let mut e = Event::new(super::events::RESULT_COMMITTED)
         .attr("task", t.id)
         .attr("round", round_number)
-        .attr("operator", signer)
-        .attr("delay_blocks", delay)])
+        .attr("operator", member)
+        .attr("delay_blocks", delay);
+    if let Some(c) = coprocessor {
+        e = e.attr("coprocessor", c);
+    }
+    Ok(vec![e])
 }
 
 pub fn reveal_result(
@@ -187,7 +205,7 @@ pub fn reveal_result(
     signer: &Address,
     msg: &MsgRevealResult,
 ) -> Result<Vec<Event>, TxError> {
-    let (mut t, idx) = member_of(state, msg.task_id, signer)?;
+    let (mut t, idx, member, coprocessor) = member_of(state, msg.task_id, signer)?;
     let p = params(state);
     let round = t.current_round();
     if ctx.height <= round.commit_end {
@@ -206,11 +224,11 @@ pub fn reveal_result(
         }
         .into());
     }
-    let member = &round.members[idx];
-    if let Some(h) = member.reveal_height {
+    let slot = &round.members[idx];
+    if let Some(h) = slot.reveal_height {
         return Err(TasksError::AlreadyRevealed(h).into());
     }
-    let Some(committed) = member.commitment else {
+    let Some(committed) = slot.commitment else {
         return Err(TasksError::RevealWithoutCommit.into());
     };
     match t.kind {
@@ -230,27 +248,32 @@ pub fn reveal_result(
         }
         _ => {}
     }
-    if commitment(t.id, signer, &msg.result, &msg.salt) != committed {
+    // a bought slot's commitment binds the member's address, as the member's own would
+    if commitment(t.id, &member, &msg.result, &msg.salt) != committed {
         return Err(TasksError::CommitmentMismatch.into());
     }
     let round_number = round.number;
     let m = &mut t.current_round_mut().members[idx];
     m.result = Some(msg.result.clone());
     m.reveal_height = Some(ctx.height);
-    record_duty(state, signer, true);
+    record_duty(state, &member, true);
     // every member that committed has revealed: the round aggregates at the end of this block
     if t.current_round().all_committed_revealed() && t.due_height != Some(ctx.height) {
         set_due(state, &mut t, Some(ctx.height));
     }
     put_task(state, &t);
-    Ok(vec![Event::new(super::events::RESULT_REVEALED)
+    let mut e = Event::new(super::events::RESULT_REVEALED)
         .attr("task", t.id)
         .attr("round", round_number)
-        .attr("operator", signer)
+        .attr("operator", member)
         .attr(
             "result_hash",
             hex::encode(crate::crypto::sha256(&[&msg.result])),
-        )])
+        );
+    if let Some(c) = coprocessor {
+        e = e.attr("coprocessor", c);
+    }
+    Ok(vec![e])
 }
 
 pub fn confirm_submission(

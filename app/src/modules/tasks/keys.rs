@@ -15,6 +15,8 @@ pub const DUE_PREFIX: &[u8] = b"tasks/due/";
 pub const PRUNE_PREFIX: &[u8] = b"tasks/prune/";
 pub const RESULT_PREFIX: &[u8] = b"tasks/result/";
 pub const BLOCK_RESULTS_PREFIX: &[u8] = b"tasks/block_results/";
+pub const SLOT_PREFIX: &[u8] = b"tasks/slot/";
+pub const SLOT_HOLDER_PREFIX: &[u8] = b"tasks/slot_holder/";
 
 fn join(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
@@ -78,6 +80,28 @@ pub fn result(id: u64) -> Vec<u8> {
 /// results finalized in that block, and its leaves (kept forever).
 pub fn block_results(height: u64) -> Vec<u8> {
     join(&[BLOCK_RESULTS_PREFIX, &height.to_be_bytes()])
+}
+
+/// `tasks/slot/{task}/{member}` → [`super::state::SlotSale`]: the member offered its slot of the
+/// task's current round (an open auction) or sold it to a coprocessor; the member itself can no
+/// longer commit or reveal for it.
+pub fn slot(task: u64, member: &Address) -> Vec<u8> {
+    join(&[SLOT_PREFIX, &task.to_be_bytes(), b"/", &member.0])
+}
+
+pub fn slot_prefix(task: u64) -> Vec<u8> {
+    join(&[SLOT_PREFIX, &task.to_be_bytes(), b"/"])
+}
+
+/// `tasks/slot_holder/{task}/{coprocessor}` → the member [`Address`] whose slot the coprocessor
+/// bought: whom its commit and reveal count for.
+pub fn slot_holder(task: u64, coprocessor: &Address) -> Vec<u8> {
+    join(&[
+        SLOT_HOLDER_PREFIX,
+        &task.to_be_bytes(),
+        b"/",
+        &coprocessor.0,
+    ])
 }
 
 /// The height at `offset` in a key.

@@ -38,4 +38,4 @@ pub use msg::{
     TaskPayload,
 };
 pub use params::TasksParams;
-pub use state::{Task, TaskStatus};
+pub use state::{SlotSale, Task, TaskStatus};

@@ -288,6 +288,16 @@ pub struct BlockResults {
     pub leaves: Vec<[u8; 32]>,
 }
 
+/// A member's slot offered for sale (`tasks/slot/{task}/{member}`): `coprocessor` is `None`
+/// while the auction runs and the buyer once it is won. Written only through [`offer_slot`],
+/// [`sell_slot`] and [`withdraw_offer`] (the coprocessors module's auctions call them).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SlotSale {
+    pub task_id: u64,
+    pub member: Address,
+    pub coprocessor: Option<Address>,
+}
+
 /// Total operator capacity and its use (what the price follows).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapacitySummary {
@@ -445,6 +455,134 @@ pub fn capacity(state: &impl StateRead) -> CapacitySummary {
         (u128::from(s.reserved_units) * 1_000_000 / u128::from(s.total_units)) as u32
     };
     s
+}
+
+/// The sale of `member`'s slot on task `task_id`, if it offered it.
+pub fn slot(state: &impl StateRead, task_id: u64, member: &Address) -> Option<SlotSale> {
+    state.get(&keys::slot(task_id, member))
+}
+
+/// The member whose slot on `task_id` the coprocessor bought.
+pub fn slot_held_by(
+    state: &impl StateRead,
+    task_id: u64,
+    coprocessor: &Address,
+) -> Option<Address> {
+    state.get(&keys::slot_holder(task_id, coprocessor))
+}
+
+/// Every slot of the task offered or sold, in member address order.
+pub fn slots_of(state: &impl StateRead, task_id: u64) -> Vec<SlotSale> {
+    state
+        .prefix_raw(&keys::slot_prefix(task_id), None, usize::MAX)
+        .iter()
+        .map(|(k, v)| crate::state::decode_stored(k, v))
+        .collect()
+}
+
+/// A member puts its slot of the task's current round up for sale: the task is in
+/// commit–reveal (not a re-execution), the member has not committed, its commit window is open
+/// and the slot is not already offered. From now on the member cannot commit or reveal itself.
+pub fn offer_slot(
+    state: &mut impl StateWrite,
+    height: u64,
+    task_id: u64,
+    member: &Address,
+) -> Result<Task, super::TasksError> {
+    use super::TasksError;
+    let t = task(state, task_id).ok_or(TasksError::UnknownTask(task_id))?;
+    if t.status != TaskStatus::Assigned || t.reexec.is_some() {
+        return Err(TasksError::WrongTaskStatus {
+            id: t.id,
+            status: if t.reexec.is_some() {
+                "a re-execution"
+            } else {
+                t.status.name()
+            },
+        });
+    }
+    let round = t.current_round();
+    let m = round.member(member).ok_or_else(|| TasksError::NotAMember {
+        task: task_id,
+        operator: member.to_string(),
+    })?;
+    if let Some(h) = m.commit_height {
+        return Err(TasksError::AlreadyCommitted(h));
+    }
+    if height > round.commit_end {
+        return Err(TasksError::WindowClosed {
+            phase: "commit",
+            closed_at: round.commit_end,
+            height,
+        });
+    }
+    if slot(state, task_id, member).is_some() {
+        return Err(TasksError::SlotOffered {
+            task: task_id,
+            member: member.to_string(),
+        });
+    }
+    state.put(
+        keys::slot(task_id, member),
+        &SlotSale {
+            task_id,
+            member: *member,
+            coprocessor: None,
+        },
+    );
+    Ok(t)
+}
+
+/// The offered slot goes to `coprocessor`: its commit and reveal now count as the member's.
+pub fn sell_slot(
+    state: &mut impl StateWrite,
+    task_id: u64,
+    member: &Address,
+    coprocessor: &Address,
+) {
+    match slot(state, task_id, member) {
+        Some(s) if s.coprocessor.is_none() => {}
+        other => fatal(&format!(
+            "tasks: selling {member}'s slot on task {task_id}, which is {other:?}, not offered"
+        )),
+    }
+    state.put(
+        keys::slot(task_id, member),
+        &SlotSale {
+            task_id,
+            member: *member,
+            coprocessor: Some(*coprocessor),
+        },
+    );
+    state.put(keys::slot_holder(task_id, coprocessor), member);
+}
+
+/// The auction ended without a sale: the member executes itself.
+pub fn withdraw_offer(state: &mut impl StateWrite, task_id: u64, member: &Address) {
+    match slot(state, task_id, member) {
+        Some(s) if s.coprocessor.is_none() => state.delete(keys::slot(task_id, member)),
+        other => fatal(&format!(
+            "tasks: withdrawing {member}'s offer on task {task_id}, which is {other:?}"
+        )),
+    }
+}
+
+/// Writes an imported slot record and its holder index.
+pub fn put_slot(state: &mut impl StateWrite, s: &SlotSale) {
+    state.put(keys::slot(s.task_id, &s.member), s);
+    if let Some(c) = s.coprocessor {
+        state.put(keys::slot_holder(s.task_id, &c), &s.member);
+    }
+}
+
+/// Deletes the task's slot records (when the task is pruned).
+pub fn delete_slots(state: &mut impl StateWrite, task_id: u64) {
+    for s in slots_of(state, task_id) {
+        state.delete(keys::slot(task_id, &s.member));
+        if let Some(c) = s.coprocessor {
+            state.delete(keys::slot_holder(task_id, &c));
+        }
+    }
 }
 
 /// The compact record of a finalized task (kept after pruning).
