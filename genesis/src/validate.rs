@@ -14,8 +14,6 @@
 use nodeop_app::app::{AppError, InitChainRequest};
 use nodeop_app::crypto::Address;
 use nodeop_app::genesis::AppState;
-use nodeop_app::modules::{bank, staking};
-use nodeop_app::params::TxParams;
 use nodeop_app::{App, AppOptions};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -74,15 +72,14 @@ const DOC_FIELDS: [&str; 7] = [
     "app_state",
 ];
 
-const APP_STATE_FIELDS: [&str; 7] = [
-    "tx",
-    "bank",
-    "staking",
-    "slashing",
-    "reputation",
-    "tasks",
-    "issuance",
-];
+/// The sections of `app_state`, in the order `AppState` serializes them (one per module, plus
+/// `tx`): read from the type itself, so a new module's section needs no edit here.
+fn app_state_fields() -> Vec<String> {
+    match serde_json::to_value(AppState::default()) {
+        Ok(Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// Reads `value` as a `T`, recording a problem under `path` when it does not fit.
 fn field<T: DeserializeOwned>(value: &Value, path: &str, problems: &mut Vec<String>) -> Option<T> {
@@ -192,51 +189,24 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
                 .into(),
         ),
         Some(Value::Object(modules)) => {
-            unknown_keys(modules, &APP_STATE_FIELDS, "app_state.", p);
-            let tx = modules
-                .get("tx")
-                .map(|v| field::<TxParams>(v, "app_state.tx", p));
-            let bank = modules
-                .get("bank")
-                .map(|v| field::<bank::genesis::BankGenesis>(v, "app_state.bank", p));
-            let staking = modules
-                .get("staking")
-                .map(|v| field::<staking::StakingGenesis>(v, "app_state.staking", p));
-            let slashing = modules.get("slashing").map(|v| {
-                field::<nodeop_app::modules::slashing::genesis::SlashingGenesis>(
-                    v,
-                    "app_state.slashing",
-                    p,
-                )
-            });
-            let reputation = modules.get("reputation").map(|v| {
-                field::<nodeop_app::modules::reputation::genesis::ReputationGenesis>(
-                    v,
-                    "app_state.reputation",
-                    p,
-                )
-            });
-            let issuance = modules.get("issuance").map(|v| {
-                field::<nodeop_app::modules::issuance::genesis::IssuanceGenesis>(
-                    v,
-                    "app_state.issuance",
-                    p,
-                )
-            });
-            let tasks = modules.get("tasks").map(|v| {
-                field::<nodeop_app::modules::tasks::genesis::TasksGenesis>(v, "app_state.tasks", p)
-            });
-            let all_parsed = [
-                tx.as_ref().map(Option::is_some),
-                bank.as_ref().map(Option::is_some),
-                staking.as_ref().map(Option::is_some),
-                slashing.as_ref().map(Option::is_some),
-                reputation.as_ref().map(Option::is_some),
-                issuance.as_ref().map(Option::is_some),
-                tasks.as_ref().map(Option::is_some),
-            ]
-            .iter()
-            .all(|x| x.unwrap_or(true));
+            let known = app_state_fields();
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            unknown_keys(modules, &known, "app_state.", p);
+            // each section on its own (the others at their defaults), so that every section's
+            // problem is reported, not just the first
+            let mut all_parsed = true;
+            for (name, section) in modules {
+                if !known.contains(&name.as_str()) {
+                    continue;
+                }
+                let mut only = Map::new();
+                only.insert(name.clone(), section.clone());
+                if field::<AppState>(&Value::Object(only), &format!("app_state.{name}"), p)
+                    .is_none()
+                {
+                    all_parsed = false;
+                }
+            }
             if all_parsed {
                 app_state = field::<AppState>(&Value::Object(modules.clone()), "app_state", p);
             }
