@@ -238,7 +238,10 @@ mod tests {
 
     #[test]
     fn default_prices_start_at_the_expected_pay_and_floor_at_half() {
-        assert_eq!(default_prices(18_526_315, None, None).unwrap(), (18_526_315, 9_263_157));
+        assert_eq!(
+            default_prices(18_526_315, None, None).unwrap(),
+            (18_526_315, 9_263_157)
+        );
         assert_eq!(default_prices(100, Some(10), None).unwrap(), (10, 5));
         assert_eq!(default_prices(100, Some(10), Some(2)).unwrap(), (10, 2));
         assert_eq!(default_prices(100, None, Some(0)).unwrap(), (100, 0));

@@ -74,7 +74,7 @@ const DOC_FIELDS: [&str; 7] = [
     "app_state",
 ];
 
-const APP_STATE_FIELDS: [&str; 7] = [
+const APP_STATE_FIELDS: [&str; 8] = [
     "tx",
     "bank",
     "staking",
@@ -82,6 +82,7 @@ const APP_STATE_FIELDS: [&str; 7] = [
     "reputation",
     "tasks",
     "issuance",
+    "coprocessors",
 ];
 
 /// Reads `value` as a `T`, recording a problem under `path` when it does not fit.
@@ -226,6 +227,13 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
             let tasks = modules.get("tasks").map(|v| {
                 field::<nodeop_app::modules::tasks::genesis::TasksGenesis>(v, "app_state.tasks", p)
             });
+            let coprocessors = modules.get("coprocessors").map(|v| {
+                field::<nodeop_app::modules::coprocessors::genesis::CoprocessorsGenesis>(
+                    v,
+                    "app_state.coprocessors",
+                    p,
+                )
+            });
             let all_parsed = [
                 tx.as_ref().map(Option::is_some),
                 bank.as_ref().map(Option::is_some),
@@ -234,6 +242,7 @@ pub fn validate_json(bytes: &[u8]) -> Validation {
                 reputation.as_ref().map(Option::is_some),
                 issuance.as_ref().map(Option::is_some),
                 tasks.as_ref().map(Option::is_some),
+                coprocessors.as_ref().map(Option::is_some),
             ]
             .iter()
             .all(|x| x.unwrap_or(true));

@@ -35,9 +35,7 @@ use nodeop_app::modules::slashing::events as slashing_events;
 use nodeop_driver::chain::Key;
 use nodeop_driver::tasks::NOP;
 use nodeop_tests::net::{num, Output};
-use nodeop_tests::testnet::{
-    check_tx_refusal, included_ok, task_members, Testnet, TestnetOptions,
-};
+use nodeop_tests::testnet::{check_tx_refusal, included_ok, task_members, Testnet, TestnetOptions};
 use serde_json::{json, Value};
 
 const CHAIN_ID: &str = "nodeop-e2e-coprocessor";
@@ -63,7 +61,12 @@ fn attr_num(attributes: &[(String, String)], key: &str) -> u128 {
 }
 
 /// The one event of `kind` whose `key` is `value`.
-fn event_where<'a>(events: &'a Events, kind: &str, key: &str, value: &str) -> &'a [(String, String)] {
+fn event_where<'a>(
+    events: &'a Events,
+    kind: &str,
+    key: &str,
+    value: &str,
+) -> &'a [(String, String)] {
     let found: Vec<_> = events
         .iter()
         .filter(|(k, a)| k == kind && attr(a, key) == Some(value))
@@ -139,7 +142,10 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         .fund(&honest_address, FUNDING)
         .fund(&liar_address, FUNDING)
         .task_windows(30, 20, 10)
-        .genesis_edit("/app_state/coprocessors/params/price_interval_blocks", json!(3))
+        .genesis_edit(
+            "/app_state/coprocessors/params/price_interval_blocks",
+            json!(3),
+        )
         .without_epochs();
     let mut net = Testnet::new("coprocessor", &options);
     net.start();
@@ -147,13 +153,15 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
     let honest_home = net.client_home_with("honest", &honest);
     let liar_home = net.client_home_with("liar", &liar);
     let operators: Vec<String> = net.validators.iter().map(|v| v.operator.clone()).collect();
-    let cp = net.v(0).abci_query("/coprocessors/params", 0).unwrap();
+    let cp = net.validators[0]
+        .abci_query("/coprocessors/params", 0)
+        .unwrap();
     eprintln!("coprocessors params: {cp}");
     let collateral_ppm = num(&cp["collateral_ppm"]);
     let mismatch_ppm = num(&cp["coproc_mismatch_slash_ppm"]);
     let descent = num(&cp["descent_intervals"]);
     assert_eq!(num(&cp["price_interval_blocks"]), 3, "{cp}");
-    let tp = net.v(0).abci_query("/tasks/params", 0).unwrap();
+    let tp = net.validators[0].abci_query("/tasks/params", 0).unwrap();
 
     // Everything the run may move, before it.
     let h0 = net.v(0).height();
@@ -178,15 +186,31 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
             (
                 honest_home.clone(),
                 args(&[
-                    "tx", "coprocessor", "register", "honest", "--capacity", "4",
-                    "--collateral", "100nop", "--moniker", "honest-gpu",
+                    "tx",
+                    "coprocessor",
+                    "register",
+                    "honest",
+                    "--capacity",
+                    "4",
+                    "--collateral",
+                    "100nop",
+                    "--moniker",
+                    "honest-gpu",
                 ]),
             ),
             (
                 liar_home.clone(),
                 args(&[
-                    "tx", "coprocessor", "register", "liar", "--capacity", "4",
-                    "--collateral", "100000000unop", "--moniker", "liar-gpu",
+                    "tx",
+                    "coprocessor",
+                    "register",
+                    "liar",
+                    "--capacity",
+                    "4",
+                    "--collateral",
+                    "100000000unop",
+                    "--moniker",
+                    "liar-gpu",
                 ]),
             ),
         ],
@@ -195,17 +219,24 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         included_ok("tx coprocessor register", out);
         fees[i] += fee_of("register", out);
     }
-    let out = net
-        .v(0)
-        .cli_as(&honest_home, &["tx", "coprocessor", "add-collateral", "honest", "5nop"]);
+    let out = net.validators[0].cli_as(
+        &honest_home,
+        &["tx", "coprocessor", "add-collateral", "honest", "5nop"],
+    );
     let added_at = included_ok("tx coprocessor add-collateral", &out);
     fees[0] += fee_of("add-collateral", &out);
     net.wait_app_height(0, added_at);
-    let record = proven(&net, &honest_home, &["query", "coprocessor", "honest", "--prove"]);
+    let record = proven(
+        &net,
+        &honest_home,
+        &["query", "coprocessor", "honest", "--prove"],
+    );
     assert_eq!(num(&record["free_collateral"]), 105 * NOP, "{record}");
     assert_eq!(num(&record["capacity_units"]), 4, "{record}");
     assert_eq!(record["moniker"], "honest-gpu", "{record}");
-    let listing = net.v(0).cli_as(&client_home, &["query", "coprocessors"]).json();
+    let listing = net.validators[0]
+        .cli_as(&client_home, &["query", "coprocessors"])
+        .json();
     assert_eq!(
         listing["coprocessors"].as_array().map(Vec::len),
         Some(2),
@@ -213,8 +244,7 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
     );
 
     // A client posts a Session task; two members sell their slots.
-    let (id, posted_at) =
-        net.post_task_cli(&client_home, "client", &client_address, "6 × 7", FEE);
+    let (id, posted_at) = net.post_task_cli(&client_home, "client", &client_address, "6 × 7", FEE);
     let task = net.task(0, id, posted_at);
     let members = task_members(&task);
     assert_eq!(members.len(), 3, "{task}");
@@ -227,10 +257,15 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
     let commit_end = num(&task["rounds"][0]["commit_end"]) as u64;
     let id_s = id.to_string();
     // the member's expected pay, from the published formula
-    let pool = FEE - floor_ppm(FEE, num(&tp["protocol_fee_ppm"]))
+    let pool = FEE
+        - floor_ppm(FEE, num(&tp["protocol_fee_ppm"]))
         - floor_ppm(FEE, num(&tp["submission_fee_ppm"]));
     let expected_pay = pool * 640_000 / (640_000 + 1_200_000 * 2);
-    let homes: Vec<PathBuf> = net.validators.iter().map(|v| v.client_home.clone()).collect();
+    let homes: Vec<PathBuf> = net
+        .validators
+        .iter()
+        .map(|v| v.client_home.clone())
+        .collect();
     let outs = at_once(
         &net,
         &[
@@ -241,8 +276,15 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
             (
                 homes[node_b].clone(),
                 args(&[
-                    "tx", "auction", "open", "operator", &id_s, "--start-price", "10nop",
-                    "--floor-price", "2nop",
+                    "tx",
+                    "auction",
+                    "open",
+                    "operator",
+                    &id_s,
+                    "--start-price",
+                    "10nop",
+                    "--floor-price",
+                    "2nop",
                 ]),
             ),
         ],
@@ -252,9 +294,11 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         .map(|o| included_ok("tx auction open", o))
         .collect();
     net.wait_app_height(0, *opened.iter().max().unwrap());
-    let listing = net
-        .v(0)
-        .cli_as(&client_home, &["query", "auctions", "--task", &id_s, "--open"])
+    let listing = net.validators[0]
+        .cli_as(
+            &client_home,
+            &["query", "auctions", "--task", &id_s, "--open"],
+        )
         .json();
     let auctions = listing["auctions"].as_array().unwrap().clone();
     assert_eq!(auctions.len(), 2, "{listing}");
@@ -267,8 +311,16 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
     };
     let (auction_a, auction_b) = (auction_of(seller_a), auction_of(seller_b));
     assert_eq!(num(&auction_a["expected_pay"]), expected_pay, "{auction_a}");
-    assert_eq!(num(&auction_a["start_price"]), expected_pay, "default start: {auction_a}");
-    assert_eq!(num(&auction_a["floor_price"]), expected_pay / 2, "default floor: {auction_a}");
+    assert_eq!(
+        num(&auction_a["start_price"]),
+        expected_pay,
+        "default start: {auction_a}"
+    );
+    assert_eq!(
+        num(&auction_a["floor_price"]),
+        expected_pay / 2,
+        "default floor: {auction_a}"
+    );
     assert_eq!(num(&auction_b["start_price"]), 10 * NOP, "{auction_b}");
     assert_eq!(num(&auction_b["floor_price"]), 2 * NOP, "{auction_b}");
     for a in [&auction_a, &auction_b] {
@@ -277,8 +329,7 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         assert_eq!(a["status"], "open", "{a}");
     }
     let (id_a, id_b) = (num(&auction_a["id"]) as u64, num(&auction_b["id"]) as u64);
-    let shown = net
-        .v(0)
+    let shown = net.validators[0]
         .cli_as(&client_home, &["query", "auction", &id_a.to_string()])
         .json();
     assert!(num(&shown["price"]["price_now"]) <= expected_pay, "{shown}");
@@ -309,8 +360,7 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         fees[i] += fee_of("bid", out);
         net.wait_app_height(0, won_at);
         let aid = num(&auction["id"]);
-        let a = net
-            .v(0)
+        let a = net.validators[0]
             .abci_query(&format!("/coprocessors/auction/{aid}"), won_at)
             .unwrap();
         assert_eq!(a["status"], "won", "{a}");
@@ -326,8 +376,7 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         assert_eq!(num(&a["price"]), price, "the price of block {won_at}: {a}");
         let lock = (price * collateral_ppm).div_ceil(1_000_000);
         assert_eq!(num(&a["collateral_locked"]), lock, "{a}");
-        let c = net
-            .v(0)
+        let c = net.validators[0]
             .abci_query(&format!("/coprocessors/coprocessor/{address}"), won_at)
             .unwrap();
         let free_before = if i == 0 { 105 * NOP } else { 100 * NOP };
@@ -337,18 +386,23 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         let bid = proven(
             &net,
             home,
-            &["query", "auction", &aid.to_string(), "--prove", "--height", &won_at.to_string()],
+            &[
+                "query",
+                "auction",
+                &aid.to_string(),
+                "--prove",
+                "--height",
+                &won_at.to_string(),
+            ],
         );
         assert_eq!(bid["winner"], address.as_str(), "{bid}");
         locks[i] = lock;
         prices[i] = price;
         eprintln!("auction {aid} won by {address} at {won_at} for {price} unop, {lock} locked");
     }
-    let amplification = num(
-        &net.v(0)
-            .abci_query(&format!("/coprocessors/load/{liar_address}"), 0)
-            .unwrap()["load_amplification_ppm"],
-    );
+    let amplification = num(&net.validators[0]
+        .abci_query(&format!("/coprocessors/load/{liar_address}"), 0)
+        .unwrap()["load_amplification_ppm"]);
 
     // The coprocessors commit for their members' slots, the third member for itself; the
     // seller's own commit is refused.
@@ -362,7 +416,14 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
             (
                 liar_home.clone(),
                 args(&[
-                    "tx", "task", "commit", "liar", &id_s, WRONG, "--for-member", seller_b,
+                    "tx",
+                    "task",
+                    "commit",
+                    "liar",
+                    &id_s,
+                    WRONG,
+                    "--for-member",
+                    seller_b,
                 ]),
             ),
             (
@@ -404,7 +465,14 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
             ),
             (
                 homes[node_c].clone(),
-                args(&["tx", "task", "reveal", "operator", &id_s, "--wait-for-window"]),
+                args(&[
+                    "tx",
+                    "task",
+                    "reveal",
+                    "operator",
+                    &id_s,
+                    "--wait-for-window",
+                ]),
             ),
         ],
     );
@@ -434,7 +502,11 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
     let mut agreeing = vec![seller_a.clone(), keeper.clone()];
     agreeing.sort();
     assert_eq!(strs(&result["agreeing"]), agreeing, "{task}");
-    assert_eq!(strs(&result["disagreeing"]), vec![seller_b.clone()], "{task}");
+    assert_eq!(
+        strs(&result["disagreeing"]),
+        vec![seller_b.clone()],
+        "{task}"
+    );
     let pay_a = result["pay"]
         .as_array()
         .unwrap()
@@ -442,33 +514,47 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         .find(|p| p["operator"] == seller_a.as_str())
         .map(|p| num(&p["pay"]))
         .unwrap_or_else(|| panic!("no pay line for {seller_a}: {task}"));
-    assert!(pay_a >= prices[0], "the price is never above the pay: {task}");
+    assert!(
+        pay_a >= prices[0],
+        "the price is never above the pay: {task}"
+    );
 
     let events = net.block_events(0, fin, Duration::from_secs(30));
     // The honest coprocessor: paid the price, its lock back to free.
-    let paid = event_where(&events, copro_events::COPROCESSOR_PAID, "auction", &id_a.to_string());
+    let paid = event_where(
+        &events,
+        copro_events::COPROCESSOR_PAID,
+        "auction",
+        &id_a.to_string(),
+    );
     assert_eq!(attr(paid, "coprocessor"), Some(honest_address.as_str()));
     assert_eq!(attr_num(paid, "price"), prices[0], "{paid:?}");
     let kept = pay_a - prices[0];
     assert_eq!(attr_num(paid, "member_kept"), kept, "{paid:?}");
-    let honest_fee_in_fin = if reveals[0] == fin { fee_of("reveal", &outs[0]) } else { 0 };
+    let honest_fee_in_fin = if reveals[0] == fin {
+        fee_of("reveal", &outs[0])
+    } else {
+        0
+    };
     assert_eq!(
         net.balance(0, &honest_address, fin) + honest_fee_in_fin,
         net.balance(0, &honest_address, fin - 1) + prices[0],
         "the price reaches the coprocessor's account in block {fin}"
     );
-    let c = net
-        .v(0)
+    let c = net.validators[0]
         .abci_query(&format!("/coprocessors/coprocessor/{honest_address}"), fin)
         .unwrap();
     assert_eq!(num(&c["free_collateral"]), 105 * NOP, "{c}");
     assert_eq!(num(&c["locked_collateral"]), 0, "{c}");
     assert_eq!(num(&c["reserved_units"]), 0, "{c}");
-    let a = net
-        .v(0)
+    let a = net.validators[0]
         .abci_query(&format!("/coprocessors/auction/{id_a}"), fin)
         .unwrap();
-    assert_eq!((a["status"].as_str(), num(&a["paid"])), (Some("paid"), prices[0]), "{a}");
+    assert_eq!(
+        (a["status"].as_str(), num(&a["paid"])),
+        (Some("paid"), prices[0]),
+        "{a}"
+    );
     // ... its member keeps the rest: into its pool less commission, the commission to its account
     let record = |op: &str, h| net.operator_record(0, op, h);
     let commission = floor_ppm(kept, num(&record(seller_a, fin)["commission_ppm"]));
@@ -491,26 +577,44 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         &id_b.to_string(),
     );
     assert_eq!(attr(slashed, "coprocessor"), Some(liar_address.as_str()));
-    assert_eq!(attr(slashed, "reason"), Some("result_mismatch"), "{slashed:?}");
-    assert_eq!(attr_num(slashed, "amplification_ppm"), amplification, "{slashed:?}");
+    assert_eq!(
+        attr(slashed, "reason"),
+        Some("result_mismatch"),
+        "{slashed:?}"
+    );
+    assert_eq!(
+        attr_num(slashed, "amplification_ppm"),
+        amplification,
+        "{slashed:?}"
+    );
     let amount = floor_ppm(floor_ppm(locks[1], mismatch_ppm), amplification).min(locks[1]);
     assert!(amount > 0);
     assert_eq!(attr_num(slashed, "amount"), amount, "{slashed:?}");
     let burned = amount / 2;
     assert_eq!(attr_num(slashed, "burned"), burned, "{slashed:?}");
-    assert_eq!(attr_num(slashed, "to_treasury"), amount - burned, "{slashed:?}");
-    assert_eq!(attr_num(slashed, "released"), locks[1] - amount, "{slashed:?}");
-    let c = net
-        .v(0)
+    assert_eq!(
+        attr_num(slashed, "to_treasury"),
+        amount - burned,
+        "{slashed:?}"
+    );
+    assert_eq!(
+        attr_num(slashed, "released"),
+        locks[1] - amount,
+        "{slashed:?}"
+    );
+    let c = net.validators[0]
         .abci_query(&format!("/coprocessors/coprocessor/{liar_address}"), fin)
         .unwrap();
     assert_eq!(num(&c["free_collateral"]), 100 * NOP - amount, "{c}");
     assert_eq!(num(&c["locked_collateral"]), 0, "{c}");
-    let a = net
-        .v(0)
+    let a = net.validators[0]
         .abci_query(&format!("/coprocessors/auction/{id_b}"), fin)
         .unwrap();
-    assert_eq!((a["status"].as_str(), num(&a["slashed"])), (Some("slashed"), amount), "{a}");
+    assert_eq!(
+        (a["status"].as_str(), num(&a["slashed"])),
+        (Some("slashed"), amount),
+        "{a}"
+    );
     assert_eq!(
         net.balance(0, &collateral_account, fin - 1) - net.balance(0, &collateral_account, fin),
         amount,
@@ -526,8 +630,17 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         "the treasury takes the other half"
     );
     // ... and its member stays liable: a result_mismatch proposal, no pay, pool unchanged
-    let proposed = event_where(&events, slashing_events::SLASH_PROPOSED, "operator", seller_b);
-    assert_eq!(attr(proposed, "offence"), Some("result_mismatch"), "{proposed:?}");
+    let proposed = event_where(
+        &events,
+        slashing_events::SLASH_PROPOSED,
+        "operator",
+        seller_b,
+    );
+    assert_eq!(
+        attr(proposed, "offence"),
+        Some("result_mismatch"),
+        "{proposed:?}"
+    );
     assert!(
         result["pay"]
             .as_array()
@@ -543,14 +656,14 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
     );
 
     // The honest coprocessor withdraws part of its free collateral: pending until the delay.
-    let out = net
-        .v(0)
-        .cli_as(&honest_home, &["tx", "coprocessor", "withdraw", "honest", "5nop"]);
+    let out = net.validators[0].cli_as(
+        &honest_home,
+        &["tx", "coprocessor", "withdraw", "honest", "5nop"],
+    );
     let end = included_ok("tx coprocessor withdraw", &out);
     fees[0] += fee_of("withdraw", &out);
     net.wait_app_height(0, end);
-    let shown = net
-        .v(0)
+    let shown = net.validators[0]
         .cli_as(&honest_home, &["query", "coprocessor", "honest"])
         .json();
     let c = &shown["coprocessor"];

@@ -8,7 +8,6 @@ use nodeop_app::modules::coprocessors::{
     events, Auction, AuctionStatus, Coprocessor, MsgAddCollateral, MsgBid, MsgEditCoprocessor,
     MsgOpenAuction, MsgRegisterCoprocessor, MsgWithdrawCollateral,
 };
-use nodeop_app::tx::Msg;
 use nodeop_client::amount::{describe, parse_amount};
 use nodeop_client::coprocessors::{self as copro, AuctionFilter};
 use nodeop_client::node::{self, TxOutcome};
@@ -525,7 +524,15 @@ mod tests {
             &["register", "c", "--collateral", "1", "--moniker", "m"][..],
             &["register", "c", "--capacity", "1", "--moniker", "m"],
             &["register", "c", "--capacity", "1", "--collateral", "1"],
-            &["register", "--capacity", "1", "--collateral", "1", "--moniker", "m"],
+            &[
+                "register",
+                "--capacity",
+                "1",
+                "--collateral",
+                "1",
+                "--moniker",
+                "m",
+            ],
         ] {
             assert!(coprocessor_tx(missing).is_err(), "{missing:?}");
         }
@@ -653,7 +660,10 @@ mod tests {
         assert!(q(&["coprocessors", "--prove"]).is_err());
         assert!(matches!(
             q(&["auction", "4", "--prove"]).unwrap(),
-            QueryCmd::Auction { id: 4, prove: ProveArgs { prove: true, .. } }
+            QueryCmd::Auction {
+                id: 4,
+                prove: ProveArgs { prove: true, .. }
+            }
         ));
         assert!(q(&["auction", "four"]).is_err());
         let QueryCmd::Auctions(args) = q(&[

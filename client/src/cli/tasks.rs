@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use nodeop_app::crypto::Address;
 use nodeop_app::modules::tasks::{
     Consistency, MsgPostTask, Task, TaskKind, TaskPayload, TaskStatus,
 };
-use nodeop_app::crypto::Address;
 use nodeop_app::tx::Msg;
 use nodeop_client::amount::{describe, parse_amount};
+use nodeop_client::coprocessors;
 use nodeop_client::node::{self, TxOutcome};
 use nodeop_client::render;
-use nodeop_client::coprocessors;
 use nodeop_client::tasks as tasks_lib;
 use nodeop_client::tasks::codec::result_bytes;
 use nodeop_client::tasks::reads::{self, TaskFilter};
@@ -307,7 +307,11 @@ async fn member_task(ctx: &Ctx, id: u64) -> Result<(Task, tendermint_rpc::HttpCl
 
 /// Refuses (before anything is signed) what the chain would certainly refuse: a member of no
 /// round, or a task no longer in commit–reveal. Windows are only warned about: the height moves.
-pub(crate) fn check_member(t: &Task, member: &nodeop_app::crypto::Address, what: &str) -> Result<()> {
+pub(crate) fn check_member(
+    t: &Task,
+    member: &nodeop_app::crypto::Address,
+    what: &str,
+) -> Result<()> {
     if t.status != TaskStatus::Assigned {
         bail!(
             "task {} is {}: {what} is only accepted while it is assigned (commit–reveal running)",
@@ -458,7 +462,8 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
         } => {
             let (_, key) = load_key(ctx, &from)?;
             let (t, client) = member_task(ctx, task).await?;
-            let member = slot_member(ctx, &client, &t, &key.address(), for_member.as_deref()).await?;
+            let member =
+                slot_member(ctx, &client, &t, &key.address(), for_member.as_deref()).await?;
             check_member(&t, &member, "a commit")?;
             let commit_end = t.current_round().commit_end;
             let latest = node::latest_height(&client).await?;
@@ -523,9 +528,7 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
             let chain_id = ctx.chain_id(&client).await?;
             let read = reads::task(&client, task, None).await;
             let member = match &read {
-                Ok((t, _)) => {
-                    slot_member(ctx, &client, t, &signer, for_member.as_deref()).await?
-                }
+                Ok((t, _)) => slot_member(ctx, &client, t, &signer, for_member.as_deref()).await?,
                 Err(_) => match for_member.as_deref() {
                     Some(m) => resolve_address(ctx, m).context("--for-member")?,
                     None => signer,

@@ -164,7 +164,9 @@ pub fn auctions_text(list: &[Auction]) -> String {
             } else {
                 "-".into()
             },
-            a.winner.map(|w| w.to_string()).unwrap_or_else(|| "-".into()),
+            a.winner
+                .map(|w| w.to_string())
+                .unwrap_or_else(|| "-".into()),
         )
         .ok();
     }
