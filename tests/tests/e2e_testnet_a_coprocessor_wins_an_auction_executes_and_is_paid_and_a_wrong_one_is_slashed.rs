@@ -26,6 +26,7 @@
 //!   account, plus what was burned, is what it was before.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,7 +35,7 @@ use nodeop_app::modules::coprocessors::events as copro_events;
 use nodeop_app::modules::slashing::events as slashing_events;
 use nodeop_driver::chain::Key;
 use nodeop_driver::tasks::NOP;
-use nodeop_tests::net::{num, Output};
+use nodeop_tests::net::{num, run, Output, COMMAND_TIMEOUT};
 use nodeop_tests::testnet::{check_tx_refusal, included_ok, task_members, Testnet, TestnetOptions};
 use serde_json::{json, Value};
 
@@ -122,6 +123,22 @@ fn proven(net: &Testnet, home: &Path, query: &[&str]) -> Value {
     let v = out.json();
     assert_eq!(v["verified"]["exists"], true, "{query:?}: {v}");
     v["verified"]["value"].clone()
+}
+
+/// What a `nodeop` command prints for people (no `--output json`), from `home`.
+fn text(net: &Testnet, home: &Path, query: &[&str]) -> String {
+    let v = &net.validators[0];
+    let out = run(
+        Command::new(&v.bins.nodeop)
+            .arg("--home")
+            .arg(home)
+            .arg("--node")
+            .arg(v.rpc_url())
+            .args(query),
+        COMMAND_TIMEOUT,
+    );
+    assert!(out.success(), "{query:?}:\n{}", out.describe());
+    out.stdout
 }
 
 #[test]
@@ -653,6 +670,22 @@ fn a_coprocessor_wins_an_auction_executes_and_is_paid_and_a_wrong_one_is_slashed
         num(&record(seller_b, fin)["tokens"]),
         num(&record(seller_b, h0)["tokens"]),
         "node{node_b}'s pool"
+    );
+
+    // ... as the CLI tells it to people
+    let shown = text(
+        &net,
+        &client_home,
+        &["query", "auction", &id_a.to_string(), "--prove"],
+    );
+    assert!(
+        shown.contains("verified:") && shown.contains("agreed; the coprocessor was paid"),
+        "{shown}"
+    );
+    let shown = text(&net, &client_home, &["query", "auctions", "--task", &id_s]);
+    assert!(
+        shown.contains(" paid ") && shown.contains(" slashed ") && shown.contains(&liar_address),
+        "{shown}"
     );
 
     // The honest coprocessor withdraws part of its free collateral: pending until the delay.
