@@ -237,6 +237,106 @@ mod tests {
     }
 
     #[test]
+    fn bad_coprocessor_and_auction_messages_are_refused_before_signing() {
+        use crate::tx::check_msg;
+        use nodeop_app::modules::coprocessors::{
+            MsgAddCollateral, MsgEditCoprocessor, MsgOpenAuction, MsgRegisterCoprocessor,
+            MsgWithdrawCollateral,
+        };
+        use nodeop_app::tx::Msg;
+        let check = |m: Msg| check_msg(&m).map_err(|e| format!("{e:#}"));
+        let register = |capacity_units, collateral, moniker: &str| {
+            check(
+                MsgRegisterCoprocessor {
+                    capacity_units,
+                    collateral,
+                    moniker: moniker.into(),
+                }
+                .into(),
+            )
+        };
+        assert!(register(4, 1_000_000, "gpu").is_ok());
+        let e = register(0, 1_000_000, "gpu").unwrap_err();
+        assert!(
+            e.contains("coprocessors.register") && e.contains("capacity_units"),
+            "{e}"
+        );
+        assert!(register(4, 0, "gpu").is_err());
+        assert!(register(4, 1, &"x".repeat(65)).is_err());
+        assert!(register(4, 1, "a\nb").is_err());
+        let edit = |capacity_units, moniker: Option<&str>| {
+            check(
+                MsgEditCoprocessor {
+                    capacity_units,
+                    moniker: moniker.map(String::from),
+                }
+                .into(),
+            )
+        };
+        assert!(edit(None, None).is_err());
+        assert!(edit(Some(0), None).is_err());
+        assert!(edit(Some(2), None).is_ok() && edit(None, Some("m")).is_ok());
+        assert!(check(MsgAddCollateral { amount: 0 }.into()).is_err());
+        assert!(check(MsgWithdrawCollateral { amount: 0 }.into()).is_err());
+        assert!(check(MsgWithdrawCollateral { amount: 1 }.into()).is_ok());
+        let open = |start_price, floor_price| {
+            check(
+                MsgOpenAuction {
+                    task_id: 1,
+                    start_price,
+                    floor_price,
+                }
+                .into(),
+            )
+        };
+        assert!(open(10, 2).is_ok() && open(10, 10).is_ok() && open(10, 0).is_ok());
+        assert!(open(0, 0).is_err());
+        let e = open(2, 10).unwrap_err();
+        assert!(e.contains("coprocessors.open_auction"), "{e}");
+    }
+
+    #[test]
+    fn coprocessor_and_auction_messages_show_in_tx_views() {
+        use crate::tx::MsgView;
+        use nodeop_app::modules::coprocessors::{MsgBid, MsgOpenAuction, MsgRegisterCoprocessor};
+        use nodeop_app::tx::Msg;
+        let view = |m: Msg| {
+            let v = MsgView::from(&m);
+            (serde_json::to_value(&v).unwrap(), v.describe())
+        };
+        let (json, text) = view(
+            MsgRegisterCoprocessor {
+                capacity_units: 4,
+                collateral: 1_500_000,
+                moniker: "gpu".into(),
+            }
+            .into(),
+        );
+        assert_eq!(json["type"], "coprocessors.register", "{json}");
+        assert_eq!(json["collateral"], "1500000", "{json}");
+        assert!(
+            text.contains("1.500000 NOP") && text.contains("4 units"),
+            "{text}"
+        );
+        let (json, text) = view(
+            MsgOpenAuction {
+                task_id: 7,
+                start_price: 10,
+                floor_price: 2,
+            }
+            .into(),
+        );
+        assert_eq!(json["type"], "coprocessors.open_auction", "{json}");
+        assert!(text.contains("task 7"), "{text}");
+        let (json, text) = view(MsgBid { auction_id: 3 }.into());
+        assert_eq!(
+            (json["type"].as_str(), json["auction_id"].as_u64()),
+            (Some("coprocessors.bid"), Some(3))
+        );
+        assert!(text.contains("auction 3"), "{text}");
+    }
+
+    #[test]
     fn default_prices_start_at_the_expected_pay_and_floor_at_half() {
         assert_eq!(
             default_prices(18_526_315, None, None).unwrap(),
