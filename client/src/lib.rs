@@ -29,6 +29,8 @@
 //!   ([`reputation::proven`]).
 //! - [`issuance`] — `/issuance/…` reads (supply, period records and payouts, subsidy, vesting,
 //!   epoch metrics).
+//! - [`coprocessors`] — `/coprocessors/…` reads (coprocessors, auctions, bids, an auction's
+//!   price, a coprocessor's load), the slot a coprocessor won, an auction's default prices.
 //! - [`render`] — text for people of the records above, one module per area.
 //! - [`verify`] — proven reads of any [`verify::Record`] (account, supply, raw key, operator,
 //!   delegation, unbonding entry, staking params, slash proposal, slashing params, task, task
@@ -37,6 +39,7 @@
 
 pub mod amount;
 pub mod consensus_key;
+pub mod coprocessors;
 pub mod error;
 mod files;
 pub mod issuance;

@@ -104,6 +104,12 @@ pub(crate) enum TxCmd {
     /// Vesting: claim what has vested.
     #[command(subcommand)]
     Vesting(cli::issuance::VestingTxCmd),
+    /// Coprocessors: register, edit, add or withdraw collateral.
+    #[command(subcommand)]
+    Coprocessor(cli::coprocessors::CoprocessorTxCmd),
+    /// Auctions of task slots: as a member open one, as a coprocessor bid.
+    #[command(subcommand)]
+    Auction(cli::coprocessors::AuctionTxCmd),
 }
 
 #[derive(Subcommand)]
@@ -160,6 +166,31 @@ pub(crate) enum QueryCmd {
         #[command(flatten)]
         prove: cli::proof::ProveArgs,
     },
+    /// [provable] A coprocessor (address or key name): capacity, collateral (free, locked,
+    /// pending) and, at the latest height, its load and reputation.
+    Coprocessor {
+        address: String,
+        #[command(flatten)]
+        prove: cli::proof::ProveArgs,
+    },
+    /// Coprocessors in address order, a page at a time (`next` is the --after of the next page).
+    Coprocessors {
+        /// Coprocessors per page (the node's default 100, at most 1000).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Start after this coprocessor address (the previous page's `next`).
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// [provable] An auction by id: prices, expiry, winner, outcome, and the current price while
+    /// it is open.
+    Auction {
+        id: u64,
+        #[command(flatten)]
+        prove: cli::proof::ProveArgs,
+    },
+    /// Auctions in id order, a page at a time, by task, member, winning coprocessor or open.
+    Auctions(cli::coprocessors::AuctionListArgs),
 }
 
 #[tokio::main]
@@ -199,6 +230,8 @@ async fn tx(ctx: &Ctx, cmd: TxCmd) -> Result<()> {
         TxCmd::Slashing(cmd) => cli::slashing::slashing_tx(ctx, cmd).await,
         TxCmd::Task(cmd) => cli::tasks::task_tx(ctx, cmd).await,
         TxCmd::Vesting(cmd) => cli::issuance::vesting_tx(ctx, cmd).await,
+        TxCmd::Coprocessor(cmd) => cli::coprocessors::coprocessor_tx(ctx, cmd).await,
+        TxCmd::Auction(cmd) => cli::coprocessors::auction_tx(ctx, cmd).await,
     }
 }
 
@@ -217,6 +250,14 @@ async fn query(ctx: &Ctx, cmd: QueryCmd) -> Result<()> {
         QueryCmd::Reputation { operator, prove } => {
             cli::reputation::reputation_query(ctx, &operator, &prove).await
         }
+        QueryCmd::Coprocessor { address, prove } => {
+            cli::coprocessors::coprocessor_query(ctx, &address, &prove).await
+        }
+        QueryCmd::Coprocessors { limit, after } => {
+            cli::coprocessors::coprocessors_query(ctx, limit, after.as_deref()).await
+        }
+        QueryCmd::Auction { id, prove } => cli::coprocessors::auction_query(ctx, id, &prove).await,
+        QueryCmd::Auctions(args) => cli::coprocessors::auctions_query(ctx, args).await,
     }
 }
 

@@ -8,6 +8,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::bank::check_send_stateless;
+use nodeop_app::modules::coprocessors::CoprocessorsError;
 use nodeop_app::modules::slashing::{Evidence, SlashingError};
 use nodeop_app::modules::staking::{consensus_address, StakingError};
 use nodeop_app::modules::tasks::{Consistency, TaskKind, TaskPayload, TasksError};
@@ -55,6 +56,11 @@ pub fn check_msg(msg: &Msg) -> Result<()> {
         Msg::DisputeSlash(m) => m.check_stateless().map_err(slashing_error),
         Msg::PostTask(m) => m.check_stateless().map_err(tasks_error),
         Msg::ConfirmSubmission(m) => m.check_stateless().map_err(tasks_error),
+        Msg::RegisterCoprocessor(m) => m.check_stateless().map_err(coprocessors_error),
+        Msg::EditCoprocessor(m) => m.check_stateless().map_err(coprocessors_error),
+        Msg::AddCollateral(m) => m.check_stateless().map_err(coprocessors_error),
+        Msg::WithdrawCollateral(m) => m.check_stateless().map_err(coprocessors_error),
+        Msg::OpenAuction(m) => m.check_stateless().map_err(coprocessors_error),
         // A message this client has no check for (the app's enum is append-only): the chain
         // checks it.
         #[allow(unreachable_patterns)]
@@ -72,6 +78,10 @@ fn slashing_error(e: SlashingError) -> String {
 }
 
 fn tasks_error(e: TasksError) -> String {
+    format!("{}: {e}", e.name())
+}
+
+fn coprocessors_error(e: CoprocessorsError) -> String {
     format!("{}: {e}", e.name())
 }
 
@@ -270,6 +280,38 @@ pub enum MsgView {
     ConfirmSubmission { task_id: u64, target_ref: String },
     #[serde(rename = "vesting.claim")]
     ClaimVested {},
+    #[serde(rename = "coprocessors.register")]
+    RegisterCoprocessor {
+        capacity_units: u64,
+        #[serde(with = "nodeop_app::serde_u128")]
+        collateral: u128,
+        moniker: String,
+    },
+    #[serde(rename = "coprocessors.edit")]
+    EditCoprocessor {
+        capacity_units: Option<u64>,
+        moniker: Option<String>,
+    },
+    #[serde(rename = "coprocessors.add_collateral")]
+    AddCollateral {
+        #[serde(with = "nodeop_app::serde_u128")]
+        amount: u128,
+    },
+    #[serde(rename = "coprocessors.withdraw_collateral")]
+    WithdrawCollateral {
+        #[serde(with = "nodeop_app::serde_u128")]
+        amount: u128,
+    },
+    #[serde(rename = "coprocessors.open_auction")]
+    OpenAuction {
+        task_id: u64,
+        #[serde(with = "nodeop_app::serde_u128")]
+        start_price: u128,
+        #[serde(with = "nodeop_app::serde_u128")]
+        floor_price: u128,
+    },
+    #[serde(rename = "coprocessors.bid")]
+    Bid { auction_id: u64 },
     /// A message this client has no view for yet; `name` is the chain's name for it.
     #[serde(rename = "other")]
     Other { name: String, debug: String },
@@ -341,6 +383,25 @@ impl From<&Msg> for MsgView {
                 target_ref: c.target_ref.clone(),
             },
             Msg::ClaimVested(_) => MsgView::ClaimVested {},
+            Msg::RegisterCoprocessor(r) => MsgView::RegisterCoprocessor {
+                capacity_units: r.capacity_units,
+                collateral: r.collateral,
+                moniker: r.moniker.clone(),
+            },
+            Msg::EditCoprocessor(e) => MsgView::EditCoprocessor {
+                capacity_units: e.capacity_units,
+                moniker: e.moniker.clone(),
+            },
+            Msg::AddCollateral(a) => MsgView::AddCollateral { amount: a.amount },
+            Msg::WithdrawCollateral(w) => MsgView::WithdrawCollateral { amount: w.amount },
+            Msg::OpenAuction(o) => MsgView::OpenAuction {
+                task_id: o.task_id,
+                start_price: o.start_price,
+                floor_price: o.floor_price,
+            },
+            Msg::Bid(b) => MsgView::Bid {
+                auction_id: b.auction_id,
+            },
             #[allow(unreachable_patterns)]
             other => MsgView::Other {
                 name: other.type_name().to_string(),
@@ -447,6 +508,46 @@ impl MsgView {
                 task_id,
                 target_ref,
             } => format!("tasks.confirm task {task_id}: delivered as {target_ref:?}"),
+            MsgView::RegisterCoprocessor {
+                capacity_units,
+                collateral,
+                moniker,
+            } => format!(
+                "coprocessors.register {moniker:?}: capacity {capacity_units} units, collateral {}",
+                describe(*collateral)
+            ),
+            MsgView::EditCoprocessor {
+                capacity_units,
+                moniker,
+            } => {
+                let mut changes = Vec::new();
+                if let Some(m) = moniker {
+                    changes.push(format!("moniker {m:?}"));
+                }
+                if let Some(c) = capacity_units {
+                    changes.push(format!("capacity {c} units"));
+                }
+                format!("coprocessors.edit: {}", changes.join(", "))
+            }
+            MsgView::AddCollateral { amount } => {
+                format!("coprocessors.add_collateral {}", describe(*amount))
+            }
+            MsgView::WithdrawCollateral { amount } => format!(
+                "coprocessors.withdraw_collateral {} (pending until the withdrawal delay has passed)",
+                describe(*amount)
+            ),
+            MsgView::OpenAuction {
+                task_id,
+                start_price,
+                floor_price,
+            } => format!(
+                "coprocessors.open_auction of the signer's slot of task {task_id}: from {} down to {}",
+                describe(*start_price),
+                describe(*floor_price)
+            ),
+            MsgView::Bid { auction_id } => {
+                format!("coprocessors.bid on auction {auction_id} at the price of its block")
+            }
             MsgView::Other { name, debug } => format!("{name} {debug}"),
         }
     }

@@ -592,8 +592,14 @@ mod tests {
         json["app_state"]["tx"]["max_tx_bytes"] = Value::String("big".into());
         json["app_state"]["bank"]["accounts"][0]["address"] = Value::String("cosmos1xyz".into());
         json["app_state"]["nonsense"] = Value::Bool(true);
+        json["app_state"]["coprocessors"]["params"]["collateral_ppm"] = Value::String("x".into());
         let v = validate_json(json.to_string().as_bytes());
         let all = v.problems.join("\n");
+        assert!(all.contains("app_state.coprocessors:"), "{all}");
+        assert!(
+            !all.contains("app_state.coprocessors: unknown field"),
+            "{all}"
+        );
         assert!(all.contains("app_state.tx:"), "{all}");
         assert!(all.contains("app_state.bank:"), "{all}");
         assert!(all.contains("app_state.nonsense: unknown field"), "{all}");

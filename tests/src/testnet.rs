@@ -501,7 +501,8 @@ pub fn check_tx_refusal(what: &str, out: &Output) -> (String, u64) {
 impl TestnetOptions {
     /// Task windows of `commit_blocks`, `reveal_blocks` and `submission_window` blocks, and
     /// slashing's `max_task_lifetime_seconds` raised to match at one block per second
-    /// (`tasks.params.max_block_seconds` = 1), as `nodeopd genesis validate` requires.
+    /// (`tasks.params.max_block_seconds` = 1), and coprocessors' `withdrawal_delay_blocks`
+    /// (default 100) kept above the longest task, as `nodeopd genesis validate` requires.
     ///
     /// Why: the protocol's windows (10, 10, 5 blocks) are 5, 5 and 2.5 s at 500 ms blocks; a
     /// member's `nodeop` command (key, task and nonce reads, broadcast, inclusion) can take
@@ -529,6 +530,10 @@ impl TestnetOptions {
         .genesis_edit(
             "/app_state/slashing/params/max_task_lifetime_seconds",
             json!(3 * (commit_blocks + reveal_blocks)),
+        )
+        .genesis_edit(
+            "/app_state/coprocessors/params/withdrawal_delay_blocks",
+            json!((3 * (commit_blocks + reveal_blocks) + 1).max(100)),
         )
     }
 

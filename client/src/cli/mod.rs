@@ -7,6 +7,8 @@
 //!   `nodeop query slashing …`
 //! - [`tasks`] — `nodeop tx task …`, `nodeop query task …`, `nodeop query tasks`
 //! - [`reputation`] — `nodeop query reputation`
+//! - [`coprocessors`] — `nodeop tx coprocessor …`, `nodeop tx auction …`,
+//!   `nodeop query coprocessor(s)`, `nodeop query auction(s)`
 //! - [`issuance`] — `nodeop tx vesting …`, `nodeop query issuance …`
 //! - [`query`] — `nodeop query account|supply|params|store|tx`
 //! - [`submit`] — the path every tx takes; [`proof`] — proven and unproven reads.
@@ -30,6 +32,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 pub(crate) mod bank;
+pub(crate) mod coprocessors;
 pub(crate) mod issuance;
 pub(crate) mod keys;
 pub(crate) mod proof;

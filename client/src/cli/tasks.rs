@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use nodeop_app::crypto::Address;
 use nodeop_app::modules::tasks::{
     Consistency, MsgPostTask, Task, TaskKind, TaskPayload, TaskStatus,
 };
 use nodeop_app::tx::Msg;
 use nodeop_client::amount::{describe, parse_amount};
+use nodeop_client::coprocessors;
 use nodeop_client::node::{self, TxOutcome};
 use nodeop_client::render;
 use nodeop_client::tasks as tasks_lib;
@@ -137,9 +139,10 @@ pub(crate) enum TaskTxCmd {
         #[command(flatten)]
         flags: PostTxFlags,
     },
-    /// Commit to a result as a committee member. A random salt is drawn and saved with the
-    /// result in HOME/salts/CHAIN/TASK-ADDRESS.json before the commit is sent; `tx task reveal`
-    /// reads it back. RESULT is the result's text (Exact tasks; --hex for bytes) or a decimal
+    /// Commit to a result as a committee member, or as the coprocessor that won a member's slot
+    /// at auction. A random salt is drawn and saved with the result in
+    /// HOME/salts/CHAIN/TASK-MEMBER.json before the commit is sent; `tx task reveal` reads it
+    /// back. RESULT is the result's text (Exact tasks; --hex for bytes) or a decimal
     /// number (Numeric tasks, at the task's scale).
     #[command(group(
         clap::ArgGroup::new("result_source")
@@ -161,10 +164,16 @@ pub(crate) enum TaskTxCmd {
         /// chain with the old salt can then never be revealed).
         #[arg(long)]
         replace_salt: bool,
+        /// As a coprocessor, commit for this member's slot (address or key name), won at
+        /// auction; the commitment binds the member's address. Default: FROM's own slot, else
+        /// the slot of the task FROM won.
+        #[arg(long, value_name = "ADDRESS")]
+        for_member: Option<String>,
         #[command(flatten)]
         flags: TxFlags,
     },
-    /// Reveal the result and salt stored by `tx task commit` (in the reveal window).
+    /// Reveal the result and salt stored by `tx task commit` (in the reveal window), as the
+    /// member or as the coprocessor acting for its slot.
     Reveal {
         /// The member's operator account: a key name (or a key's address) in HOME/keyring.
         from: String,
@@ -181,6 +190,10 @@ pub(crate) enum TaskTxCmd {
             requires = "wait_for_window"
         )]
         window_timeout: u64,
+        /// As a coprocessor, reveal for this member's slot (address or key name). Default:
+        /// FROM's own slot, else the slot of the task FROM won.
+        #[arg(long, value_name = "ADDRESS")]
+        for_member: Option<String>,
         #[command(flatten)]
         flags: TxFlags,
     },
@@ -294,7 +307,11 @@ async fn member_task(ctx: &Ctx, id: u64) -> Result<(Task, tendermint_rpc::HttpCl
 
 /// Refuses (before anything is signed) what the chain would certainly refuse: a member of no
 /// round, or a task no longer in commit–reveal. Windows are only warned about: the height moves.
-fn check_member(t: &Task, member: &nodeop_app::crypto::Address, what: &str) -> Result<()> {
+pub(crate) fn check_member(
+    t: &Task,
+    member: &nodeop_app::crypto::Address,
+    what: &str,
+) -> Result<()> {
     if t.status != TaskStatus::Assigned {
         bail!(
             "task {} is {}: {what} is only accepted while it is assigned (commit–reveal running)",
@@ -320,6 +337,56 @@ fn check_member(t: &Task, member: &nodeop_app::crypto::Address, what: &str) -> R
         );
     }
     Ok(())
+}
+
+/// The member whose slot `signer` acts for on `task`: `--for-member` if given (the signer itself,
+/// or a member whose slot the signer won at auction), else the signer if it sits on the current
+/// committee, else the member whose slot it won (read from the auctions it won of the task).
+async fn slot_member(
+    ctx: &Ctx,
+    client: &tendermint_rpc::HttpClient,
+    t: &Task,
+    signer: &Address,
+    for_member: Option<&str>,
+) -> Result<Address> {
+    let on_committee = t.rounds.last().is_some_and(|r| r.member(signer).is_some());
+    let wanted = for_member
+        .map(|m| resolve_address(ctx, m))
+        .transpose()
+        .context("--for-member")?;
+    if wanted == Some(*signer) || (wanted.is_none() && on_committee) {
+        return Ok(*signer);
+    }
+    let won = coprocessors::won_slot(client, t.id, signer)
+        .await
+        .with_context(|| format!("reading the auctions {signer} won of task {}", t.id))?;
+    match (wanted, won) {
+        (Some(m), Some(a)) if a.member == m => Ok(m),
+        (Some(m), Some(a)) => bail!(
+            "{signer} holds the slot of {} on task {} (auction {}), not the slot of {m}",
+            a.member,
+            t.id,
+            a.id
+        ),
+        (Some(m), None) => bail!(
+            "{signer} holds no slot of task {} won at auction: it cannot act for {m}",
+            t.id
+        ),
+        (None, Some(a)) => {
+            if !ctx.json {
+                eprintln!(
+                    "acting for {}'s slot of task {}, won in auction {} for {}",
+                    a.member,
+                    t.id,
+                    a.id,
+                    describe(a.price)
+                );
+            }
+            Ok(a.member)
+        }
+        // not a member and no slot won: the member check says why
+        (None, None) => Ok(*signer),
+    }
 }
 
 fn posted_hint(ctx: &Ctx, outcome: &TxOutcome) {
@@ -390,11 +457,13 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
             hex,
             result_file,
             replace_salt,
+            for_member,
             flags,
         } => {
             let (_, key) = load_key(ctx, &from)?;
-            let member = key.address();
             let (t, client) = member_task(ctx, task).await?;
+            let member =
+                slot_member(ctx, &client, &t, &key.address(), for_member.as_deref()).await?;
             check_member(&t, &member, "a commit")?;
             let commit_end = t.current_round().commit_end;
             let latest = node::latest_height(&client).await?;
@@ -429,6 +498,7 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
                     salt_file.display()
                 );
             }
+            // a coprocessor's commitment binds the member whose slot it acts for
             submit_tx_outcome(
                 ctx,
                 &from,
@@ -448,16 +518,25 @@ pub(crate) async fn task_tx(ctx: &Ctx, cmd: TaskTxCmd) -> Result<()> {
             task,
             wait_for_window,
             window_timeout,
+            for_member,
             flags,
         } => {
             let (_, key) = load_key(ctx, &from)?;
-            let member = key.address();
+            let signer = key.address();
             let store = SaltStore::open(&ctx.home()?);
             let client = ctx.client()?;
             let chain_id = ctx.chain_id(&client).await?;
+            let read = reads::task(&client, task, None).await;
+            let member = match &read {
+                Ok((t, _)) => slot_member(ctx, &client, t, &signer, for_member.as_deref()).await?,
+                Err(_) => match for_member.as_deref() {
+                    Some(m) => resolve_address(ctx, m).context("--for-member")?,
+                    None => signer,
+                },
+            };
             // no stored salt: refuse before asking the node anything more
             let entry = store.load(&chain_id, task, &member)?;
-            if let Ok((t, _)) = reads::task(&client, task, None).await {
+            if let Ok((t, _)) = read {
                 check_member(&t, &member, "a reveal")?;
                 let committed = t
                     .rounds
@@ -948,6 +1027,26 @@ mod tests {
         };
         assert_eq!((task, target_ref.as_str()), (7, "consumer-tx-9"));
         assert!(task_tx(&["confirm", "op1", "7"]).is_err());
+    }
+
+    #[test]
+    fn a_coprocessor_commits_and_reveals_for_a_members_slot() {
+        assert!(matches!(
+            task_tx(&["commit", "gpu", "7", "42", "--for-member", "op1"]).unwrap(),
+            TaskTxCmd::Commit { for_member: Some(m), task: 7, .. } if m == "op1"
+        ));
+        assert!(matches!(
+            task_tx(&["commit", "op1", "7", "42"]).unwrap(),
+            TaskTxCmd::Commit {
+                for_member: None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            task_tx(&["reveal", "gpu", "7", "--for-member", "op1", "--wait-for-window"]).unwrap(),
+            TaskTxCmd::Reveal { for_member: Some(m), wait_for_window: true, .. } if m == "op1"
+        ));
+        assert!(task_tx(&["reveal", "gpu", "7", "--for-member"]).is_err());
     }
 
     #[test]
