@@ -22,7 +22,7 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
-use nodeop_app::modules::{bank, reputation, slashing, staking, tasks};
+use nodeop_app::modules::{bank, coprocessors, reputation, slashing, staking, tasks};
 use nodeop_app::query::{verify_proof, ProofOp};
 use serde::Serialize;
 use tendermint::block::signed_header::SignedHeader;
@@ -318,6 +318,7 @@ pub fn display_store_key(key: &[u8]) -> String {
         tasks::keys::TASK_PREFIX,
         tasks::keys::RESULT_PREFIX,
         tasks::keys::BLOCK_RESULTS_PREFIX,
+        coprocessors::keys::AUCTION_PREFIX,
     ] {
         if let Some(rest) = key.strip_prefix(prefix) {
             if let Ok(id) = <[u8; 8]>::try_from(rest) {
@@ -334,6 +335,8 @@ pub fn display_store_key(key: &[u8]) -> String {
         staking::keys::VALIDATOR_SET_PREFIX,
         staking::keys::SIGNING_INFO_PREFIX,
         reputation::keys::OPERATOR_PREFIX,
+        coprocessors::keys::COPROCESSOR_PREFIX,
+        coprocessors::keys::REPUTATION_PREFIX,
     ] {
         if let Some(rest) = key.strip_prefix(prefix) {
             // {20 bytes} or {20 bytes}/{20 bytes} or {32 bytes}
@@ -981,6 +984,14 @@ mod tests {
         );
         assert!(Record::Task(7).absence_is_refused());
         assert_eq!(display_store_key(&tasks::keys::task(42)), "tasks/task/42");
+        assert_eq!(
+            display_store_key(&coprocessors::keys::auction(7)),
+            "coprocessors/auction/7"
+        );
+        assert_eq!(
+            display_store_key(&coprocessors::keys::coprocessor(&Address([0xab; 20]))),
+            format!("coprocessors/coprocessor/{}", "ab".repeat(20))
+        );
         assert_eq!(
             display_store_key(&tasks::keys::block_results(9)),
             "tasks/block_results/9"
