@@ -5,6 +5,7 @@
 //! factor halves; and the member, liable for its slot, gets the usual result_mismatch proposal.
 
 use nodeop_app::modules::coprocessors::AuctionStatus;
+use nodeop_app::modules::issuance::state::open_epoch;
 use nodeop_app::modules::slashing::Offence;
 use nodeop_app::modules::tasks::{Consistency, TaskStatus};
 use nodeop_driver::coprocessors::CoproGenesis;
@@ -33,6 +34,7 @@ fn a_wrong_coprocessors_collateral_is_slashed_and_the_member_still_gets_a_result
     cn.net.run_to(round.commit_end);
     let supply_before = cn.net.chain.supply();
     let treasury_before = cn.net.module_balance("treasury");
+    let epoch_before = open_epoch(cn.net.chain.app.storage());
     cn.net.block_ok(vec![
         (copro.clone(), reveal(id, &seller.address, &wrong)),
         (b.clone(), reveal(id, &b.address, &right)),
@@ -43,6 +45,10 @@ fn a_wrong_coprocessors_collateral_is_slashed_and_the_member_still_gets_a_result
     assert!(t.result.unwrap().disagreeing.contains(&seller.address));
 
     let slashed = locked / 2;
+    // the slashed collateral is a penalty of the open epoch, as a stake slash is
+    let epoch_after = open_epoch(cn.net.chain.app.storage());
+    assert_eq!(epoch_after.epoch, epoch_before.epoch);
+    assert_eq!(epoch_after.penalties - epoch_before.penalties, slashed);
     let a = cn.auction(auction);
     assert_eq!(
         (a.status, a.slashed, a.paid),

@@ -14,7 +14,7 @@ use crate::crypto::sha256;
 use crate::events::Event;
 use crate::hooks::{SlotOutcome, SoldSlot};
 use crate::modules::bank::{self, move_or_halt};
-use crate::modules::{reputation, staking, tasks};
+use crate::modules::{issuance, reputation, staking, tasks};
 use crate::num::ppm_of;
 use crate::state::{decode_stored, fatal, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
@@ -320,6 +320,8 @@ pub fn slot_closed(
                 &bank::TREASURY.address(),
                 split.to_reporter + split.to_treasury,
             );
+            // a penalty of the issuance period, as a stake slash is (the epoch metrics count it)
+            issuance::record_penalty(state, amount);
             a.status = status;
             a.slashed = amount;
             events.push(
