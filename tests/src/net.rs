@@ -1220,9 +1220,19 @@ impl Node {
     }
 
     /// The raw txs of block `height` and their result codes (`/block` + `/block_results`).
+    /// CometBFT stores a block before the results of executing it, so the latest block's results
+    /// may not exist yet: they are waited for (10 s at most).
     pub fn block_txs(&self, height: u64) -> Result<Vec<(Vec<u8>, u32)>, String> {
         let block = self.rpc(&format!("/block?height={height}"))?;
-        let results = self.rpc(&format!("/block_results?height={height}"))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let results = loop {
+            match self.rpc(&format!("/block_results?height={height}")) {
+                Err(e) if e.contains("could not find results") && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => break other?,
+            }
+        };
         let txs: Vec<Vec<u8>> = block["block"]["data"]["txs"]
             .as_array()
             .map(|a| {
