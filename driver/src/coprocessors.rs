@@ -26,7 +26,12 @@ pub struct CoproGenesis {
 
 impl CoproGenesis {
     pub fn new(operators: usize, capacity: u64, coprocessors: usize) -> Self {
-        let mut tasks = TaskGenesis::new(operators, capacity);
+        Self::with_tasks(TaskGenesis::new(operators, capacity), coprocessors)
+    }
+
+    /// `coprocessors` funded coprocessor keys added to a task genesis built elsewhere (with
+    /// other issuance or reputation params, say).
+    pub fn with_tasks(mut tasks: TaskGenesis, coprocessors: usize) -> Self {
         let keys: Vec<Key> = (0..coprocessors)
             .map(|i| Key::from_seed(&format!("copro-{i}")))
             .collect();

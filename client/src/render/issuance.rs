@@ -75,6 +75,13 @@ pub fn period_text(r: &PeriodRecord) -> String {
         r.operators_paid,
         describe(r.commission)
     );
+    if r.to_accounts > 0 {
+        let _ = writeln!(
+            out,
+            "to accounts:     {} (coprocessors' work, part of paid out)",
+            describe(r.to_accounts)
+        );
+    }
     let _ = writeln!(out, "to treasury:     {}", describe(r.to_treasury));
     let _ = writeln!(out, "work (task pay): {}", describe(r.work));
     let _ = writeln!(out, "vested:          {}", describe(r.vested));
@@ -113,6 +120,16 @@ pub fn payouts_text(list: &[Payout]) -> String {
     }
     let mut out = String::new();
     for p in list {
+        if p.to_account > 0 {
+            let _ = writeln!(
+                out,
+                "{}: pay {}, share {} (not an operator: paid to the account)",
+                p.operator,
+                describe(p.pay),
+                describe(p.share)
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "{}: pay {}, share {} (commission {}, to its pool {}{})",

@@ -257,6 +257,10 @@ pub fn slot_closed(
             to_buyer = a.price.min(pay);
             c.free_collateral = c.free_collateral.saturating_add(a.collateral_locked);
             move_or_halt(state, &bank::TASK_ESCROW.address(), &c.address, to_buyer);
+            // the price is the coprocessor's work for the payout by work, weighted by its own
+            // load state's reward weight (the member's work is the pay it kept)
+            let weight = state::reward_weight_ppm(state, &c.address);
+            issuance::record_weighted_work(state, &c.address, to_buyer, weight);
             a.status = AuctionStatus::Paid;
             a.paid = to_buyer;
             events.push(

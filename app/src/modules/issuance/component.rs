@@ -150,6 +150,7 @@ fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams)
         .fold(0u128, |t, (_, w)| t.saturating_add(w.pay));
     let mut paid_out: u128 = 0;
     let mut commission_total: u128 = 0;
+    let mut to_accounts: u128 = 0;
     let mut operators_paid: u32 = 0;
     for (address, w) in entries {
         state.delete(keys::work(&address));
@@ -172,6 +173,7 @@ fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams)
             commission: 0,
             to_pool: 0,
             to_treasury: 0,
+            to_account: 0,
         };
         match staking::state::operator(state, &address) {
             Some(mut op) if !op.tombstoned && op.shares > 0 && share > 0 => {
@@ -182,7 +184,14 @@ fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams)
                 commission_total += paid.commission;
                 operators_paid += 1;
             }
-            _ => payout.to_treasury = share,
+            Some(_) => payout.to_treasury = share,
+            // not an operator: a coprocessor's work, paid to its account
+            None => {
+                move_or_halt(state, &reward_pool, &address, share);
+                payout.to_account = share;
+                paid_out += share;
+                to_accounts += share;
+            }
         }
         state.put(keys::payout(m, &address), &payout);
     }
@@ -214,6 +223,7 @@ fn close_period(state: &mut impl StateWrite, ctx: &BlockCtx, p: &IssuanceParams)
         work: total_work,
         paid_out,
         commission: commission_total,
+        to_accounts,
         to_treasury,
         operators_paid,
         vested: open.vested,

@@ -72,11 +72,24 @@ pub fn record_revenue(state: &mut impl StateWrite, amount: u128) {
 /// Task pay an operator earned (before commission): the basis of the payout by work. It is
 /// weighted by the operator's reward weight as it stands now, when the pay is earned.
 pub fn record_work(state: &mut impl StateWrite, operator: &Address, pay: u128) {
+    let weight = reputation::reward_weight_ppm(state, operator);
+    record_weighted_work(state, operator, pay, weight);
+}
+
+/// Task pay an account earned, weighted by a reward weight (ppm) the caller computed: a
+/// coprocessor's paid price, weighted by its own load state. An account that is not an operator
+/// receives its share of the payout directly (it has no delegation pool).
+pub fn record_weighted_work(
+    state: &mut impl StateWrite,
+    account: &Address,
+    pay: u128,
+    weight_ppm: u32,
+) {
     if pay == 0 {
         return;
     }
-    let weight = reputation::reward_weight_ppm(state, operator);
-    let key = keys::work(operator);
+    let weight = weight_ppm;
+    let key = keys::work(account);
     let mut w: Work = state.get(&key).unwrap_or_default();
     w.pay = w.pay.saturating_add(pay);
     w.weighted = w

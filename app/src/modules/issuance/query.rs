@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::keys;
 use super::state::{
     open_epoch, open_period, params, payouts, vesting, vesting_schedules, EpochMetrics,
-    PeriodRecord, VestingSchedule,
+    PeriodRecord, VestingSchedule, Work,
 };
 use crate::crypto::Address;
 use crate::error::QueryError;
@@ -19,7 +19,7 @@ use crate::modules::bank;
 use crate::query::{json, listing, Page, Target};
 use crate::records::Record;
 use crate::serde_u128;
-use crate::state::{decode_stored, StateRead};
+use crate::state::{decode_stored, StateRead, StateReadExt};
 
 /// Views with flattened records. Deserializing a flattened struct goes through serde's untyped
 /// buffer, which can hold floats; only clients deserialize views, the state machine never does.
@@ -204,6 +204,16 @@ pub(crate) fn route(path: &str, args: &[(&str, &str)]) -> Result<Target, QueryEr
                 vested: open.vested,
             })
         })),
+        ["work", a] => {
+            let a = address(a)?;
+            Ok(listing(move |app| {
+                json(
+                    &app.storage()
+                        .get::<Work>(&keys::work(&a))
+                        .unwrap_or_default(),
+                )
+            }))
+        }
         ["payouts", m] => {
             let m = number("period", m)?;
             Ok(listing(move |app| json(&payouts(app.storage(), m))))

@@ -82,12 +82,16 @@ pub struct PeriodRecord {
     /// Task pay earned in the period by all operators (the basis of the payout).
     #[serde(with = "serde_u128")]
     pub work: u128,
-    /// Paid to operators: into their pools plus commission to their accounts.
+    /// Paid out: into operators' pools, commission to their accounts, and the shares of
+    /// accounts that are not operators to those accounts.
     #[serde(with = "serde_u128")]
     pub paid_out: u128,
     /// The part of `paid_out` that went to operators' accounts as commission.
     #[serde(with = "serde_u128")]
     pub commission: u128,
+    /// The part of `paid_out` paid straight to accounts that are not operators (coprocessors).
+    #[serde(with = "serde_u128")]
+    pub to_accounts: u128,
     /// The rest of the reward pool: rounding, shares of operators that could not be paid, and
     /// the whole mint when nobody worked.
     #[serde(with = "serde_u128")]
@@ -131,6 +135,10 @@ pub struct Payout {
     /// it went to the treasury.
     #[serde(with = "serde_u128")]
     pub to_treasury: u128,
+    /// The share of an account that is not an operator (a coprocessor paid for a bought slot),
+    /// paid to the account itself.
+    #[serde(with = "serde_u128")]
+    pub to_account: u128,
 }
 
 /// The epoch now accumulating metrics.
