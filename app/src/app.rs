@@ -589,6 +589,9 @@ fn check_and_execute<S: StateRead>(
             changes.extend(msg_changes);
             Executed::Ok { changes, events }
         }
+        // a fee-free duty that fails charges nothing, not even the nonce: it is never included
+        // by an honest proposer (it fails CheckTx and PrepareProposal drops it)
+        Some(err) if body.is_fee_free_duty() => Executed::Rejected(err),
         Some(err) => Executed::MsgFailed { changes, err },
     }
 }

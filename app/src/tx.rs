@@ -218,6 +218,17 @@ impl Msg {
 }
 
 impl Msg {
+    /// A committee duty: a result's commitment or reveal for a slot, or the scheduled
+    /// submitter's delivery confirmation. A tx made only of duties may carry fee 0: it is
+    /// included only if every message succeeds, and a refused one is never charged
+    /// (docs/tasks.md, "Duties pay no tx fee").
+    pub fn is_duty(&self) -> bool {
+        matches!(
+            self,
+            Msg::CommitResult(_) | Msg::RevealResult(_) | Msg::ConfirmSubmission(_)
+        )
+    }
+
     /// The name used in events and logs.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -302,6 +313,12 @@ impl TxBody {
         let body = borsh::to_vec(self).unwrap_or_default();
         sha256(&[SIGN_DOMAIN, &body])
     }
+
+    /// Fee 0 on a tx of duties only ([`Msg::is_duty`]): it needs no fee, and it is refused
+    /// whole (nonce included) if any of its messages fails.
+    pub fn is_fee_free_duty(&self) -> bool {
+        self.fee == 0 && !self.msgs.is_empty() && self.msgs.iter().all(Msg::is_duty)
+    }
 }
 
 impl Tx {
@@ -384,7 +401,7 @@ pub fn check_stateless(
         });
     }
     let required = min_fee(params, bytes.len()).ok_or(TxError::AmountOverflow)?;
-    if tx.body.fee < required {
+    if tx.body.fee < required && !tx.body.is_fee_free_duty() {
         return Err(TxError::FeeTooLow {
             required,
             offered: tx.body.fee,

@@ -126,6 +126,8 @@ pub fn build_tx(
     };
     body.fee = match fee {
         Some(f) => f,
+        // duties pay no fee (docs/tasks.md)
+        None if body.msgs.iter().all(Msg::is_duty) => 0,
         None => required_fee(params, &body)?,
     };
     let len = signed_len(&body)?;
@@ -583,6 +585,23 @@ mod tests {
 
     fn key() -> KeyPair {
         KeyPair::from_secret_hex(&"11".repeat(32)).unwrap()
+    }
+
+    #[test]
+    fn a_duty_tx_defaults_to_fee_zero_and_passes_the_chains_stateless_checks() {
+        let params = TxParams::default();
+        let commit = Msg::commit_result(4, &key().address(), b"42", &[7; 32]);
+        let body = build_tx("nodeop-devnet", 0, vec![commit.clone()], None, "", &params).unwrap();
+        assert_eq!(body.fee, 0, "duties pay no fee");
+        let bytes = encode_tx(&sign_tx(body, &key()).unwrap()).unwrap();
+        check_stateless(&bytes, "nodeop-devnet", &params, &Verifier::default(), &()).unwrap();
+        // with anything else in the tx, the minimum fee applies
+        let to = KeyPair::from_secret_hex(&"22".repeat(32))
+            .unwrap()
+            .address();
+        let mixed = vec![commit, Msg::send(&to, 1)];
+        let body = build_tx("nodeop-devnet", 0, mixed, None, "", &params).unwrap();
+        assert_eq!(body.fee, required_fee(&params, &body).unwrap());
     }
 
     #[test]

@@ -442,6 +442,30 @@ impl TestChain {
         from.tx(&self.chain_id, &self.params(), nonce, msgs)
     }
 
+    /// A signed tx with fee 0 at the signer's next nonce (a fee-free duty, or a tx the chain
+    /// must refuse for its fee).
+    pub fn fee_free_tx(&self, from: &Key, msgs: Vec<Msg>) -> Vec<u8> {
+        self.tx_with_nonce_and_fee(from, self.account(&from.address).nonce, 0, msgs)
+    }
+
+    /// A signed tx with the given nonce and fee.
+    pub fn tx_with_nonce_and_fee(
+        &self,
+        from: &Key,
+        nonce: u64,
+        fee: u128,
+        msgs: Vec<Msg>,
+    ) -> Vec<u8> {
+        from.sign(TxBody {
+            chain_id: self.chain_id.clone(),
+            nonce,
+            fee,
+            memo: String::new(),
+            msgs,
+        })
+        .to_bytes()
+    }
+
     /// Runs a block with one tx and asserts it succeeded.
     pub fn ok(&mut self, from: &Key, msg: Msg) -> BlockResponse {
         let tx = self.tx(from, vec![msg]);

@@ -76,7 +76,7 @@ pub(crate) async fn submit_tx_outcome(
     let (chain_id, nonce, params) = tx_context(&client, &key.address(), &opts).await?;
     let body = build_tx(&chain_id, nonce, msgs, opts.fee, &opts.memo, &params)?;
     let minimum = required_fee(&params, &body)?;
-    if body.fee < minimum {
+    if body.fee < minimum && !body.is_fee_free_duty() {
         eprintln!(
             "warning: fee {} is below the chain's minimum {} for this tx; the node will refuse it",
             describe(body.fee),
