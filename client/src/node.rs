@@ -416,6 +416,18 @@ pub async fn latest_height(client: &HttpClient) -> Result<u64> {
     Ok(status.sync_info.latest_block_height.value())
 }
 
+/// The last height the node's application has committed (`/abci_info`). CometBFT stores a block
+/// and reports it in `/status` before the application has committed it, so a tx sent when
+/// `/status` first shows height h may still be checked as if for block h: wait on this height
+/// when a tx must land after h.
+pub async fn app_height(client: &HttpClient) -> Result<u64> {
+    let info = client
+        .abci_info()
+        .await
+        .map_err(|e| rpc_error(e, "asking the node for /abci_info"))?;
+    Ok(info.last_block_height.value())
+}
+
 /// The time of the node's latest block, unix seconds (the chain's clock: deadlines are compared
 /// with block times, not with the local clock).
 pub async fn latest_block_time(client: &HttpClient) -> Result<i64> {

@@ -155,12 +155,13 @@ pub async fn confirm_submission(
     .await
 }
 
-/// Waits until the node's latest block is at least `height` (polling), at most `timeout`;
-/// returns the latest height then.
+/// Waits until the node's application has committed `height` (polling), at most `timeout`, so
+/// that a tx sent next is checked for a later block; returns the application's height then.
 pub async fn wait_for_height(client: &HttpClient, height: u64, timeout: Duration) -> Result<u64> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let latest = crate::node::latest_height(client).await?;
+        // the application's height: CheckTx runs on its committed state
+        let latest = crate::node::app_height(client).await?;
         if latest >= height {
             return Ok(latest);
         }
