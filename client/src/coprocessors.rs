@@ -119,12 +119,20 @@ pub async fn bid(
     bidder: &Address,
     height: Option<u64>,
 ) -> Result<(Bid, u64)> {
-    query_json(
+    let (b, h): (Bid, u64) = query_json(
         client,
         &format!("/coprocessors/bid/{auction}/{bidder}"),
         height,
     )
-    .await
+    .await?;
+    if (b.auction_id, b.bidder) != (auction, *bidder) {
+        bail!(
+            "the node answered with {}'s bid on auction {} instead of {bidder}'s on auction {auction}",
+            b.bidder,
+            b.auction_id
+        );
+    }
+    Ok((b, h))
 }
 
 /// `/coprocessors/price/{auction}` (latest height).

@@ -191,6 +191,14 @@ pub(crate) enum QueryCmd {
     },
     /// Auctions in id order, a page at a time, by task, member, winning coprocessor or open.
     Auctions(cli::coprocessors::AuctionListArgs),
+    /// [provable] BIDDER's bid on AUCTION_ID (address or key name): the height and price it
+    /// was placed at, what ranked it, and whether it won.
+    AuctionBid {
+        auction_id: u64,
+        bidder: String,
+        #[command(flatten)]
+        prove: cli::proof::ProveArgs,
+    },
 }
 
 #[tokio::main]
@@ -258,6 +266,11 @@ async fn query(ctx: &Ctx, cmd: QueryCmd) -> Result<()> {
         }
         QueryCmd::Auction { id, prove } => cli::coprocessors::auction_query(ctx, id, &prove).await,
         QueryCmd::Auctions(args) => cli::coprocessors::auctions_query(ctx, args).await,
+        QueryCmd::AuctionBid {
+            auction_id,
+            bidder,
+            prove,
+        } => cli::coprocessors::auction_bid_query(ctx, auction_id, &bidder, &prove).await,
     }
 }
 

@@ -1,8 +1,10 @@
-//! Coprocessor and auction support for scenario tests: a task chain with funded coprocessor
-//! keys, builders for the auction messages, and reads of coprocessors and auctions.
+//! Coprocessor and auction support for scenario tests and the task benchmark: coprocessors
+//! registered at genesis, a task chain with funded coprocessor keys, builders for the auction
+//! messages, and reads of coprocessors and auctions.
 
 use nodeop_app::app::TxOutcome;
 use nodeop_app::crypto::Address;
+use nodeop_app::genesis::AppState;
 use nodeop_app::modules::bank::genesis::{GenesisAccount, GenesisModuleAccount};
 use nodeop_app::modules::coprocessors::genesis::GenesisCoprocessorReputation;
 use nodeop_app::modules::coprocessors::{
@@ -17,6 +19,40 @@ use crate::tasks::{TaskGenesis, TaskNet, NOP};
 
 /// What every coprocessor's account holds at genesis.
 pub const COPROCESSOR_BALANCE: u128 = 100_000 * NOP;
+
+/// Adds a coprocessor registered at genesis with `capacity` units and `collateral` unop of free
+/// collateral, credited to the `coprocessor_collateral` module account as well (the address's
+/// own account is left as it is).
+pub fn add_genesis_coprocessor(
+    state: &mut AppState,
+    address: &Address,
+    moniker: &str,
+    capacity: u64,
+    collateral: u128,
+) {
+    state.coprocessors.coprocessors.push(Coprocessor {
+        address: *address,
+        moniker: moniker.into(),
+        capacity_units: capacity,
+        reserved_units: 0,
+        free_collateral: collateral,
+        locked_collateral: 0,
+        pending_collateral: 0,
+        registered_height: 0,
+    });
+    let bank = &mut state.bank;
+    match bank
+        .module_accounts
+        .iter_mut()
+        .find(|m| m.name == "coprocessor_collateral")
+    {
+        Some(m) => m.balance += collateral,
+        None => bank.module_accounts.push(GenesisModuleAccount {
+            name: "coprocessor_collateral".into(),
+            balance: collateral,
+        }),
+    }
+}
 
 /// A task genesis with `n` funded coprocessor keys (`copro-0`, `copro-1`, …), not registered.
 pub struct CoproGenesis {
@@ -58,36 +94,24 @@ impl CoproGenesis {
         load_ppm: u32,
     ) -> Self {
         let address = self.coprocessors[i].address;
-        let c = &mut self.tasks.state.coprocessors;
-        c.coprocessors.push(Coprocessor {
-            address,
-            moniker: format!("copro-{i}"),
-            capacity_units: capacity,
-            reserved_units: 0,
-            free_collateral: collateral,
-            locked_collateral: 0,
-            pending_collateral: 0,
-            registered_height: 0,
-        });
-        c.reputations.push(GenesisCoprocessorReputation {
-            address,
-            record: OperatorReputation {
-                load_ppm,
-                ..OperatorReputation::default()
-            },
-        });
-        let bank = &mut self.tasks.state.bank;
-        match bank
-            .module_accounts
-            .iter_mut()
-            .find(|m| m.name == "coprocessor_collateral")
-        {
-            Some(m) => m.balance += collateral,
-            None => bank.module_accounts.push(GenesisModuleAccount {
-                name: "coprocessor_collateral".into(),
-                balance: collateral,
-            }),
-        }
+        add_genesis_coprocessor(
+            &mut self.tasks.state,
+            &address,
+            &format!("copro-{i}"),
+            capacity,
+            collateral,
+        );
+        self.tasks
+            .state
+            .coprocessors
+            .reputations
+            .push(GenesisCoprocessorReputation {
+                address,
+                record: OperatorReputation {
+                    load_ppm,
+                    ..OperatorReputation::default()
+                },
+            });
         self
     }
 

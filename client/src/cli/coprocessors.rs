@@ -1,11 +1,11 @@
-//! `nodeop tx coprocessor …`, `nodeop tx auction …`, `nodeop query coprocessor(s)` and
-//! `nodeop query auction(s)`: the command line over [`nodeop_client::coprocessors`]
+//! `nodeop tx coprocessor …`, `nodeop tx auction …`, `nodeop query coprocessor(s)`,
+//! `nodeop query auction(s)` and `nodeop query auction-bid`: the command line over [`nodeop_client::coprocessors`]
 //! (docs/coprocessors.md).
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use nodeop_app::modules::coprocessors::{
-    events, Auction, AuctionStatus, Coprocessor, MsgAddCollateral, MsgBid, MsgEditCoprocessor,
+    events, Auction, AuctionStatus, Bid, Coprocessor, MsgAddCollateral, MsgBid, MsgEditCoprocessor,
     MsgOpenAuction, MsgRegisterCoprocessor, MsgWithdrawCollateral,
 };
 use nodeop_client::amount::{describe, parse_amount};
@@ -16,7 +16,9 @@ use nodeop_client::tasks::reads;
 use nodeop_client::verify::Record;
 use serde_json::json;
 
-use super::proof::{decode_value, emit_verified, page_text, prove_record, ProveArgs};
+use super::proof::{
+    decode_value, emit_proven, emit_unverified, emit_verified, page_text, prove_record, ProveArgs,
+};
 use super::submit::{submit_tx, submit_tx_outcome, TxFlags};
 use super::tasks::check_member;
 use super::{load_key, parse_cursor, print_stdout, resolve_address, Ctx};
@@ -438,6 +440,33 @@ pub(crate) async fn auction_query(ctx: &Ctx, id: u64, prove: &ProveArgs) -> Resu
     Ok(())
 }
 
+pub(crate) async fn auction_bid_query(
+    ctx: &Ctx,
+    auction_id: u64,
+    bidder: &str,
+    prove: &ProveArgs,
+) -> Result<()> {
+    let bidder = resolve_address(ctx, bidder).context("BIDDER")?;
+    if prove.prove {
+        let record = Record::AuctionBid {
+            auction: auction_id,
+            bidder,
+        };
+        return emit_proven::<Bid>(
+            ctx,
+            record,
+            prove,
+            render::coprocessors::bid_text,
+            &format!("no bid by {bidder} on auction {auction_id}"),
+        )
+        .await;
+    }
+    let client = ctx.client()?;
+    let (b, height) = copro::bid(&client, auction_id, &bidder, prove.height).await?;
+    emit_unverified(ctx, "bid", &b, height, render::coprocessors::bid_text);
+    Ok(())
+}
+
 pub(crate) async fn auctions_query(ctx: &Ctx, args: AuctionListArgs) -> Result<()> {
     let filter = AuctionFilter {
         open_only: args.open,
@@ -694,5 +723,30 @@ mod tests {
         assert!(!args.open && args.task.is_none() && args.after.is_none());
         assert!(q(&["auctions", "--after", "x"]).is_err());
         assert!(q(&["auctions", "--prove"]).is_err());
+        assert!(matches!(
+            q(&["auction-bid", "4", "carol", "--prove", "--height", "9"]).unwrap(),
+            QueryCmd::AuctionBid {
+                auction_id: 4,
+                bidder,
+                prove: ProveArgs {
+                    prove: true,
+                    height: Some(9),
+                    ..
+                },
+            } if bidder == "carol"
+        ));
+        assert!(matches!(
+            q(&["auction-bid", "4", "carol"]).unwrap(),
+            QueryCmd::AuctionBid {
+                prove: ProveArgs {
+                    prove: false,
+                    height: None,
+                    ..
+                },
+                ..
+            }
+        ));
+        assert!(q(&["auction-bid", "4"]).is_err());
+        assert!(q(&["auction-bid", "carol", "4"]).is_err());
     }
 }

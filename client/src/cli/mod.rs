@@ -8,7 +8,7 @@
 //! - [`tasks`] — `nodeop tx task …`, `nodeop query task …`, `nodeop query tasks`
 //! - [`reputation`] — `nodeop query reputation`
 //! - [`coprocessors`] — `nodeop tx coprocessor …`, `nodeop tx auction …`,
-//!   `nodeop query coprocessor(s)`, `nodeop query auction(s)`
+//!   `nodeop query coprocessor(s)`, `nodeop query auction(s)`, `nodeop query auction-bid`
 //! - [`issuance`] — `nodeop tx vesting …`, `nodeop query issuance …`
 //! - [`query`] — `nodeop query account|supply|params|store|tx`
 //! - [`submit`] — the path every tx takes; [`proof`] — proven and unproven reads.

@@ -1,9 +1,9 @@
 //! Coprocessors and auctions for people: a coprocessor with its collateral and load, an
-//! auction with its price schedule and outcome, and their listings.
+//! auction with its price schedule and outcome, a bid, and their listings.
 
 use std::fmt::Write as _;
 
-use nodeop_app::modules::coprocessors::{Auction, AuctionStatus, Coprocessor};
+use nodeop_app::modules::coprocessors::{Auction, AuctionStatus, Bid, Coprocessor};
 
 use crate::amount::{describe, format_ppm};
 use crate::coprocessors::{AuctionPriceView, CoprocessorLoadView};
@@ -139,6 +139,25 @@ pub fn auction_text(a: &Auction, price: Option<&AuctionPriceView>) -> String {
         write!(out, "\nclosed at:         height {h}").ok();
     }
     out
+}
+
+/// A bid record: where and at what price it was placed, what ranked it in its block's
+/// settlement, and whether it won.
+pub fn bid_text(b: &Bid) -> String {
+    format!(
+        "bid:               on auction {} by {}\nplaced at:         height {}, price {}\nranked by:         effective reputation {}, {} free unit(s) when placed\nwon:               {}",
+        b.auction_id,
+        b.bidder,
+        b.height,
+        describe(b.price),
+        format_ppm(b.effective_score_ppm),
+        b.free_units,
+        if b.won {
+            "yes"
+        } else {
+            "no (the auction's record says who won, if anyone)"
+        },
+    )
 }
 
 /// A table of auctions.
