@@ -147,6 +147,9 @@ impl CoprocessorsGenesis {
             if let Some(w) = a.winner {
                 state.put_raw(keys::by_coprocessor(&w, a.id), vec![1]);
             }
+            if a.closed_height.is_some() {
+                super::state::schedule_prune(state, a);
+            }
         }
         for b in &self.bids {
             state.put(keys::bid(b.auction_id, &b.bidder), b);

@@ -19,6 +19,7 @@ pub const BY_TASK_PREFIX: &[u8] = b"coprocessors/by_task/";
 pub const BY_MEMBER_PREFIX: &[u8] = b"coprocessors/by_member/";
 pub const BY_COPROCESSOR_PREFIX: &[u8] = b"coprocessors/by_coprocessor/";
 pub const WITHDRAWAL_PREFIX: &[u8] = b"coprocessors/withdrawal/";
+pub const PRUNE_PREFIX: &[u8] = b"coprocessors/prune/";
 
 fn join(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
@@ -111,6 +112,17 @@ pub fn withdrawal(maturity: u64, id: u64) -> Vec<u8> {
         &maturity.to_be_bytes(),
         b"/",
         &id.to_be_bytes(),
+    ])
+}
+
+/// `coprocessors/prune/{height}/{auction}` → `[1]`: a closed auction, its bids and its index
+/// entries are deleted at the end of `height` (its close plus tasks' `task_retention`).
+pub fn prune(height: u64, auction: u64) -> Vec<u8> {
+    join(&[
+        PRUNE_PREFIX,
+        &height.to_be_bytes(),
+        b"/",
+        &auction.to_be_bytes(),
     ])
 }
 

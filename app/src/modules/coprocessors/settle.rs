@@ -48,6 +48,7 @@ pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
         }
         a.status = AuctionStatus::Expired;
         a.closed_height = Some(ctx.height);
+        state::schedule_prune(state, &a);
         state.delete(keys::open(id));
         tasks::state::withdraw_offer(state, a.task_id, &a.member);
         put_auction(state, &a);
@@ -88,6 +89,35 @@ pub fn end_block(state: &mut impl StateWrite, ctx: &BlockCtx) -> Vec<Event> {
                 .attr("id", w.id)
                 .attr("amount", w.amount),
         );
+    }
+    // 4. closed auctions whose retention ended: the record, its bids and its index entries
+    for (k, _) in due_entries(state, keys::PRUNE_PREFIX, ctx.height) {
+        state.delete(k.clone());
+        let Some(id) = crate::state::keys::trailing_id(&k) else {
+            fatal("coprocessors: malformed prune key");
+        };
+        let Some(a) = auction(state, id) else {
+            fatal(&format!("coprocessors: prune names missing auction {id}"));
+        };
+        if a.closed_height.is_none() {
+            fatal(&format!(
+                "coprocessors: auction {id} is due to be pruned but {}",
+                a.status.name()
+            ));
+        }
+        // while its task still runs commit–reveal, the record keeps its slot from a second
+        // auction: look again one retention later
+        let running = tasks::state::task(state, a.task_id)
+            .is_some_and(|t| t.status == tasks::TaskStatus::Assigned);
+        if running {
+            let retention = tasks::state::params(state).task_retention;
+            state.put_raw(
+                keys::prune(ctx.height.saturating_add(retention), id),
+                vec![1],
+            );
+            continue;
+        }
+        state::delete_auction(state, &a);
     }
     events
 }
@@ -249,6 +279,7 @@ pub fn slot_closed(
         }
     });
     a.closed_height = Some(ctx.height);
+    state::schedule_prune(state, &a);
     let mut events = Vec::new();
     let mut to_buyer = 0;
     let p = params(state);

@@ -245,6 +245,40 @@ pub fn put_auction(state: &mut impl StateWrite, a: &Auction) {
     state.put(keys::auction(a.id), a);
 }
 
+/// Schedules a closed auction's deletion for the end of `closed_height + task_retention`
+/// (tasks' param: an auction is kept as long as a finished task is).
+pub fn schedule_prune(state: &mut impl StateWrite, a: &Auction) {
+    let Some(closed) = a.closed_height else {
+        fatal(&format!(
+            "coprocessors: auction {} is scheduled for pruning while {}",
+            a.id,
+            a.status.name()
+        ));
+    };
+    let retention = crate::modules::tasks::state::params(state).task_retention;
+    state.put_raw(keys::prune(closed.saturating_add(retention), a.id), vec![1]);
+}
+
+/// Deletes a closed auction: its record, its bids and its index entries.
+pub fn delete_auction(state: &mut impl StateWrite, a: &Auction) {
+    let bids: Vec<Vec<u8>> = state
+        .prefix_raw(&keys::bid_prefix(a.id), None, usize::MAX)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    for k in bids {
+        state.delete(k);
+    }
+    if state.get::<u64>(&keys::by_task(a.task_id, &a.member)) == Some(a.id) {
+        state.delete(keys::by_task(a.task_id, &a.member));
+    }
+    state.delete(keys::by_member(&a.member, a.id));
+    if let Some(w) = a.winner {
+        state.delete(keys::by_coprocessor(&w, a.id));
+    }
+    state.delete(keys::auction(a.id));
+}
+
 /// The auction of `member`'s slot on `task_id`, if it opened one.
 pub fn auction_of_slot(state: &impl StateRead, task_id: u64, member: &Address) -> Option<Auction> {
     let id: u64 = state.get(&keys::by_task(task_id, member))?;
