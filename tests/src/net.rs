@@ -480,6 +480,9 @@ pub struct TxStream {
 impl TxStream {
     /// Txs a sender puts in flight before waiting for them to commit.
     const BATCH: u64 = 4;
+    /// How long a sender waits for its batch to commit before it reads its nonce again (a batch
+    /// lost with a crashed node's mempool holds the sender this long).
+    pub const COMMIT_WAIT: Duration = Duration::from_secs(5);
 
     pub fn start(
         chain_id: &str,
@@ -540,7 +543,7 @@ impl TxStream {
                             }
                         }
                         turn += 1;
-                        let deadline = Instant::now() + Duration::from_secs(5);
+                        let deadline = Instant::now() + Self::COMMIT_WAIT;
                         while sent > 0 && Instant::now() < deadline && !stop.load(Ordering::Relaxed)
                         {
                             match committed_nonce() {

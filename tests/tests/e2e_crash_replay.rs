@@ -205,9 +205,13 @@ fn every_committed_transfer_survives_sigkill_of_the_app_mid_stream() {
                 .filter(|t| t.height >= from && t.height <= to)
                 .count()
         };
+        // a batch in flight at the crash is lost with the mempool, and its sender waits
+        // TxStream::COMMIT_WAIT before it reads its nonce again: allow those blocks (500 ms
+        // each) after the restart, plus four
+        let wait_blocks = (TxStream::COMMIT_WAIT.as_millis() / 500) as u64;
         assert!(
             in_blocks(c.height.saturating_sub(2), c.height) > 0
-                && in_blocks(c.height + 1, c.resumed + 4) > 0,
+                && in_blocks(c.height + 1, c.resumed + wait_blocks + 4) > 0,
             "no committed transfers on both sides of {c:?}"
         );
     }

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use nodeop_app::App;
-use tendermint_abci::ServerBuilder;
 
 use super::{open_store_with, show, HomeArg};
 use crate::abci::{halt, AbciApp};
@@ -62,10 +61,13 @@ pub fn run(
 
     let abci = AbciApp::new(app);
     let shared = abci.shared();
-    let server = ServerBuilder::default()
-        .bind(addr.as_str(), abci)
+    let server = crate::socket::Server::bind(addr.as_str(), abci)
         .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {laddr}: {e}"))?;
-    tracing::info!(abci = %laddr, "serving ABCI; start CometBFT with proxy_app = this address");
+    let bound = server
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| laddr.clone());
+    tracing::info!(abci = %bound, "serving ABCI; start CometBFT with proxy_app = this address");
     std::thread::Builder::new()
         .name("abci-listener".into())
         .spawn(move || {
