@@ -8,9 +8,11 @@
 //! re-executions.
 //!
 //! Five coprocessors register with collateral at random heights: two honest (they commit and
-//! reveal the right result), one lying (it reveals a wrong result of its own), one silent (it
-//! wins, then never commits or reveals) and one overloaded (one unit of capacity; it bids on
-//! every auction it can and answers right, wrong, only commits or says nothing). Committee
+//! reveal the right result; they register alike, so their bids tie on reputation until their
+//! records part), one lying (it reveals a wrong result of its own), one silent (it wins, then
+//! never commits or reveals) and one overloaded (two units of capacity where the others have
+//! three to seven; it bids on every auction it can, answers right or wrong, and above the
+//! optimal load drops most of its commits and reveals, so its slashes are amplified). Committee
 //! members auction their slots at random heights with random start and floor prices, and send
 //! openings that must be refused (a zero start or a floor above the start — CheckTx refuses
 //! those —, a start above the expected pay, too late in the commit window, a second auction of
@@ -19,8 +21,8 @@
 //! free capacity lets them, after the auction closed, twice, without the capacity, collateral or
 //! reputation. Auctions nobody wins expire and the member commits itself. Coprocessors add and
 //! withdraw collateral at random (more than is free, too). Registrations are refused too (below
-//! the minimum collateral, capacity out of range or zero, twice). Epochs are short, so the load
-//! states move.
+//! the minimum collateral, capacity out of range or zero, twice). Epochs are short and the load
+//! curve quick (see `run`), so load states move within a run.
 //!
 //! After every block (besides the app's own invariants, which the test chain checks after each
 //! block, the coprocessors module's among them, halting on a broken one):
@@ -106,8 +108,8 @@ enum CoproProfile {
     Lying,
     /// Never commits or reveals a slot it won.
     Silent,
-    /// One unit of capacity, bids on every auction it can; answers right, wrong, only commits
-    /// or says nothing.
+    /// Little capacity, bids on every auction it can; answers right or wrong, and above the
+    /// optimal load drops most of its commits and reveals.
     Overloaded,
 }
 
@@ -558,7 +560,7 @@ impl Driver {
             return plan;
         }
         let pay = expected_pay(t.fee, r.members.len(), &p);
-        if pay > 0 && self.rng.below(3) == 0 {
+        if pay > 0 && self.rng.below(2) == 0 {
             // sells: the opening at most two blocks before the commit window's end
             let open_at =
                 r.assigned_height + 1 + self.rng.below(r.commit_end - 2 - r.assigned_height);
@@ -622,11 +624,11 @@ impl Driver {
             CoproProfile::Honest => plan(Some(commit_at), Some(reveal_at), honest),
             CoproProfile::Lying => plan(Some(commit_at), Some(reveal_at), copro_lie(t)),
             CoproProfile::Silent => plan(None, None, honest),
+            // right 4 times in 5; above the optimal load it also drops commits and reveals
+            // (see `messages`)
             CoproProfile::Overloaded => match self.rng.below(5) {
-                0 | 1 => plan(Some(commit_at), Some(reveal_at), honest),
-                2 => plan(Some(commit_at), None, honest),
-                3 => plan(None, None, honest),
-                _ => plan(Some(commit_at), Some(reveal_at), copro_lie(t)),
+                0 => plan(Some(commit_at), Some(reveal_at), copro_lie(t)),
+                _ => plan(Some(commit_at), Some(reveal_at), honest),
             },
         }
     }
@@ -757,6 +759,19 @@ impl Driver {
             plan.push((i, at));
             if self.rng.below(10) == 0 {
                 plan.push((i, at));
+            }
+        }
+        // half the time the honest pair bids together, in one block
+        if self.rng.below(2) == 0 {
+            let at = plan
+                .iter()
+                .find(|(_, at)| *at > opened)
+                .map_or(common, |p| p.1);
+            plan.retain(|(i, _)| self.copros[*i].profile != CoproProfile::Honest);
+            for (i, c) in self.copros.iter().enumerate() {
+                if c.profile == CoproProfile::Honest {
+                    plan.push((i, at));
+                }
             }
         }
         plan
@@ -1038,8 +1053,24 @@ impl Driver {
                         let AState::Won { winner, .. } = a.state else {
                             continue;
                         };
-                        let plan = self.slot_plans[&a.id].clone();
-                        let k = self.copros[winner].key.clone();
+                        let mut plan = self.slot_plans[&a.id].clone();
+                        let c = &self.copros[winner];
+                        let k = c.key.clone();
+                        // an overloaded coprocessor above the optimal load drops 3 in 5 of its
+                        // commits and reveals
+                        let acts = plan.commit_at == Some(h)
+                            || (plan.reveal_at == Some(h) && plan.commit_at.is_some());
+                        if acts
+                            && c.profile == CoproProfile::Overloaded
+                            && c.load_ppm > self.rp.load_opt_ppm
+                            && self.rng.below(5) < 3
+                        {
+                            if plan.commit_at == Some(h) {
+                                plan.commit_at = None;
+                            }
+                            plan.reveal_at = None;
+                            self.slot_plans.insert(a.id, plan.clone());
+                        }
                         if plan.commit_at == Some(h) {
                             out.push(Planned::new(
                                 k.clone(),
@@ -1476,6 +1507,15 @@ impl Driver {
                 ));
             }
             ranked.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2)));
+            if let [first, second, ..] = ranked.as_slice() {
+                if first.0 == second.0 {
+                    self.count(if first.1 != second.1 {
+                        "bids tied on reputation, ranked by free capacity"
+                    } else {
+                        "bids tied on reputation and free capacity, ranked by the seeded hash"
+                    });
+                }
+            }
             let winner = ranked
                 .iter()
                 .find(|(score, _, _, i)| {
@@ -1992,9 +2032,11 @@ fn run(
     // short epochs move the load states; no issuance period ends within the run (no mint)
     state.staking.params.epoch_seconds = EPOCH_SECONDS;
     state.issuance.params.issuance_period_epochs = 1_000_000;
-    // the load state follows utilisation faster (A = 0.5 instead of 0.3): a run has few epochs,
-    // and a busy coprocessor must still pass the optimal load in them
+    // a run has few epochs: the load state follows utilisation faster (A = 0.5 instead of
+    // 0.3) and the optimal load is 50 % (instead of 70 %), so that a busy coprocessor passes it
+    // within them
     state.reputation.params.load_a_ppm = 500_000;
+    state.reputation.params.load_opt_ppm = 500_000;
     let cp = state.coprocessors.params.clone();
     let rp = state.reputation.params.clone();
     let keys = g.coprocessors.clone();
@@ -2011,16 +2053,18 @@ fn run(
     let bound = 2 * (p.commit_blocks + p.reveal_blocks)
         + (u64::from(p.max_fallbacks) + 1) * p.submission_window;
     let mut rng = Rng::new(seed);
+    let twin = (3 + rng.below(5), u128::from(2 + rng.below(40)) * NOP);
     let copros = keys
         .into_iter()
         .zip(COPROCESSORS)
         .map(|(key, profile)| {
-            let capacity = if profile == CoproProfile::Overloaded {
-                2
-            } else {
-                3 + rng.below(5)
+            // the honest pair registers alike, so that their bids tie on reputation until
+            // their records part (then free capacity, then the seeded hash ranks them)
+            let (capacity, collateral) = match profile {
+                CoproProfile::Honest => twin,
+                CoproProfile::Overloaded => (2, u128::from(2 + rng.below(40)) * NOP),
+                _ => (3 + rng.below(5), u128::from(2 + rng.below(40)) * NOP),
             };
-            let collateral = u128::from(2 + rng.below(40)) * NOP;
             let extra_register = (rng.below(2) == 0).then(|| {
                 let at = 1 + rng.below(15);
                 match rng.below(4) {
@@ -2193,6 +2237,8 @@ const COVERED: &[&str] = &[
     "slot missed_commit (Silent coprocessor)",
     "slash amplified by the load state (Overloaded coprocessor)",
     "auction won among several bids of one block",
+    "bids tied on reputation, ranked by free capacity",
+    "bids tied on reputation and free capacity, ranked by the seeded hash",
     "auction won in its opening block",
     "auction expired",
     "member committed itself after its auction expired",
