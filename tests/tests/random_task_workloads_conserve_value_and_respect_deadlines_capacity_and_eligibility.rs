@@ -40,14 +40,16 @@
 //!   over the drawing power) at or above the task's floor;
 //! - **coprocessors**, against a model the test keeps by the rules of `docs/coprocessors.md`:
 //!   each coprocessor's free, locked and pending collateral, reserved units (never above its
-//!   capacity), account balance and load state; `coprocessor_collateral` == Σ (free + locked +
-//!   pending); every auction's status; every open auction belongs to an open, uncommitted,
-//!   offered slot and every won one's slot is sold to its winner; the block's winner of each
-//!   auction (ranked by reputation, free capacity, then `SHA-256(seed ‖ bidder)`; the first
-//!   that can still take the slot) at the block's price, locking `⌈2 × price⌉`; and each sold
-//!   slot's close: an agreeing slot pays its buyer exactly the price, a disagreeing one slashes
-//!   half the lock × the load amplification, a missed commit or reveal 10 % × the
-//!   amplification, a round without quorum releases the lock.
+//!   capacity), account balance, load state and reputation record; `coprocessor_collateral` ==
+//!   Σ (free + locked + pending); every auction's status; every open auction belongs to an
+//!   open, uncommitted, offered slot and every won one's slot is sold to its winner; the
+//!   block's winner of each auction (ranked by reputation, free capacity, then
+//!   `SHA-256(seed ‖ bidder)`; the first that can still take the slot) at the block's price,
+//!   locking `⌈collateral_ppm × price⌉`; and each sold slot's close: an agreeing slot pays its
+//!   buyer exactly the price and records a success, a disagreeing one slashes half the lock ×
+//!   the load amplification, records a failure and halves the Byzantine factor, a missed commit
+//!   or reveal slashes 10 % × the amplification, a round without quorum releases the lock; each
+//!   records its duties, its commit's latency and its load.
 //!
 //! Txs that follow the rules must succeed; those that break them must be refused with their
 //! codes. Over the seeded cases every coprocessor outcome must occur (the counts are printed per
@@ -64,7 +66,8 @@ use nodeop_app::modules::coprocessors::{
     self as copro, events as cevents, settle, state as cstate, AuctionStatus, CoprocessorsError,
     CoprocessorsParams,
 };
-use nodeop_app::modules::reputation::ReputationParams;
+use nodeop_app::modules::reputation::component::epoch_step;
+use nodeop_app::modules::reputation::{OperatorReputation, ReputationParams};
 use nodeop_app::modules::slashing::{Offence, ProposalStatus};
 use nodeop_app::modules::staking;
 use nodeop_app::modules::tasks::state::{self as ts, Task};
@@ -1316,6 +1319,11 @@ impl Driver {
             );
             *n += 1;
         }
+        let pre_records: Vec<OperatorReputation> = self
+            .copros
+            .iter()
+            .map(|c| cstate::reputation_record(self.net.chain.app.storage(), &c.key.address))
+            .collect();
         let prev_hash = self
             .net
             .chain
@@ -1349,7 +1357,7 @@ impl Driver {
                 r.log
             );
         }
-        self.follow_coprocessors(h, prev_hash, &msgs, &txs, &resp)?;
+        self.follow_coprocessors(h, prev_hash, pre_records, &msgs, &txs, &resp)?;
         self.check(h, &pre_ops, &resp)?;
         self.check_coprocessors(h)
     }
@@ -1362,6 +1370,7 @@ impl Driver {
         &mut self,
         h: u64,
         prev_hash: [u8; 32],
+        mut records: Vec<OperatorReputation>,
         msgs: &[Planned],
         txs: &[Vec<u8>],
         resp: &BlockResponse,
@@ -1373,9 +1382,14 @@ impl Driver {
                 while epoch < now {
                     epoch += 1;
                     let blocks = h - from;
-                    for c in self.copros.iter_mut().filter(|c| c.registered) {
+                    for (c, record) in self.copros.iter_mut().zip(records.iter_mut()) {
+                        if !c.registered {
+                            continue;
+                        }
                         c.load_ppm = next_load(c.load_ppm, c.unit_blocks, c.capacity, blocks, &rp);
                         c.unit_blocks = 0;
+                        // decay toward neutral and the factor's recovery are reputation's
+                        *record = epoch_step(record, &rp, c.capacity, blocks);
                     }
                     from = h;
                 }
@@ -1703,6 +1717,26 @@ impl Driver {
             c.balance += paid;
             c.earned += paid;
             c.slashed += slashed;
+            // the slot's record: its load, its commit's latency, its two duties, its result
+            let record = &mut records[i];
+            record.epoch_unit_blocks += u128::from(a.difficulty) * u128::from(h - at);
+            if let Some(committed_at) = m.commit_height {
+                let delay = u128::from(committed_at - (r.assigned_height + 1));
+                let commit_blocks = u128::from(self.net.params().commit_blocks);
+                let late = (delay * PPM / commit_blocks).min(PPM);
+                record.latency.record((PPM - late) as u32);
+            }
+            for met in [m.commit_height.is_some(), m.reveal_height.is_some()] {
+                record.duties.record(if met { PPM as u32 } else { 0 });
+            }
+            match status {
+                AuctionStatus::Paid => record.results.record(PPM as u32),
+                AuctionStatus::Slashed => {
+                    record.results.record(0);
+                    record.byz_factor_ppm /= 2;
+                }
+                _ => {}
+            }
             self.auctions.get_mut(&a.id).unwrap().state = AState::Closed(status);
             self.count(format!("slot {what} ({profile:?} coprocessor)"));
             if slashed > 0 && amp > PPM {
@@ -1711,9 +1745,17 @@ impl Driver {
                 ));
             }
         }
-        for c in &self.copros {
+        for (c, record) in self.copros.iter().zip(&records) {
             let e = self.max_load.entry(c.profile).or_default();
             *e = (*e).max(c.load_ppm);
+            let stored = cstate::reputation_record(self.net.chain.app.storage(), &c.key.address);
+            prop_assert_eq!(
+                &stored,
+                record,
+                "reputation of the {:?} coprocessor at {}",
+                c.profile,
+                h
+            );
         }
         Ok(())
     }
@@ -2037,6 +2079,9 @@ fn run(
     // within them
     state.reputation.params.load_a_ppm = 500_000;
     state.reputation.params.load_opt_ppm = 500_000;
+    // a lock of 175 % of the price (not 200 %): most locks are then not whole, so their rounding
+    // (up) shows
+    state.coprocessors.params.collateral_ppm = 1_750_000;
     let cp = state.coprocessors.params.clone();
     let rp = state.reputation.params.clone();
     let keys = g.coprocessors.clone();
