@@ -1709,6 +1709,30 @@ impl Driver {
                 profile,
                 h
             );
+            if slashed > 0 {
+                // split as an automatic slash: ⌊50 %⌋ burned, the rest to the treasury
+                let id = a.id.to_string();
+                let e = resp
+                    .events
+                    .iter()
+                    .find(|e| {
+                        e.kind == cevents::COLLATERAL_SLASHED && e.get("auction") == Some(&id)
+                    })
+                    .expect("a collateral_slashed event");
+                let burned = slashed / 2;
+                let numbers = [
+                    (slashed, "amount"),
+                    (burned, "burned"),
+                    (slashed - burned, "to_treasury"),
+                    (lock - slashed, "released"),
+                    (amp, "amplification_ppm"),
+                ];
+                for (value, name) in numbers {
+                    let v = value.to_string();
+                    prop_assert_eq!(e.get(name), Some(v.as_str()), "{} of auction {}", name, id);
+                }
+                prop_assert_eq!(e.get("reason"), Some(what));
+            }
             let c = &mut self.copros[i];
             c.locked -= lock;
             c.reserved -= a.difficulty;
