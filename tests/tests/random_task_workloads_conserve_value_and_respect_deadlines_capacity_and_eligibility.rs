@@ -2195,12 +2195,31 @@ fn run(
     for spec in &posts {
         d.step(spec.as_ref())?;
     }
-    // no more posts: every task (re-executions included) runs out
+    // no more posts: every task (re-executions included) runs out. A re-executor that disagrees
+    // gets its own proposal, whose dispute re-executes the re-execution (docs/tasks.md), so a
+    // chain of disputes can outlast any fixed tail: run on while a task is open (each one is
+    // held to its own deadline above), within a generous cap
     for _ in 0..(bound + 40) {
         d.step(None)?;
     }
+    let mut extra = 0;
+    while d.all_tasks().iter().any(|t| t.status.is_open()) && extra < 20 * bound {
+        d.step(None)?;
+        extra += 1;
+    }
+    if extra > 0 {
+        d.count("blocks run on for a chain of re-executions");
+    }
     for t in d.all_tasks() {
-        prop_assert!(!t.status.is_open(), "task {} still {:?}", t.id, t.status);
+        prop_assert!(
+            !t.status.is_open(),
+            "task {} still {:?} at {}: posted at {}, re-execution of {:?}",
+            t.id,
+            t.status,
+            d.net.chain.height,
+            t.posted_height,
+            t.reexec.as_ref().map(|l| l.original_task)
+        );
     }
     prop_assert_eq!(d.net.module_balance("task_escrow"), 0);
     for k in &d.net.operators {
