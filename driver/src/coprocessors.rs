@@ -8,8 +8,8 @@ use nodeop_app::genesis::AppState;
 use nodeop_app::modules::bank::genesis::{GenesisAccount, GenesisModuleAccount};
 use nodeop_app::modules::coprocessors::genesis::GenesisCoprocessorReputation;
 use nodeop_app::modules::coprocessors::{
-    self, events, state as cstate, Auction, Coprocessor, CoprocessorsError, MsgBid, MsgOpenAuction,
-    MsgRegisterCoprocessor,
+    self, events, state as cstate, Auction, Coprocessor, CoprocessorsError, MsgAddCollateral,
+    MsgBid, MsgOpenAuction, MsgRegisterCoprocessor, MsgWithdrawCollateral,
 };
 use nodeop_app::modules::reputation::OperatorReputation;
 use nodeop_app::tx::Msg;
@@ -152,6 +152,16 @@ pub fn open(task_id: u64, start_price: u128, floor_price: u128) -> Msg {
 /// `Bid`.
 pub fn bid(auction_id: u64) -> Msg {
     MsgBid { auction_id }.into()
+}
+
+/// `AddCollateral`.
+pub fn add_collateral(amount: u128) -> Msg {
+    MsgAddCollateral { amount }.into()
+}
+
+/// `WithdrawCollateral`.
+pub fn withdraw_collateral(amount: u128) -> Msg {
+    MsgWithdrawCollateral { amount }.into()
 }
 
 /// The auction id an `OpenAuction` tx reported.
