@@ -63,8 +63,8 @@ use nodeop_app::block::TxOutcome;
 use nodeop_app::crypto::{sha256, Address};
 use nodeop_app::modules::bank;
 use nodeop_app::modules::coprocessors::{
-    self as copro, events as cevents, settle, state as cstate, AuctionStatus, CoprocessorsError,
-    CoprocessorsParams,
+    self as copro, events as cevents, keys as ckeys, settle, state as cstate, AuctionStatus,
+    CoprocessorsError, CoprocessorsParams,
 };
 use nodeop_app::modules::reputation::component::epoch_step;
 use nodeop_app::modules::reputation::{OperatorReputation, ReputationParams};
@@ -75,6 +75,7 @@ use nodeop_app::modules::tasks::{
     self, keys, Consistency, MsgPostTask, TaskKind, TaskPayload, TaskStatus, TasksError,
     TasksParams,
 };
+use nodeop_app::state::StateRead;
 use nodeop_app::tx::Msg;
 use nodeop_driver::chain::Key;
 use nodeop_driver::coprocessors::{
@@ -369,6 +370,13 @@ struct AuctionM {
     min_rep: u32,
     expected_pay: u128,
     state: AState,
+    /// The winner and its price, kept after the auction closes (its record is pruned later).
+    won: Option<(usize, u128)>,
+    /// When the chain looks at pruning it: its close plus `task_retention`, again one retention
+    /// later while its task still runs commit–reveal.
+    prune_at: Option<u64>,
+    /// Its record, bids and index entries are gone from the chain.
+    pruned: bool,
     /// (coprocessor, height) of the bids planned on it.
     bid_plan: Vec<(usize, u64)>,
     /// Bids the overloaded coprocessor sent.
@@ -393,6 +401,9 @@ struct Driver {
     seen: BTreeMap<String, u64>,
     copros: Vec<Copro>,
     auctions: BTreeMap<u64, AuctionM>,
+    /// Auctions due for pruning in the block being run → whether their task was still in
+    /// commit–reveal before it.
+    running_before: BTreeMap<u64, bool>,
     /// Auctions opened in the block being built, by the id they will get.
     opening: BTreeMap<u64, AuctionM>,
     /// (task, member) → auction: one auction per slot, ever.
@@ -872,6 +883,9 @@ impl Driver {
                     min_rep: t.min_reputation_ppm,
                     expected_pay: expected_pay(t.fee, r.members.len(), &self.net.params()),
                     state: AState::Open,
+                    won: None,
+                    prune_at: None,
+                    pruned: false,
                     bid_plan: self.plan_bids(h, expires),
                     eager_tries: 0,
                 };
@@ -1353,6 +1367,19 @@ impl Driver {
             .committed()
             .map(|c| c.app_hash)
             .unwrap_or_default();
+        // the chain decides a pruning in coprocessors' end block, which runs before tasks' (the
+        // only place a task leaves commit–reveal): so on the tasks' status before this block
+        let upcoming = self.net.chain.height + 1;
+        self.running_before = self
+            .auctions
+            .values()
+            .filter(|a| !a.pruned && a.prune_at == Some(upcoming))
+            .map(|a| {
+                let running = ts::task(self.net.chain.app.storage(), a.task)
+                    .is_some_and(|t| t.status == TaskStatus::Assigned);
+                (a.id, running)
+            })
+            .collect();
         let resp = self.net.chain.block(txs.clone());
         let h = self.net.chain.height;
         for e in resp
@@ -1596,12 +1623,14 @@ impl Driver {
                     c.reserved += a.difficulty;
                     let profile = c.profile;
                     self.holdings.insert((a.task, i));
-                    self.auctions.get_mut(&id).unwrap().state = AState::Won {
+                    let m = self.auctions.get_mut(&id).unwrap();
+                    m.state = AState::Won {
                         winner: i,
                         price,
                         lock: need,
                         at: h,
                     };
+                    m.won = Some((i, price));
                     let t = self.net.task(a.task);
                     let plan = self.copro_slot_plan(&t, &a, i, h);
                     self.slot_plans.insert(id, plan);
@@ -1626,6 +1655,19 @@ impl Driver {
             }
         }
 
+        // closed auctions due for pruning: gone unless their task still runs commit–reveal
+        let retention = self.net.params().task_retention;
+        for (id, running) in std::mem::take(&mut self.running_before) {
+            let m = self.auctions.get_mut(&id).unwrap();
+            if running {
+                m.prune_at = Some(h + retention);
+                self.count("auction pruning put off while its task runs");
+            } else {
+                m.pruned = true;
+                self.count("auction pruned");
+            }
+        }
+
         // auctions that reached their expiry unsold: the member executes itself
         let expiring: Vec<AuctionM> = self
             .auctions
@@ -1641,7 +1683,10 @@ impl Driver {
                 "auction {}",
                 a.id
             );
-            self.auctions.get_mut(&a.id).unwrap().state = AState::Expired;
+            let retention = self.net.params().task_retention;
+            let m = self.auctions.get_mut(&a.id).unwrap();
+            m.state = AState::Expired;
+            m.prune_at = Some(h + retention);
             self.count("auction expired");
             let t = self.net.task(a.task);
             let fresh = self.answer(&t, a.round, a.member, h + 1);
@@ -1782,7 +1827,10 @@ impl Driver {
                 }
                 _ => {}
             }
-            self.auctions.get_mut(&a.id).unwrap().state = AState::Closed(status);
+            let retention = self.net.params().task_retention;
+            let m = self.auctions.get_mut(&a.id).unwrap();
+            m.state = AState::Closed(status);
+            m.prune_at = Some(h + retention);
             self.count(format!("slot {what} ({profile:?} coprocessor)"));
             if slashed > 0 && amp > PPM {
                 self.count(format!(
@@ -1854,10 +1902,25 @@ impl Driver {
             "coprocessor_collateral != Σ free + locked + pending at {}",
             h
         );
+        for a in self.auctions.values().filter(|a| a.pruned) {
+            prop_assert!(
+                cstate::auction(s, a.id).is_none(),
+                "auction {} was pruned",
+                a.id
+            );
+            prop_assert!(
+                s.prefix_raw(&ckeys::bid_prefix(a.id), None, 1).is_empty(),
+                "auction {}'s bids were pruned",
+                a.id
+            );
+        }
         let all = settle::all_auctions(s);
-        prop_assert_eq!(all.len(), self.auctions.len());
+        prop_assert_eq!(
+            all.len(),
+            self.auctions.values().filter(|a| !a.pruned).count()
+        );
         for app in all {
-            let Some(m) = self.auctions.get(&app.id) else {
+            let Some(m) = self.auctions.get(&app.id).filter(|m| !m.pruned) else {
                 return Err(TestCaseError::fail(format!("unknown auction {}", app.id)));
             };
             let status = match m.state {
@@ -2200,6 +2263,7 @@ fn run(
         seen: BTreeMap::new(),
         copros,
         auctions: BTreeMap::new(),
+        running_before: BTreeMap::new(),
         opening: BTreeMap::new(),
         by_slot: BTreeMap::new(),
         slot_plans: BTreeMap::new(),
@@ -2264,7 +2328,7 @@ fn run(
     // exactly its fees, deposits, withdrawals and the prices it earned; its collateral by its
     // deposits, withdrawals and slashes
     let s = d.net.chain.app.storage();
-    for c in &d.copros {
+    for (i, c) in d.copros.iter().enumerate() {
         let addr = c.key.address;
         prop_assert_eq!(
             d.net.balance(&addr) + c.fees + c.deposited,
@@ -2279,10 +2343,8 @@ fn run(
         let ended: Vec<AuctionStatus> = d
             .auctions
             .values()
-            .filter_map(|a| match a.state {
-                AState::Closed(st) => cstate::auction(s, a.id)
-                    .filter(|x| x.winner == Some(addr))
-                    .map(|_| st),
+            .filter_map(|a| match (a.state, a.won) {
+                (AState::Closed(st), Some((w, _))) if w == i => Some(st),
                 _ => None,
             })
             .collect();
@@ -2294,9 +2356,7 @@ fn run(
                     .auctions
                     .values()
                     .filter(|a| a.state == AState::Closed(AuctionStatus::Paid))
-                    .filter_map(|a| cstate::auction(s, a.id))
-                    .filter(|x| x.winner == Some(addr))
-                    .map(|x| x.price)
+                    .filter_map(|a| a.won.filter(|(w, _)| *w == i).map(|(_, p)| p))
                     .sum();
                 prop_assert_eq!(c.earned, prices);
                 prop_assert!(!ended.contains(&AuctionStatus::Missed));
@@ -2352,6 +2412,8 @@ const COVERED: &[&str] = &[
     "bids tied on reputation and free capacity, ranked by the seeded hash",
     "auction won in its opening block",
     "auction expired",
+    "auction pruned",
+    "auction pruning put off while its task runs",
     "member committed itself after its auction expired",
     "collateral_added",
     "collateral_withdrawal_queued",
