@@ -752,6 +752,19 @@ impl<C: Chain> Agent<C> {
                     .map(|p| p.pay.saturating_sub(price))
                     .unwrap_or(0);
                 d.pay_received = Some(pay.to_string());
+                // the slot's result is the member's: it may be scheduled to deliver
+                let scheduled = task
+                    .submission
+                    .as_ref()
+                    .is_some_and(|s| s.schedule.contains(&self.address));
+                if scheduled {
+                    info!(
+                        task = d.task_id,
+                        "sold slot agreed; scheduled to deliver the aggregate"
+                    );
+                    d.state = DutyState::Scheduled;
+                    return self.save(&mut d, h);
+                }
                 self.finish(&mut d, h, DutyState::Sold)
             }
         }

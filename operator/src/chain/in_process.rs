@@ -2,7 +2,8 @@
 //! filled by CheckTx, blocks made when the test says so (PrepareProposal picks from the
 //! mempool), each block's events and tx results kept for the agent's reads. Every broadcast is
 //! recorded, so tests can check everything an agent ever sent. Faults: a broadcast that fails
-//! before reaching the node, or one that reaches it but whose answer is lost.
+//! before reaching the node, one that reaches it but whose answer is lost, and one after which
+//! the agent never hears back (it is stopped there).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,9 @@ pub enum Fault {
     DropBeforeNode,
     /// The next broadcast reaches the node, but the agent gets an error back.
     LoseReply,
+    /// The next broadcast reaches the node and the call never returns (the agent is killed
+    /// right after sending).
+    HangAfterNode,
 }
 
 pub struct Sim {
@@ -201,10 +205,12 @@ impl Chain for InProcessChain {
         if r.is_ok() {
             sim.mempool.push(tx);
         }
-        if fault == Some(Fault::LoseReply) {
-            bail!("connection reset while reading the answer (injected)");
+        drop(sim);
+        match fault {
+            Some(Fault::LoseReply) => bail!("connection reset while reading the answer (injected)"),
+            Some(Fault::HangAfterNode) => std::future::pending().await,
+            _ => Ok(check),
         }
-        Ok(check)
     }
 
     async fn find_tx(&self, hash: &[u8; 32], _since: u64) -> Result<Option<IncludedTx>> {
