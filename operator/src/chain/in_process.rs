@@ -143,6 +143,39 @@ impl InProcessChain {
     }
 }
 
+impl InProcessChain {
+    /// CheckTx of a broadcast tx (recorded), unless a fault drops it first.
+    fn deliver(&self, tx: Vec<u8>) -> Result<(CheckOutcome, Option<Fault>)> {
+        let mut sim = self.sim();
+        let fault = if sim.faults.is_empty() {
+            None
+        } else {
+            Some(sim.faults.remove(0))
+        };
+        if fault == Some(Fault::DropBeforeNode) {
+            bail!("connection refused (injected)");
+        }
+        let r = sim.chain.app.check_tx(&tx, CheckKind::New);
+        let check = CheckOutcome {
+            code: r.code,
+            codespace: r.codespace.clone(),
+            log: r.log.clone(),
+        };
+        let decoded: Tx = borsh::from_slice(&tx).expect("the agent sends decodable txs");
+        let at_height = sim.chain.height;
+        sim.broadcasts.push(Broadcast {
+            tx: decoded,
+            hash: tx_hash(&tx),
+            check: check.clone(),
+            at_height,
+        });
+        if r.is_ok() {
+            sim.mempool.push(tx);
+        }
+        Ok((check, fault))
+    }
+}
+
 impl Chain for InProcessChain {
     async fn chain_id(&self) -> Result<String> {
         Ok(self.sim().chain.chain_id.clone())
@@ -179,33 +212,7 @@ impl Chain for InProcessChain {
     }
 
     async fn broadcast(&self, tx: Vec<u8>) -> Result<CheckOutcome> {
-        let mut sim = self.sim();
-        let fault = if sim.faults.is_empty() {
-            None
-        } else {
-            Some(sim.faults.remove(0))
-        };
-        if fault == Some(Fault::DropBeforeNode) {
-            bail!("connection refused (injected)");
-        }
-        let r = sim.chain.app.check_tx(&tx, CheckKind::New);
-        let check = CheckOutcome {
-            code: r.code,
-            codespace: r.codespace.clone(),
-            log: r.log.clone(),
-        };
-        let decoded: Tx = borsh::from_slice(&tx).expect("the agent sends decodable txs");
-        let at_height = sim.chain.height;
-        sim.broadcasts.push(Broadcast {
-            tx: decoded,
-            hash: tx_hash(&tx),
-            check: check.clone(),
-            at_height,
-        });
-        if r.is_ok() {
-            sim.mempool.push(tx);
-        }
-        drop(sim);
+        let (check, fault) = self.deliver(tx)?;
         match fault {
             Some(Fault::LoseReply) => bail!("connection reset while reading the answer (injected)"),
             Some(Fault::HangAfterNode) => std::future::pending().await,
