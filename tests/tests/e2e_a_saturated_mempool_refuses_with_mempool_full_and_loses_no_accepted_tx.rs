@@ -257,7 +257,7 @@ fn e2e_a_saturated_mempool_refuses_with_mempool_full_and_loses_no_accepted_tx() 
         accounts.len()
     );
     println!(
-        "accepted {} ({:.0} tx/s offered into the mempool); refused mempool_full {full}; other \
+        "accepted {} ({:.0} tx/s); refused mempool_full {full}; other \
          refusals {}; rpc errors {}",
         tally.accepted.len(),
         tally.accepted.len() as f64 / LOAD.as_secs_f64(),
