@@ -84,7 +84,33 @@ impl Home {
 pub struct AppConfig {
     pub abci: AbciConfig,
     pub app: AppSection,
+    pub mempool: MempoolSection,
     pub log: LogConfig,
+}
+
+/// `[mempool]`: how much CheckTx lets into CometBFT's mempool (see
+/// [`nodeop_app::MempoolLimits`]). Both must stay below CometBFT's config.toml `[mempool] size`
+/// and `max_txs_bytes`; `nodeopd init` writes them so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolSection {
+    pub max_txs: u64,
+    pub max_txs_bytes: u64,
+}
+
+impl Default for MempoolSection {
+    fn default() -> Self {
+        Self::from(nodeop_app::MempoolLimits::default())
+    }
+}
+
+impl From<nodeop_app::MempoolLimits> for MempoolSection {
+    fn from(l: nodeop_app::MempoolLimits) -> Self {
+        Self {
+            max_txs: l.max_txs,
+            max_txs_bytes: l.max_txs_bytes,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,7 +182,33 @@ impl AppConfig {
         if let Some(v) = self.app.sig_cache_capacity {
             o.sig_cache_capacity = v;
         }
+        o.mempool = nodeop_app::MempoolLimits {
+            max_txs: self.mempool.max_txs,
+            max_txs_bytes: self.mempool.max_txs_bytes,
+        };
         o
+    }
+
+    /// Why these `[mempool]` limits do not stay below CometBFT's `[mempool] size` and
+    /// `max_txs_bytes` in `config_toml`, if they do not; `None` when they do or when the file
+    /// cannot be read.
+    pub fn mempool_problem(&self, config_toml: &Path) -> Option<String> {
+        let text = std::fs::read_to_string(config_toml).ok()?;
+        let table: toml::Table = toml::from_str(&text).ok()?;
+        let mempool = table.get("mempool")?;
+        let size = mempool.get("size")?.as_integer()?;
+        let bytes = mempool.get("max_txs_bytes")?.as_integer()?;
+        let (size, bytes) = (u64::try_from(size).ok()?, u64::try_from(bytes).ok()?);
+        (self.mempool.max_txs >= size || self.mempool.max_txs_bytes >= bytes).then(|| {
+            format!(
+                "app.toml [mempool] max_txs = {} / max_txs_bytes = {} do not stay below \
+                 CometBFT's [mempool] size = {size} / max_txs_bytes = {bytes} in {}: CometBFT \
+                 may then drop txs CheckTx accepted; lower them",
+                self.mempool.max_txs,
+                self.mempool.max_txs_bytes,
+                config_toml.display()
+            )
+        })
     }
 
     /// How the store keeps history (`[app] keep_recent`).
@@ -191,6 +243,18 @@ laddr = {laddr}
 # the window passes them but their space is not reclaimed. Changing it does not change app hashes.
 # keep_recent = 0
 
+[mempool]
+# How much CheckTx lets into CometBFT's mempool until the next block: a new tx beyond
+# `max_txs` txs or `max_txs_bytes` bytes (the sum of the txs' lengths) is refused with code 16
+# `mempool_full` ("retry later"); the wallet waits a block and sends the same tx again. Both must
+# stay below CometBFT's config.toml `[mempool] size` and `max_txs_bytes` (`nodeopd init` writes
+# them 5 % below): CometBFT v0.38 checks its own limits again after CheckTx accepted a tx and
+# then drops the tx without telling its sender. The count restarts at every Commit and is
+# rebuilt by CometBFT's recheck of the txs left in the mempool. It never changes what a block
+# executes or its app hash.
+max_txs = {max_txs}
+max_txs_bytes = {max_txs_bytes}
+
 [log]
 # error | warn | info | debug | trace, or a filter such as "info,nodeop=debug".
 # RUST_LOG wins when set; `nodeopd start --log-level` wins over this file.
@@ -199,6 +263,8 @@ level = {level}
 format = {format}
 "#,
             laddr = toml_string(&self.abci.laddr),
+            max_txs = self.mempool.max_txs,
+            max_txs_bytes = self.mempool.max_txs_bytes,
             level = toml_string(&self.log.level),
             format = toml_string(&self.log.format),
         )
@@ -236,6 +302,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn mempool_limits_must_stay_below_cometbfts() {
+        let dir = tempfile::tempdir().unwrap();
+        let config_toml = dir.path().join("config.toml");
+        std::fs::write(
+            &config_toml,
+            "[mempool]\nsize = 200\nmax_txs_bytes = 100000\n",
+        )
+        .unwrap();
+        let mut config = AppConfig {
+            mempool: nodeop_app::MempoolLimits::below_cometbft(200, 100_000).into(),
+            ..AppConfig::default()
+        };
+        assert_eq!(config.mempool.max_txs, 190);
+        assert_eq!(config.mempool.max_txs_bytes, 95_000);
+        assert_eq!(config.mempool_problem(&config_toml), None);
+        config.mempool.max_txs = 200;
+        assert!(config.mempool_problem(&config_toml).is_some());
+        config.mempool.max_txs = 10;
+        config.mempool.max_txs_bytes = 100_000;
+        assert!(config.mempool_problem(&config_toml).is_some());
+    }
+
+    #[test]
     fn laddrs_parse() {
         assert_eq!(
             parse_laddr("tcp://127.0.0.1:26658").unwrap(),
@@ -260,10 +349,21 @@ mod tests {
         let path = dir.path().join("app.toml");
         let mut config = AppConfig::default();
         config.abci.laddr = "tcp://127.0.0.1:36658".into();
+        config.mempool = MempoolSection {
+            max_txs: 190,
+            max_txs_bytes: 99_000,
+        };
         std::fs::write(&path, config.render()).unwrap();
         let loaded = AppConfig::load(&path).unwrap();
         assert_eq!(loaded, config);
         assert_eq!(loaded.options().sig_cache_capacity, 200_000);
+        assert_eq!(
+            loaded.options().mempool,
+            nodeop_app::MempoolLimits {
+                max_txs: 190,
+                max_txs_bytes: 99_000
+            }
+        );
 
         std::fs::write(&path, "[abci]\nladdr = \"unix:///x\"\n").unwrap();
         assert!(AppConfig::load(&path).is_err());
@@ -274,6 +374,11 @@ mod tests {
         assert_eq!(
             AppConfig::load(&path).unwrap().store_options().keep_recent,
             0
+        );
+        // an app.toml without [mempool] gets limits below CometBFT's defaults
+        assert_eq!(
+            AppConfig::load(&path).unwrap().options().mempool,
+            nodeop_app::MempoolLimits::default()
         );
         std::fs::write(&path, "[app]\nkeep_recent = 100\n").unwrap();
         assert_eq!(

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! InitChain        genesis content → state at height initial_height − 1 (committed at once)
-//! CheckTx          stateless checks, then check_and_execute on the mempool overlay
+//! CheckTx          mempool limits (new txs only), stateless checks, then check_and_execute on
+//!                  the mempool overlay
 //! PrepareProposal  replays the proposer's txs on a scratch overlay, drops those that fail
 //!                  before paying a fee, stops at max_tx_bytes
 //! ProcessProposal  refuses a block only for what no honest proposer could build
@@ -40,6 +41,8 @@ pub struct AppOptions {
     pub check_invariants: bool,
     /// How many verified tx signatures to remember between CheckTx and FinalizeBlock.
     pub sig_cache_capacity: usize,
+    /// How much CheckTx lets into the mempool (app.toml `[mempool]`).
+    pub mempool: MempoolLimits,
 }
 
 impl Default for AppOptions {
@@ -47,8 +50,64 @@ impl Default for AppOptions {
         Self {
             check_invariants: cfg!(debug_assertions),
             sig_cache_capacity: 200_000,
+            mempool: MempoolLimits::default(),
         }
     }
+}
+
+/// The most txs and tx bytes CheckTx accepts into the mempool: a new tx beyond either is refused
+/// with `mempool_full` (code 16), so the wallet hears "retry later" instead of "accepted".
+///
+/// Why: CometBFT v0.38 checks again whether its mempool is full *after* CheckTx accepted a tx
+/// and then drops the tx without telling anyone, while the sender was already told "accepted"
+/// and this CheckTx had already counted the tx's nonce and balance as pending. Kept below
+/// CometBFT's own `[mempool] size` and `max_txs_bytes`, these limits refuse first, so CometBFT's
+/// late check never fires.
+///
+/// The count is of what CheckTx accepted since the last Commit, rechecks included: at Commit it
+/// restarts from zero and CometBFT's recheck of every tx left in its mempool rebuilds it before
+/// any new tx is checked. It affects CheckTx answers only, never a block's execution or its app
+/// hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MempoolLimits {
+    /// The most txs held at once.
+    pub max_txs: u64,
+    /// The most tx bytes held at once (the sum of the txs' lengths, as CometBFT counts them).
+    pub max_txs_bytes: u64,
+}
+
+impl MempoolLimits {
+    /// CometBFT's `[mempool] size` default.
+    pub const COMETBFT_DEFAULT_SIZE: u64 = 5_000;
+    /// CometBFT's `[mempool] max_txs_bytes` default (1 GiB).
+    pub const COMETBFT_DEFAULT_MAX_TXS_BYTES: u64 = 1 << 30;
+
+    /// Limits strictly below CometBFT's `[mempool] size` and `max_txs_bytes` (5 % below, at
+    /// least one tx and one kilobyte), leaving room for txs CometBFT holds without this count
+    /// knowing (a recheck cut short by `recheck_timeout` leaves txs in the mempool that were not
+    /// counted again).
+    pub fn below_cometbft(size: u64, max_txs_bytes: u64) -> Self {
+        Self {
+            max_txs: size.saturating_sub((size / 20).max(1)),
+            max_txs_bytes: max_txs_bytes.saturating_sub((max_txs_bytes / 20).max(1024)),
+        }
+    }
+}
+
+impl Default for MempoolLimits {
+    fn default() -> Self {
+        Self::below_cometbft(
+            Self::COMETBFT_DEFAULT_SIZE,
+            Self::COMETBFT_DEFAULT_MAX_TXS_BYTES,
+        )
+    }
+}
+
+/// What CheckTx accepted since the last Commit (see [`MempoolLimits`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MempoolCount {
+    pub txs: u64,
+    pub bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +187,8 @@ pub struct App {
     context: Option<ChainContext>,
     /// The mempool's view: committed state plus every tx CheckTx accepted since the last Commit.
     check_changes: Changes,
+    /// How many txs (and bytes) CheckTx accepted since the last Commit.
+    mempool: MempoolCount,
     block: Option<BlockInProgress>,
     /// Height and time of the last committed block: the context CheckTx runs messages in.
     last_block: BlockCtx,
@@ -143,6 +204,7 @@ impl App {
             sig_cache,
             context: None,
             check_changes: Changes::new(),
+            mempool: MempoolCount::default(),
             block: None,
             last_block: BlockCtx::GENESIS,
         };
@@ -181,6 +243,15 @@ impl App {
             time: self.last_block.time,
             prev_app_hash: self.last_block.prev_app_hash,
         }
+    }
+
+    /// How many txs and bytes CheckTx accepted since the last Commit (rechecks included).
+    pub fn mempool_count(&self) -> MempoolCount {
+        self.mempool
+    }
+
+    pub fn mempool_limits(&self) -> MempoolLimits {
+        self.options.mempool
     }
 
     pub fn sig_cache_len(&self) -> usize {
@@ -256,6 +327,7 @@ impl App {
         self.context = load_context(&self.storage);
         self.last_block = last_block(&self.storage);
         self.check_changes.clear();
+        self.mempool = MempoolCount::default();
         self.block = None;
         tracing::info!(
             chain_id = %req.chain_id,
@@ -272,10 +344,28 @@ impl App {
     /// Checks a tx for the mempool on the same path as delivery, over the committed state plus
     /// the txs already accepted since the last Commit (so one account can have several txs in
     /// flight, and a balance is never promised twice).
-    pub fn check_tx(&mut self, bytes: &[u8], _kind: CheckKind) -> TxOutcome {
+    ///
+    /// A new tx is first held against the [`MempoolLimits`]; a recheck never is (it is a tx
+    /// the mempool already holds, and refusing it would evict a tx its sender was told was
+    /// accepted). Every accepted check, new or recheck, is counted until the next Commit.
+    pub fn check_tx(&mut self, bytes: &[u8], kind: CheckKind) -> TxOutcome {
         let Some(ctx) = self.context.clone() else {
             return TxOutcome::rejected(&TxError::NotInitialized, Vec::new());
         };
+        let size = bytes.len() as u64;
+        let limits = self.options.mempool;
+        if kind == CheckKind::New
+            && (self.mempool.txs >= limits.max_txs
+                || self.mempool.bytes.saturating_add(size) > limits.max_txs_bytes)
+        {
+            let full = TxError::MempoolFull {
+                txs: self.mempool.txs,
+                bytes: self.mempool.bytes,
+                max_txs: limits.max_txs,
+                max_txs_bytes: limits.max_txs_bytes,
+            };
+            return TxOutcome::rejected(&full, Vec::new());
+        }
         let checked = match check_stateless(
             bytes,
             &ctx.chain_id,
@@ -293,6 +383,8 @@ impl App {
         let outcome = match check_and_execute(&overlay, &checked, &ctx, &block) {
             Executed::Ok { changes, events } => {
                 overlay.apply(changes);
+                self.mempool.txs += 1;
+                self.mempool.bytes = self.mempool.bytes.saturating_add(size);
                 TxOutcome {
                     events,
                     ..Default::default()
@@ -468,7 +560,10 @@ impl App {
             .ok_or_else(|| AppError::Lifecycle("Commit without FinalizeBlock".into()))?;
         let committed = self.storage.commit(block.prepared)?;
         debug_assert_eq!(committed.height, block.height);
+        // CometBFT rechecks every tx left in its mempool next, against the new state: the
+        // pending view and the count are rebuilt from those rechecks alone
         self.check_changes.clear();
+        self.mempool = MempoolCount::default();
         self.context = load_context(&self.storage);
         self.last_block = last_block(&self.storage);
         Ok(CommitResponse {

@@ -45,6 +45,18 @@ pub enum TxError {
     AmountOverflow,
     #[error("the chain has no genesis yet")]
     NotInitialized,
+    /// CheckTx only (never a block result): the mempool already holds as many txs or bytes as
+    /// app.toml's `[mempool]` limits allow until the next block.
+    #[error(
+        "the mempool holds {txs} txs / {bytes} bytes (limits {max_txs} txs / {max_txs_bytes} \
+         bytes); retry later"
+    )]
+    MempoolFull {
+        txs: u64,
+        bytes: u64,
+        max_txs: u64,
+        max_txs_bytes: u64,
+    },
     #[error("bank: {0}")]
     Bank(BankError),
     #[error("staking: {0}")]
@@ -126,6 +138,7 @@ impl TxError {
             TxError::MemoTooLong { .. } => 13,
             TxError::AmountOverflow => 14,
             TxError::NotInitialized => 15,
+            TxError::MempoolFull { .. } => 16,
             TxError::Bank(e) => e.code(),
             TxError::Staking(e) => e.code(),
             TxError::Slashing(e) => e.code(),
@@ -153,6 +166,7 @@ impl TxError {
             TxError::MemoTooLong { .. } => "memo_too_long",
             TxError::AmountOverflow => "amount_overflow",
             TxError::NotInitialized => "not_initialized",
+            TxError::MempoolFull { .. } => "mempool_full",
             TxError::Bank(e) => e.name(),
             TxError::Staking(e) => e.name(),
             TxError::Slashing(e) => e.name(),
@@ -192,6 +206,12 @@ impl TxError {
             TxError::MemoTooLong { len: 0, max: 0 },
             TxError::AmountOverflow,
             TxError::NotInitialized,
+            TxError::MempoolFull {
+                txs: 0,
+                bytes: 0,
+                max_txs: 0,
+                max_txs_bytes: 0,
+            },
         ];
         v.extend(BankError::examples().into_iter().map(TxError::Bank));
         v.extend(StakingError::examples().into_iter().map(TxError::Staking));

@@ -39,4 +39,4 @@ pub mod serde_u128;
 pub mod state;
 pub mod tx;
 
-pub use app::{App, AppOptions};
+pub use app::{App, AppOptions, MempoolLimits};

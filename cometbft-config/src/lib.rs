@@ -44,7 +44,16 @@ pub struct ConfigParams {
     pub create_empty_blocks_interval: GoDuration,
     /// CometBFT's log level, e.g. `info`, `error`, `consensus:debug,*:error`.
     pub log_level: String,
+    /// `[mempool] size`: the most txs CometBFT's mempool holds.
+    pub mempool_size: u64,
+    /// `[mempool] max_txs_bytes`: the most tx bytes CometBFT's mempool holds.
+    pub mempool_max_txs_bytes: u64,
 }
+
+/// CometBFT's default `[mempool] size`.
+pub const DEFAULT_MEMPOOL_SIZE: u64 = 5_000;
+/// CometBFT's default `[mempool] max_txs_bytes` (1 GiB).
+pub const DEFAULT_MEMPOOL_MAX_TXS_BYTES: u64 = 1 << 30;
 
 /// The consensus timeouts nodeop sets (the `*_delta` values keep CometBFT's defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +101,8 @@ impl Default for ConfigParams {
             timeouts: ConsensusTimeouts::devnet(),
             create_empty_blocks_interval: GoDuration::ZERO,
             log_level: "info".into(),
+            mempool_size: DEFAULT_MEMPOOL_SIZE,
+            mempool_max_txs_bytes: DEFAULT_MEMPOOL_MAX_TXS_BYTES,
         }
     }
 }
@@ -209,7 +220,7 @@ fn toml_escape(s: &str) -> String {
 
 /// The config.toml for `params`.
 pub fn render(params: &ConfigParams) -> String {
-    let values: [(&str, String); 14] = [
+    let values: [(&str, String); 16] = [
         ("proxy_app", toml_escape(&params.proxy_app)),
         ("moniker", toml_escape(&params.moniker)),
         ("log_level", toml_escape(&params.log_level)),
@@ -229,6 +240,11 @@ pub fn render(params: &ConfigParams) -> String {
         (
             "create_empty_blocks_interval",
             params.create_empty_blocks_interval.to_string(),
+        ),
+        ("mempool_size", params.mempool_size.to_string()),
+        (
+            "mempool_max_txs_bytes",
+            params.mempool_max_txs_bytes.to_string(),
         ),
     ];
     let mut out = TEMPLATE.to_string();
@@ -273,6 +289,11 @@ mod tests {
         assert_eq!(str_at(&t, "version"), COMETBFT_VERSION);
         assert_eq!(str_at(&t, "tx_index.indexer"), "kv");
         assert_eq!(get(&t, "mempool.recheck").as_bool(), Some(true));
+        assert_eq!(get(&t, "mempool.size").as_integer(), Some(5_000));
+        assert_eq!(
+            get(&t, "mempool.max_txs_bytes").as_integer(),
+            Some(1_073_741_824)
+        );
         assert_eq!(
             get(&t, "consensus.create_empty_blocks").as_bool(),
             Some(true)
@@ -304,6 +325,8 @@ mod tests {
             },
             create_empty_blocks_interval: GoDuration::from_secs(5),
             log_level: "*:error".into(),
+            mempool_size: 300,
+            mempool_max_txs_bytes: 65_536,
         };
         let t = parse(&render(&params));
         assert_eq!(str_at(&t, "moniker"), params.moniker);
@@ -323,6 +346,8 @@ mod tests {
         assert_eq!(str_at(&t, "consensus.timeout_commit"), "250ms");
         assert_eq!(str_at(&t, "consensus.create_empty_blocks_interval"), "5s");
         assert_eq!(str_at(&t, "log_level"), "*:error");
+        assert_eq!(get(&t, "mempool.size").as_integer(), Some(300));
+        assert_eq!(get(&t, "mempool.max_txs_bytes").as_integer(), Some(65_536));
     }
 
     #[test]

@@ -277,8 +277,14 @@ impl TestChain {
         from.send(&self.chain_id, &self.params(), nonce, to, amount)
     }
 
+    /// CheckTx of a new tx, as CometBFT sends one from the RPC or a peer.
     pub fn check(&mut self, bytes: &[u8]) -> TxOutcome {
         self.app.check_tx(bytes, CheckKind::New)
+    }
+
+    /// CheckTx of a tx still in the mempool after a Commit, as CometBFT's recheck sends it.
+    pub fn recheck(&mut self, bytes: &[u8]) -> TxOutcome {
+        self.app.check_tx(bytes, CheckKind::Recheck)
     }
 
     /// The validator set CometBFT runs `height` with.

@@ -621,6 +621,9 @@ pub struct NodeOptions {
     /// `(rpc, p2p, abci)` ports (`None`: three picked free). A testnet picks every node's at
     /// once, so that no two nodes get the same.
     pub ports: Option<[u16; 3]>,
+    /// `--mempool-size`: CometBFT's mempool size in txs (`None`: nodeopd's default); app.toml's
+    /// `[mempool] max_txs` follows it.
+    pub mempool_size: Option<u64>,
 }
 
 impl Default for NodeOptions {
@@ -632,6 +635,7 @@ impl Default for NodeOptions {
             self_bond_nop: None,
             operator_balance_nop: None,
             ports: None,
+            mempool_size: None,
         }
     }
 }
@@ -810,6 +814,9 @@ impl Node {
         }
         if let Some(nop) = options.operator_balance_nop {
             init.args(["--operator-balance", &format!("{nop}nop")]);
+        }
+        if let Some(size) = options.mempool_size {
+            init.args(["--mempool-size", &size.to_string()]);
         }
         let out = run_ok(&mut init, COMMAND_TIMEOUT);
         fs::write(logs.join("init.log"), out.stdout + &out.stderr).ok();

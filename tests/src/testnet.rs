@@ -122,6 +122,7 @@ impl Testnet {
                     self_bond_nop: Some(options.self_bond_nop),
                     operator_balance_nop: Some(options.operator_balance_nop),
                     ports: Some([ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]]),
+                    mempool_size: None,
                 };
                 let name = format!("node{i}");
                 Node::init_in(&dir.join(&name), &name, &options.chain_id, &node_options)

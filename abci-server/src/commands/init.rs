@@ -12,7 +12,8 @@
 //!    key, `--moniker`, `--self-bond` credited to `bonded_pool`) and `--operator-balance` on the
 //!    operator's account to pay its fees. The document's own `validators` list stays empty, as
 //!    InitChain returns the validators.
-//! 5. HOME/app/app.toml is written and HOME/app/data created.
+//! 5. HOME/app/app.toml is written and HOME/app/data created; its `[mempool]` limits are set 5 %
+//!    below the `[mempool] size` and `max_txs_bytes` written to config.toml.
 //!
 //! Every flag is checked before anything is written; the key is written only once the genesis
 //! passes a dry run of InitChain.
@@ -24,6 +25,7 @@ use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
 use nodeop_app::crypto::Address;
 use nodeop_app::modules::staking::StakingParams;
+use nodeop_app::MempoolLimits;
 use nodeop_client::keyring::{KeyInfo, KeySecret, Keyring};
 use nodeop_client::keys::generate_mnemonic;
 use nodeop_cometbft_config::{ConfigParams, ConsensusTimeouts, GoDuration};
@@ -73,6 +75,14 @@ pub struct InitArgs {
     /// 0s: a block every timeout_commit; e.g. 5s: an idle chain makes an empty block every 5s.
     #[arg(long, default_value = "0s")]
     pub empty_blocks_interval: GoDuration,
+    /// CometBFT's mempool size in txs (config.toml `[mempool] size`); app.toml's
+    /// `[mempool] max_txs` is written 5 % below it.
+    #[arg(long, default_value_t = nodeop_cometbft_config::DEFAULT_MEMPOOL_SIZE)]
+    pub mempool_size: u64,
+    /// CometBFT's mempool size in bytes (config.toml `[mempool] max_txs_bytes`); app.toml's
+    /// `[mempool] max_txs_bytes` is written 5 % below it.
+    #[arg(long, default_value_t = nodeop_cometbft_config::DEFAULT_MEMPOOL_MAX_TXS_BYTES)]
+    pub mempool_max_txs_bytes: u64,
     /// The operator's account (bech32 nodeop1…), when you hold its key elsewhere; no key is
     /// generated then.
     #[arg(long)]
@@ -187,6 +197,8 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
             ..ConsensusTimeouts::devnet()
         },
         create_empty_blocks_interval: args.empty_blocks_interval,
+        mempool_size: args.mempool_size,
+        mempool_max_txs_bytes: args.mempool_max_txs_bytes,
         ..ConfigParams::default()
     };
     write(
@@ -281,6 +293,8 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
     // app.toml
     let mut app_config = AppConfig::default();
     app_config.abci.laddr = args.abci_laddr.clone();
+    app_config.mempool =
+        MempoolLimits::below_cometbft(args.mempool_size, args.mempool_max_txs_bytes).into();
     std::fs::create_dir_all(home.app_data())
         .with_context(|| format!("cannot create {}", show(&home.app_data())))?;
     write(&home.app_toml(), &app_config.render())?;
@@ -378,6 +392,17 @@ fn check_inputs(args: &InitArgs, home: &Home) -> Result<Plan> {
             parse_laddr(addr).with_context(|| flag.to_string())?;
         }
     }
+    // CometBFT parses both as Go ints; app.toml's limits must leave room below them
+    ensure!(
+        (20..=i64::MAX as u64).contains(&args.mempool_size),
+        "--mempool-size {} must be at least 20 (app.toml's max_txs is set 5 % below it)",
+        args.mempool_size
+    );
+    ensure!(
+        (65_536..=i64::MAX as u64).contains(&args.mempool_max_txs_bytes),
+        "--mempool-max-txs-bytes {} must be at least 65536",
+        args.mempool_max_txs_bytes
+    );
     if let Some(t) = &args.genesis_time {
         parse_rfc3339(t).map_err(|e| anyhow::anyhow!("--genesis-time: {e}"))?;
     }

@@ -59,6 +59,16 @@ pub fn run(
         "nodeopd starting"
     );
 
+    let limits = app.mempool_limits();
+    tracing::info!(
+        max_txs = limits.max_txs,
+        max_txs_bytes = limits.max_txs_bytes,
+        "CheckTx refuses new txs with mempool_full beyond these (app.toml [mempool])"
+    );
+    if let Some(problem) = config.mempool_problem(&home.config_toml()) {
+        tracing::warn!("{problem}");
+    }
+
     let abci = AbciApp::new(app);
     let shared = abci.shared();
     let server = crate::socket::Server::bind(addr.as_str(), abci)
