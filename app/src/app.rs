@@ -341,6 +341,17 @@ impl App {
         })
     }
 
+    /// The account as CheckTx sees it: the committed record with the txs accepted since the
+    /// last Commit applied (this node's mempool view; not part of consensus).
+    pub fn pending_account(&self, address: &crate::crypto::Address) -> bank::Account {
+        let key = bank::keys::account(address);
+        match self.check_changes.get(&key) {
+            Some(Some(bytes)) => crate::state::decode_stored(&key, bytes),
+            Some(None) => bank::Account::default(),
+            None => bank::account(&self.storage, address),
+        }
+    }
+
     /// Checks a tx for the mempool on the same path as delivery, over the committed state plus
     /// the txs already accepted since the last Commit (so one account can have several txs in
     /// flight, and a balance is never promised twice).

@@ -120,6 +120,20 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// `/pending/account/{address}`: the account as CheckTx sees it (the committed state plus the
+/// txs accepted since the last Commit) beside the committed account. `nonce` is the nonce the
+/// account's next tx must carry to enter this node's mempool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PendingAccountView {
+    pub address: crate::crypto::Address,
+    #[serde(with = "crate::serde_u128")]
+    pub balance: u128,
+    pub nonce: u64,
+    #[serde(with = "crate::serde_u128")]
+    pub committed_balance: u128,
+    pub committed_nonce: u64,
+}
+
 /// A computed or listed answer.
 pub type Listing = Box<dyn Fn(&App) -> Result<String, QueryError>>;
 
@@ -161,6 +175,21 @@ fn route(path: &str, data: &[u8]) -> Result<Target, QueryError> {
     }
     if path == "/supply" {
         return bank::component::Bank.query("supply", &args);
+    }
+    if let Some(addr) = path.strip_prefix("/pending/account/") {
+        let address = crate::crypto::Address::parse(addr)
+            .map_err(|e| QueryError::BadArgument(format!("address {addr:?}: {e}")))?;
+        return Ok(listing(move |app| {
+            let committed = bank::account(app.storage(), &address);
+            let pending = app.pending_account(&address);
+            json(&PendingAccountView {
+                address,
+                balance: pending.balance,
+                nonce: pending.nonce,
+                committed_balance: committed.balance,
+                committed_nonce: committed.nonce,
+            })
+        }));
     }
     if let Some((name, rest)) = path.trim_start_matches('/').split_once('/') {
         if let Some(m) = crate::modules::module(name) {

@@ -112,6 +112,12 @@ pub struct QueryRefused {
 }
 
 impl QueryRefused {
+    /// The node does not know the query path (an older node).
+    pub fn is_unknown_path(&self) -> bool {
+        self.codespace == nodeop_app::error::CODESPACE_QUERY
+            && self.code == nodeop_app::error::QueryError::UnknownPath(String::new()).code()
+    }
+
     /// `query` code 4 (`not_found`): no such record.
     pub fn is_not_found(&self) -> bool {
         self.codespace == nodeop_app::error::CODESPACE_QUERY
@@ -149,6 +155,27 @@ pub async fn query_account(
         );
     }
     Ok((view, resp.height.value()))
+}
+
+/// The nonce `address`'s next tx must carry at this node: `/pending/account/{address}` counts the
+/// account's txs already in the node's mempool, so several txs can be sent back to back (a node
+/// without that path answers with the committed nonce).
+pub async fn next_nonce(client: &HttpClient, address: &Address) -> Result<u64> {
+    let path = format!("/pending/account/{address}");
+    match query_json::<nodeop_app::query::PendingAccountView>(client, &path, None).await {
+        Ok((view, _)) if view.address == *address => Ok(view.nonce),
+        Ok((view, _)) => bail!(
+            "the node answered for account {} instead of {address}",
+            view.address
+        ),
+        Err(e)
+            if e.downcast_ref::<QueryRefused>()
+                .is_some_and(QueryRefused::is_unknown_path) =>
+        {
+            Ok(query_account(client, address, None).await?.0.nonce)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The chain's tx params (`/params` → `tx`).
@@ -550,7 +577,7 @@ pub async fn tx_context(
     };
     let nonce = match opts.nonce {
         Some(n) => n,
-        None => query_account(client, signer, None).await?.0.nonce,
+        None => next_nonce(client, signer).await?,
     };
     let params = query_tx_params(client).await?;
     Ok((chain_id, nonce, params))
