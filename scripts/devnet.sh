@@ -8,6 +8,16 @@ MONIKER="devnet-validator"
 RPC_PORT="${DEVNET_RPC_PORT:-26657}"
 P2P_PORT="${DEVNET_P2P_PORT:-26656}"
 ABCI_PORT="${DEVNET_ABCI_PORT:-26658}"
+# The operator agent's /metrics and /status; coprocessor agent I uses METRICS_PORT + I.
+METRICS_PORT="${DEVNET_METRICS_PORT:-9464}"
+# What a coprocessor agent gets from alice when it is first registered: its collateral and the
+# fees of its bids.
+COPROCESSOR_FUNDING="2000nop"
+COPROCESSOR_COLLATERAL="1000nop"
+COPROCESSOR_CAPACITY=50
+# Slots above this difficulty are auctioned to coprocessors (and executed by the operator's
+# agent if no coprocessor buys them before the auction expires).
+OPERATOR_MAX_DIFFICULTY=10
 # Each dev account's genesis balance: 1_000_000 NOP.
 DEV_BALANCE="1000000nop"
 # Deterministic, PUBLIC and therefore insecure dev keys: the secret key of NAME is
@@ -20,11 +30,12 @@ DEV_KEYS=(
 
 usage() {
   cat <<EOF
-Usage: scripts/devnet.sh [--home DIR] [--reset] [--help]
+Usage: scripts/devnet.sh [--home DIR] [--reset] [--coprocessors N] [--no-agents] [--help]
 
 Starts a local single-validator chain '$CHAIN_ID' (blocks about every second, the devnet
-parameters of PROTOCOL.md §4: short unbonding, liveness window and epochs) and keeps it in the
-foreground; Ctrl-C stops it cleanly (cometbft first, then nodeopd).
+parameters of PROTOCOL.md §4: short unbonding, liveness window and epochs) with its operator's
+agent (nodeop-operator, docs/operator.md), and keeps it in the foreground; Ctrl-C stops it
+cleanly (the agents, then cometbft, then nodeopd).
 
 The first run creates DIR (default: .devnet in the repository):
   DIR/node/cometbft   the CometBFT home (config, genesis.json, keys, block store)
@@ -32,31 +43,51 @@ The first run creates DIR (default: .devnet in the repository):
   DIR/keyring         the nodeop keyring (nodeop --home DIR) with the dev keys alice, bob
                       and carol, each funded with $DEV_BALANCE in genesis (public, insecure
                       keys: devnet only)
-  DIR/logs            nodeopd.log and cometbft.log
+  DIR/node/operator.toml
+                      the operator agent's config (written by nodeop-operator init on the
+                      first run; edit it and restart to change executors), its store
+                      DIR/node/operator.redb
+  DIR/coprocessorI    coprocessor agent I's config and store (--coprocessors)
+  DIR/deliveries      what the operator's deliver hook delivered: one file per task
+  DIR/logs            nodeopd.log, cometbft.log, operator.log, coprocessorI.log
 Later runs resume the same chain.
 
 Tasks: the one operator (capacity 100 units; its key "operator" is in the CLI home DIR/node)
-forms committees of one, so Eventual tasks run here:
+forms committees of one, so Eventual tasks run here. Its agent executes every task assigned
+to it (Exact: the payload's SHA-256; Numeric: the payload is the number), commits, reveals
+and delivers, so a posted task finishes with no further command:
   nodeop --home DIR tx task post alice --kind exact --consistency eventual --payload hi --difficulty 1
-  nodeop --home DIR/node tx task commit operator ID RESULT   (then: reveal operator ID
-  --wait-for-window, confirm operator ID REF)
+  nodeop --home DIR query task ID          (assigned → finalized → delivered)
 A Session or Strong task needs 3 or 7 eligible operators and is refused with
 not_enough_eligible_operators; scripts/testnet.sh runs 4 validators for those.
+
+Coprocessors (--coprocessors N): N agents with keys coprocessor1..N (public, insecure, derived
+like the dev keys), each funded with $COPROCESSOR_FUNDING by alice and registered with
+$COPROCESSOR_COLLATERAL of collateral and $COPROCESSOR_CAPACITY units the first time. The
+operator's agent auctions slots of difficulty above $OPERATOR_MAX_DIFFICULTY; a coprocessor
+agent buys them, executes and is paid.
 
 Options:
   --home DIR   devnet directory (default: $ROOT/.devnet)
   --reset      delete the devnet directory first and start a new chain from genesis
+  --coprocessors N
+               also run N coprocessor agents (default 0)
+  --no-agents  run no agent at all (every duty is then a nodeop command: tx task commit,
+               reveal --wait-for-window, confirm)
   -h, --help   show this help
 
-Ports (override with DEVNET_RPC_PORT, DEVNET_P2P_PORT, DEVNET_ABCI_PORT):
-  RPC $RPC_PORT, P2P $P2P_PORT, ABCI $ABCI_PORT, all on 127.0.0.1.
-Binaries: \${CARGO_TARGET_DIR:-target}/debug/{nodeopd,nodeop} and bin/cometbft; scripts/setup.sh
+Ports (override with DEVNET_RPC_PORT, DEVNET_P2P_PORT, DEVNET_ABCI_PORT, DEVNET_METRICS_PORT):
+  RPC $RPC_PORT, P2P $P2P_PORT, ABCI $ABCI_PORT, agent metrics $METRICS_PORT (coprocessor I:
+  $METRICS_PORT + I), all on 127.0.0.1.
+Binaries: \${CARGO_TARGET_DIR:-target}/debug/{nodeopd,nodeop,nodeop-operator} and bin/cometbft; scripts/setup.sh
 is run first (it builds whatever changed, and takes a fraction of a second when nothing did).
 EOF
 }
 
 DEVNET="$ROOT/.devnet"
 RESET=0
+AGENTS=1
+COPROCESSORS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --home)
@@ -65,6 +96,12 @@ while [[ $# -gt 0 ]]; do
       shift
       ;;
     --reset) RESET=1 ;;
+    --coprocessors)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || { echo "devnet.sh: --coprocessors needs a number" >&2; exit 2; }
+      COPROCESSORS="$2"
+      shift
+      ;;
+    --no-agents) AGENTS=0 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "devnet.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -86,11 +123,13 @@ RPC="http://127.0.0.1:$RPC_PORT"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 NODEOPD="$TARGET_DIR/debug/nodeopd"
 NODEOP="$TARGET_DIR/debug/nodeop"
+OPERATOR="$TARGET_DIR/debug/nodeop-operator"
 COMETBFT="$ROOT/bin/cometbft"
+[[ "$AGENTS" == 1 || "$COPROCESSORS" == 0 ]] || { echo "devnet.sh: --coprocessors needs the agents" >&2; exit 2; }
 
 # Always: binaries built from an older checkout would otherwise run against a newer one.
 "$ROOT/scripts/setup.sh"
-for b in "$NODEOPD" "$NODEOP" "$COMETBFT"; do
+for b in "$NODEOPD" "$NODEOP" "$OPERATOR" "$COMETBFT"; do
   [[ -x "$b" ]] || die "$b is missing after setup"
 done
 
@@ -143,6 +182,7 @@ mkdir -p "$LOGS"
 
 APP_PID=""
 CMT_PID=""
+AGENT_PIDS=()
 
 # Sends SIGTERM and waits up to 20 s, then SIGKILL.
 stop_pid() {
@@ -165,6 +205,12 @@ STOPPING=0
 stop_all() {
   [[ "$STOPPING" == 0 ]] || return 0
   STOPPING=1
+  if [[ ${#AGENT_PIDS[@]} -gt 0 ]]; then
+    say "stopping the agents"
+    local pid
+    for pid in "${AGENT_PIDS[@]}"; do stop_pid "$pid" nodeop-operator; done
+    AGENT_PIDS=()
+  fi
   say "stopping cometbft"
   stop_pid "$CMT_PID" cometbft
   CMT_PID=""
@@ -216,9 +262,63 @@ for _ in $(seq 1 600); do
 done
 [[ "$h" =~ ^[0-9]+$ && "$h" -ge 1 ]] || die "no block after 60 s; see $LOGS"
 
+# --- the agents ---------------------------------------------------------------------------------
+# The deliver hook: the aggregate goes into DIR/deliveries/ID; its reference is that file's name.
+DELIVER_COMMAND="d='$DEVNET/deliveries'; mkdir -p \"\$d\" && cat >\"\$d/\$NODEOP_TASK_ID\" && echo \"deliveries/\$NODEOP_TASK_ID\""
+
+# Writes an agent's config with nodeop-operator init on first use; then starts it.
+start_agent() {
+  local name="$1" dir="$2" key_home="$3" key_name="$4" port="$5"
+  shift 5
+  mkdir -p "$dir"
+  if [[ ! -f "$dir/operator.toml" ]]; then
+    "$OPERATOR" init --config "$dir/operator.toml" --rpc "$RPC" --chain-id "$CHAIN_ID" \
+      --key-home "$key_home" --key-name "$key_name" --store "$dir/operator.redb" \
+      --metrics-listen "127.0.0.1:$port" "$@" >>"$LOGS/init.log" \
+      || die "nodeop-operator init for $name failed"
+  fi
+  say "starting agent $name (log: $LOGS/$name.log, metrics: http://127.0.0.1:$port/metrics)"
+  setsid "$OPERATOR" start --config "$dir/operator.toml" >>"$LOGS/$name.log" 2>&1 </dev/null &
+  AGENT_PIDS+=($!)
+}
+
+# Imports coprocessor I's key, funds and registers it the first time (from alice).
+prepare_coprocessor() {
+  local name="coprocessor$1" secret
+  if ! nodeop keys show "$name" --address >/dev/null 2>&1; then
+    secret="$(printf 'nodeop devnet insecure key: %s' "$name" | sha256sum | cut -d' ' -f1)"
+    nodeop keys import "$name" --secret-hex "$secret" >>"$LOGS/init.log"
+  fi
+  if ! nodeop query coprocessor "$name" >/dev/null 2>&1; then
+    say "funding and registering $name ($COPROCESSOR_COLLATERAL collateral, $COPROCESSOR_CAPACITY units)"
+    nodeop tx send alice "$(key_address "$name")" "$COPROCESSOR_FUNDING" >>"$LOGS/init.log" \
+      || die "funding $name failed"
+    nodeop tx coprocessor register "$name" --capacity "$COPROCESSOR_CAPACITY" \
+      --collateral "$COPROCESSOR_COLLATERAL" --moniker "devnet-$name" >>"$LOGS/init.log" \
+      || die "registering $name failed"
+  fi
+}
+
+if [[ "$AGENTS" == 1 ]]; then
+  start_agent operator "$NODE_HOME" "$NODE_HOME" operator "$METRICS_PORT" \
+    --max-difficulty-units "$OPERATOR_MAX_DIFFICULTY" --auction 1000000000 1 \
+    --deliver-command "$DELIVER_COMMAND"
+  for ((i = 1; i <= COPROCESSORS; i++)); do
+    prepare_coprocessor "$i"
+    start_agent "coprocessor$i" "$DEVNET/coprocessor$i" "$DEVNET" "coprocessor$i" \
+      "$((METRICS_PORT + i))" --coprocessor 1 "$COPROCESSOR_CAPACITY"
+  done
+fi
+
 ALICE="$(key_address alice)"
 BOB="$(key_address bob)"
 CAROL="$(key_address carol)"
+if [[ "$AGENTS" == 1 ]]; then
+  AGENT_SUMMARY="operator ($LOGS/operator.log)"
+  [[ "$COPROCESSORS" == 0 ]] || AGENT_SUMMARY="$AGENT_SUMMARY and $COPROCESSORS coprocessor(s)"
+else
+  AGENT_SUMMARY="none (--no-agents)"
+fi
 cat <<EOF
 
 nodeop devnet '$CHAIN_ID' is running (height $h).
@@ -230,6 +330,7 @@ nodeop devnet '$CHAIN_ID' is running (height $h).
                  carol  $CAROL
   logs           $LOGS/nodeopd.log
                  $LOGS/cometbft.log
+  agents         $AGENT_SUMMARY
 
 Try, in another terminal:
   export NODEOP_HOME=$DEVNET NODEOP_NODE=$RPC
@@ -237,15 +338,25 @@ Try, in another terminal:
   $NODEOP tx send alice $BOB 1000nop
   $NODEOP query account $BOB --prove
   $NODEOP query supply
+  $NODEOP tx task post alice --kind exact --consistency eventual --payload hi --difficulty 1
+  $NODEOP query task ID          (the agent finishes it: finalized, then delivered)
+  $OPERATOR status --config $NODE_HOME/operator.toml
 
 Ctrl-C stops the chain; scripts/devnet.sh resumes it, scripts/devnet.sh --reset starts over.
 EOF
 
-# Wait until Ctrl-C (the traps stop both) or until one process dies on its own.
+# Wait until Ctrl-C (the traps stop everything) or until one process dies on its own.
 set +e
-wait -n "$APP_PID" "$CMT_PID"
+wait -n "$APP_PID" "$CMT_PID" "${AGENT_PIDS[@]}"
 set -e
-if kill -0 "$CMT_PID" 2>/dev/null; then
+dead_agent=""
+for pid in "${AGENT_PIDS[@]}"; do
+  kill -0 "$pid" 2>/dev/null || dead_agent="$pid"
+done
+if [[ -n "$dead_agent" ]] && kill -0 "$APP_PID" 2>/dev/null && kill -0 "$CMT_PID" 2>/dev/null; then
+  echo "devnet.sh: an agent (pid $dead_agent) exited unexpectedly; see $LOGS" >&2
+  tail -n 30 "$LOGS"/operator.log "$LOGS"/coprocessor*.log 2>/dev/null >&2
+elif kill -0 "$CMT_PID" 2>/dev/null; then
   echo "devnet.sh: nodeopd exited unexpectedly; last lines of its log:" >&2
   tail -n 30 "$LOGS/nodeopd.log" >&2
 else

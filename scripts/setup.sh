@@ -20,7 +20,7 @@ Makes this checkout ready to build, run and test nodeop:
      GOBIN=bin go install ${COMETBFT_MODULE}@v${COMETBFT_VERSION}
      unless bin/cometbft already reports ${COMETBFT_VERSION} (never @latest: v1.x speaks a
      different wire format);
-  4. builds the workspace binaries (nodeopd, nodeop): cargo build --workspace --bins.
+  4. builds the workspace binaries (nodeopd, nodeop, nodeop-operator): cargo build --workspace --bins.
 
 Options:
   --release    also build the release binaries (cargo build --release --workspace --bins)

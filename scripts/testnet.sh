@@ -10,6 +10,14 @@ SELF_BOND="10000nop"
 OPERATOR_BALANCE="10000nop"
 # Each dev account's genesis balance: 1_000_000 NOP.
 DEV_BALANCE="1000000nop"
+# A coprocessor agent (start --coprocessors N) gets this from alice when it is first registered,
+# and registers with this collateral and capacity.
+COPROCESSOR_FUNDING="2000nop"
+COPROCESSOR_COLLATERAL="1000nop"
+COPROCESSOR_CAPACITY=50
+# An operator agent auctions slots above this difficulty (and executes them itself if no
+# coprocessor buys them).
+OPERATOR_MAX_DIFFICULTY=10
 # The same deterministic, PUBLIC and therefore insecure dev keys as scripts/devnet.sh: the secret
 # key of NAME is SHA-256("nodeop devnet insecure key: NAME"). Never use them outside a testnet.
 DEV_KEYS=(
@@ -24,13 +32,20 @@ Usage: scripts/testnet.sh [--dir DIR] COMMAND [ARGS]
 
 A local nodeop testnet '$CHAIN_ID' of N validators on 127.0.0.1, each a cometbft and a nodeopd
 process in the background, with devnet staking params (liveness window 100 blocks, at least 50 %
-signed, downtime jail 20 s) and short blocks.
+signed, downtime jail 20 s) and short blocks. Each validator runs its operator agent
+(nodeop-operator, docs/operator.md), which serves every task duty by itself.
 
 Commands:
   start [--nodes N] [--reset] [--base-port P] [--timeout-commit D] [--sla-period-epochs E]
+        [--coprocessors N] [--no-agents]
               create the testnet on first use (N validators, default 4; blocks every D, a Go
               duration, default 500ms), then start every node that is not running and wait
-              for the first blocks. --reset stops and deletes an existing testnet first.
+              for the first blocks, then every agent that is not running: one per operator,
+              and --coprocessors N coprocessor agents (keys coprocessor1..N in DIR/client,
+              funded with $COPROCESSOR_FUNDING by alice and registered with
+              $COPROCESSOR_COLLATERAL collateral the first time; the number is kept for later
+              starts). --no-agents starts none (every duty is then a nodeop command).
+              --reset stops and deletes an existing testnet first.
               --nodes, --base-port, --timeout-commit and --sla-period-epochs only apply when
               the testnet is created.
               --sla-period-epochs E sets the downtime SLA period (slashing's
@@ -39,23 +54,32 @@ Commands:
               below 95 %, capped at 100 %) once the 30 s dispute window passes, which is sooner
               than liveness jails it (100 blocks); e.g. 1000000 keeps the SLA out of the way to
               watch jailing and unjail.
-  stop        stop every node cleanly: all cometbft processes first, then all nodeopd
-  status      per node: processes, height, app hash, peers, voting power; the validator set
-  stop-node I stop node I cleanly (cometbft, then nodeopd)
+  stop        stop every agent, then every node cleanly: all cometbft processes first, then
+              all nodeopd
+  status      per node: processes, height, app hash, peers, voting power; the validator set;
+              per agent: process, last height processed, duties pending, done and missed
+  stop-node I stop node I cleanly (its agent, cometbft, then nodeopd)
   kill-node I [--app-only]
               kill -9 both processes of node I (with --app-only: its nodeopd only; its
               cometbft then exits on its own once it notices, or is stopped by start-node)
   start-node I
-              start whatever of node I is not running (nodeopd first, then cometbft)
-  logs I [--app | --cometbft] [-f]
+              start whatever of node I is not running (nodeopd first, then cometbft, then
+              its agent unless --no-agents was given at start)
+  kill-agent NAME
+              kill -9 an agent (nodeI or coprocessorJ): a crash; start-agent NAME restarts
+              it and it catches up from its store
+  start-agent NAME
+              start the agent NAME if it is not running
+  logs I [--app | --cometbft | --agent] [-f]
               the last lines of node I's logs (-f: follow)
 
 Options:
   --dir DIR   testnet directory (default: $ROOT/.testnet, or \$TESTNET_DIR)
   -h, --help  show this help
 
-Ports: node I uses P+10·I (P2P), P+10·I+1 (RPC) and P+10·I+2 (ABCI), with P the base port
-(--base-port, or \$TESTNET_BASE_PORT, default 36600).
+Ports: node I uses P+10·I (P2P), P+10·I+1 (RPC), P+10·I+2 (ABCI) and P+10·I+3 (its agent's
+/metrics and /status); coprocessor agent J uses P+200+J; P is the base port (--base-port, or
+\$TESTNET_BASE_PORT, default 36600).
 
 Layout of DIR:
   testnet.env         the chain's settings (nodes, base port)
@@ -65,19 +89,26 @@ Layout of DIR:
                           tx staking unjail operator
   client              nodeop CLI home with the dev keys alice, bob and carol, each funded
                       with $DEV_BALANCE (public, insecure keys: testnet only)
-  logs/nodeI.{nodeopd,cometbft,init}.log
-  pids/nodeI.{nodeopd,cometbft}.pid
+  nodeI/operator.toml node I's agent config (nodeop-operator init, first start), its store
+                      nodeI/operator.redb
+  coprocessorJ/       coprocessor agent J's config and store
+  deliveries/         what the agents' deliver hooks delivered: one file per task
+  logs/nodeI.{nodeopd,cometbft,init,agent}.log, logs/coprocessorJ.agent.log
+  pids/nodeI.{nodeopd,cometbft,agent}.pid, pids/coprocessorJ.agent.pid
 
 Tasks: every operator offers 100 units of capacity, so Session tasks (committees of 3) are
-assigned; \`nodeop query task ID\` names the members, and each member commits, reveals and
-confirms with its own home and node:
-  nodeop --home DIR/client --node RPC0 tx task post alice --kind exact --payload hi --difficulty 1
+assigned, and the members' agents execute (Exact: the payload's SHA-256; Numeric: the payload
+is the number), commit, reveal and deliver with no further command:
+  nodeop --home DIR/client --node RPC0 tx task post alice --kind exact --consistency session \
+    --payload hi --difficulty 1
+  nodeop --home DIR/client --node RPC0 query task ID       (assigned → finalized → delivered)
+Without agents (--no-agents) each member does it with its own home and node:
   nodeop --home DIR/nodeI/client --node RPCI tx task commit operator ID RESULT
   nodeop --home DIR/nodeI/client --node RPCI tx task reveal operator ID --wait-for-window
   nodeop --home DIR/nodeI/client --node RPCI tx task confirm operator ID REF   (window 0's member)
 The commit, reveal and submission windows are 10, 10 and 5 blocks (5, 5 and 2.5 s at 500 ms).
 
-Binaries: \${CARGO_TARGET_DIR:-target}/debug/{nodeopd,nodeop} and bin/cometbft; scripts/setup.sh
+Binaries: \${CARGO_TARGET_DIR:-target}/debug/{nodeopd,nodeop,nodeop-operator} and bin/cometbft; scripts/setup.sh
 is run first (it builds whatever changed, and takes a fraction of a second when nothing did).
 EOF
 }
@@ -104,6 +135,7 @@ shift
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 NODEOPD="$TARGET_DIR/debug/nodeopd"
 NODEOP="$TARGET_DIR/debug/nodeop"
+OPERATOR="$TARGET_DIR/debug/nodeop-operator"
 COMETBFT="$ROOT/bin/cometbft"
 ENV_FILE="$TESTNET/testnet.env"
 MARKER="$TESTNET/.nodeop-testnet"
@@ -111,7 +143,7 @@ MARKER="$TESTNET/.nodeop-testnet"
 ensure_binaries() {
   # always: binaries built from an older checkout would otherwise run against a newer one
   "$ROOT/scripts/setup.sh"
-  for b in "$NODEOPD" "$NODEOP" "$COMETBFT"; do
+  for b in "$NODEOPD" "$NODEOP" "$OPERATOR" "$COMETBFT"; do
     [[ -x "$b" ]] || die "$b is missing after setup"
   done
 }
@@ -125,8 +157,15 @@ print(v)' "$1"
 
 load_env() {
   [[ -f "$ENV_FILE" ]] || die "no testnet in $TESTNET; run: scripts/testnet.sh start"
+  AGENTS=1
+  COPROCESSORS=0
   # shellcheck disable=SC1090
   source "$ENV_FILE"
+}
+
+save_env() {
+  printf 'NODES=%d\nBASE_PORT=%d\nAGENTS=%d\nCOPROCESSORS=%d\n' "$NODES" "$BASE_PORT" "$AGENTS" \
+    "$COPROCESSORS" >"$ENV_FILE"
 }
 
 node_home() { echo "$TESTNET/node$1"; }
@@ -160,6 +199,130 @@ running_pid() {
 port_listening() {
   awk -v p="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 }
     END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# --- agents: nodeI (node I's operator) and coprocessorJ -----------------------------------------
+agent_names() {
+  local i
+  if [[ "$AGENTS" == 1 ]]; then
+    for ((i = 0; i < NODES; i++)); do echo "node$i"; done
+    for ((i = 1; i <= COPROCESSORS; i++)); do echo "coprocessor$i"; done
+  fi
+}
+check_agent() {
+  [[ "$1" =~ ^node([0-9]+)$ && "${BASH_REMATCH[1]}" -lt "$NODES" ]] && return 0
+  [[ "$1" =~ ^coprocessor([0-9]+)$ && "${BASH_REMATCH[1]}" -ge 1 \
+    && "${BASH_REMATCH[1]}" -le "$COPROCESSORS" ]] && return 0
+  die "no agent '$1': agents are node0..node$((NODES - 1)) and coprocessor1..coprocessor$COPROCESSORS"
+}
+# nodeI's agent lives in node I's home, coprocessorJ's in DIR/coprocessorJ.
+agent_dir() { echo "$TESTNET/$1"; }
+agent_port() {
+  if [[ "$1" =~ ^node([0-9]+)$ ]]; then echo $((BASE_PORT + 10 * BASH_REMATCH[1] + 3)); else
+    [[ "$1" =~ ^coprocessor([0-9]+)$ ]] && echo $((BASE_PORT + 200 + BASH_REMATCH[1]))
+  fi
+}
+agent_pid_file() { echo "$TESTNET/pids/$1.agent.pid"; }
+agent_log() { echo "$TESTNET/logs/$1.agent.log"; }
+
+# The pid of agent NAME if it runs (its pid file's process is nodeop-operator with its config).
+agent_pid() {
+  local file pid cmdline
+  file="$(agent_pid_file "$1")"
+  [[ -f "$file" ]] || return 1
+  pid="$(cat "$file")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 1
+  [[ "$cmdline" == *"nodeop-operator start --config $(agent_dir "$1")/operator.toml "* ]] \
+    || return 1
+  echo "$pid"
+}
+
+# Coprocessor J's key in DIR/client, funded and registered the first time (from alice).
+prepare_coprocessor() {
+  local name="$1" secret cli=("$NODEOP" --home "$TESTNET/client" --node "http://127.0.0.1:$(rpc_port 0)")
+  if ! "${cli[@]}" keys show "$name" --address >/dev/null 2>&1; then
+    secret="$(printf 'nodeop devnet insecure key: %s' "$name" | sha256sum | cut -d' ' -f1)"
+    "${cli[@]}" keys import "$name" --secret-hex "$secret" >>"$(agent_log "$name")"
+  fi
+  if ! "${cli[@]}" query coprocessor "$name" >/dev/null 2>&1; then
+    say "$name: funding and registering ($COPROCESSOR_COLLATERAL collateral, $COPROCESSOR_CAPACITY units)"
+    "${cli[@]}" tx send alice "$("${cli[@]}" keys show "$name" --address)" "$COPROCESSOR_FUNDING" \
+      >>"$(agent_log "$name")" 2>&1 || die "funding $name failed; see $(agent_log "$name")"
+    "${cli[@]}" tx coprocessor register "$name" --capacity "$COPROCESSOR_CAPACITY" \
+      --collateral "$COPROCESSOR_COLLATERAL" --moniker "testnet-$name" >>"$(agent_log "$name")" \
+      2>&1 || die "registering $name failed; see $(agent_log "$name")"
+  fi
+}
+
+start_agent() {
+  local name="$1" dir config port rpc i
+  agent_pid "$name" >/dev/null && return 0
+  dir="$(agent_dir "$name")"
+  config="$dir/operator.toml"
+  port="$(agent_port "$name")"
+  mkdir -p "$dir" "$TESTNET/deliveries"
+  if [[ ! -f "$config" ]]; then
+    local role=()
+    if [[ "$name" =~ ^node([0-9]+)$ ]]; then
+      i="${BASH_REMATCH[1]}"
+      rpc="http://127.0.0.1:$(rpc_port "$i")"
+      local d="$TESTNET/deliveries"
+      role=(--key-home "$dir/client" --key-name operator
+        --max-difficulty-units "$OPERATOR_MAX_DIFFICULTY" --auction 1000000000 1
+        --deliver-command "cat >'$d'/\"\$NODEOP_TASK_ID\" && echo \"deliveries/\$NODEOP_TASK_ID\"")
+    else
+      rpc="http://127.0.0.1:$(rpc_port 0)"
+      prepare_coprocessor "$name"
+      role=(--key-home "$TESTNET/client" --key-name "$name" --coprocessor 1 "$COPROCESSOR_CAPACITY")
+    fi
+    "$OPERATOR" init --config "$config" --rpc "$rpc" --chain-id "$CHAIN_ID" \
+      --store "$dir/operator.redb" --metrics-listen "127.0.0.1:$port" "${role[@]}" \
+      >>"$(agent_log "$name")" || die "nodeop-operator init for $name failed"
+  fi
+  setsid "$OPERATOR" start --config "$config" >>"$(agent_log "$name")" 2>&1 </dev/null &
+  echo $! >"$(agent_pid_file "$name")"
+  say "agent $name: pid $!, metrics http://127.0.0.1:$port/metrics, log $(agent_log "$name")"
+}
+
+stop_agent() {
+  local pid
+  pid="$(agent_pid "$1")" || { rm -f "$(agent_pid_file "$1")"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  rm -f "$(agent_pid_file "$1")"
+}
+
+kill_agent() {
+  local pid
+  pid="$(agent_pid "$1")" || die "agent $1 is not running"
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  rm -f "$(agent_pid_file "$1")"
+  say "agent $1 (pid $pid) killed with SIGKILL"
+}
+
+agents_status() {
+  local name pid report
+  [[ "$AGENTS" == 1 ]] || { echo "agents: none (--no-agents)"; return 0; }
+  printf '%-14s %-9s %8s %8s %6s %6s  %s\n' agent pid height pending done missed connection
+  while read -r name; do
+    pid="$(agent_pid "$name" || echo down)"
+    report="$(curl -fsS --max-time 2 "http://127.0.0.1:$(agent_port "$name")/status" 2>/dev/null)" \
+      || report=""
+    python3 -c 'import json,sys
+r = json.loads(sys.argv[3]) if sys.argv[3] else {}
+print("%-14s %-9s %8s %8s %6s %6s  %s" % (sys.argv[1], sys.argv[2], r.get("last_height", "-"),
+      r.get("pending", "-"), r.get("done", "-"), r.get("missed", "-"), r.get("connection", "-")))' \
+      "$name" "$pid" "$report"
+  done < <(agent_names)
 }
 
 operator_of() { "$NODEOP" --home "$(node_home "$1")/client" keys show operator --address; }
@@ -280,7 +443,9 @@ PY
     grep -q '^persistent_peers = ' "$config" || die "$config has no persistent_peers key"
     sed -i "s|^persistent_peers = .*|persistent_peers = \"$list\"|" "$config"
   done
-  printf 'NODES=%d\nBASE_PORT=%d\n' "$nodes" "$base" >"$ENV_FILE"
+  AGENTS=1
+  COPROCESSORS=0
+  save_env
   echo ready >"$MARKER"
 }
 
@@ -326,6 +491,7 @@ wait_block() {
 
 cmd_start() {
   local nodes=4 reset=0 base="${TESTNET_BASE_PORT:-36600}" timeout_commit="500ms" sla_period=""
+  local coprocessors="" agents=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --nodes) [[ $# -ge 2 ]] || die "--nodes needs a number"; nodes="$2"; shift ;;
@@ -340,6 +506,12 @@ cmd_start() {
         sla_period="$2"
         shift
         ;;
+      --coprocessors)
+        [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || die "--coprocessors needs a number"
+        coprocessors="$2"
+        shift
+        ;;
+      --no-agents) agents=0 ;;
       --reset) reset=1 ;;
       *) die "start: unknown argument: $1 (see --help)" ;;
     esac
@@ -376,12 +548,21 @@ cmd_start() {
   local h
   h="$(wait_block 0 0)"
   wait_block 0 "$h" >/dev/null
+  [[ -z "$coprocessors" ]] || COPROCESSORS="$coprocessors"
+  [[ -z "$agents" ]] || AGENTS="$agents"
+  [[ "$AGENTS" == 1 || "$COPROCESSORS" == 0 ]] || die "--coprocessors needs the agents"
+  save_env
+  local name
+  while read -r name; do start_agent "$name"; done < <(agent_names)
   cmd_status
   local SELF="scripts/testnet.sh"
   [[ "$TESTNET" == "$ROOT/.testnet" ]] || SELF="scripts/testnet.sh --dir $TESTNET"
   cat <<EOF
 
 Try:
+  $NODEOP --home $TESTNET/client --node http://127.0.0.1:$(rpc_port 0) tx task post alice \\
+    --kind exact --consistency session --payload hi --difficulty 1
+  $NODEOP --home $TESTNET/client --node http://127.0.0.1:$(rpc_port 0) query task ID
   $NODEOP --home $TESTNET/client --node http://127.0.0.1:$(rpc_port 0) tx send alice bob 1000nop
   $NODEOP --home $TESTNET/client --node http://127.0.0.1:$(rpc_port 0) query staking operators
   $SELF kill-node $((NODES - 1)); $SELF status; $SELF start-node $((NODES - 1))
@@ -391,7 +572,9 @@ EOF
 
 cmd_stop() {
   load_env
-  local i
+  local i name
+  say "stopping the agents"
+  for name in $(AGENTS=1 agent_names); do stop_agent "$name"; done
   say "stopping cometbft"
   for ((i = 0; i < NODES; i++)); do stop_process "$i" cometbft; done
   say "stopping nodeopd"
@@ -458,6 +641,7 @@ for v in json.load(sys.stdin)["result"]["validators"]:
       break
     fi
   done
+  agents_status
 }
 
 cmd_node() {
@@ -468,6 +652,7 @@ cmd_node() {
   case "$action" in
     stop-node)
       [[ $# -eq 0 ]] || die "stop-node: unexpected argument: $1"
+      stop_agent "node$i"
       stop_process "$i" cometbft
       stop_process "$i" nodeopd
       say "node$i stopped"
@@ -488,6 +673,7 @@ cmd_node() {
       [[ $# -eq 0 ]] || die "start-node: unexpected argument: $1"
       ensure_binaries
       start_node "$i"
+      if [[ "$AGENTS" == 1 ]]; then start_agent "node$i"; fi
       ;;
     logs)
       local which=(nodeopd cometbft) follow=0 files=()
@@ -495,6 +681,7 @@ cmd_node() {
         case "$1" in
           --app) which=(nodeopd) ;;
           --cometbft) which=(cometbft) ;;
+          --agent) which=(agent) ;;
           -f | --follow) follow=1 ;;
           *) die "logs: unknown argument: $1" ;;
         esac
@@ -512,6 +699,15 @@ case "$COMMAND" in
   start) cmd_start "$@" ;;
   stop) [[ $# -eq 0 ]] || die "stop: unexpected argument: $1"; cmd_stop ;;
   status) [[ $# -eq 0 ]] || die "status: unexpected argument: $1"; cmd_status ;;
+  kill-agent | start-agent)
+    [[ $# -eq 1 ]] || die "$COMMAND needs one agent name (nodeI or coprocessorJ)"
+    load_env
+    check_agent "$1"
+    if [[ "$COMMAND" == kill-agent ]]; then kill_agent "$1"; else
+      ensure_binaries
+      start_agent "$1"
+    fi
+    ;;
   stop-node | kill-node | start-node | logs)
     [[ $# -ge 1 ]] || die "$COMMAND needs a node index"
     cmd_node "$COMMAND" "$@"

@@ -85,14 +85,16 @@ pub struct ExecutorsConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuctionConfig {
-    pub start_price: u128,
-    pub floor_price: u128,
+    /// unop (TOML integers are 64-bit: up to 18 446 744 073 709 551 615 unop).
+    pub start_price: u64,
+    pub floor_price: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoprocessorConfig {
-    pub min_price: u128,
+    /// unop.
+    pub min_price: u64,
     pub capacity_units: u64,
 }
 
@@ -196,11 +198,11 @@ impl Config {
         Policy {
             max_difficulty_units: self.resources.max_difficulty_units,
             auction: self.auction.as_ref().map(|a| AuctionPolicy {
-                start_price: a.start_price,
-                floor_price: a.floor_price,
+                start_price: a.start_price.into(),
+                floor_price: a.floor_price.into(),
             }),
             coprocessor: self.coprocessor.as_ref().map(|c| CoprocessorPolicy {
-                min_price: c.min_price,
+                min_price: c.min_price.into(),
                 capacity_units: c.capacity_units,
             }),
             resend_after_blocks: self.resources.resend_after_blocks,
@@ -221,6 +223,215 @@ impl Config {
     }
 }
 
+/// What `nodeop-operator init` may set in the file it writes; `None` keeps the template's value
+/// (or leaves the optional section commented out).
+#[derive(Clone, Debug, Default)]
+pub struct InitOptions {
+    pub rpc: Option<String>,
+    pub chain_id: Option<String>,
+    pub key_home: Option<PathBuf>,
+    pub key_name: Option<String>,
+    pub store: Option<PathBuf>,
+    pub metrics_listen: Option<String>,
+    pub max_difficulty_units: Option<u64>,
+    /// `sh -c COMMAND` as the Exact executor (else `sha256`).
+    pub exact_command: Option<String>,
+    /// `sh -c COMMAND` as the Numeric executor (else `sh -c cat`: the payload is the number).
+    pub numeric_command: Option<String>,
+    /// `sh -c COMMAND` as the `[deliver]` hook.
+    pub deliver_command: Option<String>,
+    /// `[auction]`: start and floor price, unop.
+    pub auction: Option<(u64, u64)>,
+    /// `[coprocessor]`: minimum price (unop) and capacity units.
+    pub coprocessor: Option<(u64, u64)>,
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn sh_command(command: &str) -> String {
+    format!("command = [\"sh\", \"-c\", {}]", toml_str(command))
+}
+
+fn is_header(line: &str) -> bool {
+    let t = line.trim();
+    t.starts_with('[') && t.ends_with(']')
+}
+
+/// The `[start, end)` line range of `[section]`'s body.
+fn section_body(lines: &[String], section: &str) -> Result<(usize, usize)> {
+    let header = format!("[{section}]");
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == header)
+        .with_context(|| format!("the template has no {header}"))?
+        + 1;
+    let end = lines[start..]
+        .iter()
+        .position(|l| is_header(l) || l.trim_start().starts_with("# ["))
+        .map_or(lines.len(), |i| start + i);
+    Ok((start, end))
+}
+
+/// Whether `line` sets `key` (also commented out: `# key = …`).
+fn sets_key(line: &str, key: &str) -> bool {
+    let t = line.trim_start();
+    let t = t.strip_prefix("# ").unwrap_or(t);
+    t.strip_prefix(key)
+        .is_some_and(|rest| rest.trim_start().starts_with('='))
+}
+
+fn set_key(lines: &mut [String], section: &str, key: &str, value: String) -> Result<()> {
+    let (start, end) = section_body(lines, section)?;
+    let i = (start..end)
+        .find(|&i| sets_key(&lines[i], key))
+        .with_context(|| format!("the template has no {key} in [{section}]"))?;
+    lines[i] = format!("{key} = {value}");
+    Ok(())
+}
+
+/// Replaces the key lines of `[section]` with `body`.
+fn set_body(lines: &mut Vec<String>, section: &str, body: &[String]) -> Result<()> {
+    let (start, end) = section_body(lines, section)?;
+    let keys: Vec<usize> = (start..end)
+        .filter(|&i| {
+            let t = lines[i].trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .collect();
+    let at = keys.first().copied().unwrap_or(start);
+    for i in keys.into_iter().rev() {
+        lines.remove(i);
+    }
+    for (j, l) in body.iter().enumerate() {
+        lines.insert(at + j, l.clone());
+    }
+    Ok(())
+}
+
+/// Turns the commented-out `# [section]` example into a real section holding `body`.
+fn enable_section(lines: &mut Vec<String>, section: &str, body: &[String]) -> Result<()> {
+    let header = format!("# [{section}]");
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == header)
+        .with_context(|| format!("the template has no {header}"))?;
+    lines[at] = format!("[{section}]");
+    while at + 1 < lines.len() && {
+        let t = lines[at + 1].trim_start();
+        t.starts_with("# ") && !t.starts_with("# [") && t.contains(" = ")
+    } {
+        lines.remove(at + 1);
+    }
+    for (j, l) in body.iter().enumerate() {
+        lines.insert(at + 1 + j, l.clone());
+    }
+    Ok(())
+}
+
+/// The commented template with `options` applied; the result parses and holds every value
+/// given.
+pub fn render(options: &InitOptions) -> Result<String> {
+    let mut lines: Vec<String> = TEMPLATE.lines().map(str::to_string).collect();
+    let o = options;
+    if let Some(v) = &o.rpc {
+        set_key(&mut lines, "node", "rpc", toml_str(v))?;
+    }
+    if let Some(v) = &o.chain_id {
+        set_key(&mut lines, "node", "chain_id", toml_str(v))?;
+    }
+    if let Some(v) = &o.key_home {
+        set_key(&mut lines, "key", "home", toml_str(&v.to_string_lossy()))?;
+    }
+    if let Some(v) = &o.key_name {
+        set_key(&mut lines, "key", "name", toml_str(v))?;
+    }
+    if let Some(v) = &o.store {
+        set_key(&mut lines, "store", "path", toml_str(&v.to_string_lossy()))?;
+    }
+    if let Some(v) = &o.metrics_listen {
+        set_key(&mut lines, "metrics", "listen", toml_str(v))?;
+    }
+    if let Some(v) = o.max_difficulty_units {
+        set_key(
+            &mut lines,
+            "resources",
+            "max_difficulty_units",
+            v.to_string(),
+        )?;
+    }
+    let exec = |command: &str| vec!["type = \"exec\"".to_string(), sh_command(command)];
+    if let Some(c) = &o.exact_command {
+        set_body(&mut lines, "executors.exact", &exec(c))?;
+    }
+    if let Some(c) = &o.numeric_command {
+        let mut body = exec(c);
+        body.push("timeout_ms = 5000".into());
+        set_body(&mut lines, "executors.numeric", &body)?;
+    }
+    if let Some(c) = &o.deliver_command {
+        enable_section(&mut lines, "deliver", &exec(c))?;
+    }
+    if let Some((start, floor)) = o.auction {
+        let body = [
+            format!("start_price = {start}"),
+            format!("floor_price = {floor}"),
+        ];
+        enable_section(&mut lines, "auction", &body)?;
+    }
+    if let Some((min_price, capacity)) = o.coprocessor {
+        let body = [
+            format!("min_price = {min_price}"),
+            format!("capacity_units = {capacity}"),
+        ];
+        enable_section(&mut lines, "coprocessor", &body)?;
+    }
+    let text = lines.join("\n") + "\n";
+    let c: Config = toml::from_str(&text).context("the written config does not parse")?;
+    let sh = |command: &str| ExecutorConfig::Exec {
+        command: vec!["sh".into(), "-c".into(), command.into()],
+        timeout_ms: 5_000,
+        max_output_bytes: 1_024,
+        trim_newline: true,
+    };
+    let checks = [
+        o.rpc.as_ref().is_none_or(|v| *v == c.node.rpc),
+        o.chain_id.is_none() || o.chain_id == c.node.chain_id,
+        o.key_home.as_ref().is_none_or(|v| *v == c.key.home),
+        o.key_name.as_ref().is_none_or(|v| *v == c.key.name),
+        o.store.as_ref().is_none_or(|v| *v == c.store.path),
+        o.metrics_listen
+            .as_ref()
+            .is_none_or(|v| *v == c.metrics.listen),
+        o.max_difficulty_units
+            .is_none_or(|v| v == c.resources.max_difficulty_units),
+        o.exact_command
+            .as_ref()
+            .is_none_or(|v| sh(v) == c.executors.exact),
+        o.numeric_command
+            .as_ref()
+            .is_none_or(|v| sh(v) == c.executors.numeric),
+        o.deliver_command
+            .as_ref()
+            .is_none_or(|v| Some(sh(v)) == c.deliver),
+        o.auction.is_none_or(|(s, f)| {
+            c.auction.as_ref().map(|a| (a.start_price, a.floor_price)) == Some((s, f))
+        }),
+        o.coprocessor.is_none_or(|(p, u)| {
+            c.coprocessor
+                .as_ref()
+                .map(|x| (x.min_price, x.capacity_units))
+                == Some((p, u))
+        }),
+    ];
+    if checks.contains(&false) {
+        bail!("the written config does not hold the values given: {c:?}");
+    }
+    c.executors()?;
+    Ok(text)
+}
+
 /// Unused executors are fine; a config with a wrong shape is not.
 pub fn check_template() -> Result<Config> {
     let c: Config = toml::from_str(TEMPLATE).context("the init template")?;
@@ -239,6 +450,44 @@ mod tests {
         assert_eq!(c.executors.exact, ExecutorConfig::Sha256);
         assert!(c.executors().is_ok());
         assert!(c.auction.is_none() && c.coprocessor.is_none() && c.deliver.is_none());
+    }
+
+    #[test]
+    fn init_options_are_written_into_the_commented_template() {
+        let o = InitOptions {
+            rpc: Some("http://127.0.0.1:36601".into()),
+            chain_id: Some("nodeop-testnet".into()),
+            key_home: Some("/tmp/a b/client".into()),
+            key_name: Some("coprocessor1".into()),
+            store: Some("agent.redb".into()),
+            metrics_listen: Some("127.0.0.1:9500".into()),
+            max_difficulty_units: Some(5),
+            exact_command: Some(r#"printf 'wrong "answer"\n'"#.into()),
+            numeric_command: None,
+            deliver_command: Some(
+                r#"cat >"$D/$NODEOP_TASK_ID"; echo "log#$NODEOP_TASK_ID""#.into(),
+            ),
+            auction: Some((1_000_000, 1)),
+            coprocessor: Some((1, 40)),
+        };
+        let text = render(&o).unwrap();
+        let c: Config = toml::from_str(&text).unwrap();
+        assert_eq!(c.key.name, "coprocessor1");
+        assert_eq!(c.resources.max_difficulty_units, 5);
+        assert!(
+            matches!(&c.executors.exact, ExecutorConfig::Exec { command, .. } if command[2].contains("wrong"))
+        );
+        assert!(matches!(c.deliver, Some(ExecutorConfig::Exec { .. })));
+        assert_eq!(c.coprocessor.map(|x| x.capacity_units), Some(40));
+        // every comment of the template is still there
+        let comments = |s: &str| {
+            s.lines()
+                .filter(|l| l.starts_with("# ") && !l.contains(" = ") && !l.starts_with("# ["))
+                .count()
+        };
+        assert_eq!(comments(&text), comments(TEMPLATE));
+        // nothing given: the template itself
+        assert_eq!(render(&InitOptions::default()).unwrap(), TEMPLATE);
     }
 
     #[test]

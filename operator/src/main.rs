@@ -25,7 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Writes a commented operator.toml.
+    /// Writes a commented operator.toml (the options fill in its values; every other key keeps
+    /// the template's value).
     Init {
         /// Where to write it.
         #[arg(long, default_value = "operator.toml")]
@@ -33,6 +34,8 @@ enum Command {
         /// Overwrite an existing file.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        values: Box<InitValues>,
     },
     /// Runs the agent until stopped.
     Start {
@@ -53,6 +56,66 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct InitValues {
+    /// node.rpc: the CometBFT RPC URL of the node to watch.
+    #[arg(long)]
+    rpc: Option<String>,
+    /// node.chain_id: the chain the node must serve.
+    #[arg(long)]
+    chain_id: Option<String>,
+    /// key.home: the client home whose keyring holds the key.
+    #[arg(long)]
+    key_home: Option<PathBuf>,
+    /// key.name: the key's name in that keyring.
+    #[arg(long)]
+    key_name: Option<String>,
+    /// store.path: the agent's redb file.
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// metrics.listen: host:port of /metrics and /status ("" = off).
+    #[arg(long)]
+    metrics_listen: Option<String>,
+    /// resources.max_difficulty_units: the largest difficulty executed here.
+    #[arg(long)]
+    max_difficulty_units: Option<u64>,
+    /// [executors.exact] runs `sh -c COMMAND` (default: sha256 of the payload).
+    #[arg(long, value_name = "COMMAND")]
+    exact_command: Option<String>,
+    /// [executors.numeric] runs `sh -c COMMAND` (default: the payload is the number).
+    #[arg(long, value_name = "COMMAND")]
+    numeric_command: Option<String>,
+    /// [deliver] runs `sh -c COMMAND` (the aggregate on stdin, the reference on stdout).
+    #[arg(long, value_name = "COMMAND")]
+    deliver_command: Option<String>,
+    /// [auction] start_price and floor_price (unop): auction slots above the difficulty limit.
+    #[arg(long, num_args = 2, value_names = ["START", "FLOOR"])]
+    auction: Option<Vec<u64>>,
+    /// [coprocessor] min_price (unop) and capacity_units: serve the coprocessor role.
+    #[arg(long, num_args = 2, value_names = ["MIN_PRICE", "CAPACITY_UNITS"])]
+    coprocessor: Option<Vec<u64>>,
+}
+
+impl InitValues {
+    fn options(self) -> config::InitOptions {
+        let pair = |v: Option<Vec<u64>>| v.map(|v| (v[0], v[1]));
+        config::InitOptions {
+            rpc: self.rpc,
+            chain_id: self.chain_id,
+            key_home: self.key_home,
+            key_name: self.key_name,
+            store: self.store,
+            metrics_listen: self.metrics_listen,
+            max_difficulty_units: self.max_difficulty_units,
+            exact_command: self.exact_command,
+            numeric_command: self.numeric_command,
+            deliver_command: self.deliver_command,
+            auction: pair(self.auction),
+            coprocessor: pair(self.coprocessor),
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
@@ -64,11 +127,16 @@ async fn main() {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Init { config, force } => {
+        Command::Init {
+            config,
+            force,
+            values,
+        } => {
             if config.exists() && !force {
                 bail!("{} exists (use --force to overwrite)", config.display());
             }
-            std::fs::write(&config, config::TEMPLATE)
+            let text = config::render(&values.options())?;
+            std::fs::write(&config, text)
                 .with_context(|| format!("writing {}", config.display()))?;
             println!(
                 "wrote {}; edit [key] and [executors], then `nodeop-operator start`",
@@ -177,10 +245,16 @@ async fn start(path: &std::path::Path, json_logs: bool) -> Result<()> {
         c.executors()?,
         metrics,
     );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
     tokio::select! {
         r = agent.run() => r,
         _ = tokio::signal::ctrl_c() => {
-            info!("stopping (ctrl-c); every duty is in the store");
+            info!("stopping (SIGINT); every duty is in the store");
+            Ok(())
+        }
+        _ = term.recv() => {
+            info!("stopping (SIGTERM); every duty is in the store");
             Ok(())
         }
     }

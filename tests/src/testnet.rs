@@ -725,3 +725,215 @@ impl Testnet {
         })
     }
 }
+
+// ------------------------------------------------------------------ agents
+
+/// A `nodeop-operator` agent run as a process beside the testnet: its config (written by
+/// `nodeop-operator init`), its store and its log live in `dir`.
+pub struct AgentProcess {
+    pub name: String,
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub log: PathBuf,
+    /// `/metrics` and `/status` on 127.0.0.1.
+    pub metrics_port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl AgentProcess {
+    /// The running process's id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(std::process::Child::id)
+    }
+
+    /// `GET /metrics` (Prometheus text).
+    pub fn metrics(&self) -> Result<String, String> {
+        crate::net::http_get(self.metrics_port, "/metrics", Duration::from_secs(5))
+    }
+
+    /// `GET /status` (the agent's status report, JSON).
+    pub fn status(&self) -> Result<Value, String> {
+        let text = crate::net::http_get(self.metrics_port, "/status", Duration::from_secs(5))?;
+        serde_json::from_str(&text).map_err(|e| format!("/status is not JSON ({e}): {text:.300}"))
+    }
+
+    /// The value of an unlabelled metric (or the sum over its labels), if present.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        metric_sum(&self.metrics().ok()?, name)
+    }
+}
+
+/// The sum of every sample of metric `name` (any labels) in a Prometheus text exposition.
+#[allow(clippy::float_arithmetic)]
+pub fn metric_sum(text: &str, name: &str) -> Option<f64> {
+    let mut found = None;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (key, value) = line.rsplit_once(' ')?;
+        let bare = key.split('{').next().unwrap_or(key);
+        if bare == name {
+            let v: f64 = value.parse().ok()?;
+            found = Some(found.unwrap_or(0.0) + v);
+        }
+    }
+    found
+}
+
+/// A process's CPU time (user + system, seconds) and resident memory (current and peak, KiB),
+/// from `/proc/<pid>/stat` and `/proc/<pid>/status`.
+#[allow(clippy::float_arithmetic)]
+pub fn process_usage(pid: u32) -> Option<(f64, u64, u64)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // fields after the command (which may hold spaces) closed by ')'
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after ')'
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let hz: f64 = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0);
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib = |key: &str| -> Option<u64> {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some((ticks as f64 / hz, kib("VmRSS:")?, kib("VmHWM:")?))
+}
+
+impl Testnet {
+    /// The `nodeop-operator` binary beside `nodeop` (built by `cargo build --workspace --bins`).
+    pub fn operator_binary(&self) -> PathBuf {
+        let bin = self.bins.nodeop.with_file_name("nodeop-operator");
+        assert!(
+            bin.is_file(),
+            "{} is missing — build it with: cargo build --workspace --bins (or scripts/setup.sh)",
+            bin.display()
+        );
+        bin
+    }
+
+    /// Writes an agent's config with `nodeop-operator init` into `dir/name/operator.toml`: the
+    /// key `key_name` of `key_home`, validator `node`'s RPC, this chain, a store and metrics
+    /// port of its own, and `extra` init options. Starts nothing.
+    pub fn add_agent(
+        &mut self,
+        name: &str,
+        node: usize,
+        key_home: &Path,
+        key_name: &str,
+        extra: &[&str],
+    ) -> AgentProcess {
+        let dir = self.dir.join("agents").join(name);
+        fs::create_dir_all(&dir).expect("creating the agent's directory");
+        let config = dir.join("operator.toml");
+        let metrics_port = crate::net::free_port();
+        let store = dir.join("operator.redb");
+        let out = crate::net::run(
+            std::process::Command::new(self.operator_binary())
+                .arg("init")
+                .arg("--config")
+                .arg(&config)
+                .args(["--rpc", &self.validators[node].rpc_url()])
+                .args(["--chain-id", &self.chain_id])
+                .arg("--key-home")
+                .arg(key_home)
+                .args(["--key-name", key_name])
+                .arg("--store")
+                .arg(&store)
+                .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
+                .args(extra),
+            crate::net::COMMAND_TIMEOUT,
+        );
+        assert!(
+            out.success(),
+            "nodeop-operator init {name}:\n{}",
+            out.describe()
+        );
+        AgentProcess {
+            name: name.to_string(),
+            log: dir.join("agent.log"),
+            dir,
+            config,
+            metrics_port,
+            child: None,
+        }
+    }
+
+    /// Starts the agent and waits until its `/status` answers.
+    pub fn start_agent(&self, agent: &mut AgentProcess) {
+        assert!(agent.child.is_none(), "[{}] already runs", agent.name);
+        let mut log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&agent.log)
+            .expect("opening the agent's log");
+        use std::io::Write as _;
+        writeln!(log, "---- nodeop-operator start ----").ok();
+        let child = std::process::Command::new(self.operator_binary())
+            .arg("start")
+            .arg("--config")
+            .arg(&agent.config)
+            .env("RUST_LOG", "info")
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("[{}] cannot start nodeop-operator: {e}", agent.name));
+        agent.child = Some(child);
+        let what = format!("[{}] /status to answer", agent.name);
+        crate::net::wait_for(&what, Duration::from_secs(60), || {
+            assert_agent_running(agent);
+            agent.status().ok()
+        });
+    }
+
+    /// SIGKILL (a crash: nothing of the agent's shutdown runs).
+    pub fn kill_agent(&self, agent: &mut AgentProcess) {
+        if let Some(mut c) = agent.child.take() {
+            crate::net::signal(c.id(), "KILL");
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after the grace period.
+    pub fn stop_agent(&self, agent: &mut AgentProcess) {
+        if let Some(mut c) = agent.child.take() {
+            crate::net::stop_child(&mut c, crate::net::STOP_GRACE);
+        }
+    }
+}
+
+/// Panics with the tail of its log if a started agent has exited.
+pub fn assert_agent_running(agent: &mut AgentProcess) {
+    if let Some(Ok(Some(status))) = agent.child.as_mut().map(|c| c.try_wait()) {
+        panic!(
+            "[{}] nodeop-operator exited ({status}):\n{}",
+            agent.name,
+            crate::net::tail(&agent.log, 40)
+        );
+    }
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            crate::net::stop_child(&mut c, Duration::from_secs(5));
+            if thread::panicking() {
+                eprintln!(
+                    "---- [{}] last lines of {} ----\n{}",
+                    self.name,
+                    self.log.display(),
+                    crate::net::tail(&self.log, 25)
+                );
+            }
+        }
+    }
+}
