@@ -224,11 +224,15 @@ fn e2e_a_saturated_mempool_refuses_with_mempool_full_and_loses_no_accepted_tx() 
     for (i, address, nonce, hash) in &fresh {
         loop {
             let now = node.account(address, 0).map(|(_, n)| n).unwrap_or(0);
+            // CometBFT indexes a block's txs after the app has committed it: once the nonce
+            // moved, wait for the tx's indexed result before judging it
             if now > *nonce {
-                if node.tx_result(hash).map(|(_, code)| code) != Some(0) {
-                    stalled.insert(*i);
+                if let Some((_, code)) = node.tx_result(hash) {
+                    if code != 0 {
+                        stalled.insert(*i);
+                    }
+                    break;
                 }
-                break;
             }
             if Instant::now() > fresh_deadline {
                 stalled.insert(*i);
