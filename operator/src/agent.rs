@@ -19,6 +19,8 @@ use nodeop_app::modules::tasks::{self, TaskKind, TaskStatus, TasksParams};
 use nodeop_app::params::TxParams;
 use nodeop_app::tx::Msg;
 use nodeop_client::KeyPair;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
 use crate::chain::{self, Chain, CheckOutcome};
@@ -62,6 +64,10 @@ pub struct Policy {
     pub max_heights_per_step: u64,
     /// On an empty store, start this many blocks before the chain's height.
     pub start_lookback: u64,
+    /// How long a step waits for the executions it started before it moves on; the rest run
+    /// on in the background and are committed by the step after they finish (a slow executor
+    /// never holds up reading blocks and the other duties).
+    pub execution_wait: Duration,
 }
 
 impl Default for Policy {
@@ -74,6 +80,7 @@ impl Default for Policy {
             max_payload_bytes: 1 << 20,
             max_heights_per_step: 200,
             start_lookback: 60,
+            execution_wait: Duration::from_millis(300),
         }
     }
 }
@@ -108,6 +115,19 @@ pub struct Agent<C: Chain> {
     tx_params: Option<TxParams>,
     tasks_params: Option<TasksParams>,
     pub metrics: Metrics,
+    /// Executions in the background (aborted when the agent is dropped).
+    executions: JoinSet<Execution>,
+    /// The duties being executed, and their execution's task id.
+    running: BTreeMap<DutyKey, tokio::task::Id>,
+    /// Woken when an execution finishes, so that the loop commits its result at once.
+    execution_done: Arc<Notify>,
+}
+
+/// A finished execution.
+struct Execution {
+    key: DutyKey,
+    out: Result<Vec<u8>>,
+    took: Duration,
 }
 
 /// What a broadcast came to.
@@ -140,7 +160,15 @@ impl<C: Chain> Agent<C> {
             tx_params: None,
             tasks_params: None,
             metrics,
+            executions: JoinSet::new(),
+            running: BTreeMap::new(),
+            execution_done: Arc::new(Notify::new()),
         }
+    }
+
+    /// Duties whose execution is running now.
+    pub fn executing(&self) -> Vec<DutyKey> {
+        self.running.keys().copied().collect()
     }
 
     /// Runs steps until the process ends, waiting for each new block.
@@ -151,8 +179,13 @@ impl<C: Chain> Agent<C> {
                 Ok(h) => {
                     backoff = Duration::from_millis(500);
                     self.metrics.set_connected(true);
-                    if let Err(e) = self.chain.wait_for_block(h, Duration::from_secs(5)).await {
-                        warn!("waiting for a block: {e:#}");
+                    tokio::select! {
+                        r = self.chain.wait_for_block(h, Duration::from_secs(5)) => {
+                            if let Err(e) = r {
+                                warn!("waiting for a block: {e:#}");
+                            }
+                        }
+                        _ = self.execution_done.notified() => {}
                     }
                 }
                 Err(e) => {
@@ -265,6 +298,24 @@ impl<C: Chain> Agent<C> {
                     height,
                 )
                 .await?;
+                // the bid's fee is a cost of this slot
+                let bid = self
+                    .store
+                    .auctions()?
+                    .into_iter()
+                    .find(|w| w.id == id)
+                    .and_then(|w| w.bid_tx);
+                let key = DutyKey {
+                    task_id,
+                    round,
+                    slot: a.member,
+                };
+                if let (Some(bid), Some(mut d)) = (bid, self.store.duty(&key)?) {
+                    if d.other_txs.iter().all(|t| t.hash != bid.hash) {
+                        d.other_txs.push(bid);
+                        self.store.put_duty(&d)?;
+                    }
+                }
                 self.close_auction(id)?;
             }
             coprocessors::events::AUCTION_EXPIRED => {
@@ -351,6 +402,8 @@ impl<C: Chain> Agent<C> {
 
     /// Acts on every open duty, in (task, round, slot) order; executions run concurrently.
     async fn act(&mut self, height: u64) -> Result<()> {
+        // results of executions that finished since the last step
+        self.collect_executions(height, &[]).await?;
         let open: Vec<Duty> = self
             .store
             .duties()?
@@ -359,17 +412,18 @@ impl<C: Chain> Agent<C> {
             .collect();
         let mut to_execute = Vec::new();
         for duty in open {
-            let key = duty.key();
             let task = chain::task(&self.chain, duty.task_id).await?;
-            if let Some(d) = self.advance(duty, task.as_ref(), height).await? {
-                to_execute.push((d, task));
-            }
             // a duty that moved on may need another look in the same step (a reveal right
             // after the commit is seen, say) — the next step does it.
-            let _ = key;
+            if let Some(d) = self.advance(duty, task.as_ref(), height).await? {
+                if !self.running.contains_key(&d.key()) {
+                    to_execute.push(d);
+                }
+            }
         }
         if !to_execute.is_empty() {
-            self.execute_all(to_execute, height).await?;
+            let started = self.start_executions(to_execute, height)?;
+            self.collect_executions(height, &started).await?;
         }
         if self.policy.coprocessor.is_some() {
             self.bid_on_auctions(height).await?;
@@ -538,7 +592,7 @@ impl<C: Chain> Agent<C> {
                 if !round_closed {
                     return Ok(None);
                 }
-                self.settle(d, task, h)?;
+                self.settle(d, task, h).await?;
                 Ok(None)
             }
             DutyState::Scheduled => {
@@ -550,7 +604,7 @@ impl<C: Chain> Agent<C> {
     }
 
     /// After the round closed with this slot revealed: pay, and whether to deliver.
-    fn settle(&self, mut d: Duty, task: &Task, h: u64) -> Result<()> {
+    async fn settle(&self, mut d: Duty, task: &Task, h: u64) -> Result<()> {
         let Some(result) = task.result.as_ref().filter(|r| r.round == d.round) else {
             return self.finish(&mut d, h, DutyState::Done);
         };
@@ -570,8 +624,16 @@ impl<C: Chain> Agent<C> {
         }
         d.pay_received = Some(match d.role {
             Role::Member => pay_line.to_string(),
-            // the buyer's pay is the price, if the slot agreed (settled by the chain)
-            Role::Coprocessor { .. } => "0".into(),
+            // the buyer is paid the auction's price if the slot agreed; the chain writes what
+            // it paid into the auction when the round closes
+            Role::Coprocessor { auction } => {
+                let paid = match chain::auction(&self.chain, auction).await? {
+                    Some(a) if a.closed_height.is_some() => a.paid,
+                    Some(a) if agreed => a.price,
+                    _ => 0,
+                };
+                paid.to_string()
+            }
         });
         let scheduled = d.role == Role::Member
             && task
@@ -838,22 +900,25 @@ impl<C: Chain> Agent<C> {
         Ok(())
     }
 
-    /// Runs the executors of `duties` concurrently, then commits each result it got.
-    async fn execute_all(&mut self, duties: Vec<(Duty, Option<Task>)>, h: u64) -> Result<()> {
+    /// Starts the executors of `duties` in the background; returns their keys.
+    fn start_executions(&mut self, duties: Vec<Duty>, h: u64) -> Result<Vec<DutyKey>> {
         let max_result = self
             .tasks_params
             .as_ref()
             .map(|p| p.max_result_bytes)
             .unwrap_or(1024);
-        let mut runs = Vec::new();
-        for (mut d, _) in duties {
+        let mut started = Vec::new();
+        for mut d in duties {
             if d.state != DutyState::Executing {
                 d.state = DutyState::Executing;
                 self.save(&mut d, h)?;
             }
             let ex = self.executors.for_kind(&d.kind);
             let max_payload = self.policy.max_payload_bytes;
-            runs.push(async move {
+            let done = self.execution_done.clone();
+            let key = d.key();
+            debug!(task = d.task_id, round = d.round, executor = %ex.name(), "executing");
+            let handle = self.executions.spawn(async move {
                 let started = Instant::now();
                 let out: Result<Vec<u8>> = async {
                     let payload = executor::fetch_payload(&d.payload, max_payload).await?;
@@ -866,16 +931,82 @@ impl<C: Chain> Agent<C> {
                     executor::encode_result(&d.kind, &raw, max_result)
                 }
                 .await;
-                (d, out, started.elapsed())
+                done.notify_one();
+                Execution {
+                    key,
+                    out,
+                    took: started.elapsed(),
+                }
             });
+            self.running.insert(key, handle.id());
+            started.push(key);
         }
-        let done = futures::future::join_all(runs).await;
-        let mut by_key: BTreeMap<DutyKey, (Duty, Result<Vec<u8>>)> = BTreeMap::new();
-        for (d, out, took) in done {
+        Ok(started)
+    }
+
+    /// Commits the result of every finished execution (or records the failure). Waits up to
+    /// `policy.execution_wait` while one of `wait_for` is still running.
+    async fn collect_executions(&mut self, h: u64, wait_for: &[DutyKey]) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.policy.execution_wait;
+        // let executions that became ready run first (on a single-threaded runtime they only
+        // run while this task waits)
+        if !self.running.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let mut finished = Vec::new();
+        loop {
+            let next = match self.executions.try_join_next_with_id() {
+                Some(r) => Some(r),
+                None if wait_for.iter().any(|k| self.running.contains_key(k)) => {
+                    match tokio::time::timeout_at(deadline, self.executions.join_next_with_id())
+                        .await
+                    {
+                        Ok(r) => r,
+                        Err(_) => None,
+                    }
+                }
+                None => None,
+            };
+            let Some(joined) = next else { break };
+            let (key, out, took) = match joined {
+                Ok((_, e)) => (e.key, e.out, e.took),
+                Err(join) => {
+                    let id = join.id();
+                    let Some(key) = self
+                        .running
+                        .iter()
+                        .find(|(_, v)| **v == id)
+                        .map(|(k, _)| *k)
+                    else {
+                        continue;
+                    };
+                    let why = if join.is_panic() {
+                        "the executor panicked"
+                    } else {
+                        "the execution was cancelled"
+                    };
+                    (key, Err(anyhow::anyhow!(why)), Duration::ZERO)
+                }
+            };
+            self.running.remove(&key);
             self.metrics.executed(took, out.is_ok());
-            by_key.insert(d.key(), (d, out));
+            finished.push((key, out));
         }
-        for (_, (mut d, out)) in by_key {
+        // in (task, round, slot) order, whatever order they finished in
+        finished.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, out) in finished {
+            let Some(mut d) = self.store.duty(&key)? else {
+                continue;
+            };
+            if d.state != DutyState::Executing || d.result.is_some() {
+                info!(
+                    task = d.task_id,
+                    round = d.round,
+                    state = d.state.as_str(),
+                    "the duty moved on while executing; the result is not used"
+                );
+                continue;
+            }
             match out {
                 Ok(result) => self.commit(&mut d, result, h).await?,
                 Err(e) => {

@@ -33,6 +33,9 @@ pub struct NodeConfig {
     pub rpc: String,
     #[serde(default)]
     pub chain_id: Option<String>,
+    /// Wake on new blocks over the node's websocket (else poll only).
+    #[serde(default = "yes")]
+    pub websocket: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +109,9 @@ pub const TEMPLATE: &str = r#"# nodeop-operator configuration. Every key is expl
 rpc = "http://127.0.0.1:26657"
 # The chain id the agent must find at that node (refuses to start on another). Optional.
 # chain_id = "nodeop-devnet"
+# New blocks wake the agent through a NewBlock subscription on the node's websocket
+# (rpc + /websocket); while it is down, and with false, the agent polls /abci_info.
+websocket = true
 
 [key]
 # The client home (`nodeop --home`) whose keyring holds the operator's account key.
@@ -117,7 +123,8 @@ name = "operator"
 
 [store]
 # The agent's redb store: duties, results and salts, stored txs, the last height processed.
-# Keep it on durable storage and never share it between two agents.
+# Keep it on durable storage and never share it between two agents. A relative path here (as
+# every path in this file) is relative to the folder that holds this file.
 path = "operator.redb"
 
 [metrics]
@@ -168,6 +175,22 @@ timeout_ms = 5000
 # capacity_units = 10
 "#;
 
+/// A path of the config file: a leading `~/` is `$HOME`, and a relative path is relative to the
+/// folder that holds the config file (so `status` and `start` find the same store from any
+/// working directory).
+pub fn resolve(path: &Path, config_dir: &Path) -> PathBuf {
+    let p = expand(path);
+    if p.is_absolute() {
+        p
+    } else {
+        config_dir.join(p)
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// Expands a leading `~/` with `$HOME`.
 pub fn expand(path: &Path) -> PathBuf {
     match path.to_str().and_then(|s| s.strip_prefix("~/")) {
@@ -186,8 +209,15 @@ impl Config {
                 path.display()
             )
         })?;
-        let c: Config =
+        let mut c: Config =
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        c.key.home = resolve(&c.key.home, &dir);
+        c.key.passphrase_file = c.key.passphrase_file.map(|p| resolve(&p, &dir));
+        c.store.path = resolve(&c.store.path, &dir);
         if c.resources.resend_after_blocks == 0 {
             bail!("resources.resend_after_blocks must be at least 1");
         }
@@ -488,6 +518,31 @@ mod tests {
         assert_eq!(comments(&text), comments(TEMPLATE));
         // nothing given: the template itself
         assert_eq!(render(&InitOptions::default()).unwrap(), TEMPLATE);
+    }
+
+    #[test]
+    fn relative_paths_in_the_file_are_relative_to_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("agent");
+        std::fs::create_dir_all(&sub).unwrap();
+        let text = TEMPLATE.replace(
+            "# passphrase_file = \"/etc/nodeop/passphrase\"",
+            "passphrase_file = \"secrets/pass\"",
+        );
+        let file = sub.join("operator.toml");
+        std::fs::write(&file, text).unwrap();
+        let c = Config::load(&file).unwrap();
+        assert_eq!(c.store.path, sub.join("operator.redb"));
+        assert_eq!(c.key.passphrase_file, Some(sub.join("secrets/pass")));
+        // `~/` is the home folder, an absolute path stays as it is
+        assert!(c.key.home.is_absolute() && c.key.home.ends_with(".nodeop"));
+        assert!(!c.key.home.starts_with(&sub));
+        let abs = TEMPLATE.replace("path = \"operator.redb\"", "path = \"/var/lib/op.redb\"");
+        std::fs::write(&file, abs).unwrap();
+        assert_eq!(
+            Config::load(&file).unwrap().store.path,
+            PathBuf::from("/var/lib/op.redb")
+        );
     }
 
     #[test]

@@ -99,12 +99,20 @@ struct InitValues {
 impl InitValues {
     fn options(self) -> config::InitOptions {
         let pair = |v: Option<Vec<u64>>| v.map(|v| (v[0], v[1]));
+        // a path typed on the command line is relative to the working directory; the file
+        // gets it absolute (a relative path in the file is relative to the file's folder)
+        let absolute = |p: Option<PathBuf>| {
+            p.map(|p| {
+                let p = config::expand(&p);
+                std::path::absolute(&p).unwrap_or(p)
+            })
+        };
         config::InitOptions {
             rpc: self.rpc,
             chain_id: self.chain_id,
-            key_home: self.key_home,
+            key_home: absolute(self.key_home),
             key_name: self.key_name,
-            store: self.store,
+            store: absolute(self.store),
             metrics_listen: self.metrics_listen,
             max_difficulty_units: self.max_difficulty_units,
             exact_command: self.exact_command,
@@ -149,7 +157,7 @@ async fn run(cli: Cli) -> Result<()> {
             let c = Config::load(&config)?;
             let report = match status_from_endpoint(&c.metrics.listen).await {
                 Some(r) => r,
-                None => StatusReport::from_file(&config::expand(&c.store.path))?,
+                None => StatusReport::from_file(&c.store.path.clone())?,
             };
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -195,10 +203,14 @@ async fn start(path: &std::path::Path, json_logs: bool) -> Result<()> {
         )?),
         None => None,
     };
-    let key = Keyring::open(&config::expand(&c.key.home))?
+    let key = Keyring::open(&c.key.home.clone())?
         .load_key(&c.key.name, passphrase.as_deref().map(|s| s.as_str()))
         .with_context(|| format!("loading key {:?}", c.key.name))?;
-    let chain = RpcChain::connect(&c.node.rpc)?;
+    let chain = if c.node.websocket {
+        RpcChain::connect_with_websocket(&c.node.rpc)?
+    } else {
+        RpcChain::connect(&c.node.rpc)?
+    };
     let chain_id = chain
         .chain_id()
         .await
@@ -213,11 +225,12 @@ async fn start(path: &std::path::Path, json_logs: bool) -> Result<()> {
     }
     let address = key.address();
     let store = Store::open(
-        &config::expand(&c.store.path),
+        &c.store.path.clone(),
         &chain_id,
         &address.to_string(),
     )?;
     let metrics = Metrics::default();
+    metrics.watch_subscription(chain.subscription_flag());
     info!(
         key = %address,
         node = %c.node.rpc,

@@ -38,6 +38,8 @@ struct Inner {
     fees_paid: u128,
     profit_by_task: BTreeMap<u64, i128>,
     connected: bool,
+    /// Whether new blocks arrive over the websocket (shared with the chain).
+    subscribed: Option<Arc<std::sync::atomic::AtomicBool>>,
     status: StatusReport,
 }
 
@@ -84,6 +86,17 @@ impl Metrics {
         self.with(|m| m.connected = connected);
     }
 
+    /// The chain's websocket flag, read at every render.
+    pub fn watch_subscription(&self, flag: Arc<std::sync::atomic::AtomicBool>) {
+        self.with(|m| m.subscribed = Some(flag));
+    }
+
+    fn subscribed(m: &Inner) -> bool {
+        m.subscribed
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     pub fn auction_won(&self) {
         self.with(|m| m.auctions_won += 1);
     }
@@ -120,10 +133,10 @@ impl Metrics {
     pub fn status(&self) -> StatusReport {
         self.with(|m| {
             let mut s = m.status.clone();
-            s.connection = if m.connected {
-                "connected".into()
-            } else {
-                "disconnected".into()
+            s.connection = match (m.connected, Self::subscribed(m)) {
+                (true, true) => "connected (new blocks over the websocket)".into(),
+                (true, false) => "connected (polling for new blocks)".into(),
+                (false, _) => "disconnected".into(),
             };
             s
         })
@@ -195,6 +208,16 @@ impl Metrics {
             );
             let _ = writeln!(s, "# TYPE {p}_connected gauge");
             let _ = writeln!(s, "{p}_connected {}", u8::from(m.connected));
+            let _ = writeln!(
+                s,
+                "# HELP {p}_websocket_subscribed Whether new blocks arrive over the websocket (else polling)."
+            );
+            let _ = writeln!(s, "# TYPE {p}_websocket_subscribed gauge");
+            let _ = writeln!(
+                s,
+                "{p}_websocket_subscribed {}",
+                u8::from(Self::subscribed(m))
+            );
             let _ = writeln!(s, "# TYPE {p}_auctions_opened_total counter");
             let _ = writeln!(s, "{p}_auctions_opened_total {}", m.auctions_opened);
             let _ = writeln!(s, "# TYPE {p}_bids_sent_total counter");

@@ -508,6 +508,24 @@ fn agents_finish_and_deliver_every_task_with_no_duty_command() {
         })
         .sum();
     assert!(won >= 1.0, "the coprocessor agents won no auction");
+    // the coprocessors' pay is in their metrics (what the chain paid them for their auctions)
+    let copro_pay: f64 = agents[4..]
+        .iter()
+        .map(|a| {
+            a.metric("nodeop_operator_pay_received_unop_total")
+                .unwrap_or(0.0)
+        })
+        .sum();
+    assert!(copro_pay > 0.0, "the coprocessor agents recorded no pay");
+    // every agent (the restarted one too) is woken by the node's websocket, not by polling
+    for a in &agents {
+        assert_eq!(
+            a.metric("nodeop_operator_websocket_subscribed"),
+            Some(1.0),
+            "[{}] not subscribed over the websocket",
+            a.name
+        );
+    }
     assert_eq!(
         duties_bad(&net),
         bad_before,

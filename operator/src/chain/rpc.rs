@@ -1,18 +1,27 @@
 //! A CometBFT node over its HTTP RPC, with the client library's functions.
 //!
-//! New blocks are found by polling `/abci_info` (the application's committed height) and read
-//! with `/block_results` height by height from the last one the agent fully processed — the
-//! same path after a start, a dropped connection or a slow step, so no height is ever skipped.
+//! New blocks wake the agent through a `tm.event='NewBlock'` subscription on the node's
+//! websocket (`/websocket`), kept open by a background task that reconnects with a backoff;
+//! while it is down the agent polls `/abci_info` (the application's committed height) instead.
+//! Either way a block is only a wake-up: the agent reads `/block_results` height by height from
+//! the last one it fully processed — the same path after a start, a dropped connection or a
+//! slow step, so no height is ever skipped.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
+use futures::StreamExt;
 use nodeop_client::node::{self, rpc_message, QueryRefused};
 use nodeop_client::ClientError;
 use tendermint::block::Height;
 use tendermint::hash::{Algorithm, Hash};
-use tendermint_rpc::{Client, HttpClient};
+use tendermint_rpc::event::EventData;
+use tendermint_rpc::query::EventType;
+use tendermint_rpc::{Client, HttpClient, SubscriptionClient, WebSocketClient};
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
 
 use super::{Chain, ChainEvent, CheckOutcome, IncludedTx};
 
@@ -20,15 +29,39 @@ pub struct RpcChain {
     client: HttpClient,
     url: String,
     connected: Arc<AtomicBool>,
+    /// The latest height a websocket NewBlock event announced (0 before the first).
+    new_blocks: watch::Receiver<u64>,
+    /// Whether the websocket subscription is up now.
+    subscribed: Arc<AtomicBool>,
 }
 
 impl RpcChain {
+    /// An RPC chain that only polls.
     pub fn connect(url: &str) -> Result<Self> {
+        let (_, new_blocks) = watch::channel(0);
         Ok(Self {
             client: node::connect(url)?,
             url: url.to_string(),
             connected: Arc::new(AtomicBool::new(false)),
+            new_blocks,
+            subscribed: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// An RPC chain woken by the node's websocket: starts the background task that keeps the
+    /// `NewBlock` subscription open (it ends with the runtime).
+    pub fn connect_with_websocket(url: &str) -> Result<Self> {
+        let mut chain = Self::connect(url)?;
+        let ws_url = websocket_url(url)?;
+        let (tx, rx) = watch::channel(0);
+        chain.new_blocks = rx;
+        tokio::spawn(keep_subscribed(ws_url, tx, chain.subscribed.clone()));
+        Ok(chain)
+    }
+
+    /// Whether new blocks arrive over the websocket now (else the agent polls).
+    pub fn subscription_flag(&self) -> Arc<AtomicBool> {
+        self.subscribed.clone()
     }
 
     pub fn url(&self) -> &str {
@@ -43,6 +76,68 @@ impl RpcChain {
     fn mark<T>(&self, r: Result<T>) -> Result<T> {
         self.connected.store(r.is_ok(), Ordering::Relaxed);
         r
+    }
+}
+
+/// `http://host:port[/]` → `ws://host:port/websocket` (`https` → `wss`).
+pub fn websocket_url(rpc: &str) -> Result<String> {
+    let (scheme, rest) = rpc
+        .split_once("://")
+        .ok_or_else(|| anyhow!("the RPC address {rpc} has no scheme (http:// or https://)"))?;
+    let ws = match scheme {
+        "http" | "tcp" => "ws",
+        "https" => "wss",
+        other => return Err(anyhow!("the RPC address {rpc} has scheme {other}, not http(s)")),
+    };
+    Ok(format!("{ws}://{}/websocket", rest.trim_end_matches('/')))
+}
+
+/// Keeps a `NewBlock` subscription open, publishing each announced height; reconnects with a
+/// backoff (1 s doubling to 30 s) whenever it drops.
+async fn keep_subscribed(url: String, heights: watch::Sender<u64>, up: Arc<AtomicBool>) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match WebSocketClient::new(url.as_str()).await {
+            Ok((client, driver)) => {
+                let driver = tokio::spawn(driver.run());
+                match client.subscribe(EventType::NewBlock.into()).await {
+                    Ok(mut sub) => {
+                        up.store(true, Ordering::Relaxed);
+                        backoff = Duration::from_secs(1);
+                        info!(url = %url, "subscribed to new blocks over the websocket");
+                        while let Some(ev) = sub.next().await {
+                            match ev {
+                                Ok(ev) => {
+                                    let height = match &ev.data {
+                                        EventData::NewBlock { block: Some(b), .. }
+                                        | EventData::LegacyNewBlock { block: Some(b), .. } => {
+                                            b.header.height.value()
+                                        }
+                                        _ => continue,
+                                    };
+                                    heights.send_replace(height);
+                                }
+                                Err(e) => {
+                                    warn!("the websocket subscription failed: {e}");
+                                    break;
+                                }
+                            }
+                        }
+                        up.store(false, Ordering::Relaxed);
+                        warn!("the websocket subscription ended; polling until it is back");
+                    }
+                    Err(e) => debug!("subscribing over {url}: {e}"),
+                }
+                let _ = client.close();
+                driver.abort();
+            }
+            Err(e) => debug!("connecting to {url}: {e}"),
+        }
+        if heights.is_closed() {
+            return;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }
 
@@ -139,6 +234,27 @@ impl Chain for RpcChain {
         }
     }
 
+    /// Wakes on the websocket's next block, checking the application's committed height each
+    /// time (and every second anyway); polls every 200 ms while the subscription is down.
+    async fn wait_for_block(&self, height: u64, timeout: Duration) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut blocks = self.new_blocks.clone();
+        while tokio::time::Instant::now() < deadline {
+            blocks.mark_unchanged();
+            if self.committed_height().await? > height {
+                return Ok(());
+            }
+            let nap = if self.subscribed.load(Ordering::Relaxed) {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_millis(200)
+            };
+            let until = deadline.min(tokio::time::Instant::now() + nap);
+            let _ = tokio::time::timeout_at(until, blocks.changed()).await;
+        }
+        Ok(())
+    }
+
     async fn find_tx(&self, hash: &[u8; 32], since: u64) -> Result<Option<IncludedTx>> {
         let h = Hash::from_bytes(Algorithm::Sha256, hash).map_err(|e| anyhow!("{e}"))?;
         let to_included = |r: node::TxResult| IncludedTx {
@@ -173,5 +289,28 @@ impl Chain for RpcChain {
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::websocket_url;
+
+    #[test]
+    fn the_websocket_address_is_derived_from_the_rpc_address() {
+        assert_eq!(
+            websocket_url("http://127.0.0.1:26657").unwrap(),
+            "ws://127.0.0.1:26657/websocket"
+        );
+        assert_eq!(
+            websocket_url("https://rpc.example.org/").unwrap(),
+            "wss://rpc.example.org/websocket"
+        );
+        assert_eq!(
+            websocket_url("tcp://127.0.0.1:26657").unwrap(),
+            "ws://127.0.0.1:26657/websocket"
+        );
+        assert!(websocket_url("127.0.0.1:26657").is_err());
+        assert!(websocket_url("ftp://x").is_err());
     }
 }

@@ -86,6 +86,18 @@ async fn slots_too_hard_for_the_operator_are_auctioned_and_a_coprocessor_agent_s
         }
     );
     assert_eq!(cd[0].state, DutyState::Done);
+    // its pay is what the chain paid it for the auction; its cost the bid's fee
+    assert!(sold[0].paid > 0);
+    assert_eq!(cd[0].pay(), sold[0].paid);
+    assert_eq!(cd[0].other_txs.len(), 1, "the bid tx is a cost of the slot");
+    let bid_fee = cd[0].fees_paid();
+    assert!(bid_fee > 0, "a bid is not a fee-free duty");
+    let rendered = agents.last().unwrap().metrics.render();
+    let profit = format!(
+        "nodeop_operator_task_profit_unop{{task=\"{id}\"}} {}",
+        sold[0].paid as i128 - bid_fee as i128
+    );
+    assert!(rendered.contains(&profit), "{profit} not in\n{rendered}");
     assert!(net
         .sent_by(&copro.address)
         .iter()

@@ -1,6 +1,6 @@
 //! Committees of agents: honest ones finalize and deliver with no missed duty; a lying
 //! executor's agent is outvoted and gets a result_mismatch proposal; an executor that times
-//! out commits nothing.
+//! out commits nothing; a slow execution runs in the background while other duties go on.
 
 use std::sync::Arc;
 
@@ -155,7 +155,14 @@ async fn an_executor_timeout_commits_nothing() {
     let mut agents = vec![net.agent(&key, with_exact(Arc::new(slow)), Policy::default())];
     run(&net, &mut agents, 1).await;
     let id = net.post_exact(Consistency::Eventual);
-    run(&net, &mut agents, 3).await;
+    // the execution runs in the background: blocks go on while it times out
+    for _ in 0..8 {
+        run(&net, &mut agents, 1).await;
+        if duties(&agents[0])[0].state == DutyState::Missed {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let d = &duties(&agents[0])[0];
     assert_eq!(d.state, DutyState::Missed);
     assert!(
@@ -177,4 +184,69 @@ async fn an_executor_timeout_commits_nothing() {
         .metrics
         .render()
         .contains("nodeop_operator_executor_failures_total 1"));
+}
+
+/// Holds its first call until the test opens the gate; answers the payload's SHA-256.
+struct HeldFirst {
+    calls: AtomicU64,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+#[async_trait]
+impl Executor for HeldFirst {
+    fn name(&self) -> String {
+        "held-first".into()
+    }
+    async fn execute(&self, job: &Job) -> Result<Vec<u8>> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            let _permit = self.gate.acquire().await?;
+        }
+        Ok(sha256(&[&job.payload]).to_vec())
+    }
+}
+
+#[tokio::test]
+async fn a_slow_execution_runs_in_the_background_and_holds_up_no_other_duty() {
+    let g = TaskGenesis::new(1, 100);
+    let key = g.operators[0].clone();
+    let net = Net::new(TestChain::start(&g.state), g.client.clone());
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let held = Arc::new(HeldFirst {
+        calls: AtomicU64::new(0),
+        gate: gate.clone(),
+    });
+    let mut agents = vec![net.agent(&key, with_exact(held.clone()), Policy::default())];
+    run(&net, &mut agents, 1).await;
+    let slow = net.post_exact(Consistency::Eventual);
+    run(&net, &mut agents, 1).await;
+    let fast = net.post_exact(Consistency::Eventual);
+    // blocks go on; the second task is executed, committed and included while the first one's
+    // execution is still running
+    for _ in 0..3 {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            run(&net, &mut agents, 1),
+        )
+        .await
+        .expect("a step waited for the held execution");
+    }
+    let running: Vec<u64> = agents[0].executing().iter().map(|k| k.task_id).collect();
+    assert_eq!(running, vec![slow], "the first execution is still running");
+    assert!(net.task(fast).rounds[0].members[0].commitment.is_some());
+    assert!(net.task(slow).rounds[0].members[0].commitment.is_none());
+    assert_eq!(
+        duties(&agents[0])
+            .iter()
+            .find(|d| d.task_id == slow)
+            .map(|d| d.state),
+        Some(DutyState::Executing)
+    );
+    // released inside its commit window: committed and finalized like any other
+    gate.add_permits(1);
+    run_until_done(&net, &mut agents, &[slow, fast], 60).await;
+    for id in [slow, fast] {
+        assert_eq!(net.task(id).status, TaskStatus::Delivered, "task {id}");
+    }
+    assert!(missed(&agents[0]).is_empty(), "{:?}", missed(&agents[0]));
+    assert_eq!(held.calls.load(Ordering::SeqCst), 2, "each task executed once");
 }
