@@ -137,6 +137,9 @@ pub struct AppSection {
     /// Verified tx signatures remembered between CheckTx and FinalizeBlock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sig_cache_capacity: Option<usize>,
+    /// Threads that verify a block's signatures before it executes. Unset: every core.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_threads: Option<usize>,
     /// Keep the last `keep_recent` heights of state history (queries and proofs at past
     /// heights); 0 or unset keeps every height.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,6 +184,9 @@ impl AppConfig {
         }
         if let Some(v) = self.app.sig_cache_capacity {
             o.sig_cache_capacity = v;
+        }
+        if let Some(v) = self.app.verify_threads {
+            o.verify_threads = v.max(1);
         }
         o.mempool = nodeop_app::MempoolLimits {
             max_txs: self.mempool.max_txs,
@@ -236,6 +242,9 @@ laddr = {laddr}
 # Verified tx signatures remembered between CheckTx and FinalizeBlock (a tx seen in the mempool
 # is not verified again when its block executes).
 # sig_cache_capacity = 200000
+# Threads that decode and verify a block's tx signatures before the block executes (those not
+# already verified by CheckTx). Unset: every core. Changes speed only, never a result.
+# verify_threads = 2
 # State history: keep the last `keep_recent` heights readable and provable (queries with a
 # `height`) and delete older tree versions, so the store stays near the size of the live state.
 # 0 (the default) keeps every height. Queries below the kept window answer code 3

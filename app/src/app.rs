@@ -43,6 +43,11 @@ pub struct AppOptions {
     pub sig_cache_capacity: usize,
     /// How much CheckTx lets into the mempool (app.toml `[mempool]`).
     pub mempool: MempoolLimits,
+    /// Threads that decode and verify a block's txs before it is executed (the machine's
+    /// cores by default). Only how fast a block runs depends on it, never what it does: the
+    /// checks are pure functions of each tx's bytes, and the txs are executed one after the
+    /// other in block order.
+    pub verify_threads: usize,
 }
 
 impl Default for AppOptions {
@@ -51,9 +56,14 @@ impl Default for AppOptions {
             check_invariants: cfg!(debug_assertions),
             sig_cache_capacity: 200_000,
             mempool: MempoolLimits::default(),
+            verify_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
+
+/// Below this many txs a block is checked on the calling thread (a thread costs more than a
+/// few signatures).
+const PARALLEL_CHECK_MIN_TXS: usize = 32;
 
 /// The most txs and tx bytes CheckTx accepts into the mempool: a new tx beyond either is refused
 /// with `mempool_full` (code 16), so the wallet hears "retry later" instead of "accepted".
@@ -252,6 +262,11 @@ impl App {
 
     pub fn mempool_limits(&self) -> MempoolLimits {
         self.options.mempool
+    }
+
+    /// Sets `verify_threads` (benchmarks compare settings on one store).
+    pub fn set_verify_threads(&mut self, threads: usize) {
+        self.options.verify_threads = threads.max(1);
     }
 
     pub fn sig_cache_len(&self) -> usize {
@@ -472,6 +487,39 @@ impl App {
         true
     }
 
+    /// Decodes every tx of a block and verifies the signatures the cache does not hold, split
+    /// over `verify_threads` threads; the results come back in block order.
+    fn check_block_txs(
+        &self,
+        txs: &[Vec<u8>],
+        ctx: &ChainContext,
+    ) -> Vec<Result<CheckedTx, TxError>> {
+        let check = |bytes: &Vec<u8>| {
+            check_stateless(
+                bytes,
+                &ctx.chain_id,
+                &ctx.params,
+                &self.verifier,
+                &self.sig_cache,
+            )
+        };
+        let threads = self.options.verify_threads.max(1);
+        if threads == 1 || txs.len() < PARALLEL_CHECK_MIN_TXS {
+            return txs.iter().map(check).collect();
+        }
+        let per_thread = txs.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = txs
+                .chunks(per_thread)
+                .map(|part| s.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    }
+
     /// Executes a block and computes its app hash. The state is written by [`App::commit`].
     pub fn finalize_block(&mut self, req: &BlockRequest) -> Result<BlockResponse, AppError> {
         let ctx = self
@@ -494,14 +542,9 @@ impl App {
             events.extend(m.begin_block(&mut block, &begin, &HOOKS));
         }
         let mut tx_results = Vec::with_capacity(req.txs.len());
-        for bytes in &req.txs {
-            let checked = match check_stateless(
-                bytes,
-                &ctx.chain_id,
-                &ctx.params,
-                &self.verifier,
-                &self.sig_cache,
-            ) {
+        let stateless = self.check_block_txs(&req.txs, &ctx);
+        for checked in stateless {
+            let checked = match checked {
                 Ok(c) => c,
                 Err(e) => {
                     tx_results.push(TxOutcome::rejected(&e, Vec::new()));

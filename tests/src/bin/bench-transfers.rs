@@ -2,12 +2,14 @@
 //! commit to a file store), at several state sizes. Prints a table; asserts nothing about speed.
 //!
 //! usage: cargo run --release -p nodeop-tests --bin bench-transfers -- [--sizes 10000,100000,1000000]
+//!        [--threads 1,2]
 //!
 //! Columns: `finalize` is FinalizeBlock (every tx decoded, signature-checked, executed on
 //! overlays, then the JMT root computed); `commit` is Commit (nodes, values, index and root
 //! written in one redb transaction, fsynced). `cold` blocks verify every signature; `warm` blocks
 //! arrive after CheckTx saw their txs, as on a validator whose mempool received them, and skip
-//! re-verification through the signature cache.
+//! re-verification through the signature cache. `threads` is `verify_threads`: how many
+//! threads decode and verify a block's txs before it executes (execution is one thread).
 
 #![allow(clippy::float_arithmetic)] // timing arithmetic in a benchmark, not in the state machine
 
@@ -33,15 +35,24 @@ fn main() {
             .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
             .unwrap_or(sizes);
     }
-    println!("nodeop bench-transfers (release build, one thread)\n");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut threads = vec![1usize, cores];
+    if let Some(i) = args.iter().position(|a| a == "--threads") {
+        threads = args
+            .get(i + 1)
+            .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+            .unwrap_or(threads);
+    }
+    threads.dedup();
+    println!("nodeop bench-transfers (release build, {cores} cores)\n");
     signature_rates();
     println!();
     println!(
-        "| accounts | block txs | sigs | finalize ms | commit ms | total ms | tx/s | ok txs |"
+        "| accounts | block txs | sigs | threads | finalize ms | commit ms | total ms | tx/s | ok txs |"
     );
-    println!("|---:|---:|---|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
     for &n in &sizes {
-        run_size(n);
+        run_size(n, &threads);
     }
 }
 
@@ -77,7 +88,7 @@ fn signature_rates() {
     println!("| pure Rust (`k256` 0.13) | {k256:.0} |");
 }
 
-fn run_size(accounts: usize) {
+fn run_size(accounts: usize, threads: &[usize]) {
     let mut rng = Rng::new(accounts as u64);
     let senders = SENDERS.min(accounts);
     let mut pop = Population::new(&mut rng, senders, accounts - senders);
@@ -85,6 +96,7 @@ fn run_size(accounts: usize) {
     let storage = Storage::open(&dir.path().join("state.redb")).expect("store");
     let options = AppOptions {
         check_invariants: false,
+        verify_threads: threads[0],
         ..AppOptions::default()
     };
     let t = Instant::now();
@@ -98,7 +110,13 @@ fn run_size(accounts: usize) {
     let warmup = pop.transfers(&mut rng, &params, 1_000);
     chain.finalize_and_commit(warmup);
 
-    for (txs_per_block, warm) in [(1_000, false), (10_000, false), (10_000, true)] {
+    let mut runs = Vec::new();
+    for &t in threads {
+        runs.extend([(1_000, false, t), (10_000, false, t)]);
+    }
+    runs.push((10_000, true, threads[0]));
+    for (txs_per_block, warm, t) in runs {
+        chain.app.set_verify_threads(t);
         let txs = pop.transfers(&mut rng, &params, txs_per_block);
         if warm {
             for tx in &txs {
@@ -116,7 +134,7 @@ fn run_size(accounts: usize) {
         let com = (t2 - t1).as_secs_f64() * 1e3;
         let total = fin + com;
         println!(
-            "| {accounts} | {txs_per_block} | {} | {fin:.0} | {com:.0} | {total:.0} | {:.0} | {ok} |",
+            "| {accounts} | {txs_per_block} | {} | {t} | {fin:.0} | {com:.0} | {total:.0} | {:.0} | {ok} |",
             if warm { "warm" } else { "cold" },
             txs_per_block as f64 / (total / 1e3)
         );
