@@ -97,6 +97,11 @@ fn run_size(accounts: usize, threads: &[usize]) {
     let options = AppOptions {
         check_invariants: false,
         verify_threads: threads[0],
+        // a warm block of 10k txs goes through CheckTx first: no mempool bound here
+        mempool: nodeop_app::MempoolLimits {
+            max_txs: u64::MAX,
+            max_txs_bytes: u64::MAX,
+        },
         ..AppOptions::default()
     };
     let t = Instant::now();
@@ -120,7 +125,8 @@ fn run_size(accounts: usize, threads: &[usize]) {
         let txs = pop.transfers(&mut rng, &params, txs_per_block);
         if warm {
             for tx in &txs {
-                assert!(chain.check(tx).is_ok());
+                let out = chain.check(tx);
+                assert!(out.is_ok(), "CheckTx refused a warm tx: {}", out.log);
             }
         }
         let req = chain.next_request(txs);
