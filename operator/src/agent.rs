@@ -958,12 +958,9 @@ impl<C: Chain> Agent<C> {
             let next = match self.executions.try_join_next_with_id() {
                 Some(r) => Some(r),
                 None if wait_for.iter().any(|k| self.running.contains_key(k)) => {
-                    match tokio::time::timeout_at(deadline, self.executions.join_next_with_id())
+                    tokio::time::timeout_at(deadline, self.executions.join_next_with_id())
                         .await
-                    {
-                        Ok(r) => r,
-                        Err(_) => None,
-                    }
+                        .unwrap_or_default()
                 }
                 None => None,
             };
@@ -993,7 +990,7 @@ impl<C: Chain> Agent<C> {
             finished.push((key, out));
         }
         // in (task, round, slot) order, whatever order they finished in
-        finished.sort_by(|a, b| a.0.cmp(&b.0));
+        finished.sort_by_key(|f| f.0);
         for (key, out) in finished {
             let Some(mut d) = self.store.duty(&key)? else {
                 continue;

@@ -224,11 +224,7 @@ async fn start(path: &std::path::Path, json_logs: bool) -> Result<()> {
         }
     }
     let address = key.address();
-    let store = Store::open(
-        &c.store.path.clone(),
-        &chain_id,
-        &address.to_string(),
-    )?;
+    let store = Store::open(&c.store.path.clone(), &chain_id, &address.to_string())?;
     let metrics = Metrics::default();
     metrics.watch_subscription(chain.subscription_flag());
     info!(

@@ -21,7 +21,9 @@ fn chain(threads: usize, state: &nodeop_app::genesis::AppState) -> TestChain {
 
 #[test]
 fn a_block_checked_on_several_threads_gives_the_same_results_and_app_hash() {
-    let keys: Vec<Key> = (0..40).map(|i| Key::from_seed(&format!("par{i}"))).collect();
+    let keys: Vec<Key> = (0..40)
+        .map(|i| Key::from_seed(&format!("par{i}")))
+        .collect();
     let state = genesis(
         &keys
             .iter()
@@ -67,8 +69,8 @@ fn a_block_checked_on_several_threads_gives_the_same_results_and_app_hash() {
         for c in many.iter_mut() {
             let got = c.finalize_and_commit(txs.clone());
             assert_eq!(got.tx_results.len(), expected.tx_results.len());
-            if let Some(i) = (0..got.tx_results.len())
-                .find(|i| got.tx_results[*i] != expected.tx_results[*i])
+            if let Some(i) =
+                (0..got.tx_results.len()).find(|i| got.tx_results[*i] != expected.tx_results[*i])
             {
                 panic!(
                     "block {block}, tx {i}: {:?} on several threads, {:?} on one",

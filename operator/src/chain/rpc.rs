@@ -87,7 +87,11 @@ pub fn websocket_url(rpc: &str) -> Result<String> {
     let ws = match scheme {
         "http" | "tcp" => "ws",
         "https" => "wss",
-        other => return Err(anyhow!("the RPC address {rpc} has scheme {other}, not http(s)")),
+        other => {
+            return Err(anyhow!(
+                "the RPC address {rpc} has scheme {other}, not http(s)"
+            ))
+        }
     };
     Ok(format!("{ws}://{}/websocket", rest.trim_end_matches('/')))
 }

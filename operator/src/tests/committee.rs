@@ -223,12 +223,9 @@ async fn a_slow_execution_runs_in_the_background_and_holds_up_no_other_duty() {
     // blocks go on; the second task is executed, committed and included while the first one's
     // execution is still running
     for _ in 0..3 {
-        tokio::time::timeout(
-            std::time::Duration::from_secs(2),
-            run(&net, &mut agents, 1),
-        )
-        .await
-        .expect("a step waited for the held execution");
+        tokio::time::timeout(std::time::Duration::from_secs(2), run(&net, &mut agents, 1))
+            .await
+            .expect("a step waited for the held execution");
     }
     let running: Vec<u64> = agents[0].executing().iter().map(|k| k.task_id).collect();
     assert_eq!(running, vec![slow], "the first execution is still running");
@@ -248,5 +245,9 @@ async fn a_slow_execution_runs_in_the_background_and_holds_up_no_other_duty() {
         assert_eq!(net.task(id).status, TaskStatus::Delivered, "task {id}");
     }
     assert!(missed(&agents[0]).is_empty(), "{:?}", missed(&agents[0]));
-    assert_eq!(held.calls.load(Ordering::SeqCst), 2, "each task executed once");
+    assert_eq!(
+        held.calls.load(Ordering::SeqCst),
+        2,
+        "each task executed once"
+    );
 }
