@@ -75,12 +75,15 @@ impl Node {
 #[derive(Clone)]
 pub struct AbciApp {
     node: Arc<Mutex<Option<Node>>>,
+    /// Verifies new txs' signatures outside the lock.
+    verifier: Arc<nodeop_app::crypto::Verifier>,
 }
 
 impl AbciApp {
     pub fn new(app: App) -> Self {
         Self {
             node: Arc::new(Mutex::new(Some(Node::new(app)))),
+            verifier: Arc::new(nodeop_app::crypto::Verifier::default()),
         }
     }
 
@@ -314,12 +317,20 @@ impl Application for AbciApp {
             Ok(pb::CheckTxType::Recheck) => CheckKind::Recheck,
             _ => CheckKind::New,
         };
-        let o = self.with(|n| n.app.check_tx(&req.tx, kind));
+        // A new tx's signature is verified here, on this connection's thread, before the lock
+        // that serialises the app: CheckTx's costliest step runs while FinalizeBlock holds it.
+        // (A recheck finds the signature in the app's cache.)
+        let preverified = match kind {
+            CheckKind::New => nodeop_app::tx::preverify(&req.tx, &self.verifier),
+            CheckKind::Recheck => None,
+        };
+        let o = self.with(|n| n.app.check_tx_preverified(&req.tx, kind, preverified));
+        // CometBFT neither indexes nor returns CheckTx events: only code, codespace and log
+        // go back
         pb::ResponseCheckTx {
             code: o.code,
             codespace: o.codespace,
             log: o.log,
-            events: events(o.events),
             ..Default::default()
         }
     }

@@ -176,6 +176,18 @@ impl SignatureMemo for SigCache {
     }
 }
 
+/// The signature cache plus one hash verified outside the app's lock.
+struct Preverified<'a> {
+    cache: &'a SigCache,
+    hash: Option<[u8; 32]>,
+}
+
+impl SignatureMemo for Preverified<'_> {
+    fn verified(&self, tx_hash: &[u8; 32]) -> bool {
+        self.hash.as_ref() == Some(tx_hash) || self.cache.verified(tx_hash)
+    }
+}
+
 /// What every tx check needs from state, loaded once per committed height.
 #[derive(Clone, Debug)]
 struct ChainContext {
@@ -375,6 +387,17 @@ impl App {
     /// the mempool already holds, and refusing it would evict a tx its sender was told was
     /// accepted). Every accepted check, new or recheck, is counted until the next Commit.
     pub fn check_tx(&mut self, bytes: &[u8], kind: CheckKind) -> TxOutcome {
+        self.check_tx_preverified(bytes, kind, None)
+    }
+
+    /// [`App::check_tx`] for a tx whose signature [`crate::tx::preverify`] already verified
+    /// (`preverified` is the hash it returned): the signature is not verified again.
+    pub fn check_tx_preverified(
+        &mut self,
+        bytes: &[u8],
+        kind: CheckKind,
+        preverified: Option<[u8; 32]>,
+    ) -> TxOutcome {
         let Some(ctx) = self.context.clone() else {
             return TxOutcome::rejected(&TxError::NotInitialized, Vec::new());
         };
@@ -392,16 +415,15 @@ impl App {
             };
             return TxOutcome::rejected(&full, Vec::new());
         }
-        let checked = match check_stateless(
-            bytes,
-            &ctx.chain_id,
-            &ctx.params,
-            &self.verifier,
-            &self.sig_cache,
-        ) {
-            Ok(c) => c,
-            Err(e) => return TxOutcome::rejected(&e, Vec::new()),
+        let memo = Preverified {
+            cache: &self.sig_cache,
+            hash: preverified,
         };
+        let checked =
+            match check_stateless(bytes, &ctx.chain_id, &ctx.params, &self.verifier, &memo) {
+                Ok(c) => c,
+                Err(e) => return TxOutcome::rejected(&e, Vec::new()),
+            };
         self.sig_cache.insert(checked.hash);
         let mut overlay =
             Overlay::with_changes(&self.storage, std::mem::take(&mut self.check_changes));

@@ -364,6 +364,27 @@ pub fn min_fee(params: &TxParams, len: usize) -> Option<u128> {
         .checked_add(params.min_fee_base)
 }
 
+/// The tx's hash if its bytes decode and its signature verifies; `None` otherwise (the full
+/// check then says why). It reads no state, so a node can run it for a new CheckTx before taking
+/// the lock that serialises the app (on the mempool connection's thread, while FinalizeBlock
+/// holds the app), then pass the hash to [`crate::App::check_tx_preverified`], whose
+/// [`check_stateless`] skips the signature it names. It checks exactly what `check_stateless`
+/// would: the same sign bytes, the same verifier.
+pub fn preverify(bytes: &[u8], verifier: &Verifier) -> Option<[u8; 32]> {
+    // nothing a node accepts is this large; the locked check refuses it by size
+    const MAX_PREVERIFY_BYTES: usize = 1 << 20;
+    if bytes.len() > MAX_PREVERIFY_BYTES || bytes.len() < TX_SUFFIX_LEN {
+        return None;
+    }
+    let tx: Tx = borsh::from_slice(bytes).ok()?;
+    let body_len = bytes.len() - TX_SUFFIX_LEN;
+    let sign_bytes = sha256(&[SIGN_DOMAIN, &bytes[..body_len]]);
+    verifier
+        .verify(&tx.pubkey, &sign_bytes, &tx.signature)
+        .ok()?;
+    Some(tx_hash(bytes))
+}
+
 /// The stateless checks, cheapest first; the signature last.
 pub fn check_stateless(
     bytes: &[u8],
