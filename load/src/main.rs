@@ -54,8 +54,9 @@ struct GenesisArgs {
     /// HOME/cometbft/config/genesis.json after `nodeopd init`).
     #[arg(long)]
     genesis: Option<PathBuf>,
-    /// Each account's genesis balance, unop (or NOP with a suffix, e.g. 1000000nop).
-    #[arg(long, default_value = "1000000nop")]
+    /// Each account's genesis balance, unop (or NOP with a suffix); all of them must stay
+    /// within the chain's max_supply.
+    #[arg(long, default_value = "100000nop")]
     balance: String,
     /// Write the accounts' addresses here, one JSON array.
     #[arg(long)]
