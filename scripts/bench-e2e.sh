@@ -345,7 +345,7 @@ def nice(m):
 colors = {"builtin": "#1f77b4", "socket": "#2ca02c", "nodeopd": "#d62728"}
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
        f'<rect width="{W}" height="{H}" fill="white"/>',
-       f'<text x="{W/2 - 60}" y="22" font-size="15">Committed tx/s against offered load ({cores} cores, one validator, 1 s blocks)</text>']
+       f'<text x="{W/2}" y="22" font-size="14" text-anchor="middle">Committed tx/s against offered load ({cores} cores, one validator, 1 s blocks)</text>']
 sx, sy = nice(xmax), nice(ymax)
 v = 0
 while v <= xmax:
