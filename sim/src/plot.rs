@@ -1,0 +1,167 @@
+//! Line charts drawn as SVG with plotters (text is left to the SVG viewer's fonts, so no system
+//! font library is needed).
+
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+
+/// One line of a chart; `band` adds a shaded band (low, high) at the same x values.
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+    pub band: Option<Vec<(f64, f64, f64)>>,
+    pub color: RGBColor,
+    pub dashed: bool,
+}
+
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+fn bounds(series: &[Series]) -> (f64, f64, f64, f64) {
+    let mut x = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut y = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut see = |px: f64, py: f64| {
+        if px.is_finite() && py.is_finite() {
+            x = (x.0.min(px), x.1.max(px));
+            y = (y.0.min(py), y.1.max(py));
+        }
+    };
+    for s in series {
+        for &(px, py) in &s.points {
+            see(px, py);
+        }
+        for &(px, lo, hi) in s.band.iter().flatten() {
+            see(px, lo);
+            see(px, hi);
+        }
+    }
+    if !x.0.is_finite() {
+        return (0.0, 1.0, 0.0, 1.0);
+    }
+    if x.1 <= x.0 {
+        x.1 = x.0 + 1.0;
+    }
+    if y.1 <= y.0 {
+        y.1 = y.0 + 1.0;
+    }
+    (x.0, x.1, y.0, y.1)
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("plot: {e:?}")
+}
+
+/// A chart with a linear y axis (`log_y` false) or a log one (every y must be > 0).
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    log_y: bool,
+) -> Result<()> {
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (x0, x1, mut y0, mut y1) = bounds(series);
+    if log_y {
+        y0 = y0.max(1e-9) / 1.5;
+        y1 *= 1.5;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .draw()
+            .map_err(err)?;
+        for s in series {
+            if let Some(band) = &s.band {
+                let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, lo, _)| (x, lo)).collect();
+                poly.extend(band.iter().rev().map(|&(x, _, hi)| (x, hi)));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(poly, s.color.mix(0.15))))
+                    .map_err(err)?;
+            }
+            let style = s.color.stroke_width(2);
+            let color = s.color;
+            if s.dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))
+                    .map_err(err)?
+            } else {
+                chart
+                    .draw_series(LineSeries::new(s.points.clone(), style))
+                    .map_err(err)?
+            }
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(err)?;
+    } else {
+        let pad = (y1 - y0) * 0.05;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .draw()
+            .map_err(err)?;
+        for s in series {
+            if let Some(band) = &s.band {
+                let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, lo, _)| (x, lo)).collect();
+                poly.extend(band.iter().rev().map(|&(x, _, hi)| (x, hi)));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(poly, s.color.mix(0.15))))
+                    .map_err(err)?;
+            }
+            let style = s.color.stroke_width(2);
+            let color = s.color;
+            if s.dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))
+                    .map_err(err)?
+            } else {
+                chart
+                    .draw_series(LineSeries::new(s.points.clone(), style))
+                    .map_err(err)?
+            }
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerLeft)
+            .draw()
+            .map_err(err)?;
+    }
+    root.present().map_err(err)?;
+    Ok(())
+}
