@@ -13,6 +13,8 @@ pub struct Series {
     pub band: Option<Vec<(f64, f64, f64)>>,
     pub color: RGBColor,
     pub dashed: bool,
+    /// Points drawn as circles, without a line.
+    pub markers: bool,
 }
 
 pub const PALETTE: [RGBColor; 8] = [
@@ -68,6 +70,7 @@ pub fn line_chart(
     y_label: &str,
     series: &[Series],
     log_y: bool,
+    legend: SeriesLabelPosition,
 ) -> Result<()> {
     let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
@@ -98,7 +101,15 @@ pub fn line_chart(
             }
             let style = s.color.stroke_width(2);
             let color = s.color;
-            if s.dashed {
+            if s.markers {
+                chart
+                    .draw_series(
+                        s.points
+                            .iter()
+                            .map(|&p| Circle::new(p, 5, s.color.filled())),
+                    )
+                    .map_err(err)?
+            } else if s.dashed {
                 chart
                     .draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))
                     .map_err(err)?
@@ -114,7 +125,7 @@ pub fn line_chart(
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(legend.clone())
             .draw()
             .map_err(err)?;
     } else {
@@ -142,7 +153,15 @@ pub fn line_chart(
             }
             let style = s.color.stroke_width(2);
             let color = s.color;
-            if s.dashed {
+            if s.markers {
+                chart
+                    .draw_series(
+                        s.points
+                            .iter()
+                            .map(|&p| Circle::new(p, 5, s.color.filled())),
+                    )
+                    .map_err(err)?
+            } else if s.dashed {
                 chart
                     .draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))
                     .map_err(err)?
@@ -158,7 +177,7 @@ pub fn line_chart(
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .position(SeriesLabelPosition::LowerLeft)
+            .position(legend)
             .draw()
             .map_err(err)?;
     }
