@@ -133,10 +133,10 @@ impl MonteCarlo {
 pub struct RunResult {
     pub death_month: Option<usize>,
     pub shocks: u32,
-    /// End-of-month price, supply (NOP) and mint (NOP), one entry per month.
-    pub price: Vec<f64>,
-    pub supply: Vec<f64>,
-    pub minted: Vec<f64>,
+    pub final_price: f64,
+    pub min_price: f64,
+    /// NOP.
+    pub final_supply: f64,
     /// The largest total supply seen, unop (chain mode: the bank's record; literal: rounded).
     pub max_supply_seen: u128,
     pub cap_month: Option<usize>,
@@ -149,10 +149,27 @@ pub struct Scenario {
     pub growth: f64,
     pub shocks: bool,
     pub runs: Vec<RunResult>,
+    pub months: usize,
+    /// End-of-month price (USD), supply (NOP) and mint (NOP) of every run, run after run
+    /// (`months` values each): one allocation per series, not three per run, keeps the
+    /// allocator from fragmenting over a long experiment.
+    pub price: Vec<f64>,
+    pub supply: Vec<f64>,
+    pub minted: Vec<f64>,
     pub elapsed: Duration,
 }
 
 impl Scenario {
+    /// Run `run`'s month-end prices.
+    pub fn prices(&self, run: usize) -> &[f64] {
+        &self.price[run * self.months..(run + 1) * self.months]
+    }
+
+    /// Run `run`'s month-end supplies, NOP.
+    pub fn supplies(&self, run: usize) -> &[f64] {
+        &self.supply[run * self.months..(run + 1) * self.months]
+    }
+
     pub fn survival(&self) -> f64 {
         let alive = self.runs.iter().filter(|r| r.death_month.is_none()).count();
         alive as f64 / self.runs.len().max(1) as f64
@@ -181,8 +198,17 @@ pub fn run_seed(seed: u64, run: usize) -> u64 {
 pub const PRICE_FLOOR: f64 = 1e-12;
 pub const PRICE_CEILING: f64 = 1e12;
 
-/// One run: `months` months of demand, mint, payout and price.
-pub fn simulate(cfg: &MonteCarlo, mode: Mode, growth: f64, shocks: bool, run: usize) -> RunResult {
+/// One run: `months` months of demand, mint, payout and price. The month-end price, supply and
+/// mint go into `price`, `supply` and `minted` (`cfg.months` values each).
+pub fn simulate(
+    cfg: &MonteCarlo,
+    mode: Mode,
+    growth: f64,
+    shocks: bool,
+    run: usize,
+    series: [&mut [f64]; 3],
+) -> RunResult {
+    let [out_price, out_supply, out_minted] = series;
     let m = &cfg.market;
     let iss = &cfg.issuance;
     let nop = UNOP_PER_NOP as f64;
@@ -203,9 +229,9 @@ pub fn simulate(cfg: &MonteCarlo, mode: Mode, growth: f64, shocks: bool, run: us
     let mut out = RunResult {
         death_month: None,
         shocks: 0,
-        price: Vec::with_capacity(cfg.months),
-        supply: Vec::with_capacity(cfg.months),
-        minted: Vec::with_capacity(cfg.months),
+        final_price: 0.0,
+        min_price: f64::INFINITY,
+        final_supply: 0.0,
         max_supply_seen: u128::from(iss.genesis_supply_nop) * UNOP_PER_NOP,
         cap_month: None,
     };
@@ -266,10 +292,13 @@ pub fn simulate(cfg: &MonteCarlo, mode: Mode, growth: f64, shocks: bool, run: us
         if out.death_month.is_none() && price < m.death_price_ratio * m.initial_price_usd {
             out.death_month = Some(month);
         }
-        out.price.push(price);
-        out.supply.push(supply);
-        out.minted.push(minted);
+        out_price[month] = price;
+        out_supply[month] = supply;
+        out_minted[month] = minted;
+        out.min_price = out.min_price.min(price);
     }
+    out.final_price = price;
+    out.final_supply = supply;
     out
 }
 
@@ -286,30 +315,51 @@ pub fn run_scenario(cfg: &MonteCarlo, mode: Mode, growth: f64, shocks: bool) -> 
     let start = Instant::now();
     let n = threads(cfg).clamp(1, cfg.runs.max(1));
     let block = cfg.runs.div_ceil(n);
-    let runs = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .map(|t| {
-                let lo = (t * block).min(cfg.runs);
-                let hi = ((t + 1) * block).min(cfg.runs);
-                scope.spawn(move || {
-                    (lo..hi)
-                        .map(|r| simulate(cfg, mode, growth, shocks, r))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a simulation thread panicked"))
-            .collect()
-    });
-    Scenario {
+    let months = cfg.months;
+    let size = cfg.runs * months;
+    let mut out = Scenario {
         mode,
         growth,
         shocks,
-        runs,
-        elapsed: start.elapsed(),
-    }
+        runs: Vec::with_capacity(cfg.runs),
+        months,
+        price: vec![0.0; size],
+        supply: vec![0.0; size],
+        minted: vec![0.0; size],
+        elapsed: Duration::ZERO,
+    };
+    // each thread fills its contiguous block of runs in place
+    let chunk = block * months;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = out
+            .price
+            .chunks_mut(chunk)
+            .zip(out.supply.chunks_mut(chunk))
+            .zip(out.minted.chunks_mut(chunk))
+            .enumerate()
+            .map(|(t, ((price, supply), minted))| {
+                scope.spawn(move || {
+                    let lo = t * block;
+                    let mut results = Vec::with_capacity(price.len() / months);
+                    for (i, ((p, s), m)) in price
+                        .chunks_mut(months)
+                        .zip(supply.chunks_mut(months))
+                        .zip(minted.chunks_mut(months))
+                        .enumerate()
+                    {
+                        results.push(simulate(cfg, mode, growth, shocks, lo + i, [p, s, m]));
+                    }
+                    results
+                })
+            })
+            .collect();
+        for h in handles {
+            out.runs
+                .extend(h.join().expect("a simulation thread panicked"));
+        }
+    });
+    out.elapsed = start.elapsed();
+    out
 }
 
 /// Every scenario: modes × growth rates × (shocks, no shocks), with a progress line per
@@ -429,9 +479,10 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 pub fn monthly(s: &Scenario, months: usize) -> Vec<[f64; 6]> {
     (0..months)
         .map(|t| {
-            let price = sorted(s.runs.iter().map(|r| r.price[t]).collect());
-            let supply = sorted(s.runs.iter().map(|r| r.supply[t]).collect());
-            let minted = sorted(s.runs.iter().map(|r| r.minted[t]).collect());
+            let at = |v: &[f64]| sorted((0..s.runs.len()).map(|i| v[i * s.months + t]).collect());
+            let price = at(&s.price);
+            let supply = at(&s.supply);
+            let minted = at(&s.minted);
             let alive = s
                 .runs
                 .iter()
@@ -467,16 +518,15 @@ pub fn csvs(cfg: &MonteCarlo, scenarios: &[Scenario]) -> Vec<(&'static str, Stri
     for s in scenarios {
         let key = format!("{},{:.4},{}", s.mode.name(), s.growth, u8::from(s.shocks));
         for (i, r) in s.runs.iter().enumerate() {
-            let min = r.price.iter().copied().fold(f64::INFINITY, f64::min);
             let _ = writeln!(
                 runs,
                 "{key},{i},{},{},{},{:.6},{:.6},{:.3},{}",
                 u8::from(r.death_month.is_none()),
                 opt(r.death_month),
                 r.shocks,
-                r.price.last().copied().unwrap_or(f64::NAN),
-                min,
-                r.supply.last().copied().unwrap_or(f64::NAN),
+                r.final_price,
+                r.min_price,
+                r.final_supply,
                 opt(r.cap_month)
             );
         }

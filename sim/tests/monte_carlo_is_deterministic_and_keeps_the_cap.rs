@@ -111,14 +111,18 @@ fn same_seed_same_bytes_other_seed_other_bytes_and_invariants_hold() {
     let cap = u128::from(cfg.issuance.max_supply_nop) * UNOP_PER_NOP;
     for s in &scenarios {
         assert_eq!(s.runs.len(), cfg.runs);
-        for r in &s.runs {
+        assert_eq!(s.price.len(), cfg.runs * cfg.months);
+        for (i, r) in s.runs.iter().enumerate() {
             assert!(
                 r.max_supply_seen <= cap,
                 "{:?}: supply past max_supply",
                 s.mode
             );
-            assert_eq!(r.price.len(), cfg.months);
-            assert!(r.price.iter().all(|p| p.is_finite() && *p > 0.0));
+            assert!(s.prices(i).iter().all(|p| p.is_finite() && *p > 0.0));
+            assert!(s
+                .supplies(i)
+                .iter()
+                .all(|&x| x <= cfg.issuance.max_supply_nop as f64));
             if !s.shocks {
                 assert_eq!(r.shocks, 0);
             }
@@ -141,5 +145,5 @@ fn same_seed_same_bytes_other_seed_other_bytes_and_invariants_hold() {
     }
     // the chain's first period mints revenue × 2 (s(0) = 1): the supply grows in month 0
     let chain = scenarios.iter().find(|s| s.mode == Mode::Chain).unwrap();
-    assert!(chain.runs[0].supply[0] > cfg.issuance.genesis_supply_nop as f64);
+    assert!(chain.supplies(0)[0] > cfg.issuance.genesis_supply_nop as f64);
 }
