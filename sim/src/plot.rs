@@ -89,6 +89,7 @@ pub fn line_chart(
             .configure_mesh()
             .x_desc(x_label)
             .y_desc(y_label)
+            .y_label_formatter(&|v: &f64| format!("{v:.0e}"))
             .draw()
             .map_err(err)?;
         for s in series {
