@@ -21,10 +21,18 @@ fn small() -> (MonteCarlo, String) {
     cfg.months = 24;
     cfg.threads = 2;
     cfg.growth_rates = vec![cfg.base_growth];
+    cfg.robustness.runs = 50;
+    cfg.robustness.factors = vec![0.5];
+    cfg.robustness.parameters = vec!["sell_fraction".into()];
     (cfg, text)
 }
 
-const CSVS: [&str; 3] = ["runs.csv", "months.csv", "sensitivity.csv"];
+const CSVS: [&str; 4] = [
+    "runs.csv",
+    "months.csv",
+    "sensitivity.csv",
+    "robustness.csv",
+];
 
 fn csv_hash(dir: &Path) -> String {
     let mut h = Sha256::new();
