@@ -846,6 +846,15 @@ fn plots(cfg: &MonteCarlo, scenarios: &[Scenario], dir: &Path) -> Result<Vec<(St
     Ok(figures)
 }
 
+/// A price for the tables: 4 decimals, or scientific notation where that would hide it.
+fn usd(x: f64) -> String {
+    if x != 0.0 && (x.abs() < 0.01 || x.abs() >= 1e6) {
+        format!("{x:.2e}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
@@ -1010,12 +1019,17 @@ pub fn report(
             find(scenarios, mode, lo, true),
             find(scenarios, mode, hi, true),
         ) {
-            let _ =
-                writeln!(
+            let _ = writeln!(
                 r,
                 "- `{}` mode, with shocks: survival {} from {} at {:.0} % growth to {} at {:.0} %.",
                 mode.name(),
-                if b.survival() < a.survival() { "falls" } else { "rises or stays" },
+                if b.survival() < a.survival() {
+                    "falls"
+                } else if b.survival() > a.survival() {
+                    "rises"
+                } else {
+                    "stays"
+                },
                 pct(a.survival()),
                 lo * 100.0,
                 pct(b.survival()),
@@ -1067,13 +1081,13 @@ pub fn report(
             });
             let _ = writeln!(
                 r,
-                "| {:.0} % | `{}` | {} | {} | {} | {:.4} USD | {} |",
+                "| {:.0} % | `{}` | {} | {} | {} | {} USD | {} |",
                 g * 100.0,
                 mode.name(),
                 on.map_or("–".into(), |s| pct(s.survival())),
                 off.map_or("–".into(), |s| pct(s.survival())),
                 claim,
-                median,
+                usd(median),
                 pct(capped)
             );
         }
@@ -1094,11 +1108,11 @@ pub fn report(
                 let row = rows[m - 1];
                 let _ = writeln!(
                     r,
-                    "| {m} | `{}` | {:.4} | {:.4} | {:.4} |",
+                    "| {m} | `{}` | {} | {} | {} |",
                     mode.name(),
-                    row[0],
-                    row[1],
-                    row[2]
+                    usd(row[0]),
+                    usd(row[1]),
+                    usd(row[2])
                 );
             }
         }
