@@ -217,30 +217,21 @@ async fn latest_height(client: &HttpClient) -> Result<u64> {
     node::latest_height(client).await
 }
 
-/// The pending nonce of every account, several queries at a time.
-async fn start_nonces(client: &HttpClient, addresses: &[Address]) -> Result<Vec<u64>> {
-    let chunk = addresses.len().div_ceil(8).max(1);
-    let mut tasks = Vec::new();
-    for part in addresses.chunks(chunk) {
-        let client = client.clone();
-        let part = part.to_vec();
-        tasks.push(tokio::spawn(async move {
-            let mut out = Vec::with_capacity(part.len());
-            for a in &part {
-                out.push(node::next_nonce(&client, a).await?);
-            }
-            Ok::<_, anyhow::Error>(out)
-        }));
-    }
-    let mut all = Vec::with_capacity(addresses.len());
-    for t in tasks {
-        all.extend(t.await.context("a nonce query task failed")??);
-    }
-    Ok(all)
+/// Which nonce of an account to read.
+#[derive(Clone, Copy)]
+enum NonceKind {
+    /// The one the next tx must carry at this node (`/pending/account`).
+    Pending,
+    /// The committed one (`/account`).
+    Committed,
 }
 
-/// Committed nonces (`/account/{address}`), several queries at a time.
-async fn committed_nonces(client: &HttpClient, addresses: &[Address]) -> Result<Vec<u64>> {
+/// The nonce of every account, eight queries at a time, in `addresses` order.
+async fn read_nonces(
+    client: &HttpClient,
+    addresses: &[Address],
+    kind: NonceKind,
+) -> Result<Vec<u64>> {
     let chunk = addresses.len().div_ceil(8).max(1);
     let mut tasks = Vec::new();
     for part in addresses.chunks(chunk) {
@@ -249,7 +240,10 @@ async fn committed_nonces(client: &HttpClient, addresses: &[Address]) -> Result<
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::with_capacity(part.len());
             for a in &part {
-                out.push(node::query_account(&client, a, None).await?.0.nonce);
+                out.push(match kind {
+                    NonceKind::Pending => node::next_nonce(&client, a).await?,
+                    NonceKind::Committed => node::query_account(&client, a, None).await?.0.nonce,
+                });
             }
             Ok::<_, anyhow::Error>(out)
         }));
@@ -560,7 +554,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
                     bail!("account {probe} of seed {:?} has no funds", args.seed);
                 }
             }
-            nonces = start_nonces(&client, &addresses).await?;
+            nonces = read_nonces(&client, &addresses, NonceKind::Pending).await?;
             eprintln!(
                 "preparing {} signed transfers ({per_lane} per account, {} accounts)…",
                 per_lane * args.accounts,
@@ -746,7 +740,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let stopped_lanes = lanes.iter().filter(|l| l.3).count() as u64;
     let (mut stalled, mut mismatched) = (0u64, 0u64);
     if args.mode == Mode::Nodeop {
-        let now = committed_nonces(&client, &addresses).await?;
+        let now = read_nonces(&client, &addresses, NonceKind::Committed).await?;
         for &(i, accepted, uncertain, _) in &lanes {
             let expected = nonces[i] + accepted;
             if now[i] < expected {

@@ -52,13 +52,13 @@ pub struct InProcessChain(pub Arc<Mutex<Sim>>);
 
 fn events(evs: &[nodeop_app::events::Event]) -> Vec<ChainEvent> {
     evs.iter()
-        .map(|e| ChainEvent {
-            kind: e.kind.clone(),
-            attributes: e
-                .attributes
-                .iter()
-                .map(|a| (a.key.clone(), a.value.clone()))
-                .collect(),
+        .map(|e| {
+            ChainEvent::from_pairs(
+                &e.kind,
+                e.attributes
+                    .iter()
+                    .map(|a| (a.key.as_str(), a.value.as_str())),
+            )
         })
         .collect()
 }

@@ -29,6 +29,20 @@ pub struct ChainEvent {
 }
 
 impl ChainEvent {
+    /// An event from its kind and (key, value) attribute pairs.
+    pub fn from_pairs<'a>(
+        kind: &str,
+        attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
+        Self {
+            kind: kind.to_string(),
+            attributes: attributes
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.attributes
             .iter()

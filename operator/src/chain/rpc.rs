@@ -269,13 +269,13 @@ impl Chain for RpcChain {
             events: r
                 .events
                 .iter()
-                .map(|e| ChainEvent {
-                    kind: e.kind.clone(),
-                    attributes: e
-                        .attributes
-                        .iter()
-                        .map(|a| (a.key.clone(), a.value.clone()))
-                        .collect(),
+                .map(|e| {
+                    ChainEvent::from_pairs(
+                        &e.kind,
+                        e.attributes
+                            .iter()
+                            .map(|a| (a.key.as_str(), a.value.as_str())),
+                    )
                 })
                 .collect(),
         };
