@@ -316,13 +316,31 @@ impl Storage {
         };
         let reader = self.tree_reader()?;
         let tree = Sha256Jmt::new(&reader);
-        let value_set: Vec<(KeyHash, Option<OwnedValue>)> = changes
-            .iter()
-            .map(|(k, v)| (KeyHash::with::<sha2::Sha256>(k), v.clone()))
-            .collect();
-        let (root, batch) = tree
-            .put_value_set(value_set, version)
-            .map_err(|e| StoreError::Tree(e.to_string()))?;
+        // A block that only writes (no deletion) goes through jmt's batch insertion, which builds
+        // each new node once; deletions need the key-by-key path. Both give the same tree (a
+        // Jellyfish tree's shape depends only on its keys), so the same root and nodes.
+        let writes_only = !changes.is_empty() && changes.values().all(Option::is_some);
+        let (root, batch) = if writes_only {
+            let value_set: Vec<(KeyHash, OwnedValue)> = changes
+                .iter()
+                .filter_map(|(k, v)| Some((KeyHash::with::<sha2::Sha256>(k), v.clone()?)))
+                .collect();
+            let (roots, batch) = tree
+                .batch_put_value_sets(vec![value_set], None, version)
+                .map_err(|e| StoreError::Tree(e.to_string()))?;
+            let root = roots
+                .first()
+                .copied()
+                .ok_or_else(|| StoreError::Tree("batch insertion returned no root".into()))?;
+            (root, batch)
+        } else {
+            let value_set: Vec<(KeyHash, Option<OwnedValue>)> = changes
+                .iter()
+                .map(|(k, v)| (KeyHash::with::<sha2::Sha256>(k), v.clone()))
+                .collect();
+            tree.put_value_set(value_set, version)
+                .map_err(|e| StoreError::Tree(e.to_string()))?
+        };
         Ok(Prepared {
             height,
             app_hash: root.0,
@@ -760,6 +778,7 @@ impl Storage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     /// splitmix64: a fixed, seeded sequence for generated blocks.
     struct Rng(u64);
@@ -836,6 +855,53 @@ mod tests {
                 )),
             }
         }
+    }
+
+    /// A block of writes only (the batch insertion) gives the same root, the same new nodes and
+    /// the same stale nodes as jmt's key-by-key insertion of the same writes, over a tree that
+    /// grew and shrank through many earlier blocks.
+    #[test]
+    fn batch_insertion_builds_the_same_tree_as_key_by_key_insertion() {
+        let mut rng = Rng(11);
+        let mut s = Storage::in_memory().unwrap();
+        commit(&mut s, 1, Changes::new(), Some(1));
+        let mut batched = 0;
+        for height in 2..=120u64 {
+            let mut c = random_block(&mut rng, height);
+            if height % 3 == 0 {
+                // writes only, some to new keys (splits) and some to existing ones
+                c.retain(|_, v| v.is_some());
+                c.insert(key(KEYS + height), Some(b"new".to_vec()));
+            }
+            let writes_only = !c.is_empty() && c.values().all(Option::is_some);
+            let prepared = s.prepare(height, c.clone(), None).unwrap();
+            if writes_only {
+                batched += 1;
+                let reader = s.tree_reader().unwrap();
+                let value_set: Vec<(KeyHash, Option<OwnedValue>)> = c
+                    .iter()
+                    .map(|(k, v)| (KeyHash::with::<sha2::Sha256>(k), v.clone()))
+                    .collect();
+                let (root, batch) = Sha256Jmt::new(&reader)
+                    .put_value_set(value_set, prepared.version)
+                    .unwrap();
+                assert_eq!(root.0, prepared.app_hash, "root at {height}");
+                assert_eq!(
+                    batch.node_batch.nodes(),
+                    prepared.batch.node_batch.nodes(),
+                    "new nodes at {height}"
+                );
+                let stale = |b: &TreeUpdateBatch| -> BTreeSet<NodeKey> {
+                    b.stale_node_index_batch
+                        .iter()
+                        .map(|i| i.node_key.clone())
+                        .collect()
+                };
+                assert_eq!(stale(&batch), stale(&prepared.batch), "stale at {height}");
+            }
+            s.commit(prepared).unwrap();
+        }
+        assert!(batched >= 40, "only {batched} blocks took the batch path");
     }
 
     fn assert_pruned(s: &Storage, height: u64) {

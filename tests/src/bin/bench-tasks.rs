@@ -906,6 +906,14 @@ fn run(o: &Options, mode: Mode) -> Summary {
         "history tables: {} jmt_nodes, {} jmt_values, {} stale entries pending",
         stats.jmt_nodes, stats.jmt_values, stats.stale
     );
+    // the same arguments give the same chain: compare this line across builds and machines
+    if let Some(c) = storage.committed() {
+        println!(
+            "app hash at height {}: {}",
+            c.height,
+            hex::encode_upper(c.app_hash)
+        );
+    }
     println!(
         "wall time {:.1} s (signing and driving included)\n",
         wall.as_secs_f64()
