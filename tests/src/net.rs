@@ -1009,6 +1009,20 @@ impl Node {
         }
     }
 
+    /// SIGKILL to cometbft only; nodeopd keeps running and serves the cometbft started next
+    /// ([`Node::start_cometbft`]), which replays what its app has not committed.
+    pub fn kill_cometbft_hard(&mut self) {
+        if let Some(mut child) = self.cometbft.take() {
+            signal(child.id(), "KILL");
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether nodeopd runs (it was started and has not been stopped or killed).
+    pub fn app_running(&self) -> bool {
+        self.app.is_some()
+    }
+
     /// SIGKILL to both processes (a machine crash: no shutdown code runs in either).
     pub fn kill_hard(&mut self) {
         let children: Vec<Child> = [self.cometbft.take(), self.app.take()]
