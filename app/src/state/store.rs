@@ -126,6 +126,8 @@ pub struct Prepared {
     version_offset: u64,
     batch: TreeUpdateBatch,
     changes: Changes,
+    /// Whether [`Storage::stage`] already wrote the tree nodes and value records.
+    staged: bool,
 }
 
 pub struct Storage {
@@ -138,6 +140,8 @@ pub struct Storage {
     earliest: Option<u64>,
     /// A read snapshot of the latest committed state, renewed after each commit.
     snapshot: Snapshot,
+    /// What [`Storage::stage`] wrote for a block not committed yet.
+    staged: Option<Written>,
 }
 
 struct Snapshot {
@@ -187,6 +191,7 @@ impl Storage {
             committed: None,
             earliest: None,
             snapshot: Snapshot { state: None },
+            staged: None,
         };
         storage.committed = storage.read_committed()?;
         storage.earliest = storage.read_meta_u64("earliest_height")?;
@@ -349,7 +354,43 @@ impl Storage {
             version_offset,
             batch,
             changes,
+            staged: false,
         })
+    }
+
+    /// Writes a prepared block's new tree nodes and value records ahead of [`Storage::commit`],
+    /// in a write transaction that is not made durable by itself: the commit's durable
+    /// transaction makes both durable together. Both tables are keyed by version and the
+    /// committed height does not move, so until the commit nothing reads them (every read is
+    /// at a committed version). After a crash before the commit they are gone (redb returns to
+    /// its last durable transaction); if the process lives on and the block is finalized again,
+    /// the same keys get the same bytes. Moves the bulk of the block's writes out of Commit,
+    /// during which CometBFT holds its mempool.
+    ///
+    /// A block staged again at the same version without a commit in between (the process lived
+    /// while its CometBFT restarted and replayed the height) first removes what the earlier
+    /// staging wrote, so no record of a block that was never committed survives.
+    pub fn stage(&mut self, prepared: &mut Prepared) -> Result<(), StoreError> {
+        if prepared.staged {
+            return Ok(());
+        }
+        let mut tx = self.db.begin_write().map_err(backend)?;
+        tx.set_durability(redb::Durability::None).map_err(backend)?;
+        if let Some(earlier) = self.staged.take() {
+            let mut nodes = tx.open_table(NODES).map_err(backend)?;
+            for k in &earlier.nodes {
+                nodes.remove(k.as_slice()).map_err(backend)?;
+            }
+            let mut values = tx.open_table(VALUES).map_err(backend)?;
+            for k in &earlier.values {
+                values.remove(k.as_slice()).map_err(backend)?;
+            }
+        }
+        let written = write_tree(&tx, prepared.version, &prepared.batch, &prepared.changes)?;
+        tx.commit().map_err(backend)?;
+        self.staged = Some(written);
+        prepared.staged = true;
+        Ok(())
     }
 
     /// Writes a prepared block durably, in one transaction.
@@ -362,6 +403,7 @@ impl Storage {
             version_offset,
             batch,
             changes,
+            staged,
         } = prepared;
         let keep_recent = self.options.keep_recent;
         // the lowest readable height after this commit: it only ever rises
@@ -380,19 +422,14 @@ impl Storage {
             before.max(window).max(version_offset).min(height)
         };
         let tx = self.db.begin_write().map_err(backend)?;
+        if !staged {
+            write_tree(&tx, version, &batch, &changes)?;
+        }
+        // what was staged is this block's now
+        self.staged = None;
         {
             let mut nodes = tx.open_table(NODES).map_err(backend)?;
-            debug_assert!(batch
-                .node_batch
-                .nodes()
-                .contains_key(&root_node_key(version)?));
-            for (key, node) in batch.node_batch.nodes() {
-                let k = node_key_bytes(key)?;
-                let v = borsh::to_vec(node).map_err(backend)?;
-                nodes.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
-            }
             let mut values = tx.open_table(VALUES).map_err(backend)?;
-            debug_assert_eq!(batch.node_batch.values().len(), changes.len());
             let mut stale = tx.open_table(STALE).map_err(backend)?;
             let mut recorded = 0usize;
             if keep_recent > 0 {
@@ -431,14 +468,6 @@ impl Storage {
                         }
                     }
                 }
-            }
-            let mut record = Vec::new();
-            for (k, v) in &changes {
-                let h = KeyHash::with::<sha2::Sha256>(k);
-                encode_value_record(&mut record, k, v.as_deref());
-                values
-                    .insert(value_key(h.0, version).as_slice(), record.as_slice())
-                    .map_err(backend)?;
             }
             let mut state = tx.open_table(STATE).map_err(backend)?;
             for (k, v) in &changes {
@@ -632,6 +661,49 @@ impl StateRead for Storage {
         }
         out
     }
+}
+
+/// The keys [`write_tree`] wrote.
+struct Written {
+    nodes: Vec<Vec<u8>>,
+    values: Vec<[u8; 40]>,
+}
+
+/// A block's new tree nodes and its value records (one per changed key, deletions included).
+fn write_tree(
+    tx: &redb::WriteTransaction,
+    version: Version,
+    batch: &TreeUpdateBatch,
+    changes: &Changes,
+) -> Result<Written, StoreError> {
+    let mut written = Written {
+        nodes: Vec::with_capacity(batch.node_batch.nodes().len()),
+        values: Vec::with_capacity(changes.len()),
+    };
+    let mut nodes = tx.open_table(NODES).map_err(backend)?;
+    debug_assert!(batch
+        .node_batch
+        .nodes()
+        .contains_key(&root_node_key(version)?));
+    for (key, node) in batch.node_batch.nodes() {
+        let k = node_key_bytes(key)?;
+        let v = borsh::to_vec(node).map_err(backend)?;
+        nodes.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
+        written.nodes.push(k);
+    }
+    let mut values = tx.open_table(VALUES).map_err(backend)?;
+    debug_assert_eq!(batch.node_batch.values().len(), changes.len());
+    let mut record = Vec::new();
+    for (k, v) in changes {
+        let h = KeyHash::with::<sha2::Sha256>(k);
+        encode_value_record(&mut record, k, v.as_deref());
+        let key = value_key(h.0, version);
+        values
+            .insert(key.as_slice(), record.as_slice())
+            .map_err(backend)?;
+        written.values.push(key);
+    }
+    Ok(written)
 }
 
 fn value_key(key_hash: [u8; 32], version: Version) -> [u8; 40] {
@@ -1174,6 +1246,61 @@ mod tests {
         let c = s.committed().unwrap();
         assert_eq!((c.height, c.app_hash, c.version_offset), (5, hash, 4));
         assert_eq!(s.get_raw(b"k2"), Some(b"v2".to_vec()));
+        assert_eq!(s.get_at(b"k", 4).unwrap(), Some(b"v".to_vec()));
+    }
+
+    /// A staged block becomes durable only with its commit: reopened without the commit, the
+    /// store is at the previous height and takes another block at that height; staged and
+    /// committed, it reads and proves like a block committed without staging.
+    #[test]
+    fn a_staged_block_is_durable_only_with_its_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        let mut plain = Storage::in_memory().unwrap();
+        {
+            let mut s = Storage::open(&path).unwrap();
+            for store in [&mut s, &mut plain] {
+                let g = store
+                    .prepare(4, changes(&[("k", Some("v"))]), Some(4))
+                    .unwrap();
+                store.commit(g).unwrap();
+            }
+            // block 5, staged, then the process dies before Commit: the file as it is then
+            // (written pages included) is what a restart finds
+            let mut p = s.prepare(5, changes(&[("lost", Some("x"))]), None).unwrap();
+            s.stage(&mut p).unwrap();
+            std::fs::copy(&path, dir.path().join("crashed.redb")).unwrap();
+        }
+        let path = dir.path().join("crashed.redb");
+        let mut s = Storage::open(&path).unwrap();
+        assert_eq!(s.committed().unwrap().height, 4);
+        assert_eq!(s.get_raw(b"lost"), None);
+        // the same process stages another block 5 first (its CometBFT restarted in between):
+        // nothing of it may survive either
+        let mut p = s
+            .prepare(5, changes(&[("also lost", Some("y"))]), None)
+            .unwrap();
+        s.stage(&mut p).unwrap();
+        let block5 = changes(&[("k", Some("v5")), ("k2", Some("w"))]);
+        let mut p = s.prepare(5, block5.clone(), None).unwrap();
+        s.stage(&mut p).unwrap();
+        let staged = s.commit(p).unwrap().app_hash;
+        let p = plain.prepare(5, block5, None).unwrap();
+        assert_eq!(staged, plain.commit(p).unwrap().app_hash);
+        drop(s);
+        let s = Storage::open(&path).unwrap();
+        assert_eq!(s.committed().unwrap().height, 5);
+        for (key, want) in [
+            ("k", Some("v5")),
+            ("k2", Some("w")),
+            ("lost", None),
+            ("also lost", None),
+        ] {
+            let want = want.map(|v| v.as_bytes().to_vec());
+            assert_eq!(s.get_at(key.as_bytes(), 5).unwrap(), want, "{key}");
+            let (v, _) = s.get_with_proof(key.as_bytes(), 5).unwrap();
+            assert_eq!(v, want, "{key} proved");
+        }
         assert_eq!(s.get_at(b"k", 4).unwrap(), Some(b"v".to_vec()));
     }
 
