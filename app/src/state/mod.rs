@@ -13,6 +13,7 @@
 
 pub mod keys;
 pub mod overlay;
+pub mod snapshot;
 pub mod store;
 
 pub use overlay::{Changes, Overlay};
