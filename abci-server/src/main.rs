@@ -23,6 +23,7 @@ mod abci;
 mod commands;
 mod home;
 mod logging;
+mod snapshots;
 mod socket;
 
 use std::path::PathBuf;

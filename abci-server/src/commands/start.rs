@@ -69,7 +69,18 @@ pub fn run(
         tracing::warn!("{problem}");
     }
 
-    let abci = AbciApp::new(app);
+    let snapshot_settings = config.snapshot_settings();
+    if snapshot_settings.interval > 0 {
+        tracing::info!(
+            interval = snapshot_settings.interval,
+            keep_recent = snapshot_settings.keep_recent,
+            chunk_bytes = snapshot_settings.chunk_bytes,
+            dir = %show(&home.snapshots()),
+            "taking state sync snapshots (app.toml [state_sync])"
+        );
+    }
+    let snapshots = crate::snapshots::Snapshots::new(home.snapshots(), snapshot_settings);
+    let abci = AbciApp::with_snapshots(app, snapshots);
     let shared = abci.shared();
     let server = crate::socket::Server::bind(addr.as_str(), abci)
         .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {laddr}: {e}"))?;

@@ -17,7 +17,7 @@ pub mod snapshot;
 pub mod store;
 
 pub use overlay::{Changes, Overlay};
-pub use store::{Storage, StoreError, StoreOptions, StoreStats};
+pub use store::{StateView, Storage, StoreError, StoreOptions, StoreStats};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 

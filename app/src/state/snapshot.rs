@@ -51,6 +51,11 @@ impl Manifest {
         borsh::to_vec(self).unwrap_or_else(|e| super::fatal(&format!("encoding a manifest: {e}")))
     }
 
+    /// A manifest read back from its bytes, if they decode.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        borsh::from_slice(bytes).ok()
+    }
+
     /// The snapshot's hash: SHA-256 of the manifest bytes.
     pub fn hash(&self) -> [u8; 32] {
         Sha256::digest(self.to_bytes()).into()
