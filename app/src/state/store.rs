@@ -51,7 +51,9 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{fatal, Changes, StateRead};
 
+mod check;
 mod restore;
+pub use check::FileState;
 pub use restore::{RestoreError, StateView};
 
 const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
