@@ -94,6 +94,7 @@ struct Restoring {
 
 impl AbciApp {
     /// An ABCI app that takes no snapshots and serves none (it can still restore one).
+    #[cfg(test)]
     pub fn new(app: App) -> Self {
         Self::with_snapshots(app, Snapshots::disabled())
     }

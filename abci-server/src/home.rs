@@ -9,6 +9,7 @@
 //!     data/                       CometBFT's blocks, state, WAL
 //!   app/                          nodeopd's own
 //!     app.toml                    ABCI listen address and App options
+//!     VERSION                     the home's format and the nodeopd that wrote it
 //!     data/state.redb             the authenticated store (JMT over redb)
 //!     data/snapshots/             state sync snapshots (app.toml [state_sync])
 //!   keyring/operator.json         the genesis operator's account key, written by `nodeopd init`
@@ -76,6 +77,11 @@ impl Home {
 
     pub fn store(&self) -> PathBuf {
         self.app_data().join("state.redb")
+    }
+
+    /// The home's format (`crate::startup::HOME_FORMAT`) and the nodeopd that wrote it.
+    pub fn version_file(&self) -> PathBuf {
+        self.app().join("VERSION")
     }
 
     /// State sync snapshots this node took (`crate::snapshots`).

@@ -25,6 +25,7 @@ mod home;
 mod logging;
 mod snapshots;
 mod socket;
+mod startup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -79,6 +79,7 @@ impl Snapshots {
     }
 
     /// No snapshots: none taken, none served (restoring still works).
+    #[cfg(test)]
     pub fn disabled() -> Self {
         Self {
             dir: None,
@@ -142,7 +143,8 @@ impl Snapshots {
         }
     }
 
-    /// Waits for the snapshot being written, if any (tests, shutdown).
+    /// Waits for the snapshot being written, if any.
+    #[cfg(test)]
     pub fn wait_idle(&self) {
         let handle = self.worker.lock().ok().and_then(|mut w| w.take());
         if let Some(h) = handle {

@@ -53,7 +53,7 @@ use super::{fatal, Changes, StateRead};
 
 mod check;
 mod restore;
-pub use check::FileState;
+pub use check::{FileProbe, FileState};
 pub use restore::{RestoreError, StateView};
 
 const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");

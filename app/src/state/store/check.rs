@@ -15,8 +15,26 @@ use redb::{DatabaseError, ReadableDatabase, ReadableTable};
 
 use super::{backend, Storage, StoreError, TreeSnapshot, META, NODES, ROOTS, STATE, VALUES};
 
-/// What a store file looks like before it is opened for writing.
+/// What a store file looks like before it is opened for writing, and what it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileProbe {
+    pub state: FileState,
+    /// The newest committed height and the version offset (`None`: nothing committed).
+    pub committed: Option<(u64, u64)>,
+}
+
+impl FileProbe {
+    /// What Info would answer as the last block height: 0 for an empty or genesis-only store.
+    pub fn last_block_height(&self) -> u64 {
+        match self.committed {
+            Some((height, offset)) if height > offset => height,
+            _ => 0,
+        }
+    }
+}
+
+/// How a store file was left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileState {
     /// No file: a new node.
     Missing,
@@ -29,10 +47,15 @@ pub enum FileState {
 impl Storage {
     /// Looks at the file at `path` without writing to it. An error means the file cannot be
     /// used at all (its message says why).
-    pub fn probe_file(path: &Path) -> Result<FileState, StoreError> {
+    pub fn probe_file(path: &Path) -> Result<FileProbe, StoreError> {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::Missing),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(FileProbe {
+                    state: FileState::Missing,
+                    committed: None,
+                })
+            }
             Err(e) => return Err(backend(e)),
         };
         if !meta.is_file() {
@@ -42,7 +65,10 @@ impl Storage {
             return Err(backend("the file is empty (0 bytes): truncated"));
         }
         match redb::ReadOnlyDatabase::open(path) {
-            Ok(db) => verify(&db).map(|()| FileState::Clean),
+            Ok(db) => verify(&db).map(|committed| FileProbe {
+                state: FileState::Clean,
+                committed,
+            }),
             Err(DatabaseError::RepairAborted) => {
                 // A crash or a truncation: repair a copy-on-write view of the file in memory
                 // (the file itself is only read) and check what the repair gives.
@@ -50,7 +76,10 @@ impl Storage {
                 let db = redb::Database::builder()
                     .create_with_backend(view)
                     .map_err(|e| backend(format!("not repairable: {e}")))?;
-                verify(&db).map(|()| FileState::NeedsRepair)
+                verify(&db).map(|committed| FileProbe {
+                    state: FileState::NeedsRepair,
+                    committed,
+                })
             }
             Err(e @ DatabaseError::DatabaseAlreadyOpen) => Err(backend(e)),
             Err(e) => Err(backend(format!("not a readable store: {e}"))),
@@ -59,7 +88,7 @@ impl Storage {
 }
 
 /// Reads the newest committed height back from `db` (see the module doc).
-fn verify(db: &impl ReadableDatabase) -> Result<(), StoreError> {
+fn verify(db: &impl ReadableDatabase) -> Result<Option<(u64, u64)>, StoreError> {
     {
         let tx = db.begin_read().map_err(backend)?;
         let bad = |e: &dyn std::fmt::Display| backend(format!("not a readable store: {e}"));
@@ -85,7 +114,7 @@ fn verify(db: &impl ReadableDatabase) -> Result<(), StoreError> {
             for entry in state.iter().map_err(|e| bad(&e))? {
                 entry.map_err(|e| bad(&e))?;
             }
-            return Ok(());
+            return Ok(None);
         };
         let corrupted = |what: String| backend(format!("height {height}: {what}"));
         let app_hash: [u8; 32] = meta
@@ -127,7 +156,7 @@ fn verify(db: &impl ReadableDatabase) -> Result<(), StoreError> {
         for entry in state.iter().map_err(|e| bad(&e))? {
             entry.map_err(|e| corrupted(format!("the state table cannot be read: {e}")))?;
         }
-        Ok(())
+        Ok(Some((height, offset)))
     }
 }
 
@@ -247,9 +276,17 @@ mod tests {
     fn clean_missing_empty_truncated_and_overwritten_files_are_told_apart_without_a_write() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.redb");
-        assert_eq!(Storage::probe_file(&path).unwrap(), FileState::Missing);
+        assert_eq!(
+            Storage::probe_file(&path).unwrap().state,
+            FileState::Missing
+        );
         written(&path);
-        assert_eq!(Storage::probe_file(&path).unwrap(), FileState::Clean);
+        let probe = Storage::probe_file(&path).unwrap();
+        assert_eq!(probe.state, FileState::Clean);
+        assert_eq!(
+            (probe.committed, probe.last_block_height()),
+            (Some((1, 1)), 0)
+        );
         let good = std::fs::read(&path).unwrap();
 
         std::fs::write(&path, b"").unwrap();
