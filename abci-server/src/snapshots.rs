@@ -91,7 +91,9 @@ impl Snapshots {
 
     /// Whether `height` is one to take a snapshot at.
     pub fn due(&self, height: u64) -> bool {
-        self.dir.is_some() && self.settings.interval > 0 && height % self.settings.interval == 0
+        self.dir.is_some()
+            && self.settings.interval > 0
+            && height.is_multiple_of(self.settings.interval)
     }
 
     /// Writes the snapshot of `view`'s height on a background thread (skipped if the previous
@@ -165,7 +167,7 @@ impl Snapshots {
                 Some(SnapshotInfo::new(h, &manifest))
             })
             .collect();
-        out.sort_by(|a, b| b.height.cmp(&a.height));
+        out.sort_by_key(|s| std::cmp::Reverse(s.height));
         out
     }
 
@@ -213,7 +215,7 @@ fn write_snapshot(dir: &Path, view: &StateView, chunk_bytes: usize) -> Result<Ma
 /// Deletes all but the newest `keep` snapshots; returns how many it deleted.
 fn prune(dir: &Path, keep: u32) -> usize {
     let mut hs = heights(dir);
-    hs.sort_unstable_by(|a, b| b.cmp(a));
+    hs.sort_unstable_by_key(|h| std::cmp::Reverse(*h));
     let mut deleted = 0;
     for h in hs.into_iter().skip(keep as usize) {
         if std::fs::remove_dir_all(height_dir(dir, h)).is_ok() {

@@ -179,7 +179,7 @@ fn a_node_joins_a_running_chain_by_state_sync_and_serves_proved_queries_after_it
     // blocks start right after the snapshot, which the app restored
     let restored = earliest - 1;
     assert!(
-        restored >= SNAPSHOT_INTERVAL && restored % SNAPSHOT_INTERVAL == 0,
+        restored >= SNAPSHOT_INTERVAL && restored.is_multiple_of(SNAPSHOT_INTERVAL),
         "restored height {restored}"
     );
     let log = without_colours(&std::fs::read_to_string(joining.logs.join("nodeopd.log")).unwrap());

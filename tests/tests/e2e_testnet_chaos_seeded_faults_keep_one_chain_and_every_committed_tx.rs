@@ -54,7 +54,7 @@ struct Step {
 /// permutation), then any kind.
 fn schedule(seed: u64, faults: u64) -> Vec<Step> {
     let mut rng = Rng::new(seed);
-    let mut kinds = vec![Fault::KillBoth, Fault::KillApp, Fault::Pause, Fault::Wipe];
+    let mut kinds = [Fault::KillBoth, Fault::KillApp, Fault::Pause, Fault::Wipe];
     for i in (1..kinds.len()).rev() {
         kinds.swap(i, rng.below(i as u64 + 1) as usize);
     }

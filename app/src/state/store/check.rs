@@ -242,13 +242,11 @@ impl redb::StorageBackend for CopyOnWrite {
             let at = offset + done as u64;
             let (index, within) = (at / BLOCK, (at % BLOCK) as usize);
             let n = (BLOCK as usize - within).min(data.len() - done);
-            if !blocks.contains_key(&index) {
-                let b = self.file_block(index)?;
-                blocks.insert(index, b);
-            }
-            if let Some(b) = blocks.get_mut(&index) {
-                b[within..within + n].copy_from_slice(&data[done..done + n]);
-            }
+            let b = match blocks.entry(index) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(self.file_block(index)?),
+            };
+            b[within..within + n].copy_from_slice(&data[done..done + n]);
             done += n;
         }
         let mut len = Self::lock(&self.len);
@@ -319,10 +317,9 @@ mod tests {
         std::fs::copy(&path, &crashed).unwrap();
         drop(s);
         let before = std::fs::read(&crashed).unwrap();
-        assert_eq!(
-            Storage::probe_file(&crashed).unwrap(),
-            FileState::NeedsRepair
-        );
+        let probe = Storage::probe_file(&crashed).unwrap();
+        assert_eq!(probe.state, FileState::NeedsRepair);
+        assert_eq!(probe.last_block_height(), 2);
         assert_eq!(
             std::fs::read(&crashed).unwrap(),
             before,
