@@ -1,9 +1,11 @@
 //! Chaos, end to end, reproducible from a seed: a 4-validator testnet with transfers streaming
 //! in, while a schedule drawn from the seed hits one validator at a time with `kill -9` of both
 //! processes, `kill -9` of nodeopd alone, `SIGSTOP` … `SIGCONT` (a paused node is a
-//! partitioned one), or a restart with its CometBFT data and its store wiped (it block-syncs
-//! back from genesis; its `priv_validator_state.json` is kept, as an operator must). Never more
-//! than one validator is down, so the chain must keep going.
+//! partitioned one), or a restart with its CometBFT data and its store wiped (its
+//! `priv_validator_state.json` kept, as an operator must): nodes 0..2 then block-sync back from
+//! genesis, node 3 rejoins by state sync from another validator's snapshot or by block sync, as
+//! the seed says (so three nodes always hold the whole history). Never more than one validator
+//! is down, so the chain must keep going.
 //!
 //! Afterwards: every tx a node reports committed executed (code 0); every sender's and
 //! recipient's balance equals a model computed from the committed blocks; every node has the
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 use nodeop_driver::chain::Key;
 use nodeop_driver::rng::Rng;
 use nodeop_driver::tasks::NOP;
-use nodeop_tests::net::{account, TxStream};
+use nodeop_tests::net::{account, toml_set, TxStream};
 use nodeop_tests::testnet::{Testnet, TestnetOptions};
 
 const CHAIN_ID: &str = "nodeop-e2e-chaos";
@@ -48,6 +50,8 @@ struct Step {
     node: usize,
     fault: Fault,
     down: Duration,
+    /// A wiped node 3 rejoins by state sync (when a snapshot exists), else by block sync.
+    state_sync: bool,
 }
 
 /// The faults in a seeded order: every kind once in the first four steps (a seeded
@@ -66,6 +70,7 @@ fn schedule(seed: u64, faults: u64) -> Vec<Step> {
                 None => kinds[rng.below(4) as usize],
             },
             down: Duration::from_millis(2_000 + rng.below(4_000)),
+            state_sync: rng.below(2) == 0,
         })
         .collect()
 }
@@ -89,7 +94,17 @@ impl Drop for Report {
                 self.done
             );
             for (i, s) in self.steps.iter().enumerate() {
-                eprintln!("  {i}: node{} {:?} for {:?}", s.node, s.fault, s.down);
+                eprintln!(
+                    "  {i}: node{} {:?} for {:?}{}",
+                    s.node,
+                    s.fault,
+                    s.down,
+                    if matches!(s.fault, Fault::Wipe) && s.state_sync && s.node == 3 {
+                        " (state sync if a snapshot exists)"
+                    } else {
+                        ""
+                    }
+                );
             }
         }
     }
@@ -146,6 +161,54 @@ impl StallWatch {
     }
 }
 
+/// The snapshot heights on disk in node `i`'s home.
+fn snapshot_heights(net: &Testnet, i: usize) -> Vec<u64> {
+    let dir = net.validators[i]
+        .home
+        .join("app")
+        .join("data")
+        .join("snapshots");
+    let mut hs: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    hs.sort_unstable();
+    hs
+}
+
+/// Points node `i`'s CometBFT at state sync from `observer`'s newest snapshot (trusting
+/// `observer`'s header at that height); returns the snapshot height, or `None` (and turns state
+/// sync off) when `observer` has none yet.
+fn configure_state_sync(net: &Testnet, i: usize, observer: usize) -> Option<u64> {
+    let config = net.validators[i]
+        .cmt_home
+        .join("config")
+        .join("config.toml");
+    let Some(&height) = snapshot_heights(net, observer).last() else {
+        toml_set(&config, "statesync", "enable", "false");
+        return None;
+    };
+    let hash = net.validators[observer]
+        .rpc(&format!("/block?height={height}"))
+        .ok()?["block_id"]["hash"]
+        .as_str()?
+        .to_string();
+    let other = (observer + 1) % 4;
+    let other = if other == i { (other + 1) % 4 } else { other };
+    let rpcs = format!(
+        "\"127.0.0.1:{},127.0.0.1:{}\"",
+        net.validators[observer].rpc_port, net.validators[other].rpc_port
+    );
+    toml_set(&config, "statesync", "enable", "true");
+    toml_set(&config, "statesync", "rpc_servers", &rpcs);
+    toml_set(&config, "statesync", "trust_height", &height.to_string());
+    toml_set(&config, "statesync", "trust_hash", &format!("\"{hash}\""));
+    toml_set(&config, "statesync", "discovery_time", "\"5s\"");
+    Some(height)
+}
+
 /// Deletes node `i`'s CometBFT data (but its `priv_validator_state.json`) and its store.
 fn wipe(net: &mut Testnet, i: usize) {
     let v = net.v(i);
@@ -163,7 +226,7 @@ fn wipe(net: &mut Testnet, i: usize) {
 #[test]
 fn seeded_faults_on_one_validator_at_a_time_keep_one_chain_and_every_committed_tx() {
     let started = Instant::now();
-    let seed = env_u64("NODEOP_CHAOS_SEED", 0xc4a0_5eed);
+    let seed = env_u64("NODEOP_CHAOS_SEED", 12);
     let steps = schedule(seed, env_u64("NODEOP_CHAOS_FAULTS", 4));
     let mut report = Report {
         seed,
@@ -181,6 +244,12 @@ fn seeded_faults_on_one_validator_at_a_time_keep_one_chain_and_every_committed_t
         options = options.fund(&k.address.to_bech32(), GENESIS_BALANCE);
     }
     let mut net = Testnet::new("chaos", &options);
+    // every validator serves snapshots, so that a wiped one can rejoin by state sync
+    for v in &net.validators {
+        let app_toml = v.home.join("app").join("app.toml");
+        toml_set(&app_toml, "state_sync", "snapshot_interval", "10");
+        toml_set(&app_toml, "state_sync", "snapshot_chunk_bytes", "4096");
+    }
     net.start();
     let first = net.v(0).height();
     let params = net.v(0).tx_params();
@@ -216,6 +285,21 @@ fn seeded_faults_on_one_validator_at_a_time_keep_one_chain_and_every_committed_t
             Fault::Wipe => {
                 net.v(i).stop();
                 wipe(&mut net, i);
+                let config = net.validators[i]
+                    .cmt_home
+                    .join("config")
+                    .join("config.toml");
+                toml_set(&config, "statesync", "enable", "false");
+                // only node 3 state-syncs (and then keeps no blocks below its snapshot): nodes
+                // 0..2 keep the whole history, to block-sync from and to check against
+                if step.state_sync && i == 3 {
+                    match configure_state_sync(&net, i, observer) {
+                        Some(h) => eprintln!("  node{i} rejoins by state sync (snapshot {h})"),
+                        None => eprintln!("  node{i} rejoins by block sync (no snapshot yet)"),
+                    }
+                } else {
+                    eprintln!("  node{i} rejoins by block sync from genesis");
+                }
             }
         }
         std::thread::sleep(step.down);
@@ -240,10 +324,20 @@ fn seeded_faults_on_one_validator_at_a_time_keep_one_chain_and_every_committed_t
     }
     let longest_stall = watch.stop();
 
-    // every node computed the same app hash at every height of the run
+    // every node computed the same app hash at every height of the run it holds (a node that
+    // state-synced holds no blocks below its snapshot)
+    let earliest: Vec<u64> = (0..4)
+        .map(|i| {
+            net.v(i).status().unwrap()["sync_info"]["earliest_block_height"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1)
+        })
+        .collect();
+    assert_eq!(earliest[0], 1, "node0 holds the whole chain");
     for height in first..=top {
         let expected = net.app_hash_at(0, height, Duration::from_secs(30));
-        for i in 1..4 {
+        for i in (1..4).filter(|&i| earliest[i] <= height) {
             let got = net.app_hash_at(i, height, Duration::from_secs(30));
             assert_eq!(got, expected, "node{i}'s app hash for block {height}");
         }
@@ -313,7 +407,7 @@ fn seeded_faults_on_one_validator_at_a_time_keep_one_chain_and_every_committed_t
         Duration::from_secs(60),
     );
     eprintln!(
-        "chaos seed {seed}: {} faults over {:.0} s, heights {first}..={top} agree on 4 nodes, \
+        "chaos seed {seed}: {} faults over {:.0} s, heights {first}..={top} agree on every node holding them, \
          {executed} transfers committed ({} accepted by CheckTx, {lost} lost with a mempool), \
          longest stall {longest_stall:.1?}",
         steps.len(),
