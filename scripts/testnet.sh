@@ -15,6 +15,8 @@ DEV_BALANCE="1000000nop"
 COPROCESSOR_FUNDING="2000nop"
 COPROCESSOR_COLLATERAL="1000nop"
 COPROCESSOR_CAPACITY=50
+# Every validator takes a state sync snapshot every this many heights (app.toml [state_sync]).
+SNAPSHOT_INTERVAL=50
 # An operator agent auctions slots above this difficulty (and executes them itself if no
 # coprocessor buys them).
 OPERATOR_MAX_DIFFICULTY=10
@@ -54,6 +56,13 @@ Commands:
               below 95 %, capped at 100 %) once the 30 s dispute window passes, which is sooner
               than liveness jails it (100 blocks); e.g. 1000000 keeps the SLA out of the way to
               watch jailing and unjail.
+  join-statesync (or --join-statesync)
+              add a full node (the next index) that joins the running testnet by state sync:
+              it trusts node0's header at node0's newest snapshot height, fetches that snapshot
+              from the validators (each takes one every $SNAPSHOT_INTERVAL heights), checks
+              every chunk and the rebuilt app hash, then executes the blocks after it. It is
+              started and stopped with the others (start, stop, kill-node I, start-node I).
+              docs/operations.md
   stop        stop every agent, then every node cleanly: all cometbft processes first, then
               all nodeopd
   status      per node: processes, height, app hash, peers, voting power; the validator set;
@@ -83,7 +92,8 @@ Ports: node I uses P+10·I (P2P), P+10·I+1 (RPC), P+10·I+2 (ABCI) and P+10·I+
 
 Layout of DIR:
   testnet.env         the chain's settings (nodes, base port)
-  nodeI/              nodeopd home of node I (nodeI/cometbft is its CometBFT home)
+  nodeI/              nodeopd home of node I (nodeI/cometbft is its CometBFT home); the
+                      validators are 0..N-1, full nodes added by join-statesync follow
   nodeI/client        nodeop CLI home holding node I's operator key 'operator':
                         nodeop --home DIR/nodeI/client --node http://127.0.0.1:RPC \\
                           tx staking unjail operator
@@ -159,13 +169,15 @@ load_env() {
   [[ -f "$ENV_FILE" ]] || die "no testnet in $TESTNET; run: scripts/testnet.sh start"
   AGENTS=1
   COPROCESSORS=0
+  FULL_NODES=0
   # shellcheck disable=SC1090
   source "$ENV_FILE"
+  ALL_NODES=$((NODES + FULL_NODES))
 }
 
 save_env() {
-  printf 'NODES=%d\nBASE_PORT=%d\nAGENTS=%d\nCOPROCESSORS=%d\n' "$NODES" "$BASE_PORT" "$AGENTS" \
-    "$COPROCESSORS" >"$ENV_FILE"
+  printf 'NODES=%d\nBASE_PORT=%d\nAGENTS=%d\nCOPROCESSORS=%d\nFULL_NODES=%d\n' "$NODES" \
+    "$BASE_PORT" "$AGENTS" "$COPROCESSORS" "$FULL_NODES" >"$ENV_FILE"
 }
 
 node_home() { echo "$TESTNET/node$1"; }
@@ -176,7 +188,8 @@ pid_file() { echo "$TESTNET/pids/node$1.$2.pid"; }
 log_file() { echo "$TESTNET/logs/node$1.$2.log"; }
 
 check_index() {
-  [[ "$1" =~ ^[0-9]+$ && "$1" -lt "$NODES" ]] || die "no node '$1': nodes are 0..$((NODES - 1))"
+  [[ "$1" =~ ^[0-9]+$ && "$1" -lt "$ALL_NODES" ]] \
+    || die "no node '$1': nodes are 0..$((ALL_NODES - 1))"
 }
 
 # The pid of node I's PROCESS (nodeopd or cometbft) if it runs: the pid file's process must
@@ -385,6 +398,8 @@ create() {
       --rpc-laddr "tcp://127.0.0.1:$(rpc_port "$i")" \
       --p2p-laddr "tcp://127.0.0.1:$(p2p_port "$i")" >"$init_log" 2>&1 \
       || { cat "$init_log" >&2; die "nodeopd init of node$i failed"; }
+    # every validator serves state sync snapshots (join-statesync)
+    sed -i "s/^snapshot_interval = .*/snapshot_interval = $SNAPSHOT_INTERVAL/" "$home/app/app.toml"
   done
 
   # node0's genesis becomes everyone's: node0 is in it already; add the others' consensus keys
@@ -445,6 +460,7 @@ PY
   done
   AGENTS=1
   COPROCESSORS=0
+  FULL_NODES=0
   save_env
   echo ready >"$MARKER"
 }
@@ -541,7 +557,7 @@ cmd_start() {
   load_env
   mkdir -p "$TESTNET/logs" "$TESTNET/pids"
   local i
-  for ((i = 0; i < NODES; i++)); do
+  for ((i = 0; i < ALL_NODES; i++)); do
     start_node "$i"
   done
   say "waiting for blocks"
@@ -576,9 +592,9 @@ cmd_stop() {
   say "stopping the agents"
   for name in $(AGENTS=1 agent_names); do stop_agent "$name"; done
   say "stopping cometbft"
-  for ((i = 0; i < NODES; i++)); do stop_process "$i" cometbft; done
+  for ((i = 0; i < ALL_NODES; i++)); do stop_process "$i" cometbft; done
   say "stopping nodeopd"
-  for ((i = 0; i < NODES; i++)); do stop_process "$i" nodeopd; done
+  for ((i = 0; i < ALL_NODES; i++)); do stop_process "$i" nodeopd; done
   say "stopped; scripts/testnet.sh start resumes the chain"
 }
 
@@ -592,7 +608,7 @@ cmd_status() {
   done
   printf '%-6s %-9s %-9s %8s  %-64s %5s %7s  %s\n' node nodeopd cometbft height "app hash" peers \
     power staking
-  for ((i = 0; i < NODES; i++)); do
+  for ((i = 0; i < ALL_NODES; i++)); do
     app="$(running_pid "$i" nodeopd || echo down)"
     cmt="$(running_pid "$i" cometbft || echo down)"
     h="-" hash="-" peers="-" power="-"
@@ -612,7 +628,7 @@ print(next((o["status"] for o in items if o["address"] == sys.argv[2]), "-"))' "
   # Whether the nodes agree: the app hash each has for the lowest height all of them reached
   # (block H+1's header holds the state after block H).
   local common="" answered=() hashes=()
-  for ((i = 0; i < NODES; i++)); do
+  for ((i = 0; i < ALL_NODES; i++)); do
     h="$(height_of "$i")"
     [[ "$h" =~ ^[0-9]+$ && "$h" -gt 1 ]] || continue
     answered+=("$i")
@@ -673,7 +689,7 @@ cmd_node() {
       [[ $# -eq 0 ]] || die "start-node: unexpected argument: $1"
       ensure_binaries
       start_node "$i"
-      if [[ "$AGENTS" == 1 ]]; then start_agent "node$i"; fi
+      if [[ "$AGENTS" == 1 && "$i" -lt "$NODES" ]]; then start_agent "node$i"; fi
       ;;
     logs)
       local which=(nodeopd cometbft) follow=0 files=()
@@ -695,8 +711,67 @@ cmd_node() {
   esac
 }
 
+# A non-validator node that joins the running testnet by state sync: it trusts a recent header of
+# node0, fetches the newest snapshot from the validators and executes blocks from there on.
+cmd_join_statesync() {
+  [[ $# -eq 0 ]] || die "join-statesync: unexpected argument: $1"
+  load_env
+  ensure_binaries
+  local i home init_log rpc0 snapshot trust_hash peers=() j config timeout_commit rpcs
+  i="$ALL_NODES"
+  home="$(node_home "$i")"
+  rpc0="$(rpc_port 0)"
+  snapshot="$(find "$(node_home 0)/app/data/snapshots" -mindepth 1 -maxdepth 1 -name '[0-9]*' \
+    -printf '%f\n' 2>/dev/null | sort -n | tail -n 1)"
+  [[ -n "$snapshot" ]] || die "node0 has no snapshot yet: validators take one every \
+$SNAPSHOT_INTERVAL heights (app.toml [state_sync] snapshot_interval; a testnet created before \
+state sync has 0 there: set it on the validators and restart them)"
+  snapshot=$((10#$snapshot))
+  trust_hash="$(rpc_get 0 "/block?height=$snapshot" | json_field result.block_id.hash)" \
+    || die "node0's RPC does not answer /block?height=$snapshot"
+  timeout_commit="$(sed -n 's/^timeout_commit = "\(.*\)"/\1/p' \
+    "$(node_home 0)/cometbft/config/config.toml" | head -n 1)"
+  init_log="$(log_file "$i" init)"
+  mkdir -p "$TESTNET/logs" "$TESTNET/pids"
+  say "node$i: a full node joining by state sync (snapshot $snapshot, trusted header hash $trust_hash)"
+  "$NODEOPD" init --home "$home" --chain-id "$CHAIN_ID" --moniker "node$i" \
+    --client-home "$home/client" --cometbft "$COMETBFT" --timeout-commit "${timeout_commit:-500ms}" \
+    --abci-laddr "tcp://127.0.0.1:$(abci_port "$i")" \
+    --rpc-laddr "tcp://127.0.0.1:$(rpc_port "$i")" \
+    --p2p-laddr "tcp://127.0.0.1:$(p2p_port "$i")" >"$init_log" 2>&1 \
+    || { cat "$init_log" >&2; die "nodeopd init of node$i failed"; }
+  cp "$(node_home 0)/cometbft/config/genesis.json" "$home/cometbft/config/genesis.json"
+  for ((j = 0; j < NODES; j++)); do
+    peers+=("$("$COMETBFT" show-node-id --home "$(node_home "$j")/cometbft")@127.0.0.1:$(p2p_port "$j")")
+  done
+  # the light client wants two RPC servers (a primary and a witness)
+  rpcs="127.0.0.1:$rpc0,127.0.0.1:$(rpc_port $((NODES > 1 ? 1 : 0)))"
+  config="$home/cometbft/config/config.toml"
+  sed -i -e "s|^persistent_peers = .*|persistent_peers = \"$(IFS=,; echo "${peers[*]}")\"|" \
+    -e '/^\[statesync\]/,/^\[/ {
+      s|^enable = .*|enable = true|
+      s|^rpc_servers = .*|rpc_servers = "'"$rpcs"'"|
+      s|^trust_height = .*|trust_height = '"$snapshot"'|
+      s|^trust_hash = .*|trust_hash = "'"$trust_hash"'"|
+      s|^discovery_time = .*|discovery_time = "5s"|
+    }' "$config"
+  FULL_NODES=$((FULL_NODES + 1))
+  ALL_NODES=$((NODES + FULL_NODES))
+  save_env
+  local target started h
+  target="$(height_of 0)"
+  started="$(date +%s)"
+  start_node "$i"
+  h="$(wait_block "$i" "$((target - 1))")"
+  say "node$i: at height $h, $(( $(date +%s) - started )) s after its start (node0 was at $target)"
+  sed "s/\x1b\[[0-9;]*m//g" "$(log_file "$i" nodeopd)" | grep -h "state sync: state restored" \
+    | tail -n 1 || true
+  cmd_status
+}
+
 case "$COMMAND" in
   start) cmd_start "$@" ;;
+  join-statesync | --join-statesync) cmd_join_statesync "$@" ;;
   stop) [[ $# -eq 0 ]] || die "stop: unexpected argument: $1"; cmd_stop ;;
   status) [[ $# -eq 0 ]] || die "status: unexpected argument: $1"; cmd_status ;;
   kill-agent | start-agent)

@@ -22,6 +22,8 @@ use nodeop_app::app::{
 use nodeop_app::error::{QueryError, CODESPACE_QUERY};
 use nodeop_app::events::Event;
 use nodeop_app::query::QueryRequest;
+use nodeop_app::state::snapshot::{ChunkError, Restore, SnapshotInfo};
+use nodeop_app::state::store::RestoreError;
 use nodeop_app::App;
 use nodeop_genesis::APP_VERSION;
 use prost::bytes::Bytes;
@@ -30,6 +32,8 @@ use tendermint_proto::google::protobuf::Timestamp;
 use tendermint_proto::v0_38::abci as pb;
 use tendermint_proto::v0_38::crypto as pb_crypto;
 use tendermint_proto::v0_38::types::BlockIdFlag;
+
+use crate::snapshots::Snapshots;
 
 /// The process exit code when the node halts.
 pub const EXIT_HALT: i32 = 1;
@@ -77,14 +81,38 @@ pub struct AbciApp {
     node: Arc<Mutex<Option<Node>>>,
     /// Verifies new txs' signatures outside the lock.
     verifier: Arc<nodeop_app::crypto::Verifier>,
+    /// This node's snapshots (state sync: taken, listed, served).
+    snapshots: Arc<Snapshots>,
+    /// The snapshot being restored (state sync: joining), and the peers that sent its chunks.
+    restore: Arc<Mutex<Option<Restoring>>>,
+}
+
+struct Restoring {
+    restore: Restore,
+    senders: std::collections::BTreeSet<String>,
 }
 
 impl AbciApp {
+    /// An ABCI app that takes no snapshots and serves none (it can still restore one).
+    #[cfg(test)]
     pub fn new(app: App) -> Self {
+        Self::with_snapshots(app, Snapshots::disabled())
+    }
+
+    /// An ABCI app that takes and serves `snapshots`.
+    pub fn with_snapshots(app: App, snapshots: Snapshots) -> Self {
         Self {
             node: Arc::new(Mutex::new(Some(Node::new(app)))),
             verifier: Arc::new(nodeop_app::crypto::Verifier::default()),
+            snapshots: Arc::new(snapshots),
+            restore: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// This node's snapshots.
+    #[cfg(test)]
+    pub fn snapshots(&self) -> Arc<Snapshots> {
+        self.snapshots.clone()
     }
 
     /// The shared node, for the shutdown path.
@@ -414,10 +442,175 @@ impl Application for AbciApp {
                 ms = millis(ms),
                 "committed block"
             );
+            if self.snapshots.due(resp.height) {
+                match n.app.storage().state_view() {
+                    Ok(view) => self.snapshots.take_in_background(view),
+                    Err(e) => tracing::error!(height = resp.height, "snapshot skipped: {e}"),
+                }
+            }
             pb::ResponseCommit {
                 retain_height: i64::try_from(resp.retain_height).unwrap_or(0),
             }
         })
+    }
+
+    fn list_snapshots(&self) -> pb::ResponseListSnapshots {
+        pb::ResponseListSnapshots {
+            snapshots: self
+                .snapshots
+                .list()
+                .into_iter()
+                .map(|s| pb::Snapshot {
+                    height: s.height,
+                    format: s.format,
+                    chunks: s.chunks,
+                    hash: Bytes::copy_from_slice(&s.hash),
+                    metadata: Bytes::from(s.metadata),
+                })
+                .collect(),
+        }
+    }
+
+    fn load_snapshot_chunk(
+        &self,
+        req: pb::RequestLoadSnapshotChunk,
+    ) -> pb::ResponseLoadSnapshotChunk {
+        let chunk = self
+            .snapshots
+            .chunk(req.height, req.format, req.chunk)
+            .unwrap_or_else(|| {
+                tracing::warn!(
+                    height = req.height,
+                    format = req.format,
+                    chunk = req.chunk,
+                    "a peer asked for a snapshot chunk this node does not have"
+                );
+                Vec::new()
+            });
+        pb::ResponseLoadSnapshotChunk {
+            chunk: Bytes::from(chunk),
+        }
+    }
+
+    fn offer_snapshot(&self, req: pb::RequestOfferSnapshot) -> pb::ResponseOfferSnapshot {
+        use pb::response_offer_snapshot::Result as R;
+        let answer = |r: R| pb::ResponseOfferSnapshot { result: r as i32 };
+        let Some(s) = req.snapshot else {
+            return answer(R::Reject);
+        };
+        if let Some(h) = self.with(|n| n.app.storage().committed().map(|c| c.height)) {
+            tracing::error!(
+                store_height = h,
+                "state sync needs an empty store, but this one holds height {h}: stop the \
+                 node, delete HOME/app/data and CometBFT's data, and start again"
+            );
+            return answer(R::Abort);
+        }
+        let info = SnapshotInfo {
+            height: s.height,
+            format: s.format,
+            chunks: s.chunks,
+            hash: s.hash.as_ref().try_into().unwrap_or([0; 32]),
+            metadata: s.metadata.to_vec(),
+        };
+        let mut restore = self.restore.lock().unwrap_or_else(|p| p.into_inner());
+        match Restore::offer(&info, &req.app_hash) {
+            Ok(r) => {
+                tracing::info!(
+                    height = s.height,
+                    chunks = s.chunks,
+                    entries = r.manifest.entries,
+                    app_hash = %hex::encode_upper(&req.app_hash),
+                    "state sync: snapshot accepted, fetching its chunks"
+                );
+                *restore = Some(Restoring {
+                    restore: r,
+                    senders: Default::default(),
+                });
+                answer(R::Accept)
+            }
+            Err(e @ nodeop_app::state::snapshot::OfferError::Format(_)) => {
+                tracing::info!(height = s.height, "state sync: snapshot refused: {e}");
+                answer(R::RejectFormat)
+            }
+            Err(e) => {
+                tracing::warn!(height = s.height, "state sync: snapshot refused: {e}");
+                answer(R::Reject)
+            }
+        }
+    }
+
+    fn apply_snapshot_chunk(
+        &self,
+        req: pb::RequestApplySnapshotChunk,
+    ) -> pb::ResponseApplySnapshotChunk {
+        use pb::response_apply_snapshot_chunk::Result as R;
+        let answer =
+            |r: R, refetch: Vec<u32>, reject: Vec<String>| pb::ResponseApplySnapshotChunk {
+                result: r as i32,
+                refetch_chunks: refetch,
+                reject_senders: reject,
+            };
+        let mut guard = self.restore.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(restoring) = guard.as_mut() else {
+            tracing::error!("state sync: a chunk arrived with no snapshot accepted");
+            return answer(R::Abort, Vec::new(), Vec::new());
+        };
+        let sender = req.sender.clone();
+        match restoring.restore.apply(req.index, &req.chunk) {
+            Ok(()) => {
+                if !sender.is_empty() {
+                    restoring.senders.insert(sender);
+                }
+            }
+            Err(e @ ChunkError::Corrupt { .. }) => {
+                tracing::warn!(
+                    index = req.index,
+                    sender = %req.sender,
+                    "state sync: chunk refused, fetching it from another peer: {e}"
+                );
+                let reject = if sender.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![sender]
+                };
+                return answer(R::Retry, vec![req.index], reject);
+            }
+            Err(e @ ChunkError::OutOfOrder { .. }) => {
+                tracing::warn!(index = req.index, "state sync: {e}");
+                return answer(R::Retry, vec![req.index], Vec::new());
+            }
+            Err(e @ ChunkError::BadSnapshot(_)) => {
+                tracing::warn!(sender = %req.sender, "state sync: snapshot rejected: {e}");
+                let senders = guard.take().map(|r| r.senders).unwrap_or_default();
+                return answer(R::RejectSnapshot, Vec::new(), senders.into_iter().collect());
+            }
+        }
+        if !restoring.restore.is_complete() {
+            return answer(R::Accept, Vec::new(), Vec::new());
+        }
+        let Some(Restoring { restore, senders }) = guard.take() else {
+            return answer(R::Abort, Vec::new(), Vec::new());
+        };
+        let height = restore.height;
+        match self.with(|n| n.app.restore_snapshot(restore)) {
+            Ok(c) => {
+                tracing::info!(
+                    height,
+                    app_hash = %hex::encode_upper(c.app_hash),
+                    "state sync: state restored; its root is the verified app hash"
+                );
+                answer(R::Accept, Vec::new(), Vec::new())
+            }
+            Err(e @ RestoreError::RootMismatch { .. }) => {
+                tracing::warn!(height, "state sync: snapshot rejected: {e}");
+                answer(R::RejectSnapshot, Vec::new(), senders.into_iter().collect())
+            }
+            Err(e) => {
+                tracing::error!(height, "state sync: the restore failed: {e}");
+                answer(R::Abort, Vec::new(), Vec::new())
+            }
+        }
     }
 
     fn query(&self, req: pb::RequestQuery) -> pb::ResponseQuery {
@@ -696,6 +889,179 @@ mod tests {
             assert_ne!(q.code, 0, "{path} {height}");
             assert_eq!(q.codespace, "query");
         }
+    }
+
+    /// A node that snapshots every 3 heights into `dir`, after `blocks` blocks of transfers.
+    fn snapshotting(dir: &std::path::Path, blocks: i64, chunk_bytes: usize) -> AbciApp {
+        let (plain, _) = started();
+        let app = plain.node.lock().unwrap().take().map(|n| n.app).unwrap();
+        let settings = crate::snapshots::SnapshotSettings {
+            interval: 3,
+            keep_recent: 2,
+            chunk_bytes,
+        };
+        let abci = AbciApp::with_snapshots(
+            app,
+            crate::snapshots::Snapshots::new(dir.to_path_buf(), settings),
+        );
+        for h in 1..=blocks {
+            let to = Address([h as u8; 20]);
+            abci.finalize_block(block(h, vec![transfer(h as u64 - 1, to)]));
+            abci.commit();
+            abci.snapshots().wait_idle();
+        }
+        abci
+    }
+
+    fn offer(joining: &AbciApp, s: &pb::Snapshot, app_hash: &Bytes) -> i32 {
+        joining
+            .offer_snapshot(pb::RequestOfferSnapshot {
+                snapshot: Some(s.clone()),
+                app_hash: app_hash.clone(),
+            })
+            .result
+    }
+
+    fn apply(
+        joining: &AbciApp,
+        index: u32,
+        chunk: Vec<u8>,
+        sender: &str,
+    ) -> pb::ResponseApplySnapshotChunk {
+        joining.apply_snapshot_chunk(pb::RequestApplySnapshotChunk {
+            index,
+            chunk: Bytes::from(chunk),
+            sender: sender.into(),
+        })
+    }
+
+    fn empty_app() -> AbciApp {
+        AbciApp::new(App::in_memory(AppOptions::default()).unwrap())
+    }
+
+    #[test]
+    fn a_node_restores_a_served_snapshot_and_refuses_a_corrupt_chunk_from_its_sender() {
+        use pb::response_apply_snapshot_chunk::Result as A;
+        use pb::response_offer_snapshot::Result as O;
+        let dir = tempfile::tempdir().unwrap();
+        let serving = snapshotting(dir.path(), 10, 1024);
+        let list = serving.list_snapshots().snapshots;
+        // heights 9 and 6 kept (3 pruned)
+        assert_eq!(
+            list.iter().map(|s| s.height).collect::<Vec<_>>(),
+            vec![9, 6]
+        );
+        let s = &list[0];
+        assert!(s.chunks >= 2, "{}", s.chunks);
+        let info = serving.info(pb::RequestInfo::default());
+        assert_eq!(info.last_block_height, 10);
+        let hash9 =
+            Bytes::copy_from_slice(&serving.with(|n| n.app.storage().root_at(9).unwrap().unwrap()));
+        let chunk = |i: u32| {
+            serving
+                .load_snapshot_chunk(pb::RequestLoadSnapshotChunk {
+                    height: 9,
+                    format: s.format,
+                    chunk: i,
+                })
+                .chunk
+                .to_vec()
+        };
+
+        let joining = empty_app();
+        // an app hash the light client did not verify is refused at once
+        assert_eq!(
+            offer(&joining, s, &Bytes::from(vec![1u8; 32])),
+            O::Reject as i32
+        );
+        assert_eq!(offer(&joining, s, &hash9), O::Accept as i32);
+        let mut bad = chunk(0);
+        bad[3] ^= 0x10;
+        let r = apply(&joining, 0, bad, "liar");
+        assert_eq!(r.result, A::Retry as i32);
+        assert_eq!(
+            (r.refetch_chunks, r.reject_senders),
+            (vec![0], vec!["liar".to_string()])
+        );
+        for i in 0..s.chunks {
+            let r = apply(&joining, i, chunk(i), "honest");
+            assert_eq!(r.result, A::Accept as i32, "chunk {i}");
+        }
+        let joined = joining.info(pb::RequestInfo::default());
+        assert_eq!(joined.last_block_height, 9);
+        assert_eq!(joined.last_block_app_hash, hash9);
+        // it follows the chain from there: block 10 gives the serving node's app hash
+        let fin = joining.finalize_block(block(10, vec![transfer(9, Address([10; 20]))]));
+        assert_eq!(fin.tx_results[0].code, 0, "{}", fin.tx_results[0].log);
+        joining.commit();
+        assert_eq!(
+            joining.info(pb::RequestInfo::default()).last_block_app_hash,
+            info.last_block_app_hash
+        );
+        // a store that holds a state refuses another snapshot
+        assert_eq!(offer(&joining, s, &hash9), O::Abort as i32);
+    }
+
+    #[test]
+    fn a_snapshot_whose_chunks_do_not_rebuild_the_verified_app_hash_is_rejected_and_nothing_written(
+    ) {
+        use nodeop_app::state::snapshot::Manifest;
+        use pb::response_apply_snapshot_chunk::Result as A;
+        use pb::response_offer_snapshot::Result as O;
+        use sha2::Digest;
+        let dir = tempfile::tempdir().unwrap();
+        let serving = snapshotting(dir.path(), 7, 1 << 20);
+        let s = serving.list_snapshots().snapshots[0].clone();
+        assert_eq!((s.height, s.chunks), (6, 1));
+        let hash6 = serving.with(|n| n.app.storage().root_at(6).unwrap().unwrap());
+        // a liar serves the state of height 6 with one entry dropped, under a manifest it made
+        // consistent with its chunk and the verified app hash
+        let chunk = serving
+            .load_snapshot_chunk(pb::RequestLoadSnapshotChunk {
+                height: 6,
+                format: 1,
+                chunk: 0,
+            })
+            .chunk
+            .to_vec();
+        let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = borsh::from_slice(&chunk).unwrap();
+        pairs.pop();
+        let forged = borsh::to_vec(&pairs).unwrap();
+        let mut manifest = Manifest::from_bytes(&s.metadata).unwrap();
+        manifest.entries -= 1;
+        manifest.chunk_hashes = vec![sha2::Sha256::digest(&forged).into()];
+        assert_eq!(manifest.app_hash, hash6);
+        let info = SnapshotInfo::new(6, &manifest);
+        let lying = pb::Snapshot {
+            height: 6,
+            format: 1,
+            chunks: 1,
+            hash: Bytes::copy_from_slice(&info.hash),
+            metadata: Bytes::from(info.metadata),
+        };
+        let joining = empty_app();
+        assert_eq!(
+            offer(&joining, &lying, &Bytes::copy_from_slice(&hash6)),
+            O::Accept as i32
+        );
+        let r = apply(&joining, 0, forged, "liar");
+        assert_eq!(r.result, A::RejectSnapshot as i32);
+        assert_eq!(r.reject_senders, vec!["liar".to_string()]);
+        assert_eq!(
+            joining.info(pb::RequestInfo::default()).last_block_height,
+            0
+        );
+        assert!(joining.with(|n| n.app.storage().committed().is_none()));
+        // the honest snapshot still restores afterwards
+        assert_eq!(
+            offer(&joining, &s, &Bytes::copy_from_slice(&hash6)),
+            O::Accept as i32
+        );
+        assert_eq!(apply(&joining, 0, chunk, "honest").result, A::Accept as i32);
+        assert_eq!(
+            joining.info(pb::RequestInfo::default()).last_block_height,
+            6
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //!     data/                       CometBFT's blocks, state, WAL
 //!   app/                          nodeopd's own
 //!     app.toml                    ABCI listen address and App options
+//!     VERSION                     the home's format and the nodeopd that wrote it
 //!     data/state.redb             the authenticated store (JMT over redb)
+//!     data/snapshots/             state sync snapshots (app.toml [state_sync])
 //!   keyring/operator.json         the genesis operator's account key, written by `nodeopd init`
 //!                                 in the `nodeop` CLI's keyring format (`nodeop --home HOME`)
 //! ```
@@ -76,6 +78,16 @@ impl Home {
     pub fn store(&self) -> PathBuf {
         self.app_data().join("state.redb")
     }
+
+    /// The home's format (`crate::startup::HOME_FORMAT`) and the nodeopd that wrote it.
+    pub fn version_file(&self) -> PathBuf {
+        self.app().join("VERSION")
+    }
+
+    /// State sync snapshots this node took (`crate::snapshots`).
+    pub fn snapshots(&self) -> PathBuf {
+        self.app_data().join("snapshots")
+    }
 }
 
 /// `HOME/app/app.toml`.
@@ -85,7 +97,31 @@ pub struct AppConfig {
     pub abci: AbciConfig,
     pub app: AppSection,
     pub mempool: MempoolSection,
+    pub state_sync: StateSyncSection,
     pub log: LogConfig,
+}
+
+/// `[state_sync]`: the snapshots this node takes and serves to nodes joining by state sync.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateSyncSection {
+    /// Take a snapshot at every height divisible by this; 0 takes none.
+    pub snapshot_interval: u64,
+    /// Keep this many of the newest snapshots (at least 1).
+    pub snapshot_keep_recent: u32,
+    /// The target size of a snapshot chunk in bytes (1 KiB to 8 MiB).
+    pub snapshot_chunk_bytes: usize,
+}
+
+impl Default for StateSyncSection {
+    fn default() -> Self {
+        let d = crate::snapshots::SnapshotSettings::default();
+        Self {
+            snapshot_interval: d.interval,
+            snapshot_keep_recent: d.keep_recent,
+            snapshot_chunk_bytes: d.chunk_bytes,
+        }
+    }
 }
 
 /// `[mempool]`: how much CheckTx lets into CometBFT's mempool (see
@@ -174,7 +210,34 @@ impl AppConfig {
             toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
         parse_laddr(&config.abci.laddr)
             .with_context(|| format!("{}: [abci] laddr", path.display()))?;
+        let ss = &config.state_sync;
+        if ss.snapshot_keep_recent == 0 {
+            bail!(
+                "{}: [state_sync] snapshot_keep_recent = 0; it must be at least 1 (set \
+                 snapshot_interval = 0 to take no snapshots)",
+                path.display()
+            );
+        }
+        let max = nodeop_app::state::snapshot::MAX_CHUNK_BYTES;
+        if !(1024..=max).contains(&ss.snapshot_chunk_bytes) {
+            bail!(
+                "{}: [state_sync] snapshot_chunk_bytes = {} is outside 1024..={max}; set a \
+                 value in that range or remove the line (default {})",
+                path.display(),
+                ss.snapshot_chunk_bytes,
+                nodeop_app::state::snapshot::DEFAULT_CHUNK_BYTES
+            );
+        }
         Ok(config)
+    }
+
+    /// How this node takes and keeps snapshots (`[state_sync]`).
+    pub fn snapshot_settings(&self) -> crate::snapshots::SnapshotSettings {
+        crate::snapshots::SnapshotSettings {
+            interval: self.state_sync.snapshot_interval,
+            keep_recent: self.state_sync.snapshot_keep_recent,
+            chunk_bytes: self.state_sync.snapshot_chunk_bytes,
+        }
     }
 
     pub fn options(&self) -> nodeop_app::AppOptions {
@@ -264,6 +327,17 @@ laddr = {laddr}
 max_txs = {max_txs}
 max_txs_bytes = {max_txs_bytes}
 
+[state_sync]
+# Snapshots of the state for nodes that join by state sync (CometBFT config.toml [statesync]) instead
+# of replaying every block from genesis. Every `snapshot_interval` heights this node writes the
+# committed state to HOME/app/data/snapshots in chunks of about `snapshot_chunk_bytes`, on a
+# background thread (blocks go on meanwhile), keeps the newest `snapshot_keep_recent` and serves
+# them to peers. 0 takes none. A joining node checks every chunk's SHA-256 and keeps the restored
+# state only if its root equals the app hash CometBFT's light client verified. docs/operations.md.
+snapshot_interval = {snapshot_interval}
+snapshot_keep_recent = {snapshot_keep_recent}
+snapshot_chunk_bytes = {snapshot_chunk_bytes}
+
 [log]
 # error | warn | info | debug | trace, or a filter such as "info,nodeop=debug".
 # RUST_LOG wins when set; `nodeopd start --log-level` wins over this file.
@@ -274,6 +348,9 @@ format = {format}
             laddr = toml_string(&self.abci.laddr),
             max_txs = self.mempool.max_txs,
             max_txs_bytes = self.mempool.max_txs_bytes,
+            snapshot_interval = self.state_sync.snapshot_interval,
+            snapshot_keep_recent = self.state_sync.snapshot_keep_recent,
+            snapshot_chunk_bytes = self.state_sync.snapshot_chunk_bytes,
             level = toml_string(&self.log.level),
             format = toml_string(&self.log.format),
         )

@@ -23,7 +23,9 @@ mod abci;
 mod commands;
 mod home;
 mod logging;
+mod snapshots;
 mod socket;
+mod startup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

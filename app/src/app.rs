@@ -651,6 +651,22 @@ impl App {
         })
     }
 
+    /// Takes a state rebuilt from a state sync snapshot as the latest committed state. The
+    /// store must be empty; nothing is written unless the rebuilt root is the snapshot's
+    /// trusted app hash (see [`crate::state::snapshot`]).
+    pub fn restore_snapshot(
+        &mut self,
+        restore: crate::state::snapshot::Restore,
+    ) -> Result<crate::state::store::Committed, crate::state::store::RestoreError> {
+        let committed = restore.finish(&mut self.storage)?;
+        self.context = load_context(&self.storage);
+        self.last_block = last_block(&self.storage);
+        self.check_changes.clear();
+        self.mempool = MempoolCount::default();
+        self.block = None;
+        Ok(committed)
+    }
+
     /// The genesis content that reproduces the latest committed state (`nodeopd export`).
     pub fn export(&self) -> Result<(String, u64, AppState), AppError> {
         let ctx = self

@@ -7,14 +7,17 @@
 //! - `kill -9` of cometbft alone, restarted against the nodeopd that kept running;
 //! - `SIGSTOP` of both processes (a paused or partitioned machine), `SIGCONT` later;
 //! - a wipe: both killed, cometbft's data (all but `priv_validator_state.json`, which keeps the
-//!   validator from signing twice) and nodeopd's store deleted, and the node started again, so it
-//!   block-syncs the whole chain and re-executes it;
+//!   validator from signing twice) and nodeopd's store deleted, and the node started again: it
+//!   block-syncs the whole chain and re-executes it, or (node 3: always at the run's first wipe,
+//!   then on a seeded coin) joins by state sync from another validator's newest snapshot (every
+//!   validator takes one every 10 heights);
 //!
 //! never more than one validator down at a time: the next fault waits until the last victim has
 //! caught up. The first five faults are the five kinds in a seeded order, so every run has each
 //! at least once. Afterwards:
 //!
-//! - every node computed the same app hash at every height of the run (`/block_results`);
+//! - every node computed the same app hash at every height of the run it holds
+//!   (`/block_results`; a node that state-synced holds none below its snapshot);
 //! - every accepted transfer that `/tx` reports committed is in that block with that code;
 //!   every transfer in the blocks is either executed (code 0) or refused for its nonce (a tx
 //!   sent again after its first copy was lost with a killed node's mempool); balances and
@@ -41,7 +44,7 @@ use nodeop_app::tx::Msg;
 use nodeop_driver::chain::Key;
 use nodeop_driver::rng::Rng;
 use nodeop_driver::tasks::{exact_task, NOP};
-use nodeop_tests::net::{abci_query, account, http_get, num, rpc, TxStream};
+use nodeop_tests::net::{abci_query, account, http_get, num, rpc, toml_set, TxStream};
 use nodeop_tests::testnet::{Testnet, TestnetOptions};
 use serde_json::Value;
 
@@ -106,26 +109,59 @@ fn quick_height(port: u16) -> Option<u64> {
 }
 
 /// Deletes a stopped node's chain data: cometbft's `data/` but its signing state, and
-/// nodeopd's store.
+/// nodeopd's `app/data/` (store and snapshots).
 fn wipe(net: &Testnet, i: usize) {
     let v = &net.validators[i];
     let data = v.cmt_home.join("data");
-    for entry in std::fs::read_dir(&data).expect("cometbft data dir") {
-        let path = entry.expect("dir entry").path();
-        if path
-            .file_name()
-            .is_some_and(|n| n == "priv_validator_state.json")
-        {
-            continue;
-        }
-        if path.is_dir() {
-            std::fs::remove_dir_all(&path).expect("removing cometbft data");
-        } else {
-            std::fs::remove_file(&path).expect("removing cometbft data");
-        }
-    }
-    let store = v.home.join("app").join("data").join("state.redb");
-    std::fs::remove_file(&store).expect("removing nodeopd's store");
+    let keep = data.join("priv_validator_state.json");
+    let signing_state = std::fs::read(&keep).expect("priv_validator_state.json");
+    std::fs::remove_dir_all(&data).expect("removing cometbft's data");
+    std::fs::create_dir_all(&data).expect("cometbft's data dir");
+    std::fs::write(&keep, signing_state).expect("priv_validator_state.json");
+    let app_data = v.home.join("app").join("data");
+    std::fs::remove_dir_all(&app_data).expect("removing nodeopd's store");
+    std::fs::create_dir_all(&app_data).expect("nodeopd's data dir");
+}
+
+/// The snapshot heights on disk in node `i`'s home.
+fn snapshot_heights(net: &Testnet, i: usize) -> Vec<u64> {
+    let dir = net.validators[i].home.join("app/data/snapshots");
+    let mut hs: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    hs.sort_unstable();
+    hs
+}
+
+/// Points node `i`'s cometbft at state sync from `observer`'s newest snapshot (trusting
+/// `observer`'s block at that height), or turns state sync off (`use_it` false, or no snapshot
+/// yet). Returns the snapshot height it will restore.
+fn configure_state_sync(net: &Testnet, i: usize, observer: usize, use_it: bool) -> Option<u64> {
+    let config = net.validators[i].cmt_home.join("config/config.toml");
+    toml_set(&config, "statesync", "enable", "false");
+    let height = *snapshot_heights(net, observer).last().filter(|_| use_it)?;
+    let hash = net.validators[observer]
+        .rpc(&format!("/block?height={height}"))
+        .ok()?["block_id"]["hash"]
+        .as_str()?
+        .to_string();
+    let other = (1..4)
+        .map(|d| (observer + d) % 4)
+        .find(|&j| j != i)
+        .expect("a third node");
+    let rpcs = format!(
+        "\"127.0.0.1:{},127.0.0.1:{}\"",
+        net.validators[observer].rpc_port, net.validators[other].rpc_port
+    );
+    toml_set(&config, "statesync", "enable", "true");
+    toml_set(&config, "statesync", "rpc_servers", &rpcs);
+    toml_set(&config, "statesync", "trust_height", &height.to_string());
+    toml_set(&config, "statesync", "trust_hash", &format!("\"{hash}\""));
+    toml_set(&config, "statesync", "discovery_time", "\"5s\"");
+    Some(height)
 }
 
 #[test]
@@ -153,6 +189,12 @@ fn chaos_on_a_live_testnet_loses_no_committed_tx_and_every_node_agrees() {
         options = options.fund(&k.address.to_bech32(), SENDER_FUNDS);
     }
     let mut net = Testnet::new("chaos", &options);
+    // every validator serves snapshots, so that a wiped one can rejoin by state sync
+    for v in &net.validators {
+        let app_toml = v.home.join("app/app.toml");
+        toml_set(&app_toml, "state_sync", "snapshot_interval", "10");
+        toml_set(&app_toml, "state_sync", "snapshot_chunk_bytes", "4096");
+    }
     net.start();
     let first = net.v(0).height();
     let params = net.v(0).tx_params();
@@ -252,13 +294,20 @@ fn chaos_on_a_live_testnet_loses_no_committed_tx_and_every_node_agrees() {
     }
     let deadline = Instant::now() + run_for;
     let mut faults = 0;
+    let mut wiped = false;
     while Instant::now() < deadline || faults < FAULTS.len() {
         thread::sleep(Duration::from_millis(2_000 + rng.below(3_000)));
-        let i = rng.below(n as u64) as usize;
+        let mut i = rng.below(n as u64) as usize;
         let fault = match first_round.get(faults) {
             Some(f) => *f,
             None => FAULTS[rng.below(FAULTS.len() as u64) as usize],
         };
+        // the first wipe is node 3's, by state sync: every run has one
+        let first_wipe = matches!(fault, Fault::Wipe) && !wiped;
+        if first_wipe {
+            i = 3;
+            wiped = true;
+        }
         let down = Duration::from_millis(2_000 + rng.below(6_000));
         let observer = (i + 1) % n;
         let at = net.validators[observer].height();
@@ -297,6 +346,15 @@ fn chaos_on_a_live_testnet_loses_no_committed_tx_and_every_node_agrees() {
             Fault::Wipe => {
                 net.v(i).kill_hard();
                 wipe(&net, i);
+                // only node 3 state-syncs (it then holds no block below its snapshot): nodes
+                // 0..2 keep the whole history, to block-sync from and to check against
+                let coin = rng.below(2) == 0;
+                let state_sync = i == 3 && (first_wipe || coin);
+                let how = match configure_state_sync(&net, i, observer, state_sync) {
+                    Some(h) => format!("state sync from snapshot {h}"),
+                    None => "block sync from genesis".to_string(),
+                };
+                schedule.lines.push(format!("    node{i} rejoins by {how}"));
                 thread::sleep(down);
                 net.v(i).start();
             }
@@ -358,9 +416,18 @@ fn chaos_on_a_live_testnet_loses_no_committed_tx_and_every_node_agrees() {
     for i in 1..n {
         net.wait_for_height(i, top, Duration::from_secs(120));
     }
+    let earliest: Vec<u64> = (0..n)
+        .map(|i| {
+            net.v(i).status().expect("status")["sync_info"]["earliest_block_height"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1)
+        })
+        .collect();
+    assert_eq!(earliest[..3], [1, 1, 1], "nodes 0..2 hold the whole chain");
     for height in first..=top {
         let expected = net.app_hash_at(0, height, Duration::from_secs(30));
-        for i in 1..n {
+        for i in (1..n).filter(|&i| earliest[i] <= height) {
             let got = net.app_hash_at(i, height, Duration::from_secs(30));
             assert_eq!(got, expected, "node{i}'s app hash for block {height}");
         }
@@ -445,8 +512,8 @@ fn chaos_on_a_live_testnet_loses_no_committed_tx_and_every_node_agrees() {
     drop(agents);
 
     eprintln!(
-        "e2e chaos (seed {seed}): {:.0} s, {faults} faults, heights {first}..={top} agree on {n} \
-         nodes; {executed} transfers executed ({refused} refused copies), {reported} of {} \
+        "e2e chaos (seed {seed}): {:.0} s, {faults} faults, heights {first}..={top} agree on every \
+         node holding them (earliest {earliest:?}); {executed} transfers executed ({refused} refused copies), {reported} of {} \
          accepted reported committed; {tasks} tasks {statuses:?}; longest stall {:.1} s",
         started.elapsed().as_secs_f64(),
         accepted.len(),

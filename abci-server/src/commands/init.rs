@@ -298,6 +298,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(home.app_data())
         .with_context(|| format!("cannot create {}", show(&home.app_data())))?;
     write(&home.app_toml(), &app_config.render())?;
+    write(&home.version_file(), &crate::startup::version_file_text())?;
 
     let module_accounts = genesis.app_state()?.bank.module_accounts;
     println!(

@@ -32,7 +32,11 @@ pub fn run(
 ) -> Result<ExitCode> {
     crate::install_panic_hook();
     let home = args.home.home();
-    let config = AppConfig::load(&home.app_toml())?;
+    // every refusal below is one line naming the file and the fix, before the store is opened
+    // for writing (crate::startup)
+    crate::startup::check_home_version(&home)?;
+    let config = AppConfig::load(&home.app_toml())
+        .map_err(|e| anyhow::anyhow!(crate::startup::one_line_toml_error(&home.app_toml(), &e)))?;
     let format = match log_format {
         Some(f) => f,
         None => config.log.format.parse().context("app.toml [log] format")?,
@@ -46,6 +50,19 @@ pub fn run(
     let addr = parse_laddr(&laddr).context("ABCI listen address")?;
     std::fs::create_dir_all(home.app_data())
         .with_context(|| format!("cannot create {}", show(&home.app_data())))?;
+    let probe = crate::startup::check_store_file(&home)?;
+    crate::startup::check_heights(
+        &home,
+        probe.last_block_height(),
+        crate::startup::initial_height(&home),
+    )?;
+    if probe.state == nodeop_app::state::store::FileState::NeedsRepair {
+        tracing::warn!(
+            store = %show(&home.store()),
+            "the store was not closed cleanly (a crash or kill -9); its repair was checked on a \
+             copy in memory and now runs on the file"
+        );
+    }
     let storage = open_store_with(&home.store(), config.store_options())?;
     let app = App::new(storage, config.options());
     let info = app.info();
@@ -69,7 +86,18 @@ pub fn run(
         tracing::warn!("{problem}");
     }
 
-    let abci = AbciApp::new(app);
+    let snapshot_settings = config.snapshot_settings();
+    if snapshot_settings.interval > 0 {
+        tracing::info!(
+            interval = snapshot_settings.interval,
+            keep_recent = snapshot_settings.keep_recent,
+            chunk_bytes = snapshot_settings.chunk_bytes,
+            dir = %show(&home.snapshots()),
+            "taking state sync snapshots (app.toml [state_sync])"
+        );
+    }
+    let snapshots = crate::snapshots::Snapshots::new(home.snapshots(), snapshot_settings);
+    let abci = AbciApp::with_snapshots(app, snapshots);
     let shared = abci.shared();
     let server = crate::socket::Server::bind(addr.as_str(), abci)
         .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {laddr}: {e}"))?;

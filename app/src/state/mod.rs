@@ -13,10 +13,11 @@
 
 pub mod keys;
 pub mod overlay;
+pub mod snapshot;
 pub mod store;
 
 pub use overlay::{Changes, Overlay};
-pub use store::{Storage, StoreError, StoreOptions, StoreStats};
+pub use store::{StateView, Storage, StoreError, StoreOptions, StoreStats};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 

@@ -51,6 +51,11 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{fatal, Changes, StateRead};
 
+mod check;
+mod restore;
+pub use check::{FileProbe, FileState};
+pub use restore::{RestoreError, StateView};
+
 const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
 const VALUES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_values");
 const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
