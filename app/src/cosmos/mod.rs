@@ -13,12 +13,13 @@
 //! both envelopes then go through the same checks, nonce sequence, fee rule, handlers, codes
 //! and events. Only decoding and the sign bytes differ.
 //!
-//! **Telling the envelopes apart.** A tx whose first byte is `0x0a` and whose second byte is not
-//! `0x00` is a Cosmos `TxRaw`; every other tx is a borsh `Tx`. A borsh tx starts with its chain
-//! id's length as a little-endian u32, and CometBFT caps chain ids at 50 bytes, so its second
-//! byte is always 0. A `TxRaw` starts with field 1 (`body_bytes`, wire type 2: the byte `0x0a`)
-//! followed by the body's length as a varint, whose first byte is 0 only for an empty body, which
-//! no valid tx has (encoders omit an empty field altogether).
+//! **Telling the envelopes apart.** A tx whose first byte is `0x0a`, `0x12` or `0x1a` and whose
+//! second byte is not `0x00` is a Cosmos `TxRaw`; every other tx is a borsh `Tx`. A borsh tx
+//! starts with its chain id's length as a little-endian u32, and CometBFT caps chain ids at 50
+//! bytes, so its second byte is always 0. A `TxRaw` starts with the key of its first non-empty
+//! field — `0x0a` (field 1, `body_bytes`), `0x12` (field 2, `auth_info_bytes`) or `0x1a`
+//! (field 3, a signature), each length-delimited — followed by that field's length as a varint,
+//! whose first byte is 0 only for an empty field, which encoders leave out.
 //!
 //! **Account number.** nodeop has no account numbers: every `SignDoc` carries
 //! [`ACCOUNT_NUMBER`] = 0, and the account query answers 0. In the Cosmos SDK the number keeps
@@ -54,7 +55,7 @@ pub const MULTISIG_PUBKEY: &str = "/cosmos.crypto.multisig.LegacyAminoPubKey";
 
 /// Whether `bytes` are a Cosmos `TxRaw` rather than a borsh `Tx` (see the module docs).
 pub fn is_cosmos_envelope(bytes: &[u8]) -> bool {
-    matches!(bytes, [0x0a, second, ..] if *second != 0)
+    matches!(bytes, [0x0a | 0x12 | 0x1a, second, ..] if *second != 0)
 }
 
 /// What the decoded tx is for.
@@ -221,6 +222,9 @@ mod tests {
             assert!(!is_cosmos_envelope(&bytes), "chain id of {len} bytes");
         }
         assert!(is_cosmos_envelope(&[0x0a, 0x01, 0x00]));
+        // a TxRaw with an empty body starts with its auth info
+        assert!(is_cosmos_envelope(&[0x12, 0x40]));
+        assert!(!is_cosmos_envelope(&[0x0b, 0x01]));
         assert!(!is_cosmos_envelope(&[0x0a]));
         assert!(!is_cosmos_envelope(&[]));
     }

@@ -1,0 +1,764 @@
+//! The Cosmos SDK envelope (`docs/wallets.md`): a `TxRaw` signed in `SIGN_MODE_DIRECT` by
+//! `cosmrs` (or built field by field) goes through the same checks, nonce sequence, handlers and
+//! codes as a borsh tx; every mistake a wallet could make is refused with its own code in CheckTx
+//! and in a block; the queries CosmJS makes answer; `proto/` and the Rust types agree.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cosmos_sdk_proto::cosmos::auth::v1beta1::{
+    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+};
+use cosmos_sdk_proto::cosmos::bank::v1beta1::{
+    QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
+};
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse, Tx as CosmosTx};
+use nodeop_app::app::TxOutcome;
+use nodeop_app::cosmos::proto::{self, TYPE_URLS};
+use nodeop_app::cosmos::{cosmos_send, msg_to_any, query as cq, MULTISIG_PUBKEY};
+use nodeop_app::crypto::Address;
+use nodeop_app::error::TxError;
+use nodeop_app::modules::coprocessors::{
+    MsgAddCollateral, MsgBid, MsgEditCoprocessor, MsgOpenAuction, MsgRegisterCoprocessor,
+    MsgWithdrawCollateral,
+};
+use nodeop_app::modules::slashing::Offence;
+use nodeop_app::modules::staking::MsgEditOperator;
+use nodeop_app::modules::tasks::Consistency;
+use nodeop_app::tx::Msg;
+use nodeop_driver::chain::{
+    consensus_key, genesis, genesis_operator, msgs as staking_msgs, slash_msgs, Key, TestChain,
+};
+use nodeop_driver::cosmos::{mode_info, unop, Any, CosmosParts, ModeInfo, SignMode, TxRaw};
+use nodeop_driver::tasks::{exact_task, posted_id};
+use prost::Message;
+
+const NOP: u128 = 1_000_000;
+
+/// A tx built and signed with cosmrs, the way a Rust wallet does it.
+fn cosmrs_tx(key: &Key, chain_id: &str, nonce: u64, fee: u128, messages: Vec<Any>) -> Vec<u8> {
+    use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
+    let signing = cosmrs::crypto::secp256k1::SigningKey::from_slice(&key.secret_bytes()).unwrap();
+    let body = Body::new(messages, "", 0u32);
+    let auth_info = SignerInfo::single_direct(Some(signing.public_key()), nonce).auth_info(
+        Fee::from_amount_and_gas(
+            cosmrs::Coin {
+                denom: "unop".parse().unwrap(),
+                amount: fee,
+            },
+            200_000u64,
+        ),
+    );
+    let doc = SignDoc::new(&body, &auth_info, &chain_id.parse().unwrap(), 0).unwrap();
+    doc.sign(&signing).unwrap().to_bytes().unwrap()
+}
+
+/// The result without what depends on the tx's bytes (its hash).
+fn comparable(o: &TxOutcome) -> (u32, String, String, Vec<(String, Vec<(String, String)>)>) {
+    let events = o
+        .events
+        .iter()
+        .map(|e| {
+            let attrs = e
+                .attributes
+                .iter()
+                .filter(|a| a.key != "tx_hash")
+                .map(|a| (a.key.clone(), a.value.clone()))
+                .collect();
+            (e.kind.clone(), attrs)
+        })
+        .collect();
+    (o.code, o.codespace.clone(), o.log.clone(), events)
+}
+
+#[test]
+fn every_message_type_signed_with_cosmrs_has_the_same_outcome_and_app_hash_as_in_a_borsh_tx() {
+    let alice = Key::from_seed("alice");
+    let carol = Key::from_seed("carol");
+    let dave = Key::from_seed("dave");
+    let bob = Key::from_seed("bob");
+    let (op, _) = genesis_operator();
+    let app_state = genesis(&[
+        (alice.address, 100_000 * NOP),
+        (carol.address, 10_000 * NOP),
+        (dave.address, 10_000 * NOP),
+    ]);
+    let mut borsh_chain = TestChain::start(&app_state);
+    let mut cosmos_chain = TestChain::start(&app_state);
+    // one fee both envelopes meet, so that balances (and app hashes) stay equal
+    let fee = 100_000;
+    let salt = [9u8; 32];
+    let mut task = 0;
+    let mut proposal = 0;
+    let mut member = op.clone();
+    let mut ok = BTreeSet::new();
+    let mut reached_handler = BTreeSet::new();
+    for step in 0..21 {
+        let (key, msg): (&Key, Msg) = match step {
+            0 => (&alice, Msg::send(&bob.address, 1_000)),
+            1 => (
+                &carol,
+                staking_msgs::register(consensus_key("carol"), "carol", 1_000 * NOP),
+            ),
+            2 => (
+                &carol,
+                MsgEditOperator {
+                    moniker: Some("carol-2".into()),
+                    capacity_units: None,
+                    region: None,
+                    commission_ppm: Some(50_000),
+                }
+                .into(),
+            ),
+            3 => (&alice, Msg::delegate(&carol.address, 500 * NOP)),
+            4 => (&alice, Msg::undelegate(&carol.address, 100 * NOP)),
+            5 => (&carol, Msg::unjail()),
+            6 => (
+                &alice,
+                slash_msgs::statement(&carol.address, Offence::Performance, 7, 1),
+            ),
+            7 => (&carol, Msg::dispute_slash(proposal, "it was delivered")),
+            8 => (&op, Msg::vote_dispute(proposal, false)),
+            9 => (&alice, exact_task(Consistency::Eventual, 50 * NOP).into()),
+            10 => (
+                &member,
+                Msg::commit_result(task, &member.address, b"42", &salt),
+            ),
+            11 => (&member, Msg::reveal_result(task, b"42", &salt)),
+            12 => (&member, Msg::confirm_submission(task, "consumer#1")),
+            13 => (&alice, Msg::claim_vested()),
+            14 => (
+                &dave,
+                MsgRegisterCoprocessor {
+                    capacity_units: 10,
+                    collateral: 100 * NOP,
+                    moniker: "dave".into(),
+                }
+                .into(),
+            ),
+            15 => (
+                &dave,
+                MsgEditCoprocessor {
+                    capacity_units: Some(12),
+                    moniker: None,
+                }
+                .into(),
+            ),
+            16 => (&dave, MsgAddCollateral { amount: 10 * NOP }.into()),
+            17 => (&dave, MsgWithdrawCollateral { amount: NOP }.into()),
+            18 => (
+                &member,
+                MsgOpenAuction {
+                    task_id: task,
+                    start_price: 10 * NOP,
+                    floor_price: NOP,
+                }
+                .into(),
+            ),
+            19 => (&dave, MsgBid { auction_id: 1 }.into()),
+            _ => (&alice, Msg::send(&bob.address, 2_000)),
+        };
+        if step == 11 {
+            // the reveal window opens after the commit window ends
+            let state = nodeop_app::modules::tasks::state::task(borsh_chain.app.storage(), task);
+            let commit_end = state.expect("the task").current_round().commit_end;
+            while borsh_chain.height <= commit_end {
+                let (a, b) = (
+                    borsh_chain.block(Vec::new()),
+                    cosmos_chain.block(Vec::new()),
+                );
+                assert_eq!(a.app_hash, b.app_hash);
+            }
+        }
+        let nonce = borsh_chain.account(&key.address).nonce;
+        assert_eq!(nonce, cosmos_chain.account(&key.address).nonce);
+        let borsh_tx = borsh_chain.tx_with_nonce_and_fee(key, nonce, fee, vec![msg.clone()]);
+        // the last step is a wallet's ordinary Send, /cosmos.bank.v1beta1.MsgSend
+        let any = if step == 20 {
+            cosmos_send(&key.address, &bob.address, 2_000)
+        } else {
+            msg_to_any(&msg)
+        };
+        let cosmos_tx = cosmrs_tx(key, &cosmos_chain.chain_id, nonce, fee, vec![any]);
+        let a = borsh_chain.block(vec![borsh_tx]);
+        let b = cosmos_chain.block(vec![cosmos_tx]);
+        let (ra, rb) = (&a.tx_results[0], &b.tx_results[0]);
+        assert_eq!(
+            comparable(ra),
+            comparable(rb),
+            "step {step} ({})",
+            msg.type_name()
+        );
+        assert_eq!(a.app_hash, b.app_hash, "app hashes part at step {step}");
+        // the tx got past the envelope: it succeeded or its own module refused it
+        assert!(
+            ra.is_ok() || ra.codespace != "tx",
+            "step {step}: {}",
+            ra.log
+        );
+        reached_handler.insert(msg.type_name());
+        if !ra.is_ok() {
+            eprintln!("step {step} ({}): {}", msg.type_name(), ra.log);
+        }
+        if ra.is_ok() {
+            ok.insert(msg.type_name());
+        }
+        if step == 6 {
+            proposal = ra
+                .events
+                .iter()
+                .find_map(|e| e.get("proposal").and_then(|v| v.parse().ok()))
+                .expect("the proposal's id");
+        }
+        if step == 9 {
+            task = posted_id(ra).expect("the task was posted");
+            let state = nodeop_app::modules::tasks::state::task(borsh_chain.app.storage(), task);
+            let first = state.expect("the task").current_round().members[0].operator;
+            member = [&op, &carol]
+                .into_iter()
+                .find(|k| k.address == first)
+                .expect("an operator")
+                .clone();
+        }
+    }
+    assert_eq!(reached_handler.len(), 20, "every message type ran");
+    for must in [
+        "bank.send",
+        "staking.register_operator",
+        "staking.edit_operator",
+        "staking.delegate",
+        "staking.undelegate",
+        "slashing.propose",
+        "slashing.dispute",
+        "tasks.post",
+        "tasks.commit",
+        "tasks.reveal",
+        "coprocessors.register",
+        "coprocessors.edit",
+        "coprocessors.add_collateral",
+    ] {
+        assert!(
+            ok.contains(must),
+            "{must} did not succeed; succeeded: {ok:?}"
+        );
+    }
+}
+
+/// A mistake a wallet could make, and the refusal it must get.
+struct Mistake {
+    what: &'static str,
+    expected: TxError,
+    tx: Vec<u8>,
+}
+
+fn mistakes(chain: &TestChain, alice: &Key, bob: &Key) -> Vec<Mistake> {
+    let fee = 100_000;
+    let send = || vec![msg_to_any(&Msg::send(&bob.address, 5))];
+    let base = || chain.cosmos_parts(alice, fee, send());
+    let signed = |f: &dyn Fn(&mut CosmosParts)| {
+        let mut p = base();
+        f(&mut p);
+        p.signed_bytes(alice)
+    };
+    let single = |mode: SignMode| ModeInfo {
+        sum: Some(mode_info::Sum::Single(mode_info::Single {
+            mode: mode as i32,
+        })),
+    };
+    let mut out = vec![
+        Mistake {
+            what: "amino JSON sign mode",
+            expected: TxError::UnsupportedSignMode(String::new()),
+            tx: signed(&|p| {
+                p.auth_info.signer_infos[0].mode_info = Some(single(SignMode::LegacyAminoJson))
+            }),
+        },
+        Mistake {
+            what: "textual sign mode",
+            expected: TxError::UnsupportedSignMode(String::new()),
+            tx: signed(&|p| {
+                p.auth_info.signer_infos[0].mode_info = Some(single(SignMode::Textual))
+            }),
+        },
+        Mistake {
+            what: "no mode info",
+            expected: TxError::UnsupportedSignMode(String::new()),
+            tx: signed(&|p| p.auth_info.signer_infos[0].mode_info = None),
+        },
+        Mistake {
+            what: "two signer infos",
+            expected: TxError::NotOneSigner {
+                signer_infos: 0,
+                signatures: 0,
+            },
+            tx: signed(&|p| {
+                let again = p.auth_info.signer_infos[0].clone();
+                p.auth_info.signer_infos.push(again)
+            }),
+        },
+        Mistake {
+            what: "two signatures",
+            expected: TxError::NotOneSigner {
+                signer_infos: 0,
+                signatures: 0,
+            },
+            tx: {
+                let mut raw = base().sign(alice);
+                let again = raw.signatures[0].clone();
+                raw.signatures.push(again);
+                raw.encode_to_vec()
+            },
+        },
+        Mistake {
+            what: "no signature",
+            expected: TxError::NotOneSigner {
+                signer_infos: 0,
+                signatures: 0,
+            },
+            tx: {
+                let mut raw = base().sign(alice);
+                raw.signatures.clear();
+                raw.encode_to_vec()
+            },
+        },
+        Mistake {
+            what: "a timeout height",
+            expected: TxError::TimeoutHeight(0),
+            tx: signed(&|p| p.body.timeout_height = 100),
+        },
+        Mistake {
+            what: "extension options",
+            expected: TxError::ExtensionOptions,
+            tx: signed(&|p| {
+                p.body.extension_options.push(Any {
+                    type_url: "/ethermint.types.v1.ExtensionOptionsWeb3Tx".into(),
+                    value: Vec::new(),
+                })
+            }),
+        },
+        Mistake {
+            what: "non-critical extension options",
+            expected: TxError::ExtensionOptions,
+            tx: signed(&|p| {
+                p.body.non_critical_extension_options.push(Any {
+                    type_url: "/x".into(),
+                    value: Vec::new(),
+                })
+            }),
+        },
+        Mistake {
+            what: "a fee in another denom",
+            expected: TxError::FeeDenom(String::new()),
+            tx: signed(&|p| p.auth_info.fee.as_mut().unwrap().amount[0].denom = "uatom".into()),
+        },
+        Mistake {
+            what: "a fee of two coins",
+            expected: TxError::FeeDenom(String::new()),
+            tx: signed(&|p| p.auth_info.fee.as_mut().unwrap().amount.push(unop(1))),
+        },
+        Mistake {
+            what: "a fee amount that is not an integer",
+            expected: TxError::FeeDenom(String::new()),
+            tx: signed(&|p| p.auth_info.fee.as_mut().unwrap().amount[0].amount = "1.5".into()),
+        },
+        Mistake {
+            what: "a fee payer",
+            expected: TxError::FeeDelegation,
+            tx: signed(&|p| p.auth_info.fee.as_mut().unwrap().payer = bob.address.to_bech32()),
+        },
+        Mistake {
+            what: "a fee granter",
+            expected: TxError::FeeDelegation,
+            tx: signed(&|p| p.auth_info.fee.as_mut().unwrap().granter = bob.address.to_bech32()),
+        },
+        Mistake {
+            what: "a multisig key",
+            expected: TxError::Multisig,
+            tx: signed(&|p| {
+                p.auth_info.signer_infos[0].public_key = Some(Any {
+                    type_url: MULTISIG_PUBKEY.into(),
+                    value: vec![8, 1],
+                })
+            }),
+        },
+        Mistake {
+            what: "a multi sign mode",
+            expected: TxError::Multisig,
+            tx: signed(&|p| {
+                p.auth_info.signer_infos[0].mode_info = Some(ModeInfo {
+                    sum: Some(mode_info::Sum::Multi(mode_info::Multi {
+                        bitarray: None,
+                        mode_infos: Vec::new(),
+                    })),
+                })
+            }),
+        },
+        Mistake {
+            what: "an ed25519 key",
+            expected: TxError::UnsupportedPubkey(String::new()),
+            tx: signed(&|p| {
+                p.auth_info.signer_infos[0]
+                    .public_key
+                    .as_mut()
+                    .unwrap()
+                    .type_url = "/cosmos.crypto.ed25519.PubKey".into()
+            }),
+        },
+        Mistake {
+            what: "no public key",
+            expected: TxError::UnsupportedPubkey(String::new()),
+            tx: signed(&|p| p.auth_info.signer_infos[0].public_key = None),
+        },
+        Mistake {
+            what: "a body with no messages",
+            expected: TxError::NoMsgs,
+            tx: signed(&|p| p.body.messages.clear()),
+        },
+        Mistake {
+            what: "a message type nodeop does not know",
+            expected: TxError::UnknownMsgType {
+                index: 0,
+                type_url: String::new(),
+            },
+            tx: signed(&|p| {
+                p.body.messages[0].type_url = "/cosmos.staking.v1beta1.MsgDelegate".into()
+            }),
+        },
+        Mistake {
+            what: "an amount that is not a decimal integer",
+            expected: TxError::InvalidMsg {
+                index: 0,
+                type_url: String::new(),
+                reason: String::new(),
+            },
+            tx: signed(&|p| {
+                p.body.messages[0].value = proto::bank::MsgSend {
+                    to: bob.address.to_bech32(),
+                    amount: "5unop".into(),
+                }
+                .encode_to_vec()
+            }),
+        },
+        Mistake {
+            what: "a Cosmos MsgSend from another account",
+            expected: TxError::SenderMismatch {
+                index: 0,
+                sender: String::new(),
+                signer: String::new(),
+            },
+            tx: signed(&|p| p.body.messages = vec![cosmos_send(&bob.address, &alice.address, 5)]),
+        },
+        Mistake {
+            what: "a Cosmos MsgSend in another denom",
+            expected: TxError::SendDenom {
+                index: 0,
+                found: String::new(),
+            },
+            tx: signed(&|p| {
+                let mut any = cosmos_send(&alice.address, &bob.address, 5);
+                let mut m =
+                    cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend::decode(any.value.as_slice())
+                        .unwrap();
+                m.amount[0].denom = "uatom".into();
+                any.value = m.encode_to_vec();
+                p.body.messages = vec![any];
+            }),
+        },
+        Mistake {
+            what: "a TxRaw with an unknown field appended",
+            expected: TxError::CosmosDecode(String::new()),
+            tx: {
+                let mut bytes = base().signed_bytes(alice);
+                bytes.extend([0x20, 0x01]);
+                bytes
+            },
+        },
+        Mistake {
+            what: "a body that does not decode",
+            expected: TxError::CosmosDecode(String::new()),
+            tx: TxRaw {
+                body_bytes: vec![0x0a, 0x05, 0x01],
+                auth_info_bytes: base().auth_info.encode_to_vec(),
+                signatures: vec![vec![0; 64]],
+            }
+            .encode_to_vec(),
+        },
+        Mistake {
+            what: "an account number other than 0",
+            expected: TxError::InvalidSignature,
+            tx: signed(&|p| p.account_number = 7),
+        },
+        Mistake {
+            what: "another chain id in the sign doc",
+            expected: TxError::InvalidSignature,
+            tx: signed(&|p| p.chain_id = "cosmoshub-4".into()),
+        },
+        Mistake {
+            what: "a fee below the fee rule",
+            expected: TxError::FeeTooLow {
+                required: 0,
+                offered: 0,
+            },
+            tx: signed(&|p| p.auth_info.fee.as_mut().unwrap().amount = vec![unop(10)]),
+        },
+        Mistake {
+            what: "a sequence ahead of the account's nonce",
+            expected: TxError::NonceGap {
+                expected: 0,
+                got: 0,
+            },
+            tx: signed(&|p| p.auth_info.signer_infos[0].sequence += 1),
+        },
+    ];
+    // signed by another key than the one in the signer info
+    let mallory = Key::from_seed("mallory");
+    out.push(Mistake {
+        what: "a signature by another key",
+        expected: TxError::InvalidSignature,
+        tx: base().signed_bytes(&mallory),
+    });
+    out
+}
+
+#[test]
+fn every_wallet_mistake_is_refused_with_its_own_code_in_check_tx_and_in_a_block() {
+    let alice = Key::from_seed("alice");
+    let bob = Key::from_seed("bob");
+    let mut chain = TestChain::start(&genesis(&[(alice.address, 1_000 * NOP)]));
+    let documented: BTreeSet<(String, u32)> = TxError::examples()
+        .iter()
+        .map(|e| (e.codespace().to_string(), e.code()))
+        .collect();
+    let list = mistakes(&chain, &alice, &bob);
+    for m in &list {
+        assert!(documented.contains(&(m.expected.codespace().into(), m.expected.code())));
+        let r = chain.check(&m.tx);
+        assert_eq!(
+            (
+                r.codespace.as_str(),
+                r.code,
+                r.log.split(':').next().unwrap()
+            ),
+            (m.expected.codespace(), m.expected.code(), m.expected.name()),
+            "CheckTx of {}: {}",
+            m.what,
+            r.log
+        );
+    }
+    // in a block (as a faulty proposer would include them): the same codes, nothing charged
+    let before = chain.account(&alice.address);
+    let txs = list.iter().map(|m| m.tx.clone()).collect();
+    let resp = chain.finalize_and_commit(txs);
+    for (m, r) in list.iter().zip(&resp.tx_results) {
+        assert_eq!(
+            (r.codespace.as_str(), r.code),
+            (m.expected.codespace(), m.expected.code()),
+            "in a block, {}: {}",
+            m.what,
+            r.log
+        );
+    }
+    assert_eq!(
+        chain.account(&alice.address),
+        before,
+        "a refused tx charges nothing"
+    );
+    // the account still works, in either envelope
+    let ok = chain.cosmos_tx(&alice, &[Msg::send(&bob.address, 5)]);
+    assert!(chain.block(vec![ok]).tx_results[0].is_ok());
+}
+
+#[test]
+fn borsh_and_cosmos_txs_from_one_account_share_one_nonce_sequence() {
+    let alice = Key::from_seed("alice");
+    let bob = Key::from_seed("bob");
+    let mut chain = TestChain::start(&genesis(&[(alice.address, 1_000 * NOP)]));
+    let params = chain.params();
+    let id = chain.chain_id.clone();
+    let send = |n: u64| Msg::send(&bob.address, 10 + u128::from(n));
+    // four in flight in the mempool, alternating envelopes
+    let txs: Vec<Vec<u8>> = (0..4)
+        .map(|n| {
+            if n % 2 == 0 {
+                alice.tx(&id, &params, n, vec![send(n)])
+            } else {
+                alice.cosmos_tx(&id, &params, n, &[send(n)])
+            }
+        })
+        .collect();
+    for tx in &txs {
+        let r = chain.check(tx);
+        assert!(r.is_ok(), "{}", r.log);
+    }
+    // a Cosmos tx reusing a nonce a borsh tx holds is a replay, in the mempool and in a block
+    let replay = alice.cosmos_tx(&id, &params, 2, &[send(9)]);
+    assert_eq!(
+        chain.check(&replay).code,
+        TxError::NonceReplayed {
+            expected: 0,
+            got: 0
+        }
+        .code()
+    );
+    let resp = chain.block(txs);
+    assert!(resp.tx_results.iter().all(TxOutcome::is_ok));
+    assert_eq!(chain.account(&alice.address).nonce, 4);
+    assert_eq!(chain.balance(&bob.address), 10 + 11 + 12 + 13);
+    let resp = chain.finalize_and_commit(vec![replay]);
+    assert_eq!(
+        resp.tx_results[0].code,
+        TxError::NonceReplayed {
+            expected: 0,
+            got: 0
+        }
+        .code()
+    );
+    // and a borsh tx at the nonce a Cosmos tx used is a replay too
+    let borsh_replay = alice.tx(&id, &params, 3, vec![send(1)]);
+    assert_eq!(
+        chain.check(&borsh_replay).code,
+        TxError::NonceReplayed {
+            expected: 0,
+            got: 0
+        }
+        .code()
+    );
+}
+
+fn query<Req: Message, Resp: Message + Default>(chain: &TestChain, path: &str, req: &Req) -> Resp {
+    let r = chain.query(path, &req.encode_to_vec(), 0, false);
+    assert_eq!(r.code, 0, "{path}: {}", r.log);
+    Resp::decode(r.value.as_slice()).unwrap()
+}
+
+#[test]
+fn the_queries_cosmjs_makes_answer_in_protobuf_and_unknown_cosmos_paths_say_so() {
+    let alice = Key::from_seed("alice");
+    let bob = Key::from_seed("bob");
+    let nobody = Key::from_seed("nobody");
+    let mut chain = TestChain::start(&genesis(&[(alice.address, 1_000 * NOP)]));
+    let tx = chain.cosmos_tx(&alice, &[Msg::send(&bob.address, 7)]);
+    assert!(chain.block(vec![tx]).tx_results[0].is_ok());
+
+    let acc: QueryAccountResponse = query(
+        &chain,
+        cq::ACCOUNT,
+        &QueryAccountRequest {
+            address: alice.address.to_bech32(),
+        },
+    );
+    let any = acc.account.unwrap();
+    assert_eq!(any.type_url, "/cosmos.auth.v1beta1.BaseAccount");
+    let base = BaseAccount::decode(any.value.as_slice()).unwrap();
+    assert_eq!(base.address, alice.address.to_bech32());
+    assert_eq!((base.account_number, base.sequence), (0, 1));
+    // an account that never held funds: NotFound in the words CosmJS turns into `null`
+    let r = chain.query(
+        cq::ACCOUNT,
+        &QueryAccountRequest {
+            address: nobody.address.to_bech32(),
+        }
+        .encode_to_vec(),
+        0,
+        false,
+    );
+    assert_eq!((r.codespace.as_str(), r.code), ("query", 4));
+    assert!(r.log.contains("rpc error: code = NotFound"), "{}", r.log);
+
+    let balance = |who: &Address, denom: &str| -> String {
+        let r: QueryBalanceResponse = query(
+            &chain,
+            cq::BALANCE,
+            &QueryBalanceRequest {
+                address: who.to_bech32(),
+                denom: denom.into(),
+            },
+        );
+        let coin = r.balance.unwrap();
+        assert_eq!(coin.denom, denom);
+        coin.amount
+    };
+    assert_eq!(balance(&bob.address, "unop"), "7");
+    assert_eq!(
+        balance(&alice.address, "unop"),
+        chain.balance(&alice.address).to_string()
+    );
+    assert_eq!(balance(&bob.address, "uatom"), "0");
+    let all: QueryAllBalancesResponse = query(
+        &chain,
+        cq::ALL_BALANCES,
+        &QueryAllBalancesRequest {
+            address: bob.address.to_bech32(),
+            pagination: None,
+            resolve_denom: false,
+        },
+    );
+    assert_eq!(all.balances, vec![unop(7)]);
+
+    // Simulate, as CosmJS sends it: a Tx with no fee, SIGN_MODE_UNSPECIFIED, an empty signature
+    let mut parts = chain.cosmos_parts(&alice, 0, vec![msg_to_any(&Msg::send(&bob.address, 3))]);
+    parts.auth_info.fee = None;
+    parts.auth_info.signer_infos[0].mode_info = Some(ModeInfo {
+        sum: Some(mode_info::Sum::Single(mode_info::Single {
+            mode: SignMode::Unspecified as i32,
+        })),
+    });
+    let unsigned = CosmosTx {
+        body: Some(parts.body.clone()),
+        auth_info: Some(parts.auth_info.clone()),
+        signatures: vec![Vec::new()],
+    }
+    .encode_to_vec();
+    let sim: SimulateResponse = query(
+        &chain,
+        cq::SIMULATE,
+        &SimulateRequest {
+            tx_bytes: unsigned.clone(),
+            ..Default::default()
+        },
+    );
+    let gas = sim.gas_info.unwrap().gas_used;
+    assert_eq!(gas, cq::simulated_gas(&chain.params(), unsigned.len()));
+    // a gas price of 1 unop per gas, as chain.json says, pays the signed tx's fee rule
+    let mut signed = chain.cosmos_parts(&alice, u128::from(gas), parts.body.messages.clone());
+    signed.auth_info.fee.as_mut().unwrap().gas_limit = gas;
+    let r = chain.check(&signed.signed_bytes(&alice));
+    assert!(r.is_ok(), "{}", r.log);
+    // a simulation that fails says why, with the tx's own code
+    let broke = chain.cosmos_parts(
+        &bob,
+        0,
+        vec![msg_to_any(&Msg::send(&alice.address, 1_000 * NOP))],
+    );
+    let r = chain.query(
+        cq::SIMULATE,
+        &SimulateRequest {
+            tx_bytes: broke.sign(&bob).encode_to_vec(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        0,
+        false,
+    );
+    assert_eq!((r.codespace.as_str(), r.code), ("query", 7));
+    assert!(r.log.contains("bank/2"), "{}", r.log);
+
+    // unknown /cosmos.* paths and bad data: clear errors, never a panic
+    for path in [
+        "/cosmos.staking.v1beta1.Query/Validators",
+        "/cosmos.auth.v1beta1.Query/Params",
+        "/cosmos.",
+    ] {
+        let r = chain.query(path, &[], 0, false);
+        assert_eq!((r.codespace.as_str(), r.code), ("query", 1), "{path}");
+        assert!(r.log.contains(cq::ACCOUNT), "{}", r.log);
+    }
+    for path in cq::PATHS {
+        let r = chain.query(path, &[0xff, 0xff, 0x01], 0, false);
+        assert_eq!(
+            (r.codespace.as_str(), r.code),
+            ("query", 2),
+            "{path}: {}",
+            r.log
+        );
+    }
+}
