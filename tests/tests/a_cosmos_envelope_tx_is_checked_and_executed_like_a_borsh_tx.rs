@@ -762,3 +762,456 @@ fn the_queries_cosmjs_makes_answer_in_protobuf_and_unknown_cosmos_paths_say_so()
         );
     }
 }
+
+// ---- proto/ and the Rust types agree ----
+
+#[derive(Debug, Clone)]
+struct ProtoField {
+    name: String,
+    ty: String,
+    number: u64,
+}
+
+#[derive(Debug, Default)]
+struct Schema {
+    /// full message name → fields
+    messages: BTreeMap<String, Vec<ProtoField>>,
+    /// full enum name → declared values
+    enums: BTreeMap<String, BTreeSet<u64>>,
+}
+
+/// A parser for the subset of proto3 that `proto/` uses: a package, top-level messages with
+/// scalar, `optional`, message, enum and `oneof` fields, and top-level enums.
+fn parse_protos() -> Schema {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../proto/nodeop");
+    let mut files = Vec::new();
+    for module in std::fs::read_dir(root).unwrap() {
+        let dir = module.unwrap().path().join("v1");
+        for f in std::fs::read_dir(dir).unwrap() {
+            files.push(f.unwrap().path());
+        }
+    }
+    files.sort();
+    let mut schema = Schema::default();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code: String = text
+            .lines()
+            .map(|l| l.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let spaced = code
+            .replace('{', " { ")
+            .replace('}', " } ")
+            .replace(';', " ; ")
+            .replace('=', " = ");
+        let tokens: Vec<&str> = spaced.split_whitespace().collect();
+        let mut package = String::new();
+        let mut i = 0;
+        // (kind, name) of the open blocks
+        let mut stack: Vec<(&str, String)> = Vec::new();
+        while i < tokens.len() {
+            match tokens[i] {
+                "syntax" => {
+                    assert_eq!(tokens[i + 2], "\"proto3\"", "{path:?}");
+                    i += 4;
+                }
+                "package" => {
+                    package = tokens[i + 1].to_string();
+                    i += 3;
+                }
+                "message" | "enum" | "oneof" => {
+                    let full = format!("{package}.{}", tokens[i + 1]);
+                    match tokens[i] {
+                        "message" => {
+                            schema.messages.insert(full.clone(), Vec::new());
+                        }
+                        "enum" => {
+                            schema.enums.insert(full.clone(), BTreeSet::new());
+                        }
+                        _ => {}
+                    }
+                    stack.push((tokens[i], full));
+                    assert_eq!(tokens[i + 2], "{");
+                    i += 3;
+                }
+                "}" => {
+                    stack.pop();
+                    i += 1;
+                }
+                _ => {
+                    let (kind, _) = stack
+                        .last()
+                        .unwrap_or_else(|| panic!("{path:?}: {}", tokens[i]));
+                    if *kind == "enum" {
+                        // NAME = N ;
+                        let n: u64 = tokens[i + 2].parse().unwrap();
+                        let name = stack.last().unwrap().1.clone();
+                        schema.enums.get_mut(&name).unwrap().insert(n);
+                        i += 4;
+                        continue;
+                    }
+                    // [optional] type name = N ;
+                    let start = if tokens[i] == "optional" { i + 1 } else { i };
+                    assert_ne!(
+                        tokens[start], "repeated",
+                        "proto/ has no repeated fields yet"
+                    );
+                    let message = stack
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| *k == "message")
+                        .unwrap()
+                        .1
+                        .clone();
+                    let ty = tokens[start].to_string();
+                    let ty = if ty.contains('.') || ty.chars().next().unwrap().is_lowercase() {
+                        ty
+                    } else {
+                        format!("{package}.{ty}")
+                    };
+                    schema.messages.get_mut(&message).unwrap().push(ProtoField {
+                        name: tokens[start + 1].to_string(),
+                        ty,
+                        number: tokens[start + 3].parse().unwrap(),
+                    });
+                    assert_eq!(tokens[start + 4], ";");
+                    i = start + 5;
+                }
+            }
+        }
+    }
+    schema
+}
+
+fn varint(bytes: &[u8], at: &mut usize) -> u64 {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = bytes[*at];
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return v;
+        }
+    }
+    panic!("varint too long")
+}
+
+/// Walks encoded `bytes` of `message` against the schema: every field on the wire is declared
+/// with that number and a matching wire type, and its value follows the samples' convention
+/// (an integer holds its field number, a string or bytes its field name, a bool true, an enum a
+/// declared non-zero value). Records each (message, field) seen.
+fn walk(schema: &Schema, message: &str, bytes: &[u8], seen: &mut BTreeSet<(String, String)>) {
+    let fields = schema
+        .messages
+        .get(message)
+        .unwrap_or_else(|| panic!("{message} is not in proto/"));
+    seen.insert((message.to_string(), String::new()));
+    let mut at = 0;
+    while at < bytes.len() {
+        let key = varint(bytes, &mut at);
+        let (number, wire) = (key >> 3, key & 7);
+        let f = fields
+            .iter()
+            .find(|f| f.number == number)
+            .unwrap_or_else(|| panic!("{message}: the Rust type encodes field {number}, which proto/ does not declare"));
+        seen.insert((message.to_string(), f.name.clone()));
+        let scalar_varint = ["uint64", "uint32", "bool"].contains(&f.ty.as_str());
+        if scalar_varint || schema.enums.contains_key(&f.ty) {
+            assert_eq!(wire, 0, "{message}.{}: wire type", f.name);
+            let v = varint(bytes, &mut at);
+            match f.ty.as_str() {
+                "bool" => assert_eq!(v, 1, "{message}.{}", f.name),
+                "uint64" | "uint32" => assert_eq!(v, f.number, "{message}.{}: the value is not the field's number, so the Rust field behind it is another one", f.name),
+                e => assert!(v != 0 && schema.enums[e].contains(&v), "{message}.{}: {v} is not a value of {e}", f.name),
+            }
+        } else {
+            assert_eq!(wire, 2, "{message}.{}: wire type", f.name);
+            let len = varint(bytes, &mut at) as usize;
+            let value = &bytes[at..at + len];
+            at += len;
+            match f.ty.as_str() {
+                "string" | "bytes" => assert_eq!(value, f.name.as_bytes(), "{message}.{}: the value is not the field's name, so the Rust field behind it is another one", f.name),
+                nested => walk(schema, nested, value, seen),
+            }
+        }
+    }
+}
+
+/// Samples of every message, each field set by the convention [`walk`] checks; one sample per
+/// oneof variant.
+fn samples() -> Vec<(&'static str, Vec<u8>)> {
+    use proto::{coprocessors as cp, issuance as iss, slashing as sl, staking as st, tasks as tk};
+    let s = |name: &str| name.to_string();
+    let b = |name: &str| name.as_bytes().to_vec();
+    let attestation = sl::Attestation {
+        body: Some(sl::AttestationBody {
+            chain_id: s("chain_id"),
+            task_id: 2,
+            result_hash: b("result_hash"),
+        }),
+        pubkey: b("pubkey"),
+        signature: b("signature"),
+    };
+    let slash = |evidence| sl::MsgProposeSlash {
+        operator: s("operator"),
+        offence: sl::Offence::Byzantine as i32,
+        evidence: Some(evidence),
+    };
+    let task = |kind, payload| tk::MsgPostTask {
+        kind: Some(kind),
+        consistency: tk::Consistency::Strong as i32,
+        payload: Some(payload),
+        difficulty_units: 6,
+        min_reputation_ppm: 7,
+        fee: s("fee"),
+    };
+    let reference = tk::PayloadReference {
+        sha256: b("sha256"),
+        uri: s("uri"),
+    };
+    vec![
+        (
+            "nodeop.bank.v1.MsgSend",
+            proto::bank::MsgSend {
+                to: s("to"),
+                amount: s("amount"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.staking.v1.MsgRegisterOperator",
+            st::MsgRegisterOperator {
+                consensus_pubkey: b("consensus_pubkey"),
+                moniker: s("moniker"),
+                capacity_units: 3,
+                region: s("region"),
+                commission_ppm: 5,
+                self_bond: s("self_bond"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.staking.v1.MsgEditOperator",
+            st::MsgEditOperator {
+                moniker: Some(s("moniker")),
+                capacity_units: Some(2),
+                region: Some(s("region")),
+                commission_ppm: Some(4),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.staking.v1.MsgDelegate",
+            st::MsgDelegate {
+                operator: s("operator"),
+                amount: s("amount"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.staking.v1.MsgUndelegate",
+            st::MsgUndelegate {
+                operator: s("operator"),
+                amount: s("amount"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.staking.v1.MsgUnjail",
+            st::MsgUnjail {}.encode_to_vec(),
+        ),
+        (
+            "nodeop.slashing.v1.MsgProposeSlash",
+            slash(sl::Evidence::Equivocation(sl::EquivocationEvidence {
+                first: Some(attestation.clone()),
+                second: Some(attestation),
+            }))
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.slashing.v1.MsgProposeSlash",
+            slash(sl::Evidence::Statement(sl::StatementEvidence {
+                infraction_id: 1,
+                infraction_height: 2,
+                description: s("description"),
+                reference: s("reference"),
+            }))
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.slashing.v1.MsgProposeSlash",
+            slash(sl::Evidence::Downtime(sl::DowntimeEvidence {
+                period: 1,
+                uptime_ppm: 2,
+            }))
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.slashing.v1.MsgProposeSlash",
+            slash(sl::Evidence::ResultMismatch(sl::ResultMismatchEvidence {
+                task_id: 1,
+            }))
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.slashing.v1.MsgDisputeSlash",
+            sl::MsgDisputeSlash {
+                proposal: 1,
+                reason: s("reason"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.slashing.v1.MsgVoteDispute",
+            sl::MsgVoteDispute {
+                proposal: 1,
+                uphold: true,
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.tasks.v1.MsgPostTask",
+            task(
+                tk::Kind::Exact(tk::ExactKind {}),
+                tk::Payload::Inline(b("inline")),
+            )
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.tasks.v1.MsgPostTask",
+            task(
+                tk::Kind::Numeric(tk::NumericKind {
+                    scale: 1,
+                    tolerance_ppm: 2,
+                }),
+                tk::Payload::Reference(reference),
+            )
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.tasks.v1.MsgCommitResult",
+            tk::MsgCommitResult {
+                task_id: 1,
+                commitment: b("commitment"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.tasks.v1.MsgRevealResult",
+            tk::MsgRevealResult {
+                task_id: 1,
+                result: b("result"),
+                salt: b("salt"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.tasks.v1.MsgConfirmSubmission",
+            tk::MsgConfirmSubmission {
+                task_id: 1,
+                target_ref: s("target_ref"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.issuance.v1.MsgClaimVested",
+            iss::MsgClaimVested {}.encode_to_vec(),
+        ),
+        (
+            "nodeop.coprocessors.v1.MsgRegisterCoprocessor",
+            cp::MsgRegisterCoprocessor {
+                capacity_units: 1,
+                collateral: s("collateral"),
+                moniker: s("moniker"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.coprocessors.v1.MsgEditCoprocessor",
+            cp::MsgEditCoprocessor {
+                capacity_units: Some(1),
+                moniker: Some(s("moniker")),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.coprocessors.v1.MsgAddCollateral",
+            cp::MsgAddCollateral {
+                amount: s("amount"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.coprocessors.v1.MsgWithdrawCollateral",
+            cp::MsgWithdrawCollateral {
+                amount: s("amount"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.coprocessors.v1.MsgOpenAuction",
+            cp::MsgOpenAuction {
+                task_id: 1,
+                start_price: s("start_price"),
+                floor_price: s("floor_price"),
+            }
+            .encode_to_vec(),
+        ),
+        (
+            "nodeop.coprocessors.v1.MsgBid",
+            cp::MsgBid { auction_id: 1 }.encode_to_vec(),
+        ),
+    ]
+}
+
+#[test]
+fn the_proto_files_declare_exactly_the_fields_numbers_and_wire_types_the_rust_types_encode() {
+    let schema = parse_protos();
+    // the registry is exactly the proto files' Msg… types
+    let declared: BTreeSet<String> = schema
+        .messages
+        .keys()
+        .filter(|m| m.rsplit('.').next().unwrap().starts_with("Msg"))
+        .map(|m| format!("/{m}"))
+        .collect();
+    let registry: BTreeSet<String> = TYPE_URLS.iter().map(|u| u.to_string()).collect();
+    assert_eq!(
+        declared, registry,
+        "proto/ Msg types vs cosmos::proto::TYPE_URLS"
+    );
+    assert_eq!(TYPE_URLS.len(), registry.len());
+    // every message's URL sits at its borsh variant's index
+    for (i, url) in TYPE_URLS.iter().enumerate() {
+        let msg = nodeop_app::cosmos::msg_from_any(
+            0,
+            &Any {
+                type_url: url.to_string(),
+                value: Vec::new(),
+            },
+            &Key::from_seed("x").address,
+        );
+        if let Ok(m) = msg {
+            let variant = borsh::to_vec(&m).unwrap()[0] as usize;
+            assert_eq!(variant, i, "{url}");
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (message, bytes) in samples() {
+        walk(&schema, message, &bytes, &mut seen);
+    }
+    for (message, fields) in &schema.messages {
+        let reached = seen.iter().any(|(m, _)| m == message);
+        assert!(
+            reached,
+            "{message} is declared in proto/ but no Rust type encodes it"
+        );
+        for f in fields {
+            assert!(
+                seen.contains(&(message.clone(), f.name.clone())),
+                "{message}.{} is declared in proto/ but the Rust type never encodes it",
+                f.name
+            );
+        }
+    }
+}

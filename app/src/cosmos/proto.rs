@@ -3,7 +3,8 @@
 //! Written by hand with `prost`'s derives rather than generated at build time: generating needs
 //! either a `protoc` binary on every machine that builds the app, or a protobuf compiler and a
 //! code generator as build dependencies of the state machine, for some twenty small messages
-//! that change rarely and only by appending. `tests/tests/wallets.rs` parses the `.proto`
+//! that change rarely and only by appending.
+//! `tests/tests/a_cosmos_envelope_tx_is_checked_and_executed_like_a_borsh_tx.rs` parses the `.proto`
 //! files and checks that these types encode exactly the fields, numbers and wire types they
 //! declare, and that every declared message has a type here.
 //!
