@@ -1215,3 +1215,107 @@ fn the_proto_files_declare_exactly_the_fields_numbers_and_wire_types_the_rust_ty
         }
     }
 }
+
+// ---- docs/wallets.md's test vectors ----
+
+/// The vectors' key: secret 0x01 × 32 (the key of docs/tx-format.md's vectors).
+fn vector_key() -> Key {
+    Key::from_secret(&[1u8; 32])
+}
+
+/// The published values of one vector, from its ```text block in docs/wallets.md.
+fn published(vector: &str) -> BTreeMap<String, String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/wallets.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let start = text
+        .find(&format!("### Vector: {vector}"))
+        .unwrap_or_else(|| panic!("docs/wallets.md has no vector {vector:?}"));
+    let block = text[start..]
+        .split("```text")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    block
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+fn vector_values(parts: &CosmosParts, key: &Key) -> BTreeMap<String, String> {
+    let doc = parts.sign_doc();
+    let raw = parts.sign(key);
+    let tx = raw.encode_to_vec();
+    [
+        ("signer", key.address.to_bech32()),
+        ("pubkey", hex::encode(key.pubkey)),
+        ("body_bytes", hex::encode(&doc.body_bytes)),
+        ("auth_info_bytes", hex::encode(&doc.auth_info_bytes)),
+        ("sign_doc_bytes", hex::encode(doc.encode_to_vec())),
+        (
+            "sign_doc_sha256",
+            hex::encode(nodeop_app::crypto::sha256(&[&doc.encode_to_vec()])),
+        ),
+        ("signature", hex::encode(&raw.signatures[0])),
+        ("tx_bytes", hex::encode(&tx)),
+        ("tx_hash", hex::encode_upper(nodeop_app::tx::tx_hash(&tx))),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+#[test]
+fn the_test_vectors_in_docs_wallets_md_match_and_the_chain_accepts_them() {
+    let key = vector_key();
+    let to = Address([2u8; 20]);
+    let vectors = [
+        (
+            "a wallet's ordinary Send",
+            CosmosParts::new(
+                &key,
+                "nodeop-1",
+                0,
+                5_000,
+                vec![cosmos_send(&key.address, &to, 1_000_000)],
+            ),
+        ),
+        (
+            "a nodeop message",
+            CosmosParts::new(
+                &key,
+                "nodeop-1",
+                1,
+                6_000,
+                vec![msg_to_any(
+                    &exact_task(Consistency::Session, 2_000_000).into(),
+                )],
+            ),
+        ),
+    ];
+    let params = nodeop_app::params::TxParams::default();
+    for (name, mut parts) in vectors {
+        parts.body.memo = "test vector".into();
+        let ours = vector_values(&parts, &key);
+        let docs = published(name);
+        for (k, v) in &ours {
+            assert_eq!(
+                docs.get(k),
+                Some(v),
+                "vector {name:?}, {k}\nall computed values:\n{}",
+                ours.iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+        // the published tx passes every stateless check under the default params
+        let tx = hex::decode(&docs["tx_bytes"]).unwrap();
+        let checked =
+            nodeop_app::tx::check_stateless(&tx, "nodeop-1", &params, &Default::default(), &())
+                .unwrap_or_else(|e| panic!("vector {name:?}: {e}"));
+        assert_eq!(checked.signer, key.address);
+    }
+}
