@@ -35,10 +35,17 @@ use prost::Message;
 const NOP: u128 = 1_000_000;
 
 /// A tx built and signed with cosmrs, the way a Rust wallet does it.
-fn cosmrs_tx(key: &Key, chain_id: &str, nonce: u64, fee: u128, messages: Vec<Any>) -> Vec<u8> {
+fn cosmrs_tx(
+    key: &Key,
+    chain_id: &str,
+    nonce: u64,
+    fee: u128,
+    memo: &str,
+    messages: Vec<Any>,
+) -> Vec<u8> {
     use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
     let signing = cosmrs::crypto::secp256k1::SigningKey::from_slice(&key.secret_bytes()).unwrap();
-    let body = Body::new(messages, "", 0u32);
+    let body = Body::new(messages, memo, 0u32);
     let auth_info = SignerInfo::single_direct(Some(signing.public_key()), nonce).auth_info(
         Fee::from_amount_and_gas(
             cosmrs::Coin {
@@ -178,7 +185,7 @@ fn every_message_type_signed_with_cosmrs_has_the_same_outcome_and_app_hash_as_in
         } else {
             msg_to_any(&msg)
         };
-        let cosmos_tx = cosmrs_tx(key, &cosmos_chain.chain_id, nonce, fee, vec![any]);
+        let cosmos_tx = cosmrs_tx(key, &cosmos_chain.chain_id, nonce, fee, "", vec![any]);
         let a = borsh_chain.block(vec![borsh_tx]);
         let b = cosmos_chain.block(vec![cosmos_tx]);
         let (ra, rb) = (&a.tx_results[0], &b.tx_results[0]);
@@ -1311,6 +1318,25 @@ fn the_test_vectors_in_docs_wallets_md_match_and_the_chain_accepts_them() {
                     .join("\n")
             );
         }
+        // cosmrs builds the same bytes
+        let info = &parts.auth_info.signer_infos[0];
+        let fee: u128 = parts.auth_info.fee.as_ref().unwrap().amount[0]
+            .amount
+            .parse()
+            .unwrap();
+        let by_cosmrs = cosmrs_tx(
+            &key,
+            "nodeop-1",
+            info.sequence,
+            fee,
+            "test vector",
+            parts.body.messages.clone(),
+        );
+        assert_eq!(
+            hex::encode(by_cosmrs),
+            ours["tx_bytes"],
+            "vector {name:?} by cosmrs"
+        );
         // the published tx passes every stateless check under the default params
         let tx = hex::decode(&docs["tx_bytes"]).unwrap();
         let checked =
@@ -1318,4 +1344,37 @@ fn the_test_vectors_in_docs_wallets_md_match_and_the_chain_accepts_them() {
                 .unwrap_or_else(|e| panic!("vector {name:?}: {e}"));
         assert_eq!(checked.signer, key.address);
     }
+}
+
+#[test]
+fn the_chain_registry_files_describe_the_devnet_as_the_chain_and_its_scripts_do() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{root}/{p}")).unwrap()).unwrap()
+    };
+    let chain = read("chain-registry/nodeopdevnet/chain.json");
+    let assets = read("chain-registry/nodeopdevnet/assetlist.json");
+    let devnet = std::fs::read_to_string(format!("{root}/scripts/devnet.sh")).unwrap();
+    let chain_id = devnet
+        .lines()
+        .find_map(|l| l.strip_prefix("CHAIN_ID=\""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap();
+    assert_eq!(chain["chain_id"], chain_id);
+    assert_eq!(chain["bech32_prefix"], nodeop_app::crypto::ADDRESS_HRP);
+    assert_eq!(chain["slip44"], 118);
+    assert_eq!(chain["chain_name"], assets["chain_name"]);
+    let fee = &chain["fees"]["fee_tokens"][0];
+    assert_eq!(fee["denom"], nodeop_app::cosmos::DENOM);
+    // Simulate answers the minimum fee in unop as gas: a gas price of 1 meets the fee rule
+    assert_eq!(fee["fixed_min_gas_price"], 1);
+    assert_eq!(fee["average_gas_price"], 1);
+    let asset = &assets["assets"][0];
+    assert_eq!(asset["base"], nodeop_app::cosmos::DENOM);
+    let units = asset["denom_units"].as_array().unwrap();
+    let nop = units
+        .iter()
+        .find(|u| u["denom"] == asset["display"])
+        .unwrap();
+    assert_eq!(10u128.pow(nop["exponent"].as_u64().unwrap() as u32), NOP);
 }
