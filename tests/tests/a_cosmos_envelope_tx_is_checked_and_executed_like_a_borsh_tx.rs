@@ -59,8 +59,11 @@ fn cosmrs_tx(
     doc.sign(&signing).unwrap().to_bytes().unwrap()
 }
 
+/// An event as (type, [(key, value)]).
+type EventPairs = (String, Vec<(String, String)>);
+
 /// The result without what depends on the tx's bytes (its hash).
-fn comparable(o: &TxOutcome) -> (u32, String, String, Vec<(String, Vec<(String, String)>)>) {
+fn comparable(o: &TxOutcome) -> (u32, String, String, Vec<EventPairs>) {
     let events = o
         .events
         .iter()

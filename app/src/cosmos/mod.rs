@@ -140,14 +140,15 @@ pub fn decode(bytes: &[u8], chain_id: &str, purpose: Purpose) -> Result<Decoded,
     let signer_info = &auth.signer_infos[0];
     match signer_info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
         Some(mode_info::Sum::Multi(_)) => return Err(TxError::Multisig),
-        Some(mode_info::Sum::Single(single)) => {
-            if purpose == Purpose::Deliver && single.mode != SignMode::Direct as i32 {
-                let name = SignMode::try_from(single.mode)
-                    .map(|m| m.as_str_name().to_string())
-                    .unwrap_or_else(|_| single.mode.to_string());
-                return Err(TxError::UnsupportedSignMode(name));
-            }
+        Some(mode_info::Sum::Single(single))
+            if purpose == Purpose::Deliver && single.mode != SignMode::Direct as i32 =>
+        {
+            let name = SignMode::try_from(single.mode)
+                .map(|m| m.as_str_name().to_string())
+                .unwrap_or_else(|_| single.mode.to_string());
+            return Err(TxError::UnsupportedSignMode(name));
         }
+        Some(mode_info::Sum::Single(_)) => {}
         None if purpose == Purpose::Deliver => {
             return Err(TxError::UnsupportedSignMode(
                 "none (mode_info is empty)".into(),
