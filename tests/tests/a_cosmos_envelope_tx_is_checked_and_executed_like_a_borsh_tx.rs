@@ -483,6 +483,24 @@ fn mistakes(chain: &TestChain, alice: &Key, bob: &Key) -> Vec<Mistake> {
             },
         },
         Mistake {
+            what: "an unordered tx (TxBody field 4, Cosmos SDK 0.53)",
+            expected: TxError::CosmosDecode(String::new()),
+            tx: {
+                let p = base();
+                let mut body_bytes = p.body.encode_to_vec();
+                body_bytes.extend([0x20, 0x01]);
+                let auth_info_bytes = p.auth_info.encode_to_vec();
+                let digest =
+                    nodeop_app::cosmos::sign_bytes(&body_bytes, &auth_info_bytes, &p.chain_id);
+                TxRaw {
+                    signatures: vec![alice.signature(&digest).to_vec()],
+                    body_bytes,
+                    auth_info_bytes,
+                }
+                .encode_to_vec()
+            },
+        },
+        Mistake {
             what: "a body that does not decode",
             expected: TxError::CosmosDecode(String::new()),
             tx: TxRaw {

@@ -106,8 +106,25 @@ pub fn decode(bytes: &[u8], chain_id: &str, purpose: Purpose) -> Result<Decoded,
         ));
     }
     let body = TxBody::decode(raw.body_bytes.as_slice()).map_err(|e| cosmos_decode("TxBody", e))?;
+    // protobuf decoders skip fields they do not know; a field a newer SDK added (an unordered
+    // tx, a timeout timestamp) changes what the signer meant, so it is refused, not ignored
+    if let Some(field) = unknown_field(&raw.body_bytes, &[1, 2, 3, 1023, 2047]) {
+        return Err(TxError::CosmosDecode(format!(
+            "TxBody field {field}{} is not supported",
+            match field {
+                4 => " (unordered)",
+                5 => " (timeout_timestamp)",
+                _ => "",
+            }
+        )));
+    }
     let auth = AuthInfo::decode(raw.auth_info_bytes.as_slice())
         .map_err(|e| cosmos_decode("AuthInfo", e))?;
+    if let Some(field) = unknown_field(&raw.auth_info_bytes, &[1, 2, 3]) {
+        return Err(TxError::CosmosDecode(format!(
+            "AuthInfo field {field} is not supported"
+        )));
+    }
     if body.timeout_height != 0 {
         return Err(TxError::TimeoutHeight(body.timeout_height));
     }
@@ -210,6 +227,32 @@ pub fn decode(bytes: &[u8], chain_id: &str, purpose: Purpose) -> Result<Decoded,
     })
 }
 
+/// The first top-level field number in `bytes` (a protobuf message that already decoded) that
+/// is not in `known`.
+fn unknown_field(bytes: &[u8], known: &[u64]) -> Option<u64> {
+    let mut buf = bytes;
+    while !buf.is_empty() {
+        let key = prost::encoding::decode_varint(&mut buf).ok()?;
+        let (number, wire) = (key >> 3, key & 7);
+        if !known.contains(&number) {
+            return Some(number);
+        }
+        let skip = match wire {
+            0 => {
+                prost::encoding::decode_varint(&mut buf).ok()?;
+                0
+            }
+            1 => 8,
+            2 => usize::try_from(prost::encoding::decode_varint(&mut buf).ok()?).ok()?,
+            5 => 4,
+            // groups: the message decoded, so prost accepted them; nothing here uses them
+            _ => return Some(number),
+        };
+        buf = buf.get(skip..)?;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,5 +271,22 @@ mod tests {
         assert!(!is_cosmos_envelope(&[0x0b, 0x01]));
         assert!(!is_cosmos_envelope(&[0x0a]));
         assert!(!is_cosmos_envelope(&[]));
+    }
+
+    #[test]
+    fn fields_a_newer_sdk_added_are_found() {
+        let known = [1, 2, 3, 1023, 2047];
+        let body = TxBody {
+            memo: "m".into(),
+            ..TxBody::default()
+        }
+        .encode_to_vec();
+        assert_eq!(unknown_field(&body, &known), None);
+        let mut unordered = body.clone();
+        unordered.extend([0x20, 0x01]); // field 4, varint 1
+        assert_eq!(unknown_field(&unordered, &known), Some(4));
+        let mut timestamp = body;
+        timestamp.extend([0x2a, 0x02, 0x08, 0x01]); // field 5, a message
+        assert_eq!(unknown_field(&timestamp, &known), Some(5));
     }
 }
