@@ -447,6 +447,21 @@ impl App {
         outcome
     }
 
+    /// Runs an unsigned Cosmos tx on the latest committed state for
+    /// `/cosmos.tx.v1beta1.Service/Simulate` and returns the gas to ask for
+    /// ([`crate::cosmos::query::simulated_gas`]), or why the tx would be refused. Nothing is kept.
+    pub fn simulate(&self, bytes: &[u8]) -> Result<u64, TxError> {
+        let ctx = self.context.as_ref().ok_or(TxError::NotInitialized)?;
+        let checked = crate::tx::check_simulation(bytes, &ctx.chain_id, &ctx.params)?;
+        match check_and_execute(&self.storage, &checked, ctx, &self.next_block_ctx()) {
+            Executed::Ok { .. } => Ok(crate::cosmos::query::simulated_gas(
+                &ctx.params,
+                bytes.len(),
+            )),
+            Executed::MsgFailed { err, .. } | Executed::Rejected(err) => Err(err),
+        }
+    }
+
     /// Orders the proposal: keeps the mempool's order, drops txs that would fail before paying a
     /// fee (they would do nothing), and stops before `max_tx_bytes`.
     pub fn prepare_proposal(&mut self, txs: Vec<Vec<u8>>, max_tx_bytes: u64) -> Vec<Vec<u8>> {

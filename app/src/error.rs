@@ -57,6 +57,48 @@ pub enum TxError {
         max_txs: u64,
         max_txs_bytes: u64,
     },
+    /// The bytes start like a Cosmos `TxRaw` (docs/wallets.md) but do not decode as one.
+    #[error("tx bytes do not decode as a Cosmos TxRaw: {0}")]
+    CosmosDecode(String),
+    #[error("sign mode {0} is not supported; sign in SIGN_MODE_DIRECT (1)")]
+    UnsupportedSignMode(String),
+    #[error(
+        "the tx has {signer_infos} signer infos and {signatures} signatures; a nodeop tx has \
+         exactly one signer and one signature"
+    )]
+    NotOneSigner { signer_infos: u64, signatures: u64 },
+    #[error("timeout_height is {0}; nodeop does not support timeout heights, leave it 0")]
+    TimeoutHeight(u64),
+    #[error("the tx body carries extension options; nodeop supports none")]
+    ExtensionOptions,
+    #[error("the fee is {0}; it must be one coin of unop (or no coin, for a fee-free duty)")]
+    FeeDenom(String),
+    #[error(
+        "the fee names a payer or a granter, or the tx a tip; a nodeop tx is paid by its signer"
+    )]
+    FeeDelegation,
+    #[error(
+        "multisig keys and multisig sign modes are not supported; sign with one secp256k1 key"
+    )]
+    Multisig,
+    #[error("public key {0} is not supported; use a /cosmos.crypto.secp256k1.PubKey of 33 bytes")]
+    UnsupportedPubkey(String),
+    #[error("message {index} has type {type_url:?}, which nodeop does not know (docs/wallets.md)")]
+    UnknownMsgType { index: u64, type_url: String },
+    #[error("message {index} ({type_url}) is invalid: {reason}")]
+    InvalidMsg {
+        index: u64,
+        type_url: String,
+        reason: String,
+    },
+    #[error("message {index} is sent from {sender}, but the tx is signed by {signer}")]
+    SenderMismatch {
+        index: u64,
+        sender: String,
+        signer: String,
+    },
+    #[error("message {index} sends {found}; a send moves exactly one coin of unop")]
+    SendDenom { index: u64, found: String },
     #[error("bank: {0}")]
     Bank(BankError),
     #[error("staking: {0}")]
@@ -139,6 +181,19 @@ impl TxError {
             TxError::AmountOverflow => 14,
             TxError::NotInitialized => 15,
             TxError::MempoolFull { .. } => 16,
+            TxError::CosmosDecode(_) => 17,
+            TxError::UnsupportedSignMode(_) => 18,
+            TxError::NotOneSigner { .. } => 19,
+            TxError::TimeoutHeight(_) => 20,
+            TxError::ExtensionOptions => 21,
+            TxError::FeeDenom(_) => 22,
+            TxError::FeeDelegation => 23,
+            TxError::Multisig => 24,
+            TxError::UnsupportedPubkey(_) => 25,
+            TxError::UnknownMsgType { .. } => 26,
+            TxError::InvalidMsg { .. } => 27,
+            TxError::SenderMismatch { .. } => 28,
+            TxError::SendDenom { .. } => 29,
             TxError::Bank(e) => e.code(),
             TxError::Staking(e) => e.code(),
             TxError::Slashing(e) => e.code(),
@@ -167,6 +222,19 @@ impl TxError {
             TxError::AmountOverflow => "amount_overflow",
             TxError::NotInitialized => "not_initialized",
             TxError::MempoolFull { .. } => "mempool_full",
+            TxError::CosmosDecode(_) => "cosmos_tx_decode",
+            TxError::UnsupportedSignMode(_) => "unsupported_sign_mode",
+            TxError::NotOneSigner { .. } => "not_one_signer",
+            TxError::TimeoutHeight(_) => "timeout_height_set",
+            TxError::ExtensionOptions => "extension_options",
+            TxError::FeeDenom(_) => "fee_not_unop",
+            TxError::FeeDelegation => "fee_delegation",
+            TxError::Multisig => "multisig_unsupported",
+            TxError::UnsupportedPubkey(_) => "unsupported_pubkey_type",
+            TxError::UnknownMsgType { .. } => "unknown_msg_type",
+            TxError::InvalidMsg { .. } => "invalid_msg",
+            TxError::SenderMismatch { .. } => "sender_mismatch",
+            TxError::SendDenom { .. } => "send_not_unop",
             TxError::Bank(e) => e.name(),
             TxError::Staking(e) => e.name(),
             TxError::Slashing(e) => e.name(),
@@ -212,6 +280,36 @@ impl TxError {
                 max_txs: 0,
                 max_txs_bytes: 0,
             },
+            TxError::CosmosDecode(String::new()),
+            TxError::UnsupportedSignMode(String::new()),
+            TxError::NotOneSigner {
+                signer_infos: 0,
+                signatures: 0,
+            },
+            TxError::TimeoutHeight(0),
+            TxError::ExtensionOptions,
+            TxError::FeeDenom(String::new()),
+            TxError::FeeDelegation,
+            TxError::Multisig,
+            TxError::UnsupportedPubkey(String::new()),
+            TxError::UnknownMsgType {
+                index: 0,
+                type_url: String::new(),
+            },
+            TxError::InvalidMsg {
+                index: 0,
+                type_url: String::new(),
+                reason: String::new(),
+            },
+            TxError::SenderMismatch {
+                index: 0,
+                sender: String::new(),
+                signer: String::new(),
+            },
+            TxError::SendDenom {
+                index: 0,
+                found: String::new(),
+            },
         ];
         v.extend(BankError::examples().into_iter().map(TxError::Bank));
         v.extend(StakingError::examples().into_iter().map(TxError::Staking));
@@ -242,6 +340,13 @@ pub enum QueryError {
     ListingAtPastHeight,
     #[error("storage error: {0}")]
     Storage(String),
+    /// `/cosmos.tx.v1beta1.Service/Simulate`: the tx would be refused with `codespace/code`.
+    #[error("simulation failed with {codespace}/{code}: {reason}")]
+    SimulationFailed {
+        codespace: String,
+        code: u32,
+        reason: String,
+    },
 }
 
 pub const CODESPACE_QUERY: &str = "query";
@@ -255,6 +360,7 @@ impl QueryError {
             QueryError::NotFound(_) => 4,
             QueryError::ListingAtPastHeight => 5,
             QueryError::Storage(_) => 6,
+            QueryError::SimulationFailed { .. } => 7,
         }
     }
 
@@ -266,6 +372,7 @@ impl QueryError {
             QueryError::NotFound(_) => "not_found",
             QueryError::ListingAtPastHeight => "listing_at_past_height",
             QueryError::Storage(_) => "storage",
+            QueryError::SimulationFailed { .. } => "simulation_failed",
         }
     }
 
@@ -280,6 +387,11 @@ impl QueryError {
             QueryError::NotFound(String::new()),
             QueryError::ListingAtPastHeight,
             QueryError::Storage(String::new()),
+            QueryError::SimulationFailed {
+                codespace: String::new(),
+                code: 0,
+                reason: String::new(),
+            },
         ]
     }
 }

@@ -8,7 +8,8 @@
 //! - [`app::App`] — the block lifecycle (InitChain, CheckTx, PrepareProposal, ProcessProposal,
 //!   FinalizeBlock, Commit, Query) over domain types; `nodeopd` translates ABCI to these.
 //! - [`state`] — the authenticated store (Jellyfish Merkle Tree over redb) and overlays.
-//! - [`tx`] — the envelope, sign bytes and stateless checks; [`error`] — stable codes.
+//! - [`tx`] — the envelope, sign bytes and stateless checks; [`cosmos`] — the Cosmos SDK
+//!   envelope and the queries wallets make; [`error`] — stable codes.
 //! - [`modules`] — bank, staking, reputation, issuance, slashing, tasks, layered without cycles;
 //!   [`modules::MODULES`] is the one table the lifecycle, genesis, export, invariants and query
 //!   routing follow; [`component::Component`] is the contract every module implements, and
@@ -24,6 +25,7 @@
 pub mod app;
 pub mod block;
 pub mod component;
+pub mod cosmos;
 pub mod crypto;
 pub mod error;
 pub mod events;

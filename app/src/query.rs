@@ -13,6 +13,7 @@
 //! | `/module-accounts` | – | name, address, balance of each module account |
 //! | `/status` | – | chain id, height, app hash |
 //! | `/store` | raw key | the stored bytes |
+//! | `/cosmos.…` | protobuf request | the queries CosmJS makes ([`crate::cosmos::query`]) |
 //!
 //! `height = 0` means the latest committed height. With `prove = true`, a single-record path
 //! answers with the *stored* bytes of its record in `value`, the store key in `key`, an ICS23
@@ -276,6 +277,24 @@ impl App {
                      height {earliest})",
                     latest - earliest + 1
                 ),
+            });
+        }
+        if req.path.starts_with("/cosmos.") {
+            if req.prove {
+                return Err(QueryError::BadArgument(
+                    "Cosmos queries carry no proofs; prove a record through its nodeop path".into(),
+                ));
+            }
+            let value = if height == latest {
+                crate::cosmos::query::answer(self, storage, true, &req.path, &req.data)?
+            } else {
+                let past = AtHeight { storage, height };
+                crate::cosmos::query::answer(self, &past, false, &req.path, &req.data)?
+            };
+            return Ok(QueryResponse {
+                value,
+                height,
+                ..Default::default()
             });
         }
         match route(&req.path, &req.data)? {

@@ -6,7 +6,9 @@
 //! sign bytes = SHA-256("nodeop-tx-v1" ‖ borsh(body))
 //! ```
 //! `docs/tx-format.md` gives the exact byte layout with test vectors. Message variants are
-//! append-only: a variant's borsh index never changes.
+//! append-only: a variant's borsh index never changes. A second envelope, the Cosmos SDK's
+//! `TxRaw` signed in `SIGN_MODE_DIRECT`, decodes into the same [`Tx`] ([`crate::cosmos`],
+//! `docs/wallets.md`).
 //!
 //! Checking a tx happens in two stages. [`check_stateless`] needs only the bytes, the chain id and
 //! the params: size, decoding (trailing bytes refused), chain id, message count and contents, memo,
@@ -376,6 +378,10 @@ pub fn preverify(bytes: &[u8], verifier: &Verifier) -> Option<[u8; 32]> {
     if bytes.len() > MAX_PREVERIFY_BYTES || bytes.len() < TX_SUFFIX_LEN {
         return None;
     }
+    // a Cosmos tx's sign bytes need the chain id: the locked check verifies it
+    if crate::cosmos::is_cosmos_envelope(bytes) {
+        return None;
+    }
     let tx: Tx = borsh::from_slice(bytes).ok()?;
     let body_len = bytes.len() - TX_SUFFIX_LEN;
     let sign_bytes = sha256(&[SIGN_DOMAIN, &bytes[..body_len]]);
@@ -385,7 +391,9 @@ pub fn preverify(bytes: &[u8], verifier: &Verifier) -> Option<[u8; 32]> {
     Some(tx_hash(bytes))
 }
 
-/// The stateless checks, cheapest first; the signature last.
+/// The stateless checks, cheapest first; the signature last. Both envelopes come here: the
+/// first bytes say which one a tx is ([`crate::cosmos::is_cosmos_envelope`]), and each decodes
+/// into the same [`Tx`]; from there on every check is shared.
 pub fn check_stateless(
     bytes: &[u8],
     chain_id: &str,
@@ -399,52 +407,36 @@ pub fn check_stateless(
             max: params.max_tx_bytes,
         });
     }
-    let tx: Tx = borsh::from_slice(bytes).map_err(|e| TxError::Decode(e.to_string()))?;
-    if tx.body.chain_id != chain_id {
-        return Err(TxError::WrongChainId {
-            expected: chain_id.to_string(),
-            got: tx.body.chain_id.clone(),
-        });
-    }
-    if tx.body.msgs.is_empty() {
-        return Err(TxError::NoMsgs);
-    }
-    if tx.body.msgs.len() > params.max_msgs_per_tx as usize {
-        return Err(TxError::TooManyMsgs {
-            count: tx.body.msgs.len() as u64,
-            max: params.max_msgs_per_tx,
-        });
-    }
-    if tx.body.memo.len() > params.max_memo_bytes as usize {
-        return Err(TxError::MemoTooLong {
-            len: tx.body.memo.len() as u64,
-            max: params.max_memo_bytes,
-        });
-    }
-    let required = min_fee(params, bytes.len()).ok_or(TxError::AmountOverflow)?;
-    if tx.body.fee < required && !tx.body.is_fee_free_duty() {
-        return Err(TxError::FeeTooLow {
-            required,
-            offered: tx.body.fee,
-        });
-    }
-    let mut outflow = tx.body.fee;
-    for msg in &tx.body.msgs {
-        msg.check_stateless()?;
-        outflow = outflow
-            .checked_add(msg.outflow())
-            .ok_or(TxError::AmountOverflow)?;
-    }
+    let (tx, cosmos_sign_bytes) = if crate::cosmos::is_cosmos_envelope(bytes) {
+        let decoded = crate::cosmos::decode(bytes, chain_id, crate::cosmos::Purpose::Deliver)?;
+        (decoded.tx, Some(decoded.sign_bytes))
+    } else {
+        let tx: Tx = borsh::from_slice(bytes).map_err(|e| TxError::Decode(e.to_string()))?;
+        if tx.body.chain_id != chain_id {
+            return Err(TxError::WrongChainId {
+                expected: chain_id.to_string(),
+                got: tx.body.chain_id.clone(),
+            });
+        }
+        (tx, None)
+    };
+    check_body(&tx.body, bytes.len(), params, true)?;
     let hash = tx_hash(bytes);
     if !memo.verified(&hash) {
-        // borsh is canonical and trailing bytes were refused, so the encoded body is exactly the
-        // tx bytes before the pubkey and signature: hash them instead of encoding again.
-        let body_len = bytes.len() - TX_SUFFIX_LEN;
-        debug_assert_eq!(
-            &bytes[..body_len],
-            borsh::to_vec(&tx.body).unwrap_or_default()
-        );
-        let sign_bytes = sha256(&[SIGN_DOMAIN, &bytes[..body_len]]);
+        let sign_bytes = match cosmos_sign_bytes {
+            Some(sign_bytes) => sign_bytes,
+            None => {
+                // borsh is canonical and trailing bytes were refused, so the encoded body is
+                // exactly the tx bytes before the pubkey and signature: hash them instead of
+                // encoding again.
+                let body_len = bytes.len() - TX_SUFFIX_LEN;
+                debug_assert_eq!(
+                    &bytes[..body_len],
+                    borsh::to_vec(&tx.body).unwrap_or_default()
+                );
+                sha256(&[SIGN_DOMAIN, &bytes[..body_len]])
+            }
+        };
         verifier
             .verify(&tx.pubkey, &sign_bytes, &tx.signature)
             .map_err(|fault| match fault {
@@ -458,6 +450,75 @@ pub fn check_stateless(
         tx,
         signer,
         hash,
+        len: bytes.len(),
+    })
+}
+
+/// The checks of a decoded body that need no state and no signature: message count, memo, the
+/// fee floor for a tx of `len` bytes (when `fee_floor`), each message's own checks, and the
+/// total outflow.
+fn check_body(
+    body: &TxBody,
+    len: usize,
+    params: &TxParams,
+    fee_floor: bool,
+) -> Result<(), TxError> {
+    if body.msgs.is_empty() {
+        return Err(TxError::NoMsgs);
+    }
+    if body.msgs.len() > params.max_msgs_per_tx as usize {
+        return Err(TxError::TooManyMsgs {
+            count: body.msgs.len() as u64,
+            max: params.max_msgs_per_tx,
+        });
+    }
+    if body.memo.len() > params.max_memo_bytes as usize {
+        return Err(TxError::MemoTooLong {
+            len: body.memo.len() as u64,
+            max: params.max_memo_bytes,
+        });
+    }
+    let required = min_fee(params, len).ok_or(TxError::AmountOverflow)?;
+    if fee_floor && body.fee < required && !body.is_fee_free_duty() {
+        return Err(TxError::FeeTooLow {
+            required,
+            offered: body.fee,
+        });
+    }
+    let mut outflow = body.fee;
+    for msg in &body.msgs {
+        msg.check_stateless()?;
+        outflow = outflow
+            .checked_add(msg.outflow())
+            .ok_or(TxError::AmountOverflow)?;
+    }
+    Ok(())
+}
+
+/// The stateless checks of an unsigned Cosmos tx for `/cosmos.tx.v1beta1.Service/Simulate`:
+/// everything [`check_stateless`] checks except the sign mode, the signature and the fee floor.
+pub fn check_simulation(
+    bytes: &[u8],
+    chain_id: &str,
+    params: &TxParams,
+) -> Result<CheckedTx, TxError> {
+    if bytes.len() as u64 > params.max_tx_bytes {
+        return Err(TxError::TooLarge {
+            size: bytes.len() as u64,
+            max: params.max_tx_bytes,
+        });
+    }
+    if !crate::cosmos::is_cosmos_envelope(bytes) {
+        return Err(TxError::CosmosDecode(
+            "Simulate takes a Cosmos Tx (body, auth info, signatures)".into(),
+        ));
+    }
+    let tx = crate::cosmos::decode(bytes, chain_id, crate::cosmos::Purpose::Simulate)?.tx;
+    check_body(&tx.body, bytes.len(), params, false)?;
+    Ok(CheckedTx {
+        signer: tx.signer(),
+        tx,
+        hash: tx_hash(bytes),
         len: bytes.len(),
     })
 }

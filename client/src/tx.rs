@@ -570,9 +570,113 @@ impl From<&Tx> for TxView {
     }
 }
 
-/// Decodes broadcast tx bytes (trailing bytes refused, as the chain does).
-pub fn decode_tx(bytes: &[u8]) -> Result<Tx> {
+/// Decodes broadcast tx bytes in either envelope, as the chain tells them apart (trailing bytes
+/// refused, as the chain does). A Cosmos tx carries no chain id of its own: it is shown with
+/// `chain_id`.
+pub fn decode_tx(bytes: &[u8], chain_id: &str) -> Result<Tx> {
+    if nodeop_app::cosmos::is_cosmos_envelope(bytes) {
+        return nodeop_app::cosmos::decode(bytes, chain_id, nodeop_app::cosmos::Purpose::Deliver)
+            .map(|d| d.tx)
+            .map_err(|e| {
+                anyhow!(
+                    "the tx bytes do not decode as a Cosmos tx: {}: {e}",
+                    e.name()
+                )
+            });
+    }
     borsh::from_slice(bytes).context("the tx bytes do not decode as a borsh nodeop Tx")
+}
+
+/// How `nodeop tx …` signs (`--sign-mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignMode {
+    /// The nodeop envelope: borsh, signed over SHA-256("nodeop-tx-v1" ‖ borsh(body))
+    /// (docs/tx-format.md).
+    #[default]
+    Nodeop,
+    /// The Cosmos SDK envelope: a `TxRaw` signed in `SIGN_MODE_DIRECT`, as CosmJS, Keplr and
+    /// cosmrs sign (docs/wallets.md).
+    Direct,
+}
+
+/// The Cosmos-envelope bytes of `body` signed by `key` in `SIGN_MODE_DIRECT` (docs/wallets.md):
+/// the same messages (as their `/nodeop.*` types), the nonce as the signer info's sequence, the
+/// fee as one unop coin (none for fee 0) with a gas limit equal to it (a gas price of 1 unop),
+/// the memo; the `SignDoc` carries `body.chain_id` and account number 0.
+pub fn sign_direct(body: &TxBody, key: &KeyPair) -> Result<Vec<u8>> {
+    use cosmos_sdk_proto::cosmos::base::v1beta1::Coin;
+    use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
+    use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode as ProtoSignMode;
+    use cosmos_sdk_proto::cosmos::tx::v1beta1 as txpb;
+    use prost::Message;
+
+    let tx_body = txpb::TxBody {
+        messages: body
+            .msgs
+            .iter()
+            .map(nodeop_app::cosmos::msg_to_any)
+            .collect(),
+        memo: body.memo.clone(),
+        ..Default::default()
+    };
+    let amount = if body.fee == 0 {
+        Vec::new()
+    } else {
+        vec![Coin {
+            denom: nodeop_app::cosmos::DENOM.into(),
+            amount: body.fee.to_string(),
+        }]
+    };
+    let auth_info = txpb::AuthInfo {
+        signer_infos: vec![txpb::SignerInfo {
+            public_key: Some(cosmos_sdk_proto::Any {
+                type_url: nodeop_app::cosmos::SECP256K1_PUBKEY.into(),
+                value: PubKey {
+                    key: key.pubkey().to_vec(),
+                }
+                .encode_to_vec(),
+            }),
+            mode_info: Some(txpb::ModeInfo {
+                sum: Some(txpb::mode_info::Sum::Single(txpb::mode_info::Single {
+                    mode: ProtoSignMode::Direct as i32,
+                })),
+            }),
+            sequence: body.nonce,
+        }],
+        fee: Some(txpb::Fee {
+            amount,
+            gas_limit: u64::try_from(body.fee).unwrap_or(u64::MAX),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let body_bytes = tx_body.encode_to_vec();
+    let auth_info_bytes = auth_info.encode_to_vec();
+    let digest = nodeop_app::cosmos::sign_bytes(&body_bytes, &auth_info_bytes, &body.chain_id);
+    let signature = key.sign_digest(&digest)?;
+    Ok(txpb::TxRaw {
+        body_bytes,
+        auth_info_bytes,
+        signatures: vec![signature.to_vec()],
+    }
+    .encode_to_vec())
+}
+
+/// The minimum fee of `body` sent with [`sign_direct`]. The fee is a decimal string there, so
+/// the size depends on it: from the borsh minimum, raise the fee until it covers its own tx. A
+/// fee `f` with `needed(f) ≤ f` also makes `needed(f)` itself enough (a smaller fee never
+/// lengthens the tx).
+pub fn direct_required_fee(params: &TxParams, body: &TxBody, key: &KeyPair) -> Result<u128> {
+    let mut body = body.clone();
+    body.fee = required_fee(params, &body)?;
+    loop {
+        let len = sign_direct(&body, key)?.len();
+        let needed = min_fee(params, len).context("the minimum fee overflows u128")?;
+        if needed <= body.fee {
+            return Ok(needed);
+        }
+        body.fee = needed;
+    }
 }
 
 #[cfg(test)]
@@ -620,7 +724,7 @@ mod tests {
             check_stateless(&bytes, "nodeop-devnet", &params, &Verifier::default(), &()).unwrap();
         assert_eq!(checked.signer, key().address());
         assert_eq!(checked.tx, tx);
-        assert_eq!(decode_tx(&bytes).unwrap(), tx);
+        assert_eq!(decode_tx(&bytes, "nodeop-devnet").unwrap(), tx);
         assert_eq!(tx_hash_hex(&bytes), hex::encode_upper(checked.hash));
 
         // one unop less than the minimum is refused by the chain
@@ -644,6 +748,39 @@ mod tests {
             &()
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_direct_mode_tx_pays_its_own_minimum_fee_and_passes_the_chains_stateless_checks() {
+        let params = TxParams::default();
+        let to = KeyPair::from_secret_hex(&"22".repeat(32))
+            .unwrap()
+            .address();
+        let msgs = vec![Msg::send(&to, 1_000), Msg::delegate(&to, 5)];
+        let mut body = build_tx("nodeop-devnet", 3, msgs, None, "memo", &params).unwrap();
+        body.fee = direct_required_fee(&params, &body, &key()).unwrap();
+        let bytes = sign_direct(&body, &key()).unwrap();
+        assert!(nodeop_app::cosmos::is_cosmos_envelope(&bytes));
+        assert_eq!(
+            min_fee(&params, bytes.len()),
+            Some(body.fee),
+            "exactly the minimum"
+        );
+        let checked =
+            check_stateless(&bytes, "nodeop-devnet", &params, &Verifier::default(), &()).unwrap();
+        assert_eq!(checked.signer, key().address());
+        assert_eq!(checked.tx.body, body);
+        assert_eq!(decode_tx(&bytes, "nodeop-devnet").unwrap().body, body);
+        // one unop less is refused
+        body.fee -= 1;
+        let low = sign_direct(&body, &key()).unwrap();
+        let e = check_stateless(&low, "nodeop-devnet", &params, &Verifier::default(), &());
+        assert_eq!(e.unwrap_err().name(), "fee_too_low");
+        // a fee-free duty sends no fee coin and is accepted
+        let commit = Msg::commit_result(4, &key().address(), b"42", &[7; 32]);
+        let duty = build_tx("nodeop-devnet", 0, vec![commit], None, "", &params).unwrap();
+        let bytes = sign_direct(&duty, &key()).unwrap();
+        check_stateless(&bytes, "nodeop-devnet", &params, &Verifier::default(), &()).unwrap();
     }
 
     #[test]

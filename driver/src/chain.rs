@@ -58,7 +58,7 @@ impl Key {
     }
 
     /// A low-S signature of a 32-byte digest, as the chain requires.
-    fn signature(&self, digest: &[u8]) -> [u8; 64] {
+    pub fn signature(&self, digest: &[u8]) -> [u8; 64] {
         let sig: Signature = self
             .signing
             .sign_prehash(digest)

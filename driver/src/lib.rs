@@ -4,6 +4,8 @@
 //! - [`chain`]: a mock consensus ([`chain::TestChain`]) that plays CometBFT's part (InitChain,
 //!   PrepareProposal, ProcessProposal, FinalizeBlock, Commit), test keys ([`chain::Key`]) that
 //!   sign real txs, and genesis builders.
+//! - [`cosmos`]: Cosmos-envelope txs (`TxRaw`, `SIGN_MODE_DIRECT`) signed by test keys, with
+//!   every field open to change before signing.
 //! - [`tasks`]: a chain with N operators, committee members that answer, lie or stay silent,
 //!   and reads of tasks, proposals and reputation.
 //! - [`issuance`]: short issuance periods on a task chain, vesting, period records and supply
@@ -17,6 +19,7 @@
 
 pub mod chain;
 pub mod coprocessors;
+pub mod cosmos;
 pub mod issuance;
 pub mod rng;
 pub mod tasks;

@@ -145,7 +145,7 @@ pub(crate) async fn tx(ctx: &Ctx, hash: &str, height: Option<u64>) -> Result<()>
             Err(e) => return Err(e),
         },
     };
-    let decoded = decode_tx(&tx_bytes);
+    let decoded = decode_tx(&tx_bytes, &ctx.chain_id(&client).await?);
     let (view, decode_error) = match &decoded {
         Ok(t) => (Some(TxView::from(t)), None),
         Err(e) => (None, Some(format!("{e:#}"))),

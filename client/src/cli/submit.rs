@@ -9,7 +9,10 @@ use nodeop_app::tx::Msg;
 use nodeop_client::amount::{describe, parse_amount};
 use nodeop_client::node::{broadcast_and_wait, tx_context, TxOptions, TxOutcome};
 use nodeop_client::render;
-use nodeop_client::tx::{build_tx, check_msg, encode_tx, required_fee, sign_tx, TxView};
+use nodeop_client::tx::{
+    build_tx, check_msg, decode_tx, direct_required_fee, encode_tx, required_fee, sign_direct,
+    sign_tx, SignMode, TxView,
+};
 use serde_json::json;
 
 use super::{load_key, Ctx};
@@ -31,6 +34,10 @@ pub(crate) struct TxFlags {
     /// Seconds to wait for inclusion.
     #[arg(long, default_value_t = 30)]
     pub(crate) timeout: u64,
+    /// The envelope: `nodeop` (borsh, docs/tx-format.md) or `direct` (a Cosmos SDK `TxRaw`
+    /// signed in SIGN_MODE_DIRECT, as CosmJS and Keplr sign; docs/wallets.md).
+    #[arg(long, value_enum, default_value_t = SignMode::Nodeop)]
+    pub(crate) sign_mode: SignMode,
 }
 
 /// [`submit_tx_outcome`] when the outcome is not needed afterwards.
@@ -74,8 +81,18 @@ pub(crate) async fn submit_tx_outcome(
         wait: (!flags.no_wait).then(|| Duration::from_secs(flags.timeout)),
     };
     let (chain_id, nonce, params) = tx_context(&client, &key.address(), &opts).await?;
-    let body = build_tx(&chain_id, nonce, msgs, opts.fee, &opts.memo, &params)?;
-    let minimum = required_fee(&params, &body)?;
+    let mut body = build_tx(&chain_id, nonce, msgs, opts.fee, &opts.memo, &params)?;
+    let minimum = match flags.sign_mode {
+        SignMode::Nodeop => required_fee(&params, &body)?,
+        SignMode::Direct => {
+            let minimum = direct_required_fee(&params, &body, &key)?;
+            // the borsh minimum build_tx chose is not this envelope's
+            if opts.fee.is_none() && !body.is_fee_free_duty() {
+                body.fee = minimum;
+            }
+            minimum
+        }
+    };
     if body.fee < minimum && !body.is_fee_free_duty() {
         eprintln!(
             "warning: fee {} is below the chain's minimum {} for this tx; the node will refuse it",
@@ -83,8 +100,17 @@ pub(crate) async fn submit_tx_outcome(
             describe(minimum)
         );
     }
-    let tx = sign_tx(body, &key)?;
-    let bytes = encode_tx(&tx)?;
+    let (tx, bytes) = match flags.sign_mode {
+        SignMode::Nodeop => {
+            let tx = sign_tx(body, &key)?;
+            let bytes = encode_tx(&tx)?;
+            (tx, bytes)
+        }
+        SignMode::Direct => {
+            let bytes = sign_direct(&body, &key)?;
+            (decode_tx(&bytes, &chain_id)?, bytes)
+        }
+    };
     let outcome: TxOutcome = broadcast_and_wait(&client, bytes, opts.wait).await?;
 
     let view = TxView::from(&tx);

@@ -20,6 +20,7 @@ use nodeop_client::tasks::codec::result_bytes;
 use nodeop_client::tasks::reads::{self, TaskFilter};
 use nodeop_client::tasks::result_path::proven_result;
 use nodeop_client::tasks::salts::SaltStore;
+use nodeop_client::tx::SignMode;
 use nodeop_client::verify::Record;
 use serde_json::json;
 
@@ -77,6 +78,9 @@ pub(crate) struct PostTxFlags {
     /// Seconds to wait for inclusion.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// The envelope: `nodeop` (borsh) or `direct` (a Cosmos SDK `TxRaw`; docs/wallets.md).
+    #[arg(long, value_enum, default_value_t = SignMode::Nodeop)]
+    sign_mode: SignMode,
 }
 
 impl From<PostTxFlags> for TxFlags {
@@ -87,6 +91,7 @@ impl From<PostTxFlags> for TxFlags {
             nonce: f.nonce,
             no_wait: f.no_wait,
             timeout: f.timeout,
+            sign_mode: f.sign_mode,
         }
     }
 }
