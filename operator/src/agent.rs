@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use nodeop_app::crypto::{sha256, Address};
 use nodeop_app::modules::coprocessors::{self, AuctionStatus};
+use nodeop_app::modules::staking::state::Operator;
 use nodeop_app::modules::tasks::state::Task;
 use nodeop_app::modules::tasks::{self, TaskKind, TaskStatus, TasksParams};
 use nodeop_app::params::TxParams;
@@ -68,6 +69,9 @@ pub struct Policy {
     /// on in the background and are committed by the step after they finish (a slow executor
     /// never holds up reading blocks and the other duties).
     pub execution_wait: Duration,
+    /// Send `Unjail` when this agent's operator is jailed for downtime and its jail time has
+    /// passed (never when tombstoned).
+    pub unjail: bool,
 }
 
 impl Default for Policy {
@@ -81,6 +85,7 @@ impl Default for Policy {
             max_heights_per_step: 200,
             start_lookback: 60,
             execution_wait: Duration::from_millis(300),
+            unjail: true,
         }
     }
 }
@@ -121,6 +126,8 @@ pub struct Agent<C: Chain> {
     running: BTreeMap<DutyKey, tokio::task::Id>,
     /// Woken when an execution finishes, so that the loop commits its result at once.
     execution_done: Arc<Notify>,
+    /// The last `Unjail` sent, and the height it was sent at.
+    unjail_tx: Option<SentTx>,
 }
 
 /// A finished execution.
@@ -163,6 +170,7 @@ impl<C: Chain> Agent<C> {
             executions: JoinSet::new(),
             running: BTreeMap::new(),
             execution_done: Arc::new(Notify::new()),
+            unjail_tx: None,
         }
     }
 
@@ -210,8 +218,54 @@ impl<C: Chain> Agent<C> {
         }
         self.catch_up(height).await?;
         self.act(height).await?;
+        self.unjail(height).await?;
         self.publish_status()?;
         Ok(height)
+    }
+
+    /// A validator jailed for downtime comes back by itself: once its jail time has passed (by
+    /// this machine's clock, which BFT time follows), the agent sends `Unjail`, then again
+    /// every `resend_after_blocks` blocks while the operator stays jailed (the chain refuses an
+    /// early one in CheckTx, at no cost). A tombstoned operator is never unjailed; an account
+    /// that is not an operator (a coprocessor's agent) sends nothing.
+    async fn unjail(&mut self, h: u64) -> Result<()> {
+        if !self.policy.unjail {
+            return Ok(());
+        }
+        if let Some(tx) = &self.unjail_tx {
+            if h < tx.sent_height + self.policy.resend_after_blocks {
+                return Ok(());
+            }
+        }
+        let path = format!("/staking/operator/{}", self.address);
+        let Some(op) = chain::query_json::<_, Operator>(&self.chain, &path).await? else {
+            return Ok(());
+        };
+        let Some(until) = op.jailed_until.filter(|_| !op.tombstoned) else {
+            self.unjail_tx = None;
+            return Ok(());
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        if now < until {
+            return Ok(());
+        }
+        let tx = self.build(vec![Msg::unjail()], h).await?;
+        let mut holder = Some(tx);
+        match self.broadcast(&mut holder, h, "unjail").await? {
+            Sent::Accepted | Sent::Included => info!(jailed_until = until, "jailed; sent unjail"),
+            Sent::Refused(out) => info!(
+                jailed_until = until,
+                "jailed; unjail refused ({}/{}: {}), trying again in {} blocks",
+                out.codespace,
+                out.code,
+                out.log,
+                self.policy.resend_after_blocks
+            ),
+        }
+        self.unjail_tx = holder;
+        Ok(())
     }
 
     fn publish_status(&self) -> Result<()> {

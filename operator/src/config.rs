@@ -25,6 +25,22 @@ pub struct Config {
     pub auction: Option<AuctionConfig>,
     #[serde(default)]
     pub coprocessor: Option<CoprocessorConfig>,
+    #[serde(default)]
+    pub validator: ValidatorConfig,
+}
+
+/// `[validator]`: what the agent does for the operator as a validator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValidatorConfig {
+    /// Send `Unjail` once a downtime jail has passed.
+    pub unjail: bool,
+}
+
+impl Default for ValidatorConfig {
+    fn default() -> Self {
+        Self { unjail: true }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +156,11 @@ max_payload_bytes = 1048576
 # Blocks to wait for a sent tx's effect before looking it up by hash and sending it again.
 resend_after_blocks = 2
 
+[validator]
+# Send Unjail once this operator's jail for downtime has passed (never when tombstoned), so a
+# validator whose machine was down comes back to the set by itself.
+unjail = true
+
 # The executor per task kind. type = "exec" | "http" | "sha256" | "echo".
 #   exec: command = ["prog", "arg"], timeout_ms = 5000, max_output_bytes = 1024, trim_newline = true
 #         (payload on stdin, result on stdout, NODEOP_TASK_ID in the environment)
@@ -237,6 +258,7 @@ impl Config {
             }),
             resend_after_blocks: self.resources.resend_after_blocks,
             max_payload_bytes: self.resources.max_payload_bytes,
+            unjail: self.validator.unjail,
             ..Policy::default()
         }
     }

@@ -13,7 +13,8 @@
 //!   validator takes one every 10 heights);
 //!
 //! never more than one validator down at a time: the next fault waits until the last victim has
-//! caught up. The first five faults are the five kinds in a seeded order, so every run has each
+//! caught up and, if it was down long enough to be jailed for downtime, until its agent has
+//! unjailed it and it is back in CometBFT's validator set. The first five faults are the five kinds in a seeded order, so every run has each
 //! at least once. Afterwards:
 //!
 //! - every node computed the same app hash at every height of the run it holds
@@ -363,6 +364,24 @@ fn chaos_on_a_live_testnet_loses_no_committed_tx_and_every_node_agrees() {
         schedule.lines.push(format!(
             "    node{i} back and caught up at height {caught_up}"
         ));
+        // a validator down long enough is jailed for downtime and leaves the set; its agent
+        // unjails it when the jail ends. Until all four are in the set again, another fault
+        // would take down a second validator.
+        let in_set = |net: &Testnet| {
+            net.validators[observer]
+                .cometbft_validators(None)
+                .map_or(0, |set| set.len())
+        };
+        if in_set(&net) < n {
+            let back = net.wait(
+                &format!("node{i}'s validator back in the set"),
+                Duration::from_secs(180),
+                |net| (in_set(net) == n).then(|| net.validators[observer].height()),
+            );
+            schedule.lines.push(format!(
+                "    node{i} was jailed; unjailed by its agent, in the set at height {back}"
+            ));
+        }
         faults += 1;
     }
 

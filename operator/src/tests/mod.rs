@@ -6,6 +6,7 @@ mod auction;
 mod committee;
 mod nonce;
 mod restart;
+mod unjail;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
