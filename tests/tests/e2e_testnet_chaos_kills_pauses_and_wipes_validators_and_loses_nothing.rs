@@ -351,6 +351,14 @@ fn chaos_on_a_live_testnet_loses_no_committed_tx_and_every_node_agrees() {
                 // 0..2 keep the whole history, to block-sync from and to check against
                 let coin = rng.below(2) == 0;
                 let state_sync = i == 3 && (first_wipe || coin);
+                if state_sync {
+                    // the first snapshot comes at height 10
+                    nodeop_tests::net::wait_for(
+                        "a snapshot to state-sync from",
+                        Duration::from_secs(90),
+                        || (!snapshot_heights(&net, observer).is_empty()).then_some(()),
+                    );
+                }
                 let how = match configure_state_sync(&net, i, observer, state_sync) {
                     Some(h) => format!("state sync from snapshot {h}"),
                     None => "block sync from genesis".to_string(),
@@ -538,5 +546,6 @@ fn chaos_on_a_live_testnet_loses_no_committed_tx_and_every_node_agrees() {
         accepted.len(),
         stall.as_secs_f64()
     );
+    eprintln!("schedule:\n  {}", schedule.lines.join("\n  "));
     drop(schedule);
 }
