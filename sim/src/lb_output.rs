@@ -126,7 +126,6 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
             ("coprocessor_reward_nop", "Σ coprocessors' net reward at the end, NOP"),
             ("load_reward_corr", "Pearson correlation of the coprocessors' mean load and their reward per slot won"),
             ("coprocessor_gini", "Gini coefficient of auctions won per coprocessor over the run"),
-            
         ],
     ),
 ];
