@@ -48,6 +48,7 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
             ("active_coprocessors", "coprocessors that still bid (collateral above the retirement line)"),
             ("unit_price", "the chain's task unit price at the period's end, unop"),
             ("operator_reward_nop", "Σ over operators of wealth − initial wealth (account + self-bond + unbonding), NOP: cumulative net reward"),
+            ("honest_reward_nop", "the same over the honest operators only, NOP"),
             ("coprocessor_reward_nop", "Σ over coprocessors of wealth − initial wealth (account + collateral), NOP"),
             ("operator_slashed_nop", "Σ of everything slashed from operators so far, NOP"),
             ("reward_p10", "10th percentile of the active operators' net reward in the period, NOP"),
@@ -150,7 +151,7 @@ pub fn periods_csv(results: &[RunResult]) -> String {
         for p in &r.periods {
             let _ = writeln!(
                 s,
-                "{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{},{},{:.3},{:.3},{:.3},{:.4},{:.4},{:.4},{:.4},{},{},{},{:.4},{:.4}",
+                "{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{},{},{:.3},{:.3},{:.3},{:.3},{:.4},{:.4},{:.4},{:.4},{},{},{},{:.4},{:.4}",
                 r.variant.label,
                 p.period,
                 p.height,
@@ -181,6 +182,7 @@ pub fn periods_csv(results: &[RunResult]) -> String {
                 p.active_coprocessors,
                 p.unit_price,
                 p.operator_reward_nop,
+                p.honest_reward_nop,
                 p.coprocessor_reward_nop,
                 p.operator_slashed_nop,
                 p.reward_p10,
@@ -444,6 +446,7 @@ fn figures(results: &[RunResult], out: &Path) -> Result<()> {
         "NOP",
         &[
             series("operators", 0, per(base, &|p| p.operator_reward_nop)),
+            series("honest operators", 3, per(base, &|p| p.honest_reward_nop)),
             series("coprocessors", 1, per(base, &|p| p.coprocessor_reward_nop)),
             series(
                 "slashed from operators",
@@ -772,9 +775,22 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
             verdict(deter && keeps, deter || keeps)
         );
     }
-    let op_half = tenth(base, false, |p| p.operator_reward_nop);
     let op_end = tenth(base, true, |p| p.operator_reward_nop);
-    let cp_end = tenth(base, true, |p| p.coprocessor_reward_nop);
+    let h_mid = {
+        let n = base.periods.len();
+        base.periods.get(n / 2).map_or(0.0, |p| p.honest_reward_nop)
+    };
+    let h_end = base.periods.last().map_or(0.0, |p| p.honest_reward_nop);
+    let c_mid = {
+        let n = base.periods.len();
+        base.periods
+            .get(n / 2)
+            .map_or(0.0, |p| p.coprocessor_reward_nop)
+    };
+    let cp_end = base
+        .periods
+        .last()
+        .map_or(0.0, |p| p.coprocessor_reward_nop);
     let _ = writeln!(
         r,
         "### Fig. 2b — cumulative rewards of operators and coprocessors\n"
@@ -782,17 +798,23 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     let _ = writeln!(r, "![fig2b](fig2_cumulative_rewards.svg)\n");
     let _ = writeln!(
         r,
-        "Operators end at {:.1} NOP of net reward (first tenth of the run: {:.1}), coprocessors at \
-         {:.1} NOP. The paper's shape is two rising curves, operators above coprocessors. Verdict: \
-         {}. Why: operators keep their pay line minus the price of the slots they sell, plus \
-         issuance's payout and the epoch fee payout; coprocessors earn the auction price only, \
-         which is at most the member's guaranteed pay (docs/coprocessors.md) and falls to the \
-         floor when late/low bidders win. The slashed total is drawn too: it is what leaves \
-         the liars' and the outvoted members' pools.\n",
-        op_end,
-        op_half,
+        "Honest operators' cumulative net reward: {:.1} NOP at mid-run, {:.1} NOP at the end; \
+         coprocessors': {:.1} and {:.1} NOP; all operators together (slashed liars included): \
+         {:.1} NOP in the last tenth. The paper's shape is rising cumulative rewards for both \
+         sides. Verdict: {}. Why: honest operators keep their pay line minus the price of the \
+         slots they sell, plus issuance's payout and the epoch fee payout; coprocessors earn the \
+         auction price, at most the member's guaranteed pay (docs/coprocessors.md), falling to \
+         the floor when late/low bidders win, plus their weighted issuance share. The sum over \
+         all operators falls where liars are slashed: the slashed total is drawn too.\n",
+        h_mid,
+        h_end,
+        c_mid,
         cp_end,
-        verdict(op_end > op_half && cp_end > 0.0 && op_end > cp_end, op_end > op_half)
+        op_end,
+        verdict(
+            h_end > h_mid && h_mid > 0.0 && cp_end > c_mid && c_mid > 0.0,
+            h_end > h_mid || cp_end > c_mid
+        )
     );
     let g0 = tenth(base, false, |p| p.reward_gini);
     let g1 = tenth(base, true, |p| p.reward_gini);
@@ -987,30 +1009,42 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     let _ = writeln!(r, "## Speed: where the time goes\n");
     let _ = writeln!(
         r,
-        "| run | periods | tasks | txs | msgs | wall s | FinalizeBlock s | Commit s | agents s | tasks/s |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| run | periods | tasks | txs | msgs | wall s | CPU s | FinalizeBlock s | Commit s | agents s | tasks/s (wall) | tasks/s (CPU) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for x in results {
         let t = &x.timing;
         let _ = writeln!(
             r,
-            "| {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
+            "| {} | {} | {} | {} | {} | {:.1} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {} |",
             x.variant.label,
             x.variant.periods,
             t.tasks,
             t.txs,
             t.msgs,
             t.total.as_secs_f64(),
+            t.cpu
+                .map_or("–".to_string(), |c| format!("{:.1}", c.as_secs_f64())),
             t.finalize.as_secs_f64(),
             t.commit.as_secs_f64(),
             t.agents.as_secs_f64(),
-            t.tasks as f64 / t.total.as_secs_f64().max(1e-9)
+            t.tasks as f64 / t.total.as_secs_f64().max(1e-9),
+            t.cpu.map_or("–".to_string(), |c| format!(
+                "{:.0}",
+                t.tasks as f64 / c.as_secs_f64().max(1e-9)
+            )),
         );
     }
     let _ = writeln!(
         r,
         "\n`agents` is deciding, signing (k256) and reading state back; FinalizeBlock includes \
          verifying every signature (libsecp256k1, one thread per run: the runs themselves share \
-         the cores). Wall times vary with the machine's load and are not in the CSVs.\n"
+         the cores). Wall times vary with the machine's load and are not in the CSVs; CPU is the \
+         run thread's own time. Machine: {} cores, load average {} when the report was written.\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split_whitespace().next().map(String::from))
+            .unwrap_or_else(|| "unknown".into())
     );
 
     // ---------------------------------------------------------------- limits

@@ -52,6 +52,8 @@ pub struct ChainConfig {
     pub k_high_ppm: u32,
     pub issuance_period_epochs: u64,
     pub task_retention: u64,
+    /// The task unit price's floor and genesis value, unop per difficulty unit.
+    pub min_unit_price: u64,
 }
 
 /// Extra runs: each value replaces the base run's, one parameter at a time.
@@ -241,6 +243,7 @@ pub struct PeriodRow {
     pub active_coprocessors: u64,
     pub unit_price: u128,
     pub operator_reward_nop: f64,
+    pub honest_reward_nop: f64,
     pub coprocessor_reward_nop: f64,
     pub operator_slashed_nop: f64,
     pub reward_p10: f64,
@@ -296,6 +299,9 @@ pub struct Timing {
     /// Agents: deciding, signing, reading state back.
     pub agents: Duration,
     pub total: Duration,
+    /// CPU time of the run's thread (Linux: /proc/thread-self/stat), when readable; on a
+    /// shared machine wall time also counts other processes' turns.
+    pub cpu: Option<Duration>,
     pub blocks: u64,
     pub txs: u64,
     pub msgs: u64,
@@ -462,8 +468,11 @@ impl<'a> Sim<'a> {
         state.tasks.params = TasksParams {
             task_retention: cfg.chain.task_retention,
             max_block_seconds: 1,
+            min_unit_price: u128::from(cfg.chain.min_unit_price),
+            initial_unit_price: u128::from(cfg.chain.min_unit_price),
             ..TasksParams::default()
         };
+        state.tasks.unit_price = u128::from(cfg.chain.min_unit_price);
         state.slashing.params.max_task_lifetime_seconds =
             state.tasks.params.max_task_lifetime_seconds();
         state.slashing.params.slashing_factor_ppm = variant.slashing_factor_ppm;
@@ -480,6 +489,13 @@ impl<'a> Sim<'a> {
                 c.capacity_units,
                 c.collateral,
             );
+        }
+        // the coprocessors' epoch clock starts at genesis (a registration in a block would
+        // start it; genesis-registered coprocessors need the marks set, or their load state and
+        // reputation never step)
+        if !coprocessors.is_empty() {
+            state.coprocessors.last_epoch = Some(0);
+            state.coprocessors.last_epoch_height = Some(1);
         }
         let copro_by_address = coprocessors
             .iter()
@@ -1488,6 +1504,9 @@ impl Sim<'_> {
             let o = &self.operators[i];
             let delta = signed_nop(wealth, self.last_wealth[i]);
             op_reward += signed_nop(wealth, o.initial_wealth);
+            if o.profile == Profile::Honest {
+                row.honest_reward_nop += signed_nop(wealth, o.initial_wealth);
+            }
             slashed += rec.as_ref().map_or(0.0, |r| nop(r.slashed_total));
             let active = o.left.is_none() && rec.as_ref().is_some_and(|r| r.eligible(&sp));
             if active {
@@ -1595,9 +1614,20 @@ impl Sim<'_> {
     }
 }
 
+/// CPU time (user + system) of the calling thread, from /proc/thread-self/stat.
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // fields after the parenthesised command name; utime and stime are fields 14 and 15
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// Runs one variant to the end; `progress` prints a line every tenth of the run.
 pub fn run_variant(cfg: &LoadBalancing, variant: Variant, seed: u64, progress: bool) -> RunResult {
     let started = Instant::now();
+    let cpu0 = thread_cpu();
     let periods = variant.periods;
     let label = variant.label.clone();
     let mut sim = Sim::new(cfg, variant, seed);
@@ -1613,17 +1643,20 @@ pub fn run_variant(cfg: &LoadBalancing, variant: Variant, seed: u64, progress: b
                 let tasks: u64 = sim.rows.iter().map(|r| r.posted).sum();
                 let bar_len = 20 * p / periods;
                 eprintln!(
-                    "[{label:<14}] [{}{}] period {p}/{periods}: {tasks} tasks, {:.0} tasks/s, {:.0} s",
+                    "[{label:<14}] [{}{}] period {p}/{periods}: {tasks} tasks, {:.0} tasks/s, {:.0} s ({} tasks and {} auctions open)",
                     "#".repeat(bar_len as usize),
                     ".".repeat(20 - bar_len as usize),
                     tasks as f64 / secs.max(1e-9),
-                    secs
+                    secs,
+                    sim.pending.len(),
+                    sim.auctions.len(),
                 );
             }
         }
     }
     sim.timing.tasks = sim.rows.iter().map(|r| r.posted).sum();
     sim.timing.total = started.elapsed();
+    sim.timing.cpu = thread_cpu().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
     if progress {
         let t = &sim.timing;
         eprintln!(
