@@ -28,7 +28,7 @@ use anyhow::{bail, Context, Result};
 
 /// A parsed scenario file.
 pub enum Experiment {
-    MonteCarlo(monte_carlo::MonteCarlo),
+    MonteCarlo(Box<monte_carlo::MonteCarlo>),
     LoadBalancing(Box<load_balancing::LoadBalancing>),
 }
 
@@ -41,11 +41,11 @@ pub fn parse(text: &str) -> Result<Experiment> {
         _ => bail!("scenario: `kind` (a string) is missing"),
     };
     match kind.as_str() {
-        "monte-carlo" => Ok(Experiment::MonteCarlo(
+        "monte-carlo" => Ok(Experiment::MonteCarlo(Box::new(
             toml::Value::Table(table)
                 .try_into()
                 .context("scenario of kind monte-carlo")?,
-        )),
+        ))),
         "load-balancing" => Ok(Experiment::LoadBalancing(Box::new(
             toml::Value::Table(table)
                 .try_into()

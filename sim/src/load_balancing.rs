@@ -752,6 +752,9 @@ struct Outbox {
     duties: Vec<(Msg, Tag)>,
 }
 
+/// A block's signed txs, and each tx's signer and message tags.
+type Signed = (Vec<Vec<u8>>, Vec<(Signer, Vec<Tag>)>);
+
 /// What a message was for (to read its outcome back).
 #[derive(Clone, Copy, Debug)]
 enum Tag {
@@ -998,7 +1001,7 @@ impl Sim<'_> {
 
     /// Signs the outboxes into txs: each signer's paying messages, then its duties (fee 0),
     /// at most `max_msgs_per_tx` to a tx.
-    fn sign(&mut self, out: BTreeMap<Signer, Outbox>) -> (Vec<Vec<u8>>, Vec<(Signer, Vec<Tag>)>) {
+    fn sign(&mut self, out: BTreeMap<Signer, Outbox>) -> Signed {
         let max = self.params.max_msgs_per_tx.max(1) as usize;
         let mut txs = Vec::new();
         let mut tags = Vec::new();
@@ -1519,9 +1522,14 @@ impl Sim<'_> {
             }
             self.last_wealth[i] = wealth;
         }
-        for p in 0..4 {
-            if row.active_by_profile[p] > 0 {
-                row.score_by_profile[p] = score_sum[p] / row.active_by_profile[p] as f64;
+        for ((score, sum), n) in row
+            .score_by_profile
+            .iter_mut()
+            .zip(score_sum)
+            .zip(row.active_by_profile)
+        {
+            if n > 0 {
+                *score = sum / n as f64;
             }
         }
         rewards.sort_by(f64::total_cmp);
