@@ -414,27 +414,53 @@ fn moving(points: &[(f64, f64)], w: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The runs of the sweep, all of one length: the sweep points and the base parameters run at
+/// the sweep's length (the base run itself when it has that length). Fig. 2a and fig. 9 and
+/// their tables compare these only.
+pub fn comparable(results: &[RunResult]) -> Vec<&RunResult> {
+    let len = results
+        .iter()
+        .skip(1)
+        .map(|x| x.variant.periods)
+        .min()
+        .unwrap_or(results[0].variant.periods);
+    let mut out: Vec<&RunResult> = Vec::new();
+    for x in results.iter().filter(|x| x.variant.periods == len) {
+        let same = out.iter().any(|y| {
+            y.variant.slashing_factor_ppm == x.variant.slashing_factor_ppm
+                && y.variant.k_low_ppm == x.variant.k_low_ppm
+        });
+        if !same {
+            out.push(x);
+        }
+    }
+    out
+}
+
 fn figures(results: &[RunResult], out: &Path) -> Result<()> {
     let base = &results[0];
+    let cmp = comparable(results);
     let per =
         |r: &RunResult, f: &dyn Fn(&crate::load_balancing::PeriodRow) -> f64| -> Vec<(f64, f64)> {
             r.periods.iter().map(|p| (p.period as f64, f(p))).collect()
         };
     // fig. 2: active operators by slashing factor; cumulative rewards
     let mut active = Vec::new();
-    for (i, r) in results
+    let mut slash: Vec<&&RunResult> = cmp
         .iter()
         .filter(|r| r.variant.k_low_ppm == base.variant.k_low_ppm)
-        .enumerate()
-    {
+        .collect();
+    slash.sort_by_key(|r| r.variant.slashing_factor_ppm);
+    for (i, r) in slash.iter().enumerate() {
         let label = format!(
             "slashing factor {:.1}{}",
             r.variant.slashing_factor_ppm as f64 / 1e6,
-            if i == 0 { " (base)" } else { "" }
+            if r.variant.slashing_factor_ppm == base.variant.slashing_factor_ppm {
+                " (base)"
+            } else {
+                ""
+            }
         );
-        if i > 0 && r.variant.slashing_factor_ppm == base.variant.slashing_factor_ppm {
-            continue;
-        }
         active.push(series(&label, i, per(r, &|p| p.active_operators as f64)));
     }
     line_chart(
@@ -576,14 +602,12 @@ fn figures(results: &[RunResult], out: &Path) -> Result<()> {
     )?;
     // fig. 9: load vs reward per slot, coloured by the load-curve constant
     let mut by_k = Vec::new();
-    for (i, r) in results
+    let mut ks: Vec<&&RunResult> = cmp
         .iter()
         .filter(|r| r.variant.slashing_factor_ppm == base.variant.slashing_factor_ppm)
-        .enumerate()
-    {
-        if i > 0 && r.variant.k_low_ppm == base.variant.k_low_ppm {
-            continue;
-        }
+        .collect();
+    ks.sort_by_key(|r| r.variant.k_low_ppm);
+    for (i, r) in ks.iter().enumerate() {
         by_k.push(dots(
             &format!("k_low {:.1}", r.variant.k_low_ppm as f64 / 1e6),
             i,
@@ -717,8 +741,10 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
 
     // ---------------------------------------------------------------- figures
     let _ = writeln!(r, "## Figures, one by one\n");
-    let slash_runs: Vec<&RunResult> = results
+    let cmp = comparable(results);
+    let slash_runs: Vec<&RunResult> = cmp
         .iter()
+        .copied()
         .filter(|x| x.variant.k_low_ppm == base.variant.k_low_ppm)
         .collect();
     // runs of different lengths are compared over the periods they all have
@@ -937,7 +963,7 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
         cfg.demand.shock_period.map_or("–".to_string(), |p| p.to_string())
     );
     let mut by_k: Vec<(u32, Summary)> = Vec::new();
-    for x in results
+    for x in cmp
         .iter()
         .filter(|x| x.variant.slashing_factor_ppm == base.variant.slashing_factor_ppm)
     {

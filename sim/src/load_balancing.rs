@@ -1696,6 +1696,16 @@ pub fn variants(cfg: &LoadBalancing) -> Vec<Variant> {
         cfg.sweep.periods
     };
     let mut out = vec![base];
+    let sweeping = !cfg.sweep.slashing_factor_ppm.is_empty() || !cfg.sweep.k_low_ppm.is_empty();
+    if sweeping && sweep_periods != cfg.periods {
+        // the base parameters at the sweep's length, so that the sweep compares like with like
+        out.push(Variant {
+            label: format!("base @{sweep_periods}"),
+            slashing_factor_ppm: cfg.chain.slashing_factor_ppm,
+            k_low_ppm: cfg.chain.k_low_ppm,
+            periods: sweep_periods,
+        });
+    }
     for &f in &cfg.sweep.slashing_factor_ppm {
         out.push(Variant {
             label: format!("slash {:.2}", f as f64 / 1e6),

@@ -1,5 +1,5 @@
-//! A small experiment 001 (10 operators × 10 coprocessors × 20 periods, and one 10-period sweep
-//! run): every block runs with the App's invariants checked and Σ balances = total supply
+//! A small experiment 001 (10 operators × 10 coprocessors × 20 periods, the base parameters
+//! again for 10 periods and one 10-period sweep run): every block runs with the App's invariants checked and Σ balances = total supply
 //! asserted (conservation of value); the agents' txs never fail except PostTasks the chain
 //! refuses; tasks are posted, finalized and delivered and slots are sold and won; the same seed
 //! writes byte-identical CSVs and another seed other bytes; the CSV headers are the columns
@@ -61,10 +61,25 @@ fn documented_columns(report: &str, file: &str) -> Vec<String> {
 fn load_balancing_is_deterministic_and_conserves_value() {
     let (cfg, text) = small();
     let a = run_all(&cfg, false).expect("runs");
-    assert_eq!(a.len(), 2, "the base run and one sweep run");
+    assert_eq!(
+        a.len(),
+        3,
+        "the base run, the base parameters at the sweep's length, one sweep run"
+    );
     let base = &a[0];
     assert_eq!(base.periods.len(), 20);
     assert_eq!(a[1].periods.len(), 10);
+    assert_eq!(a[2].periods.len(), 10);
+    // the same seed and parameters: the shorter run is the longer one's beginning
+    let first = |csv: String, label: &str, n: usize| -> Vec<String> {
+        csv.lines()
+            .filter(|l| l.starts_with(&format!("{label},")))
+            .take(n)
+            .map(|l| l.split_once(',').map_or(String::new(), |x| x.1.to_string()))
+            .collect()
+    };
+    let all = lb_output::periods_csv(&a);
+    assert_eq!(first(all.clone(), "base", 10), first(all, "base @10", 10));
 
     let sum = |f: &dyn Fn(&nodeop_sim::load_balancing::PeriodRow) -> u64| -> u64 {
         base.periods.iter().map(f).sum()
