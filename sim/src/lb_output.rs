@@ -655,6 +655,12 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     let base = &results[0];
     let bs = summary(base);
     let profiles_n = |p: Profile| base.operators.iter().filter(|o| o.profile == p).count();
+    let honest_slashed: f64 = base
+        .operators
+        .iter()
+        .filter(|o| o.profile == Profile::Honest)
+        .map(|o| o.slashed_nop)
+        .sum();
     let mut r = String::new();
     let _ = writeln!(r, "# {}\n", cfg.title);
     let total_tasks: u64 = results.iter().map(|x| summary(x).tasks).sum();
@@ -854,7 +860,9 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
          slots they sell, plus issuance's payout and the epoch fee payout; coprocessors earn the \
          auction price, at most the member's guaranteed pay (docs/coprocessors.md), falling to \
          the floor when late/low bidders win, plus their weighted issuance share. The sum over \
-         all operators falls where liars are slashed: the slashed total is drawn too.\n",
+         all operators falls where liars are slashed: the slashed total is drawn too. Honest \
+         operators also carry the slashes for their coprocessors' wrong results (below, fig. 6), \
+         which is what bends their curve.\n",
         h_mid,
         h_end,
         c_mid,
@@ -934,6 +942,28 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
         lcorr,
         bs.load_reward_corr,
         verdict(lcorr > 0.3 && bs.load_reward_corr <= 0.0, lcorr > 0.3)
+    );
+    let errors: u64 = base.coprocessors.iter().map(|c| c.errors).sum();
+    let won_all: u64 = base.coprocessors.iter().map(|c| c.won).sum();
+    let mean_stake = base.operators.iter().map(|o| o.stake_nop).sum::<f64>()
+        / base.operators.len().max(1) as f64;
+    let per_slot_pay =
+        base.coprocessors.iter().map(|c| c.reward_nop).sum::<f64>() / won_all.max(1) as f64;
+    let liability = cfg.coprocessor.error_rate * cfg.chain.result_mismatch_ppm as f64 / 1e6
+        * base.variant.slashing_factor_ppm as f64
+        / 1e6
+        * mean_stake;
+    let _ = writeln!(
+        r,
+        "**The seller stays liable.** A coprocessor's wrong result also raises a result_mismatch \
+         proposal against the member that sold the slot (docs/coprocessors.md). This run had {} \
+         wrong coprocessor results in {} won slots, and honest operators were slashed {:.1} NOP \
+         in all. A seller's expected stake loss per sold slot is error_rate × result_mismatch × \
+         factor × stake ≈ {:.2} NOP at the mean stake, against about {:.2} NOP of net \
+         coprocessor income per slot won: unless coprocessors are almost never wrong, selling a \
+         slot costs an honest operator more in expected slashes than the slot pays, and a busy \
+         honest operator that sells much can be slashed out of the set.\n",
+        errors, won_all, honest_slashed, liability, per_slot_pay
     );
     let sh = |i: usize| {
         base.periods
