@@ -185,3 +185,48 @@ pub fn line_chart(
     root.present().map_err(err)?;
     Ok(())
 }
+
+/// A heatmap of `counts[row][col]` (white = 0, darkest = the largest count).
+pub fn heatmap(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    counts: &[Vec<u64>],
+) -> Result<()> {
+    let root = SVGBackend::new(path, (900, 760)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let rows = counts.len().max(1);
+    let cols = counts.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let max = counts.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..cols as f64, 0f64..rows as f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .draw()
+        .map_err(err)?;
+    let cells = counts.iter().enumerate().flat_map(|(r, row)| {
+        row.iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(move |(c, &n)| {
+                let t = (n as f64 / max).sqrt();
+                let shade = (255.0 * (1.0 - t)) as u8;
+                Rectangle::new(
+                    [(c as f64, r as f64), (c as f64 + 1.0, r as f64 + 1.0)],
+                    RGBColor(shade, shade, 255).filled(),
+                )
+            })
+    });
+    chart.draw_series(cells).map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}

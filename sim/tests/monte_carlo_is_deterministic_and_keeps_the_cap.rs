@@ -16,7 +16,9 @@ fn scenario_file() -> PathBuf {
 
 fn small() -> (MonteCarlo, String) {
     let text = std::fs::read_to_string(scenario_file()).expect("the 004 scenario file");
-    let Experiment::MonteCarlo(mut cfg) = nodeop_sim::parse(&text).expect("it parses");
+    let Experiment::MonteCarlo(mut cfg) = nodeop_sim::parse(&text).expect("it parses") else {
+        panic!("004 is a monte-carlo scenario");
+    };
     cfg.runs = 200;
     cfg.months = 24;
     cfg.threads = 2;
@@ -24,7 +26,7 @@ fn small() -> (MonteCarlo, String) {
     cfg.robustness.runs = 50;
     cfg.robustness.factors = vec![0.5];
     cfg.robustness.parameters = vec!["sell_fraction".into()];
-    (cfg, text)
+    (*cfg, text)
 }
 
 const CSVS: [&str; 4] = [

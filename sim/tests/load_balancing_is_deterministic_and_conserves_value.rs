@@ -1,0 +1,136 @@
+//! A small experiment 001 (10 operators × 10 coprocessors × 20 periods, the base parameters
+//! again for 10 periods and one 10-period sweep run): every block runs with the App's invariants checked and Σ balances = total supply
+//! asserted (conservation of value); the agents' txs never fail except PostTasks the chain
+//! refuses; tasks are posted, finalized and delivered and slots are sold and won; the same seed
+//! writes byte-identical CSVs and another seed other bytes; the CSV headers are the columns
+//! report.md documents.
+
+use std::path::{Path, PathBuf};
+
+use nodeop_sim::lb_output;
+use nodeop_sim::load_balancing::{run_all, LoadBalancing};
+use nodeop_sim::Experiment;
+use sha2::{Digest, Sha256};
+
+fn scenario_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/001-load-balancing.toml")
+}
+
+fn small() -> (LoadBalancing, String) {
+    let text = std::fs::read_to_string(scenario_file()).expect("the 001 scenario file");
+    let Experiment::LoadBalancing(cfg) = nodeop_sim::parse(&text).expect("it parses") else {
+        panic!("001 is a load-balancing scenario");
+    };
+    let mut cfg = *cfg;
+    cfg.operators = 10;
+    cfg.coprocessors = 10;
+    cfg.periods = 20;
+    cfg.clients.tasks_per_period = 10.0;
+    cfg.clients.clients = 3;
+    cfg.demand.shock_period = Some(10);
+    cfg.demand.recover_periods = 5;
+    cfg.sweep.slashing_factor_ppm = vec![4_000_000];
+    cfg.sweep.k_low_ppm = Vec::new();
+    cfg.sweep.periods = 10;
+    cfg.threads = 2;
+    cfg.check_every_block = true;
+    (cfg, text)
+}
+
+fn csv_hash(csvs: &[(&str, String)]) -> String {
+    let mut h = Sha256::new();
+    for (name, text) in csvs {
+        h.update(name.as_bytes());
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// The column names the report's table lists for `file`, in order.
+fn documented_columns(report: &str, file: &str) -> Vec<String> {
+    let prefix = format!("| {file} | `");
+    report
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(|rest| rest.split('`').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn load_balancing_is_deterministic_and_conserves_value() {
+    let (cfg, text) = small();
+    let a = run_all(&cfg, false).expect("runs");
+    assert_eq!(
+        a.len(),
+        3,
+        "the base run, the base parameters at the sweep's length, one sweep run"
+    );
+    let base = &a[0];
+    assert_eq!(base.periods.len(), 20);
+    assert_eq!(a[1].periods.len(), 10);
+    assert_eq!(a[2].periods.len(), 10);
+    // the same seed and parameters: the shorter run is the longer one's beginning
+    let first = |csv: String, label: &str, n: usize| -> Vec<String> {
+        csv.lines()
+            .filter(|l| l.starts_with(&format!("{label},")))
+            .take(n)
+            .map(|l| l.split_once(',').map_or(String::new(), |x| x.1.to_string()))
+            .collect()
+    };
+    let all = lb_output::periods_csv(&a);
+    assert_eq!(first(all.clone(), "base", 10), first(all, "base @10", 10));
+
+    let sum = |f: &dyn Fn(&nodeop_sim::load_balancing::PeriodRow) -> u64| -> u64 {
+        base.periods.iter().map(f).sum()
+    };
+    let posted = sum(&|p| p.posted);
+    assert!(posted >= 150, "about 200 tasks asked for, {posted} posted");
+    assert!(sum(&|p| p.finalized) > posted / 2);
+    assert!(sum(&|p| p.delivered) > 0);
+    assert!(sum(&|p| p.auctions_won) > 0, "slots are sold and won");
+    for p in &base.periods {
+        assert_eq!(
+            p.failed_txs, p.refused,
+            "period {}: only refused PostTasks fail",
+            p.period
+        );
+    }
+    // the liars lie and some of it is caught
+    let lies: u64 = base.operators.iter().map(|o| o.lies).sum();
+    assert!(lies > 0);
+    assert!(base.operators.iter().any(|o| o.slashed_nop > 0.0));
+
+    // same seed, same bytes; another seed, other bytes
+    let csv_a = lb_output::csvs(&a);
+    let b = run_all(&cfg, false).expect("runs");
+    let csv_b = lb_output::csvs(&b);
+    for ((name, x), (_, y)) in csv_a.iter().zip(&csv_b) {
+        assert_eq!(x, y, "{name} differs between two runs with the same seed");
+    }
+    assert_eq!(csv_hash(&csv_a), csv_hash(&csv_b));
+    let mut other = cfg.clone();
+    other.seed += 1;
+    other.sweep.slashing_factor_ppm.clear();
+    other.periods = 5;
+    let c = run_all(&other, false).expect("runs");
+    let first = |csv: String| csv.lines().take(6).collect::<Vec<_>>().join("\n");
+    assert_ne!(
+        first(lb_output::periods_csv(&c)),
+        first(lb_output::periods_csv(&a)),
+        "another seed draws other agents and tasks: other numbers in the first 5 periods"
+    );
+
+    // every CSV header is documented in the report, in order
+    let report = lb_output::report(&cfg, &text, &a);
+    for (name, csv) in &csv_a {
+        let header: Vec<String> = csv
+            .lines()
+            .next()
+            .expect("a header")
+            .split(',')
+            .map(String::from)
+            .collect();
+        assert_eq!(header, documented_columns(&report, name), "{name}");
+    }
+}
