@@ -157,6 +157,22 @@ struct Slot {
     busy: bool,
 }
 
+impl Slot {
+    /// What `std::mem::replace` leaves behind while a slot is taken out to be worked on.
+    fn placeholder() -> Self {
+        Self {
+            member: 0,
+            holder: Signer::Operator(0),
+            step: SlotStep::Skipped,
+            at: 0,
+            sent_in: None,
+            result: Vec::new(),
+            salt: [0; 32],
+            busy: false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
     Slots,
@@ -1116,19 +1132,8 @@ impl Sim<'_> {
                                 difficulty: 0,
                             },
                         );
-                        let mut slot = std::mem::replace(
-                            &mut self.pending[ti].slots[si],
-                            Slot {
-                                member: 0,
-                                holder: Signer::Operator(0),
-                                step: SlotStep::Skipped,
-                                at: 0,
-                                sent_in: None,
-                                result: Vec::new(),
-                                salt: [0; 32],
-                                busy: false,
-                            },
-                        );
+                        let mut slot =
+                            std::mem::replace(&mut self.pending[ti].slots[si], Slot::placeholder());
                         let answer =
                             self.operators[slot.member].answer(&mut self.rng, &self.cfg.operator);
                         self.execute_self(&mut slot, &spec, answer);
@@ -1230,16 +1235,7 @@ impl Sim<'_> {
                     self.counters.expired += 1;
                     let mut slot = std::mem::replace(
                         &mut self.pending[ti].slots[oa.slot],
-                        Slot {
-                            member: 0,
-                            holder: Signer::Operator(0),
-                            step: SlotStep::Skipped,
-                            at: 0,
-                            sent_in: None,
-                            result: Vec::new(),
-                            salt: [0; 32],
-                            busy: false,
-                        },
+                        Slot::placeholder(),
                     );
                     let answer =
                         self.operators[slot.member].answer(&mut self.rng, &self.cfg.operator);

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::{anyhow, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// One line of a chart; `band` adds a shaded band (low, high) at the same x values.
@@ -62,6 +63,57 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("plot: {e:?}")
 }
 
+/// Draws every series (band, then line, dashes or markers) and the legend, on a chart of either
+/// y scale.
+fn draw_series<'a, DB, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+    series: &[Series],
+    legend: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+{
+    for s in series {
+        if let Some(band) = &s.band {
+            let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, lo, _)| (x, lo)).collect();
+            poly.extend(band.iter().rev().map(|&(x, _, hi)| (x, hi)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(poly, s.color.mix(0.15))))
+                .map_err(err)?;
+        }
+        let style = s.color.stroke_width(2);
+        let color = s.color;
+        if s.markers {
+            chart
+                .draw_series(
+                    s.points
+                        .iter()
+                        .map(|&p| Circle::new(p, 5, s.color.filled())),
+                )
+                .map_err(err)?
+        } else if s.dashed {
+            chart
+                .draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))
+                .map_err(err)?
+        } else {
+            chart
+                .draw_series(LineSeries::new(s.points.clone(), style))
+                .map_err(err)?
+        }
+        .label(s.label.clone())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(legend)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
 /// A chart with a linear y axis (`log_y` false) or a log one (every y must be > 0).
 pub fn line_chart(
     path: &Path,
@@ -92,43 +144,7 @@ pub fn line_chart(
             .y_label_formatter(&|v: &f64| format!("{v:.0e}"))
             .draw()
             .map_err(err)?;
-        for s in series {
-            if let Some(band) = &s.band {
-                let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, lo, _)| (x, lo)).collect();
-                poly.extend(band.iter().rev().map(|&(x, _, hi)| (x, hi)));
-                chart
-                    .draw_series(std::iter::once(Polygon::new(poly, s.color.mix(0.15))))
-                    .map_err(err)?;
-            }
-            let style = s.color.stroke_width(2);
-            let color = s.color;
-            if s.markers {
-                chart
-                    .draw_series(
-                        s.points
-                            .iter()
-                            .map(|&p| Circle::new(p, 5, s.color.filled())),
-                    )
-                    .map_err(err)?
-            } else if s.dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))
-                    .map_err(err)?
-            } else {
-                chart
-                    .draw_series(LineSeries::new(s.points.clone(), style))
-                    .map_err(err)?
-            }
-            .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(legend.clone())
-            .draw()
-            .map_err(err)?;
+        draw_series(&mut chart, series, legend.clone())?;
     } else {
         let pad = (y1 - y0) * 0.05;
         let mut chart = ChartBuilder::on(&root)
@@ -144,43 +160,7 @@ pub fn line_chart(
             .y_desc(y_label)
             .draw()
             .map_err(err)?;
-        for s in series {
-            if let Some(band) = &s.band {
-                let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, lo, _)| (x, lo)).collect();
-                poly.extend(band.iter().rev().map(|&(x, _, hi)| (x, hi)));
-                chart
-                    .draw_series(std::iter::once(Polygon::new(poly, s.color.mix(0.15))))
-                    .map_err(err)?;
-            }
-            let style = s.color.stroke_width(2);
-            let color = s.color;
-            if s.markers {
-                chart
-                    .draw_series(
-                        s.points
-                            .iter()
-                            .map(|&p| Circle::new(p, 5, s.color.filled())),
-                    )
-                    .map_err(err)?
-            } else if s.dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, style))
-                    .map_err(err)?
-            } else {
-                chart
-                    .draw_series(LineSeries::new(s.points.clone(), style))
-                    .map_err(err)?
-            }
-            .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(legend)
-            .draw()
-            .map_err(err)?;
+        draw_series(&mut chart, series, legend)?;
     }
     root.present().map_err(err)?;
     Ok(())

@@ -12,6 +12,9 @@ use nodeop_sim::load_balancing::{run_all, LoadBalancing};
 use nodeop_sim::Experiment;
 use sha2::{Digest, Sha256};
 
+mod common;
+use common::documented_columns;
+
 fn scenario_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/001-load-balancing.toml")
 }
@@ -45,16 +48,6 @@ fn csv_hash(csvs: &[(&str, String)]) -> String {
         h.update(text.as_bytes());
     }
     hex::encode(h.finalize())
-}
-
-/// The column names the report's table lists for `file`, in order.
-fn documented_columns(report: &str, file: &str) -> Vec<String> {
-    let prefix = format!("| {file} | `");
-    report
-        .lines()
-        .filter_map(|l| l.strip_prefix(&prefix))
-        .map(|rest| rest.split('`').next().unwrap_or_default().to_string())
-        .collect()
 }
 
 #[test]

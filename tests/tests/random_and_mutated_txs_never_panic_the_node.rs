@@ -63,6 +63,39 @@ fn apply(mut tx: Vec<u8>, m: &Mutation) -> Vec<u8> {
     tx
 }
 
+/// CheckTx of every tx, then ProcessProposal and one block of them all: every refusal, in
+/// CheckTx or in the block, has a documented code, and CheckTx says why in its log.
+fn check_then_execute(chain: &mut TestChain, block: Vec<Vec<u8>>) -> Result<(), TestCaseError> {
+    let documented = documented();
+    for tx in &block {
+        let r = chain.check(tx);
+        if !r.is_ok() {
+            prop_assert!(
+                documented.contains(&(r.codespace.clone(), r.code)),
+                "undocumented {}/{}: {}",
+                r.codespace,
+                r.code,
+                r.log
+            );
+            prop_assert!(!r.log.is_empty());
+        }
+    }
+    let _ = chain.app.process_proposal(&block);
+    let resp = chain.finalize_and_commit(block);
+    for r in &resp.tx_results {
+        if !r.is_ok() {
+            prop_assert!(
+                documented.contains(&(r.codespace.clone(), r.code)),
+                "undocumented {}/{}: {}",
+                r.codespace,
+                r.code,
+                r.log
+            );
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     // A recorded seed: the same inputs on every run and machine (PROPTEST_RNG_SEED overrides it
     // for exploration).
@@ -77,25 +110,13 @@ proptest! {
         let alice = Key::from_seed("alice");
         let bob = Key::from_seed("bob");
         let mut chain = TestChain::start(&genesis(&[(alice.address, 1_000_000_000), (bob.address, 1_000_000)]));
-        let documented = documented();
         let mut block = Vec::new();
         for (i, m) in mutations.iter().enumerate() {
             let valid = chain.send_with_nonce(&alice, i as u64, &bob.address, 1 + i as u128);
             let tx = apply(valid, m);
-            let r = chain.check(&tx);
-            if !r.is_ok() {
-                prop_assert!(documented.contains(&(r.codespace.clone(), r.code)), "undocumented {}/{}: {}", r.codespace, r.code, r.log);
-                prop_assert!(!r.log.is_empty());
-            }
             block.push(tx);
         }
-        let _ = chain.app.process_proposal(&block);
-        let resp = chain.finalize_and_commit(block);
-        for r in &resp.tx_results {
-            if !r.is_ok() {
-                prop_assert!(documented.contains(&(r.codespace.clone(), r.code)), "undocumented {}/{}: {}", r.codespace, r.code, r.log);
-            }
-        }
+        check_then_execute(&mut chain, block)?;
         // the chain goes on
         let next = chain.send(&bob, &alice.address, 1);
         prop_assert!(chain.block(vec![next]).tx_results[0].is_ok());
@@ -110,7 +131,6 @@ proptest! {
         let bob = Key::from_seed("bob");
         let mut chain = TestChain::start(&genesis(&[(alice.address, 1_000_000_000), (bob.address, 1_000_000)]));
         let params = chain.params();
-        let documented = documented();
         let mut block = Vec::new();
         for (i, m) in mutations.iter().enumerate() {
             let nonce = i as u64;
@@ -124,20 +144,9 @@ proptest! {
             if let Mutation::Random(_) = m {
                 tx.splice(0..tx.len().min(2), [lead, 0x40]);
             }
-            let r = chain.check(&tx);
-            if !r.is_ok() {
-                prop_assert!(documented.contains(&(r.codespace.clone(), r.code)), "undocumented {}/{}: {}", r.codespace, r.code, r.log);
-                prop_assert!(!r.log.is_empty());
-            }
             block.push(tx);
         }
-        let _ = chain.app.process_proposal(&block);
-        let resp = chain.finalize_and_commit(block);
-        for r in &resp.tx_results {
-            if !r.is_ok() {
-                prop_assert!(documented.contains(&(r.codespace.clone(), r.code)), "undocumented {}/{}: {}", r.codespace, r.code, r.log);
-            }
-        }
+        check_then_execute(&mut chain, block)?;
         let next = chain.cosmos_tx(&bob, &[Msg::send(&alice.address, 1)]);
         prop_assert!(chain.block(vec![next]).tx_results[0].is_ok());
     }
