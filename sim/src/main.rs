@@ -1,5 +1,8 @@
 //! `nodeop-sim run FILE [--seed N] [--out DIR]`: runs one scenario file from `experiments/`.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};

@@ -13,19 +13,28 @@
 //! `earliest_height = H`, so heights below H are refused as pruned, never answered wrongly. It
 //! computes the root first and writes nothing unless the root equals the trusted app hash.
 
-use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::{
-    backend, encode_value_record, node_key_bytes, root_node_key, value_key, Committed, Storage,
-    StoreError, TreeSnapshot, META, NODES, ROOTS, STATE, VALUES,
+    backend, encode_value_record, node_key_bytes, root_node_key, value_key, Committed, Engine,
+    Storage, StoreError, META, NODES, ROOTS, STATE, VALUES,
 };
 
 /// The committed state of one height, readable from any thread for as long as it is kept.
 pub struct StateView {
     committed: Committed,
-    state: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+    state: ViewState,
+}
+
+enum ViewState {
+    Redb(redb::ReadOnlyTable<&'static [u8], &'static [u8]>),
+    /// The memory engine's state map of that height (later commits copy it before writing).
+    Memory(Arc<BTreeMap<Vec<u8>, Vec<u8>>>),
 }
 
 impl StateView {
@@ -39,7 +48,18 @@ impl StateView {
         &self,
         mut f: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
     ) -> Result<Result<(), E>, StoreError> {
-        for entry in self.state.iter().map_err(backend)? {
+        let table = match &self.state {
+            ViewState::Redb(t) => t,
+            ViewState::Memory(m) => {
+                for (k, v) in m.iter() {
+                    if let Err(e) = f(k, v) {
+                        return Ok(Err(e));
+                    }
+                }
+                return Ok(Ok(()));
+            }
+        };
+        for entry in table.iter().map_err(backend)? {
             let (k, v) = entry.map_err(backend)?;
             if let Err(e) = f(k.value(), v.value()) {
                 return Ok(Err(e));
@@ -72,18 +92,18 @@ pub enum RestoreError {
 
 /// The tree of a store being restored: no version below the restored one exists, so the
 /// "previous root" jmt starts from is the empty tree.
-struct EmptyBelow<'a> {
-    inner: &'a TreeSnapshot,
+struct EmptyBelow<'a, R> {
+    inner: &'a R,
     previous_root: Option<NodeKey>,
 }
 
-impl HasPreimage for EmptyBelow<'_> {
+impl<R: TreeReader + HasPreimage> HasPreimage for EmptyBelow<'_, R> {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
         self.inner.preimage(key_hash)
     }
 }
 
-impl TreeReader for EmptyBelow<'_> {
+impl<R: TreeReader + HasPreimage> TreeReader for EmptyBelow<'_, R> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         if self.previous_root.as_ref() == Some(node_key) {
             return Ok(Some(Node::Null));
@@ -107,7 +127,16 @@ impl TreeReader for EmptyBelow<'_> {
 impl Storage {
     /// A consistent view of the latest committed height (see [`StateView`]).
     pub fn state_view(&self) -> Result<StateView, StoreError> {
-        let tx = self.db.begin_read().map_err(backend)?;
+        let r = match &self.engine {
+            Engine::Redb(r) => r,
+            Engine::Memory(m) => {
+                return Ok(StateView {
+                    committed: self.committed.clone().ok_or(StoreError::Empty)?,
+                    state: ViewState::Memory(m.state.clone()),
+                })
+            }
+        };
+        let tx = r.db.begin_read().map_err(backend)?;
         let meta = tx.open_table(META).map_err(backend)?;
         let get = |k: &str| -> Result<Option<Vec<u8>>, StoreError> {
             Ok(meta.get(k).map_err(backend)?.map(|v| v.value().to_vec()))
@@ -137,7 +166,7 @@ impl Storage {
                 version_offset,
                 block_time,
             },
-            state: tx.open_table(STATE).map_err(backend)?,
+            state: ViewState::Redb(tx.open_table(STATE).map_err(backend)?),
         })
     }
 
@@ -161,22 +190,14 @@ impl Storage {
             });
         }
         let version = height - version_offset;
-        let reader = self.tree_reader()?;
         let previous_root = match version {
             0 => None,
             v => Some(root_node_key(v - 1)?),
         };
-        let empty_below = EmptyBelow {
-            inner: &reader,
-            previous_root,
+        let (root, batch) = match &self.engine {
+            Engine::Redb(_) => rebuild(&self.tree_reader()?, previous_root, entries, version)?,
+            Engine::Memory(m) => rebuild(m, previous_root, entries, version)?,
         };
-        let tree = Sha256Jmt::new(&empty_below);
-        let value_set = entries
-            .iter()
-            .map(|(k, v)| (KeyHash::with::<sha2::Sha256>(k), Some(v.clone())));
-        let (root, batch) = tree
-            .put_value_set(value_set, version)
-            .map_err(|e| StoreError::Tree(e.to_string()))?;
         if root.0 != trusted_app_hash {
             return Err(RestoreError::RootMismatch {
                 height,
@@ -184,8 +205,22 @@ impl Storage {
                 trusted: trusted_app_hash,
             });
         }
-        drop(reader);
-        let tx = self.db.begin_write().map_err(backend)?;
+        let r = match &mut self.engine {
+            Engine::Redb(r) => r,
+            Engine::Memory(m) => {
+                m.restore(height, root.0, version, &batch, entries);
+                let committed = Committed {
+                    height,
+                    app_hash: root.0,
+                    version_offset,
+                    block_time,
+                };
+                self.committed = Some(committed.clone());
+                self.earliest = Some(height);
+                return Ok(committed);
+            }
+        };
+        let tx = r.db.begin_write().map_err(backend)?;
         {
             let mut nodes = tx.open_table(NODES).map_err(backend)?;
             for (key, node) in batch.node_batch.nodes() {
@@ -228,12 +263,31 @@ impl Storage {
             version_offset,
             block_time,
         };
+        r.staged = None;
         self.committed = Some(committed.clone());
-        self.staged = None;
         self.earliest = Some(height);
         self.renew_snapshot()?;
         Ok(committed)
     }
+}
+
+/// The root and nodes of `entries` as the whole tree at `version`.
+fn rebuild<R: TreeReader + HasPreimage>(
+    reader: &R,
+    previous_root: Option<NodeKey>,
+    entries: &[(Vec<u8>, Vec<u8>)],
+    version: Version,
+) -> Result<(jmt::RootHash, TreeUpdateBatch), StoreError> {
+    let empty_below = EmptyBelow {
+        inner: reader,
+        previous_root,
+    };
+    let value_set = entries
+        .iter()
+        .map(|(k, v)| (KeyHash::with::<sha2::Sha256>(k), Some(v.clone())));
+    Sha256Jmt::new(&empty_below)
+        .put_value_set(value_set, version)
+        .map_err(|e| StoreError::Tree(e.to_string()))
 }
 
 #[cfg(test)]
