@@ -19,6 +19,9 @@
 //!
 //! [`home`] describes the home directory; [`abci`] is the ABCI translation layer.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod abci;
 mod commands;
 mod home;

@@ -47,6 +47,9 @@
 
 #![allow(clippy::float_arithmetic)] // timing arithmetic in a benchmark, not in the state machine
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

@@ -13,6 +13,9 @@
 
 #![allow(clippy::float_arithmetic)] // timing arithmetic in a benchmark, not in the state machine
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use k256::ecdsa::signature::hazmat::PrehashVerifier;

@@ -4,6 +4,9 @@
 //!
 //! usage: nodeop-replay SEED BLOCKS TXS_PER_BLOCK STORE_DIR
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use nodeop_app::state::Storage;
 use nodeop_app::AppOptions;
 use nodeop_driver::chain::{genesis, TestChain};
