@@ -1,6 +1,13 @@
 //! The committed store: a Jellyfish Merkle Tree (the app hash and proofs) and an ordered index
 //! (prefix iteration), both in one redb database.
 //!
+//! Two engines answer alike (a unit test compares roots, values, proofs and windows height by
+//! height): the **redb engine** below, which every node runs ([`Storage::open`]), and the
+//! **memory engine** (`memory.rs`, [`Storage::in_memory`]) for stores that never outlive their
+//! process — scenario tests, the simulator, dry runs — which keeps the same tables as ordered
+//! maps of jmt's own values, so nothing is encoded, paged or checksummed. Both compute a block's
+//! root with the same code (`new_root`).
+//!
 //! Tables
 //! - `jmt_nodes`:  version (u64 BE) ‖ borsh(NodeKey) → borsh(Node). Every version's new nodes; old
 //!   ones are kept (unless pruning is on, below), so any stored height can be read and proved. The
@@ -179,7 +186,7 @@ impl Storage {
     }
 
     /// A store that lives in memory only (tests, simulation, genesis dry runs): the memory
-    /// engine ([`memory`]).
+    /// engine (see the module doc).
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::in_memory_with(StoreOptions::default())
     }
