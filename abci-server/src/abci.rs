@@ -12,7 +12,6 @@
 //! - CheckTx bytes and Query path, data and height come from users: they are answered with an
 //!   error code, never a halt.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -35,7 +34,6 @@ use tendermint_proto::v0_38::crypto as pb_crypto;
 use tendermint_proto::v0_38::types::BlockIdFlag;
 
 use crate::snapshots::Snapshots;
-use crate::socket::Service;
 
 /// The process exit code when the node halts.
 pub const EXIT_HALT: i32 = 1;
@@ -87,9 +85,6 @@ pub struct AbciApp {
     snapshots: Arc<Snapshots>,
     /// The snapshot being restored (state sync: joining), and the peers that sent its chunks.
     restore: Arc<Mutex<Option<Restoring>>>,
-    /// New txs whose signatures [`Service::prepare`] verified ahead of their CheckTx, with the
-    /// hash [`nodeop_app::tx::preverify`] returned.
-    preverified: Arc<Mutex<BTreeMap<Vec<u8>, [u8; 32]>>>,
 }
 
 struct Restoring {
@@ -111,7 +106,6 @@ impl AbciApp {
             verifier: Arc::new(nodeop_app::crypto::Verifier::default()),
             snapshots: Arc::new(snapshots),
             restore: Arc::new(Mutex::new(None)),
-            preverified: Arc::new(Mutex::new(BTreeMap::new())),
         }
     }
 
@@ -269,45 +263,6 @@ fn query_error(e: QueryError) -> pb::ResponseQuery {
     }
 }
 
-impl Service for AbciApp {
-    /// Verifies the signatures of a run's new txs on two threads (the answers, given in order
-    /// afterwards, are the same: each CheckTx takes its result from here or verifies itself).
-    fn prepare(&self, requests: &[pb::Request]) {
-        let txs: Vec<&[u8]> = requests
-            .iter()
-            .filter_map(|r| match &r.value {
-                Some(pb::request::Value::CheckTx(c))
-                    if c.r#type != pb::CheckTxType::Recheck as i32 =>
-                {
-                    Some(c.tx.as_ref())
-                }
-                _ => None,
-            })
-            .collect();
-        if txs.len() < 2 {
-            return;
-        }
-        let (front, back) = txs.split_at(txs.len() / 2);
-        let verify = |part: &[&[u8]]| -> Vec<(Vec<u8>, [u8; 32])> {
-            part.iter()
-                .filter_map(|tx| {
-                    nodeop_app::tx::preverify(tx, &self.verifier).map(|h| (tx.to_vec(), h))
-                })
-                .collect()
-        };
-        let (a, b) = std::thread::scope(|s| {
-            let worker = s.spawn(|| verify(back));
-            let a = verify(front);
-            (a, worker.join().unwrap_or_default())
-        });
-        let mut map = self.preverified.lock().unwrap_or_else(|p| p.into_inner());
-        // the previous run's txs were all answered before this run was read
-        map.clear();
-        map.extend(a);
-        map.extend(b);
-    }
-}
-
 impl Application for AbciApp {
     fn info(&self, req: pb::RequestInfo) -> pb::ResponseInfo {
         let (info, first) =
@@ -394,12 +349,7 @@ impl Application for AbciApp {
         // that serialises the app: CheckTx's costliest step runs while FinalizeBlock holds it.
         // (A recheck finds the signature in the app's cache.)
         let preverified = match kind {
-            CheckKind::New => self
-                .preverified
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(req.tx.as_ref())
-                .or_else(|| nodeop_app::tx::preverify(&req.tx, &self.verifier)),
+            CheckKind::New => nodeop_app::tx::preverify(&req.tx, &self.verifier),
             CheckKind::Recheck => None,
         };
         let o = self.with(|n| n.app.check_tx_preverified(&req.tx, kind, preverified));
@@ -889,62 +839,6 @@ mod tests {
         assert_eq!(ops.len(), 1);
         assert_eq!(ops[0].r#type, "ics23:jmt");
         assert!(q.info.contains("\"balance\":\"5\""), "{}", q.info);
-    }
-
-    /// A run of CheckTx requests prepared together (signatures verified on two threads ahead
-    /// of the answers) is answered exactly as the same requests one by one: valid txs, a
-    /// forged signature, a replayed nonce, garbage and a recheck, in order.
-    #[test]
-    fn a_prepared_run_of_check_txs_is_answered_as_one_by_one() {
-        let to = Address([1; 20]);
-        let mut forged = transfer(3, to);
-        let n = forged.len();
-        forged[n - 10] ^= 1;
-        let run: Vec<(Vec<u8>, i32)> = vec![
-            (transfer(0, to), 0),
-            (transfer(1, to), 0),
-            (forged, 0),
-            (b"junk".to_vec(), 0),
-            (transfer(1, to), 0),
-            (transfer(2, to), 0),
-            (transfer(0, to), 1),
-            (transfer(3, to), 0),
-        ];
-        let requests: Vec<pb::Request> = run
-            .iter()
-            .map(|(tx, kind)| pb::Request {
-                value: Some(pb::request::Value::CheckTx(pb::RequestCheckTx {
-                    tx: Bytes::from(tx.clone()),
-                    r#type: *kind,
-                })),
-            })
-            .collect();
-        let answer = |abci: &AbciApp| -> Vec<(u32, String)> {
-            run.iter()
-                .map(|(tx, kind)| {
-                    let r = abci.check_tx(pb::RequestCheckTx {
-                        tx: Bytes::from(tx.clone()),
-                        r#type: *kind,
-                    });
-                    (r.code, r.log)
-                })
-                .collect()
-        };
-        let (plain, _) = started();
-        let one_by_one = answer(&plain);
-        let (prepared, _) = started();
-        prepared.prepare(&requests);
-        // the new txs with a valid signature were verified ahead: 0, 1 (twice, the same
-        // bytes), 2, 3
-        assert_eq!(prepared.preverified.lock().unwrap().len(), 4);
-        let together = answer(&prepared);
-        assert_eq!(together, one_by_one);
-        assert!(prepared.preverified.lock().unwrap().is_empty());
-        let codes: Vec<u32> = together.iter().map(|(c, _)| *c).collect();
-        assert_eq!(codes.iter().filter(|c| **c == 0).count(), 4, "{together:?}");
-        assert_ne!(codes[2], 0, "the forged signature");
-        assert_ne!(codes[4], 0, "the replayed nonce");
-        assert_ne!(codes[6], 0, "the recheck of a nonce already pending");
     }
 
     #[test]

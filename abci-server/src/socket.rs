@@ -27,21 +27,12 @@ pub const MAX_REQUEST_BYTES: usize = 1 << 30;
 const READ_CHUNK: usize = 1 << 20;
 
 /// A bound ABCI listener.
-/// An ABCI application that may work on a run of requests read together before they are
-/// answered one by one, in order. CometBFT pipelines the CheckTx requests of its mempool
-/// connection: with many clients sending at once, a run holds one request per client.
-pub trait Service: Application {
-    /// Called with each run of two or more requests read together, before the first is
-    /// answered. What it does must not change any answer, only how soon it is ready.
-    fn prepare(&self, _requests: &[Request]) {}
-}
-
 pub struct Server<App> {
     listener: TcpListener,
     app: App,
 }
 
-impl<App: Service> Server<App> {
+impl<App: Application> Server<App> {
     pub fn bind(addr: impl ToSocketAddrs, app: App) -> io::Result<Self> {
         Ok(Self {
             listener: TcpListener::bind(addr)?,
@@ -71,27 +62,15 @@ impl<App: Service> Server<App> {
 }
 
 /// Serves one connection until the peer closes it.
-fn serve<App: Service>(stream: TcpStream, app: App) -> io::Result<()> {
+fn serve<App: Application>(stream: TcpStream, app: App) -> io::Result<()> {
     let mut reader = stream.try_clone()?;
     let mut writer = BufWriter::with_capacity(1 << 16, stream);
     let mut pending = BytesMut::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut out = Vec::new();
-    let mut run = Vec::new();
     loop {
         while let Some(req) = decode::<Request>(&mut pending)? {
-            run.push(req);
-        }
-        if run.len() > 1 {
-            app.prepare(&run);
-        }
-        for req in run.drain(..) {
-            // a CheckTx answer goes out at once: its client (an RPC call CometBFT holds open)
-            // waits for it, not for the rest of the run
-            let flush = matches!(
-                req.value,
-                Some(request::Value::Flush(_) | request::Value::CheckTx(_))
-            );
+            let flush = matches!(req.value, Some(request::Value::Flush(_)));
             let resp = dispatch(&app, req);
             out.clear();
             resp.encode_length_delimited(&mut out)
@@ -185,7 +164,6 @@ mod tests {
     #[derive(Clone)]
     struct Echo;
     impl Application for Echo {}
-    impl Service for Echo {}
 
     fn frame(req: &Request) -> Vec<u8> {
         let mut v = Vec::new();
