@@ -18,7 +18,7 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
     (
         "periods.csv",
         &[
-            ("run", "variant: `base`, `slash F` (slashing factor F) or `k_low K` (load-curve constant K)"),
+            ("run", "variant: `base`, `base @N` (the base at the sweep's length N), `slash F` (slashing factor F), or `k_low K`, `k_high K`, `load_opt L` (load-curve constants)"),
             ("period", "period index (0-based); a period is `blocks_per_period` blocks and one staking epoch"),
             ("height", "the period's last block"),
             ("demand", "tasks the demand curve asked for in the period (expectation)"),
@@ -29,7 +29,7 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
             ("failed", "tasks that failed (no quorum twice, or no committee)"),
             ("delivered", "tasks whose submission was confirmed"),
             ("undelivered", "finalized tasks whose scheduled submitters all let their window pass"),
-            ("slots", "committee slots assigned (rounds 0 and 1)"),
+            ("slots", "committee slots assigned (rounds 0 and 1, and dispute re-executions)"),
             ("auctions_opened", "slots put up for a Dutch auction"),
             ("auctions_won", "auctions won by a coprocessor"),
             ("auctions_expired", "auctions that expired unsold (the member then executes)"),
@@ -60,6 +60,10 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
             ("won_load_aware", "by load-aware coprocessors"),
             ("coprocessor_gini", "Gini coefficient of the auctions won per coprocessor in the period"),
             ("mean_coprocessor_load", "mean load state f (0–1) of the coprocessors at the period's end"),
+            ("disputes", "DisputeSlash txs the chain accepted in the period (accused operators whose revealed result was the true one)"),
+            ("disputes_upheld", "disputed proposals executed in the period (the re-execution agreed with the original aggregate)"),
+            ("disputes_overturned", "disputed proposals overturned in the period (re-execution, or a vote without quorum)"),
+            ("disputes_voted", "disputes put to the validators' vote in the period (re-execution without quorum, or unable to run)"),
         ],
     ),
     (
@@ -81,6 +85,8 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
             ("slots_sold", "slots it put up for auction"),
             ("slots_skipped", "slots it did not take up at all"),
             ("wrong_answers", "slots it answered wrongly itself (lies and random errors)"),
+            ("disputes", "proposals against it that it disputed"),
+            ("disputes_won", "of those, overturned"),
         ],
     ),
     (
@@ -114,6 +120,8 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
             ("run", "variant"),
             ("slashing_factor", "slashing_factor_ppm / 10⁶"),
             ("k_low", "k_low_ppm / 10⁶"),
+            ("k_high", "k_high_ppm / 10⁶"),
+            ("load_opt", "load_opt_ppm / 10⁶"),
             ("periods", "periods run"),
             ("tasks", "tasks posted"),
             ("wrong_share", "wrong final aggregates / finalized tasks"),
@@ -127,6 +135,9 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
             ("coprocessor_reward_nop", "Σ coprocessors' net reward at the end, NOP"),
             ("load_reward_corr", "Pearson correlation of the coprocessors' mean load and their reward per slot won"),
             ("coprocessor_gini", "Gini coefficient of auctions won per coprocessor over the run"),
+            ("honest_reward_nop", "honest operators' net reward at the end, NOP"),
+            ("disputes", "disputes filed over the run"),
+            ("disputes_overturned", "disputed proposals overturned over the run"),
         ],
     ),
 ];
@@ -151,7 +162,7 @@ pub fn periods_csv(results: &[RunResult]) -> String {
         for p in &r.periods {
             let _ = writeln!(
                 s,
-                "{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{},{},{:.3},{:.3},{:.3},{:.3},{:.4},{:.4},{:.4},{:.4},{},{},{},{:.4},{:.4}",
+                "{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{},{},{:.3},{:.3},{:.3},{:.3},{:.4},{:.4},{:.4},{:.4},{},{},{},{:.4},{:.4},{},{},{},{}",
                 r.variant.label,
                 p.period,
                 p.height,
@@ -194,6 +205,10 @@ pub fn periods_csv(results: &[RunResult]) -> String {
                 p.won_by_strategy[2],
                 p.coprocessor_gini,
                 p.mean_coprocessor_load,
+                p.disputes,
+                p.disputes_upheld,
+                p.disputes_overturned,
+                p.disputes_voted,
             );
         }
     }
@@ -206,7 +221,7 @@ pub fn operators_csv(results: &[RunResult]) -> String {
         for o in &r.operators {
             let _ = writeln!(
                 s,
-                "{},{},{},{:.0},{},{},{},{:.3},{:.3},{:.3},{},{},{},{},{},{}",
+                "{},{},{},{:.0},{},{},{},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{}",
                 r.variant.label,
                 o.index,
                 o.profile.name(),
@@ -222,7 +237,9 @@ pub fn operators_csv(results: &[RunResult]) -> String {
                 o.slots_self,
                 o.slots_sold,
                 o.slots_skipped,
-                o.lies
+                o.lies,
+                o.disputes,
+                o.disputes_won
             );
         }
     }
@@ -293,6 +310,11 @@ pub struct Summary {
     pub load_reward_corr: f64,
     pub coprocessor_gini: f64,
     pub tasks_per_s: f64,
+    pub honest_reward: f64,
+    pub disputes: u64,
+    pub upheld: u64,
+    pub overturned: u64,
+    pub voted: u64,
 }
 
 pub fn summary(r: &RunResult) -> Summary {
@@ -330,6 +352,11 @@ pub fn summary_upto(r: &RunResult, n: u64) -> Summary {
         load_reward_corr: pearson(&loads, &per_slot),
         coprocessor_gini: crate::load_balancing::gini(&won),
         tasks_per_s: tasks as f64 / r.timing.total.as_secs_f64().max(1e-9),
+        honest_reward: last.map_or(0.0, |p| p.honest_reward_nop),
+        disputes: periods.iter().map(|p| p.disputes).sum(),
+        upheld: periods.iter().map(|p| p.disputes_upheld).sum(),
+        overturned: periods.iter().map(|p| p.disputes_overturned).sum(),
+        voted: periods.iter().map(|p| p.disputes_voted).sum(),
     }
 }
 
@@ -339,10 +366,12 @@ pub fn sweep_csv(results: &[RunResult]) -> String {
         let m = summary(r);
         let _ = writeln!(
             s,
-            "{},{:.2},{:.2},{},{},{:.5},{:.5},{},{},{},{},{},{:.3},{:.3},{:.4},{:.4}",
+            "{},{:.2},{:.2},{:.2},{:.2},{},{},{:.5},{:.5},{},{},{},{},{},{:.3},{:.3},{:.4},{:.4},{:.3},{},{}",
             r.variant.label,
             r.variant.slashing_factor_ppm as f64 / 1e6,
             r.variant.k_low_ppm as f64 / 1e6,
+            r.variant.k_high_ppm as f64 / 1e6,
+            r.variant.load_opt_ppm as f64 / 1e6,
             r.variant.periods,
             m.tasks,
             m.wrong_share,
@@ -356,6 +385,9 @@ pub fn sweep_csv(results: &[RunResult]) -> String {
             m.coprocessor_reward,
             m.load_reward_corr,
             m.coprocessor_gini,
+            m.honest_reward,
+            m.disputes,
+            m.overturned,
         );
     }
     s
@@ -426,10 +458,9 @@ pub fn comparable(results: &[RunResult]) -> Vec<&RunResult> {
         .unwrap_or(results[0].variant.periods);
     let mut out: Vec<&RunResult> = Vec::new();
     for x in results.iter().filter(|x| x.variant.periods == len) {
-        let same = out.iter().any(|y| {
-            y.variant.slashing_factor_ppm == x.variant.slashing_factor_ppm
-                && y.variant.k_low_ppm == x.variant.k_low_ppm
-        });
+        let same = out
+            .iter()
+            .any(|y| y.variant.constants() == x.variant.constants());
         if !same {
             out.push(x);
         }
@@ -448,7 +479,7 @@ fn figures(results: &[RunResult], out: &Path) -> Result<()> {
     let mut active = Vec::new();
     let mut slash: Vec<&&RunResult> = cmp
         .iter()
-        .filter(|r| r.variant.k_low_ppm == base.variant.k_low_ppm)
+        .filter(|r| r.variant.same_but(&base.variant, 0))
         .collect();
     slash.sort_by_key(|r| r.variant.slashing_factor_ppm);
     for (i, r) in slash.iter().enumerate() {
@@ -604,7 +635,7 @@ fn figures(results: &[RunResult], out: &Path) -> Result<()> {
     let mut by_k = Vec::new();
     let mut ks: Vec<&&RunResult> = cmp
         .iter()
-        .filter(|r| r.variant.slashing_factor_ppm == base.variant.slashing_factor_ppm)
+        .filter(|r| r.variant.same_but(&base.variant, 1))
         .collect();
     ks.sort_by_key(|r| r.variant.k_low_ppm);
     for (i, r) in ks.iter().enumerate() {
@@ -751,7 +782,7 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     let slash_runs: Vec<&RunResult> = cmp
         .iter()
         .copied()
-        .filter(|x| x.variant.k_low_ppm == base.variant.k_low_ppm)
+        .filter(|x| x.variant.same_but(&base.variant, 0))
         .collect();
     // runs of different lengths are compared over the periods they all have
     let common = slash_runs
@@ -993,10 +1024,7 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
         cfg.demand.shock_period.map_or("–".to_string(), |p| p.to_string())
     );
     let mut by_k: Vec<(u32, Summary)> = Vec::new();
-    for x in cmp
-        .iter()
-        .filter(|x| x.variant.slashing_factor_ppm == base.variant.slashing_factor_ppm)
-    {
+    for x in cmp.iter().filter(|x| x.variant.same_but(&base.variant, 1)) {
         if by_k.iter().any(|(k, _)| *k == x.variant.k_low_ppm) {
             continue;
         }
