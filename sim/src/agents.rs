@@ -280,10 +280,14 @@ pub struct OperatorAgent {
     pub slots_self: u64,
     pub slots_skipped: u64,
     pub lies: u64,
-    /// `DisputeSlash` txs it sent that the chain accepted…
+    /// result_mismatch proposals raised against it when a task it served aggregated…
+    pub proposals: u64,
+    /// …`DisputeSlash` txs it sent that the chain accepted…
     pub disputes: u64,
-    /// …and of those, the proposals overturned.
+    /// …and of those, the proposals overturned…
     pub disputes_won: u64,
+    /// …and the amounts those proposals asked for (unop).
+    pub disputes_saved: u128,
 }
 
 pub struct CoprocessorAgent {

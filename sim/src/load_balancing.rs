@@ -332,8 +332,10 @@ pub struct OperatorRow {
     pub slots_sold: u64,
     pub slots_skipped: u64,
     pub lies: u64,
+    pub proposals: u64,
     pub disputes: u64,
     pub disputes_won: u64,
+    pub disputes_saved_nop: f64,
 }
 
 /// One row of `coprocessors.csv`.
@@ -469,8 +471,10 @@ impl<'a> Sim<'a> {
                     slots_self: 0,
                     slots_skipped: 0,
                     lies: 0,
+                    proposals: 0,
                     disputes: 0,
                     disputes_won: 0,
+                    disputes_saved: 0,
                 }
             })
             .collect();
@@ -1018,13 +1022,14 @@ impl Sim<'_> {
     fn plan_disputes(&mut self, p: &Pending) {
         let storage = self.chain.app.storage();
         for s in &p.slots {
-            let o = &self.operators[s.member];
-            if o.profile == Profile::Liar || s.result != p.spec.truth {
-                continue;
-            }
+            let o = &mut self.operators[s.member];
             let key =
                 slashing::keys::infraction(&o.key.address, Offence::ResultMismatch.index(), p.id);
             if let Some(proposal) = storage.get::<u64>(&key) {
+                o.proposals += 1;
+                if o.profile == Profile::Liar || s.result != p.spec.truth {
+                    continue;
+                }
                 self.plans.push(DisputePlan {
                     proposal,
                     op: s.member,
@@ -1054,6 +1059,7 @@ impl Sim<'_> {
                 ProposalStatus::Overturned => {
                     self.counters.overturned += 1;
                     self.operators[*op].disputes_won += 1;
+                    self.operators[*op].disputes_saved += prop.amount;
                     decided.push(id);
                 }
                 _ => {
@@ -1771,8 +1777,10 @@ impl Sim<'_> {
                     slots_sold: o.slots_sold,
                     slots_skipped: o.slots_skipped,
                     lies: o.lies,
+                    proposals: o.proposals,
                     disputes: o.disputes,
                     disputes_won: o.disputes_won,
+                    disputes_saved_nop: nop(o.disputes_saved),
                 }
             })
             .collect();

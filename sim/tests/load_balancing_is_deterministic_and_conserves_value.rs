@@ -1,7 +1,9 @@
 //! A small experiment 001 (10 operators × 10 coprocessors × 20 periods, the base parameters
 //! again for 10 periods and one 10-period sweep run): every block runs with the App's invariants checked and Σ balances = total supply
 //! asserted (conservation of value); the agents' txs never fail except PostTasks the chain
-//! refuses; tasks are posted, finalized and delivered and slots are sold and won; the same seed
+//! refuses; tasks are posted, finalized and delivered and slots are sold and won; with three
+//! colluding liars of ten, an outvoted honest member disputes its slash and the re-execution (or
+//! the vote it falls back to) overturns it, and no liar ever disputes; the same seed
 //! writes byte-identical CSVs and another seed other bytes; the CSV headers are the columns
 //! report.md documents.
 
