@@ -1120,7 +1120,13 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
          flaky operators disputed {:.0} (overturned {:.0}). All disputes: {} filed, {} upheld, {} \
          overturned, {} put to the vote. Honest operators end at {:.1} NOP with {:.1} NOP slashed \
          from {} of them. Before operators disputed, the same file and seed (commit 7cf4fa1's \
-         report) ended at −28221.6 NOP with 53969.9 NOP slashed from 23 honest operators.\n",
+         report) ended at −28221.6 NOP with 53969.9 NOP slashed from 23 honest operators and 28 \
+         wrong coprocessor results; this run had {}. The difference is not the disputes' doing: \
+         each dispute changes the chain's state (a re-execution task, other committees drawn \
+         from then on), so the two runs part ways after the first one, and what moves honest \
+         operators' wealth is how many wrong answers their coprocessors happen to give. Being \
+         outvoted by colluding liars was the smaller cause of honest slashes all along; seller \
+         liability is the larger, and disputes cannot touch it (fig. 6's paragraph).\n",
         hp,
         hd,
         hw,
@@ -1134,7 +1140,8 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
         bs.voted,
         bs.honest_reward,
         honest_slashed,
-        hurt
+        hurt,
+        errors
     );
 
     // ---------------------------------------------------------------- sweep
@@ -1282,10 +1289,52 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
         "- `result_mismatch_ppm` {} is kept: the sweep scales it through the factor. The dispute \
          window and vote period are the devnet's 30 s here (24 h in the protocol's defaults); \
          they decide how long a slash waits, not whether it lands.\n\nThese are advice from one \
-         seed and one agent mix; the sweep runs are {} periods long.\n",
+         seed and one agent mix; the sweep runs are {} periods long. A difference of 0.01 % in \
+         wrong aggregates is one task in 10,000, within one seed's noise; so is a few thousand \
+         NOP of honest operators' net reward, which hangs on how many wrong answers their \
+         coprocessors happen to give.\n",
         cfg.chain.result_mismatch_ppm,
         results.get(1).map_or(base.variant.periods, |x| x.variant.periods)
     );
+    let spread = |which: usize| -> Option<String> {
+        let g = group(which);
+        let (first, last) = (g.first()?, g.last()?);
+        (g.len() >= 2).then(|| {
+            let steps: Vec<String> = g
+                .iter()
+                .map(|(k, m)| format!("{:.1} NOP at {:.1}", m.honest_reward, *k as f64 / 1e6))
+                .collect();
+            let falls = last.1.honest_reward < first.1.honest_reward;
+            let monotone = g
+                .windows(2)
+                .all(|w| (w[1].1.honest_reward < w[0].1.honest_reward) == falls);
+            format!(
+                "{}{}",
+                steps.join(", "),
+                if monotone {
+                    if falls {
+                        " (falling as it grows)"
+                    } else {
+                        " (rising as it grows)"
+                    }
+                } else {
+                    " (no direction)"
+                }
+            )
+        })
+    };
+    if let (Some(kh), Some(lo)) = (spread(2), spread(3)) {
+        let _ = writeln!(
+            r,
+            "What the new sweeps show. `k_high` amplifies a slash by up to `k_high` when the \
+             operator's load state is above `load_opt`, so it scales the slashes busy operators \
+             take, and for honest operators those are mostly the seller-liability slashes: their \
+             net reward was {kh}. `load_opt` moves where both halves of the curve turn: {lo}. \
+             Neither moved the liars' exit or the wrong-aggregate share beyond noise, so the rule \
+             keeps the base values; if honest operators' wealth is weighed too, a lower `k_high` \
+             is the cheaper choice when its direction holds over more seeds.\n"
+        );
+    }
 
     // ---------------------------------------------------------------- speed
     let _ = writeln!(r, "## Speed: where the time goes\n");
