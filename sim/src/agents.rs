@@ -14,6 +14,21 @@
 //!     committee of three outvote the honest member);
 //!   - `flaky`: offline for a whole period with probability `flaky_offline` (skips every duty
 //!     of that period), and answers a random wrong result with probability `flaky_error`.
+//! - disputes (`DisputeSlash`, paying the chain's `dispute_bond`) a `result_mismatch` proposal
+//!   raised against it when it knows its revealed result was the true one: its own correct
+//!   answer, or a coprocessor's answer for a slot it sold, which it checks by computing the task
+//!   once the proposal appears. It sends the dispute in the first block it is online for (a
+//!   lazy operator skips each try with probability `lazy_skip`, a flaky one is offline for
+//!   whole periods), while the proposal is pending and before its deadline; it gives up if its
+//!   account cannot pay the bond and a fee. **Liars never dispute**, not even their own true
+//!   answers: an overturned proposal raises proposals against the members that agreed on the
+//!   wrong aggregate, i.e. the fellow liars. A dispute's re-execution is a commit–reveal task
+//!   like any other: its committee members do the duties exactly as for ordinary slots (same
+//!   choices, same honesty profile; liars lie there too; a re-execution pays nothing, so its
+//!   slots are never auctioned).
+//!   No agent votes on disputes (`VoteDispute`): only operators whose result was the true one
+//!   dispute, and a vote without quorum overturns, so honest votes would only confirm the
+//!   outcome that no votes give; the liars' 10 % of the power cannot reach the 1/3 quorum alone.
 //! - leaves (undelegates its whole self-bond, after which the chain no longer draws it) when its
 //!   self-bond falls below `leave_stake_fraction` × the initial one, or its wealth (account +
 //!   self-bond) below `leave_wealth_fraction` × the initial wealth. It still finishes the duties
@@ -265,6 +280,14 @@ pub struct OperatorAgent {
     pub slots_self: u64,
     pub slots_skipped: u64,
     pub lies: u64,
+    /// result_mismatch proposals raised against it when a task it served aggregated…
+    pub proposals: u64,
+    /// …`DisputeSlash` txs it sent that the chain accepted…
+    pub disputes: u64,
+    /// …and of those, the proposals overturned…
+    pub disputes_won: u64,
+    /// …and the amounts those proposals asked for (unop).
+    pub disputes_saved: u128,
 }
 
 pub struct CoprocessorAgent {

@@ -21,12 +21,13 @@ use nodeop_app::app::BlockResponse;
 use nodeop_app::crypto::{sha256, Address};
 use nodeop_app::modules::coprocessors::{handler as copro_handler, state as copro, AuctionStatus};
 use nodeop_app::modules::reputation;
+use nodeop_app::modules::slashing::{self, resolver::Resolver, Offence, ProposalStatus};
 use nodeop_app::modules::staking;
 use nodeop_app::modules::tasks::{
     state as tasks, Consistency, MsgPostTask, TaskKind, TaskPayload, TaskStatus, TasksParams,
 };
 use nodeop_app::params::TxParams;
-use nodeop_app::state::{Storage, StoreOptions};
+use nodeop_app::state::{StateReadExt, Storage, StoreOptions};
 use nodeop_app::tx::Msg;
 use nodeop_app::AppOptions;
 use nodeop_driver::chain::{self, add_genesis_operator, consensus_key, Key, TestChain};
@@ -62,6 +63,10 @@ pub struct ChainConfig {
 pub struct SweepConfig {
     pub slashing_factor_ppm: Vec<u32>,
     pub k_low_ppm: Vec<u32>,
+    #[serde(default)]
+    pub k_high_ppm: Vec<u32>,
+    #[serde(default)]
+    pub load_opt_ppm: Vec<u32>,
     /// Periods of the sweep runs (0: as the base run).
     pub periods: u64,
 }
@@ -124,7 +129,28 @@ pub struct Variant {
     pub label: String,
     pub slashing_factor_ppm: u32,
     pub k_low_ppm: u32,
+    pub k_high_ppm: u32,
+    pub load_opt_ppm: u32,
     pub periods: u64,
+}
+
+impl Variant {
+    /// The four swept constants, in the sweep's order.
+    pub fn constants(&self) -> [u32; 4] {
+        [
+            self.slashing_factor_ppm,
+            self.k_low_ppm,
+            self.k_high_ppm,
+            self.load_opt_ppm,
+        ]
+    }
+
+    /// Whether `self` has `other`'s constants except, perhaps, the one at `except`
+    /// (an index into [`Variant::constants`]).
+    pub fn same_but(&self, other: &Variant, except: usize) -> bool {
+        let (a, b) = (self.constants(), other.constants());
+        (0..4).all(|i| i == except || a[i] == b[i])
+    }
 }
 
 // ------------------------------------------------------------------ task bookkeeping
@@ -182,6 +208,7 @@ enum Stage {
     Confirm,
 }
 
+#[derive(Clone)]
 struct Spec {
     numeric: bool,
     truth: Vec<u8>,
@@ -203,6 +230,14 @@ struct Pending {
     finalized_height: u64,
     schedule: Vec<Address>,
     window: usize,
+}
+
+/// A result_mismatch proposal its accused means to dispute.
+struct DisputePlan {
+    proposal: u64,
+    op: usize,
+    /// The disputed task's truth and lie, for the re-execution.
+    spec: Spec,
 }
 
 struct OpenAuction {
@@ -231,6 +266,10 @@ struct Counters {
     failed_txs: u64,
     txs: u64,
     won_by_strategy: [u64; 3],
+    disputes: u64,
+    upheld: u64,
+    overturned: u64,
+    voted: u64,
 }
 
 /// One row of `periods.csv`.
@@ -269,6 +308,10 @@ pub struct PeriodRow {
     pub won_by_strategy: [u64; 3],
     pub coprocessor_gini: f64,
     pub mean_coprocessor_load: f64,
+    pub disputes: u64,
+    pub disputes_upheld: u64,
+    pub disputes_overturned: u64,
+    pub disputes_voted: u64,
 }
 
 /// One row of `operators.csv`.
@@ -289,6 +332,10 @@ pub struct OperatorRow {
     pub slots_sold: u64,
     pub slots_skipped: u64,
     pub lies: u64,
+    pub proposals: u64,
+    pub disputes: u64,
+    pub disputes_won: u64,
+    pub disputes_saved_nop: f64,
 }
 
 /// One row of `coprocessors.csv`.
@@ -364,6 +411,12 @@ struct Sim<'a> {
     timing: Timing,
     /// Operators that undelegate their self-bond in the next block.
     leaving: Vec<(usize, u128)>,
+    /// Proposals to dispute (from the next block on, until their deadline).
+    plans: Vec<DisputePlan>,
+    /// Disputes sent in the current block (`Tag::Dispute` indexes this).
+    sent_disputes: Vec<DisputePlan>,
+    /// Disputed proposals not yet decided → (accused, already put to the vote).
+    watched: BTreeMap<u64, (usize, bool)>,
 }
 
 const OPERATOR_BALANCE: u128 = 1_000 * NOP;
@@ -418,6 +471,10 @@ impl<'a> Sim<'a> {
                     slots_self: 0,
                     slots_skipped: 0,
                     lies: 0,
+                    proposals: 0,
+                    disputes: 0,
+                    disputes_won: 0,
+                    disputes_saved: 0,
                 }
             })
             .collect();
@@ -493,9 +550,9 @@ impl<'a> Sim<'a> {
             state.tasks.params.max_task_lifetime_seconds();
         state.slashing.params.slashing_factor_ppm = variant.slashing_factor_ppm;
         state.slashing.params.result_mismatch_ppm = cfg.chain.result_mismatch_ppm;
-        state.reputation.params.load_opt_ppm = cfg.chain.load_opt_ppm;
+        state.reputation.params.load_opt_ppm = variant.load_opt_ppm;
         state.reputation.params.k_low_ppm = variant.k_low_ppm;
-        state.reputation.params.k_high_ppm = cfg.chain.k_high_ppm;
+        state.reputation.params.k_high_ppm = variant.k_high_ppm;
         state.issuance.params.issuance_period_epochs = cfg.chain.issuance_period_epochs;
         for (i, c) in coprocessors.iter().enumerate() {
             add_genesis_coprocessor(
@@ -559,6 +616,9 @@ impl<'a> Sim<'a> {
             period_wins: vec![0; n_copro],
             timing: Timing::default(),
             leaving: Vec::new(),
+            plans: Vec::new(),
+            sent_disputes: Vec::new(),
+            watched: BTreeMap::new(),
         }
     }
 
@@ -781,6 +841,8 @@ enum Tag {
     Confirm(usize),
     Bid,
     Leave,
+    /// Index into `Sim::sent_disputes`.
+    Dispute(usize),
 }
 
 impl Sim<'_> {
@@ -909,7 +971,112 @@ impl Sim<'_> {
             }
         }
         self.bids(h, &mut out);
+        self.disputes(&mut out);
         out
+    }
+
+    /// The accused of planned disputes send `DisputeSlash` (with the dispute bond) while the
+    /// proposal is pending and its deadline is after the next block's time. An offline or
+    /// duty-skipping operator tries again in the next block; one that cannot pay the bond and
+    /// the fee gives up.
+    fn disputes(&mut self, out: &mut BTreeMap<Signer, Outbox>) {
+        if self.plans.is_empty() {
+            return;
+        }
+        let storage = self.chain.app.storage();
+        let bond = slashing::state::params(storage).dispute_bond;
+        let next_time = self.chain.time.seconds + self.chain.block_seconds;
+        let mut keep = Vec::new();
+        for plan in std::mem::take(&mut self.plans) {
+            let Some(prop) = slashing::state::proposal(storage, plan.proposal) else {
+                continue;
+            };
+            if prop.status != ProposalStatus::Pending || next_time >= prop.deadline {
+                continue;
+            }
+            let o = &self.operators[plan.op];
+            if !o.performs_duty(&mut self.rng, &self.cfg.operator) {
+                keep.push(plan);
+                continue;
+            }
+            let balance = nodeop_app::modules::bank::account(storage, &o.key.address).balance;
+            // the bond and a tx fee (well under 1 NOP)
+            if balance < bond + NOP {
+                continue;
+            }
+            let msg = Msg::dispute_slash(plan.proposal, "my revealed result is the true one");
+            out.entry(Signer::Operator(plan.op))
+                .or_default()
+                .paying
+                .push((msg, Tag::Dispute(self.sent_disputes.len())));
+            self.sent_disputes.push(plan);
+        }
+        self.plans = keep;
+    }
+
+    /// After a task aggregated: its members whose result was the true one (their own, or the
+    /// coprocessor's they bought, which they check by computing the task) plan to dispute the
+    /// result_mismatch proposal raised against them. Liars never dispute: a re-execution that
+    /// clears one liar's true answer would raise proposals against the fellow liars that
+    /// outvoted it.
+    fn plan_disputes(&mut self, p: &Pending) {
+        let storage = self.chain.app.storage();
+        for s in &p.slots {
+            let o = &mut self.operators[s.member];
+            let key =
+                slashing::keys::infraction(&o.key.address, Offence::ResultMismatch.index(), p.id);
+            if let Some(proposal) = storage.get::<u64>(&key) {
+                o.proposals += 1;
+                if o.profile == Profile::Liar || s.result != p.spec.truth {
+                    continue;
+                }
+                self.plans.push(DisputePlan {
+                    proposal,
+                    op: s.member,
+                    spec: p.spec.clone(),
+                });
+            }
+        }
+    }
+
+    /// Reads the outcome of the disputes still open.
+    fn watch_disputes(&mut self) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let storage = self.chain.app.storage();
+        let mut decided = Vec::new();
+        for (&id, (op, voted)) in self.watched.iter_mut() {
+            let Some(prop) = slashing::state::proposal(storage, id) else {
+                decided.push(id);
+                continue;
+            };
+            match prop.status {
+                ProposalStatus::Executed => {
+                    self.counters.upheld += 1;
+                    decided.push(id);
+                }
+                ProposalStatus::Overturned => {
+                    self.counters.overturned += 1;
+                    self.operators[*op].disputes_won += 1;
+                    self.operators[*op].disputes_saved += prop.amount;
+                    decided.push(id);
+                }
+                _ => {
+                    let to_vote = prop
+                        .dispute
+                        .as_ref()
+                        .is_some_and(|d| d.resolver == Resolver::ValidatorVote);
+                    if to_vote && !*voted {
+                        *voted = true;
+                        self.counters.voted += 1;
+                    }
+                }
+            }
+        }
+        for id in decided {
+            self.watched.remove(&id);
+        }
     }
 
     /// The scheduled submitter let its window pass: the next one's turn.
@@ -1098,7 +1265,8 @@ impl Sim<'_> {
     ) {
         let mut specs: Vec<Option<Spec>> = specs.into_iter().map(Some).collect();
         let mut resync = BTreeSet::new();
-        let mut new_tasks = Vec::new();
+        let mut new_tasks: Vec<(u64, Spec)> = Vec::new();
+        let sent_disputes = std::mem::take(&mut self.sent_disputes);
         for (r, (signer, tags)) in resp.tx_results.iter().zip(tags) {
             let ok = r.is_ok();
             if !ok {
@@ -1146,6 +1314,18 @@ impl Sim<'_> {
                         self.pending[ti].slots[si].step = SlotStep::Skipped;
                     }
                     Tag::Confirm(ti) if !ok => self.next_window(ti),
+                    Tag::Dispute(i) if ok => {
+                        let plan = &sent_disputes[i];
+                        self.counters.disputes += 1;
+                        self.operators[plan.op].disputes += 1;
+                        self.watched.insert(plan.proposal, (plan.op, false));
+                        let prop =
+                            slashing::state::proposal(self.chain.app.storage(), plan.proposal);
+                        let resolver = prop.and_then(|p| p.dispute).map(|d| d.resolver);
+                        if let Some(Resolver::Reexecution { task_id }) = resolver {
+                            new_tasks.push((task_id, plan.spec.clone()));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -1155,6 +1335,7 @@ impl Sim<'_> {
             *self.nonce_mut(s) = self.chain.account(&addr).nonce;
         }
         self.advance(h);
+        self.watch_disputes();
         for (id, spec) in new_tasks {
             let t = tasks::task(self.chain.app.storage(), id).expect("a posted task is in state");
             let mut p = Pending {
@@ -1350,8 +1531,16 @@ impl Sim<'_> {
                 p.at = p.reveal_end.max(h + 1);
                 false
             }
+            TaskStatus::Reexecuted => {
+                // a dispute's re-execution: no pay, no delivery; its own outvoted members may
+                // dispute in turn
+                self.release(p);
+                self.plan_disputes(p);
+                true
+            }
             TaskStatus::Finalized => {
                 self.release(p);
+                self.plan_disputes(p);
                 self.counters.finalized += 1;
                 let r = t.result.as_ref().expect("a finalized task's result");
                 let right = if p.spec.numeric {
@@ -1491,6 +1680,10 @@ impl Sim<'_> {
             txs: c.txs,
             failed_txs: c.failed_txs,
             won_by_strategy: c.won_by_strategy,
+            disputes: c.disputes,
+            disputes_upheld: c.upheld,
+            disputes_overturned: c.overturned,
+            disputes_voted: c.voted,
             unit_price: tasks::unit_price(storage),
             ..PeriodRow::default()
         };
@@ -1584,6 +1777,10 @@ impl Sim<'_> {
                     slots_sold: o.slots_sold,
                     slots_skipped: o.slots_skipped,
                     lies: o.lies,
+                    proposals: o.proposals,
+                    disputes: o.disputes,
+                    disputes_won: o.disputes_won,
+                    disputes_saved_nop: nop(o.disputes_saved),
                 }
             })
             .collect();
@@ -1680,10 +1877,13 @@ pub fn run_variant(cfg: &LoadBalancing, variant: Variant, seed: u64, progress: b
 
 /// The base run first, then the sweep points (each changes one parameter of the base).
 pub fn variants(cfg: &LoadBalancing) -> Vec<Variant> {
+    let c = &cfg.chain;
     let base = Variant {
         label: "base".into(),
-        slashing_factor_ppm: cfg.chain.slashing_factor_ppm,
-        k_low_ppm: cfg.chain.k_low_ppm,
+        slashing_factor_ppm: c.slashing_factor_ppm,
+        k_low_ppm: c.k_low_ppm,
+        k_high_ppm: c.k_high_ppm,
+        load_opt_ppm: c.load_opt_ppm,
         periods: cfg.periods,
     };
     let sweep_periods = if cfg.sweep.periods == 0 {
@@ -1691,32 +1891,38 @@ pub fn variants(cfg: &LoadBalancing) -> Vec<Variant> {
     } else {
         cfg.sweep.periods
     };
-    let mut out = vec![base];
-    let sweeping = !cfg.sweep.slashing_factor_ppm.is_empty() || !cfg.sweep.k_low_ppm.is_empty();
+    let sw = &cfg.sweep;
+    let lists: [(&str, &Vec<u32>); 4] = [
+        ("slash", &sw.slashing_factor_ppm),
+        ("k_low", &sw.k_low_ppm),
+        ("k_high", &sw.k_high_ppm),
+        ("load_opt", &sw.load_opt_ppm),
+    ];
+    let mut out = vec![base.clone()];
+    let sweeping = lists.iter().any(|(_, l)| !l.is_empty());
     if sweeping && sweep_periods != cfg.periods {
         // the base parameters at the sweep's length, so that the sweep compares like with like
         out.push(Variant {
             label: format!("base @{sweep_periods}"),
-            slashing_factor_ppm: cfg.chain.slashing_factor_ppm,
-            k_low_ppm: cfg.chain.k_low_ppm,
             periods: sweep_periods,
+            ..base.clone()
         });
     }
-    for &f in &cfg.sweep.slashing_factor_ppm {
-        out.push(Variant {
-            label: format!("slash {:.2}", f as f64 / 1e6),
-            slashing_factor_ppm: f,
-            k_low_ppm: cfg.chain.k_low_ppm,
-            periods: sweep_periods,
-        });
-    }
-    for &k in &cfg.sweep.k_low_ppm {
-        out.push(Variant {
-            label: format!("k_low {:.2}", k as f64 / 1e6),
-            slashing_factor_ppm: cfg.chain.slashing_factor_ppm,
-            k_low_ppm: k,
-            periods: sweep_periods,
-        });
+    for (which, (name, values)) in lists.iter().enumerate() {
+        for &v in values.iter() {
+            let mut x = Variant {
+                label: format!("{name} {:.2}", v as f64 / 1e6),
+                periods: sweep_periods,
+                ..base.clone()
+            };
+            match which {
+                0 => x.slashing_factor_ppm = v,
+                1 => x.k_low_ppm = v,
+                2 => x.k_high_ppm = v,
+                _ => x.load_opt_ppm = v,
+            }
+            out.push(x);
+        }
     }
     out
 }

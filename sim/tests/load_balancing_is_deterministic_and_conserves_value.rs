@@ -1,7 +1,9 @@
 //! A small experiment 001 (10 operators × 10 coprocessors × 20 periods, the base parameters
 //! again for 10 periods and one 10-period sweep run): every block runs with the App's invariants checked and Σ balances = total supply
 //! asserted (conservation of value); the agents' txs never fail except PostTasks the chain
-//! refuses; tasks are posted, finalized and delivered and slots are sold and won; the same seed
+//! refuses; tasks are posted, finalized and delivered and slots are sold and won; with three
+//! colluding liars of ten, an outvoted honest member disputes its slash and the re-execution (or
+//! the vote it falls back to) overturns it, and no liar ever disputes; the same seed
 //! writes byte-identical CSVs and another seed other bytes; the CSV headers are the columns
 //! report.md documents.
 
@@ -34,6 +36,13 @@ fn small() -> (LoadBalancing, String) {
     cfg.demand.recover_periods = 5;
     cfg.sweep.slashing_factor_ppm = vec![4_000_000];
     cfg.sweep.k_low_ppm = Vec::new();
+    cfg.sweep.k_high_ppm = Vec::new();
+    cfg.sweep.load_opt_ppm = Vec::new();
+    // three liars of ten, so that two of them can outvote an honest member of a committee of
+    // three and the honest member disputes
+    cfg.operator.profiles.honest = 0.5;
+    cfg.operator.profiles.liar = 0.3;
+    cfg.operator.liar_lie = 1.0;
     cfg.sweep.periods = 10;
     cfg.threads = 2;
     cfg.check_every_block = true;
@@ -93,6 +102,23 @@ fn load_balancing_is_deterministic_and_conserves_value() {
     let lies: u64 = base.operators.iter().map(|o| o.lies).sum();
     assert!(lies > 0);
     assert!(base.operators.iter().any(|o| o.slashed_nop > 0.0));
+    let (disputes, overturned, upheld, voted) = (
+        sum(&|p| p.disputes),
+        sum(&|p| p.disputes_overturned),
+        sum(&|p| p.disputes_upheld),
+        sum(&|p| p.disputes_voted),
+    );
+    eprintln!("disputes {disputes}, overturned {overturned}, upheld {upheld}, voted {voted}");
+    assert!(disputes > 0, "outvoted honest members dispute");
+    assert!(overturned > 0, "some disputes are overturned");
+    assert!(overturned + upheld <= disputes);
+    // only operators whose answer was the true one dispute: never a liar
+    for o in &base.operators {
+        if o.profile == nodeop_sim::agents::Profile::Liar {
+            assert_eq!(o.disputes, 0, "operator {} is a liar", o.index);
+        }
+        assert!(o.disputes_won <= o.disputes);
+    }
 
     // same seed, same bytes; another seed, other bytes
     let csv_a = lb_output::csvs(&a);
