@@ -23,7 +23,7 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
             ("height", "the period's last block"),
             ("demand", "tasks the demand curve asked for in the period (expectation)"),
             ("posted", "PostTask messages that succeeded"),
-            ("refused", "PostTask messages the chain refused (too few eligible operators, mostly)"),
+            ("refused", "PostTask messages the chain refused (too few eligible operators, or a client that can no longer pay)"),
             ("finalized", "tasks whose aggregate became final in the period"),
             ("wrong", "of those, tasks whose final aggregate is not the true result"),
             ("failed", "tasks that failed (no quorum twice, or no committee)"),
@@ -787,8 +787,10 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     }
     let _ = writeln!(
         r,
-        "\n(`failed_txs` counts PostTask txs the chain refused for lack of eligible operators; an \
-         agent only sends what the node's own checks allow, so other failures are bugs.)\n"
+        "\n(`failed_txs` counts PostTask txs the chain refused for lack of eligible operators or \
+         of the client's funds: clients post at any unit price, so a price held at its maximum \
+         can drain them, and `NODEOP_SIM_DEBUG=1` prints every refusal; an agent only sends what \
+         the node's own checks allow, so other failures are bugs.)\n"
     );
 
     // ---------------------------------------------------------------- figures
