@@ -794,14 +794,7 @@ fn new_root<R: TreeReader>(
             .map_err(tree_err);
     }
     if deletions.is_empty() {
-        let (roots, batch) = Sha256Jmt::new(reader)
-            .batch_put_value_sets(vec![writes], None, version)
-            .map_err(tree_err)?;
-        let root = roots
-            .first()
-            .copied()
-            .ok_or_else(|| StoreError::Tree("batch insertion returned no root".into()))?;
-        return Ok((root, batch));
+        return batch_insert(reader, writes, version);
     }
     let Some(previous_version) = version.checked_sub(1) else {
         // a genesis with deletions: there is no committed root to stand in for
@@ -821,13 +814,7 @@ fn new_root<R: TreeReader>(
         previous_root: root_node_key(previous_version)?,
         root: root_node_key(version)?,
     };
-    let (roots, written) = Sha256Jmt::new(&after)
-        .batch_put_value_sets(vec![writes], None, version)
-        .map_err(tree_err)?;
-    let root = roots
-        .first()
-        .copied()
-        .ok_or_else(|| StoreError::Tree("batch insertion returned no root".into()))?;
+    let (root, written) = batch_insert(&after, writes, version)?;
     // The writes replaced some of the deletions' own nodes (they are of `version`): those are
     // not stale, they never existed. Every other stale node is stale once.
     let mut nodes = deleted.node_batch.nodes().clone();
@@ -864,6 +851,22 @@ fn new_root<R: TreeReader>(
             node_stats: Vec::new(),
         },
     ))
+}
+
+/// jmt's batch insertion of `writes` as `version`, over the tree `reader` reads.
+fn batch_insert<R: TreeReader>(
+    reader: &R,
+    writes: Vec<(KeyHash, OwnedValue)>,
+    version: Version,
+) -> Result<(jmt::RootHash, TreeUpdateBatch), StoreError> {
+    let (roots, batch) = Sha256Jmt::new(reader)
+        .batch_put_value_sets(vec![writes], None, version)
+        .map_err(|e| StoreError::Tree(e.to_string()))?;
+    let root = roots
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::Tree("batch insertion returned no root".into()))?;
+    Ok((root, batch))
 }
 
 /// The tree after a block's deletions: their new nodes (of the block's version) over the

@@ -1,5 +1,6 @@
-//! The memory engine: the same store (the same tree, roots, proofs, history window and pruning
-//! rules as the redb engine) held in ordered maps, for stores that never outlive their process:
+//! The memory engine: the same store (the same tree, roots, proofs, history window and what
+//! pruning deletes as the redb engine; a pruning backlog goes at once, with no per-commit
+//! budget) held in ordered maps, for stores that never outlive their process:
 //! scenario tests, the simulator, genesis dry runs. Nothing is encoded: tree nodes are kept as
 //! jmt's own `Node` values, so a block's tree update reads them without decoding and Commit
 //! inserts them without encoding, paging or checksums.
