@@ -15,6 +15,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use crate::event_index::EventIndex;
 use nodeop_app::app::{
     BlockRequest, BlockTime, CheckKind, InitChainRequest, Misbehavior, MisbehaviorKind, TxOutcome,
     ValidatorUpdate, VoteInfo,
@@ -85,6 +86,8 @@ pub struct AbciApp {
     snapshots: Arc<Snapshots>,
     /// The snapshot being restored (state sync: joining), and the peers that sent its chunks.
     restore: Arc<Mutex<Option<Restoring>>>,
+    /// Which event attributes CometBFT indexes (app.toml `[events]`).
+    index: Arc<EventIndex>,
 }
 
 struct Restoring {
@@ -106,7 +109,14 @@ impl AbciApp {
             verifier: Arc::new(nodeop_app::crypto::Verifier::default()),
             snapshots: Arc::new(snapshots),
             restore: Arc::new(Mutex::new(None)),
+            index: Arc::new(EventIndex::all()),
         }
+    }
+
+    /// The same app, flagging for CometBFT's indexer only the attributes `index` names.
+    pub fn with_event_index(mut self, index: EventIndex) -> Self {
+        self.index = Arc::new(index);
+        self
     }
 
     /// This node's snapshots.
@@ -155,19 +165,21 @@ fn height(h: i64, what: &str) -> u64 {
     u64::try_from(h).unwrap_or_else(|_| halt(&format!("{what}: negative height {h}")))
 }
 
-fn events(list: Vec<Event>) -> Vec<pb::Event> {
+/// ABCI events; an attribute is flagged for CometBFT's indexer if the app flags it and `index`
+/// names it.
+fn events(list: Vec<Event>, index: &EventIndex) -> Vec<pb::Event> {
     list.into_iter()
         .map(|e| pb::Event {
-            r#type: e.kind,
             attributes: e
                 .attributes
                 .into_iter()
                 .map(|a| pb::EventAttribute {
+                    index: a.index && index.indexes(&e.kind, &a.key),
                     key: a.key,
                     value: a.value,
-                    index: a.index,
                 })
                 .collect(),
+            r#type: e.kind,
         })
         .collect()
 }
@@ -190,12 +202,12 @@ fn validator_updates(list: Vec<ValidatorUpdate>) -> Vec<pb::ValidatorUpdate> {
         .collect()
 }
 
-fn exec_result(o: TxOutcome) -> pb::ExecTxResult {
+fn exec_result(o: TxOutcome, index: &EventIndex) -> pb::ExecTxResult {
     pb::ExecTxResult {
         code: o.code,
         codespace: o.codespace,
         log: o.log,
-        events: events(o.events),
+        events: events(o.events, index),
         ..Default::default()
     }
 }
@@ -410,8 +422,12 @@ impl Application for AbciApp {
                 exec_ms: started.elapsed().as_millis(),
             });
             pb::ResponseFinalizeBlock {
-                events: events(resp.events),
-                tx_results: resp.tx_results.into_iter().map(exec_result).collect(),
+                events: events(resp.events, &self.index),
+                tx_results: resp
+                    .tx_results
+                    .into_iter()
+                    .map(|o| exec_result(o, &self.index))
+                    .collect(),
                 validator_updates: validator_updates(resp.validator_updates),
                 consensus_param_updates: None,
                 app_hash: Bytes::copy_from_slice(&resp.app_hash),
@@ -789,6 +805,50 @@ mod tests {
             "CometBFT still sees a chain to start"
         );
         assert_eq!(info.app_version, APP_VERSION);
+    }
+
+    #[test]
+    fn the_event_index_changes_only_which_attributes_are_flagged_for_the_indexer() {
+        let to = Address([9; 20]);
+        let every = started().0;
+        let chosen = started().0.with_event_index(EventIndex::default());
+        let a = every.finalize_block(block(1, vec![transfer(0, to)]));
+        let c = chosen.finalize_block(block(1, vec![transfer(0, to)]));
+        assert_eq!(a.app_hash, c.app_hash);
+        let flat = |r: &pb::ResponseFinalizeBlock| -> Vec<(String, String, String, bool)> {
+            r.events
+                .iter()
+                .chain(r.tx_results.iter().flat_map(|t| t.events.iter()))
+                .flat_map(|e| {
+                    e.attributes
+                        .iter()
+                        .map(|x| (e.r#type.clone(), x.key.clone(), x.value.clone(), x.index))
+                })
+                .collect()
+        };
+        let (fa, fc) = (flat(&a), flat(&c));
+        assert_eq!(fa.len(), fc.len());
+        for (x, y) in fa.iter().zip(&fc) {
+            assert_eq!(
+                (&x.0, &x.1, &x.2),
+                (&y.0, &y.1, &y.2),
+                "same events, same values"
+            );
+            assert!(x.3, "{}.{}: every attribute flagged by default", x.0, x.1);
+            assert_eq!(
+                y.3,
+                EventIndex::default().indexes(&y.0, &y.1),
+                "{}.{}",
+                y.0,
+                y.1
+            );
+        }
+        let flag =
+            |kind: &str, key: &str| fc.iter().find(|x| x.0 == kind && x.1 == key).map(|x| x.3);
+        assert_eq!(flag("transfer", "recipient"), Some(true));
+        assert_eq!(flag("tx", "signer"), Some(true));
+        assert_eq!(flag("transfer", "amount"), Some(false));
+        assert_eq!(flag("tx", "tx_hash"), Some(false));
     }
 
     #[test]

@@ -98,7 +98,28 @@ pub struct AppConfig {
     pub app: AppSection,
     pub mempool: MempoolSection,
     pub state_sync: StateSyncSection,
+    pub events: EventsSection,
     pub log: LogConfig,
+}
+
+/// `[events]`: which event attributes CometBFT's tx indexer stores (see
+/// [`crate::event_index`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsSection {
+    /// Attribute keys, `type.key` pairs, or `"*"` for every attribute.
+    pub index: Vec<String>,
+}
+
+impl Default for EventsSection {
+    fn default() -> Self {
+        Self {
+            index: crate::event_index::DEFAULT_INDEX
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
+    }
 }
 
 /// `[state_sync]`: the snapshots this node takes and serves to nodes joining by state sync.
@@ -218,6 +239,8 @@ impl AppConfig {
                 path.display()
             );
         }
+        crate::event_index::EventIndex::parse(&config.events.index)
+            .with_context(|| format!("{}: [events] index", path.display()))?;
         let max = nodeop_app::state::snapshot::MAX_CHUNK_BYTES;
         if !(1024..=max).contains(&ss.snapshot_chunk_bytes) {
             bail!(
@@ -229,6 +252,13 @@ impl AppConfig {
             );
         }
         Ok(config)
+    }
+
+    /// Which event attributes CometBFT indexes (`[events] index`, checked by [`AppConfig::load`];
+    /// a list that does not parse indexes every attribute).
+    pub fn event_index(&self) -> crate::event_index::EventIndex {
+        crate::event_index::EventIndex::parse(&self.events.index)
+            .unwrap_or_else(|_| crate::event_index::EventIndex::all())
     }
 
     /// How this node takes and keeps snapshots (`[state_sync]`).
@@ -338,6 +368,17 @@ snapshot_interval = {snapshot_interval}
 snapshot_keep_recent = {snapshot_keep_recent}
 snapshot_chunk_bytes = {snapshot_chunk_bytes}
 
+[events]
+# Which event attributes CometBFT's tx indexer (config.toml [tx_index] indexer = "kv") stores, so
+# that `tx_search` and `block_search` can find them: an attribute key (in every event type, e.g.
+# "recipient"), "type.key" (e.g. "transfer.amount"), or "*" for every attribute. Each indexed
+# attribute costs CometBFT a database write per tx (docs/performance.md). The default indexes who
+# and which record (signer, sender, recipient, operator, …; task, proposal, auction ids), not
+# amounts, fees, nonces or hashes; CometBFT indexes tx.hash and tx.height itself. Subscriptions
+# (/websocket), block_results and tx results carry every attribute whatever this says, and it
+# never changes a result or an app hash.
+index = {events_index}
+
 [log]
 # error | warn | info | debug | trace, or a filter such as "info,nodeop=debug".
 # RUST_LOG wins when set; `nodeopd start --log-level` wins over this file.
@@ -351,10 +392,17 @@ format = {format}
             snapshot_interval = self.state_sync.snapshot_interval,
             snapshot_keep_recent = self.state_sync.snapshot_keep_recent,
             snapshot_chunk_bytes = self.state_sync.snapshot_chunk_bytes,
+            events_index = toml_list(&self.events.index),
             level = toml_string(&self.log.level),
             format = toml_string(&self.log.format),
         )
     }
+}
+
+/// A TOML list of quoted, escaped strings.
+fn toml_list(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|s| toml_string(s)).collect();
+    format!("[{}]", items.join(", "))
 }
 
 /// A quoted, escaped TOML string.
@@ -465,6 +513,22 @@ mod tests {
         assert_eq!(
             AppConfig::load(&path).unwrap().options().mempool,
             nodeop_app::MempoolLimits::default()
+        );
+        // [events]: the default when absent, a list when given, a malformed entry refused
+        assert_eq!(
+            AppConfig::load(&path).unwrap().event_index(),
+            crate::event_index::EventIndex::default()
+        );
+        std::fs::write(&path, "[events]\nindex = [\"*\"]\n").unwrap();
+        assert_eq!(
+            AppConfig::load(&path).unwrap().event_index(),
+            crate::event_index::EventIndex::all()
+        );
+        std::fs::write(&path, "[events]\nindex = [\"transfer.Amount\"]\n").unwrap();
+        let e = format!("{:#}", AppConfig::load(&path).unwrap_err());
+        assert!(
+            e.contains("[events] index") && e.contains("transfer.Amount"),
+            "{e}"
         );
         std::fs::write(&path, "[app]\nkeep_recent = 100\n").unwrap();
         assert_eq!(

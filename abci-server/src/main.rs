@@ -24,6 +24,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod abci;
 mod commands;
+mod event_index;
 mod home;
 mod logging;
 mod snapshots;

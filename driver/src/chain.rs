@@ -3,7 +3,9 @@
 //! [`TestChain`] plays CometBFT's part: it sends InitChain with a genesis it builds, then for each
 //! block runs PrepareProposal (optionally), ProcessProposal, FinalizeBlock and Commit, advancing
 //! the height by one and BFT time by `block_seconds`. Test keys ([`Key`]) sign real txs with the
-//! pure-Rust `k256` (an independent implementation from the app's libsecp256k1 verifier).
+//! pure-Rust `k256` (an independent implementation from the app's libsecp256k1 verifier);
+//! [`Key::with_libsecp256k1`] switches a key to libsecp256k1's signer, several times faster, for
+//! the simulator's millions of txs (both give the same RFC 6979 signatures, which a test checks).
 
 use k256::ecdsa::signature::hazmat::PrehashSigner;
 use k256::ecdsa::{Signature, SigningKey};
@@ -28,6 +30,8 @@ pub const CHAIN_ID: &str = "nodeop-test";
 #[derive(Clone)]
 pub struct Key {
     signing: SigningKey,
+    /// libsecp256k1's copy of the secret, when the key signs with it.
+    fast: Option<secp256k1::SecretKey>,
     pub pubkey: [u8; 33],
     pub address: Address,
 }
@@ -50,7 +54,14 @@ impl Key {
             address: Address::from_pubkey(&pubkey),
             pubkey,
             signing,
+            fast: None,
         })
+    }
+
+    /// The same key, signing with libsecp256k1 instead of `k256` (same signatures, faster).
+    pub fn with_libsecp256k1(mut self) -> Self {
+        self.fast = secp256k1::SecretKey::from_byte_array(self.secret_bytes()).ok();
+        self
     }
 
     pub fn secret_bytes(&self) -> [u8; 32] {
@@ -59,6 +70,15 @@ impl Key {
 
     /// A low-S signature of a 32-byte digest, as the chain requires.
     pub fn signature(&self, digest: &[u8]) -> [u8; 64] {
+        if let (Some(secret), Ok(digest)) = (&self.fast, <[u8; 32]>::try_from(digest)) {
+            static SIGNER: std::sync::OnceLock<secp256k1::Secp256k1<secp256k1::SignOnly>> =
+                std::sync::OnceLock::new();
+            let signer = SIGNER.get_or_init(secp256k1::Secp256k1::signing_only);
+            // libsecp256k1 always answers with the low-S form
+            return signer
+                .sign_ecdsa(secp256k1::Message::from_digest(digest), secret)
+                .serialize_compact();
+        }
         let sig: Signature = self
             .signing
             .sign_prehash(digest)
@@ -631,6 +651,28 @@ impl TestChain {
     pub fn run_until(&mut self, time: i64) {
         while self.time.seconds + self.block_seconds <= time {
             self.block(Vec::new());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libsecp256k1_signs_exactly_as_k256_does_and_the_app_accepts_both() {
+        let verifier = nodeop_app::crypto::Verifier::default();
+        for i in 0..300u32 {
+            let key = Key::from_seed(&format!("key-{i}"));
+            let fast = key.clone().with_libsecp256k1();
+            assert!(fast.fast.is_some());
+            let digest: [u8; 32] = Sha256::digest(i.to_be_bytes()).into();
+            let (slow_sig, fast_sig) = (key.signature(&digest), fast.signature(&digest));
+            assert_eq!(slow_sig, fast_sig, "key {i}");
+            assert!(verifier.verify(&key.pubkey, &digest, &fast_sig).is_ok());
+            // and a signature of another digest is not accepted
+            let other: [u8; 32] = Sha256::digest((i + 1).to_be_bytes()).into();
+            assert!(verifier.verify(&key.pubkey, &other, &fast_sig).is_err());
         }
     }
 }

@@ -49,7 +49,14 @@
 //!
 //! **Clients** post the demand: `tasks_per_period` × the demand curve (growth, shock, recovery),
 //! spread over the period's blocks with seeded rounding; each task's difficulty, consistency,
-//! kind and fee markup are drawn from the stated distributions.
+//! kind and fee markup are drawn from the stated distributions. Posts go to the clients in turn.
+//! Demand is price-elastic when `max_unit_price_nop = [lo, hi]` is set: each client draws once
+//! (from its own seeded stream, so the rest of the run draws the same numbers) the highest unit
+//! price it pays, uniformly from the range, and does not post while the chain's unit price is
+//! above it (`priced_out`). Without it, clients post at any price.
+//! Either way a client, like a wallet, never sends a post its balance cannot pay
+//! (the fee plus the tx fee, counting the posts it already sent in the block): such a post is
+//! counted `unaffordable`, not sent.
 #![allow(clippy::float_arithmetic)] // agents draw from float distributions; the chain decides in integers
 
 use nodeop_driver::chain::Key;
@@ -228,6 +235,10 @@ pub struct ClientConfig {
     pub numeric_share: f64,
     /// Fee = unit price × difficulty × a markup drawn uniformly from this range.
     pub fee_markup: [f64; 2],
+    /// The range each client's highest acceptable unit price (NOP per difficulty unit) is
+    /// drawn from; absent: clients post at any price.
+    #[serde(default)]
+    pub max_unit_price_nop: Option<[f64; 2]>,
 }
 
 /// Demand multiplier over time: compound growth per period, an optional shock at
@@ -307,6 +318,20 @@ pub struct CoprocessorAgent {
 pub struct ClientAgent {
     pub key: Key,
     pub nonce: u64,
+    /// The highest unit price (base units per difficulty unit) it posts at.
+    pub max_unit_price: u128,
+}
+
+impl ClientAgent {
+    /// Client `index`'s highest acceptable unit price, drawn from its own stream of `seed`.
+    pub fn max_unit_price(cfg: &ClientConfig, seed: u64, index: usize) -> u128 {
+        let Some([lo, hi]) = cfg.max_unit_price_nop else {
+            return u128::MAX;
+        };
+        let mut rng = Rng::new(seed ^ 0xc11e_7000_0000_0000 ^ index as u64);
+        let nop = lo + unit(&mut rng) * (hi - lo);
+        (nop * nodeop_driver::tasks::NOP as f64) as u128
+    }
 }
 
 /// What the operator decides for a new slot.

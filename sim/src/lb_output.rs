@@ -23,7 +23,9 @@ pub const COLUMNS: &[(&str, &[(&str, &str)])] = &[
             ("height", "the period's last block"),
             ("demand", "tasks the demand curve asked for in the period (expectation)"),
             ("posted", "PostTask messages that succeeded"),
-            ("refused", "PostTask messages the chain refused (too few eligible operators, or a client that can no longer pay)"),
+            ("refused", "PostTask messages the chain refused (too few eligible operators; a client never sends a post it cannot pay)"),
+            ("priced_out", "posts the demand asked for that the client did not send because the unit price was above its highest acceptable price (`clients.max_unit_price_nop`)"),
+            ("unaffordable", "posts the demand asked for that the client did not send because its balance could not pay them"),
             ("finalized", "tasks whose aggregate became final in the period"),
             ("wrong", "of those, tasks whose final aggregate is not the true result"),
             ("failed", "tasks that failed (no quorum twice, or no committee)"),
@@ -164,13 +166,15 @@ pub fn periods_csv(results: &[RunResult]) -> String {
         for p in &r.periods {
             let _ = writeln!(
                 s,
-                "{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{},{},{:.3},{:.3},{:.3},{:.3},{:.4},{:.4},{:.4},{:.4},{},{},{},{:.4},{:.4},{},{},{},{}",
+                "{},{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{},{},{:.3},{:.3},{:.3},{:.3},{:.4},{:.4},{:.4},{:.4},{},{},{},{:.4},{:.4},{},{},{},{}",
                 r.variant.label,
                 p.period,
                 p.height,
                 p.demand,
                 p.posted,
                 p.refused,
+                p.priced_out,
+                p.unaffordable,
                 p.finalized,
                 p.wrong,
                 p.failed,
@@ -720,6 +724,15 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     let rows: Vec<(String, String)> = vec![
         ("tasks posted".into(), bs.tasks.to_string()),
         (
+            "posts refused by the chain / priced out / unaffordable".into(),
+            format!(
+                "{} / {} / {}",
+                base.periods.iter().map(|p| p.refused).sum::<u64>(),
+                base.periods.iter().map(|p| p.priced_out).sum::<u64>(),
+                base.periods.iter().map(|p| p.unaffordable).sum::<u64>()
+            ),
+        ),
+        (
             "delivered / posted".into(),
             format!("{:.1} %", bs.delivered_share * 100.0),
         ),
@@ -787,10 +800,11 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     }
     let _ = writeln!(
         r,
-        "\n(`failed_txs` counts PostTask txs the chain refused for lack of eligible operators or \
-         of the client's funds: clients post at any unit price, so a price held at its maximum \
-         can drain them, and `NODEOP_SIM_DEBUG=1` prints every refusal; an agent only sends what \
-         the node's own checks allow, so other failures are bugs.)\n"
+        "\n(`failed_txs` counts PostTask txs the chain refused for lack of eligible operators, \
+         which a client cannot know before it posts; `NODEOP_SIM_DEBUG=1` prints every refusal. \
+         Clients send no post they cannot pay and none above their highest acceptable unit \
+         price (`priced_out`, `unaffordable`); an agent only sends what the node's own checks \
+         allow, so other failures are bugs.)\n"
     );
 
     // ---------------------------------------------------------------- figures
@@ -1369,7 +1383,7 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     }
     let _ = writeln!(
         r,
-        "\n`agents` is deciding, signing (k256) and reading state back; FinalizeBlock includes \
+        "\n`agents` is deciding, signing (libsecp256k1) and reading state back; FinalizeBlock includes \
          verifying every signature (libsecp256k1, one thread per run: the runs themselves share \
          the cores). Wall times vary with the machine's load and are not in the CSVs; CPU is the \
          run thread's own time. Machine: {} cores, load average {} when the report was written.\n",

@@ -110,6 +110,11 @@ impl LoadBalancing {
         if self.clients.clients == 0 {
             p.push("clients.clients must be positive".into());
         }
+        if let Some([lo, hi]) = self.clients.max_unit_price_nop {
+            if !(lo > 0.0 && lo <= hi) {
+                p.push("clients.max_unit_price_nop: 0 < low ≤ high".into());
+            }
+        }
         if self.clients.fee_markup[0] < 1.0 {
             p.push("clients.fee_markup starts at 1.0 or more (the chain refuses less)".into());
         }
@@ -253,6 +258,8 @@ struct Counters {
     demand: f64,
     posted: u64,
     refused: u64,
+    priced_out: u64,
+    unaffordable: u64,
     finalized: u64,
     wrong: u64,
     failed: u64,
@@ -280,6 +287,8 @@ pub struct PeriodRow {
     pub demand: f64,
     pub posted: u64,
     pub refused: u64,
+    pub priced_out: u64,
+    pub unaffordable: u64,
     pub finalized: u64,
     pub wrong: u64,
     pub failed: u64,
@@ -422,6 +431,9 @@ struct Sim<'a> {
 const OPERATOR_BALANCE: u128 = 1_000 * NOP;
 const COPROCESSOR_BALANCE: u128 = 1_000 * NOP;
 const CLIENT_BALANCE: u128 = 1_000_000 * NOP;
+/// What a client sets aside for a post's tx fee when it checks that it can pay (a post's tx is
+/// a few hundred bytes; the devnet's fee per byte makes that far less than this).
+const POST_TX_FEE_ALLOWANCE: u128 = NOP;
 const NUMERIC_TOLERANCE_PPM: u32 = 10_000;
 
 fn nop(x: u128) -> f64 {
@@ -448,7 +460,7 @@ impl<'a> Sim<'a> {
                 let key = if i == 0 {
                     chain::genesis_operator().0
                 } else {
-                    Key::from_seed(&format!("sim-operator-{i}"))
+                    Key::from_seed(&format!("sim-operator-{i}")).with_libsecp256k1()
                 };
                 let stake = if i == 0 {
                     chain::GENESIS_SELF_BOND
@@ -489,7 +501,7 @@ impl<'a> Sim<'a> {
             .map(|i| {
                 let collateral = u128::from(between(&mut rng, cc.collateral_nop)) * NOP;
                 CoprocessorAgent {
-                    key: Key::from_seed(&format!("sim-coprocessor-{i}")),
+                    key: Key::from_seed(&format!("sim-coprocessor-{i}")).with_libsecp256k1(),
                     strategy: Strategy::ALL[strategies[i]],
                     capacity_units: between(&mut rng, cc.capacity_units),
                     collateral,
@@ -504,8 +516,9 @@ impl<'a> Sim<'a> {
             .collect();
         let clients: Vec<ClientAgent> = (0..cfg.clients.clients)
             .map(|i| ClientAgent {
-                key: Key::from_seed(&format!("sim-client-{i}")),
+                key: Key::from_seed(&format!("sim-client-{i}")).with_libsecp256k1(),
                 nonce: 0,
+                max_unit_price: ClientAgent::max_unit_price(&cfg.clients, seed, i),
             })
             .collect();
 
@@ -871,10 +884,29 @@ impl Sim<'_> {
             / self.cfg.blocks_per_period as f64;
         self.counters.demand += demand;
         let n = stochastic_round(&mut self.rng, demand);
+        let price = tasks::unit_price(self.chain.app.storage());
+        // what each client already committed in this block: its posts' fees and tx fees
+        let mut spent: BTreeMap<usize, u128> = BTreeMap::new();
         for _ in 0..n {
-            let (msg, spec) = self.spec();
             let c = self.next_client;
             self.next_client = (c + 1) % self.clients.len();
+            if price > self.clients[c].max_unit_price {
+                self.counters.priced_out += 1;
+                continue;
+            }
+            let (msg, spec) = self.spec();
+            let cost = msg.fee.saturating_add(POST_TX_FEE_ALLOWANCE);
+            let balance = nodeop_app::modules::bank::account(
+                self.chain.app.storage(),
+                &self.clients[c].key.address,
+            )
+            .balance;
+            let spent = spent.entry(c).or_insert(0);
+            if balance < spent.saturating_add(cost) {
+                self.counters.unaffordable += 1;
+                continue;
+            }
+            *spent += cost;
             specs.push(spec);
             out.entry(Signer::Client(c))
                 .or_default()
@@ -1665,6 +1697,8 @@ impl Sim<'_> {
             period,
             height: h,
             demand: c.demand,
+            priced_out: c.priced_out,
+            unaffordable: c.unaffordable,
             posted: c.posted,
             refused: c.refused,
             finalized: c.finalized,

@@ -153,3 +153,38 @@ fn load_balancing_is_deterministic_and_conserves_value() {
         assert_eq!(header, documented_columns(&report, name), "{name}");
     }
 }
+
+/// Price-elastic demand: clients whose highest acceptable unit price is below the chain's price
+/// send no post (counted `priced_out`, not refused); with the scenario's range they all post.
+#[test]
+fn clients_post_nothing_above_their_highest_price() {
+    let (mut cfg, _) = small();
+    cfg.periods = 4;
+    cfg.sweep.slashing_factor_ppm.clear();
+    cfg.check_every_block = false;
+    let posted_and_priced_out = |cfg: &LoadBalancing| -> (u64, u64, u64, u64) {
+        let runs = run_all(cfg, false).expect("runs");
+        let p = &runs[0].periods;
+        (
+            p.iter().map(|p| p.posted).sum(),
+            p.iter().map(|p| p.priced_out).sum(),
+            p.iter().map(|p| p.refused + p.unaffordable).sum(),
+            p.iter().map(|p| p.txs).sum(),
+        )
+    };
+    // the scenario's range starts at 5× the minimum price: nobody is priced out at the start
+    let (posted, priced_out, other, _) = posted_and_priced_out(&cfg);
+    assert!(posted >= 30, "about 40 tasks asked for, {posted} posted");
+    assert_eq!((priced_out, other), (0, 0));
+    // every client's limit below the chain's minimum price (0.1 NOP per unit)
+    cfg.clients.max_unit_price_nop = Some([0.01, 0.09]);
+    let (posted, priced_out, other, txs) = posted_and_priced_out(&cfg);
+    assert_eq!(posted, 0);
+    assert!(
+        priced_out >= 30,
+        "about 40 tasks asked for, {priced_out} priced out"
+    );
+    assert_eq!(other, 0, "nothing was sent, so nothing was refused");
+    // no post and no other tx: without tasks no agent has a duty
+    assert_eq!(txs, 0);
+}

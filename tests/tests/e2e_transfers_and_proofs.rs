@@ -152,6 +152,47 @@ fn cli_transfers_move_funds_proofs_verify_and_bad_txs_are_refused_with_their_cod
         expected[to] += amount;
     }
     node.wait_for_height(node.height() + 1, Duration::from_secs(30));
+    // CometBFT's tx index (app.toml [events] index, default): found by recipient and by
+    // signer; amounts are not indexed, so a search by amount finds nothing.
+    let search = |query: &str| -> Vec<String> {
+        let q: String = format!("\"{query}\"")
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'_' | b'-' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let v = nodeop_tests::net::rpc(node.rpc_port, &format!("/tx_search?query={q}"))
+            .unwrap_or_else(|e| panic!("tx_search {query}: {e}"));
+        let mut hashes: Vec<String> = v["txs"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t["hash"].as_str().map(str::to_uppercase))
+                    .collect()
+            })
+            .unwrap_or_default();
+        hashes.sort();
+        hashes
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        search(&format!("transfer.recipient='{}'", addr(&carol))),
+        sorted(vec![sent[1].0.clone(), sent[2].0.clone()]),
+        "carol's incoming transfers"
+    );
+    assert_eq!(
+        search(&format!("tx.signer='{}'", addr(&alice))),
+        sorted(vec![sent[0].0.clone(), sent[2].0.clone()]),
+        "alice's txs"
+    );
+    assert_eq!(search("transfer.amount='1500000'"), Vec::<String>::new());
+
     for (i, k) in keys.iter().enumerate() {
         assert_eq!(
             cli_balance(&node, &addr(k)),

@@ -97,7 +97,7 @@ pub fn run(
         );
     }
     let snapshots = crate::snapshots::Snapshots::new(home.snapshots(), snapshot_settings);
-    let abci = AbciApp::with_snapshots(app, snapshots);
+    let abci = AbciApp::with_snapshots(app, snapshots).with_event_index(config.event_index());
     let shared = abci.shared();
     let server = crate::socket::Server::bind(addr.as_str(), abci)
         .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {laddr}: {e}"))?;

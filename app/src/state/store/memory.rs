@@ -67,6 +67,10 @@ impl MemDb {
         keep_recent: u64,
         earliest_version: Version,
     ) -> Result<(), StoreError> {
+        let hashes: Vec<[u8; 32]> = changes
+            .keys()
+            .map(|k| KeyHash::with::<sha2::Sha256>(k).0)
+            .collect();
         if keep_recent > 0 && version > 0 {
             let mut stale = Stale {
                 since: version,
@@ -78,8 +82,7 @@ impl MemDb {
             }
             // jmt copies an unchanged root without reporting the old one stale
             stale.nodes.push(root_node_key(version - 1)?);
-            for k in changes.keys() {
-                let h = KeyHash::with::<sha2::Sha256>(k).0;
+            for &h in &hashes {
                 if let Some((&previous, _)) = self.values.range((h, 0)..(h, version)).next_back() {
                     stale.values.push(previous);
                 }
@@ -90,8 +93,7 @@ impl MemDb {
             self.nodes.insert(key.clone(), node.clone());
         }
         let state = Arc::make_mut(&mut self.state);
-        for (k, v) in changes {
-            let h = KeyHash::with::<sha2::Sha256>(k).0;
+        for ((k, v), h) in changes.iter().zip(hashes) {
             self.values.insert((h, version), (k.clone(), v.clone()));
             match v {
                 Some(v) => {
