@@ -1135,14 +1135,12 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
          wrong answers they are liable for (their coprocessors' errors) and stood. Lazy and \
          flaky operators disputed {:.0} (overturned {:.0}). All disputes: {} filed, {} upheld, {} \
          overturned, {} put to the vote. Honest operators end at {:.1} NOP with {:.1} NOP slashed \
-         from {} of them. Before operators disputed, the same file and seed (commit 7cf4fa1's \
-         report) ended at −28221.6 NOP with 53969.9 NOP slashed from 23 honest operators and 28 \
-         wrong coprocessor results; this run had {}. The difference is not the disputes' doing: \
-         each dispute changes the chain's state (a re-execution task, other committees drawn \
-         from then on), so the two runs part ways after the first one, and what moves honest \
-         operators' wealth is how many wrong answers their coprocessors happen to give. Being \
-         outvoted by colluding liars was the smaller cause of honest slashes all along; seller \
-         liability is the larger, and disputes cannot touch it (fig. 6's paragraph).\n",
+         from {} of them; their coprocessors gave {} wrong results. What moves honest \
+         operators' wealth is how many wrong answers their coprocessors happen to give (each \
+         dispute changes the chain's state, a re-execution task and other committees drawn from \
+         then on, so runs with and without disputes part ways after the first one). Being \
+         outvoted by colluding liars is the smaller cause of honest slashes; seller liability is \
+         the larger, and disputes cannot touch it (fig. 6's paragraph).\n",
         hp,
         hd,
         hw,
@@ -1411,17 +1409,18 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     }
     let _ = writeln!(
         r,
-        "**Profile** (`perf record --call-graph dwarf` of an 8-period run at the full size's \
-         density, release build): the simulator keeps the chain's state in the store's memory \
+        "**Profile** (`perf record --call-graph dwarf` of a 60-period run of the default file's \
+         base, release build): the simulator keeps the chain's state in the store's memory \
          engine (the same tree, roots and proofs as a node's redb file, held to the same answers \
-         by the store's tests; every CSV here is byte-identical under both engines) and \
-         allocates with mimalloc. About 45 % of the time is computing each block's new tree \
-         (jmt's batch insertion of the writes about half of it, the key-by-key deletions of \
-         pruned task records a fifth, hashing throughout), 16 % is Commit (inserting the new \
-         nodes into and dropping the stale ones from the memory engine), 12 % is executing the \
-         messages, 6 % verifying signatures, and about 9 % is the kernel handing out fresh \
-         pages as the state grows. With redb's in-memory backend and the system allocator the \
-         same run took twice as long (redb's write transactions about half of it). The \
+         by the store's tests; every CSV here is byte-identical under both engines), allocates \
+         with mimalloc and signs the agents' txs with libsecp256k1. About 34 % of the time is \
+         computing each block's new tree (jmt's batch insertion of the writes 22 %, the \
+         key-by-key deletions of pruned task and auction records 12 %, hashing throughout), 19 % \
+         is Commit (inserting the new nodes and value records into the memory engine and \
+         dropping the stale ones), 10 % verifying signatures, 9 % the agents signing, 7 % \
+         executing the messages, and about 4 % the kernel handing out fresh pages as the state \
+         grows. With redb's in-memory backend and the system allocator the same run took twice \
+         as long (redb's write transactions about half of it). The \
          authenticated store, not the App's per-message logic, is still the bottleneck.\n"
     );
 
@@ -1438,9 +1437,11 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
          in the driver's genesis): lazy operators lose reputation and are drawn less, but are \
          not slashed for it.\n- Coprocessors are honest up to `error_rate`; none lies on purpose.\n\
          - Validators all sign every block (no consensus faults).\n\
-         - Clients post whatever the unit price is: demand does not react to the price, so when \
-         operators leave and the price climbs to `max_unit_price`, fees (and rewards) climb with \
-         it.\n"
+         - Clients react to the price only through a highest acceptable unit price each, drawn \
+         once (`clients.max_unit_price_nop`): above it a client skips its posts (`priced_out`) \
+         and comes back when the price falls; demand itself (the curve) never moves with the \
+         price, clients have no budget beyond their balance, and a skipped task is lost, not \
+         queued.\n"
     );
 
     // ---------------------------------------------------------------- columns
