@@ -14,7 +14,7 @@
 //! which CometBFT already indexes itself as `tx.hash`). Every indexed attribute costs CometBFT a
 //! database write per tx: `docs/performance.md` measures what it does to throughput.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{bail, Result};
 
@@ -50,8 +50,8 @@ pub struct EventIndex {
     all: bool,
     /// Attribute keys indexed in every event type.
     keys: BTreeSet<String>,
-    /// `(type, key)` pairs.
-    typed: BTreeSet<(String, String)>,
+    /// `type.key` entries: event type → its indexed keys.
+    typed: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl EventIndex {
@@ -60,7 +60,7 @@ impl EventIndex {
         Self {
             all: true,
             keys: BTreeSet::new(),
-            typed: BTreeSet::new(),
+            typed: BTreeMap::new(),
         }
     }
 
@@ -70,7 +70,7 @@ impl EventIndex {
         let mut index = Self {
             all: false,
             keys: BTreeSet::new(),
-            typed: BTreeSet::new(),
+            typed: BTreeMap::new(),
         };
         let name = |s: &str| {
             !s.is_empty()
@@ -88,7 +88,11 @@ impl EventIndex {
                     index.keys.insert(entry.to_string());
                 }
                 Some((kind, key)) if name(kind) && name(key) => {
-                    index.typed.insert((kind.to_string(), key.to_string()));
+                    index
+                        .typed
+                        .entry(kind.to_string())
+                        .or_default()
+                        .insert(key.to_string());
                 }
                 _ => bail!(
                     "{entry:?} is not \"*\", an attribute key (`recipient`) or `type.key` \
@@ -99,11 +103,12 @@ impl EventIndex {
         Ok(index)
     }
 
-    /// Whether attribute `key` of an event of type `kind` is indexed.
+    /// Whether attribute `key` of an event of type `kind` is indexed (no allocation: it runs
+    /// for every attribute of every tx of every block).
     pub fn indexes(&self, kind: &str, key: &str) -> bool {
         self.all
             || self.keys.contains(key)
-            || self.typed.contains(&(kind.to_string(), key.to_string()))
+            || self.typed.get(kind).is_some_and(|keys| keys.contains(key))
     }
 }
 

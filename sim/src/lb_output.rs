@@ -721,15 +721,17 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     );
     let _ = writeln!(r, "## Headline numbers (base run)\n");
     let _ = writeln!(r, "| quantity | value |\n|---|---:|");
+    let total =
+        |f: fn(&crate::load_balancing::PeriodRow) -> u64| base.periods.iter().map(f).sum::<u64>();
     let rows: Vec<(String, String)> = vec![
         ("tasks posted".into(), bs.tasks.to_string()),
         (
             "posts refused by the chain / priced out / unaffordable".into(),
             format!(
                 "{} / {} / {}",
-                base.periods.iter().map(|p| p.refused).sum::<u64>(),
-                base.periods.iter().map(|p| p.priced_out).sum::<u64>(),
-                base.periods.iter().map(|p| p.unaffordable).sum::<u64>()
+                total(|p| p.refused),
+                total(|p| p.priced_out),
+                total(|p| p.unaffordable)
             ),
         ),
         (
@@ -781,18 +783,14 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
             "slots auctioned / won / expired".into(),
             format!(
                 "{} / {} / {}",
-                base.periods.iter().map(|p| p.auctions_opened).sum::<u64>(),
-                base.periods.iter().map(|p| p.auctions_won).sum::<u64>(),
-                base.periods.iter().map(|p| p.auctions_expired).sum::<u64>()
+                total(|p| p.auctions_opened),
+                total(|p| p.auctions_won),
+                total(|p| p.auctions_expired)
             ),
         ),
         (
             "txs / of them refused or failed".into(),
-            format!(
-                "{} / {}",
-                base.periods.iter().map(|p| p.txs).sum::<u64>(),
-                base.periods.iter().map(|p| p.failed_txs).sum::<u64>()
-            ),
+            format!("{} / {}", total(|p| p.txs), total(|p| p.failed_txs)),
         ),
     ];
     for (k, v) in rows {

@@ -458,7 +458,7 @@ impl<'a> Sim<'a> {
         let operators: Vec<OperatorAgent> = (0..cfg.operators)
             .map(|i| {
                 let key = if i == 0 {
-                    chain::genesis_operator().0
+                    chain::genesis_operator().0.with_libsecp256k1()
                 } else {
                     Key::from_seed(&format!("sim-operator-{i}")).with_libsecp256k1()
                 };
@@ -635,7 +635,8 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn spec(&mut self) -> (MsgPostTask, Spec) {
+    /// A new task at the chain's unit price `price`.
+    fn spec(&mut self, price: u128) -> (MsgPostTask, Spec) {
         let c = &self.cfg.clients;
         let d = c.difficulty[weighted(&mut self.rng, &c.difficulty_weights)];
         let consistency = match weighted(
@@ -652,7 +653,6 @@ impl<'a> Sim<'a> {
         };
         let numeric = chance(&mut self.rng, c.numeric_share);
         let markup = c.fee_markup[0] + unit(&mut self.rng) * (c.fee_markup[1] - c.fee_markup[0]);
-        let price = tasks::unit_price(self.chain.app.storage());
         let min = price * u128::from(d);
         let fee = ((min as f64 * markup) as u128).max(min);
         let s = self.serial;
@@ -894,7 +894,7 @@ impl Sim<'_> {
                 self.counters.priced_out += 1;
                 continue;
             }
-            let (msg, spec) = self.spec();
+            let (msg, spec) = self.spec(price);
             let cost = msg.fee.saturating_add(POST_TX_FEE_ALLOWANCE);
             let balance = nodeop_app::modules::bank::account(
                 self.chain.app.storage(),

@@ -188,3 +188,26 @@ fn clients_post_nothing_above_their_highest_price() {
     // no post and no other tx: without tasks no agent has a duty
     assert_eq!(txs, 0);
 }
+
+/// A client never sends a post its balance cannot pay: with fees far above every client's
+/// balance nothing is sent (so the chain refuses nothing) and every post is `unaffordable`.
+#[test]
+fn clients_send_no_post_they_cannot_pay() {
+    let (mut cfg, _) = small();
+    cfg.periods = 4;
+    cfg.sweep.slashing_factor_ppm.clear();
+    cfg.check_every_block = false;
+    // a fee of at least 10⁹ × the minimum: 10⁸ NOP per difficulty unit, beyond any client
+    cfg.clients.fee_markup = [1e9, 1e9];
+    let runs = run_all(&cfg, false).expect("runs");
+    let p = &runs[0].periods;
+    let sum = |f: fn(&nodeop_sim::load_balancing::PeriodRow) -> u64| p.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|p| p.posted), 0);
+    assert_eq!(sum(|p| p.refused), 0, "nothing sent, nothing refused");
+    assert_eq!(sum(|p| p.failed_txs), 0);
+    assert!(
+        sum(|p| p.unaffordable) >= 30,
+        "about 40 tasks asked for, {} unaffordable",
+        sum(|p| p.unaffordable)
+    );
+}

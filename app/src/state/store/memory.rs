@@ -18,16 +18,6 @@ use jmt::{KeyHash, OwnedValue, Version};
 use super::{root_node_key, StoreError};
 use crate::state::Changes;
 
-/// Tree nodes by key. Only ever looked up, inserted and removed, never iterated, so its order
-/// cannot reach a result; the hasher's keys are fixed (SipHash with zero keys), so it does not
-/// depend on the process either.
-#[allow(clippy::disallowed_types)]
-type Nodes = std::collections::HashMap<
-    NodeKey,
-    Node,
-    std::hash::BuildHasherDefault<std::hash::DefaultHasher>,
->;
-
 /// (key hash, version) → (key, value; `None` = deleted at that version).
 type ValueRecords = BTreeMap<([u8; 32], Version), (Vec<u8>, Option<Vec<u8>>)>;
 
@@ -41,7 +31,7 @@ struct Stale {
 #[derive(Default)]
 pub(super) struct MemDb {
     /// Every kept version's tree nodes.
-    nodes: Nodes,
+    nodes: BTreeMap<NodeKey, Node>,
     values: ValueRecords,
     /// The latest committed state, shared with [`super::StateView`]s taken from it.
     pub(super) state: Arc<BTreeMap<Vec<u8>, Vec<u8>>>,
