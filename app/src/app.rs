@@ -624,8 +624,6 @@ impl App {
         let changes = block.into_changes();
         let mut prepared = self.storage.prepare(req.height, changes, None)?;
         prepared.block_time = req.time.seconds;
-        // the tree's new nodes are written now, made durable by Commit (see Storage::stage)
-        self.storage.stage(&mut prepared)?;
         let app_hash = prepared.app_hash;
         self.block = Some(BlockInProgress {
             height: req.height,

@@ -5,8 +5,12 @@
 //! height): the **redb engine** below, which every node runs ([`Storage::open`]), and the
 //! **memory engine** (`memory.rs`, [`Storage::in_memory`]) for stores that never outlive their
 //! process — scenario tests, the simulator, dry runs — which keeps the same tables as ordered
-//! maps of jmt's own values, so nothing is encoded, paged or checksummed. Both compute a block's
-//! root with the same code (`new_root`).
+//! maps, so nothing is paged or checksummed. Both compute a block on the same **live tree**
+//! (`live.rs`): the newest version of the tree in memory, which gives the block's root, its new
+//! nodes (already encoded as `jmt_nodes` stores them) and its stale nodes exactly as jmt's own
+//! insertion would (a unit test compares all three with jmt block by block). It is read from the
+//! store once, at the first block after opening; jmt itself only reads: values and proofs at
+//! any stored height.
 //!
 //! Tables
 //! - `jmt_nodes`:  version (u64 BE) ‖ borsh(NodeKey) → borsh(Node). Every version's new nodes; old
@@ -44,21 +48,27 @@
 //!
 //! A block is committed in two steps, because CometBFT 0.38 wants the app hash at the end of
 //! FinalizeBlock but the state must only become durable at Commit: [`Storage::prepare`] computes the
-//! new root and the node batch without writing, and [`Storage::commit`] writes the nodes, values,
-//! index, root and height in one redb write transaction. A crash between the two loses nothing
-//! CometBFT cannot replay.
+//! new root and the node batch on the live tree without writing, and [`Storage::commit`] makes
+//! the block the one every read sees and hands the nodes, values, index, root and height to a
+//! thread that writes them in one durable redb transaction while the next block runs (reads of
+//! the latest state take the block's changes over the previous snapshot until then; the next
+//! `prepare` waits for the write). A crash before that write is durable loses nothing CometBFT
+//! cannot replay: the store reopens at the previous height and CometBFT's handshake replays the
+//! block.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
 
-use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{fatal, Changes, StateRead};
 
 mod check;
+mod live;
 mod memory;
 mod restore;
 pub use check::{FileProbe, FileState};
@@ -137,10 +147,8 @@ pub struct Prepared {
     pub block_time: i64,
     version: Version,
     version_offset: u64,
-    batch: TreeUpdateBatch,
+    batch: live::Batch,
     changes: Changes,
-    /// Whether [`Storage::stage`] already wrote the tree nodes and value records.
-    staged: bool,
 }
 
 pub struct Storage {
@@ -151,6 +159,11 @@ pub struct Storage {
     committed: Option<Committed>,
     /// The lowest readable height (`meta.earliest_height`; the genesis height when unset).
     earliest: Option<u64>,
+    /// The committed tree in memory, where blocks are computed ([`live`]); read from the store
+    /// at the first block after opening.
+    live: Option<live::LiveTree>,
+    /// A computed genesis (always a tree of its own, from empty), until it is committed.
+    genesis: Option<live::LiveTree>,
 }
 
 /// Where a store keeps its tables.
@@ -162,15 +175,63 @@ enum Engine {
 }
 
 struct Redb {
-    db: Database,
-    /// A read snapshot of the latest committed state, renewed after each commit.
+    db: Arc<Database>,
+    /// A read snapshot of the committed state, renewed once each commit is written.
     snapshot: Snapshot,
-    /// What [`Storage::stage`] wrote for a block not committed yet.
-    staged: Option<Written>,
+    /// The newest commit, while a thread of its own writes it ([`Storage::commit`]).
+    in_flight: Option<InFlight>,
+    /// Tests: commits are written only once this is finished.
+    #[cfg(test)]
+    hold: Option<Arc<Done>>,
 }
 
 struct Snapshot {
     state: Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>,
+}
+
+/// A commit being written: its state changes, which reads take over the snapshot until it is
+/// written, and the writer's outcome.
+struct InFlight {
+    changes: Arc<Changes>,
+    done: Arc<Done>,
+}
+
+#[derive(Default)]
+struct Done {
+    outcome: Mutex<Option<Result<(), String>>>,
+    signal: Condvar,
+}
+
+impl Done {
+    fn finish(&self, outcome: Result<(), StoreError>) {
+        let mut slot = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        *slot = Some(outcome.map_err(|e| e.to_string()));
+        self.signal.notify_all();
+    }
+
+    /// Blocks until the write is finished; its outcome.
+    fn wait(&self) -> Result<(), StoreError> {
+        let mut slot = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(outcome) = &*slot {
+                return outcome
+                    .clone()
+                    .map_err(|e| backend(format!("writing the last commit: {e}")));
+            }
+            slot = self.signal.wait(slot).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Drop for Redb {
+    fn drop(&mut self) {
+        // a store closed right after a commit leaves the file with that commit written
+        if let Some(f) = &self.in_flight {
+            if let Err(e) = f.done.wait() {
+                tracing::error!("{e}");
+            }
+        }
+    }
 }
 
 impl Storage {
@@ -199,6 +260,8 @@ impl Storage {
             prune_base_budget: PRUNE_BASE_BUDGET,
             committed: None,
             earliest: None,
+            live: None,
+            genesis: None,
         })
     }
 
@@ -231,14 +294,18 @@ impl Storage {
         }
         let mut storage = Self {
             engine: Engine::Redb(Redb {
-                db,
+                db: Arc::new(db),
                 snapshot: Snapshot { state: None },
-                staged: None,
+                in_flight: None,
+                #[cfg(test)]
+                hold: None,
             }),
             options,
             prune_base_budget: PRUNE_BASE_BUDGET,
             committed: None,
             earliest: None,
+            live: None,
+            genesis: None,
         };
         storage.committed = storage.read_committed()?;
         storage.earliest = storage.read_meta_u64("earliest_height")?;
@@ -296,7 +363,7 @@ impl Storage {
     pub fn stats(&self) -> Result<StoreStats, StoreError> {
         use redb::ReadableTableMetadata;
         let tx = match &self.engine {
-            Engine::Redb(r) => r.db.begin_read().map_err(backend)?,
+            Engine::Redb(_) => self.written()?.db.begin_read().map_err(backend)?,
             Engine::Memory(m) => return Ok(m.stats()),
         };
         let len = |t: TableDefinition<&[u8], &[u8]>| -> Result<u64, StoreError> {
@@ -324,6 +391,37 @@ impl Storage {
         )
     }
 
+    /// Waits for the last commit's write (see [`Storage::commit`]) and reads from it on.
+    fn settle(&mut self) -> Result<(), StoreError> {
+        let Engine::Redb(r) = &mut self.engine else {
+            return Ok(());
+        };
+        let Some(f) = &r.in_flight else {
+            return Ok(());
+        };
+        f.done.wait()?;
+        r.in_flight = None;
+        self.renew_snapshot()
+    }
+
+    /// Waits until the last commit is written to the file (it is durable then); at once for the
+    /// memory engine.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Redb(_) => self.written().map(|_| ()),
+            Engine::Memory(_) => Ok(()),
+        }
+    }
+
+    /// The redb engine once the last commit is written (for reads of its tables).
+    fn written(&self) -> Result<&Redb, StoreError> {
+        let r = self.redb()?;
+        if let Some(f) = &r.in_flight {
+            f.done.wait()?;
+        }
+        Ok(r)
+    }
+
     fn renew_snapshot(&mut self) -> Result<(), StoreError> {
         if let Engine::Redb(r) = &mut self.engine {
             let tx = r.db.begin_read().map_err(backend)?;
@@ -341,11 +439,12 @@ impl Storage {
     /// writing. `version_offset` is only used for the first (genesis) commit; later heights must
     /// follow the committed one.
     pub fn prepare(
-        &self,
+        &mut self,
         height: u64,
         changes: Changes,
         genesis_version_offset: Option<u64>,
     ) -> Result<Prepared, StoreError> {
+        self.settle()?;
         let (version, version_offset) = match (&self.committed, genesis_version_offset) {
             (_, Some(offset)) => {
                 // Genesis: always version 0. A repeated InitChain (CometBFT calls it again while
@@ -371,63 +470,48 @@ impl Storage {
             }
             (None, None) => return Err(StoreError::Empty),
         };
-        let (root, batch) = match &self.engine {
-            Engine::Redb(_) => new_root(&self.tree_reader()?, &changes, version)?,
-            Engine::Memory(m) => new_root(m, &changes, version)?,
+        let (app_hash, batch) = if version == 0 {
+            let mut tree = live::LiveTree::new();
+            let computed = tree.apply(&changes, 0)?;
+            self.genesis = Some(tree);
+            computed
+        } else {
+            self.genesis = None;
+            let tree = match self.live.take() {
+                Some(tree) => tree,
+                None => {
+                    let previous = version - 1;
+                    match &self.engine {
+                        Engine::Redb(_) => live::LiveTree::load(&self.tree_reader()?, previous)?,
+                        Engine::Memory(m) => live::LiveTree::load(m, previous)?,
+                    }
+                }
+            };
+            let tree = self.live.insert(tree);
+            tree.apply(&changes, version)?
         };
         Ok(Prepared {
             height,
-            app_hash: root.0,
+            app_hash,
             block_time: 0,
             version,
             version_offset,
             batch,
             changes,
-            staged: false,
         })
     }
 
-    /// Writes a prepared block's new tree nodes and value records ahead of [`Storage::commit`],
-    /// in a write transaction that is not made durable by itself: the commit's durable
-    /// transaction makes both durable together. Both tables are keyed by version and the
-    /// committed height does not move, so until the commit nothing reads them (every read is
-    /// at a committed version). After a crash before the commit they are gone (redb returns to
-    /// its last durable transaction); if the process lives on and the block is finalized again,
-    /// the same keys get the same bytes. Moves the bulk of the block's writes out of Commit,
-    /// during which CometBFT holds its mempool.
-    ///
-    /// A block staged again at the same version without a commit in between (the process lived
-    /// while its CometBFT restarted and replayed the height) first removes what the earlier
-    /// staging wrote, so no record of a block that was never committed survives.
-    pub fn stage(&mut self, prepared: &mut Prepared) -> Result<(), StoreError> {
-        let Engine::Redb(r) = &mut self.engine else {
-            // the memory engine writes everything at commit, where nothing is slow
-            return Ok(());
-        };
-        if prepared.staged {
-            return Ok(());
-        }
-        let mut tx = r.db.begin_write().map_err(backend)?;
-        tx.set_durability(redb::Durability::None).map_err(backend)?;
-        if let Some(earlier) = r.staged.take() {
-            let mut nodes = tx.open_table(NODES).map_err(backend)?;
-            for k in &earlier.nodes {
-                nodes.remove(k.as_slice()).map_err(backend)?;
-            }
-            let mut values = tx.open_table(VALUES).map_err(backend)?;
-            for k in &earlier.values {
-                values.remove(k.as_slice()).map_err(backend)?;
-            }
-        }
-        let written = write_tree(&tx, prepared.version, &prepared.batch, &prepared.changes)?;
-        tx.commit().map_err(backend)?;
-        r.staged = Some(written);
-        prepared.staged = true;
-        Ok(())
-    }
-
-    /// Writes a prepared block durably, in one transaction.
+    /// Commits a prepared block: from now on every read sees it, and it is written durably, in
+    /// one redb transaction, on a thread of its own while the node goes on (CometBFT holds its
+    /// mempool for the length of Commit, and a durable write of a block grows with the state).
+    /// Until that write is done, reads of the latest state take the block's changes over the
+    /// previous commit's snapshot, and reads that need the tables (a height's values and
+    /// proofs, roots, a snapshot's view) wait for it; the next block's `prepare` waits for it
+    /// too, so at most one commit is ever unwritten, and a failed write stops the next block.
+    /// A crash before the write is durable leaves the store at the previous height, which
+    /// CometBFT's handshake replays (as after a crash during Commit).
     pub fn commit(&mut self, prepared: Prepared) -> Result<Committed, StoreError> {
+        self.settle()?;
         let Prepared {
             height,
             app_hash,
@@ -436,7 +520,6 @@ impl Storage {
             version_offset,
             batch,
             changes,
-            staged,
         } = prepared;
         let keep_recent = self.options.keep_recent;
         // the lowest readable height after this commit: it only ever rises
@@ -461,11 +544,12 @@ impl Storage {
                     height,
                     app_hash,
                     version,
-                    &batch,
+                    batch,
                     &changes,
                     keep_recent,
                     earliest - version_offset,
                 )?;
+                self.advance_live(version);
                 return Ok(self.committed_now(
                     earliest,
                     height,
@@ -475,115 +559,53 @@ impl Storage {
                 ));
             }
         };
-        let tx = r.db.begin_write().map_err(backend)?;
-        if !staged {
-            write_tree(&tx, version, &batch, &changes)?;
+        let changes = Arc::new(changes);
+        let job = CommitWrite {
+            height,
+            app_hash,
+            block_time,
+            version,
+            version_offset,
+            earliest,
+            write_earliest: earliest != version_offset || self.earliest.is_some(),
+            keep_recent,
+            prune_base_budget: self.prune_base_budget,
+            batch,
+            changes: changes.clone(),
+        };
+        let done = Arc::new(Done::default());
+        let (db, finished) = (r.db.clone(), done.clone());
+        #[cfg(test)]
+        let hold = r.hold.clone();
+        std::thread::Builder::new()
+            .name("store-commit".into())
+            .spawn(move || {
+                #[cfg(test)]
+                if let Some(hold) = hold {
+                    let _ = hold.wait();
+                }
+                let outcome = write_commit(&db, &job);
+                // the store may be reopened as soon as it is told: let go of the file first
+                drop(db);
+                finished.finish(outcome)
+            })
+            .map_err(backend)?;
+        r.in_flight = Some(InFlight { changes, done });
+        self.advance_live(version);
+        Ok(self.committed_now(earliest, height, app_hash, version_offset, block_time))
+    }
+
+    /// The live tree after the block of `version` is written: that block's tree (or, if it was
+    /// not the one computed last, none, and the next block reads the tree from the store).
+    fn advance_live(&mut self, version: Version) {
+        if version == 0 {
+            self.live = self.genesis.take();
         }
-        // what was staged is this block's now
-        r.staged = None;
-        {
-            let mut nodes = tx.open_table(NODES).map_err(backend)?;
-            let mut values = tx.open_table(VALUES).map_err(backend)?;
-            let mut stale = tx.open_table(STALE).map_err(backend)?;
-            let mut recorded = 0usize;
-            if keep_recent > 0 {
-                let mut mark = |kind: u8, stored_key: &[u8]| -> Result<(), StoreError> {
-                    let k = stale_key(version, kind, stored_key);
-                    stale.insert(k.as_slice(), &[][..]).map_err(backend)?;
-                    recorded += 1;
-                    Ok(())
-                };
-                for index in &batch.stale_node_index_batch {
-                    if index.stale_since_version != version {
-                        return Err(StoreError::Tree(format!(
-                            "a node stale since version {} in the batch of version {version}",
-                            index.stale_since_version
-                        )));
-                    }
-                    mark(STALE_NODE, &node_key_bytes(&index.node_key)?)?;
-                }
-                if version > 0 {
-                    // jmt copies an unchanged root to the new version without reporting the old
-                    // one stale; every version has its own root, so the previous one always is
-                    mark(STALE_NODE, &node_key_bytes(&root_node_key(version - 1)?)?)?;
-                    for k in changes.keys() {
-                        let h = KeyHash::with::<sha2::Sha256>(k);
-                        let lo = value_key(h.0, 0);
-                        let hi = value_key(h.0, version);
-                        let previous = values
-                            .range::<&[u8]>(lo.as_slice()..hi.as_slice())
-                            .map_err(backend)?
-                            .next_back()
-                            .transpose()
-                            .map_err(backend)?
-                            .map(|(k, _)| k.value().to_vec());
-                        if let Some(previous) = previous {
-                            mark(STALE_VALUE, &previous)?;
-                        }
-                    }
-                }
-            }
-            let mut state = tx.open_table(STATE).map_err(backend)?;
-            for (k, v) in &changes {
-                match v {
-                    Some(v) => {
-                        state.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
-                    }
-                    None => {
-                        state.remove(k.as_slice()).map_err(backend)?;
-                    }
-                }
-            }
-            let mut roots = tx.open_table(ROOTS).map_err(backend)?;
-            roots.insert(height, app_hash.as_slice()).map_err(backend)?;
-            let mut meta = tx.open_table(META).map_err(backend)?;
-            meta.insert("height", height.to_be_bytes().as_slice())
-                .map_err(backend)?;
-            meta.insert("app_hash", app_hash.as_slice())
-                .map_err(backend)?;
-            meta.insert("block_time", (block_time as u64).to_be_bytes().as_slice())
-                .map_err(backend)?;
-            meta.insert("version_offset", version_offset.to_be_bytes().as_slice())
-                .map_err(backend)?;
-            if earliest != version_offset || self.earliest.is_some() {
-                meta.insert("earliest_height", earliest.to_be_bytes().as_slice())
-                    .map_err(backend)?;
-            }
-            // delete what no kept version can reach (stale since a version ≤ the earliest kept)
-            let budget = self.prune_base_budget + 2 * recorded;
-            let end = (earliest - version_offset)
-                .checked_add(1)
-                .ok_or_else(|| backend("version overflow"))?
-                .to_be_bytes();
-            let mut doomed = Vec::new();
-            for entry in stale.range::<&[u8]>(..end.as_slice()).map_err(backend)? {
-                if doomed.len() >= budget {
-                    break;
-                }
-                let (k, _) = entry.map_err(backend)?;
-                doomed.push(k.value().to_vec());
-            }
-            for k in &doomed {
-                let (&kind, stored_key) = k
-                    .get(8..)
-                    .and_then(<[u8]>::split_first)
-                    .ok_or_else(|| backend("stale entry is malformed"))?;
-                match kind {
-                    STALE_NODE => {
-                        nodes.remove(stored_key).map_err(backend)?;
-                    }
-                    STALE_VALUE => {
-                        values.remove(stored_key).map_err(backend)?;
-                    }
-                    _ => return Err(backend("stale entry has an unknown kind")),
-                }
-                stale.remove(k.as_slice()).map_err(backend)?;
+        if let Some(tree) = &mut self.live {
+            if !tree.commit(version) {
+                self.live = None;
             }
         }
-        tx.commit().map_err(backend)?;
-        let committed = self.committed_now(earliest, height, app_hash, version_offset, block_time);
-        self.renew_snapshot()?;
-        Ok(committed)
     }
 
     /// Records a commit's height and window in this handle.
@@ -611,7 +633,7 @@ impl Storage {
     /// The app hash committed at `height`.
     pub fn root_at(&self, height: u64) -> Result<Option<[u8; 32]>, StoreError> {
         let tx = match &self.engine {
-            Engine::Redb(r) => r.db.begin_read().map_err(backend)?,
+            Engine::Redb(_) => self.written()?.db.begin_read().map_err(backend)?,
             Engine::Memory(m) => return Ok(m.roots.get(&height).copied()),
         };
         let roots = tx.open_table(ROOTS).map_err(backend)?;
@@ -675,7 +697,7 @@ impl Storage {
     }
 
     fn tree_reader(&self) -> Result<TreeSnapshot, StoreError> {
-        let tx = self.redb()?.db.begin_read().map_err(backend)?;
+        let tx = self.written()?.db.begin_read().map_err(backend)?;
         Ok(TreeSnapshot {
             nodes: tx.open_table(NODES).map_err(backend)?,
             values: tx.open_table(VALUES).map_err(backend)?,
@@ -693,8 +715,17 @@ impl Storage {
                 return Ok(());
             }
         };
-        let Some(table) = &r.snapshot.state else {
-            return Ok(());
+        let fresh;
+        let table = if r.in_flight.is_some() {
+            // the snapshot is from before the last commit: read the tables once it is written
+            let tx = self.written()?.db.begin_read().map_err(backend)?;
+            fresh = tx.open_table(STATE).map_err(backend)?;
+            &fresh
+        } else {
+            match &r.snapshot.state {
+                Some(table) => table,
+                None => return Ok(()),
+            }
         };
         for entry in table.iter().map_err(backend)? {
             let (k, v) = entry.map_err(backend)?;
@@ -710,6 +741,9 @@ impl StateRead for Storage {
             Engine::Redb(r) => r,
             Engine::Memory(m) => return m.state.get(key).cloned(),
         };
+        if let Some(v) = r.in_flight.as_ref().and_then(|f| f.changes.get(key)) {
+            return v.clone();
+        }
         let table = r.snapshot.state.as_ref()?;
         match table.get(key) {
             Ok(v) => v.map(|v| v.value().to_vec()),
@@ -746,207 +780,204 @@ impl StateRead for Storage {
             Ok(r) => r,
             Err(e) => fatal(&format!("iterating {}: {e}", super::display_key(prefix))),
         };
+        let mut disk = range
+            .map(|entry| {
+                let (k, v) = entry.unwrap_or_else(|e| {
+                    fatal(&format!("iterating {}: {e}", super::display_key(prefix)))
+                });
+                (k.value().to_vec(), v.value().to_vec())
+            })
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .peekable();
+        // the commit being written, over the snapshot from before it
+        let mut unwritten = r
+            .in_flight
+            .iter()
+            .flat_map(|f| f.changes.range::<[u8], _>((lower, Bound::Unbounded)))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .peekable();
         let mut out = Vec::new();
-        for entry in range {
-            if out.len() >= limit {
-                break;
+        while out.len() < limit {
+            let take_disk = match (disk.peek(), unwritten.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((d, _)), Some((u, _))) => d.as_slice() < u.as_slice(),
+            };
+            if take_disk {
+                out.extend(disk.next());
+                continue;
             }
-            let (k, v) = entry.unwrap_or_else(|e| {
-                fatal(&format!("iterating {}: {e}", super::display_key(prefix)))
-            });
-            if !k.value().starts_with(prefix) {
+            let Some((k, v)) = unwritten.next() else {
                 break;
+            };
+            if disk.peek().is_some_and(|(d, _)| d == k) {
+                disk.next();
             }
-            out.push((k.value().to_vec(), v.value().to_vec()));
+            if let Some(v) = v {
+                out.push((k.clone(), v.clone()));
+            }
         }
         out
     }
 }
 
-/// The root of the committed tree (read through `reader`) plus `changes` at `version`, and the
-/// nodes to write.
-///
-/// Writes go through jmt's batch insertion, which builds each new node once; deletions need
-/// jmt's key-by-key path. A block with both applies its deletions first (key by key, nodes of
-/// `version`) and then its writes in one batch over the tree those deletions left
-/// ([`AfterDeletions`]): jmt's shape depends only on the keys, so this gives the same root, the
-/// same nodes and the same stale nodes as inserting every change key by key (a unit test checks
-/// all three over generated blocks).
-fn new_root<R: TreeReader>(
-    reader: &R,
-    changes: &Changes,
+/// What a commit writes, handed to the thread that writes it.
+struct CommitWrite {
+    height: u64,
+    app_hash: [u8; 32],
+    block_time: i64,
     version: Version,
-) -> Result<(jmt::RootHash, TreeUpdateBatch), StoreError> {
-    let tree_err = |e: anyhow::Error| StoreError::Tree(e.to_string());
-    let writes: Vec<(KeyHash, OwnedValue)> = changes
-        .iter()
-        .filter_map(|(k, v)| Some((KeyHash::with::<sha2::Sha256>(k), v.clone()?)))
-        .collect();
-    let deletions: Vec<(KeyHash, Option<OwnedValue>)> = changes
-        .iter()
-        .filter(|(_, v)| v.is_none())
-        .map(|(k, _)| (KeyHash::with::<sha2::Sha256>(k), None))
-        .collect();
-    if writes.is_empty() {
-        // nothing to batch (an empty block, or deletions only)
-        return Sha256Jmt::new(reader)
-            .put_value_set(deletions, version)
-            .map_err(tree_err);
-    }
-    if deletions.is_empty() {
-        return batch_insert(reader, writes, version);
-    }
-    let Some(previous_version) = version.checked_sub(1) else {
-        // a genesis with deletions: there is no committed root to stand in for
-        let all = changes
-            .iter()
-            .map(|(k, v)| (KeyHash::with::<sha2::Sha256>(k), v.clone()));
-        return Sha256Jmt::new(reader)
-            .put_value_set(all, version)
-            .map_err(tree_err);
-    };
-    let (_, deleted) = Sha256Jmt::new(reader)
-        .put_value_set(deletions, version)
-        .map_err(tree_err)?;
-    let after = AfterDeletions {
-        base: reader,
-        deleted: &deleted,
-        previous_root: root_node_key(previous_version)?,
-        root: root_node_key(version)?,
-    };
-    let (root, written) = batch_insert(&after, writes, version)?;
-    // The writes replaced some of the deletions' own nodes (they are of `version`): those are
-    // not stale, they never existed. Every other stale node is stale once.
-    let mut nodes = deleted.node_batch.nodes().clone();
-    let mut stale = BTreeMap::new();
-    for index in deleted
-        .stale_node_index_batch
-        .iter()
-        .chain(written.stale_node_index_batch.iter())
+    version_offset: u64,
+    earliest: u64,
+    /// Whether `meta.earliest_height` is written (it is once it differs from the genesis).
+    write_earliest: bool,
+    keep_recent: u64,
+    prune_base_budget: usize,
+    batch: live::Batch,
+    changes: Arc<Changes>,
+}
+
+/// A commit's durable write transaction: the tree's new nodes and value records, the stale
+/// records and what pruning deletes, the state index, the root and the height.
+fn write_commit(db: &Database, job: &CommitWrite) -> Result<(), StoreError> {
+    let CommitWrite {
+        height,
+        app_hash,
+        block_time,
+        version,
+        version_offset,
+        earliest,
+        write_earliest,
+        keep_recent,
+        prune_base_budget,
+        ref batch,
+        ref changes,
+    } = *job;
+    let changes: &Changes = changes;
+    let tx = db.begin_write().map_err(backend)?;
+    write_tree(&tx, version, batch, changes)?;
     {
-        if index.node_key.version() == version {
-            nodes.remove(&index.node_key);
-        } else {
-            stale.insert(index.node_key.clone(), index.clone());
+        let mut nodes = tx.open_table(NODES).map_err(backend)?;
+        let mut values = tx.open_table(VALUES).map_err(backend)?;
+        let mut stale = tx.open_table(STALE).map_err(backend)?;
+        let mut recorded = 0usize;
+        if keep_recent > 0 {
+            let mut mark = |kind: u8, stored_key: &[u8]| -> Result<(), StoreError> {
+                let k = stale_key(version, kind, stored_key);
+                stale.insert(k.as_slice(), &[][..]).map_err(backend)?;
+                recorded += 1;
+                Ok(())
+            };
+            for k in &batch.stale {
+                mark(STALE_NODE, k)?;
+            }
+            if version > 0 {
+                // jmt copies an unchanged root to the new version without reporting the old
+                // one stale; every version has its own root, so the previous one always is
+                mark(STALE_NODE, &node_key_bytes(&root_node_key(version - 1)?)?)?;
+                for k in changes.keys() {
+                    let h = KeyHash::with::<sha2::Sha256>(k);
+                    let lo = value_key(h.0, 0);
+                    let hi = value_key(h.0, version);
+                    let previous = values
+                        .range::<&[u8]>(lo.as_slice()..hi.as_slice())
+                        .map_err(backend)?
+                        .next_back()
+                        .transpose()
+                        .map_err(backend)?
+                        .map(|(k, _)| k.value().to_vec());
+                    if let Some(previous) = previous {
+                        mark(STALE_VALUE, &previous)?;
+                    }
+                }
+            }
+        }
+        let mut state = tx.open_table(STATE).map_err(backend)?;
+        for (k, v) in changes {
+            match v {
+                Some(v) => {
+                    state.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
+                }
+                None => {
+                    state.remove(k.as_slice()).map_err(backend)?;
+                }
+            }
+        }
+        let mut roots = tx.open_table(ROOTS).map_err(backend)?;
+        roots.insert(height, app_hash.as_slice()).map_err(backend)?;
+        let mut meta = tx.open_table(META).map_err(backend)?;
+        meta.insert("height", height.to_be_bytes().as_slice())
+            .map_err(backend)?;
+        meta.insert("app_hash", app_hash.as_slice())
+            .map_err(backend)?;
+        meta.insert("block_time", (block_time as u64).to_be_bytes().as_slice())
+            .map_err(backend)?;
+        meta.insert("version_offset", version_offset.to_be_bytes().as_slice())
+            .map_err(backend)?;
+        if write_earliest {
+            meta.insert("earliest_height", earliest.to_be_bytes().as_slice())
+                .map_err(backend)?;
+        }
+        // delete what no kept version can reach (stale since a version ≤ the earliest kept)
+        let budget = prune_base_budget + 2 * recorded;
+        let end = (earliest - version_offset)
+            .checked_add(1)
+            .ok_or_else(|| backend("version overflow"))?
+            .to_be_bytes();
+        let mut doomed = Vec::new();
+        for entry in stale.range::<&[u8]>(..end.as_slice()).map_err(backend)? {
+            if doomed.len() >= budget {
+                break;
+            }
+            let (k, _) = entry.map_err(backend)?;
+            doomed.push(k.value().to_vec());
+        }
+        for k in &doomed {
+            let (&kind, stored_key) = k
+                .get(8..)
+                .and_then(<[u8]>::split_first)
+                .ok_or_else(|| backend("stale entry is malformed"))?;
+            match kind {
+                STALE_NODE => {
+                    nodes.remove(stored_key).map_err(backend)?;
+                }
+                STALE_VALUE => {
+                    values.remove(stored_key).map_err(backend)?;
+                }
+                _ => return Err(backend("stale entry has an unknown kind")),
+            }
+            stale.remove(k.as_slice()).map_err(backend)?;
         }
     }
-    for (key, node) in written.node_batch.nodes() {
-        nodes.insert(key.clone(), node.clone());
-    }
-    let mut values = deleted.node_batch.values().clone();
-    values.extend(
-        written
-            .node_batch
-            .values()
-            .iter()
-            .map(|(k, v)| (*k, v.clone())),
-    );
-    let node_batch = jmt::storage::NodeBatch::new(nodes, values);
-    Ok((
-        root,
-        TreeUpdateBatch {
-            node_batch,
-            stale_node_index_batch: stale.into_values().collect(),
-            // jmt's per-version counters; nothing here reads them
-            node_stats: Vec::new(),
-        },
-    ))
-}
-
-/// jmt's batch insertion of `writes` as `version`, over the tree `reader` reads.
-fn batch_insert<R: TreeReader>(
-    reader: &R,
-    writes: Vec<(KeyHash, OwnedValue)>,
-    version: Version,
-) -> Result<(jmt::RootHash, TreeUpdateBatch), StoreError> {
-    let (roots, batch) = Sha256Jmt::new(reader)
-        .batch_put_value_sets(vec![writes], None, version)
-        .map_err(|e| StoreError::Tree(e.to_string()))?;
-    let root = roots
-        .first()
-        .copied()
-        .ok_or_else(|| StoreError::Tree("batch insertion returned no root".into()))?;
-    Ok((root, batch))
-}
-
-/// The tree after a block's deletions: their new nodes (of the block's version) over the
-/// committed tree, with the block's root standing in for the committed root, which is where
-/// jmt's batch insertion starts.
-struct AfterDeletions<'a, R> {
-    base: &'a R,
-    deleted: &'a TreeUpdateBatch,
-    previous_root: NodeKey,
-    root: NodeKey,
-}
-
-impl<R: TreeReader> TreeReader for AfterDeletions<'_, R> {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let nodes = self.deleted.node_batch.nodes();
-        let key = if *node_key == self.previous_root {
-            &self.root
-        } else {
-            node_key
-        };
-        match nodes.get(key) {
-            Some(node) => Ok(Some(node.clone())),
-            None => self.base.get_node_option(node_key),
-        }
-    }
-
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        self.base.get_value_option(max_version, key_hash)
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        self.base.get_rightmost_leaf()
-    }
-}
-
-/// The keys [`write_tree`] wrote.
-struct Written {
-    nodes: Vec<Vec<u8>>,
-    values: Vec<[u8; 40]>,
+    tx.commit().map_err(backend)
 }
 
 /// A block's new tree nodes and its value records (one per changed key, deletions included).
 fn write_tree(
     tx: &redb::WriteTransaction,
     version: Version,
-    batch: &TreeUpdateBatch,
+    batch: &live::Batch,
     changes: &Changes,
-) -> Result<Written, StoreError> {
-    let mut written = Written {
-        nodes: Vec::with_capacity(batch.node_batch.nodes().len()),
-        values: Vec::with_capacity(changes.len()),
-    };
+) -> Result<(), StoreError> {
     let mut nodes = tx.open_table(NODES).map_err(backend)?;
-    debug_assert!(batch
-        .node_batch
-        .nodes()
-        .contains_key(&root_node_key(version)?));
-    for (key, node) in batch.node_batch.nodes() {
-        let k = node_key_bytes(key)?;
-        let v = borsh::to_vec(node).map_err(backend)?;
+    debug_assert_eq!(
+        batch.nodes.first().map(|(k, _)| k.clone()),
+        Some(node_key_bytes(&root_node_key(version)?)?)
+    );
+    for (k, v) in &batch.nodes {
         nodes.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
-        written.nodes.push(k);
     }
     let mut values = tx.open_table(VALUES).map_err(backend)?;
-    debug_assert_eq!(batch.node_batch.values().len(), changes.len());
     let mut record = Vec::new();
     for (k, v) in changes {
         let h = KeyHash::with::<sha2::Sha256>(k);
         encode_value_record(&mut record, k, v.as_deref());
-        let key = value_key(h.0, version);
         values
-            .insert(key.as_slice(), record.as_slice())
+            .insert(value_key(h.0, version).as_slice(), record.as_slice())
             .map_err(backend)?;
-        written.values.push(key);
     }
-    Ok(written)
+    Ok(())
 }
 
 fn value_key(key_hash: [u8; 32], version: Version) -> [u8; 40] {
@@ -1084,7 +1115,7 @@ impl Storage {
                 other => panic!("no table {other} in the memory engine"),
             };
         }
-        let tx = self.redb().unwrap().db.begin_read().unwrap();
+        let tx = self.written().unwrap().db.begin_read().unwrap();
         let t = tx.open_table(table).unwrap();
         t.len().unwrap()
     }
@@ -1097,7 +1128,7 @@ impl Storage {
             return m.backlog(earliest_version);
         }
         let end = (earliest_version + 1).to_be_bytes();
-        let tx = self.redb().unwrap().db.begin_read().unwrap();
+        let tx = self.written().unwrap().db.begin_read().unwrap();
         let t = tx.open_table(STALE).unwrap();
         t.range::<&[u8]>(..end.as_slice()).unwrap().count()
     }
@@ -1193,17 +1224,87 @@ mod tests {
         }
     }
 
-    /// A block of writes only (the batch insertion) and a block of writes and deletions (its
-    /// deletions key by key, then its writes in a batch) give the same root, the same new nodes
-    /// and the same stale nodes as jmt's key-by-key insertion of the same changes, over a tree
-    /// that grew and shrank through many earlier blocks.
+    /// What jmt's own key-by-key `put_value_set` makes of `c` at `version` over the tree `s`
+    /// holds, deletions first (as the store applies a block): its root, new nodes and stale
+    /// nodes. (The root does not depend on the order; which nodes a block rewrites can: a leaf
+    /// that a deletion moves up and a write moves back down is rewritten.)
+    /// `jmt_nodes` key → borsh(Node).
+    type Encoded = BTreeMap<Vec<u8>, Vec<u8>>;
+
+    fn jmt_reference(
+        s: &Storage,
+        c: &Changes,
+        version: Version,
+    ) -> ([u8; 32], Encoded, BTreeSet<Vec<u8>>) {
+        let value_set: Vec<(KeyHash, Option<OwnedValue>)> = c
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .chain(c.iter().filter(|(_, v)| v.is_some()))
+            .map(|(k, v)| (KeyHash::with::<sha2::Sha256>(k), v.clone()))
+            .collect();
+        let (root, batch) = match &s.engine {
+            Engine::Redb(_) => Sha256Jmt::new(&s.tree_reader().unwrap())
+                .put_value_set(value_set, version)
+                .unwrap(),
+            Engine::Memory(m) => Sha256Jmt::new(m).put_value_set(value_set, version).unwrap(),
+        };
+        let stale = batch
+            .stale_node_index_batch
+            .iter()
+            .map(|i| {
+                assert_eq!(i.stale_since_version, version);
+                node_key_bytes(&i.node_key).unwrap()
+            })
+            .collect();
+        let nodes = batch
+            .node_batch
+            .nodes()
+            .iter()
+            .map(|(k, n)| (node_key_bytes(k).unwrap(), borsh::to_vec(n).unwrap()))
+            .collect();
+        (root.0, nodes, stale)
+    }
+
+    fn nodes_of(b: &live::Batch) -> Encoded {
+        let nodes: BTreeMap<_, _> = b.nodes.iter().cloned().collect();
+        assert_eq!(nodes.len(), b.nodes.len(), "a node written twice");
+        nodes
+    }
+
+    fn stale_of(b: &live::Batch) -> BTreeSet<Vec<u8>> {
+        let stale: BTreeSet<_> = b.stale.iter().cloned().collect();
+        assert_eq!(stale.len(), b.stale.len(), "a node stale twice");
+        stale
+    }
+
+    /// The live tree computes every block as jmt's key-by-key insertion does (same root, same
+    /// new nodes, same stale nodes), in both engines, over a tree that grows, shrinks, empties
+    /// and fills again: blocks of writes only, of writes and deletions, of deletions only,
+    /// empty ones, blocks computed and then dropped for another block at the same height, and
+    /// (file store) a tree read back from the store after reopening.
     #[test]
-    fn batch_insertion_builds_the_same_tree_as_key_by_key_insertion() {
+    fn the_live_tree_builds_the_same_tree_as_jmt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        let mut stores = [
+            ("memory", Storage::in_memory().unwrap()),
+            ("file", Storage::open(&path).unwrap()),
+        ];
+        let mut genesis = Changes::new();
+        for i in 0..KEYS / 2 {
+            genesis.insert(key(i), Some(format!("g{i}").into_bytes()));
+        }
+        for (name, s) in &mut stores {
+            let (root, nodes, stale) = jmt_reference(s, &genesis, 0);
+            let p = s.prepare(1, genesis.clone(), Some(1)).unwrap();
+            assert_eq!(p.app_hash, root, "{name} genesis root");
+            assert_eq!(nodes_of(&p.batch), nodes, "{name} genesis nodes");
+            assert_eq!(stale_of(&p.batch), stale);
+            s.commit(p).unwrap();
+        }
         let mut rng = Rng(11);
-        let mut s = Storage::redb_in_memory_with(StoreOptions::default()).unwrap();
-        commit(&mut s, 1, Changes::new(), Some(1));
-        let (mut batched, mut mixed) = (0, 0);
-        for height in 2..=160u64 {
+        let (mut batched, mut mixed, mut deletions_only, mut emptied) = (0, 0, 0, 0);
+        for height in 2..=220u64 {
             let mut c = random_block(&mut rng, height);
             if height % 3 == 0 {
                 // writes only, some to new keys (splits) and some to existing ones
@@ -1220,44 +1321,56 @@ mod tests {
                     }
                 }
             }
-            let writes = c.values().filter(|v| v.is_some()).count();
-            if writes > 0 && writes == c.len() {
-                batched += 1;
-            } else if writes > 0 {
-                mixed += 1;
+            if height % 37 == 0 {
+                // delete everything there is: the tree empties (and fills again after)
+                c = Changes::new();
+                for i in 0..KEYS + height {
+                    c.insert(key(i), None);
+                }
             }
-            let prepared = s.prepare(height, c.clone(), None).unwrap();
-            let reader = s.tree_reader().unwrap();
-            let value_set: Vec<(KeyHash, Option<OwnedValue>)> = c
-                .iter()
-                .map(|(k, v)| (KeyHash::with::<sha2::Sha256>(k), v.clone()))
-                .collect();
-            let (root, batch) = Sha256Jmt::new(&reader)
-                .put_value_set(value_set, prepared.version)
-                .unwrap();
-            assert_eq!(root.0, prepared.app_hash, "root at {height}");
-            assert_eq!(
-                batch.node_batch.nodes(),
-                prepared.batch.node_batch.nodes(),
-                "new nodes at {height}"
-            );
-            let stale = |b: &TreeUpdateBatch| -> BTreeSet<NodeKey> {
-                b.stale_node_index_batch
-                    .iter()
-                    .map(|i| i.node_key.clone())
-                    .collect()
-            };
-            assert_eq!(stale(&batch), stale(&prepared.batch), "stale at {height}");
-            assert!(prepared
-                .batch
-                .stale_node_index_batch
-                .iter()
-                .all(|i| i.stale_since_version == prepared.version));
-            drop(reader);
-            s.commit(prepared).unwrap();
+            if height % 11 == 0 {
+                c.retain(|_, v| v.is_none());
+            }
+            let writes = c.values().filter(|v| v.is_some()).count();
+            match (writes, c.len() - writes) {
+                (0, 0) => {}
+                (0, _) => deletions_only += 1,
+                (_, 0) => batched += 1,
+                _ => mixed += 1,
+            }
+            for (name, s) in &mut stores {
+                if height % 7 == 0 {
+                    // a block computed and dropped: FinalizeBlock run again with other txs
+                    let mut other = random_block(&mut rng, height + 1);
+                    other.insert(key(0), None);
+                    s.prepare(height, other, None).unwrap();
+                }
+                let (root, nodes, stale) = jmt_reference(s, &c, height - 1);
+                let p = s.prepare(height, c.clone(), None).unwrap();
+                assert_eq!(p.app_hash, root, "{name} root at {height}");
+                assert_eq!(nodes_of(&p.batch), nodes, "{name} nodes at {height}");
+                assert_eq!(stale_of(&p.batch), stale, "{name} stale at {height}");
+                s.commit(p).unwrap();
+                if *name == "file" && height % 17 == 0 {
+                    // the next block reads the tree back from the file
+                    drop(std::mem::replace(s, Storage::in_memory().unwrap()));
+                    *s = Storage::open(&path).unwrap();
+                }
+            }
+            if stores[0].1.get_raw(&key(KEYS + height)).is_none()
+                && (0..KEYS).all(|i| stores[0].1.get_raw(&key(i)).is_none())
+                && c.len() > KEYS as usize
+            {
+                emptied += 1;
+            }
         }
         assert!(batched >= 40, "only {batched} blocks of writes only");
         assert!(mixed >= 40, "only {mixed} blocks of writes and deletions");
+        assert!(
+            deletions_only >= 10,
+            "only {deletions_only} blocks of deletions only"
+        );
+        assert!(emptied >= 3, "the tree emptied {emptied} times");
     }
 
     fn assert_pruned(s: &Storage, height: u64) {
@@ -1552,11 +1665,12 @@ mod tests {
         assert_eq!(s.get_at(b"k", 4).unwrap(), Some(b"v".to_vec()));
     }
 
-    /// A staged block becomes durable only with its commit: reopened without the commit, the
-    /// store is at the previous height and takes another block at that height; staged and
-    /// committed, it reads and proves like a block committed without staging.
+    /// A block finalized but not committed leaves nothing in the file: reopened, the store is
+    /// at the previous height and takes another block at that height; blocks computed and
+    /// dropped in the same process leave nothing either, and the block that is committed gives
+    /// the memory engine's root.
     #[test]
-    fn a_staged_block_is_durable_only_with_its_commit() {
+    fn a_block_is_written_only_by_its_commit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.redb");
         let mut plain = Storage::in_memory().unwrap();
@@ -1568,28 +1682,22 @@ mod tests {
                     .unwrap();
                 store.commit(g).unwrap();
             }
-            // block 5, staged, then the process dies before Commit: the file as it is then
-            // (written pages included) is what a restart finds
-            let mut p = s.prepare(5, changes(&[("lost", Some("x"))]), None).unwrap();
-            s.stage(&mut p).unwrap();
+            // block 5 computed, then the process dies before Commit: the file as it is then
+            let _p = s.prepare(5, changes(&[("lost", Some("x"))]), None).unwrap();
             std::fs::copy(&path, dir.path().join("crashed.redb")).unwrap();
         }
         let path = dir.path().join("crashed.redb");
         let mut s = Storage::open(&path).unwrap();
         assert_eq!(s.committed().unwrap().height, 4);
         assert_eq!(s.get_raw(b"lost"), None);
-        // the same process stages another block 5 first (its CometBFT restarted in between):
-        // nothing of it may survive either
-        let mut p = s
-            .prepare(5, changes(&[("also lost", Some("y"))]), None)
+        // the same process computes another block 5 first (its CometBFT restarted in between)
+        s.prepare(5, changes(&[("also lost", Some("y"))]), None)
             .unwrap();
-        s.stage(&mut p).unwrap();
         let block5 = changes(&[("k", Some("v5")), ("k2", Some("w"))]);
-        let mut p = s.prepare(5, block5.clone(), None).unwrap();
-        s.stage(&mut p).unwrap();
-        let staged = s.commit(p).unwrap().app_hash;
+        let p = s.prepare(5, block5.clone(), None).unwrap();
+        let written = s.commit(p).unwrap().app_hash;
         let p = plain.prepare(5, block5, None).unwrap();
-        assert_eq!(staged, plain.commit(p).unwrap().app_hash);
+        assert_eq!(written, plain.commit(p).unwrap().app_hash);
         drop(s);
         let s = Storage::open(&path).unwrap();
         assert_eq!(s.committed().unwrap().height, 5);
@@ -1605,6 +1713,92 @@ mod tests {
             assert_eq!(v, want, "{key} proved");
         }
         assert_eq!(s.get_at(b"k", 4).unwrap(), Some(b"v".to_vec()));
+    }
+
+    /// A commit is read (values, prefix ranges with its writes and deletions) from the moment
+    /// `commit` returns, before its write is done; reads of its tables (a proof of its height)
+    /// wait for the write; a closed store has it written.
+    #[test]
+    fn a_commit_is_read_before_it_is_written_and_its_tables_once_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        let mut s = Storage::open(&path).unwrap();
+        let g = changes(&[
+            ("p/a", Some("1")),
+            ("p/b", Some("2")),
+            ("p/c", Some("3")),
+            ("q/x", Some("9")),
+        ]);
+        let g = s.prepare(1, g, Some(1)).unwrap();
+        s.commit(g).unwrap();
+        let go = Arc::new(Done::default());
+        match &mut s.engine {
+            Engine::Redb(r) => r.hold = Some(go.clone()),
+            Engine::Memory(_) => unreachable!("a file store"),
+        }
+        let block = changes(&[
+            ("p/0", Some("0")),
+            ("p/b", None),
+            ("p/bb", Some("22")),
+            ("p/c", Some("33")),
+            ("q/x", None),
+        ]);
+        let p = s.prepare(2, block, None).unwrap();
+        let root = s.commit(p).unwrap().app_hash;
+        // the file still holds height 1
+        {
+            let tx = s.redb().unwrap().db.begin_read().unwrap();
+            let state = tx.open_table(STATE).unwrap();
+            assert_eq!(state.get(&b"p/c"[..]).unwrap().unwrap().value(), b"3");
+            let meta = tx.open_table(META).unwrap();
+            let height = meta.get("height").unwrap().unwrap().value().to_vec();
+            assert_eq!(height, 1u64.to_be_bytes());
+        }
+        let kv = |k: &str, v: &str| (k.as_bytes().to_vec(), v.as_bytes().to_vec());
+        assert_eq!(s.committed().unwrap().height, 2);
+        assert_eq!(s.get_raw(b"p/c"), Some(b"33".to_vec()));
+        assert_eq!(s.get_raw(b"p/b"), None);
+        assert_eq!(s.get_raw(b"q/x"), None);
+        assert_eq!(s.get_raw(b"p/a"), Some(b"1".to_vec()));
+        let all = vec![
+            kv("p/0", "0"),
+            kv("p/a", "1"),
+            kv("p/bb", "22"),
+            kv("p/c", "33"),
+        ];
+        assert_eq!(s.prefix_raw(b"p/", None, 10), all);
+        assert_eq!(s.prefix_raw(b"p/", None, 2), all[..2].to_vec());
+        assert_eq!(s.prefix_raw(b"p/", Some(b"p/a"), 2), all[2..].to_vec());
+        assert_eq!(s.prefix_raw(b"p/b", None, 10), vec![kv("p/bb", "22")]);
+        assert_eq!(s.prefix_raw(b"q/", None, 10), Vec::new());
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            go.finish(Ok(()));
+        });
+        let (v, proof) = s.get_with_proof(b"p/c", 2).unwrap();
+        assert_eq!(v, Some(b"33".to_vec()));
+        assert!(ics23::verify_membership::<ics23::HostFunctionsManager>(
+            &proof,
+            &jmt::ics23_spec(),
+            &root.to_vec(),
+            b"p/c",
+            b"33"
+        ));
+        release.join().unwrap();
+        assert_eq!(s.root_at(2).unwrap(), Some(root));
+        let p = s.prepare(3, changes(&[("p/a", None)]), None).unwrap();
+        s.commit(p).unwrap();
+        drop(s);
+        let s = Storage::open(&path).unwrap();
+        assert_eq!(s.committed().unwrap().height, 3);
+        assert_eq!(
+            s.prefix_raw(b"p/", None, 10),
+            all[..1]
+                .iter()
+                .chain(&all[2..])
+                .cloned()
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The memory engine: the same store (the same tree, roots, proofs, history window and what
 //! pruning deletes as the redb engine; a pruning backlog goes at once, with no per-commit
 //! budget) held in ordered maps, for stores that never outlive their process:
-//! scenario tests, the simulator, genesis dry runs. Nothing is encoded: tree nodes are kept as
-//! jmt's own `Node` values, so a block's tree update reads them without decoding and Commit
-//! inserts them without encoding, paging or checksums.
+//! scenario tests, the simulator, genesis dry runs. Tree nodes are kept encoded as the live tree
+//! hands them over (the redb engine's keys and values), so Commit moves them in without paging
+//! or checksums; only proofs decode them.
 //!
 //! A node is never asked to keep a memory store; `nodeopd` always opens a file (redb). The two
 //! engines are held to the same answers by the store's tests, which run every scenario on both
@@ -15,7 +15,8 @@ use std::sync::Arc;
 use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, Version};
 
-use super::{root_node_key, StoreError};
+use super::live::Batch;
+use super::{backend, node_key_bytes, root_node_key, StoreError};
 use crate::state::Changes;
 
 /// (key hash, version) → (key, value; `None` = deleted at that version).
@@ -24,14 +25,15 @@ type ValueRecords = BTreeMap<([u8; 32], Version), (Vec<u8>, Option<Vec<u8>>)>;
 /// One version's entries that a later version made stale (pruning only).
 struct Stale {
     since: Version,
-    nodes: Vec<NodeKey>,
+    nodes: Vec<Vec<u8>>,
     values: Vec<([u8; 32], Version)>,
 }
 
 #[derive(Default)]
 pub(super) struct MemDb {
-    /// Every kept version's tree nodes.
-    nodes: BTreeMap<NodeKey, Node>,
+    /// Every kept version's tree nodes: `jmt_nodes` key → borsh(Node), as in the redb engine
+    /// (only proofs read them back; blocks are computed on the live tree).
+    nodes: BTreeMap<Vec<u8>, Vec<u8>>,
     values: ValueRecords,
     /// The latest committed state, shared with [`super::StateView`]s taken from it.
     pub(super) state: Arc<BTreeMap<Vec<u8>, Vec<u8>>>,
@@ -62,7 +64,7 @@ impl MemDb {
         height: u64,
         app_hash: [u8; 32],
         version: Version,
-        batch: &TreeUpdateBatch,
+        batch: Batch,
         changes: &Changes,
         keep_recent: u64,
         earliest_version: Version,
@@ -74,14 +76,13 @@ impl MemDb {
         if keep_recent > 0 && version > 0 {
             let mut stale = Stale {
                 since: version,
-                nodes: Vec::with_capacity(batch.stale_node_index_batch.len() + 1),
+                nodes: batch.stale,
                 values: Vec::with_capacity(changes.len()),
             };
-            for index in &batch.stale_node_index_batch {
-                stale.nodes.push(index.node_key.clone());
-            }
             // jmt copies an unchanged root without reporting the old one stale
-            stale.nodes.push(root_node_key(version - 1)?);
+            stale
+                .nodes
+                .push(node_key_bytes(&root_node_key(version - 1)?)?);
             for &h in &hashes {
                 if let Some((&previous, _)) = self.values.range((h, 0)..(h, version)).next_back() {
                     stale.values.push(previous);
@@ -89,9 +90,7 @@ impl MemDb {
             }
             self.stale.push_back(stale);
         }
-        for (key, node) in batch.node_batch.nodes() {
-            self.nodes.insert(key.clone(), node.clone());
-        }
+        self.nodes.extend(batch.nodes);
         let state = Arc::make_mut(&mut self.state);
         for ((k, v), h) in changes.iter().zip(hashes) {
             self.values.insert((h, version), (k.clone(), v.clone()));
@@ -130,10 +129,11 @@ impl MemDb {
         version: Version,
         batch: &TreeUpdateBatch,
         entries: &[(Vec<u8>, Vec<u8>)],
-    ) {
+    ) -> Result<(), StoreError> {
         for (key, node) in batch.node_batch.nodes() {
             if !matches!(node, Node::Null) {
-                self.nodes.insert(key.clone(), node.clone());
+                self.nodes
+                    .insert(node_key_bytes(key)?, borsh::to_vec(node).map_err(backend)?);
             }
         }
         let state = Arc::make_mut(&mut self.state);
@@ -144,6 +144,7 @@ impl MemDb {
             state.insert(k.clone(), v.clone());
         }
         self.roots.insert(height, root);
+        Ok(())
     }
 
     fn newest(
@@ -166,7 +167,10 @@ impl HasPreimage for MemDb {
 
 impl TreeReader for MemDb {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        Ok(self.nodes.get(node_key).cloned())
+        match self.nodes.get(&node_key_bytes(node_key)?) {
+            Some(bytes) => Ok(Some(borsh::from_slice(bytes)?)),
+            None => Ok(None),
+        }
     }
 
     fn get_value_option(

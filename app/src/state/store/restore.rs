@@ -128,7 +128,7 @@ impl Storage {
     /// A consistent view of the latest committed height (see [`StateView`]).
     pub fn state_view(&self) -> Result<StateView, StoreError> {
         let r = match &self.engine {
-            Engine::Redb(r) => r,
+            Engine::Redb(_) => self.written()?,
             Engine::Memory(m) => {
                 return Ok(StateView {
                     committed: self.committed.clone().ok_or(StoreError::Empty)?,
@@ -208,7 +208,7 @@ impl Storage {
         let r = match &mut self.engine {
             Engine::Redb(r) => r,
             Engine::Memory(m) => {
-                m.restore(height, root.0, version, &batch, entries);
+                m.restore(height, root.0, version, &batch, entries)?;
                 let committed = Committed {
                     height,
                     app_hash: root.0,
@@ -263,7 +263,6 @@ impl Storage {
             version_offset,
             block_time,
         };
-        r.staged = None;
         self.committed = Some(committed.clone());
         self.earliest = Some(height);
         self.renew_snapshot()?;

@@ -1,0 +1,718 @@
+//! The live tree: the newest version of the Jellyfish Merkle tree, held in memory, from which a
+//! block's root, its new nodes and its stale nodes are computed.
+//!
+//! jmt computes a block by reading every node on the changed paths back from the store (decoded
+//! from redb, or cloned out of the memory engine's map), building its own caches of `NodeKey`s and
+//! nibble paths, and hashing; a 10k-key block over a million keys spent most of its tree time
+//! there. This tree keeps the newest version's nodes in one arena (`u32` child links, each node's
+//! hash cached), so a block only walks and rehashes what it changes.
+//!
+//! It builds exactly the tree jmt builds: the same shape (a leaf sits where its key's prefix
+//! first becomes unique; a node left with a single leaf child is replaced by that leaf), the same
+//! hashes (jmt's leaf and internal-node domain separators and its placeholder for empty subtrees,
+//! the 16 children hashed as a 4-level binary tree in which a subtree holding one leaf is that
+//! leaf), the same versions (every node a block rewrites, moves or creates is of the block's
+//! version; everything else keeps its version) and the same stale nodes. A block applies its
+//! deletions first, then its writes, key by key, as the store did through jmt (the result does
+//! not depend on the order within each group). The store's tests compare root, new nodes and stale
+//! nodes with jmt's own `put_value_set` block by block.
+//!
+//! Blocks are computed copy-on-write: a block never changes a node of the committed version, it
+//! copies it. So a computed block that is not committed (FinalizeBlock run again for the same
+//! height) is dropped by freeing what it allocated, and a committed one frees the nodes it
+//! replaced.
+
+use jmt::storage::{Node, NodeKey, TreeReader};
+use jmt::Version;
+use sha2::{Digest, Sha256};
+
+use super::StoreError;
+use crate::state::Changes;
+
+const NONE: u32 = u32::MAX;
+const LEAF_DOMAIN: &[u8] = b"JMT::LeafNode";
+const INTERNAL_DOMAIN: &[u8] = b"JMT::IntrnalNode";
+const PLACEHOLDER: [u8; 32] = *b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
+
+/// An internal node, with what its parent's hash and jmt's encoding need of each child kept
+/// beside the link, so that hashing and encoding a node never visits its children.
+#[derive(Clone)]
+struct Internal {
+    children: [u32; 16],
+    /// Each child's hash, version and leaf count (1 for a leaf), as of the last `finish`.
+    hashes: [[u8; 32]; 16],
+    versions: [Version; 16],
+    counts: [u64; 16],
+    /// The children that are leaves.
+    leaves: u16,
+    version: Version,
+    /// Valid once the block that made the node is computed.
+    hash: [u8; 32],
+    leaf_count: u64,
+}
+
+impl Internal {
+    fn new(version: Version) -> Self {
+        Self {
+            children: [NONE; 16],
+            hashes: [[0; 32]; 16],
+            versions: [0; 16],
+            counts: [0; 16],
+            leaves: 0,
+            version,
+            hash: [0; 32],
+            leaf_count: 0,
+        }
+    }
+
+    /// Links child `n` to a node of this block (or to nothing).
+    fn link(&mut self, n: usize, child: u32) {
+        self.children[n] = child;
+        self.versions[n] = self.version;
+        if child == NONE {
+            self.leaves &= !(1 << n);
+        }
+    }
+
+    fn exists(&self) -> u16 {
+        let mut bits = 0u16;
+        for (n, &c) in self.children.iter().enumerate() {
+            if c != NONE {
+                bits |= 1 << n;
+            }
+        }
+        bits
+    }
+
+    /// Own hash and leaf count from the children's.
+    fn rehash(&mut self) {
+        self.hash = merkle(&self.hashes, self.exists(), self.leaves, 0, 16);
+        self.leaf_count = self
+            .children
+            .iter()
+            .zip(&self.counts)
+            .filter(|(c, _)| **c != NONE)
+            .map(|(_, n)| n)
+            .sum();
+    }
+
+    /// borsh(Node::Internal).
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(1);
+        let mut count = 0u64;
+        for n in 0..16 {
+            if self.children[n] == NONE {
+                out.push(0);
+                continue;
+            }
+            count += 1;
+            out.push(1);
+            out.extend_from_slice(&self.hashes[n]);
+            out.extend_from_slice(&self.versions[n].to_le_bytes());
+            if self.leaves & (1 << n) != 0 {
+                out.push(0);
+            } else {
+                out.push(1);
+                out.extend_from_slice(&self.counts[n].to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&self.leaf_count.to_le_bytes());
+    }
+}
+
+#[derive(Clone)]
+struct Leaf {
+    key: [u8; 32],
+    value_hash: [u8; 32],
+    version: Version,
+    hash: [u8; 32],
+}
+
+enum Slot {
+    Internal(Box<Internal>),
+    Leaf(Leaf),
+    Free,
+}
+
+/// The block being computed and not yet committed.
+struct Pending {
+    version: Version,
+    /// The committed root, to go back to.
+    committed_root: u32,
+    /// Every slot this block allocated (to free if it is dropped).
+    allocated: Vec<u32>,
+    /// Committed slots this block replaced (to free once it is committed).
+    replaced: Vec<u32>,
+    stale: Vec<Vec<u8>>,
+}
+
+/// What a block writes to the tree tables, encoded as the store keeps it.
+#[derive(Default)]
+pub(super) struct Batch {
+    /// (`jmt_nodes` key, borsh(Node)) of every node of the block's version, the root first.
+    pub(super) nodes: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The `jmt_nodes` keys of the nodes the block made stale.
+    pub(super) stale: Vec<Vec<u8>>,
+}
+
+#[derive(Default)]
+pub(super) struct LiveTree {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    root: u32,
+    pending: Option<Pending>,
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Tree(format!("live tree: {what}"))
+}
+
+/// Nibble `i` of a key hash (the high half of a byte first).
+fn nibble(key: &[u8; 32], i: usize) -> usize {
+    let b = key[i / 2];
+    if i & 1 == 0 {
+        (b >> 4) as usize
+    } else {
+        (b & 0x0f) as usize
+    }
+}
+
+fn leaf_hash(key: &[u8; 32], value_hash: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(LEAF_DOMAIN);
+    h.update(key);
+    h.update(value_hash);
+    h.finalize().into()
+}
+
+fn internal_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(INTERNAL_DOMAIN);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// jmt's hash of the children `start .. start + width` of a 16-ary node.
+fn merkle(hashes: &[[u8; 32]; 16], exists: u16, leaves: u16, start: u32, width: u32) -> [u8; 32] {
+    let mask = (((1u32 << width) - 1) << start) as u16;
+    let (e, l) = (exists & mask, leaves & mask);
+    if e == 0 {
+        PLACEHOLDER
+    } else if width == 1 || (e.count_ones() == 1 && l != 0) {
+        hashes[e.trailing_zeros() as usize]
+    } else {
+        let half = width / 2;
+        internal_hash(
+            &merkle(hashes, e, l, start, half),
+            &merkle(hashes, e, l, start + half, half),
+        )
+    }
+}
+
+/// borsh(NodeKey): version, nibble count, packed nibbles (two per byte, high half first).
+fn node_key_bytes(version: Version, nibbles: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(20 + nibbles.len() / 2 + 1);
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&(nibbles.len() as u64).to_le_bytes());
+    let packed = nibbles.len().div_ceil(2);
+    out.extend_from_slice(&(packed as u32).to_le_bytes());
+    for pair in nibbles.chunks(2) {
+        out.push(pair[0] << 4 | pair.get(1).copied().unwrap_or(0));
+    }
+    out
+}
+
+/// The `jmt_nodes` key of the node at the first `depth` nibbles of `key`: version (big-endian,
+/// so that a version's nodes sit together) ‖ borsh(NodeKey).
+fn stored_key(version: Version, key: &[u8; 32], depth: usize) -> Vec<u8> {
+    let packed = depth.div_ceil(2);
+    let mut out = Vec::with_capacity(28 + packed);
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&(depth as u64).to_le_bytes());
+    out.extend_from_slice(&(packed as u32).to_le_bytes());
+    out.extend_from_slice(&key[..depth / 2]);
+    if depth % 2 == 1 {
+        out.push(key[depth / 2] & 0xf0);
+    }
+    out
+}
+
+fn node_key(version: Version, nibbles: &[u8]) -> Result<NodeKey, StoreError> {
+    borsh::from_slice(&node_key_bytes(version, nibbles)).map_err(|e| corrupt(&e.to_string()))
+}
+
+enum Deleted {
+    NotChanged,
+    Removed,
+    Updated(u32),
+}
+
+impl LiveTree {
+    /// An empty tree.
+    pub(super) fn new() -> Self {
+        Self {
+            slots: Vec::new(),
+            free: Vec::new(),
+            root: NONE,
+            pending: None,
+        }
+    }
+
+    /// The tree of `version` as stored, read from its root down.
+    pub(super) fn load<R: TreeReader>(reader: &R, version: Version) -> Result<Self, StoreError> {
+        let mut tree = Self::new();
+        let mut path = Vec::with_capacity(64);
+        tree.root = tree.load_node(reader, version, &mut path)?;
+        Ok(tree)
+    }
+
+    fn load_node<R: TreeReader>(
+        &mut self,
+        reader: &R,
+        version: Version,
+        path: &mut Vec<u8>,
+    ) -> Result<u32, StoreError> {
+        let key = node_key(version, path)?;
+        let node = reader
+            .get_node_option(&key)
+            .map_err(|e| StoreError::Tree(e.to_string()))?
+            .ok_or_else(|| corrupt(&format!("node {key:?} is missing from the store")))?;
+        let slot = match node {
+            Node::Null if path.is_empty() => return Ok(NONE),
+            Node::Null => return Err(corrupt(&format!("a null node below the root at {key:?}"))),
+            Node::Leaf(leaf) => {
+                let bytes = borsh::to_vec(&leaf).map_err(|e| corrupt(&e.to_string()))?;
+                let key_hash = leaf.key_hash().0;
+                let mut value_hash = [0u8; 32];
+                value_hash.copy_from_slice(&bytes[32..64]);
+                Slot::Leaf(Leaf {
+                    key: key_hash,
+                    value_hash,
+                    version,
+                    hash: leaf_hash(&key_hash, &value_hash),
+                })
+            }
+            Node::Internal(internal) => {
+                let mut node = Box::new(Internal::new(version));
+                let listed: Vec<(u8, Version, bool, u64)> = internal
+                    .children_sorted()
+                    .map(|(n, c)| (u8::from(n), c.version, c.is_leaf(), c.leaf_count() as u64))
+                    .collect();
+                for (n, child_version, is_leaf, count) in listed {
+                    path.push(n);
+                    let child = self.load_node(reader, child_version, path)?;
+                    path.pop();
+                    let n = n as usize;
+                    node.children[n] = child;
+                    node.versions[n] = child_version;
+                    node.counts[n] = count;
+                    match &self.slots[child as usize] {
+                        Slot::Leaf(l) => {
+                            node.hashes[n] = l.hash;
+                            if !is_leaf {
+                                return Err(corrupt(&format!("child {n} of {key:?} is a leaf")));
+                            }
+                            node.leaves |= 1 << n;
+                        }
+                        Slot::Internal(c) => node.hashes[n] = c.hash,
+                        Slot::Free => return Err(corrupt("a link to a free slot")),
+                    }
+                }
+                node.rehash();
+                Slot::Internal(node)
+            }
+        };
+        Ok(self.push(slot))
+    }
+
+    fn push(&mut self, slot: Slot) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = slot;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    fn alloc(&mut self, slot: Slot) -> u32 {
+        let i = self.push(slot);
+        if let Some(p) = &mut self.pending {
+            p.allocated.push(i);
+        }
+        i
+    }
+
+    fn new_leaf(&mut self, key: [u8; 32], value_hash: [u8; 32], version: Version) -> u32 {
+        self.alloc(Slot::Leaf(Leaf {
+            key,
+            value_hash,
+            version,
+            hash: leaf_hash(&key, &value_hash),
+        }))
+    }
+
+    fn version_of(&self, i: u32) -> Result<Version, StoreError> {
+        match self.slots.get(i as usize) {
+            Some(Slot::Internal(n)) => Ok(n.version),
+            Some(Slot::Leaf(l)) => Ok(l.version),
+            _ => Err(corrupt("a link to a free slot")),
+        }
+    }
+
+    fn block_version(&self) -> Result<Version, StoreError> {
+        self.pending
+            .as_ref()
+            .map(|p| p.version)
+            .ok_or_else(|| corrupt("no block"))
+    }
+
+    /// Takes node `i` (at `depth` on the path of `key`) out of the tree: freed at once when this
+    /// block made it, otherwise recorded stale and freed when the block is committed.
+    fn drop_node(&mut self, i: u32, depth: usize, key: &[u8; 32]) -> Result<(), StoreError> {
+        let version = self.version_of(i)?;
+        let p = self.pending.as_mut().ok_or_else(|| corrupt("no block"))?;
+        if version == p.version {
+            self.slots[i as usize] = Slot::Free;
+            self.free.push(i);
+        } else {
+            p.stale.push(stored_key(version, key, depth));
+            p.replaced.push(i);
+        }
+        Ok(())
+    }
+
+    /// Internal node `i` (at `depth` on the path of `key`) as a node of this block: itself when
+    /// the block made it, otherwise a copy, the original stale.
+    fn own(&mut self, i: u32, depth: usize, key: &[u8; 32]) -> Result<u32, StoreError> {
+        let version = self.block_version()?;
+        let copy = match &self.slots[i as usize] {
+            Slot::Internal(n) if n.version == version => return Ok(i),
+            Slot::Internal(n) => {
+                let mut copy = n.clone();
+                copy.version = version;
+                copy
+            }
+            _ => return Err(corrupt("expected an internal node")),
+        };
+        self.drop_node(i, depth, key)?;
+        Ok(self.alloc(Slot::Internal(copy)))
+    }
+
+    fn internal(&self, i: u32) -> Result<&Internal, StoreError> {
+        match &self.slots[i as usize] {
+            Slot::Internal(n) => Ok(n),
+            _ => Err(corrupt("expected an internal node")),
+        }
+    }
+
+    fn internal_mut(&mut self, i: u32) -> Result<&mut Internal, StoreError> {
+        match &mut self.slots[i as usize] {
+            Slot::Internal(n) => Ok(n),
+            _ => Err(corrupt("expected an internal node")),
+        }
+    }
+
+    fn insert(
+        &mut self,
+        i: u32,
+        depth: usize,
+        key: &[u8; 32],
+        value_hash: [u8; 32],
+        version: Version,
+    ) -> Result<u32, StoreError> {
+        if i == NONE {
+            return Ok(self.new_leaf(*key, value_hash, version));
+        }
+        let existing = match &self.slots[i as usize] {
+            Slot::Leaf(l) => l.clone(),
+            Slot::Internal(_) => {
+                let own = self.own(i, depth, key)?;
+                let n = nibble(key, depth);
+                let child = self.internal(own)?.children[n];
+                let child = self.insert(child, depth + 1, key, value_hash, version)?;
+                self.internal_mut(own)?.link(n, child);
+                return Ok(own);
+            }
+            Slot::Free => return Err(corrupt("a link to a free slot")),
+        };
+        self.drop_node(i, depth, key)?;
+        if existing.key == *key {
+            return Ok(self.new_leaf(*key, value_hash, version));
+        }
+        // a new key under an existing leaf: both go down to where their paths part
+        let mut fork = depth;
+        while nibble(key, fork) == nibble(&existing.key, fork) {
+            fork += 1;
+        }
+        let moved = self.new_leaf(existing.key, existing.value_hash, version);
+        let new = self.new_leaf(*key, value_hash, version);
+        let mut node = Box::new(Internal::new(version));
+        node.link(nibble(&existing.key, fork), moved);
+        node.link(nibble(key, fork), new);
+        let mut top = self.alloc(Slot::Internal(node));
+        for d in (depth..fork).rev() {
+            let mut node = Box::new(Internal::new(version));
+            node.link(nibble(key, d), top);
+            top = self.alloc(Slot::Internal(node));
+        }
+        Ok(top)
+    }
+
+    fn delete(&mut self, i: u32, depth: usize, key: &[u8; 32]) -> Result<Deleted, StoreError> {
+        if i == NONE {
+            return Ok(Deleted::NotChanged);
+        }
+        match &self.slots[i as usize] {
+            Slot::Leaf(l) => {
+                if l.key != *key {
+                    return Ok(Deleted::NotChanged);
+                }
+                self.drop_node(i, depth, key)?;
+                return Ok(Deleted::Removed);
+            }
+            Slot::Internal(_) => {}
+            Slot::Free => return Err(corrupt("a link to a free slot")),
+        }
+        let n = nibble(key, depth);
+        let child = self.internal(i)?.children[n];
+        let child = match self.delete(child, depth + 1, key)? {
+            Deleted::NotChanged => return Ok(Deleted::NotChanged),
+            Deleted::Removed => NONE,
+            Deleted::Updated(c) => c,
+        };
+        let own = self.own(i, depth, key)?;
+        self.internal_mut(own)?.link(n, child);
+        let children = self.internal(own)?.children;
+        let mut left = children.iter().filter(|c| **c != NONE);
+        match (left.next().copied(), left.next()) {
+            (None, _) => {
+                self.drop_node(own, depth, key)?;
+                Ok(Deleted::Removed)
+            }
+            (Some(only), None) => {
+                let Slot::Leaf(leaf) = &self.slots[only as usize] else {
+                    return Ok(Deleted::Updated(own));
+                };
+                // a node left with one leaf: the leaf takes its place
+                let leaf = leaf.clone();
+                self.drop_node(only, depth + 1, &leaf.key)?;
+                self.drop_node(own, depth, key)?;
+                let version = self.block_version()?;
+                Ok(Deleted::Updated(self.new_leaf(
+                    leaf.key,
+                    leaf.value_hash,
+                    version,
+                )))
+            }
+            _ => Ok(Deleted::Updated(own)),
+        }
+    }
+
+    /// Hashes every node of `version` under `i` (an internal node of `version`), children
+    /// first, and takes each changed child's hash, version and leaf count into its parent.
+    fn finish(&mut self, i: u32, version: Version) -> Result<(), StoreError> {
+        let node = self.internal(i)?;
+        let (children, versions) = (node.children, node.versions);
+        let mut fresh: [Option<([u8; 32], bool, u64)>; 16] = [None; 16];
+        for n in 0..16 {
+            let c = children[n];
+            if c == NONE || versions[n] != version {
+                continue;
+            }
+            fresh[n] = Some(match &self.slots[c as usize] {
+                Slot::Leaf(l) => (l.hash, true, 1),
+                Slot::Internal(_) => {
+                    self.finish(c, version)?;
+                    let child = self.internal(c)?;
+                    (child.hash, false, child.leaf_count)
+                }
+                Slot::Free => return Err(corrupt("a link to a free slot")),
+            });
+        }
+        let node = self.internal_mut(i)?;
+        for (n, f) in fresh.into_iter().enumerate() {
+            if let Some((hash, is_leaf, count)) = f {
+                node.hashes[n] = hash;
+                node.counts[n] = count;
+                if is_leaf {
+                    node.leaves |= 1 << n;
+                } else {
+                    node.leaves &= !(1 << n);
+                }
+            }
+        }
+        node.rehash();
+        Ok(())
+    }
+
+    /// Every node of `version` under `i` (at the first `depth` nibbles of `path`) into `nodes`.
+    fn emit(
+        &self,
+        i: u32,
+        version: Version,
+        path: &mut [u8; 32],
+        depth: usize,
+        nodes: &mut Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<(), StoreError> {
+        let mut bytes = Vec::new();
+        let node = match &self.slots[i as usize] {
+            Slot::Leaf(l) => {
+                bytes.reserve_exact(65);
+                bytes.push(2);
+                bytes.extend_from_slice(&l.key);
+                bytes.extend_from_slice(&l.value_hash);
+                nodes.push((stored_key(version, path, depth), bytes));
+                return Ok(());
+            }
+            Slot::Internal(n) => n,
+            Slot::Free => return Err(corrupt("a link to a free slot")),
+        };
+        node.encode(&mut bytes);
+        nodes.push((stored_key(version, path, depth), bytes));
+        for n in 0..16 {
+            let c = node.children[n];
+            if c == NONE || node.versions[n] != version {
+                continue;
+            }
+            let byte = &mut path[depth / 2];
+            *byte = if depth & 1 == 0 {
+                (n as u8) << 4
+            } else {
+                (*byte & 0xf0) | n as u8
+            };
+            self.emit(c, version, path, depth + 1, nodes)?;
+        }
+        Ok(())
+    }
+
+    /// Drops a computed block that was not committed.
+    fn drop_pending(&mut self) {
+        if let Some(p) = self.pending.take() {
+            for i in p.allocated {
+                if !matches!(self.slots[i as usize], Slot::Free) {
+                    self.slots[i as usize] = Slot::Free;
+                    self.free.push(i);
+                }
+            }
+            self.root = p.committed_root;
+        }
+    }
+
+    /// Computes the block `changes` at `version` over the committed tree: its root and what it
+    /// writes to the tree tables (new nodes and stale nodes; the store writes the values). A
+    /// block computed earlier and not committed is dropped first.
+    pub(super) fn apply(
+        &mut self,
+        changes: &Changes,
+        version: Version,
+    ) -> Result<([u8; 32], Batch), StoreError> {
+        self.drop_pending();
+        self.pending = Some(Pending {
+            version,
+            committed_root: self.root,
+            allocated: Vec::new(),
+            replaced: Vec::new(),
+            stale: Vec::new(),
+        });
+        let result = self.compute(changes, version);
+        if result.is_err() {
+            self.drop_pending();
+        }
+        result
+    }
+
+    fn compute(
+        &mut self,
+        changes: &Changes,
+        version: Version,
+    ) -> Result<([u8; 32], Batch), StoreError> {
+        let start = self.root;
+        let mut root = self.root;
+        let mut writes = Vec::with_capacity(changes.len());
+        for (k, v) in changes {
+            let key: [u8; 32] = Sha256::digest(k).into();
+            match v {
+                None => match self.delete(root, 0, &key)? {
+                    Deleted::NotChanged => {}
+                    Deleted::Removed => root = NONE,
+                    Deleted::Updated(r) => root = r,
+                },
+                Some(v) => writes.push((key, Sha256::digest(v).into())),
+            }
+        }
+        for (key, value_hash) in writes {
+            root = self.insert(root, 0, &key, value_hash, version)?;
+        }
+        if root == start && root != NONE && version > 0 {
+            // nothing changed: jmt still gives the version its own root, a copy (and does not
+            // report the previous one stale)
+            let copy = match &self.slots[root as usize] {
+                Slot::Internal(n) => {
+                    let mut copy = n.clone();
+                    copy.version = version;
+                    Slot::Internal(copy)
+                }
+                Slot::Leaf(l) => Slot::Leaf(Leaf {
+                    version,
+                    ..l.clone()
+                }),
+                Slot::Free => return Err(corrupt("a link to a free slot")),
+            };
+            if let Some(p) = &mut self.pending {
+                p.replaced.push(root);
+            }
+            root = self.alloc(copy);
+        }
+        self.root = root;
+        let mut nodes = Vec::new();
+        let hash = match self.slots.get(root as usize) {
+            None => {
+                // an empty tree's root is jmt's null node
+                nodes.push((stored_key(version, &[0; 32], 0), vec![0]));
+                PLACEHOLDER
+            }
+            Some(Slot::Leaf(l)) => {
+                let hash = l.hash;
+                self.emit(root, version, &mut [0; 32], 0, &mut nodes)?;
+                hash
+            }
+            Some(_) => {
+                self.finish(root, version)?;
+                self.emit(root, version, &mut [0; 32], 0, &mut nodes)?;
+                self.internal(root)?.hash
+            }
+        };
+        let stale = self
+            .pending
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.stale))
+            .unwrap_or_default();
+        Ok((hash, Batch { nodes, stale }))
+    }
+
+    /// Makes the computed block of `version` the committed tree. False when no block of that
+    /// version is pending (the caller then reloads the tree from the store).
+    pub(super) fn commit(&mut self, version: Version) -> bool {
+        match self.pending.take() {
+            Some(p) if p.version == version => {
+                for i in p.replaced {
+                    self.slots[i as usize] = Slot::Free;
+                    self.free.push(i);
+                }
+                true
+            }
+            other => {
+                self.pending = other;
+                self.drop_pending();
+                false
+            }
+        }
+    }
+}
