@@ -1411,15 +1411,17 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
          base, release build): the simulator keeps the chain's state in the store's memory \
          engine (the same tree, roots and proofs as a node's redb file, held to the same answers \
          by the store's tests; every CSV here is byte-identical under both engines), allocates \
-         with mimalloc and signs the agents' txs with libsecp256k1. About 34 % of the time is \
-         computing each block's new tree (jmt's batch insertion of the writes 22 %, the \
-         key-by-key deletions of pruned task and auction records 12 %, hashing throughout), 19 % \
-         is Commit (inserting the new nodes and value records into the memory engine and \
-         dropping the stale ones), 10 % verifying signatures, 9 % the agents signing, 7 % \
-         executing the messages, and about 4 % the kernel handing out fresh pages as the state \
-         grows. With redb's in-memory backend and the system allocator the same run took twice \
-         as long (redb's write transactions about half of it). The \
-         authenticated store, not the App's per-message logic, is still the bottleneck.\n"
+         with mimalloc and signs the agents' txs with libsecp256k1. About 25 % of the time is \
+         computing each block's new tree on the store's live tree (the newest tree in memory: \
+         the block's deletions and writes applied to it, hashing throughout), 22 % is Commit \
+         (inserting the new nodes and value records into the memory engine's ordered maps, \
+         most of it comparing keys), 17 % verifying signatures, 15 % the agents signing, about \
+         10 % executing the messages, and about 3 % the kernel handing out fresh pages as the \
+         state grows. Before the live tree, jmt's own insertion took 34 % and the same run \
+         1.33× as long, with byte-identical CSVs. With redb's in-memory backend and the system \
+         allocator it took twice as long again (redb's write transactions about half of it). \
+         The authenticated store (about 47 %), not the App's per-message logic, is still the \
+         largest part.\n"
     );
 
     // ---------------------------------------------------------------- limits

@@ -5,10 +5,10 @@
 //!        [--threads 1,2]
 //!
 //! Each row is three consecutive blocks. Columns: `finalize` is FinalizeBlock (every tx
-//! decoded, signature-checked, executed on overlays, the tree's new root computed, its nodes and
-//! value records staged), `commit` is Commit (what CometBFT waits for: the block handed to the
-//! store's writer thread, which writes index, root and height in one durable redb transaction
-//! while the next block runs), both per block; `flush` is the wait, after the third Commit, until
+//! decoded, signature-checked, executed on overlays, the tree's new root and nodes computed on
+//! the store's live tree, nothing written), `commit` is Commit (what CometBFT waits for: the block
+//! handed to the store's writer thread, which writes its nodes, value records, index, root and
+//! height in one durable redb transaction while the next block runs), both per block; `flush` is the wait, after the third Commit, until
 //! that block is written. `tx/s` is the three blocks' txs over the whole time, flush included,
 //! so every write is paid for. `cold` blocks verify every signature; `warm` blocks arrive after
 //! CheckTx saw their txs, as on a validator whose mempool received them, and skip
