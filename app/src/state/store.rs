@@ -584,7 +584,12 @@ impl Storage {
                 if let Some(hold) = hold {
                     let _ = hold.wait();
                 }
-                let outcome = write_commit(&db, &job);
+                // a panic in the write is an error for whoever waits, never a wait for ever
+                // (nodeopd's panic hook ends the process first; this is for library users)
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    write_commit(&db, &job)
+                }))
+                .unwrap_or_else(|_| Err(backend("the store's writer thread panicked")));
                 // the store may be reopened as soon as it is told: let go of the file first
                 drop(db);
                 finished.finish(outcome)
