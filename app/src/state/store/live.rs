@@ -179,18 +179,19 @@ fn nibble(key: &[u8; 32], i: usize) -> usize {
 }
 
 fn leaf_hash(key: &[u8; 32], value_hash: &[u8; 32]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(LEAF_DOMAIN);
-    h.update(key);
-    h.update(value_hash);
-    h.finalize().into()
+    domain_hash(LEAF_DOMAIN, key, value_hash)
 }
 
 fn internal_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    domain_hash(INTERNAL_DOMAIN, left, right)
+}
+
+/// jmt's node hash: SHA-256 of its domain separator and the two halves.
+fn domain_hash(domain: &[u8], a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(INTERNAL_DOMAIN);
-    h.update(left);
-    h.update(right);
+    h.update(domain);
+    h.update(a);
+    h.update(b);
     h.finalize().into()
 }
 
