@@ -102,15 +102,22 @@ impl Key {
         nonce: u64,
         msgs: Vec<Msg>,
     ) -> Vec<u8> {
-        let mut body = TxBody {
+        let body = TxBody {
             chain_id: chain_id.to_string(),
             nonce,
             fee: 0,
             memo: String::new(),
             msgs,
         };
-        // The fee is a fixed-width u128, so the size does not depend on its value.
-        let len = self.sign(body.clone()).to_bytes().len();
+        // The fee is a fixed-width u128 and the signature 64 bytes, so the size depends on
+        // neither: measured unsigned, then signed once.
+        let unsigned = Tx {
+            body,
+            pubkey: self.pubkey,
+            signature: [0; 64],
+        };
+        let len = unsigned.to_bytes().len();
+        let mut body = unsigned.body;
         body.fee = min_fee(params, len).expect("fee fits");
         self.sign(body).to_bytes()
     }

@@ -27,8 +27,8 @@ use nodeop_app::modules::tasks::{
     state as tasks, Consistency, MsgPostTask, TaskKind, TaskPayload, TaskStatus, TasksParams,
 };
 use nodeop_app::params::TxParams;
-use nodeop_app::state::{StateReadExt, Storage, StoreOptions};
-use nodeop_app::tx::Msg;
+use nodeop_app::state::{StateReadExt, Storage};
+use nodeop_app::tx::{Msg, TxBody};
 use nodeop_app::AppOptions;
 use nodeop_driver::chain::{self, add_genesis_operator, consensus_key, Key, TestChain};
 use nodeop_driver::coprocessors::{add_genesis_coprocessor, bid, open};
@@ -418,6 +418,8 @@ struct Sim<'a> {
     wins: Vec<Vec<u32>>,
     period_wins: Vec<u32>,
     timing: Timing,
+    /// Threads that sign the agents' txs and verify a block's signatures.
+    threads: usize,
     /// Operators that undelegate their self-bond in the next block.
     leaving: Vec<(usize, u128)>,
     /// Proposals to dispute (from the next block on, until their deadline).
@@ -445,7 +447,7 @@ fn signed_nop(now: u128, then: u128) -> f64 {
 }
 
 impl<'a> Sim<'a> {
-    fn new(cfg: &'a LoadBalancing, variant: Variant, seed: u64) -> Self {
+    fn new(cfg: &'a LoadBalancing, variant: Variant, seed: u64, threads: usize) -> Self {
         let mut rng = Rng::new(seed);
         let oc = &cfg.operator;
         let shares = [
@@ -591,11 +593,12 @@ impl<'a> Sim<'a> {
 
         let options = AppOptions {
             check_invariants: cfg.check_every_block,
-            verify_threads: 1,
+            verify_threads: threads,
             ..AppOptions::default()
         };
-        let storage =
-            Storage::in_memory_with(StoreOptions { keep_recent: 2 }).expect("in-memory store");
+        // the newest state and each block's root (computed in full); no history or proofs,
+        // which nothing here reads
+        let storage = Storage::in_memory_newest_only().expect("in-memory store");
         let chain = TestChain::start_on(storage, options, &state);
         let params = chain.params();
         let tasks_params = tasks::params(chain.app.storage());
@@ -628,6 +631,7 @@ impl<'a> Sim<'a> {
             wins: Vec::new(),
             period_wins: vec![0; n_copro],
             timing: Timing::default(),
+            threads,
             leaving: Vec::new(),
             plans: Vec::new(),
             sent_disputes: Vec::new(),
@@ -1215,10 +1219,11 @@ impl Sim<'_> {
     }
 
     /// Signs the outboxes into txs: each signer's paying messages, then its duties (fee 0),
-    /// at most `max_msgs_per_tx` to a tx.
+    /// at most `max_msgs_per_tx` to a tx. Nonces are taken in order; the signatures are made
+    /// on `self.threads` threads (deterministic: the same bytes whatever the count).
     fn sign(&mut self, out: BTreeMap<Signer, Outbox>) -> Signed {
         let max = self.params.max_msgs_per_tx.max(1) as usize;
-        let mut txs = Vec::new();
+        let mut jobs = Vec::new();
         let mut tags = Vec::new();
         for (signer, o) in out {
             let per_tx = if matches!(signer, Signer::Client(_)) {
@@ -1233,19 +1238,31 @@ impl Sim<'_> {
                 .chain(o.duties.chunks(max).map(|c| (c, false)))
             {
                 let nonce = *self.nonce_mut(signer);
-                let msgs: Vec<Msg> = chunk.iter().map(|(m, _)| m.clone()).collect();
-                let key = self.signer_key(signer);
-                let tx = if paying {
-                    key.tx(&self.chain.chain_id, &self.params, nonce, msgs)
-                } else {
-                    self.chain.tx_with_nonce_and_fee(key, nonce, 0, msgs)
-                };
                 *self.nonce_mut(signer) += 1;
+                let msgs: Vec<Msg> = chunk.iter().map(|(m, _)| m.clone()).collect();
                 self.timing.msgs += chunk.len() as u64;
-                txs.push(tx);
+                jobs.push((signer, nonce, msgs, paying));
                 tags.push((signer, chunk.iter().map(|(_, t)| *t).collect()));
             }
         }
+        let (chain_id, params) = (&self.chain.chain_id, &self.params);
+        let this = &*self;
+        let sign_one = |(signer, nonce, msgs, paying): (Signer, u64, Vec<Msg>, bool)| {
+            let key = this.signer_key(signer);
+            if paying {
+                key.tx(chain_id, params, nonce, msgs)
+            } else {
+                key.sign(TxBody {
+                    chain_id: chain_id.clone(),
+                    nonce,
+                    fee: 0,
+                    memo: String::new(),
+                    msgs,
+                })
+                .to_bytes()
+            }
+        };
+        let txs = par_map(jobs, self.threads, sign_one);
         (txs, tags)
     }
 
@@ -1859,13 +1876,73 @@ fn thread_cpu() -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
-/// Runs one variant to the end; `progress` prints a line every tenth of the run.
-pub fn run_variant(cfg: &LoadBalancing, variant: Variant, seed: u64, progress: bool) -> RunResult {
+/// CPU time of the whole process (Linux: /proc/self/stat).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// `f` over `items` in order, on up to `threads` threads (this one included), in contiguous
+/// parts; the results in the items' order.
+fn par_map<T: Send, R: Send>(items: Vec<T>, threads: usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    const MIN_PER_THREAD: usize = 16;
+    let threads = threads.min(items.len() / MIN_PER_THREAD).max(1);
+    if threads == 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    let mut items = items.into_iter();
+    loop {
+        let part: Vec<T> = items.by_ref().take(per).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let mut parts = parts.into_iter();
+        let first = parts.next().unwrap_or_default();
+        let helpers: Vec<_> = parts
+            .map(|part| s.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        let mut out: Vec<R> = first.into_iter().map(f).collect();
+        for h in helpers {
+            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
+}
+
+/// Runs one variant to the end on `threads` threads (1: this one only; more sign the agents'
+/// txs and verify a block's signatures in parallel, with the same results); `progress`
+/// prints a line every tenth of the run. `runs_at_once` is how many variants share the
+/// machine: with `threads > 1` the reported CPU time is the process's over that count.
+pub fn run_variant(
+    cfg: &LoadBalancing,
+    variant: Variant,
+    seed: u64,
+    progress: bool,
+    threads: usize,
+    runs_at_once: usize,
+) -> RunResult {
     let started = Instant::now();
-    let cpu0 = thread_cpu();
+    let threads = threads.max(1);
+    let cpu_now = || {
+        if threads > 1 {
+            process_cpu().map(|c| c / runs_at_once.max(1) as u32)
+        } else {
+            thread_cpu()
+        }
+    };
+    let cpu0 = cpu_now();
     let periods = variant.periods;
     let label = variant.label.clone();
-    let mut sim = Sim::new(cfg, variant, seed);
+    let mut sim = Sim::new(cfg, variant, seed, threads);
     let blocks = periods * cfg.blocks_per_period;
     let tick = (periods / 10).max(1);
     for _ in 0..blocks {
@@ -1891,7 +1968,7 @@ pub fn run_variant(cfg: &LoadBalancing, variant: Variant, seed: u64, progress: b
     }
     sim.timing.tasks = sim.rows.iter().map(|r| r.posted).sum();
     sim.timing.total = started.elapsed();
-    sim.timing.cpu = thread_cpu().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
+    sim.timing.cpu = cpu_now().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
     if progress {
         let t = &sim.timing;
         eprintln!(
@@ -1975,6 +2052,9 @@ pub fn run_all(cfg: &LoadBalancing, progress: bool) -> Result<Vec<RunResult>> {
     }
     .min(vs.len())
     .max(1);
+    // cores the runs leave free go to each run's signing and verifying
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_run = (cores / threads).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<RunResult>>> =
         std::sync::Mutex::new((0..vs.len()).map(|_| None).collect());
@@ -1987,7 +2067,7 @@ pub fn run_all(cfg: &LoadBalancing, progress: bool) -> Result<Vec<RunResult>> {
                 }
                 // every variant starts from the same seed: the same agents and demand, one
                 // parameter changed
-                let r = run_variant(cfg, vs[i].clone(), cfg.seed, progress);
+                let r = run_variant(cfg, vs[i].clone(), cfg.seed, progress, per_run, threads);
                 results.lock().expect("no thread panicked")[i] = Some(r);
             });
         }
@@ -1998,4 +2078,20 @@ pub fn run_all(cfg: &LoadBalancing, progress: bool) -> Result<Vec<RunResult>> {
         .into_iter()
         .map(|r| r.expect("every variant ran"))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::par_map;
+
+    #[test]
+    fn par_map_keeps_the_order_whatever_the_threads() {
+        for n in [0usize, 1, 15, 16, 33, 100, 1000] {
+            let want: Vec<usize> = (0..n).map(|i| i * 3 + 1).collect();
+            for threads in [1, 2, 3, 8] {
+                let got = par_map((0..n).collect(), threads, |i| i * 3 + 1);
+                assert_eq!(got, want, "{n} items on {threads} threads");
+            }
+        }
+    }
 }

@@ -123,6 +123,8 @@ pub enum StoreError {
     Empty,
     #[error("tree: {0}")]
     Tree(String),
+    #[error("this store keeps only the newest state and its roots: {0} needs the tree's history")]
+    NoHistory(&'static str),
 }
 
 fn backend<E: std::fmt::Display>(e: E) -> StoreError {
@@ -263,6 +265,23 @@ impl Storage {
             live: None,
             genesis: None,
         })
+    }
+
+    /// An in-memory store that keeps only the newest state and each height's root: no values
+    /// at past heights, no proofs, no tree nodes (each block's root is still computed in full,
+    /// on the live tree). For a process that only executes blocks, such as the simulator; its
+    /// roots are the same as every other store's.
+    pub fn in_memory_newest_only() -> Result<Self, StoreError> {
+        let mut s = Self::in_memory_with(StoreOptions { keep_recent: 1 })?;
+        if let Engine::Memory(m) = &mut s.engine {
+            m.newest_only = true;
+        }
+        Ok(s)
+    }
+
+    /// Whether this store keeps the tree's history (nodes and value records).
+    fn keeps_history(&self) -> bool {
+        !matches!(&self.engine, Engine::Memory(m) if m.newest_only)
     }
 
     /// The redb engine over redb's in-memory backend: the file engine's code without a file.
@@ -470,9 +489,10 @@ impl Storage {
             }
             (None, None) => return Err(StoreError::Empty),
         };
+        let record = self.keeps_history();
         let (app_hash, batch) = if version == 0 {
             let mut tree = live::LiveTree::new();
-            let computed = tree.apply(&changes, 0)?;
+            let computed = tree.apply(&changes, 0, record)?;
             self.genesis = Some(tree);
             computed
         } else {
@@ -480,6 +500,9 @@ impl Storage {
             let tree = match self.live.take() {
                 Some(tree) => tree,
                 None => {
+                    if !record {
+                        return Err(StoreError::NoHistory("reloading the tree"));
+                    }
                     let previous = version - 1;
                     match &self.engine {
                         Engine::Redb(_) => live::LiveTree::load(&self.tree_reader()?, previous)?,
@@ -488,7 +511,7 @@ impl Storage {
                 }
             };
             let tree = self.live.insert(tree);
-            tree.apply(&changes, version)?
+            tree.apply(&changes, version, record)?
         };
         Ok(Prepared {
             height,
@@ -679,6 +702,8 @@ impl Storage {
         let key_hash = KeyHash::with::<sha2::Sha256>(key);
         match &self.engine {
             Engine::Redb(_) => self.tree_reader()?.get_value_option(version, key_hash),
+            // the newest height is the only one kept (`version_of` refuses the others)
+            Engine::Memory(m) if m.newest_only => return Ok(m.state.get(key).cloned()),
             Engine::Memory(m) => m.get_value_option(version, key_hash),
         }
         .map_err(|e| StoreError::Tree(e.to_string()))
@@ -696,6 +721,7 @@ impl Storage {
             Engine::Redb(_) => {
                 Sha256Jmt::new(&self.tree_reader()?).get_with_ics23_proof(key.to_vec(), version)
             }
+            Engine::Memory(m) if m.newest_only => return Err(StoreError::NoHistory("a proof")),
             Engine::Memory(m) => Sha256Jmt::new(m).get_with_ics23_proof(key.to_vec(), version),
         }
         .map_err(|e| StoreError::Tree(e.to_string()))
@@ -1867,5 +1893,53 @@ mod tests {
                 "{keep_recent}"
             );
         }
+    }
+
+    #[test]
+    fn a_newest_only_store_has_every_root_and_the_newest_state_and_refuses_history_clearly() {
+        let mut full = Storage::in_memory().unwrap();
+        let mut newest = Storage::in_memory_newest_only().unwrap();
+        let mut rng = Rng(0x5eed_0006);
+        let mut model = BTreeMap::new();
+        for n in 0..=200u64 {
+            let height = 3 + n;
+            let c = random_block(&mut rng, n);
+            apply(&mut model, &c);
+            let genesis = (n == 0).then_some(3);
+            let a = commit(&mut full, height, c.clone(), genesis);
+            let b = commit(&mut newest, height, c, genesis);
+            assert_eq!(a, b, "root at {height}");
+            assert_eq!(newest.root_at(height).unwrap(), Some(a));
+            for i in 0..KEYS {
+                let k = key(i);
+                assert_eq!(
+                    newest.get_raw(&k).as_ref(),
+                    model.get(&k),
+                    "{i} at {height}"
+                );
+                assert_eq!(newest.get_at(&k, height).unwrap().as_ref(), model.get(&k));
+            }
+            assert!(matches!(
+                newest.get_with_proof(&key(1), height),
+                Err(StoreError::NoHistory(_))
+            ));
+            if height > 3 {
+                assert!(matches!(
+                    newest.get_at(&key(1), height - 1),
+                    Err(StoreError::HeightPruned { .. })
+                ));
+            }
+            // it holds no tree nodes or value records, however long it runs
+            let stats = newest.stats().unwrap();
+            assert_eq!((stats.jmt_nodes, stats.jmt_values, stats.stale), (0, 0, 0));
+        }
+        assert_eq!(collect_all(&newest).unwrap(), model);
+        // a computed block that is not committed is dropped, and the next one still computes
+        let c = random_block(&mut rng, 1);
+        let dropped = newest.prepare(204, c.clone(), None).unwrap();
+        drop(dropped);
+        let again = newest.prepare(204, c.clone(), None).unwrap();
+        let want = full.prepare(204, c, None).unwrap().app_hash;
+        assert_eq!(again.app_hash, want);
     }
 }

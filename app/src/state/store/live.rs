@@ -145,6 +145,9 @@ struct Pending {
     /// Committed slots this block replaced (to free once it is committed).
     replaced: Vec<u32>,
     stale: Vec<Vec<u8>>,
+    /// Whether the block's new and stale nodes are wanted (a store that keeps no history has
+    /// no use for them).
+    record: bool,
 }
 
 /// What a block writes to the tree tables, encoded as the store keeps it.
@@ -383,7 +386,9 @@ impl LiveTree {
             self.slots[i as usize] = Slot::Free;
             self.free.push(i);
         } else {
-            p.stale.push(stored_key(version, key, depth));
+            if p.record {
+                p.stale.push(stored_key(version, key, depth));
+            }
             p.replaced.push(i);
         }
         Ok(())
@@ -606,13 +611,15 @@ impl LiveTree {
         }
     }
 
-    /// Computes the block `changes` at `version` over the committed tree: its root and what it
-    /// writes to the tree tables (new nodes and stale nodes; the store writes the values). A
-    /// block computed earlier and not committed is dropped first.
+    /// Computes the block `changes` at `version` over the committed tree: its root and, with
+    /// `record`, what it writes to the tree tables (new nodes and stale nodes; the store writes
+    /// the values; without, the batch is empty). A block computed earlier and not committed is
+    /// dropped first.
     pub(super) fn apply(
         &mut self,
         changes: &Changes,
         version: Version,
+        record: bool,
     ) -> Result<([u8; 32], Batch), StoreError> {
         self.drop_pending();
         self.pending = Some(Pending {
@@ -621,6 +628,7 @@ impl LiveTree {
             allocated: Vec::new(),
             replaced: Vec::new(),
             stale: Vec::new(),
+            record,
         });
         let result = self.compute(changes, version);
         if result.is_err() {
@@ -672,21 +680,28 @@ impl LiveTree {
             root = self.alloc(copy);
         }
         self.root = root;
+        let record = self.pending.as_ref().is_some_and(|p| p.record);
         let mut nodes = Vec::new();
         let hash = match self.slots.get(root as usize) {
             None => {
                 // an empty tree's root is jmt's null node
-                nodes.push((stored_key(version, &[0; 32], 0), vec![0]));
+                if record {
+                    nodes.push((stored_key(version, &[0; 32], 0), vec![0]));
+                }
                 PLACEHOLDER
             }
             Some(Slot::Leaf(l)) => {
                 let hash = l.hash;
-                self.emit(root, version, &mut [0; 32], 0, &mut nodes)?;
+                if record {
+                    self.emit(root, version, &mut [0; 32], 0, &mut nodes)?;
+                }
                 hash
             }
             Some(_) => {
                 self.finish(root, version)?;
-                self.emit(root, version, &mut [0; 32], 0, &mut nodes)?;
+                if record {
+                    self.emit(root, version, &mut [0; 32], 0, &mut nodes)?;
+                }
                 self.internal(root)?.hash
             }
         };

@@ -5,6 +5,10 @@
 //! hands them over (the redb engine's keys and values), so Commit moves them in without paging
 //! or checksums; only proofs decode them.
 //!
+//! A store made by `Storage::in_memory_newest_only` keeps only the newest state and each
+//! height's root (the live tree computes every root in full; no nodes, value records or stale
+//! lists are made or kept), for a process that only executes blocks: the simulator.
+//!
 //! A node is never asked to keep a memory store; `nodeopd` always opens a file (redb). The two
 //! engines are held to the same answers by the store's tests, which run every scenario on both
 //! and compare roots, values and proofs height by height.
@@ -40,6 +44,8 @@ pub(super) struct MemDb {
     pub(super) roots: BTreeMap<u64, [u8; 32]>,
     /// What each version made stale, oldest first.
     stale: VecDeque<Stale>,
+    /// Keep only `state` and `roots` ([`super::Storage::in_memory_newest_only`]).
+    pub(super) newest_only: bool,
 }
 
 impl MemDb {
@@ -69,6 +75,21 @@ impl MemDb {
         keep_recent: u64,
         earliest_version: Version,
     ) -> Result<(), StoreError> {
+        if self.newest_only {
+            let state = Arc::make_mut(&mut self.state);
+            for (k, v) in changes {
+                match v {
+                    Some(v) => {
+                        state.insert(k.clone(), v.clone());
+                    }
+                    None => {
+                        state.remove(k);
+                    }
+                }
+            }
+            self.roots.insert(height, app_hash);
+            return Ok(());
+        }
         let hashes: Vec<[u8; 32]> = changes
             .keys()
             .map(|k| KeyHash::with::<sha2::Sha256>(k).0)
