@@ -122,16 +122,23 @@ pub enum SignatureFault {
     Mismatch,
 }
 
-/// ECDSA verification with a reusable libsecp256k1 context. Holds no state beyond the
-/// precomputed tables, so one per App is enough and results never depend on it.
+/// ECDSA verification with a reusable libsecp256k1 context and a bounded memo of parsed
+/// public keys (parsing a compressed key takes a square root, about a seventh of a
+/// verification, and a chain's signers repeat). Both are pure caches: results never depend on
+/// them.
 pub struct Verifier {
     ctx: Secp256k1<VerifyOnly>,
+    keys: std::sync::Mutex<std::collections::BTreeMap<[u8; 33], PublicKey>>,
 }
+
+/// Parsed keys kept before the memo starts again from empty.
+const PARSED_KEYS: usize = 1 << 16;
 
 impl Default for Verifier {
     fn default() -> Self {
         Self {
             ctx: Secp256k1::verification_only(),
+            keys: std::sync::Mutex::new(std::collections::BTreeMap::new()),
         }
     }
 }
@@ -143,7 +150,7 @@ impl Verifier {
         digest: &[u8; 32],
         signature: &[u8; 64],
     ) -> Result<(), SignatureFault> {
-        let pk = PublicKey::from_slice(pubkey).map_err(|_| SignatureFault::BadPubkey)?;
+        let pk = self.parse(pubkey)?;
         let sig =
             ecdsa::Signature::from_compact(signature).map_err(|_| SignatureFault::Malformed)?;
         let mut normalized = sig;
@@ -154,6 +161,32 @@ impl Verifier {
         self.ctx
             .verify_ecdsa(Message::from_digest(*digest), &sig, &pk)
             .map_err(|_| SignatureFault::Mismatch)
+    }
+
+    /// The parsed key, from the memo when it was parsed before (only valid keys are kept).
+    fn parse(&self, pubkey: &[u8; 33]) -> Result<PublicKey, SignatureFault> {
+        if let Some(pk) = self.keys().get(pubkey).copied() {
+            return Ok(pk);
+        }
+        let pk = PublicKey::from_slice(pubkey).map_err(|_| SignatureFault::BadPubkey)?;
+        let mut keys = self.keys();
+        if keys.len() >= PARSED_KEYS {
+            keys.clear();
+        }
+        keys.insert(*pubkey, pk);
+        Ok(pk)
+    }
+
+    fn keys(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<[u8; 33], PublicKey>> {
+        // a poisoned lock only means another thread panicked while holding it: the map is
+        // still a map of valid keys
+        self.keys.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Parsed keys held (tests).
+    #[cfg(test)]
+    fn parsed_keys(&self) -> usize {
+        self.keys.lock().map_or(0, |k| k.len())
     }
 }
 
@@ -222,5 +255,64 @@ mod tests {
             v.verify(&pk, &digest, &[0u8; 64]),
             Err(SignatureFault::Malformed | SignatureFault::Mismatch)
         ));
+    }
+
+    #[test]
+    fn the_parsed_key_memo_gives_the_same_answers_keeps_only_valid_keys_and_is_bounded() {
+        use k256::ecdsa::{signature::hazmat::PrehashSigner, Signature, SigningKey};
+        let signer = |i: u32| {
+            let mut secret = [0u8; 32];
+            secret[28..].copy_from_slice(&(i + 1).to_be_bytes());
+            let sk = SigningKey::from_slice(&secret).unwrap();
+            let pk: [u8; 33] = sk
+                .verifying_key()
+                .to_encoded_point(true)
+                .as_bytes()
+                .try_into()
+                .unwrap();
+            (sk, pk)
+        };
+        let digest = sha256(&[b"memo"]);
+        let (sk, pk) = signer(0);
+        let sig: Signature = sk.sign_prehash(&digest).unwrap();
+        let sig: [u8; 64] = sig.normalize_s().unwrap_or(sig).to_bytes().into();
+        let (_, other_pk) = signer(1);
+        let v = Verifier::default();
+        // the first verification parses, the later ones read the memo: the same answers
+        for round in 0..3 {
+            assert_eq!(v.verify(&pk, &digest, &sig), Ok(()), "round {round}");
+            assert_eq!(
+                v.verify(&other_pk, &digest, &sig),
+                Err(SignatureFault::Mismatch),
+                "round {round}"
+            );
+            assert_eq!(
+                v.verify(&[9u8; 33], &digest, &sig),
+                Err(SignatureFault::BadPubkey),
+                "round {round}"
+            );
+        }
+        assert_eq!(v.parsed_keys(), 2, "an invalid key is never kept");
+        // bounded: once full it starts again from empty, and answers stay the same
+        let mut keys = v.keys();
+        for i in 0..PARSED_KEYS as u32 {
+            let mut k = [2u8; 33];
+            k[1..5].copy_from_slice(&i.to_be_bytes());
+            let any = *keys.values().next().unwrap();
+            keys.insert(k, any);
+        }
+        drop(keys);
+        assert!(v.parsed_keys() >= PARSED_KEYS);
+        let (_, third_pk) = signer(2);
+        assert_eq!(
+            v.verify(&third_pk, &digest, &sig),
+            Err(SignatureFault::Mismatch)
+        );
+        assert_eq!(
+            v.parsed_keys(),
+            1,
+            "a key parsed into a full memo starts it again"
+        );
+        assert_eq!(v.verify(&pk, &digest, &sig), Ok(()));
     }
 }

@@ -53,8 +53,24 @@ pub fn score_ppm(state: &impl StateRead, operator: &Address) -> u32 {
 
 /// `score × byz_factor`, ppm: what eligibility, sampling weights and rewards use.
 pub fn effective_score_ppm(state: &impl StateRead, operator: &Address) -> u32 {
-    let byz = state::record(state, operator).byz_factor_ppm;
-    score::effective_ppm(score_ppm(state, operator), byz)
+    let bonded = staking::state::operator(state, operator)
+        .map(|o| o.tokens)
+        .unwrap_or(0);
+    effective_score_ppm_of(state, &state::params(state), operator, bonded)
+}
+
+/// [`effective_score_ppm`] of an operator whose bonded tokens the caller already holds, under
+/// params read once for many operators (committee selection scores every operator per task):
+/// one read of the operator's record instead of five reads.
+pub fn effective_score_ppm_of(
+    state: &impl StateRead,
+    p: &ReputationParams,
+    operator: &Address,
+    bonded_tokens: u128,
+) -> u32 {
+    let r = state::record(state, operator);
+    let score = Components::of(&r, bonded_tokens, p).score_ppm(p);
+    score::effective_ppm(score, r.byz_factor_ppm)
 }
 
 /// A finalized result of the operator: `agreed` with the aggregate or not. A disagreement is a

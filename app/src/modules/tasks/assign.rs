@@ -26,12 +26,13 @@ pub fn eligible(
     exclude: &[Address],
 ) -> Vec<(Address, u128)> {
     let sp = staking::state::params(state);
+    let rp = reputation::state::params(state);
     let mut out = Vec::new();
     for op in staking::state::operators(state) {
         if !op.eligible(&sp) || exclude.contains(&op.address) {
             continue;
         }
-        let score = reputation::effective_score_ppm(state, &op.address);
+        let score = reputation::effective_score_ppm_of(state, &rp, &op.address, op.tokens);
         if score < min_reputation_ppm || score == 0 {
             continue;
         }

@@ -49,6 +49,16 @@ struct Internal {
     /// Valid once the block that made the node is computed.
     hash: [u8; 32],
     leaf_count: u64,
+    /// jmt hashes the 16 children as a binary tree of four levels; the hashes of its inner
+    /// nodes (heap order: 1 is the node's own hash, 2..3 the halves, …, 8..15 the pairs) as of
+    /// the last `rehash`, so that a node with a few changed children rehashes only their paths.
+    mids: [[u8; 32]; 16],
+    /// Children linked since the last `rehash` (their hash, presence or kind may differ).
+    dirty: u16,
+    /// The entries of `mids` that hold their range's hash as of their children's state at the
+    /// last rehash (bit = heap index). A range that a rehash answered without going down (empty,
+    /// or one leaf) leaves the ranges below it out of date.
+    valid: u16,
 }
 
 impl Internal {
@@ -62,12 +72,16 @@ impl Internal {
             version,
             hash: [0; 32],
             leaf_count: 0,
+            mids: [[0; 32]; 16],
+            dirty: u16::MAX,
+            valid: 0,
         }
     }
 
     /// Links child `n` to a node of this block (or to nothing).
     fn link(&mut self, n: usize, child: u32) {
         self.children[n] = child;
+        self.dirty |= 1 << n;
         self.versions[n] = self.version;
         if child == NONE {
             self.leaves &= !(1 << n);
@@ -84,9 +98,12 @@ impl Internal {
         bits
     }
 
-    /// Own hash and leaf count from the children's.
+    /// Own hash and leaf count from the children's (only the binary paths above the children
+    /// linked since the last rehash are hashed again).
     fn rehash(&mut self) {
-        self.hash = merkle(&self.hashes, self.exists(), self.leaves, 0, 16);
+        let exists = self.exists();
+        self.hash = self.merkle(exists, 1, 0, 16);
+        self.dirty = 0;
         self.leaf_count = self
             .children
             .iter()
@@ -94,6 +111,37 @@ impl Internal {
             .filter(|(c, _)| **c != NONE)
             .map(|(_, n)| n)
             .sum();
+    }
+
+    /// jmt's hash of the children `start .. start + width` (the binary tree's node `at`).
+    fn merkle(&mut self, exists: u16, at: usize, start: u32, width: u32) -> [u8; 32] {
+        let mask = (((1u32 << width) - 1) << start) as u16;
+        let (e, l) = (exists & mask, self.leaves & mask);
+        if width == 1 {
+            return if e == 0 {
+                PLACEHOLDER
+            } else {
+                self.hashes[start as usize]
+            };
+        }
+        if self.dirty & mask == 0 && self.valid & (1 << at) != 0 {
+            return self.mids[at];
+        }
+        let hash = if e == 0 {
+            self.valid &= !below(at);
+            PLACEHOLDER
+        } else if e.count_ones() == 1 && l != 0 {
+            self.valid &= !below(at);
+            self.hashes[e.trailing_zeros() as usize]
+        } else {
+            let half = width / 2;
+            let left = self.merkle(exists, 2 * at, start, half);
+            let right = self.merkle(exists, 2 * at + 1, start + half, half);
+            internal_hash(&left, &right)
+        };
+        self.mids[at] = hash;
+        self.valid |= 1 << at;
+        hash
     }
 
     /// borsh(Node::Internal).
@@ -198,20 +246,12 @@ fn domain_hash(domain: &[u8], a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// jmt's hash of the children `start .. start + width` of a 16-ary node.
-fn merkle(hashes: &[[u8; 32]; 16], exists: u16, leaves: u16, start: u32, width: u32) -> [u8; 32] {
-    let mask = (((1u32 << width) - 1) << start) as u16;
-    let (e, l) = (exists & mask, leaves & mask);
-    if e == 0 {
-        PLACEHOLDER
-    } else if width == 1 || (e.count_ones() == 1 && l != 0) {
-        hashes[e.trailing_zeros() as usize]
+/// The heap indices of the binary ranges strictly below `at` (those kept in `mids`: 2..15).
+fn below(at: usize) -> u16 {
+    if at >= 8 {
+        0
     } else {
-        let half = width / 2;
-        internal_hash(
-            &merkle(hashes, e, l, start, half),
-            &merkle(hashes, e, l, start + half, half),
-        )
+        (1 << (2 * at)) | (1 << (2 * at + 1)) | below(2 * at) | below(2 * at + 1)
     }
 }
 
@@ -301,6 +341,7 @@ impl LiveTree {
             }
             Node::Internal(internal) => {
                 let mut node = Box::new(Internal::new(version));
+                // every child is new to it: `dirty` starts full
                 let listed: Vec<(u8, Version, bool, u64)> = internal
                     .children_sorted()
                     .map(|(n, c)| (u8::from(n), c.version, c.is_leaf(), c.leaf_count() as u64))
@@ -729,6 +770,67 @@ impl LiveTree {
                 self.drop_pending();
                 false
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// jmt's hash of children `start .. start + width`, computed from scratch.
+    fn reference(n: &Internal, start: u32, width: u32) -> [u8; 32] {
+        let mask = (((1u32 << width) - 1) << start) as u16;
+        let (e, l) = (n.exists() & mask, n.leaves & mask);
+        if e == 0 {
+            PLACEHOLDER
+        } else if width == 1 || (e.count_ones() == 1 && l != 0) {
+            n.hashes[e.trailing_zeros() as usize]
+        } else {
+            let half = width / 2;
+            internal_hash(
+                &reference(n, start, half),
+                &reference(n, start + half, half),
+            )
+        }
+    }
+
+    /// A node rehashed after each of many random relinks (children added, replaced with a
+    /// leaf or a subtree, removed; several at a time or one) has the hash computed from scratch:
+    /// the kept inner hashes are never stale, including below a range that was empty or one
+    /// leaf at the previous rehash.
+    #[test]
+    fn rehashing_only_the_changed_paths_gives_the_hash_from_scratch() {
+        let mut seed = 0x11ee_u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            seed >> 33
+        };
+        let mut node = Internal::new(1);
+        for round in 0..5_000u64 {
+            let changes = if next() % 4 == 0 { 1 + next() % 16 } else { 1 };
+            for _ in 0..changes {
+                let n = (next() % 16) as usize;
+                match next() % 3 {
+                    0 => node.link(n, NONE),
+                    kind => {
+                        node.link(n, 7);
+                        node.hashes[n] = Sha256::digest(next().to_le_bytes()).into();
+                        if kind == 1 {
+                            node.leaves |= 1 << n;
+                        } else {
+                            node.leaves &= !(1 << n);
+                        }
+                    }
+                }
+            }
+            node.rehash();
+            assert_eq!(node.hash, reference(&node, 0, 16), "round {round}");
+            // an unchanged node answers from what it kept
+            node.rehash();
+            assert_eq!(node.hash, reference(&node, 0, 16), "round {round}, again");
         }
     }
 }
