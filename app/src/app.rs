@@ -48,6 +48,9 @@ pub struct AppOptions {
     /// checks are pure functions of each tx's bytes, and the txs are executed one after the
     /// other in block order.
     pub verify_threads: usize,
+    /// Threads that hash and encode a large block's new tree (the machine's cores by default);
+    /// as with `verify_threads`, only the speed depends on it.
+    pub hash_threads: usize,
 }
 
 impl Default for AppOptions {
@@ -57,6 +60,7 @@ impl Default for AppOptions {
             sig_cache_capacity: 200_000,
             mempool: MempoolLimits::default(),
             verify_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            hash_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -217,7 +221,8 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(storage: Storage, options: AppOptions) -> Self {
+    pub fn new(mut storage: Storage, options: AppOptions) -> Self {
+        storage.set_hash_threads(options.hash_threads);
         let sig_cache = SigCache::new(options.sig_cache_capacity);
         let mut app = Self {
             storage,
@@ -279,6 +284,12 @@ impl App {
     /// Sets `verify_threads` (benchmarks compare settings on one store).
     pub fn set_verify_threads(&mut self, threads: usize) {
         self.options.verify_threads = threads.max(1);
+    }
+
+    /// Sets `hash_threads` (benchmarks compare settings on one store).
+    pub fn set_hash_threads(&mut self, threads: usize) {
+        self.options.hash_threads = threads.max(1);
+        self.storage.set_hash_threads(threads);
     }
 
     pub fn sig_cache_len(&self) -> usize {

@@ -1380,9 +1380,12 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
     let _ = writeln!(
         r,
         "\n`agents` is deciding, signing (libsecp256k1) and reading state back; FinalizeBlock includes \
-         verifying every signature (libsecp256k1, one thread per run: the runs themselves share \
-         the cores). Wall times vary with the machine's load and are not in the CSVs; CPU is the \
-         run thread's own time. Machine: {} cores, load average {} when the report was written.\n",
+         verifying every signature (libsecp256k1). Each run signs and verifies on the cores the \
+         runs side by side leave free ({} thread(s) per run here; the same bytes whatever the \
+         count). Wall times vary with the machine's load and are not in the CSVs; CPU is the run \
+         thread's own time for a run on one thread, the process's over the runs side by side \
+         otherwise. Machine: {} cores, load average {} when the report was written.\n",
+        base.timing.threads,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         std::fs::read_to_string("/proc/loadavg")
             .ok()
@@ -1396,32 +1399,33 @@ pub fn report(cfg: &LoadBalancing, scenario: &str, results: &[RunResult]) -> Str
         let _ = writeln!(
             r,
             "**Full size.** `001-load-balancing-full.toml` asks for 1000 periods × 1000 tasks \
-             (over a million tasks per run). At this run's CPU rate ({:.0} tasks/s on one core) \
-             one full-size run needs about {:.1} h of CPU ({:.0}× the 10-minute target), and \
-             more in practice: the rate falls as the state grows (the progress lines show it). \
-             The default file keeps the paper's 100 × 100 agents and shortens the run.\n",
+             (over a million tasks asked for per run, 12 runs with its sweeps); its base run \
+             alone is in `experiments/results/001-load-balancing-full/`, whose table gives its \
+             measured speed. At this run's CPU rate ({:.0} tasks per CPU second) a million \
+             tasks need about {:.0} min of CPU, against a target of 10 minutes for a run on \
+             this machine. The default file keeps the paper's 100 × 100 agents and shortens \
+             the run.\n",
             rate,
-            full_tasks / rate / 3600.0,
-            full_tasks / rate / 600.0
+            full_tasks / rate / 60.0,
         );
     }
     let _ = writeln!(
         r,
         "**Profile** (`perf record --call-graph dwarf` of a 60-period run of the default file's \
-         base, release build): the simulator keeps the chain's state in the store's memory \
-         engine (the same tree, roots and proofs as a node's redb file, held to the same answers \
-         by the store's tests; every CSV here is byte-identical under both engines), allocates \
-         with mimalloc and signs the agents' txs with libsecp256k1. About 25 % of the time is \
-         computing each block's new tree on the store's live tree (the newest tree in memory: \
-         the block's deletions and writes applied to it, hashing throughout), 22 % is Commit \
-         (inserting the new nodes and value records into the memory engine's ordered maps, \
-         most of it comparing keys), 17 % verifying signatures, 15 % the agents signing, about \
-         10 % executing the messages, and about 3 % the kernel handing out fresh pages as the \
-         state grows. Before the live tree, jmt's own insertion took 34 % and the same run \
-         1.33× as long, with byte-identical CSVs. With redb's in-memory backend and the system \
-         allocator it took twice as long again (redb's write transactions about half of it). \
-         The authenticated store (about 47 %), not the App's per-message logic, is still the \
-         largest part.\n"
+         base alone, release build, both cores): the simulator keeps the chain's state in the \
+         store's memory engine in its newest-only form (`Storage::in_memory_newest_only`: every \
+         block's root computed in full on the same live tree as a node's, the newest state \
+         kept, but no past versions, proofs or tree nodes, which nothing here reads; the store's \
+         tests hold its roots to the history-keeping store's block by block, and every CSV is \
+         byte-identical with either), allocates with mimalloc and signs the agents' txs with \
+         libsecp256k1. Of the CPU: about 27 % computing each block's new tree (the block's \
+         deletions and writes applied to the live tree, hashing throughout), 25 % verifying \
+         signatures and 15 % the agents signing (both spread over the cores), about 17 % \
+         executing the messages and the blocks' begin and end hooks, 4 % Commit, the rest the \
+         agents deciding and reading state. The same run took 13.2 s with the history-keeping \
+         memory store, one thread and two signatures per fee-paying tx, 7.5–7.6 s now, with \
+         byte-identical CSVs. The authenticated tree and the signatures, not the App's \
+         per-message logic, are still the largest parts.\n"
     );
 
     // ---------------------------------------------------------------- limits

@@ -371,9 +371,12 @@ pub struct Timing {
     /// Agents: deciding, signing, reading state back.
     pub agents: Duration,
     pub total: Duration,
-    /// CPU time of the run's thread (Linux: /proc/thread-self/stat), when readable; on a
-    /// shared machine wall time also counts other processes' turns.
+    /// CPU time of the run (Linux: /proc/thread-self/stat of the run's thread when it has one
+    /// thread; the process's over the runs sharing it otherwise), when readable; on a shared
+    /// machine wall time also counts other processes' turns.
     pub cpu: Option<Duration>,
+    /// Threads that signed and verified for the run.
+    pub threads: usize,
     pub blocks: u64,
     pub txs: u64,
     pub msgs: u64,
@@ -594,6 +597,7 @@ impl<'a> Sim<'a> {
         let options = AppOptions {
             check_invariants: cfg.check_every_block,
             verify_threads: threads,
+            hash_threads: threads,
             ..AppOptions::default()
         };
         // the newest state and each block's root (computed in full); no history or proofs,
@@ -1969,6 +1973,7 @@ pub fn run_variant(
     sim.timing.tasks = sim.rows.iter().map(|r| r.posted).sum();
     sim.timing.total = started.elapsed();
     sim.timing.cpu = cpu_now().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
+    sim.timing.threads = threads;
     if progress {
         let t = &sim.timing;
         eprintln!(

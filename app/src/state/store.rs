@@ -166,6 +166,8 @@ pub struct Storage {
     live: Option<live::LiveTree>,
     /// A computed genesis (always a tree of its own, from empty), until it is committed.
     genesis: Option<live::LiveTree>,
+    /// Threads a large block's tree is hashed and encoded on ([`Storage::set_hash_threads`]).
+    hash_threads: usize,
 }
 
 /// Where a store keeps its tables.
@@ -264,6 +266,7 @@ impl Storage {
             earliest: None,
             live: None,
             genesis: None,
+            hash_threads: 1,
         })
     }
 
@@ -277,6 +280,12 @@ impl Storage {
             m.newest_only = true;
         }
         Ok(s)
+    }
+
+    /// Threads a large block's new tree is hashed and encoded on (1 by default; the App sets
+    /// its `hash_threads`). Only the speed depends on it: the roots and nodes are the same.
+    pub fn set_hash_threads(&mut self, threads: usize) {
+        self.hash_threads = threads.max(1);
     }
 
     /// Whether this store keeps the tree's history (nodes and value records).
@@ -325,6 +334,7 @@ impl Storage {
             earliest: None,
             live: None,
             genesis: None,
+            hash_threads: 1,
         };
         storage.committed = storage.read_committed()?;
         storage.earliest = storage.read_meta_u64("earliest_height")?;
@@ -492,7 +502,7 @@ impl Storage {
         let record = self.keeps_history();
         let (app_hash, batch) = if version == 0 {
             let mut tree = live::LiveTree::new();
-            let computed = tree.apply(&changes, 0, record)?;
+            let computed = tree.apply(&changes, 0, record, self.hash_threads)?;
             self.genesis = Some(tree);
             computed
         } else {
@@ -511,7 +521,7 @@ impl Storage {
                 }
             };
             let tree = self.live.insert(tree);
-            tree.apply(&changes, version, record)?
+            tree.apply(&changes, version, record, self.hash_threads)?
         };
         Ok(Prepared {
             height,
@@ -1317,9 +1327,14 @@ mod tests {
     fn the_live_tree_builds_the_same_tree_as_jmt() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.redb");
+        // the same blocks hashed on one thread and on three (below a few changes the tree stays
+        // on one thread: in tests from 2 changes on, so that most blocks take both paths)
+        let mut threaded = Storage::in_memory().unwrap();
+        threaded.set_hash_threads(3);
         let mut stores = [
             ("memory", Storage::in_memory().unwrap()),
             ("file", Storage::open(&path).unwrap()),
+            ("memory, 3 threads", threaded),
         ];
         let mut genesis = Changes::new();
         for i in 0..KEYS / 2 {

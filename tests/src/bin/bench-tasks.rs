@@ -933,13 +933,15 @@ fn main() {
         assert!(o.bidders >= 1, "--bidders must be at least 1");
     }
     println!(
-        "nodeop bench-tasks ({} build, one thread): {} operators, {} Session tasks per block \
-         for {} blocks, {} signatures, store keeps {}; modes: {}\n",
+        "nodeop bench-tasks ({} build; execution on one thread, signatures verified and the \
+         tree hashed on {}): {} operators, {} Session tasks per block for {} blocks, {} \
+         signatures, store keeps {}; modes: {}\n",
         if cfg!(debug_assertions) {
             "DEBUG"
         } else {
             "release"
         },
+        AppOptions::default().verify_threads,
         o.operators,
         o.tasks_per_block,
         o.blocks,

@@ -12,8 +12,9 @@
 //! that block is written. `tx/s` is the three blocks' txs over the whole time, flush included,
 //! so every write is paid for. `cold` blocks verify every signature; `warm` blocks arrive after
 //! CheckTx saw their txs, as on a validator whose mempool received them, and skip
-//! re-verification through the signature cache. `threads` is `verify_threads`: how many threads
-//! decode and verify a block's txs before it executes (execution is one thread).
+//! re-verification through the signature cache. `threads` is `verify_threads` and `hash_threads`:
+//! how many threads decode and verify a block's txs before it executes and hash and encode its
+//! new tree after (execution is one thread).
 
 #![allow(clippy::float_arithmetic)] // timing arithmetic in a benchmark, not in the state machine
 
@@ -106,6 +107,7 @@ fn run_size(accounts: usize, threads: &[usize]) {
     let options = AppOptions {
         check_invariants: false,
         verify_threads: threads[0],
+        hash_threads: threads[0],
         // a warm block of 10k txs goes through CheckTx first: no mempool bound here
         mempool: nodeop_app::MempoolLimits {
             max_txs: u64::MAX,
@@ -131,6 +133,7 @@ fn run_size(accounts: usize, threads: &[usize]) {
     runs.push((10_000, true, threads[0]));
     for (txs_per_block, warm, t) in runs {
         chain.app.set_verify_threads(t);
+        chain.app.set_hash_threads(t);
         let blocks: Vec<Vec<Vec<u8>>> = (0..BLOCKS)
             .map(|_| pop.transfers(&mut rng, &params, txs_per_block))
             .collect();

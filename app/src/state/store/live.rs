@@ -288,6 +288,103 @@ fn node_key(version: Version, nibbles: &[u8]) -> Result<NodeKey, StoreError> {
     borsh::from_slice(&node_key_bytes(version, nibbles)).map_err(|e| corrupt(&e.to_string()))
 }
 
+/// Encoded nodes: (`jmt_nodes` key, borsh(Node)).
+type NodeRecords = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Taken subtrees under the nibbles that lead to them.
+type Group = Vec<(usize, Taken)>;
+
+/// Blocks with fewer changed keys are computed on one thread (in tests nearly every block is
+/// computed both ways).
+const PARALLEL_MIN_CHANGES: usize = if cfg!(test) { 2 } else { 64 };
+
+/// The key hash and value hash (`None`: a deletion) of every change, in the changes' order,
+/// computed on up to `threads` threads.
+fn digests(changes: &Changes, threads: usize) -> Vec<([u8; 32], Option<[u8; 32]>)> {
+    let digest = |(k, v): (&Vec<u8>, &Option<Vec<u8>>)| -> ([u8; 32], Option<[u8; 32]>) {
+        (
+            Sha256::digest(k).into(),
+            v.as_ref().map(|v| Sha256::digest(v).into()),
+        )
+    };
+    if threads <= 1 {
+        return changes.iter().map(digest).collect();
+    }
+    let all: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = changes.iter().collect();
+    let per = all.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let mut chunks = all.chunks(per);
+        let first = chunks.next().unwrap_or(&[]);
+        let helpers: Vec<_> = chunks
+            .map(|c| s.spawn(move || c.iter().copied().map(digest).collect::<Vec<_>>()))
+            .collect();
+        let mut out: Vec<_> = first.iter().copied().map(digest).collect();
+        for h in helpers {
+            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
+}
+
+/// An internal node of the block being computed, taken out of the arena to be hashed on a
+/// thread of its own, with the block's internal nodes below it (`node` is `None` when the slot
+/// held no internal node: the hash then reports the corruption).
+struct Taken {
+    slot: u32,
+    node: Option<Box<Internal>>,
+    below: Vec<(usize, Taken)>,
+}
+
+impl Taken {
+    /// [`LiveTree::finish`] on taken nodes: children first; leaves are read from `slots`.
+    fn hash(&mut self, slots: &[Slot], version: Version) -> Result<(), StoreError> {
+        for (_, child) in &mut self.below {
+            child.hash(slots, version)?;
+        }
+        self.absorb(slots, version)
+    }
+
+    /// Takes each of the block's children's hash, kind and leaf count (the taken children
+    /// already hashed) and rehashes.
+    fn absorb(&mut self, slots: &[Slot], version: Version) -> Result<(), StoreError> {
+        let node = self
+            .node
+            .as_mut()
+            .ok_or_else(|| corrupt("expected an internal node"))?;
+        let mut below = self.below.iter().peekable();
+        for n in 0..16 {
+            let c = node.children[n];
+            if c == NONE || node.versions[n] != version {
+                continue;
+            }
+            let taken = match below.peek() {
+                Some((m, _)) if *m == n => below.next().map(|(_, t)| t),
+                _ => None,
+            };
+            let (hash, is_leaf, count) = match (taken, &slots[c as usize]) {
+                (Some(t), _) => {
+                    let child = t
+                        .node
+                        .as_ref()
+                        .ok_or_else(|| corrupt("expected an internal node"))?;
+                    (child.hash, false, child.leaf_count)
+                }
+                (None, Slot::Leaf(l)) => (l.hash, true, 1),
+                (None, _) => return Err(corrupt("a link to a free slot")),
+            };
+            node.hashes[n] = hash;
+            node.counts[n] = count;
+            if is_leaf {
+                node.leaves |= 1 << n;
+            } else {
+                node.leaves &= !(1 << n);
+            }
+        }
+        node.rehash();
+        Ok(())
+    }
+}
+
 enum Deleted {
     NotChanged,
     Removed,
@@ -639,6 +736,146 @@ impl LiveTree {
         Ok(())
     }
 
+    /// [`Self::finish`] of the root `root` with its subtrees hashed on up to `threads` threads:
+    /// the block's internal nodes are taken out of the arena (each thread then owns the nodes
+    /// it hashes and only reads the leaves), hashed, and put back. The same hashes as
+    /// `finish`, whatever the thread count.
+    fn finish_parallel(
+        &mut self,
+        root: u32,
+        version: Version,
+        threads: usize,
+    ) -> Result<(), StoreError> {
+        let mut top = self.take(root, version);
+        let below = std::mem::take(&mut top.below);
+        let parts = threads.min(below.len()).max(1);
+        let mut groups: Vec<Group> = (0..parts).map(|_| Vec::new()).collect();
+        for (k, child) in below.into_iter().enumerate() {
+            groups[k % parts].push(child);
+        }
+        let slots = &self.slots;
+        let hash_group = move |mut group: Group| {
+            let mut failed = None;
+            for (_, t) in &mut group {
+                if let Err(e) = t.hash(slots, version) {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            (group, failed)
+        };
+        let hashed: Vec<(Group, Option<StoreError>)> = std::thread::scope(|s| {
+            let mut groups = groups.into_iter();
+            let first = groups.next().unwrap_or_default();
+            let helpers: Vec<_> = groups.map(|g| s.spawn(move || hash_group(g))).collect();
+            let mut out = vec![hash_group(first)];
+            for h in helpers {
+                out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            out
+        });
+        let mut failed = None;
+        for (group, f) in hashed {
+            top.below.extend(group);
+            failed = failed.or(f);
+        }
+        top.below.sort_by_key(|(n, _)| *n);
+        let outcome = match failed {
+            Some(e) => Err(e),
+            None => top.absorb(&self.slots, version),
+        };
+        // every node goes back, whatever happened
+        self.put_back(top);
+        outcome
+    }
+
+    /// Internal node `i` of `version` and the block's internal nodes below it, out of the arena
+    /// (their slots read as free until [`Self::put_back`]).
+    fn take(&mut self, i: u32, version: Version) -> Taken {
+        let node = match std::mem::replace(&mut self.slots[i as usize], Slot::Free) {
+            Slot::Internal(node) => node,
+            other => {
+                self.slots[i as usize] = other;
+                return Taken {
+                    slot: i,
+                    node: None,
+                    below: Vec::new(),
+                };
+            }
+        };
+        let mut below = Vec::new();
+        for n in 0..16 {
+            let c = node.children[n];
+            if c != NONE
+                && node.versions[n] == version
+                && matches!(self.slots.get(c as usize), Some(Slot::Internal(_)))
+            {
+                below.push((n, self.take(c, version)));
+            }
+        }
+        Taken {
+            slot: i,
+            node: Some(node),
+            below,
+        }
+    }
+
+    fn put_back(&mut self, t: Taken) {
+        for (_, child) in t.below {
+            self.put_back(child);
+        }
+        if let Some(node) = t.node {
+            self.slots[t.slot as usize] = Slot::Internal(node);
+        }
+    }
+
+    /// [`Self::emit`] of the root `root`, its subtrees encoded on up to `threads` threads (in
+    /// the same order as one thread).
+    fn emit_all(
+        &self,
+        root: u32,
+        version: Version,
+        threads: usize,
+        nodes: &mut NodeRecords,
+    ) -> Result<(), StoreError> {
+        let node = self.internal(root)?;
+        if threads <= 1 {
+            return self.emit(root, version, &mut [0; 32], 0, nodes);
+        }
+        let mut bytes = Vec::new();
+        node.encode(&mut bytes);
+        nodes.push((stored_key(version, &[0; 32], 0), bytes));
+        let children: Vec<(usize, u32)> = (0..16)
+            .filter(|&n| node.children[n] != NONE && node.versions[n] == version)
+            .map(|n| (n, node.children[n]))
+            .collect();
+        let parts = threads.min(children.len()).max(1);
+        let per = children.len().div_ceil(parts).max(1);
+        let emit_part = |part: &[(usize, u32)]| -> Result<NodeRecords, StoreError> {
+            let mut out = Vec::new();
+            for &(n, c) in part {
+                let mut path = [0u8; 32];
+                path[0] = (n as u8) << 4;
+                self.emit(c, version, &mut path, 1, &mut out)?;
+            }
+            Ok(out)
+        };
+        let encoded: Vec<Result<NodeRecords, StoreError>> = std::thread::scope(|s| {
+            let mut chunks = children.chunks(per);
+            let first = chunks.next().unwrap_or(&[]);
+            let helpers: Vec<_> = chunks.map(|c| s.spawn(move || emit_part(c))).collect();
+            let mut out = vec![emit_part(first)];
+            for h in helpers {
+                out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            out
+        });
+        for part in encoded {
+            nodes.extend(part?);
+        }
+        Ok(())
+    }
+
     /// Drops a computed block that was not committed.
     fn drop_pending(&mut self) {
         if let Some(p) = self.pending.take() {
@@ -661,6 +898,7 @@ impl LiveTree {
         changes: &Changes,
         version: Version,
         record: bool,
+        threads: usize,
     ) -> Result<([u8; 32], Batch), StoreError> {
         self.drop_pending();
         self.pending = Some(Pending {
@@ -671,7 +909,7 @@ impl LiveTree {
             stale: Vec::new(),
             record,
         });
-        let result = self.compute(changes, version);
+        let result = self.compute(changes, version, threads.max(1));
         if result.is_err() {
             self.drop_pending();
         }
@@ -682,19 +920,25 @@ impl LiveTree {
         &mut self,
         changes: &Changes,
         version: Version,
+        threads: usize,
     ) -> Result<([u8; 32], Batch), StoreError> {
+        // a small block is not worth a thread
+        let threads = if changes.len() < PARALLEL_MIN_CHANGES {
+            1
+        } else {
+            threads
+        };
         let start = self.root;
         let mut root = self.root;
         let mut writes = Vec::with_capacity(changes.len());
-        for (k, v) in changes {
-            let key: [u8; 32] = Sha256::digest(k).into();
-            match v {
+        for (key, value_hash) in digests(changes, threads) {
+            match value_hash {
                 None => match self.delete(root, 0, &key)? {
                     Deleted::NotChanged => {}
                     Deleted::Removed => root = NONE,
                     Deleted::Updated(r) => root = r,
                 },
-                Some(v) => writes.push((key, Sha256::digest(v).into())),
+                Some(value_hash) => writes.push((key, value_hash)),
             }
         }
         for (key, value_hash) in writes {
@@ -739,9 +983,13 @@ impl LiveTree {
                 hash
             }
             Some(_) => {
-                self.finish(root, version)?;
+                if threads > 1 {
+                    self.finish_parallel(root, version, threads)?;
+                } else {
+                    self.finish(root, version)?;
+                }
                 if record {
-                    self.emit(root, version, &mut [0; 32], 0, &mut nodes)?;
+                    self.emit_all(root, version, threads, &mut nodes)?;
                 }
                 self.internal(root)?.hash
             }
