@@ -1870,20 +1870,21 @@ impl Sim<'_> {
     }
 }
 
-/// CPU time (user + system) of the calling thread, from /proc/thread-self/stat.
+/// CPU time of the run's thread (Linux: /proc/thread-self/stat), when readable.
 fn thread_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    // fields after the parenthesised command name; utime and stime are fields 14 and 15
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
+    stat_cpu("/proc/thread-self/stat")
 }
 
 /// CPU time of the whole process (Linux: /proc/self/stat).
 fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
+    stat_cpu("/proc/self/stat")
+}
+
+/// utime + stime of a /proc stat file (fields 14 and 15, after the parenthesised command
+/// name), in 10 ms ticks.
+fn stat_cpu(path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
     Some(Duration::from_millis(ticks * 10))

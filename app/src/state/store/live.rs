@@ -88,6 +88,17 @@ impl Internal {
         }
     }
 
+    /// Takes a child of this block's hash, kind and leaf count into this node.
+    fn take_child(&mut self, n: usize, hash: [u8; 32], is_leaf: bool, count: u64) {
+        self.hashes[n] = hash;
+        self.counts[n] = count;
+        if is_leaf {
+            self.leaves |= 1 << n;
+        } else {
+            self.leaves &= !(1 << n);
+        }
+    }
+
     fn exists(&self) -> u16 {
         let mut bits = 0u16;
         for (n, &c) in self.children.iter().enumerate() {
@@ -372,13 +383,7 @@ impl Taken {
                 (None, Slot::Leaf(l)) => (l.hash, true, 1),
                 (None, _) => return Err(corrupt("a link to a free slot")),
             };
-            node.hashes[n] = hash;
-            node.counts[n] = count;
-            if is_leaf {
-                node.leaves |= 1 << n;
-            } else {
-                node.leaves &= !(1 << n);
-            }
+            node.take_child(n, hash, is_leaf, count);
         }
         node.rehash();
         Ok(())
@@ -683,13 +688,7 @@ impl LiveTree {
         let node = self.internal_mut(i)?;
         for (n, f) in fresh.into_iter().enumerate() {
             if let Some((hash, is_leaf, count)) = f {
-                node.hashes[n] = hash;
-                node.counts[n] = count;
-                if is_leaf {
-                    node.leaves |= 1 << n;
-                } else {
-                    node.leaves &= !(1 << n);
-                }
+                node.take_child(n, hash, is_leaf, count);
             }
         }
         node.rehash();

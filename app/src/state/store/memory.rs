@@ -75,19 +75,15 @@ impl MemDb {
         keep_recent: u64,
         earliest_version: Version,
     ) -> Result<(), StoreError> {
+        let state = Arc::make_mut(&mut self.state);
+        for (k, v) in changes {
+            match v {
+                Some(v) => state.insert(k.clone(), v.clone()),
+                None => state.remove(k),
+            };
+        }
+        self.roots.insert(height, app_hash);
         if self.newest_only {
-            let state = Arc::make_mut(&mut self.state);
-            for (k, v) in changes {
-                match v {
-                    Some(v) => {
-                        state.insert(k.clone(), v.clone());
-                    }
-                    None => {
-                        state.remove(k);
-                    }
-                }
-            }
-            self.roots.insert(height, app_hash);
             return Ok(());
         }
         let hashes: Vec<[u8; 32]> = changes
@@ -112,19 +108,9 @@ impl MemDb {
             self.stale.push_back(stale);
         }
         self.nodes.extend(batch.nodes);
-        let state = Arc::make_mut(&mut self.state);
         for ((k, v), h) in changes.iter().zip(hashes) {
             self.values.insert((h, version), (k.clone(), v.clone()));
-            match v {
-                Some(v) => {
-                    state.insert(k.clone(), v.clone());
-                }
-                None => {
-                    state.remove(k);
-                }
-            }
         }
-        self.roots.insert(height, app_hash);
         while self
             .stale
             .front()
