@@ -508,14 +508,16 @@ impl Storage {
         } else {
             self.genesis = None;
             let tree = match self.live.take() {
-                Some(tree) => tree,
-                None => {
-                    if !record {
-                        return Err(StoreError::NoHistory("reloading the tree"));
-                    }
+                Some(tree) if tree.is_committed() => tree,
+                // none yet, or a block was computed over it and not committed: the committed
+                // tree is read again
+                _ => {
                     let previous = version - 1;
                     match &self.engine {
                         Engine::Redb(_) => live::LiveTree::load(&self.tree_reader()?, previous)?,
+                        Engine::Memory(m) if m.newest_only => {
+                            live::LiveTree::rebuild(m.state.iter(), previous, self.hash_threads)?
+                        }
                         Engine::Memory(m) => live::LiveTree::load(m, previous)?,
                     }
                 }

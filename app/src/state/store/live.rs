@@ -4,8 +4,9 @@
 //! jmt computes a block by reading every node on the changed paths back from the store (decoded
 //! from redb, or cloned out of the memory engine's map), building its own caches of `NodeKey`s and
 //! nibble paths, and hashing; a 10k-key block over a million keys spent most of its tree time
-//! there. This tree keeps the newest version's nodes in one arena (`u32` child links, each node's
-//! hash cached), so a block only walks and rehashes what it changes.
+//! there. This tree keeps the newest version's nodes in memory (each internal node owns its
+//! children and holds their hashes, versions and leaf counts), so a block only walks and rehashes
+//! what it changes.
 //!
 //! It builds exactly the tree jmt builds: the same shape (a leaf sits where its key's prefix
 //! first becomes unique; a node left with a single leaf child is replaced by that leaf), the same
@@ -13,14 +14,23 @@
 //! the 16 children hashed as a 4-level binary tree in which a subtree holding one leaf is that
 //! leaf), the same versions (every node a block rewrites, moves or creates is of the block's
 //! version; everything else keeps its version) and the same stale nodes. A block applies its
-//! deletions first, then its writes, key by key, as the store did through jmt (the result does
-//! not depend on the order within each group). The store's tests compare root, new nodes and stale
-//! nodes with jmt's own `put_value_set` block by block.
+//! deletions first, then its writes, as the store did through jmt (the result does not depend on
+//! the order within each group). The store's tests compare root, new nodes and stale nodes with
+//! jmt's own `put_value_set` block by block.
 //!
-//! Blocks are computed copy-on-write: a block never changes a node of the committed version, it
-//! copies it. So a computed block that is not committed (FinalizeBlock run again for the same
-//! height) is dropped by freeing what it allocated, and a committed one frees the nodes it
-//! replaced.
+//! Blocks are computed in place: a block's changes are made to the committed tree's own nodes
+//! (a node of an older version that a block changes is reported stale and takes the block's
+//! version), so a block allocates only the leaves and nodes it adds. A computed block that is
+//! not committed (FinalizeBlock run again for the same height, which CometBFT does not do in a
+//! running node) or a computation that failed leaves the tree unusable: the store then reads
+//! the committed tree again (`LiveTree::load`, or `LiveTree::rebuild` from the newest state for
+//! a store that keeps no nodes).
+//!
+//! A large block is computed on several threads: under an internal root, the 16 subtrees are
+//! independent, so each thread applies the deletions, then the writes, of the subtrees it was
+//! given and hashes them; the root's own changes (a root left with one leaf takes that leaf's
+//! place, as jmt does) are made between the two. The result is the same whatever the thread
+//! count, and the store's tests compare a three-thread store with jmt block by block.
 
 use jmt::storage::{Node, NodeKey, TreeReader};
 use jmt::Version;
@@ -29,16 +39,29 @@ use sha2::{Digest, Sha256};
 use super::StoreError;
 use crate::state::Changes;
 
-const NONE: u32 = u32::MAX;
 const LEAF_DOMAIN: &[u8] = b"JMT::LeafNode";
 const INTERNAL_DOMAIN: &[u8] = b"JMT::IntrnalNode";
 const PLACEHOLDER: [u8; 32] = *b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
 
+/// A link to a subtree.
+#[derive(Default)]
+enum Child {
+    #[default]
+    Empty,
+    Leaf(Box<Leaf>),
+    Node(Box<Internal>),
+}
+
+impl Child {
+    fn is_empty(&self) -> bool {
+        matches!(self, Child::Empty)
+    }
+}
+
 /// An internal node, with what its parent's hash and jmt's encoding need of each child kept
 /// beside the link, so that hashing and encoding a node never visits its children.
-#[derive(Clone)]
 struct Internal {
-    children: [u32; 16],
+    children: [Child; 16],
     /// Each child's hash, version and leaf count (1 for a leaf), as of the last `finish`.
     hashes: [[u8; 32]; 16],
     versions: [Version; 16],
@@ -46,7 +69,7 @@ struct Internal {
     /// The children that are leaves.
     leaves: u16,
     version: Version,
-    /// Valid once the block that made the node is computed.
+    /// Valid once the block that changed the node is computed.
     hash: [u8; 32],
     leaf_count: u64,
     /// jmt hashes the 16 children as a binary tree of four levels; the hashes of its inner
@@ -62,9 +85,9 @@ struct Internal {
 }
 
 impl Internal {
-    fn new(version: Version) -> Self {
-        Self {
-            children: [NONE; 16],
+    fn new(version: Version) -> Box<Self> {
+        Box::new(Self {
+            children: Default::default(),
             hashes: [[0; 32]; 16],
             versions: [0; 16],
             counts: [0; 16],
@@ -75,15 +98,14 @@ impl Internal {
             mids: [[0; 32]; 16],
             dirty: u16::MAX,
             valid: 0,
-        }
+        })
     }
 
-    /// Links child `n` to a node of this block (or to nothing).
-    fn link(&mut self, n: usize, child: u32) {
-        self.children[n] = child;
+    /// Marks child `n` as changed by this node's block (linked to a new subtree, or emptied).
+    fn link(&mut self, n: usize) {
         self.dirty |= 1 << n;
         self.versions[n] = self.version;
-        if child == NONE {
+        if self.children[n].is_empty() {
             self.leaves &= !(1 << n);
         }
     }
@@ -99,10 +121,27 @@ impl Internal {
         }
     }
 
+    /// Takes the hash, kind and leaf count of each child this node's block changed (their own
+    /// subtrees already hashed) and rehashes.
+    fn absorb(&mut self) {
+        for n in 0..16 {
+            if self.versions[n] != self.version {
+                continue;
+            }
+            let fresh = match &self.children[n] {
+                Child::Empty => continue,
+                Child::Leaf(l) => (l.hash, true, 1),
+                Child::Node(c) => (c.hash, false, c.leaf_count),
+            };
+            self.take_child(n, fresh.0, fresh.1, fresh.2);
+        }
+        self.rehash();
+    }
+
     fn exists(&self) -> u16 {
         let mut bits = 0u16;
-        for (n, &c) in self.children.iter().enumerate() {
-            if c != NONE {
+        for (n, c) in self.children.iter().enumerate() {
+            if !c.is_empty() {
                 bits |= 1 << n;
             }
         }
@@ -119,7 +158,7 @@ impl Internal {
             .children
             .iter()
             .zip(&self.counts)
-            .filter(|(c, _)| **c != NONE)
+            .filter(|(c, _)| !c.is_empty())
             .map(|(_, n)| n)
             .sum();
     }
@@ -160,7 +199,7 @@ impl Internal {
         out.push(1);
         let mut count = 0u64;
         for n in 0..16 {
-            if self.children[n] == NONE {
+            if self.children[n].is_empty() {
                 out.push(0);
                 continue;
             }
@@ -180,7 +219,6 @@ impl Internal {
     }
 }
 
-#[derive(Clone)]
 struct Leaf {
     key: [u8; 32],
     value_hash: [u8; 32],
@@ -188,25 +226,13 @@ struct Leaf {
     hash: [u8; 32],
 }
 
-enum Slot {
-    Internal(Box<Internal>),
-    Leaf(Leaf),
-    Free,
-}
-
-/// The block being computed and not yet committed.
-struct Pending {
-    version: Version,
-    /// The committed root, to go back to.
-    committed_root: u32,
-    /// Every slot this block allocated (to free if it is dropped).
-    allocated: Vec<u32>,
-    /// Committed slots this block replaced (to free once it is committed).
-    replaced: Vec<u32>,
-    stale: Vec<Vec<u8>>,
-    /// Whether the block's new and stale nodes are wanted (a store that keeps no history has
-    /// no use for them).
-    record: bool,
+fn new_leaf(key: [u8; 32], value_hash: [u8; 32], version: Version) -> Box<Leaf> {
+    Box::new(Leaf {
+        key,
+        value_hash,
+        version,
+        hash: leaf_hash(&key, &value_hash),
+    })
 }
 
 /// What a block writes to the tree tables, encoded as the store keeps it.
@@ -218,12 +244,56 @@ pub(super) struct Batch {
     pub(super) stale: Vec<Vec<u8>>,
 }
 
+/// Where the tree stands.
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+enum Status {
+    /// It is the committed tree.
+    #[default]
+    Committed,
+    /// The block of this version is computed over it and not yet committed.
+    Computed(Version),
+    /// A block was computed over it and dropped, or its computation failed: it must be read
+    /// again.
+    Unusable,
+}
+
 #[derive(Default)]
 pub(super) struct LiveTree {
-    slots: Vec<Slot>,
-    free: Vec<u32>,
-    root: u32,
-    pending: Option<Pending>,
+    root: Child,
+    status: Status,
+}
+
+/// One thread's share of a block: the block's version and the stale nodes it found.
+struct Work {
+    version: Version,
+    record: bool,
+    stale: Vec<Vec<u8>>,
+}
+
+impl Work {
+    fn new(version: Version, record: bool) -> Self {
+        Self {
+            version,
+            record,
+            stale: Vec::new(),
+        }
+    }
+
+    /// A node of `version` at `depth` on the path of `key` leaves its place: stale when an
+    /// earlier block made it (a node of this block is simply gone).
+    fn retire(&mut self, version: Version, key: &[u8; 32], depth: usize) {
+        if version != self.version && self.record {
+            self.stale.push(stored_key(version, key, depth));
+        }
+    }
+
+    /// Internal node `node` (at `depth` on the path of `key`) becomes a node of this block.
+    fn touch(&mut self, node: &mut Internal, key: &[u8; 32], depth: usize) {
+        if node.version != self.version {
+            self.retire(node.version, key, depth);
+            node.version = self.version;
+        }
+    }
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -302,9 +372,6 @@ fn node_key(version: Version, nibbles: &[u8]) -> Result<NodeKey, StoreError> {
 /// Encoded nodes: (`jmt_nodes` key, borsh(Node)).
 type NodeRecords = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// Taken subtrees under the nibbles that lead to them.
-type Group = Vec<(usize, Taken)>;
-
 /// Blocks with fewer changed keys are computed on one thread (in tests nearly every block is
 /// computed both ways).
 const PARALLEL_MIN_CHANGES: usize = if cfg!(test) { 2 } else { 64 };
@@ -337,561 +404,244 @@ fn digests(changes: &Changes, threads: usize) -> Vec<([u8; 32], Option<[u8; 32]>
     })
 }
 
-/// An internal node of the block being computed, taken out of the arena to be hashed on a
-/// thread of its own, with the block's internal nodes below it (`node` is `None` when the slot
-/// held no internal node: the hash then reports the corruption).
-struct Taken {
-    slot: u32,
-    node: Option<Box<Internal>>,
-    below: Vec<(usize, Taken)>,
-}
-
-impl Taken {
-    /// [`LiveTree::finish`] on taken nodes: children first; leaves are read from `slots`.
-    fn hash(&mut self, slots: &[Slot], version: Version) -> Result<(), StoreError> {
-        for (_, child) in &mut self.below {
-            child.hash(slots, version)?;
+/// Writes `key` (its value's hash `value_hash`) into the subtree at `slot`, at `depth`.
+fn insert(slot: &mut Child, depth: usize, key: &[u8; 32], value_hash: [u8; 32], work: &mut Work) {
+    match slot {
+        Child::Empty => *slot = Child::Leaf(new_leaf(*key, value_hash, work.version)),
+        Child::Node(node) => {
+            work.touch(node, key, depth);
+            let n = nibble(key, depth);
+            insert(&mut node.children[n], depth + 1, key, value_hash, work);
+            node.link(n);
         }
-        self.absorb(slots, version)
-    }
-
-    /// Takes each of the block's children's hash, kind and leaf count (the taken children
-    /// already hashed) and rehashes.
-    fn absorb(&mut self, slots: &[Slot], version: Version) -> Result<(), StoreError> {
-        let node = self
-            .node
-            .as_mut()
-            .ok_or_else(|| corrupt("expected an internal node"))?;
-        let mut below = self.below.iter().peekable();
-        for n in 0..16 {
-            let c = node.children[n];
-            if c == NONE || node.versions[n] != version {
-                continue;
+        Child::Leaf(leaf) if leaf.key == *key => {
+            work.retire(leaf.version, key, depth);
+            leaf.value_hash = value_hash;
+            leaf.hash = leaf_hash(key, &value_hash);
+            leaf.version = work.version;
+        }
+        Child::Leaf(_) => {
+            // a new key under an existing leaf: both go down to where their paths part
+            let Child::Leaf(mut existing) = std::mem::take(slot) else {
+                return;
+            };
+            work.retire(existing.version, key, depth);
+            existing.version = work.version;
+            let mut fork = depth;
+            while nibble(key, fork) == nibble(&existing.key, fork) {
+                fork += 1;
             }
-            let taken = match below.peek() {
-                Some((m, _)) if *m == n => below.next().map(|(_, t)| t),
-                _ => None,
-            };
-            let (hash, is_leaf, count) = match (taken, &slots[c as usize]) {
-                (Some(t), _) => {
-                    let child = t
-                        .node
-                        .as_ref()
-                        .ok_or_else(|| corrupt("expected an internal node"))?;
-                    (child.hash, false, child.leaf_count)
-                }
-                (None, Slot::Leaf(l)) => (l.hash, true, 1),
-                (None, _) => return Err(corrupt("a link to a free slot")),
-            };
-            node.take_child(n, hash, is_leaf, count);
+            let (moved, new) = (nibble(&existing.key, fork), nibble(key, fork));
+            let mut node = Internal::new(work.version);
+            node.children[moved] = Child::Leaf(existing);
+            node.link(moved);
+            node.children[new] = Child::Leaf(new_leaf(*key, value_hash, work.version));
+            node.link(new);
+            let mut top = Child::Node(node);
+            for d in (depth..fork).rev() {
+                let mut node = Internal::new(work.version);
+                let n = nibble(key, d);
+                node.children[n] = top;
+                node.link(n);
+                top = Child::Node(node);
+            }
+            *slot = top;
         }
-        node.rehash();
-        Ok(())
     }
 }
 
-enum Deleted {
-    NotChanged,
-    Removed,
-    Updated(u32),
+/// Deletes `key` from the subtree at `slot`, at `depth`; whether it was there.
+fn delete(slot: &mut Child, depth: usize, key: &[u8; 32], work: &mut Work) -> bool {
+    match slot {
+        Child::Empty => false,
+        Child::Leaf(leaf) => {
+            if leaf.key != *key {
+                return false;
+            }
+            work.retire(leaf.version, key, depth);
+            *slot = Child::Empty;
+            true
+        }
+        Child::Node(node) => {
+            let n = nibble(key, depth);
+            if !delete(&mut node.children[n], depth + 1, key, work) {
+                return false;
+            }
+            work.touch(node, key, depth);
+            node.link(n);
+            settle(slot, depth, work);
+            true
+        }
+    }
 }
+
+/// An internal node of this block at `slot` (at `depth`) that lost children: gone when it has
+/// none left, replaced by its child when that is its only child and a leaf (jmt's shape).
+fn settle(slot: &mut Child, depth: usize, work: &mut Work) {
+    let Child::Node(node) = slot else {
+        return;
+    };
+    let left = {
+        let mut left = (0..16).filter(|&n| !node.children[n].is_empty());
+        (left.next(), left.next())
+    };
+    match left {
+        (None, _) => *slot = Child::Empty,
+        (Some(only), None) if matches!(node.children[only], Child::Leaf(_)) => {
+            if let Child::Leaf(mut leaf) = std::mem::take(&mut node.children[only]) {
+                work.retire(leaf.version, &leaf.key, depth + 1);
+                leaf.version = work.version;
+                *slot = Child::Leaf(leaf);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Hashes every internal node of `version` under and including `node`, children first.
+fn finish(node: &mut Internal, version: Version) {
+    for n in 0..16 {
+        if node.versions[n] != version {
+            continue;
+        }
+        if let Child::Node(c) = &mut node.children[n] {
+            finish(c, version);
+        }
+    }
+    node.absorb();
+}
+
+/// Hashes the subtree at `slot` when its top is an internal node of `version`.
+fn finish_child(slot: &mut Child, version: Version) {
+    if let Child::Node(node) = slot {
+        if node.version == version {
+            finish(node, version);
+        }
+    }
+}
+
+/// Every node of `version` in the subtree at `slot` (at the first `depth` nibbles of `path`)
+/// into `nodes`, parents first.
+fn emit(
+    slot: &Child,
+    version: Version,
+    path: &mut [u8; 32],
+    depth: usize,
+    nodes: &mut NodeRecords,
+) {
+    match slot {
+        Child::Empty => {}
+        Child::Leaf(l) => {
+            let mut bytes = Vec::with_capacity(65);
+            bytes.push(2);
+            bytes.extend_from_slice(&l.key);
+            bytes.extend_from_slice(&l.value_hash);
+            nodes.push((stored_key(version, path, depth), bytes));
+        }
+        Child::Node(node) => {
+            let mut bytes = Vec::new();
+            node.encode(&mut bytes);
+            nodes.push((stored_key(version, path, depth), bytes));
+            for n in 0..16 {
+                if node.versions[n] != version || node.children[n].is_empty() {
+                    continue;
+                }
+                let byte = &mut path[depth / 2];
+                *byte = if depth & 1 == 0 {
+                    (n as u8) << 4
+                } else {
+                    (*byte & 0xf0) | n as u8
+                };
+                emit(&node.children[n], version, path, depth + 1, nodes);
+            }
+        }
+    }
+}
+
+/// Runs `f` on each given subtree of the root (nibble, slot), on up to `threads` threads, each
+/// with its own [`Work`]; the results in nibble order and every thread's stale nodes.
+fn in_parallel<T: Send>(
+    slots: Vec<(usize, &mut Child)>,
+    threads: usize,
+    version: Version,
+    record: bool,
+    f: impl Fn(usize, &mut Child, &mut Work) -> T + Sync,
+) -> (Vec<(usize, T)>, Vec<Vec<u8>>) {
+    let parts = threads.min(slots.len()).max(1);
+    let mut groups: Vec<Vec<(usize, &mut Child)>> = (0..parts).map(|_| Vec::new()).collect();
+    for (k, slot) in slots.into_iter().enumerate() {
+        groups[k % parts].push(slot);
+    }
+    let f = &f;
+    let run = move |group: Vec<(usize, &mut Child)>| {
+        let mut work = Work::new(version, record);
+        let out: Vec<(usize, T)> = group
+            .into_iter()
+            .map(|(n, slot)| (n, f(n, slot, &mut work)))
+            .collect();
+        (out, work.stale)
+    };
+    let done: Vec<_> = std::thread::scope(|s| {
+        let mut groups = groups.into_iter();
+        let first = groups.next().unwrap_or_default();
+        let helpers: Vec<_> = groups.map(|g| s.spawn(move || run(g))).collect();
+        let mut out = vec![run(first)];
+        for h in helpers {
+            out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    });
+    let (mut results, mut stale) = (Vec::new(), Vec::new());
+    for (out, s) in done {
+        results.extend(out);
+        stale.extend(s);
+    }
+    results.sort_by_key(|(n, _)| *n);
+    (results, stale)
+}
+
+/// A block's deletions and writes, by the first nibble of their key hash.
+type ByNibble<T> = [Vec<T>; 16];
 
 impl LiveTree {
     /// An empty tree.
     pub(super) fn new() -> Self {
-        Self {
-            slots: Vec::new(),
-            free: Vec::new(),
-            root: NONE,
-            pending: None,
-        }
+        Self::default()
     }
 
     /// The tree of `version` as stored, read from its root down.
     pub(super) fn load<R: TreeReader>(reader: &R, version: Version) -> Result<Self, StoreError> {
-        let mut tree = Self::new();
         let mut path = Vec::with_capacity(64);
-        tree.root = tree.load_node(reader, version, &mut path)?;
+        Ok(Self {
+            root: load_node(reader, version, &mut path)?,
+            status: Status::Committed,
+        })
+    }
+
+    /// The tree of a state (`state`, the committed state of `version`) built from its values,
+    /// for a store that keeps no tree nodes. Its root is the stored tree's; node versions are
+    /// not kept (such a store records no nodes).
+    pub(super) fn rebuild<'a>(
+        state: impl Iterator<Item = (&'a Vec<u8>, &'a Vec<u8>)>,
+        version: Version,
+        threads: usize,
+    ) -> Result<Self, StoreError> {
+        let changes: Changes = state.map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+        let mut tree = Self::new();
+        tree.apply(&changes, version, false, threads)?;
+        tree.status = Status::Committed;
         Ok(tree)
     }
 
-    fn load_node<R: TreeReader>(
-        &mut self,
-        reader: &R,
-        version: Version,
-        path: &mut Vec<u8>,
-    ) -> Result<u32, StoreError> {
-        let key = node_key(version, path)?;
-        let node = reader
-            .get_node_option(&key)
-            .map_err(|e| StoreError::Tree(e.to_string()))?
-            .ok_or_else(|| corrupt(&format!("node {key:?} is missing from the store")))?;
-        let slot = match node {
-            Node::Null if path.is_empty() => return Ok(NONE),
-            Node::Null => return Err(corrupt(&format!("a null node below the root at {key:?}"))),
-            Node::Leaf(leaf) => {
-                let bytes = borsh::to_vec(&leaf).map_err(|e| corrupt(&e.to_string()))?;
-                let key_hash = leaf.key_hash().0;
-                let mut value_hash = [0u8; 32];
-                value_hash.copy_from_slice(&bytes[32..64]);
-                Slot::Leaf(Leaf {
-                    key: key_hash,
-                    value_hash,
-                    version,
-                    hash: leaf_hash(&key_hash, &value_hash),
-                })
-            }
-            Node::Internal(internal) => {
-                let mut node = Box::new(Internal::new(version));
-                // every child is new to it: `dirty` starts full
-                let listed: Vec<(u8, Version, bool, u64)> = internal
-                    .children_sorted()
-                    .map(|(n, c)| (u8::from(n), c.version, c.is_leaf(), c.leaf_count() as u64))
-                    .collect();
-                for (n, child_version, is_leaf, count) in listed {
-                    path.push(n);
-                    let child = self.load_node(reader, child_version, path)?;
-                    path.pop();
-                    let n = n as usize;
-                    node.children[n] = child;
-                    node.versions[n] = child_version;
-                    node.counts[n] = count;
-                    match &self.slots[child as usize] {
-                        Slot::Leaf(l) => {
-                            node.hashes[n] = l.hash;
-                            if !is_leaf {
-                                return Err(corrupt(&format!("child {n} of {key:?} is a leaf")));
-                            }
-                            node.leaves |= 1 << n;
-                        }
-                        Slot::Internal(c) => node.hashes[n] = c.hash,
-                        Slot::Free => return Err(corrupt("a link to a free slot")),
-                    }
-                }
-                node.rehash();
-                Slot::Internal(node)
-            }
-        };
-        Ok(self.push(slot))
-    }
-
-    fn push(&mut self, slot: Slot) -> u32 {
-        match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize] = slot;
-                i
-            }
-            None => {
-                self.slots.push(slot);
-                (self.slots.len() - 1) as u32
-            }
-        }
-    }
-
-    fn alloc(&mut self, slot: Slot) -> u32 {
-        let i = self.push(slot);
-        if let Some(p) = &mut self.pending {
-            p.allocated.push(i);
-        }
-        i
-    }
-
-    fn new_leaf(&mut self, key: [u8; 32], value_hash: [u8; 32], version: Version) -> u32 {
-        self.alloc(Slot::Leaf(Leaf {
-            key,
-            value_hash,
-            version,
-            hash: leaf_hash(&key, &value_hash),
-        }))
-    }
-
-    fn version_of(&self, i: u32) -> Result<Version, StoreError> {
-        match self.slots.get(i as usize) {
-            Some(Slot::Internal(n)) => Ok(n.version),
-            Some(Slot::Leaf(l)) => Ok(l.version),
-            _ => Err(corrupt("a link to a free slot")),
-        }
-    }
-
-    fn block_version(&self) -> Result<Version, StoreError> {
-        self.pending
-            .as_ref()
-            .map(|p| p.version)
-            .ok_or_else(|| corrupt("no block"))
-    }
-
-    /// Takes node `i` (at `depth` on the path of `key`) out of the tree: freed at once when this
-    /// block made it, otherwise recorded stale and freed when the block is committed.
-    fn drop_node(&mut self, i: u32, depth: usize, key: &[u8; 32]) -> Result<(), StoreError> {
-        let version = self.version_of(i)?;
-        let p = self.pending.as_mut().ok_or_else(|| corrupt("no block"))?;
-        if version == p.version {
-            self.slots[i as usize] = Slot::Free;
-            self.free.push(i);
-        } else {
-            if p.record {
-                p.stale.push(stored_key(version, key, depth));
-            }
-            p.replaced.push(i);
-        }
-        Ok(())
-    }
-
-    /// Internal node `i` (at `depth` on the path of `key`) as a node of this block: itself when
-    /// the block made it, otherwise a copy, the original stale.
-    fn own(&mut self, i: u32, depth: usize, key: &[u8; 32]) -> Result<u32, StoreError> {
-        let version = self.block_version()?;
-        let copy = match &self.slots[i as usize] {
-            Slot::Internal(n) if n.version == version => return Ok(i),
-            Slot::Internal(n) => {
-                let mut copy = n.clone();
-                copy.version = version;
-                copy
-            }
-            _ => return Err(corrupt("expected an internal node")),
-        };
-        self.drop_node(i, depth, key)?;
-        Ok(self.alloc(Slot::Internal(copy)))
-    }
-
-    fn internal(&self, i: u32) -> Result<&Internal, StoreError> {
-        match &self.slots[i as usize] {
-            Slot::Internal(n) => Ok(n),
-            _ => Err(corrupt("expected an internal node")),
-        }
-    }
-
-    fn internal_mut(&mut self, i: u32) -> Result<&mut Internal, StoreError> {
-        match &mut self.slots[i as usize] {
-            Slot::Internal(n) => Ok(n),
-            _ => Err(corrupt("expected an internal node")),
-        }
-    }
-
-    fn insert(
-        &mut self,
-        i: u32,
-        depth: usize,
-        key: &[u8; 32],
-        value_hash: [u8; 32],
-        version: Version,
-    ) -> Result<u32, StoreError> {
-        if i == NONE {
-            return Ok(self.new_leaf(*key, value_hash, version));
-        }
-        let existing = match &self.slots[i as usize] {
-            Slot::Leaf(l) => l.clone(),
-            Slot::Internal(_) => {
-                let own = self.own(i, depth, key)?;
-                let n = nibble(key, depth);
-                let child = self.internal(own)?.children[n];
-                let child = self.insert(child, depth + 1, key, value_hash, version)?;
-                self.internal_mut(own)?.link(n, child);
-                return Ok(own);
-            }
-            Slot::Free => return Err(corrupt("a link to a free slot")),
-        };
-        self.drop_node(i, depth, key)?;
-        if existing.key == *key {
-            return Ok(self.new_leaf(*key, value_hash, version));
-        }
-        // a new key under an existing leaf: both go down to where their paths part
-        let mut fork = depth;
-        while nibble(key, fork) == nibble(&existing.key, fork) {
-            fork += 1;
-        }
-        let moved = self.new_leaf(existing.key, existing.value_hash, version);
-        let new = self.new_leaf(*key, value_hash, version);
-        let mut node = Box::new(Internal::new(version));
-        node.link(nibble(&existing.key, fork), moved);
-        node.link(nibble(key, fork), new);
-        let mut top = self.alloc(Slot::Internal(node));
-        for d in (depth..fork).rev() {
-            let mut node = Box::new(Internal::new(version));
-            node.link(nibble(key, d), top);
-            top = self.alloc(Slot::Internal(node));
-        }
-        Ok(top)
-    }
-
-    fn delete(&mut self, i: u32, depth: usize, key: &[u8; 32]) -> Result<Deleted, StoreError> {
-        if i == NONE {
-            return Ok(Deleted::NotChanged);
-        }
-        match &self.slots[i as usize] {
-            Slot::Leaf(l) => {
-                if l.key != *key {
-                    return Ok(Deleted::NotChanged);
-                }
-                self.drop_node(i, depth, key)?;
-                return Ok(Deleted::Removed);
-            }
-            Slot::Internal(_) => {}
-            Slot::Free => return Err(corrupt("a link to a free slot")),
-        }
-        let n = nibble(key, depth);
-        let child = self.internal(i)?.children[n];
-        let child = match self.delete(child, depth + 1, key)? {
-            Deleted::NotChanged => return Ok(Deleted::NotChanged),
-            Deleted::Removed => NONE,
-            Deleted::Updated(c) => c,
-        };
-        let own = self.own(i, depth, key)?;
-        self.internal_mut(own)?.link(n, child);
-        let children = self.internal(own)?.children;
-        let mut left = children.iter().filter(|c| **c != NONE);
-        match (left.next().copied(), left.next()) {
-            (None, _) => {
-                self.drop_node(own, depth, key)?;
-                Ok(Deleted::Removed)
-            }
-            (Some(only), None) => {
-                let Slot::Leaf(leaf) = &self.slots[only as usize] else {
-                    return Ok(Deleted::Updated(own));
-                };
-                // a node left with one leaf: the leaf takes its place
-                let leaf = leaf.clone();
-                self.drop_node(only, depth + 1, &leaf.key)?;
-                self.drop_node(own, depth, key)?;
-                let version = self.block_version()?;
-                Ok(Deleted::Updated(self.new_leaf(
-                    leaf.key,
-                    leaf.value_hash,
-                    version,
-                )))
-            }
-            _ => Ok(Deleted::Updated(own)),
-        }
-    }
-
-    /// Hashes every node of `version` under `i` (an internal node of `version`), children
-    /// first, and takes each changed child's hash, version and leaf count into its parent.
-    fn finish(&mut self, i: u32, version: Version) -> Result<(), StoreError> {
-        let node = self.internal(i)?;
-        let (children, versions) = (node.children, node.versions);
-        let mut fresh: [Option<([u8; 32], bool, u64)>; 16] = [None; 16];
-        for n in 0..16 {
-            let c = children[n];
-            if c == NONE || versions[n] != version {
-                continue;
-            }
-            fresh[n] = Some(match &self.slots[c as usize] {
-                Slot::Leaf(l) => (l.hash, true, 1),
-                Slot::Internal(_) => {
-                    self.finish(c, version)?;
-                    let child = self.internal(c)?;
-                    (child.hash, false, child.leaf_count)
-                }
-                Slot::Free => return Err(corrupt("a link to a free slot")),
-            });
-        }
-        let node = self.internal_mut(i)?;
-        for (n, f) in fresh.into_iter().enumerate() {
-            if let Some((hash, is_leaf, count)) = f {
-                node.take_child(n, hash, is_leaf, count);
-            }
-        }
-        node.rehash();
-        Ok(())
-    }
-
-    /// Every node of `version` under `i` (at the first `depth` nibbles of `path`) into `nodes`.
-    fn emit(
-        &self,
-        i: u32,
-        version: Version,
-        path: &mut [u8; 32],
-        depth: usize,
-        nodes: &mut Vec<(Vec<u8>, Vec<u8>)>,
-    ) -> Result<(), StoreError> {
-        let mut bytes = Vec::new();
-        let node = match &self.slots[i as usize] {
-            Slot::Leaf(l) => {
-                bytes.reserve_exact(65);
-                bytes.push(2);
-                bytes.extend_from_slice(&l.key);
-                bytes.extend_from_slice(&l.value_hash);
-                nodes.push((stored_key(version, path, depth), bytes));
-                return Ok(());
-            }
-            Slot::Internal(n) => n,
-            Slot::Free => return Err(corrupt("a link to a free slot")),
-        };
-        node.encode(&mut bytes);
-        nodes.push((stored_key(version, path, depth), bytes));
-        for n in 0..16 {
-            let c = node.children[n];
-            if c == NONE || node.versions[n] != version {
-                continue;
-            }
-            let byte = &mut path[depth / 2];
-            *byte = if depth & 1 == 0 {
-                (n as u8) << 4
-            } else {
-                (*byte & 0xf0) | n as u8
-            };
-            self.emit(c, version, path, depth + 1, nodes)?;
-        }
-        Ok(())
-    }
-
-    /// [`Self::finish`] of the root `root` with its subtrees hashed on up to `threads` threads:
-    /// the block's internal nodes are taken out of the arena (each thread then owns the nodes
-    /// it hashes and only reads the leaves), hashed, and put back. The same hashes as
-    /// `finish`, whatever the thread count.
-    fn finish_parallel(
-        &mut self,
-        root: u32,
-        version: Version,
-        threads: usize,
-    ) -> Result<(), StoreError> {
-        let mut top = self.take(root, version);
-        let below = std::mem::take(&mut top.below);
-        let parts = threads.min(below.len()).max(1);
-        let mut groups: Vec<Group> = (0..parts).map(|_| Vec::new()).collect();
-        for (k, child) in below.into_iter().enumerate() {
-            groups[k % parts].push(child);
-        }
-        let slots = &self.slots;
-        let hash_group = move |mut group: Group| {
-            let mut failed = None;
-            for (_, t) in &mut group {
-                if let Err(e) = t.hash(slots, version) {
-                    failed = Some(e);
-                    break;
-                }
-            }
-            (group, failed)
-        };
-        let hashed: Vec<(Group, Option<StoreError>)> = std::thread::scope(|s| {
-            let mut groups = groups.into_iter();
-            let first = groups.next().unwrap_or_default();
-            let helpers: Vec<_> = groups.map(|g| s.spawn(move || hash_group(g))).collect();
-            let mut out = vec![hash_group(first)];
-            for h in helpers {
-                out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            }
-            out
-        });
-        let mut failed = None;
-        for (group, f) in hashed {
-            top.below.extend(group);
-            failed = failed.or(f);
-        }
-        top.below.sort_by_key(|(n, _)| *n);
-        let outcome = match failed {
-            Some(e) => Err(e),
-            None => top.absorb(&self.slots, version),
-        };
-        // every node goes back, whatever happened
-        self.put_back(top);
-        outcome
-    }
-
-    /// Internal node `i` of `version` and the block's internal nodes below it, out of the arena
-    /// (their slots read as free until [`Self::put_back`]).
-    fn take(&mut self, i: u32, version: Version) -> Taken {
-        let node = match std::mem::replace(&mut self.slots[i as usize], Slot::Free) {
-            Slot::Internal(node) => node,
-            other => {
-                self.slots[i as usize] = other;
-                return Taken {
-                    slot: i,
-                    node: None,
-                    below: Vec::new(),
-                };
-            }
-        };
-        let mut below = Vec::new();
-        for n in 0..16 {
-            let c = node.children[n];
-            if c != NONE
-                && node.versions[n] == version
-                && matches!(self.slots.get(c as usize), Some(Slot::Internal(_)))
-            {
-                below.push((n, self.take(c, version)));
-            }
-        }
-        Taken {
-            slot: i,
-            node: Some(node),
-            below,
-        }
-    }
-
-    fn put_back(&mut self, t: Taken) {
-        for (_, child) in t.below {
-            self.put_back(child);
-        }
-        if let Some(node) = t.node {
-            self.slots[t.slot as usize] = Slot::Internal(node);
-        }
-    }
-
-    /// [`Self::emit`] of the root `root`, its subtrees encoded on up to `threads` threads (in
-    /// the same order as one thread).
-    fn emit_all(
-        &self,
-        root: u32,
-        version: Version,
-        threads: usize,
-        nodes: &mut NodeRecords,
-    ) -> Result<(), StoreError> {
-        let node = self.internal(root)?;
-        if threads <= 1 {
-            return self.emit(root, version, &mut [0; 32], 0, nodes);
-        }
-        let mut bytes = Vec::new();
-        node.encode(&mut bytes);
-        nodes.push((stored_key(version, &[0; 32], 0), bytes));
-        let children: Vec<(usize, u32)> = (0..16)
-            .filter(|&n| node.children[n] != NONE && node.versions[n] == version)
-            .map(|n| (n, node.children[n]))
-            .collect();
-        let parts = threads.min(children.len()).max(1);
-        let per = children.len().div_ceil(parts).max(1);
-        let emit_part = |part: &[(usize, u32)]| -> Result<NodeRecords, StoreError> {
-            let mut out = Vec::new();
-            for &(n, c) in part {
-                let mut path = [0u8; 32];
-                path[0] = (n as u8) << 4;
-                self.emit(c, version, &mut path, 1, &mut out)?;
-            }
-            Ok(out)
-        };
-        let encoded: Vec<Result<NodeRecords, StoreError>> = std::thread::scope(|s| {
-            let mut chunks = children.chunks(per);
-            let first = chunks.next().unwrap_or(&[]);
-            let helpers: Vec<_> = chunks.map(|c| s.spawn(move || emit_part(c))).collect();
-            let mut out = vec![emit_part(first)];
-            for h in helpers {
-                out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            }
-            out
-        });
-        for part in encoded {
-            nodes.extend(part?);
-        }
-        Ok(())
-    }
-
-    /// Drops a computed block that was not committed.
-    fn drop_pending(&mut self) {
-        if let Some(p) = self.pending.take() {
-            for i in p.allocated {
-                if !matches!(self.slots[i as usize], Slot::Free) {
-                    self.slots[i as usize] = Slot::Free;
-                    self.free.push(i);
-                }
-            }
-            self.root = p.committed_root;
-        }
+    /// Whether a block can be computed over this tree (it is the committed tree).
+    pub(super) fn is_committed(&self) -> bool {
+        self.status == Status::Committed
     }
 
     /// Computes the block `changes` at `version` over the committed tree: its root and, with
     /// `record`, what it writes to the tree tables (new nodes and stale nodes; the store writes
-    /// the values; without, the batch is empty). A block computed earlier and not committed is
-    /// dropped first.
+    /// the values; without, the batch is empty). The tree must be the committed one
+    /// ([`Self::is_committed`]).
     pub(super) fn apply(
         &mut self,
         changes: &Changes,
@@ -899,125 +649,263 @@ impl LiveTree {
         record: bool,
         threads: usize,
     ) -> Result<([u8; 32], Batch), StoreError> {
-        self.drop_pending();
-        self.pending = Some(Pending {
-            version,
-            committed_root: self.root,
-            allocated: Vec::new(),
-            replaced: Vec::new(),
-            stale: Vec::new(),
-            record,
-        });
-        let result = self.compute(changes, version, threads.max(1));
-        if result.is_err() {
-            self.drop_pending();
+        if self.status != Status::Committed {
+            return Err(corrupt(
+                "a block is computed over a tree that is not the committed one",
+            ));
         }
-        result
+        // until it is done the tree is neither the committed one nor the block's
+        self.status = Status::Unusable;
+        let computed = self.compute(changes, version, record, threads.max(1));
+        self.status = Status::Computed(version);
+        Ok(computed)
     }
 
     fn compute(
         &mut self,
         changes: &Changes,
         version: Version,
+        record: bool,
         threads: usize,
-    ) -> Result<([u8; 32], Batch), StoreError> {
+    ) -> ([u8; 32], Batch) {
         // a small block is not worth a thread
         let threads = if changes.len() < PARALLEL_MIN_CHANGES {
             1
         } else {
             threads
         };
-        let start = self.root;
-        let mut root = self.root;
-        let mut writes = Vec::with_capacity(changes.len());
+        let mut deletes: ByNibble<[u8; 32]> = Default::default();
+        let mut writes: ByNibble<([u8; 32], [u8; 32])> = Default::default();
         for (key, value_hash) in digests(changes, threads) {
+            let n = nibble(&key, 0);
             match value_hash {
-                None => match self.delete(root, 0, &key)? {
-                    Deleted::NotChanged => {}
-                    Deleted::Removed => root = NONE,
-                    Deleted::Updated(r) => root = r,
-                },
-                Some(value_hash) => writes.push((key, value_hash)),
+                None => deletes[n].push(key),
+                Some(value_hash) => writes[n].push((key, value_hash)),
             }
         }
-        for (key, value_hash) in writes {
-            root = self.insert(root, 0, &key, value_hash, version)?;
+        let mut work = Work::new(version, record);
+        if threads > 1 && matches!(self.root, Child::Node(_)) {
+            self.compute_parallel(deletes, writes, &mut work, threads);
+        } else {
+            // deletions first, then writes (each group's order does not matter)
+            for key in deletes.iter().flatten() {
+                delete(&mut self.root, 0, key, &mut work);
+            }
+            for (key, value_hash) in writes.iter().flatten() {
+                insert(&mut self.root, 0, key, *value_hash, &mut work);
+            }
+            finish_child(&mut self.root, version);
         }
-        if root == start && root != NONE && version > 0 {
-            // nothing changed: jmt still gives the version its own root, a copy (and does not
-            // report the previous one stale)
-            let copy = match &self.slots[root as usize] {
-                Slot::Internal(n) => {
-                    let mut copy = n.clone();
-                    copy.version = version;
-                    Slot::Internal(copy)
-                }
-                Slot::Leaf(l) => Slot::Leaf(Leaf {
-                    version,
-                    ..l.clone()
-                }),
-                Slot::Free => return Err(corrupt("a link to a free slot")),
-            };
-            if let Some(p) = &mut self.pending {
-                p.replaced.push(root);
+        let hash = match &mut self.root {
+            Child::Empty => PLACEHOLDER,
+            Child::Leaf(l) => {
+                // nothing changed: jmt still gives the version its own root, a copy (and does
+                // not report the previous one stale)
+                l.version = version;
+                l.hash
             }
-            root = self.alloc(copy);
-        }
-        self.root = root;
-        let record = self.pending.as_ref().is_some_and(|p| p.record);
-        let mut nodes = Vec::new();
-        let hash = match self.slots.get(root as usize) {
-            None => {
-                // an empty tree's root is jmt's null node
-                if record {
-                    nodes.push((stored_key(version, &[0; 32], 0), vec![0]));
-                }
-                PLACEHOLDER
-            }
-            Some(Slot::Leaf(l)) => {
-                let hash = l.hash;
-                if record {
-                    self.emit(root, version, &mut [0; 32], 0, &mut nodes)?;
-                }
-                hash
-            }
-            Some(_) => {
-                if threads > 1 {
-                    self.finish_parallel(root, version, threads)?;
-                } else {
-                    self.finish(root, version)?;
-                }
-                if record {
-                    self.emit_all(root, version, threads, &mut nodes)?;
-                }
-                self.internal(root)?.hash
+            Child::Node(n) => {
+                n.version = version;
+                n.hash
             }
         };
-        let stale = self
-            .pending
-            .as_mut()
-            .map(|p| std::mem::take(&mut p.stale))
-            .unwrap_or_default();
-        Ok((hash, Batch { nodes, stale }))
+        let mut nodes = Vec::new();
+        if record {
+            match &self.root {
+                // an empty tree's root is jmt's null node
+                Child::Empty => nodes.push((stored_key(version, &[0; 32], 0), vec![0])),
+                Child::Leaf(_) => emit(&self.root, version, &mut [0; 32], 0, &mut nodes),
+                Child::Node(root) => emit_all(root, version, threads, &mut nodes),
+            }
+        }
+        (
+            hash,
+            Batch {
+                nodes,
+                stale: work.stale,
+            },
+        )
+    }
+
+    /// The block's changes under an internal root, its 16 subtrees on up to `threads` threads.
+    fn compute_parallel(
+        &mut self,
+        deletes: ByNibble<[u8; 32]>,
+        writes: ByNibble<([u8; 32], [u8; 32])>,
+        work: &mut Work,
+        threads: usize,
+    ) {
+        let (version, record) = (work.version, work.record);
+        let Child::Node(root) = &mut self.root else {
+            return;
+        };
+        // the deletions, subtree by subtree
+        let slots: Vec<(usize, &mut Child)> = root
+            .children
+            .iter_mut()
+            .enumerate()
+            .filter(|(n, _)| !deletes[*n].is_empty())
+            .collect();
+        let (deleted, stale) = in_parallel(slots, threads, version, record, |n, slot, work| {
+            let mut changed = false;
+            for key in &deletes[n] {
+                changed |= delete(slot, 1, key, work);
+            }
+            changed
+        });
+        work.stale.extend(stale);
+        let mut changed = deleted
+            .iter()
+            .filter(|(_, c)| *c)
+            .map(|(n, _)| *n)
+            .peekable();
+        if changed.peek().is_some() {
+            work.touch(root, &[0; 32], 0);
+            for n in changed {
+                root.link(n);
+            }
+            settle(&mut self.root, 0, work);
+        }
+        let Child::Node(root) = &mut self.root else {
+            // a root left with one leaf (or nothing) changed kind: the writes go on one thread
+            for (key, value_hash) in writes.iter().flatten() {
+                insert(&mut self.root, 0, key, *value_hash, work);
+            }
+            finish_child(&mut self.root, version);
+            return;
+        };
+        // the writes, and every changed subtree hashed
+        let any_writes = writes.iter().any(|w| !w.is_empty());
+        if any_writes {
+            work.touch(root, &[0; 32], 0);
+        }
+        // the subtrees the deletions changed are hashed with the others
+        let versions = root.versions;
+        let slots: Vec<(usize, &mut Child)> = root
+            .children
+            .iter_mut()
+            .enumerate()
+            .filter(|(n, _)| !writes[*n].is_empty() || versions[*n] == version)
+            .collect();
+        let (_, stale) = in_parallel(slots, threads, version, record, |n, slot, work| {
+            for (key, value_hash) in &writes[n] {
+                insert(slot, 1, key, *value_hash, work);
+            }
+            finish_child(slot, version);
+        });
+        work.stale.extend(stale);
+        for (n, w) in writes.iter().enumerate() {
+            if !w.is_empty() {
+                root.link(n);
+            }
+        }
+        if root.version == version {
+            root.absorb();
+        }
     }
 
     /// Makes the computed block of `version` the committed tree. False when no block of that
-    /// version is pending (the caller then reloads the tree from the store).
+    /// version is the one computed (the caller then reads the tree again).
     pub(super) fn commit(&mut self, version: Version) -> bool {
-        match self.pending.take() {
-            Some(p) if p.version == version => {
-                for i in p.replaced {
-                    self.slots[i as usize] = Slot::Free;
-                    self.free.push(i);
-                }
-                true
-            }
-            other => {
-                self.pending = other;
-                self.drop_pending();
-                false
-            }
+        if self.status == Status::Computed(version) {
+            self.status = Status::Committed;
+            true
+        } else {
+            self.status = Status::Unusable;
+            false
         }
+    }
+}
+
+fn load_node<R: TreeReader>(
+    reader: &R,
+    version: Version,
+    path: &mut Vec<u8>,
+) -> Result<Child, StoreError> {
+    let key = node_key(version, path)?;
+    let node = reader
+        .get_node_option(&key)
+        .map_err(|e| StoreError::Tree(e.to_string()))?
+        .ok_or_else(|| corrupt(&format!("node {key:?} is missing from the store")))?;
+    Ok(match node {
+        Node::Null if path.is_empty() => Child::Empty,
+        Node::Null => return Err(corrupt(&format!("a null node below the root at {key:?}"))),
+        Node::Leaf(leaf) => {
+            let bytes = borsh::to_vec(&leaf).map_err(|e| corrupt(&e.to_string()))?;
+            let mut value_hash = [0u8; 32];
+            value_hash.copy_from_slice(&bytes[32..64]);
+            Child::Leaf(new_leaf(leaf.key_hash().0, value_hash, version))
+        }
+        Node::Internal(internal) => {
+            let mut node = Internal::new(version);
+            // every child is new to it: `dirty` starts full
+            let listed: Vec<(u8, Version, bool, u64)> = internal
+                .children_sorted()
+                .map(|(n, c)| (u8::from(n), c.version, c.is_leaf(), c.leaf_count() as u64))
+                .collect();
+            for (n, child_version, is_leaf, count) in listed {
+                path.push(n);
+                let child = load_node(reader, child_version, path)?;
+                path.pop();
+                let n = n as usize;
+                node.versions[n] = child_version;
+                node.counts[n] = count;
+                match &child {
+                    Child::Leaf(l) => {
+                        if !is_leaf {
+                            return Err(corrupt(&format!("child {n} of {key:?} is a leaf")));
+                        }
+                        node.hashes[n] = l.hash;
+                        node.leaves |= 1 << n;
+                    }
+                    Child::Node(c) => node.hashes[n] = c.hash,
+                    Child::Empty => return Err(corrupt("an empty child listed")),
+                }
+                node.children[n] = child;
+            }
+            node.rehash();
+            Child::Node(node)
+        }
+    })
+}
+
+/// [`emit`] of the internal root `root`, its subtrees encoded on up to `threads` threads (in
+/// the same order as one thread).
+fn emit_all(root: &Internal, version: Version, threads: usize, nodes: &mut NodeRecords) {
+    let mut bytes = Vec::new();
+    root.encode(&mut bytes);
+    nodes.push((stored_key(version, &[0; 32], 0), bytes));
+    let children: Vec<(usize, &Child)> = (0..16)
+        .filter(|&n| !root.children[n].is_empty() && root.versions[n] == version)
+        .map(|n| (n, &root.children[n]))
+        .collect();
+    let emit_part = |part: &[(usize, &Child)]| -> NodeRecords {
+        let mut out = Vec::new();
+        for &(n, c) in part {
+            let mut path = [0u8; 32];
+            path[0] = (n as u8) << 4;
+            emit(c, version, &mut path, 1, &mut out);
+        }
+        out
+    };
+    if threads <= 1 {
+        nodes.extend(emit_part(&children));
+        return;
+    }
+    let parts = threads.min(children.len()).max(1);
+    let per = children.len().div_ceil(parts).max(1);
+    let encoded: Vec<NodeRecords> = std::thread::scope(|s| {
+        let mut chunks = children.chunks(per);
+        let first = chunks.next().unwrap_or(&[]);
+        let helpers: Vec<_> = chunks.map(|c| s.spawn(move || emit_part(c))).collect();
+        let mut out = vec![emit_part(first)];
+        for h in helpers {
+            out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    });
+    for part in encoded {
+        nodes.extend(part);
     }
 }
 
@@ -1055,15 +943,20 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             seed >> 33
         };
+        let dummy = || Child::Leaf(new_leaf([0; 32], [0; 32], 1));
         let mut node = Internal::new(1);
         for round in 0..5_000u64 {
             let changes = if next() % 4 == 0 { 1 + next() % 16 } else { 1 };
             for _ in 0..changes {
                 let n = (next() % 16) as usize;
                 match next() % 3 {
-                    0 => node.link(n, NONE),
+                    0 => {
+                        node.children[n] = Child::Empty;
+                        node.link(n);
+                    }
                     kind => {
-                        node.link(n, 7);
+                        node.children[n] = dummy();
+                        node.link(n);
                         node.hashes[n] = Sha256::digest(next().to_le_bytes()).into();
                         if kind == 1 {
                             node.leaves |= 1 << n;
