@@ -197,7 +197,8 @@ pub struct AppSection {
     /// Threads that verify a block's signatures before it executes. Unset: every core.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_threads: Option<usize>,
-    /// Threads that hash and encode a large block's new tree. Unset: every core.
+    /// Threads that compute (change and hash) and encode a large block's new tree. Unset:
+    /// every core.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_threads: Option<usize>,
     /// Keep the last `keep_recent` heights of state history (queries and proofs at past
@@ -344,8 +345,8 @@ laddr = {laddr}
 # Threads that decode and verify a block's tx signatures before the block executes (those not
 # already verified by CheckTx). Unset: every core. Changes speed only, never a result.
 # verify_threads = 2
-# Threads that hash and encode a block's new tree (blocks of 64 changed keys or more). Unset:
-# every core. Changes speed only, never a result.
+# Threads that compute (change and hash) and encode a block's new tree (blocks of 64 changed
+# keys or more). Unset: every core. Changes speed only, never a result.
 # hash_threads = 2
 # State history: keep the last `keep_recent` heights readable and provable (queries with a
 # `height`) and delete older tree versions, so the store stays near the size of the live state.

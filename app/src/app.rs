@@ -48,7 +48,8 @@ pub struct AppOptions {
     /// checks are pure functions of each tx's bytes, and the txs are executed one after the
     /// other in block order.
     pub verify_threads: usize,
-    /// Threads that hash and encode a large block's new tree (the machine's cores by default);
+    /// Threads that compute a large block's new tree (its subtrees' changes and hashes) and
+    /// encode its nodes (the machine's cores by default);
     /// as with `verify_threads`, only the speed depends on it.
     pub hash_threads: usize,
 }

@@ -9,7 +9,8 @@
 //! (`live.rs`): the newest version of the tree in memory, which gives the block's root, its new
 //! nodes (already encoded as `jmt_nodes` stores them) and its stale nodes exactly as jmt's own
 //! insertion would (a unit test compares all three with jmt block by block). It is read from the
-//! store once, at the first block after opening; jmt itself only reads: values and proofs at
+//! store once, at the first block after opening, and again only if a computed block is not the
+//! one committed (a block is computed in place); jmt itself only reads: values and proofs at
 //! any stored height.
 //!
 //! Tables
@@ -166,7 +167,7 @@ pub struct Storage {
     live: Option<live::LiveTree>,
     /// A computed genesis (always a tree of its own, from empty), until it is committed.
     genesis: Option<live::LiveTree>,
-    /// Threads a large block's tree is hashed and encoded on ([`Storage::set_hash_threads`]).
+    /// Threads a large block's tree is computed and encoded on ([`Storage::set_hash_threads`]).
     hash_threads: usize,
 }
 
@@ -282,8 +283,9 @@ impl Storage {
         Ok(s)
     }
 
-    /// Threads a large block's new tree is hashed and encoded on (1 by default; the App sets
-    /// its `hash_threads`). Only the speed depends on it: the roots and nodes are the same.
+    /// Threads a large block's new tree is computed (changed and hashed) and encoded on (1 by
+    /// default; the App sets its `hash_threads`). Only the speed depends on it: the roots and
+    /// nodes are the same.
     pub fn set_hash_threads(&mut self, threads: usize) {
         self.hash_threads = threads.max(1);
     }

@@ -338,9 +338,12 @@ pub fn components(state: &impl StateRead, c: &Coprocessor) -> reputation::Compon
 
 /// `score × byz_factor`, ppm.
 pub fn effective_score_ppm(state: &impl StateRead, c: &Coprocessor) -> u32 {
+    // the params and the record read once (a bid and every auction's settlement score each
+    // bidder)
     let p = reputation::state::params(state);
-    let score = components(state, c).score_ppm(&p);
-    reputation::score::effective_ppm(score, reputation_record(state, &c.address).byz_factor_ppm)
+    let record = reputation_record(state, &c.address);
+    let score = reputation::Components::of(&record, c.backing(), &p).score_ppm(&p);
+    reputation::score::effective_ppm(score, record.byz_factor_ppm)
 }
 
 /// The slash amplification of the coprocessor's load state, ppm.
