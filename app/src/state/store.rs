@@ -515,13 +515,25 @@ impl Storage {
                 // tree is read again
                 _ => {
                     let previous = version - 1;
-                    match &self.engine {
+                    let tree = match &self.engine {
                         Engine::Redb(_) => live::LiveTree::load(&self.tree_reader()?, previous)?,
                         Engine::Memory(m) if m.newest_only => {
                             live::LiveTree::rebuild(m.state.iter(), previous, self.hash_threads)?
                         }
                         Engine::Memory(m) => live::LiveTree::load(m, previous)?,
+                    };
+                    // the tree read again must be the committed one, or no block is computed
+                    if let Some(c) = &self.committed {
+                        if tree.root_hash() != c.app_hash {
+                            return Err(StoreError::Tree(format!(
+                                "the tree read again for height {height} has root {}, not the \
+                                 committed app hash {}",
+                                hex::encode_upper(tree.root_hash()),
+                                hex::encode_upper(c.app_hash)
+                            )));
+                        }
                     }
+                    tree
                 }
             };
             let tree = self.live.insert(tree);

@@ -633,6 +633,15 @@ impl LiveTree {
         Ok(tree)
     }
 
+    /// The root's hash (jmt's placeholder for an empty tree).
+    pub(super) fn root_hash(&self) -> [u8; 32] {
+        match &self.root {
+            Child::Empty => PLACEHOLDER,
+            Child::Leaf(l) => l.hash,
+            Child::Node(n) => n.hash,
+        }
+    }
+
     /// Whether a block can be computed over this tree (it is the committed tree).
     pub(super) fn is_committed(&self) -> bool {
         self.status == Status::Committed
