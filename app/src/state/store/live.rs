@@ -888,19 +888,22 @@ fn emit_all(root: &Internal, version: Version, threads: usize, nodes: &mut NodeR
         .filter(|&n| !root.children[n].is_empty() && root.versions[n] == version)
         .map(|n| (n, &root.children[n]))
         .collect();
-    let emit_part = |part: &[(usize, &Child)]| -> NodeRecords {
-        let mut out = Vec::new();
+    let emit_into = |part: &[(usize, &Child)], out: &mut NodeRecords| {
         for &(n, c) in part {
             let mut path = [0u8; 32];
             path[0] = (n as u8) << 4;
-            emit(c, version, &mut path, 1, &mut out);
+            emit(c, version, &mut path, 1, out);
         }
-        out
     };
     if threads <= 1 {
-        nodes.extend(emit_part(&children));
+        emit_into(&children, nodes);
         return;
     }
+    let emit_part = |part: &[(usize, &Child)]| -> NodeRecords {
+        let mut out = Vec::new();
+        emit_into(part, &mut out);
+        out
+    };
     let parts = threads.min(children.len()).max(1);
     let per = children.len().div_ceil(parts).max(1);
     let encoded: Vec<NodeRecords> = std::thread::scope(|s| {
