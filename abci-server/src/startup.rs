@@ -21,8 +21,9 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use nodeop_app::state::store::FileProbe;
+use nodeop_app::state::store::{FileProbe, STORE_FORMAT};
 use nodeop_app::state::Storage;
+use nodeop_app::state::StoreError;
 
 use crate::commands::show;
 use crate::home::Home;
@@ -119,6 +120,16 @@ pub fn check_store_file(home: &Home) -> Result<FileProbe> {
     let path = home.store();
     match Storage::probe_file(&path) {
         Ok(probe) => Ok(probe),
+        Err(StoreError::Format { found }) => bail!(
+            "the store {} is of store format {found}, written by an earlier nodeopd; this \
+             nodeopd reads format {STORE_FORMAT} only, and nothing was written to it. Fix: \
+             move it away (mv {} {}.format-{found}) and start again: CometBFT replays its \
+             stored blocks into a new store (or, if its block store does not reach back to the \
+             chain's first height, reset CometBFT's data and join by state sync)",
+            show(&path),
+            show(&home.app_data()),
+            show(&home.app_data())
+        ),
         Err(e) if e.to_string().contains("already open") => bail!(
             "the store {} is locked by another process: is nodeopd running on this home? Stop \
              it first",

@@ -18,29 +18,37 @@
 //!   ones are kept (unless pruning is on, below), so any stored height can be read and proved. The
 //!   version comes first so that each commit appends at the end of the table instead of inserting
 //!   at random places.
-//! - `jmt_values`: key_hash (32) ‖ version (u64 BE) → tag ‖ key_len (u32 LE) ‖ key ‖ value
-//!   (tag 1 = present, 0 = deleted, then no value). Big-endian versions make key order numeric
-//!   order, so "newest value at or below version v" is one reverse range step. The key itself is
-//!   kept beside the value because non-existence proofs name their neighbours' keys (preimages).
+//! - `jmt_values`: version (u64 BE) ‖ key_hash (32) → key_len (u32 LE) ‖ key ‖ value. The value
+//!   of every leaf node, under the leaf's own version: a block writes one record for each key it
+//!   sets, and copies the record of each leaf it moves to a new position without writing it
+//!   (jmt gives a moved leaf the block's version; moves are rare: a new key landing next to an
+//!   old one, or a deletion leaving a leaf alone under its parent). Version first, so that a
+//!   block's records are appended at the end of the table instead of inserted at ~10k random
+//!   places. The value of a key at version v is found by walking the tree of v to its leaf
+//!   (whose version names the record); a key without a leaf there has no value (deletions
+//!   write nothing). The key itself is kept beside the value because non-existence proofs name
+//!   their neighbours' keys (preimages).
 //! - `state`:      key → value at the latest committed height (the ordered index).
 //! - `roots`:      height (u64) → app hash.
 //! - `stale`:      stale_since_version (u64 BE) ‖ kind (1) ‖ stored key → (empty). What version
 //!   `stale_since_version` replaced: kind 0 = a `jmt_nodes` key, kind 1 = a `jmt_values` key. Only
 //!   written when pruning is on.
-//! - `meta`:       `height`, `app_hash`, `version_offset`, `block_time`, `earliest_height`.
+//! - `meta`:       `format`, `height`, `app_hash`, `version_offset`, `block_time`,
+//!   `earliest_height`. `format` is [`STORE_FORMAT`], written when the file is created; a file
+//!   of another format is refused at opening ([`StoreError::Format`]).
 //!
 //! Pruning ([`StoreOptions::keep_recent`] = K > 0, default 0 = keep every version): the store
 //! keeps the last K heights readable (`height − K + 1 ..= height`, never below genesis). At each
 //! commit it records what the new version made stale: the tree nodes jmt reports
 //! (`stale_node_index_batch`, plus the previous root, which jmt copies without reporting when a
-//! block changes nothing) and, for every changed key, its previous value record. In the same
+//! block changes nothing) and the value records of the leaves it replaced, moved or deleted. In the same
 //! write transaction it then deletes the nodes and value records stale since a version at or
 //! below the earliest kept one (they are unreachable from every kept root), at most
 //! [`PRUNE_BASE_BUDGET`] + 2 × (entries recorded by this commit) per commit, so that a big backlog
 //! is worked off over several blocks instead of stalling one. `meta.earliest_height` is the lowest
 //! readable height; reads below it fail with [`StoreError::HeightPruned`] (the query path answers
 //! `height_unavailable`), never with wrong data. The app hash does not depend on pruning. Roots
-//! (`roots`) and deletion markers (tombstone value records) are kept. Nodes and value records
+//! (`roots`) are kept. Nodes and value records
 //! written while pruning was off have no stale entries and are never deleted, although heights
 //! below `earliest_height` are refused all the same. Turning pruning off keeps `earliest_height`.
 //!
@@ -81,6 +89,10 @@ const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const ROOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("roots");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("stale");
+
+/// The layout of the tables above. Format 1 (files written before this constant existed, which
+/// carry no `format`) kept value records by key hash first; this store does not read it.
+pub const STORE_FORMAT: u64 = 2;
 
 const STALE_NODE: u8 = 0;
 const STALE_VALUE: u8 = 1;
@@ -126,10 +138,34 @@ pub enum StoreError {
     Tree(String),
     #[error("this store keeps only the newest state and its roots: {0} needs the tree's history")]
     NoHistory(&'static str),
+    #[error(
+        "the store file is of format {found}; this build reads format {STORE_FORMAT} only \
+         (a new store can be filled again from the blocks: replay or state sync)"
+    )]
+    Format { found: u64 },
 }
 
 fn backend<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+/// The format of a store whose `meta` table is `meta`, when it is not [`STORE_FORMAT`]: a store
+/// with a height and no `format` is format 1; an empty one has none yet.
+fn format_of(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<Option<u64>, StoreError> {
+    match meta.get("format").map_err(backend)? {
+        Some(v) => {
+            let found = u64::from_be_bytes(
+                v.value()
+                    .try_into()
+                    .map_err(|_| backend("meta format is not 8 bytes"))?,
+            );
+            Ok((found != STORE_FORMAT).then_some(found))
+        }
+        None if meta.get("height").map_err(backend)?.is_some() => Ok(Some(1)),
+        None => Ok(None),
+    }
 }
 
 /// What the store holds at its newest height.
@@ -312,14 +348,34 @@ impl Storage {
     }
 
     fn from_db(db: Database, options: StoreOptions) -> Result<Self, StoreError> {
+        // a file of another format is refused before anything is written to it
+        {
+            let tx = db.begin_read().map_err(backend)?;
+            match tx.open_table(META) {
+                Ok(meta) => {
+                    if let Some(found) = format_of(&meta)? {
+                        return Err(StoreError::Format { found });
+                    }
+                }
+                Err(redb::TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(backend(e)),
+            }
+        }
         {
             let tx = db.begin_write().map_err(backend)?;
             tx.open_table(NODES).map_err(backend)?;
             tx.open_table(VALUES).map_err(backend)?;
             tx.open_table(STATE).map_err(backend)?;
             tx.open_table(ROOTS).map_err(backend)?;
-            tx.open_table(META).map_err(backend)?;
             tx.open_table(STALE).map_err(backend)?;
+            {
+                let mut meta = tx.open_table(META).map_err(backend)?;
+                if meta.get("format").map_err(backend)?.is_none() {
+                    // a new file (an old one was refused above)
+                    meta.insert("format", STORE_FORMAT.to_be_bytes().as_slice())
+                        .map_err(backend)?;
+                }
+            }
             tx.commit().map_err(backend)?;
         }
         let mut storage = Self {
@@ -516,11 +572,13 @@ impl Storage {
                 _ => {
                     let previous = version - 1;
                     let tree = match &self.engine {
-                        Engine::Redb(_) => live::LiveTree::load(&self.tree_reader()?, previous)?,
+                        Engine::Redb(_) => {
+                            live::LiveTree::load(&self.tree_reader(previous)?, previous)?
+                        }
                         Engine::Memory(m) if m.newest_only => {
                             live::LiveTree::rebuild(m.state.iter(), previous, self.hash_threads)?
                         }
-                        Engine::Memory(m) => live::LiveTree::load(m, previous)?,
+                        Engine::Memory(m) => live::LiveTree::load(&m.at(previous), previous)?,
                     };
                     // the tree read again must be the committed one, or no block is computed
                     if let Some(c) = &self.committed {
@@ -727,10 +785,12 @@ impl Storage {
         let version = self.version_of(height)?;
         let key_hash = KeyHash::with::<sha2::Sha256>(key);
         match &self.engine {
-            Engine::Redb(_) => self.tree_reader()?.get_value_option(version, key_hash),
+            Engine::Redb(_) => self
+                .tree_reader(version)?
+                .get_value_option(version, key_hash),
             // the newest height is the only one kept (`version_of` refuses the others)
             Engine::Memory(m) if m.newest_only => return Ok(m.state.get(key).cloned()),
-            Engine::Memory(m) => m.get_value_option(version, key_hash),
+            Engine::Memory(m) => m.at(version).get_value_option(version, key_hash),
         }
         .map_err(|e| StoreError::Tree(e.to_string()))
     }
@@ -744,20 +804,25 @@ impl Storage {
     ) -> Result<(Option<Vec<u8>>, ics23::CommitmentProof), StoreError> {
         let version = self.version_of(height)?;
         match &self.engine {
-            Engine::Redb(_) => {
-                Sha256Jmt::new(&self.tree_reader()?).get_with_ics23_proof(key.to_vec(), version)
-            }
+            Engine::Redb(_) => Sha256Jmt::new(&self.tree_reader(version)?)
+                .get_with_ics23_proof(key.to_vec(), version),
             Engine::Memory(m) if m.newest_only => return Err(StoreError::NoHistory("a proof")),
-            Engine::Memory(m) => Sha256Jmt::new(m).get_with_ics23_proof(key.to_vec(), version),
+            Engine::Memory(m) => {
+                Sha256Jmt::new(&m.at(version)).get_with_ics23_proof(key.to_vec(), version)
+            }
         }
         .map_err(|e| StoreError::Tree(e.to_string()))
     }
 
-    fn tree_reader(&self) -> Result<TreeSnapshot, StoreError> {
+    /// The stored tree read at `version` (the version its preimages are looked up at).
+    fn tree_reader(&self, version: Version) -> Result<TreeAt<TreeSnapshot>, StoreError> {
         let tx = self.written()?.db.begin_read().map_err(backend)?;
-        Ok(TreeSnapshot {
-            nodes: tx.open_table(NODES).map_err(backend)?,
-            values: tx.open_table(VALUES).map_err(backend)?,
+        Ok(TreeAt {
+            tables: TreeSnapshot {
+                nodes: tx.open_table(NODES).map_err(backend)?,
+                values: tx.open_table(VALUES).map_err(backend)?,
+            },
+            version,
         })
     }
 
@@ -933,20 +998,8 @@ fn write_commit(db: &Database, job: &CommitWrite) -> Result<(), StoreError> {
                 // jmt copies an unchanged root to the new version without reporting the old
                 // one stale; every version has its own root, so the previous one always is
                 mark(STALE_NODE, &node_key_bytes(&root_node_key(version - 1)?)?)?;
-                for k in changes.keys() {
-                    let h = KeyHash::with::<sha2::Sha256>(k);
-                    let lo = value_key(h.0, 0);
-                    let hi = value_key(h.0, version);
-                    let previous = values
-                        .range::<&[u8]>(lo.as_slice()..hi.as_slice())
-                        .map_err(backend)?
-                        .next_back()
-                        .transpose()
-                        .map_err(backend)?
-                        .map(|(k, _)| k.value().to_vec());
-                    if let Some(previous) = previous {
-                        mark(STALE_VALUE, &previous)?;
-                    }
+                for &(v, h) in &batch.stale_values {
+                    mark(STALE_VALUE, &value_key(v, h))?;
                 }
             }
         }
@@ -1026,21 +1079,44 @@ fn write_tree(
         nodes.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
     }
     let mut values = tx.open_table(VALUES).map_err(backend)?;
+    // the records of the leaves the block moved, under the block's version
+    let mut moved = Vec::with_capacity(batch.moved.len());
+    for &(from, h) in &batch.moved {
+        let record = values
+            .get(value_key(from, h).as_slice())
+            .map_err(backend)?
+            .ok_or_else(|| {
+                StoreError::Tree(format!(
+                    "the value record of moved leaf {} (version {from}) is missing",
+                    hex::encode_upper(h)
+                ))
+            })?
+            .value()
+            .to_vec();
+        moved.push((value_key(version, h), record));
+    }
+    for (k, record) in &moved {
+        values
+            .insert(k.as_slice(), record.as_slice())
+            .map_err(backend)?;
+    }
     let mut record = Vec::new();
     for (k, v) in changes {
+        let Some(v) = v else { continue };
         let h = KeyHash::with::<sha2::Sha256>(k);
-        encode_value_record(&mut record, k, v.as_deref());
+        encode_value_record(&mut record, k, v);
         values
-            .insert(value_key(h.0, version).as_slice(), record.as_slice())
+            .insert(value_key(version, h.0).as_slice(), record.as_slice())
             .map_err(backend)?;
     }
     Ok(())
 }
 
-fn value_key(key_hash: [u8; 32], version: Version) -> [u8; 40] {
+/// The `jmt_values` key of the record of the leaf of `key_hash` at `version`.
+fn value_key(version: Version, key_hash: [u8; 32]) -> [u8; 40] {
     let mut k = [0u8; 40];
-    k[..32].copy_from_slice(&key_hash);
-    k[32..].copy_from_slice(&version.to_be_bytes());
+    k[..8].copy_from_slice(&version.to_be_bytes());
+    k[8..].copy_from_slice(&key_hash);
     k
 }
 
@@ -1067,71 +1143,105 @@ fn node_key_bytes(key: &NodeKey) -> Result<Vec<u8>, StoreError> {
     Ok(out)
 }
 
-fn encode_value_record(out: &mut Vec<u8>, key: &[u8], value: Option<&[u8]>) {
+fn encode_value_record(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
     out.clear();
-    out.push(u8::from(value.is_some()));
     out.extend_from_slice(&(key.len() as u32).to_le_bytes());
     out.extend_from_slice(key);
-    if let Some(v) = value {
-        out.extend_from_slice(v);
-    }
+    out.extend_from_slice(value);
 }
 
 /// (key, value) of a value record; `None` if the record is malformed.
-fn decode_value_record(record: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
-    let (&tag, rest) = record.split_first()?;
-    let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-    let key = rest.get(4..4 + len)?;
-    let value = &rest[4 + len..];
-    match tag {
-        1 => Some((key, Some(value))),
-        0 if value.is_empty() => Some((key, None)),
-        _ => None,
-    }
+fn decode_value_record(record: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_le_bytes(record.get(..4)?.try_into().ok()?) as usize;
+    let key = record.get(4..4usize.checked_add(len)?)?;
+    Some((key, &record[4 + len..]))
 }
 
-/// A read view of the tree tables for one operation.
-struct TreeSnapshot {
-    nodes: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
-    values: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
-}
-
-impl TreeSnapshot {
-    /// The newest value record of `key_hash` at or below `max_version`.
-    fn record<T>(
+/// The tree tables of one engine, as [`TreeAt`] reads them.
+pub(super) trait TreeTables {
+    /// Calls `f` with the encoded node stored under `key` (a `jmt_nodes` key).
+    fn with_node<T>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> T) -> anyhow::Result<Option<T>>;
+    /// Calls `f` with the (key, value) of the value record of the leaf of `key_hash` at
+    /// `version`.
+    fn with_record<T>(
         &self,
-        max_version: Version,
-        key_hash: KeyHash,
-        f: impl FnOnce(&[u8], Option<&[u8]>) -> T,
-    ) -> anyhow::Result<Option<T>> {
-        let lo = value_key(key_hash.0, 0);
-        let hi = value_key(key_hash.0, max_version);
-        let mut range = self.values.range::<&[u8]>(lo.as_slice()..=hi.as_slice())?;
-        match range.next_back() {
-            Some(entry) => {
-                let (_, v) = entry?;
-                let (key, value) = decode_value_record(v.value())
-                    .ok_or_else(|| anyhow::anyhow!("stored tree value record is malformed"))?;
-                Ok(Some(f(key, value)))
+        version: Version,
+        key_hash: [u8; 32],
+        f: impl FnOnce(&[u8], &[u8]) -> T,
+    ) -> anyhow::Result<Option<T>>;
+}
+
+/// The stored tree read at one version: what jmt reads for a proof, and what the live tree is
+/// loaded from. A value is found by walking the tree of the version asked to the key's leaf,
+/// whose version names the value record; preimages (the keys a non-existence proof names) are
+/// looked up in the tree of `version`.
+pub(super) struct TreeAt<T> {
+    pub(super) tables: T,
+    pub(super) version: Version,
+}
+
+impl<T: TreeTables> TreeAt<T> {
+    /// The version of the leaf of `key_hash` in the tree of `version` (the version its value
+    /// record is stored under), or `None` when the key has no leaf there.
+    fn leaf_version(
+        &self,
+        version: Version,
+        key_hash: [u8; 32],
+    ) -> anyhow::Result<Option<Version>> {
+        let mut at = version;
+        for depth in 0..=64 {
+            let key = live::stored_key(at, &key_hash, depth);
+            let node: Node = self
+                .tables
+                .with_node(&key, borsh::from_slice)?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("tree node of version {at} at depth {depth} is missing")
+                })??;
+            match node {
+                Node::Null => return Ok(None),
+                Node::Leaf(leaf) => return Ok((leaf.key_hash().0 == key_hash).then_some(at)),
+                Node::Internal(internal) => {
+                    let n = live::nibble(&key_hash, depth) as u8;
+                    match internal.children_sorted().find(|(i, _)| u8::from(*i) == n) {
+                        Some((_, child)) => at = child.version,
+                        None => return Ok(None),
+                    }
+                }
             }
-            None => Ok(None),
+        }
+        anyhow::bail!("the tree of version {version} is deeper than a key hash")
+    }
+
+    /// Calls `f` with the (key, value) of `key_hash` in the tree of `version`.
+    fn record<R>(
+        &self,
+        version: Version,
+        key_hash: KeyHash,
+        f: impl FnOnce(&[u8], &[u8]) -> R,
+    ) -> anyhow::Result<Option<R>> {
+        let Some(at) = self.leaf_version(version, key_hash.0)? else {
+            return Ok(None);
+        };
+        match self.tables.with_record(at, key_hash.0, f)? {
+            Some(out) => Ok(Some(out)),
+            None => anyhow::bail!(
+                "the value record of leaf {} (version {at}) is missing",
+                hex::encode_upper(key_hash.0)
+            ),
         }
     }
 }
 
-impl HasPreimage for TreeSnapshot {
+impl<T: TreeTables> HasPreimage for TreeAt<T> {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        self.record(Version::MAX, key_hash, |key, _| key.to_vec())
+        self.record(self.version, key_hash, |key, _| key.to_vec())
     }
 }
 
-impl TreeReader for TreeSnapshot {
+impl<T: TreeTables> TreeReader for TreeAt<T> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         let k = node_key_bytes(node_key)?;
-        match self.nodes.get(k.as_slice())? {
-            Some(v) => Ok(Some(borsh::from_slice(v.value())?)),
-            None => Ok(None),
-        }
+        Ok(self.tables.with_node(&k, borsh::from_slice)?.transpose()?)
     }
 
     fn get_value_option(
@@ -1139,14 +1249,40 @@ impl TreeReader for TreeSnapshot {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        Ok(self
-            .record(max_version, key_hash, |_, value| value.map(<[u8]>::to_vec))?
-            .flatten())
+        self.record(max_version, key_hash, |_, value| value.to_vec())
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         // Only used when restoring a tree from chunks (state sync), which this store does not do.
         anyhow::bail!("tree restore is not supported by this store")
+    }
+}
+
+/// The redb engine's tree tables in one read transaction.
+struct TreeSnapshot {
+    nodes: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+    values: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+impl TreeTables for TreeSnapshot {
+    fn with_node<T>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> T) -> anyhow::Result<Option<T>> {
+        Ok(self.nodes.get(key)?.map(|v| f(v.value())))
+    }
+
+    fn with_record<T>(
+        &self,
+        version: Version,
+        key_hash: [u8; 32],
+        f: impl FnOnce(&[u8], &[u8]) -> T,
+    ) -> anyhow::Result<Option<T>> {
+        match self.values.get(value_key(version, key_hash).as_slice())? {
+            Some(v) => {
+                let (key, value) = decode_value_record(v.value())
+                    .ok_or_else(|| anyhow::anyhow!("stored tree value record is malformed"))?;
+                Ok(Some(f(key, value)))
+            }
+            None => Ok(None),
+        }
     }
 }
 
@@ -1300,10 +1436,12 @@ mod tests {
             .map(|(k, v)| (KeyHash::with::<sha2::Sha256>(k), v.clone()))
             .collect();
         let (root, batch) = match &s.engine {
-            Engine::Redb(_) => Sha256Jmt::new(&s.tree_reader().unwrap())
+            Engine::Redb(_) => Sha256Jmt::new(&s.tree_reader(version).unwrap())
                 .put_value_set(value_set, version)
                 .unwrap(),
-            Engine::Memory(m) => Sha256Jmt::new(m).put_value_set(value_set, version).unwrap(),
+            Engine::Memory(m) => Sha256Jmt::new(&m.at(version))
+                .put_value_set(value_set, version)
+                .unwrap(),
         };
         let stale = batch
             .stale_node_index_batch
@@ -1725,6 +1863,55 @@ mod tests {
         assert_eq!((c.height, c.app_hash, c.version_offset), (5, hash, 4));
         assert_eq!(s.get_raw(b"k2"), Some(b"v2".to_vec()));
         assert_eq!(s.get_at(b"k", 4).unwrap(), Some(b"v".to_vec()));
+    }
+
+    /// A file of another store format (one written before `format` existed has a height and no
+    /// `format`) is refused by the startup probe and by opening, and nothing is written to it.
+    #[test]
+    fn a_store_of_another_format_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        {
+            let mut s = Storage::open(&path).unwrap();
+            let g = s.prepare(1, changes(&[("k", Some("v"))]), Some(1)).unwrap();
+            s.commit(g).unwrap();
+        }
+        assert_eq!(
+            Storage::probe_file(&path).unwrap().committed.map(|c| c.0),
+            Some(1)
+        );
+        for (format, found) in [(None, 1), (Some(7u64), 7)] {
+            {
+                let db = Database::create(&path).unwrap();
+                let tx = db.begin_write().unwrap();
+                {
+                    let mut meta = tx.open_table(META).unwrap();
+                    match format {
+                        None => meta.remove("format").unwrap(),
+                        Some(f) => meta.insert("format", f.to_be_bytes().as_slice()).unwrap(),
+                    };
+                }
+                tx.commit().unwrap();
+            }
+            // the startup probe (read-only) leaves the file's bytes as they were
+            let before = std::fs::read(&path).unwrap();
+            match Storage::probe_file(&path) {
+                Err(StoreError::Format { found: f }) => assert_eq!(f, found),
+                other => panic!("format {format:?}: the probe gave {other:?}"),
+            }
+            assert!(
+                std::fs::read(&path).unwrap() == before,
+                "the probe changed the file"
+            );
+            // opening refuses before writing anything: the probe still finds the same
+            for _ in 0..2 {
+                match Storage::open(&path) {
+                    Err(StoreError::Format { found: f }) => assert_eq!(f, found),
+                    Err(e) => panic!("format {format:?}: wrong error {e}"),
+                    Ok(_) => panic!("format {format:?}: opened"),
+                }
+            }
+        }
     }
 
     /// A block finalized but not committed leaves nothing in the file: reopened, the store is

@@ -13,7 +13,9 @@ use std::path::Path;
 use jmt::Sha256Jmt;
 use redb::{DatabaseError, ReadableDatabase, ReadableTable};
 
-use super::{backend, Storage, StoreError, TreeSnapshot, META, NODES, ROOTS, STATE, VALUES};
+use super::{
+    backend, Storage, StoreError, TreeAt, TreeSnapshot, META, NODES, ROOTS, STATE, VALUES,
+};
 
 /// What a store file looks like before it is opened for writing, and what it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,7 +107,7 @@ fn verify(db: &impl ReadableDatabase) -> Result<Option<(u64, u64)>, StoreError> 
         };
         let roots = tx.open_table(ROOTS).map_err(|e| bad(&e))?;
         let state = tx.open_table(STATE).map_err(|e| bad(&e))?;
-        let tree = TreeSnapshot {
+        let tables = TreeSnapshot {
             nodes: tx.open_table(NODES).map_err(|e| bad(&e))?,
             values: tx.open_table(VALUES).map_err(|e| bad(&e))?,
         };
@@ -116,6 +118,10 @@ fn verify(db: &impl ReadableDatabase) -> Result<Option<(u64, u64)>, StoreError> 
             }
             return Ok(None);
         };
+        // a store of another layout is not read (and not called corrupt)
+        if let Some(found) = super::format_of(&meta)? {
+            return Err(StoreError::Format { found });
+        }
         let corrupted = |what: String| backend(format!("height {height}: {what}"));
         let app_hash: [u8; 32] = meta
             .get("app_hash")
@@ -134,6 +140,7 @@ fn verify(db: &impl ReadableDatabase) -> Result<Option<(u64, u64)>, StoreError> 
             .checked_sub(offset)
             .ok_or_else(|| corrupted(format!("version offset {offset} above the height")))?;
         let probe = b"nodeop/startup-probe";
+        let tree = TreeAt { tables, version };
         let (value, proof) = Sha256Jmt::new(&tree)
             .get_with_ics23_proof(probe.to_vec(), version)
             .map_err(|e| corrupted(format!("the tree cannot be read: {e}")))?;

@@ -242,6 +242,13 @@ pub(super) struct Batch {
     pub(super) nodes: Vec<(Vec<u8>, Vec<u8>)>,
     /// The `jmt_nodes` keys of the nodes the block made stale.
     pub(super) stale: Vec<Vec<u8>>,
+    /// Leaves the block moved (or, for a leaf root, copied) to its version without writing their
+    /// key: (the version of the leaf before, key hash). A value record is stored under its
+    /// leaf's version, so the store copies each of these records to the block's version.
+    pub(super) moved: Vec<(Version, [u8; 32])>,
+    /// The value records no longer reachable from the block's version: (version, key hash) of
+    /// every leaf of an earlier version that the block rewrote, moved or deleted.
+    pub(super) stale_values: Vec<(Version, [u8; 32])>,
 }
 
 /// Where the tree stands.
@@ -263,11 +270,14 @@ pub(super) struct LiveTree {
     status: Status,
 }
 
-/// One thread's share of a block: the block's version and the stale nodes it found.
+/// One thread's share of a block: the block's version, the stale nodes and value records it
+/// found and the leaves it moved.
 struct Work {
     version: Version,
     record: bool,
     stale: Vec<Vec<u8>>,
+    stale_values: Vec<(Version, [u8; 32])>,
+    moved: Vec<(Version, [u8; 32])>,
 }
 
 impl Work {
@@ -276,7 +286,32 @@ impl Work {
             version,
             record,
             stale: Vec::new(),
+            stale_values: Vec::new(),
+            moved: Vec::new(),
         }
+    }
+
+    /// Takes in what another thread's share found.
+    fn join(&mut self, other: Work) {
+        self.stale.extend(other.stale);
+        self.stale_values.extend(other.stale_values);
+        self.moved.extend(other.moved);
+    }
+
+    /// Leaf `leaf` (at `depth` on the path of `key`) is rewritten, deleted, or (`moves`) moved
+    /// by this block; it takes the block's version.
+    fn retire_leaf(&mut self, leaf: &mut Leaf, key: &[u8; 32], depth: usize, moves: bool) {
+        if leaf.version == self.version {
+            return;
+        }
+        self.retire(leaf.version, key, depth);
+        if self.record {
+            self.stale_values.push((leaf.version, leaf.key));
+            if moves {
+                self.moved.push((leaf.version, leaf.key));
+            }
+        }
+        leaf.version = self.version;
     }
 
     /// A node of `version` at `depth` on the path of `key` leaves its place: stale when an
@@ -301,7 +336,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// Nibble `i` of a key hash (the high half of a byte first).
-fn nibble(key: &[u8; 32], i: usize) -> usize {
+pub(super) fn nibble(key: &[u8; 32], i: usize) -> usize {
     let b = key[i / 2];
     if i & 1 == 0 {
         (b >> 4) as usize
@@ -351,7 +386,7 @@ fn node_key_bytes(version: Version, nibbles: &[u8]) -> Vec<u8> {
 
 /// The `jmt_nodes` key of the node at the first `depth` nibbles of `key`: version (big-endian,
 /// so that a version's nodes sit together) ‖ borsh(NodeKey).
-fn stored_key(version: Version, key: &[u8; 32], depth: usize) -> Vec<u8> {
+pub(super) fn stored_key(version: Version, key: &[u8; 32], depth: usize) -> Vec<u8> {
     let packed = depth.div_ceil(2);
     let mut out = Vec::with_capacity(28 + packed);
     out.extend_from_slice(&version.to_be_bytes());
@@ -415,18 +450,16 @@ fn insert(slot: &mut Child, depth: usize, key: &[u8; 32], value_hash: [u8; 32], 
             node.link(n);
         }
         Child::Leaf(leaf) if leaf.key == *key => {
-            work.retire(leaf.version, key, depth);
+            work.retire_leaf(leaf, key, depth, false);
             leaf.value_hash = value_hash;
             leaf.hash = leaf_hash(key, &value_hash);
-            leaf.version = work.version;
         }
         Child::Leaf(_) => {
             // a new key under an existing leaf: both go down to where their paths part
             let Child::Leaf(mut existing) = std::mem::take(slot) else {
                 return;
             };
-            work.retire(existing.version, key, depth);
-            existing.version = work.version;
+            work.retire_leaf(&mut existing, key, depth, true);
             let mut fork = depth;
             while nibble(key, fork) == nibble(&existing.key, fork) {
                 fork += 1;
@@ -458,7 +491,7 @@ fn delete(slot: &mut Child, depth: usize, key: &[u8; 32], work: &mut Work) -> bo
             if leaf.key != *key {
                 return false;
             }
-            work.retire(leaf.version, key, depth);
+            work.retire_leaf(leaf, key, depth, false);
             *slot = Child::Empty;
             true
         }
@@ -489,8 +522,8 @@ fn settle(slot: &mut Child, depth: usize, work: &mut Work) {
         (None, _) => *slot = Child::Empty,
         (Some(only), None) if matches!(node.children[only], Child::Leaf(_)) => {
             if let Child::Leaf(mut leaf) = std::mem::take(&mut node.children[only]) {
-                work.retire(leaf.version, &leaf.key, depth + 1);
-                leaf.version = work.version;
+                let key = leaf.key;
+                work.retire_leaf(&mut leaf, &key, depth + 1, true);
                 *slot = Child::Leaf(leaf);
             }
         }
@@ -559,14 +592,14 @@ fn emit(
 }
 
 /// Runs `f` on each given subtree of the root (nibble, slot), on up to `threads` threads, each
-/// with its own [`Work`]; the results in nibble order and every thread's stale nodes.
+/// with its own [`Work`] (joined into `work` after); the results in nibble order.
 fn in_parallel<T: Send>(
     slots: Vec<(usize, &mut Child)>,
     threads: usize,
-    version: Version,
-    record: bool,
+    work: &mut Work,
     f: impl Fn(usize, &mut Child, &mut Work) -> T + Sync,
-) -> (Vec<(usize, T)>, Vec<Vec<u8>>) {
+) -> Vec<(usize, T)> {
+    let (version, record) = (work.version, work.record);
     let parts = threads.min(slots.len()).max(1);
     let mut groups: Vec<Vec<(usize, &mut Child)>> = (0..parts).map(|_| Vec::new()).collect();
     for (k, slot) in slots.into_iter().enumerate() {
@@ -579,7 +612,7 @@ fn in_parallel<T: Send>(
             .into_iter()
             .map(|(n, slot)| (n, f(n, slot, &mut work)))
             .collect();
-        (out, work.stale)
+        (out, work)
     };
     let done: Vec<_> = std::thread::scope(|s| {
         let mut groups = groups.into_iter();
@@ -591,13 +624,13 @@ fn in_parallel<T: Send>(
         }
         out
     });
-    let (mut results, mut stale) = (Vec::new(), Vec::new());
-    for (out, s) in done {
+    let mut results = Vec::new();
+    for (out, w) in done {
         results.extend(out);
-        stale.extend(s);
+        work.join(w);
     }
     results.sort_by_key(|(n, _)| *n);
-    (results, stale)
+    results
 }
 
 /// A block's deletions and writes, by the first nibble of their key hash.
@@ -685,7 +718,8 @@ impl LiveTree {
         };
         let mut deletes: ByNibble<[u8; 32]> = Default::default();
         let mut writes: ByNibble<([u8; 32], [u8; 32])> = Default::default();
-        for (key, value_hash) in digests(changes, threads) {
+        let digests = digests(changes, threads);
+        for &(key, value_hash) in &digests {
             let n = nibble(&key, 0);
             match value_hash {
                 None => deletes[n].push(key),
@@ -709,7 +743,11 @@ impl LiveTree {
             Child::Empty => PLACEHOLDER,
             Child::Leaf(l) => {
                 // nothing changed: jmt still gives the version its own root, a copy (and does
-                // not report the previous one stale)
+                // not report the previous one stale; the store marks it)
+                if l.version != version && record {
+                    work.stale_values.push((l.version, l.key));
+                    work.moved.push((l.version, l.key));
+                }
                 l.version = version;
                 l.hash
             }
@@ -727,11 +765,21 @@ impl LiveTree {
                 Child::Node(root) => emit_all(root, version, threads, &mut nodes),
             }
         }
+        // a leaf moved and then written or deleted by the same block needs no copy: the store
+        // writes the block's value under the block's version, or nothing
+        if !work.moved.is_empty() {
+            let mut changed: Vec<[u8; 32]> = digests.iter().map(|(k, _)| *k).collect();
+            changed.sort_unstable();
+            work.moved
+                .retain(|(_, k)| changed.binary_search(k).is_err());
+        }
         (
             hash,
             Batch {
                 nodes,
                 stale: work.stale,
+                moved: work.moved,
+                stale_values: work.stale_values,
             },
         )
     }
@@ -744,7 +792,7 @@ impl LiveTree {
         work: &mut Work,
         threads: usize,
     ) {
-        let (version, record) = (work.version, work.record);
+        let version = work.version;
         let Child::Node(root) = &mut self.root else {
             return;
         };
@@ -755,14 +803,13 @@ impl LiveTree {
             .enumerate()
             .filter(|(n, _)| !deletes[*n].is_empty())
             .collect();
-        let (deleted, stale) = in_parallel(slots, threads, version, record, |n, slot, work| {
+        let deleted = in_parallel(slots, threads, work, |n, slot, work| {
             let mut changed = false;
             for key in &deletes[n] {
                 changed |= delete(slot, 1, key, work);
             }
             changed
         });
-        work.stale.extend(stale);
         let mut changed = deleted
             .iter()
             .filter(|(_, c)| *c)
@@ -796,13 +843,12 @@ impl LiveTree {
             .enumerate()
             .filter(|(n, _)| !writes[*n].is_empty() || versions[*n] == version)
             .collect();
-        let (_, stale) = in_parallel(slots, threads, version, record, |n, slot, work| {
+        in_parallel(slots, threads, work, |n, slot, work| {
             for (key, value_hash) in &writes[n] {
                 insert(slot, 1, key, *value_hash, work);
             }
             finish_child(slot, version);
         });
-        work.stale.extend(stale);
         for (n, w) in writes.iter().enumerate() {
             if !w.is_empty() {
                 root.link(n);

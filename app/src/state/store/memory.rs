@@ -16,21 +16,22 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
-use jmt::{KeyHash, OwnedValue, Version};
+use jmt::storage::{Node, TreeUpdateBatch};
+use jmt::{KeyHash, Version};
 
 use super::live::Batch;
-use super::{backend, node_key_bytes, root_node_key, StoreError};
+use super::{backend, node_key_bytes, root_node_key, StoreError, TreeAt, TreeTables};
 use crate::state::Changes;
 
-/// (key hash, version) → (key, value; `None` = deleted at that version).
-type ValueRecords = BTreeMap<([u8; 32], Version), (Vec<u8>, Option<Vec<u8>>)>;
+/// (version, key hash) → (key, value): the value of every leaf under the leaf's version, as in
+/// the redb engine's `jmt_values`.
+type ValueRecords = BTreeMap<(Version, [u8; 32]), (Vec<u8>, Vec<u8>)>;
 
 /// One version's entries that a later version made stale (pruning only).
 struct Stale {
     since: Version,
     nodes: Vec<Vec<u8>>,
-    values: Vec<([u8; 32], Version)>,
+    values: Vec<(Version, [u8; 32])>,
 }
 
 #[derive(Default)]
@@ -86,30 +87,33 @@ impl MemDb {
         if self.newest_only {
             return Ok(());
         }
-        let hashes: Vec<[u8; 32]> = changes
-            .keys()
-            .map(|k| KeyHash::with::<sha2::Sha256>(k).0)
-            .collect();
         if keep_recent > 0 && version > 0 {
             let mut stale = Stale {
                 since: version,
                 nodes: batch.stale,
-                values: Vec::with_capacity(changes.len()),
+                values: batch.stale_values,
             };
             // jmt copies an unchanged root without reporting the old one stale
             stale
                 .nodes
                 .push(node_key_bytes(&root_node_key(version - 1)?)?);
-            for &h in &hashes {
-                if let Some((&previous, _)) = self.values.range((h, 0)..(h, version)).next_back() {
-                    stale.values.push(previous);
-                }
-            }
             self.stale.push_back(stale);
         }
         self.nodes.extend(batch.nodes);
-        for ((k, v), h) in changes.iter().zip(hashes) {
-            self.values.insert((h, version), (k.clone(), v.clone()));
+        for (from, h) in batch.moved {
+            let record = self.values.get(&(from, h)).cloned().ok_or_else(|| {
+                StoreError::Tree(format!(
+                    "the value record of moved leaf {} (version {from}) is missing",
+                    hex::encode_upper(h)
+                ))
+            })?;
+            self.values.insert((version, h), record);
+        }
+        for (k, v) in changes {
+            if let Some(v) = v {
+                let h = KeyHash::with::<sha2::Sha256>(k).0;
+                self.values.insert((version, h), (k.clone(), v.clone()));
+            }
         }
         while self
             .stale
@@ -146,52 +150,34 @@ impl MemDb {
         let state = Arc::make_mut(&mut self.state);
         for (k, v) in entries {
             let h = KeyHash::with::<sha2::Sha256>(k).0;
-            self.values
-                .insert((h, version), (k.clone(), Some(v.clone())));
+            self.values.insert((version, h), (k.clone(), v.clone()));
             state.insert(k.clone(), v.clone());
         }
         self.roots.insert(height, root);
         Ok(())
     }
 
-    fn newest(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> Option<&(Vec<u8>, Option<Vec<u8>>)> {
-        self.values
-            .range((key_hash.0, 0)..=(key_hash.0, max_version))
-            .next_back()
-            .map(|(_, v)| v)
-    }
-}
-
-impl HasPreimage for MemDb {
-    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(self.newest(Version::MAX, key_hash).map(|(k, _)| k.clone()))
-    }
-}
-
-impl TreeReader for MemDb {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        match self.nodes.get(&node_key_bytes(node_key)?) {
-            Some(bytes) => Ok(Some(borsh::from_slice(bytes)?)),
-            None => Ok(None),
+    /// The tree as stored at `version`, for jmt (proofs) and the live tree.
+    pub(super) fn at(&self, version: Version) -> TreeAt<&MemDb> {
+        TreeAt {
+            tables: self,
+            version,
         }
     }
+}
 
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        Ok(self
-            .newest(max_version, key_hash)
-            .and_then(|(_, v)| v.clone()))
+impl TreeTables for &MemDb {
+    fn with_node<T>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> T) -> anyhow::Result<Option<T>> {
+        Ok(self.nodes.get(key).map(|v| f(v)))
     }
 
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        anyhow::bail!("tree restore is not supported by this store")
+    fn with_record<T>(
+        &self,
+        version: Version,
+        key_hash: [u8; 32],
+        f: impl FnOnce(&[u8], &[u8]) -> T,
+    ) -> anyhow::Result<Option<T>> {
+        Ok(self.values.get(&(version, key_hash)).map(|(k, v)| f(k, v)))
     }
 }
 

@@ -195,8 +195,10 @@ impl Storage {
             v => Some(root_node_key(v - 1)?),
         };
         let (root, batch) = match &self.engine {
-            Engine::Redb(_) => rebuild(&self.tree_reader()?, previous_root, entries, version)?,
-            Engine::Memory(m) => rebuild(m, previous_root, entries, version)?,
+            Engine::Redb(_) => {
+                rebuild(&self.tree_reader(version)?, previous_root, entries, version)?
+            }
+            Engine::Memory(m) => rebuild(&m.at(version), previous_root, entries, version)?,
         };
         if root.0 != trusted_app_hash {
             return Err(RestoreError::RootMismatch {
@@ -236,9 +238,9 @@ impl Storage {
             let mut record = Vec::new();
             for (k, v) in entries {
                 let h = KeyHash::with::<sha2::Sha256>(k);
-                encode_value_record(&mut record, k, Some(v));
+                encode_value_record(&mut record, k, v);
                 values
-                    .insert(value_key(h.0, version).as_slice(), record.as_slice())
+                    .insert(value_key(version, h.0).as_slice(), record.as_slice())
                     .map_err(backend)?;
                 state.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
             }
