@@ -4,6 +4,9 @@
 //! usage: cargo run --release -p nodeop-tests --bin bench-transfers -- [--sizes 10000,100000,1000000]
 //!        [--threads 1,2]
 //!
+//! To profile only the timed blocks: `mkfifo /tmp/ctl; BENCH_PERF_CTL=/tmp/ctl perf record
+//! --control fifo:/tmp/ctl -D -1 -g -- target/release/bench-transfers …`.
+//!
 //! Each row is three consecutive blocks. Columns: `finalize` is FinalizeBlock (every tx
 //! decoded, signature-checked, executed on overlays, the tree's new root and nodes computed on
 //! the store's live tree, nothing written), `commit` is Commit (what CometBFT waits for: the block
@@ -63,6 +66,17 @@ fn main() {
     println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
     for &n in &sizes {
         run_size(n, &threads);
+    }
+}
+
+/// With `BENCH_PERF_CTL` set to the control FIFO of `perf record --control fifo:PATH -D -1`,
+/// perf samples only the timed blocks (not genesis, signing or setup).
+fn perf_control(command: &str) {
+    if let Some(path) = std::env::var_os("BENCH_PERF_CTL") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(path) {
+            let _ = writeln!(f, "{command}");
+        }
     }
 }
 
@@ -145,6 +159,7 @@ fn run_size(accounts: usize, threads: &[usize]) {
         }
         // nothing of an earlier row still being written
         chain.app.storage().flush().expect("flush");
+        perf_control("enable");
         let (mut fin, mut com, mut ok) = (0.0, 0.0, 0);
         for txs in blocks {
             let req = chain.next_request(txs);
@@ -160,6 +175,7 @@ fn run_size(accounts: usize, threads: &[usize]) {
         let t3 = Instant::now();
         chain.app.storage().flush().expect("flush");
         let flush = t3.elapsed().as_secs_f64() * 1e3;
+        perf_control("disable");
         let total = fin + com + flush;
         let n = BLOCKS as f64;
         println!(
