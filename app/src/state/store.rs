@@ -1191,22 +1191,16 @@ impl<T: TreeTables> TreeAt<T> {
         let mut at = version;
         for depth in 0..=64 {
             let key = live::stored_key(at, &key_hash, depth);
-            let node: Node = self
+            let step = self
                 .tables
-                .with_node(&key, borsh::from_slice)?
+                .with_node(&key, |bytes| live::step(bytes, &key_hash, depth))?
                 .ok_or_else(|| {
                     anyhow::anyhow!("tree node of version {at} at depth {depth} is missing")
                 })??;
-            match node {
-                Node::Null => return Ok(None),
-                Node::Leaf(leaf) => return Ok((leaf.key_hash().0 == key_hash).then_some(at)),
-                Node::Internal(internal) => {
-                    let n = live::nibble(&key_hash, depth) as u8;
-                    match internal.children_sorted().find(|(i, _)| u8::from(*i) == n) {
-                        Some((_, child)) => at = child.version,
-                        None => return Ok(None),
-                    }
-                }
+            match step {
+                live::Step::Absent => return Ok(None),
+                live::Step::Leaf => return Ok(Some(at)),
+                live::Step::Child(v) => at = v,
             }
         }
         anyhow::bail!("the tree of version {version} is deeper than a key hash")

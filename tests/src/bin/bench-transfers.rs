@@ -64,9 +64,68 @@ fn main() {
         "| accounts | block txs | sigs | threads | finalize ms | commit ms | flush ms | tx/s | ok txs |"
     );
     println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+    let mut reads = Vec::new();
     for &n in &sizes {
-        run_size(n, &threads);
+        reads.push(run_size(n, &threads));
     }
+    println!();
+    println!("Reads from the file store after the blocks above (µs per read, {READS} reads each):");
+    println!();
+    println!("| accounts | value at the newest height | value 5 heights back | with proof (present) | with proof (absent) |");
+    println!("|---:|---:|---:|---:|---:|");
+    for r in reads {
+        println!("{r}");
+    }
+}
+
+/// Reads per kind in the reads table.
+const READS: usize = 2_000;
+
+/// One row of the reads table: account values at the newest and an older height, and with
+/// proofs of presence and of absence, read from the store as queries read them.
+fn reads_row(
+    accounts: usize,
+    storage: &Storage,
+    addresses: &[nodeop_app::crypto::Address],
+) -> String {
+    use nodeop_app::modules::bank::keys;
+    let height = storage.committed().expect("committed").height;
+    let keys: Vec<Vec<u8>> = addresses
+        .iter()
+        .step_by((addresses.len() / READS).max(1))
+        .take(READS)
+        .map(keys::account)
+        .collect();
+    let time = |f: &dyn Fn(&[u8])| -> f64 {
+        let t = Instant::now();
+        for k in &keys {
+            f(k);
+        }
+        t.elapsed().as_secs_f64() * 1e6 / keys.len() as f64
+    };
+    let newest = time(&|k| {
+        assert!(storage.get_at(k, height).expect("read").is_some());
+    });
+    let older = time(&|k| {
+        assert!(storage.get_at(k, height - 5).expect("read").is_some());
+    });
+    let present = time(&|k| {
+        assert!(storage
+            .get_with_proof(k, height)
+            .expect("proof")
+            .0
+            .is_some());
+    });
+    let absent = time(&|k| {
+        let mut missing = k.to_vec();
+        missing.push(0);
+        assert!(storage
+            .get_with_proof(&missing, height)
+            .expect("proof")
+            .0
+            .is_none());
+    });
+    format!("| {accounts} | {newest:.1} | {older:.1} | {present:.1} | {absent:.1} |")
 }
 
 /// With `BENCH_PERF_CTL` set to the control FIFO of `perf record --control fifo:PATH -D -1`,
@@ -112,7 +171,7 @@ fn signature_rates() {
     println!("| pure Rust (`k256` 0.13) | {k256:.0} |");
 }
 
-fn run_size(accounts: usize, threads: &[usize]) {
+fn run_size(accounts: usize, threads: &[usize]) -> String {
     let mut rng = Rng::new(accounts as u64);
     let senders = SENDERS.min(accounts);
     let mut pop = Population::new(&mut rng, senders, accounts - senders);
@@ -186,4 +245,7 @@ fn run_size(accounts: usize, threads: &[usize]) {
             (BLOCKS * txs_per_block) as f64 / (total / 1e3)
         );
     }
+    chain.app.storage().flush().expect("flush");
+    let addresses: Vec<_> = pop.genesis_accounts().iter().map(|(a, _)| *a).collect();
+    reads_row(accounts, chain.app.storage(), &addresses)
 }

@@ -219,6 +219,68 @@ impl Internal {
     }
 }
 
+/// One step of a walk down the stored tree towards a key (see [`step`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    /// The key has no leaf in this tree.
+    Absent,
+    /// This node is the key's leaf.
+    Leaf,
+    /// Go on to the child of this version (one nibble deeper).
+    Child(Version),
+}
+
+/// Where the walk to `key` goes from the node stored as `bytes` (borsh(Node), as `emit` and
+/// jmt write it) at `depth`, read in place: nothing is decoded or allocated.
+pub(super) fn step(bytes: &[u8], key: &[u8; 32], depth: usize) -> Result<Step, StoreError> {
+    let malformed = || {
+        corrupt(&format!(
+            "a stored node on the path of {} is malformed",
+            hex::encode_upper(key)
+        ))
+    };
+    match bytes.first() {
+        Some(0) => Ok(Step::Absent),
+        Some(2) => match bytes.get(1..33) {
+            Some(k) if k == key.as_slice() => Ok(Step::Leaf),
+            Some(_) => Ok(Step::Absent),
+            None => Err(malformed()),
+        },
+        Some(1) => {
+            let want = nibble(key, depth);
+            let mut at = 1;
+            for n in 0..16 {
+                match bytes.get(at) {
+                    Some(0) => {
+                        if n == want {
+                            return Ok(Step::Absent);
+                        }
+                        at += 1;
+                    }
+                    Some(1) => {
+                        let version = bytes
+                            .get(at + 33..at + 41)
+                            .and_then(|v| v.try_into().ok())
+                            .map(u64::from_le_bytes)
+                            .ok_or_else(malformed)?;
+                        if n == want {
+                            return Ok(Step::Child(version));
+                        }
+                        at += match bytes.get(at + 41) {
+                            Some(0) => 42,
+                            Some(1) => 50,
+                            _ => return Err(malformed()),
+                        };
+                    }
+                    _ => return Err(malformed()),
+                }
+            }
+            Err(malformed())
+        }
+        _ => Err(malformed()),
+    }
+}
+
 struct Leaf {
     key: [u8; 32],
     value_hash: [u8; 32],
@@ -970,6 +1032,66 @@ fn emit_all(root: &Internal, version: Version, threads: usize, nodes: &mut NodeR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `step` reads every stored node as jmt's decoding does: for each node a block emits and
+    /// keys going through each of its 16 slots, it names the same child version, leaf or
+    /// absence; and a truncated or altered node gives an error, never a panic.
+    #[test]
+    fn a_walk_step_reads_a_stored_node_as_jmt_decodes_it() {
+        let mut changes = Changes::new();
+        for i in 0..3_000u32 {
+            changes.insert(
+                format!("key/{i}").into_bytes(),
+                Some(i.to_le_bytes().to_vec()),
+            );
+        }
+        let mut tree = LiveTree::new();
+        let (_, batch) = tree.apply(&changes, 0, true, 1).unwrap();
+        let mut checked = 0;
+        for (stored, bytes) in &batch.nodes {
+            // stored key: version (BE), then borsh(NodeKey): version, nibble count, packed path
+            let depth = u64::from_le_bytes(stored[16..24].try_into().unwrap()) as usize;
+            let node: Node = borsh::from_slice(bytes).unwrap();
+            for n in 0..16u8 {
+                // the node's own path (packed after the 28-byte header), then nibble n
+                let mut key = [0u8; 32];
+                let path = &stored[28..];
+                key[..path.len()].copy_from_slice(path);
+                let byte = &mut key[depth / 2];
+                *byte = if depth.is_multiple_of(2) {
+                    n << 4
+                } else {
+                    (*byte & 0xf0) | n
+                };
+                let expected = match &node {
+                    Node::Null => Step::Absent,
+                    Node::Leaf(l) if l.key_hash().0 == key => Step::Leaf,
+                    Node::Leaf(_) => Step::Absent,
+                    Node::Internal(i) => match i.children_sorted().find(|(m, _)| u8::from(*m) == n)
+                    {
+                        Some((_, c)) => Step::Child(c.version),
+                        None => Step::Absent,
+                    },
+                };
+                assert_eq!(step(bytes, &key, depth).unwrap(), expected);
+                checked += 1;
+            }
+            if let Node::Leaf(l) = &node {
+                assert_eq!(step(bytes, &l.key_hash().0, depth).unwrap(), Step::Leaf);
+            }
+            for cut in 0..bytes.len() {
+                let _ = step(&bytes[..cut], &[0xff; 32], depth);
+            }
+            let mut bad = bytes.clone();
+            bad[1] = 7;
+            if matches!(node, Node::Internal(_)) {
+                assert!(step(&bad, &[0; 32], depth).is_err());
+            }
+        }
+        assert!(checked > 16 * 200, "{checked} node slots checked");
+        assert!(step(&[9], &[0; 32], 0).is_err());
+        assert!(step(&[], &[0; 32], 0).is_err());
+    }
 
     /// jmt's hash of children `start .. start + width`, computed from scratch.
     fn reference(n: &Internal, start: u32, width: u32) -> [u8; 32] {
