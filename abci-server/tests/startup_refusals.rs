@@ -1,6 +1,6 @@
 //! `nodeopd start` refuses a home it cannot run from with one line that names the file and the
 //! fix, before it writes anything to the store: a damaged store file (overwritten, truncated),
-//! an app.toml with a bad value, a home written by a newer nodeopd, and a store ahead of or
+//! a store of an earlier format, an app.toml with a bad value, a home written by a newer nodeopd, and a store ahead of or
 //! behind CometBFT's block store by more than a replay can fix.
 
 use std::path::{Path, PathBuf};
@@ -128,6 +128,33 @@ fn an_overwritten_store_file_is_refused_and_left_as_it_was() {
     std::fs::write(&path, &bytes).unwrap();
     let err = start_refused(&home);
     assert_one_line(&err, &path, "restore it from a backup");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the store was written"
+    );
+}
+
+#[test]
+fn a_store_of_an_earlier_format_is_refused_and_left_as_it_was() {
+    let (_dir, home) = home();
+    store_at(&home, 3);
+    let path = home.join("app/data/state.redb");
+    // format 1 files carry no `format` in their meta table
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+            let mut meta = tx.open_table(meta).unwrap();
+            assert!(meta.remove("format").unwrap().is_some());
+        }
+        tx.commit().unwrap();
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    let err = start_refused(&home);
+    assert_one_line(&err, &path, "of store format 1");
+    assert!(err.contains("CometBFT replays its stored blocks"), "{err}");
     assert_eq!(
         std::fs::read(&path).unwrap(),
         bytes,

@@ -17,7 +17,10 @@
 //! CheckTx saw their txs, as on a validator whose mempool received them, and skip
 //! re-verification through the signature cache. `threads` is `verify_threads` and `hash_threads`:
 //! how many threads decode and verify a block's txs before it executes and hash and encode its
-//! new tree after (execution is one thread).
+//! new tree after (execution is one thread). `cpu ms/block` is the CPU time of the whole process
+//! (every thread, the writer's included) over the row, per block: with C cores a block cannot
+//! take less wall time than that over C. `MB written/block` is what the process handed to the
+//! kernel's `write` calls per block (the store's dirty pages).
 
 #![allow(clippy::float_arithmetic)] // timing arithmetic in a benchmark, not in the state machine
 
@@ -61,9 +64,9 @@ fn main() {
     signature_rates();
     println!();
     println!(
-        "| accounts | block txs | sigs | threads | finalize ms | commit ms | flush ms | tx/s | ok txs |"
+        "| accounts | block txs | sigs | threads | finalize ms | commit ms | flush ms | tx/s | cpu ms/block | MB written/block | ok txs |"
     );
-    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut reads = Vec::new();
     for &n in &sizes {
         reads.push(run_size(n, &threads));
@@ -126,6 +129,38 @@ fn reads_row(
             .is_none());
     });
     format!("| {accounts} | {newest:.1} | {older:.1} | {present:.1} | {absent:.1} |")
+}
+
+/// CPU time of the whole process so far (every thread, user and system), in milliseconds, from
+/// `/proc/self/stat` (0 where there is none).
+fn process_cpu_ms() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // fields after the command name (which is in parentheses): utime and stime are 14 and 15
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // the kernel reports clock ticks of 1/100 s (USER_HZ) on Linux
+    (ticks(11) + ticks(12)) * 10.0
+}
+
+/// Bytes the process has handed to `write`-like calls so far (`wchar` of `/proc/self/io`: the
+/// store's pages, before the kernel writes them out; 0 where there is none).
+fn process_written_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("wchar:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// With `BENCH_PERF_CTL` set to the control FIFO of `perf record --control fifo:PATH -D -1`,
@@ -219,6 +254,7 @@ fn run_size(accounts: usize, threads: &[usize]) -> String {
         // nothing of an earlier row still being written
         chain.app.storage().flush().expect("flush");
         perf_control("enable");
+        let (cpu0, written0) = (process_cpu_ms(), process_written_bytes());
         let (mut fin, mut com, mut ok) = (0.0, 0.0, 0);
         for txs in blocks {
             let req = chain.next_request(txs);
@@ -235,14 +271,18 @@ fn run_size(accounts: usize, threads: &[usize]) -> String {
         chain.app.storage().flush().expect("flush");
         let flush = t3.elapsed().as_secs_f64() * 1e3;
         perf_control("disable");
+        let cpu = process_cpu_ms() - cpu0;
+        let written = (process_written_bytes() - written0) as f64 / 1e6;
         let total = fin + com + flush;
         let n = BLOCKS as f64;
         println!(
-            "| {accounts} | {txs_per_block} | {} | {t} | {:.0} | {:.0} | {flush:.0} | {:.0} | {ok} |",
+            "| {accounts} | {txs_per_block} | {} | {t} | {:.0} | {:.0} | {flush:.0} | {:.0} | {:.0} | {:.1} | {ok} |",
             if warm { "warm" } else { "cold" },
             fin / n,
             com / n,
-            (BLOCKS * txs_per_block) as f64 / (total / 1e3)
+            (BLOCKS * txs_per_block) as f64 / (total / 1e3),
+            cpu / n,
+            written / n
         );
     }
     chain.app.storage().flush().expect("flush");
