@@ -85,7 +85,10 @@ impl CoproGenesis {
     }
 
     /// Registers coprocessor `i` at genesis with `collateral` and a reputation record whose
-    /// load state is `load_ppm` (what a test cannot reach without running epochs).
+    /// load state is `load_ppm` (what a test cannot reach without running epochs), held for
+    /// the whole test: the coprocessors' epoch clock is set past every epoch a test reaches, so
+    /// no epoch step changes it (a genesis that leaves the clock out starts it at the first
+    /// block instead).
     pub fn registered_at_genesis(
         mut self,
         i: usize,
@@ -112,6 +115,7 @@ impl CoproGenesis {
                     ..OperatorReputation::default()
                 },
             });
+        self.tasks.state.coprocessors.last_epoch = Some(u64::MAX);
         self
     }
 

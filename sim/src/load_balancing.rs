@@ -581,9 +581,8 @@ impl<'a> Sim<'a> {
                 c.collateral,
             );
         }
-        // the coprocessors' epoch clock starts at genesis (a registration in a block would
-        // start it; genesis-registered coprocessors need the marks set, or their load state and
-        // reputation never step)
+        // the coprocessors' epoch clock starts at genesis (what the chain also does for
+        // genesis-registered coprocessors whose genesis leaves the marks out; written out here)
         if !coprocessors.is_empty() {
             state.coprocessors.last_epoch = Some(0);
             state.coprocessors.last_epoch_height = Some(1);

@@ -23,8 +23,13 @@ impl Component for Coprocessors {
         genesis.coprocessors.problems()
     }
 
-    fn init_genesis(&self, mut state: &mut dyn StateWrite, genesis: &AppState, _: u64) {
-        genesis.coprocessors.apply(&mut state);
+    fn init_genesis(
+        &self,
+        mut state: &mut dyn StateWrite,
+        genesis: &AppState,
+        initial_height: u64,
+    ) {
+        genesis.coprocessors.apply(&mut state, initial_height);
     }
 
     fn export_genesis(&self, state: &dyn StateRead, genesis: &mut AppState) {

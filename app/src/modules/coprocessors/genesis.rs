@@ -14,6 +14,7 @@ use super::state::{
 };
 use crate::crypto::Address;
 use crate::modules::reputation::OperatorReputation;
+use crate::modules::staking;
 use crate::state::{decode_stored, StateRead, StateReadExt, StateWrite, StateWriteExt};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +31,8 @@ pub struct CoprocessorsGenesis {
     pub next_auction_id: u64,
     pub next_withdrawal_id: u64,
     /// The last staking epoch the coprocessors' reputations took (absent before the first
-    /// registration), and the height it was processed at.
+    /// registration), and the height it was processed at. Both absent with coprocessors listed
+    /// (a hand-written genesis): staking's last epoch and the chain's first height.
     pub last_epoch: Option<u64>,
     pub last_epoch_height: Option<u64>,
     pub coprocessors: Vec<Coprocessor>,
@@ -114,7 +116,8 @@ impl CoprocessorsGenesis {
         out
     }
 
-    pub fn apply(&self, state: &mut impl StateWrite) {
+    /// Writes this genesis (`initial_height`: the chain's first block).
+    pub fn apply(&self, state: &mut impl StateWrite, initial_height: u64) {
         if self.params != CoprocessorsParams::default() {
             state.put(keys::PARAMS.to_vec(), &self.params);
         }
@@ -124,10 +127,24 @@ impl CoprocessorsGenesis {
         if self.next_withdrawal_id != 1 {
             state.put(keys::NEXT_WITHDRAWAL_ID.to_vec(), &self.next_withdrawal_id);
         }
-        if let Some(e) = self.last_epoch {
+        // coprocessors registered at genesis start the epoch clock of their reputations at the
+        // first block, as the first registration in a block would (without it they would never
+        // take an epoch step)
+        let (last_epoch, last_epoch_height) = match (
+            self.last_epoch,
+            self.last_epoch_height,
+            self.coprocessors.is_empty(),
+        ) {
+            (None, None, false) => (
+                Some(state.get(staking::keys::LAST_EPOCH).unwrap_or(0u64)),
+                Some(initial_height),
+            ),
+            (e, h, _) => (e, h),
+        };
+        if let Some(e) = last_epoch {
             state.put(keys::LAST_EPOCH.to_vec(), &e);
         }
-        if let Some(h) = self.last_epoch_height {
+        if let Some(h) = last_epoch_height {
             state.put(keys::LAST_EPOCH_HEIGHT.to_vec(), &h);
         }
         for c in &self.coprocessors {
