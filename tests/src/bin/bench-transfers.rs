@@ -2,18 +2,19 @@
 //! commit to a file store), at several state sizes. Prints a table; asserts nothing about speed.
 //!
 //! usage: cargo run --release -p nodeop-tests --bin bench-transfers -- [--sizes 10000,100000,1000000]
-//!        [--threads 1,2]
+//!        [--threads 1,2] [--blocks 3]
 //!
 //! To profile only the timed blocks: `mkfifo /tmp/ctl; BENCH_PERF_CTL=/tmp/ctl perf record
 //! --control fifo:/tmp/ctl -D -1 -g -- target/release/bench-transfers …`.
 //!
-//! Each row is three consecutive blocks. Columns: `finalize` is FinalizeBlock (every tx
+//! Each row is `--blocks` consecutive blocks (3 by default). Columns: `finalize` is FinalizeBlock (every tx
 //! decoded, signature-checked, executed on overlays, the tree's new root and nodes computed on
 //! the store's live tree, nothing written), `commit` is Commit (what CometBFT waits for: the block
 //! handed to the store's writer thread, which writes its nodes, value records, index, root and
-//! height in one durable redb transaction while the next block runs), both per block; `flush` is the wait, after the third Commit, until
-//! that block is written. `tx/s` is the three blocks' txs over the whole time, flush included,
-//! so every write is paid for. `cold` blocks verify every signature; `warm` blocks arrive after
+//! height in one durable redb transaction while the next block runs), both per block; `flush` is the wait, after the last Commit, until
+//! that block is written. `tx/s` is the row's txs over the whole time, flush included, so every
+//! write is paid for (the more blocks a row has, the nearer it comes to a node's sustained rate,
+//! where each write overlaps the next block and no final wait is left over). `cold` blocks verify every signature; `warm` blocks arrive after
 //! CheckTx saw their txs, as on a validator whose mempool received them, and skip
 //! re-verification through the signature cache. `threads` is `verify_threads` and `hash_threads`:
 //! how many threads decode and verify a block's txs before it executes and hash and encode its
@@ -39,7 +40,8 @@ use nodeop_driver::rng::Rng;
 use nodeop_driver::workload::Population;
 
 const SENDERS: usize = 10_000;
-/// Consecutive blocks per row: each block's write overlaps the next block, as on a node.
+/// Consecutive blocks per row by default: each block's write overlaps the next block, as on a
+/// node.
 const BLOCKS: usize = 3;
 
 fn main() {
@@ -60,7 +62,14 @@ fn main() {
             .unwrap_or(threads);
     }
     threads.dedup();
-    println!("nodeop bench-transfers (release build, {cores} cores)\n");
+    let blocks = args
+        .iter()
+        .position(|a| a == "--blocks")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(BLOCKS)
+        .max(1);
+    println!("nodeop bench-transfers (release build, {cores} cores, {blocks} blocks a row)\n");
     signature_rates();
     println!();
     println!(
@@ -69,7 +78,7 @@ fn main() {
     println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut reads = Vec::new();
     for &n in &sizes {
-        reads.push(run_size(n, &threads));
+        reads.push(run_size(n, &threads, blocks));
     }
     println!();
     println!("Reads from the file store after the blocks above (µs per read, {READS} reads each):");
@@ -206,7 +215,7 @@ fn signature_rates() {
     println!("| pure Rust (`k256` 0.13) | {k256:.0} |");
 }
 
-fn run_size(accounts: usize, threads: &[usize]) -> String {
+fn run_size(accounts: usize, threads: &[usize], row_blocks: usize) -> String {
     let mut rng = Rng::new(accounts as u64);
     let senders = SENDERS.min(accounts);
     let mut pop = Population::new(&mut rng, senders, accounts - senders);
@@ -242,7 +251,7 @@ fn run_size(accounts: usize, threads: &[usize]) -> String {
     for (txs_per_block, warm, t) in runs {
         chain.app.set_verify_threads(t);
         chain.app.set_hash_threads(t);
-        let blocks: Vec<Vec<Vec<u8>>> = (0..BLOCKS)
+        let blocks: Vec<Vec<Vec<u8>>> = (0..row_blocks)
             .map(|_| pop.transfers(&mut rng, &params, txs_per_block))
             .collect();
         if warm {
@@ -274,13 +283,13 @@ fn run_size(accounts: usize, threads: &[usize]) -> String {
         let cpu = process_cpu_ms() - cpu0;
         let written = (process_written_bytes() - written0) as f64 / 1e6;
         let total = fin + com + flush;
-        let n = BLOCKS as f64;
+        let n = row_blocks as f64;
         println!(
             "| {accounts} | {txs_per_block} | {} | {t} | {:.0} | {:.0} | {flush:.0} | {:.0} | {:.0} | {:.1} | {ok} |",
             if warm { "warm" } else { "cold" },
             fin / n,
             com / n,
-            (BLOCKS * txs_per_block) as f64 / (total / 1e3),
+            (row_blocks * txs_per_block) as f64 / (total / 1e3),
             cpu / n,
             written / n
         );
