@@ -41,16 +41,16 @@
 //! keeps the last K heights readable (`height − K + 1 ..= height`, never below genesis). At each
 //! commit it records what the new version made stale: the tree nodes jmt reports
 //! (`stale_node_index_batch`, plus the previous root, which jmt copies without reporting when a
-//! block changes nothing) and the value records of the leaves it replaced, moved or deleted. In the same
-//! write transaction it then deletes the nodes and value records stale since a version at or
-//! below the earliest kept one (they are unreachable from every kept root), at most
-//! [`PRUNE_BASE_BUDGET`] + 2 × (entries recorded by this commit) per commit, so that a big backlog
-//! is worked off over several blocks instead of stalling one. `meta.earliest_height` is the lowest
-//! readable height; reads below it fail with [`StoreError::HeightPruned`] (the query path answers
-//! `height_unavailable`), never with wrong data. The app hash does not depend on pruning. Roots
-//! (`roots`) are kept. Nodes and value records
-//! written while pruning was off have no stale entries and are never deleted, although heights
-//! below `earliest_height` are refused all the same. Turning pruning off keeps `earliest_height`.
+//! block changes nothing) and the value records of the leaves it replaced, moved or deleted.
+//! In the same write transaction it then deletes the nodes and value records stale since a
+//! version at or below the earliest kept one (they are unreachable from every kept root), at
+//! most [`PRUNE_BASE_BUDGET`] + 2 × (entries recorded by this commit) per commit, so that a big
+//! backlog is worked off over several blocks instead of stalling one. `meta.earliest_height` is
+//! the lowest readable height; reads below it fail with [`StoreError::HeightPruned`] (the query
+//! path answers `height_unavailable`), never with wrong data. The app hash does not depend on
+//! pruning. Roots (`roots`) are kept. Nodes and value records written while pruning was off have
+//! no stale entries and are never deleted, although heights below `earliest_height` are refused
+//! all the same. Turning pruning off keeps `earliest_height`.
 //!
 //! Heights map to tree versions as `version = height − version_offset`, where `version_offset =
 //! initial_height − 1` is fixed at genesis (the tree needs contiguous versions starting at 0).

@@ -13,7 +13,9 @@
 //! hashes (jmt's leaf and internal-node domain separators and its placeholder for empty subtrees,
 //! the 16 children hashed as a 4-level binary tree in which a subtree holding one leaf is that
 //! leaf), the same versions (every node a block rewrites, moves or creates is of the block's
-//! version; everything else keeps its version) and the same stale nodes. A block applies its
+//! version; everything else keeps its version) and the same stale nodes. For the value records
+//! (kept under their leaf's version) it also reports the leaves a block moved without writing
+//! them and the leaves whose records no later version reaches. A block applies its
 //! deletions first, then its writes, as the store did through jmt (the result does not depend on
 //! the order within each group). The store's tests compare root, new nodes and stale nodes with
 //! jmt's own `put_value_set` block by block.
