@@ -87,9 +87,23 @@ impl CoproGenesis {
     /// Registers coprocessor `i` at genesis with `collateral` and a reputation record whose
     /// load state is `load_ppm` (what a test cannot reach without running epochs), held for
     /// the whole test: the coprocessors' epoch clock is set past every epoch a test reaches, so
-    /// no epoch step changes it (a genesis that leaves the clock out starts it at the first
-    /// block instead).
+    /// no epoch step changes it.
     pub fn registered_at_genesis(
+        self,
+        i: usize,
+        capacity: u64,
+        collateral: u128,
+        load_ppm: u32,
+    ) -> Self {
+        let mut g = self.listed_at_genesis(i, capacity, collateral, load_ppm);
+        g.tasks.state.coprocessors.last_epoch = Some(u64::MAX);
+        g
+    }
+
+    /// Lists coprocessor `i` in the genesis as a hand-written genesis would: registered with
+    /// `collateral`, a reputation record of load state `load_ppm`, and no epoch clock (the
+    /// chain starts it at its first block).
+    pub fn listed_at_genesis(
         mut self,
         i: usize,
         capacity: u64,
@@ -115,7 +129,6 @@ impl CoproGenesis {
                     ..OperatorReputation::default()
                 },
             });
-        self.tasks.state.coprocessors.last_epoch = Some(u64::MAX);
         self
     }
 

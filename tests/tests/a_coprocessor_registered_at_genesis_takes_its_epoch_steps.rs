@@ -4,30 +4,21 @@
 //! and moves its load state towards what it used (an idle one's load falls).
 
 use nodeop_app::modules::coprocessors::events::COPROCESSOR_EPOCH;
-use nodeop_app::modules::coprocessors::genesis::GenesisCoprocessorReputation;
 use nodeop_app::modules::coprocessors::{keys, state};
-use nodeop_app::modules::reputation::OperatorReputation;
 use nodeop_app::state::StateReadExt;
-use nodeop_driver::coprocessors::{add_genesis_coprocessor, CoproGenesis};
+use nodeop_driver::coprocessors::CoproGenesis;
 use nodeop_driver::issuance::{task_genesis, EPOCH_SECONDS};
 use nodeop_driver::tasks::NOP;
 
 #[test]
 fn a_coprocessor_registered_at_genesis_takes_its_epoch_steps() {
-    let mut g = CoproGenesis::with_tasks(task_genesis(4, 6, 24), 1);
+    let g = CoproGenesis::with_tasks(task_genesis(4, 6, 24), 1).listed_at_genesis(
+        0,
+        4,
+        100 * NOP,
+        1_000_000,
+    );
     let address = g.coprocessors[0].address;
-    add_genesis_coprocessor(&mut g.tasks.state, &address, "copro-0", 4, 100 * NOP);
-    g.tasks
-        .state
-        .coprocessors
-        .reputations
-        .push(GenesisCoprocessorReputation {
-            address,
-            record: OperatorReputation {
-                load_ppm: 1_000_000,
-                ..OperatorReputation::default()
-            },
-        });
     assert_eq!(g.tasks.state.coprocessors.last_epoch, None);
     let mut cn = g.start();
     let storage = cn.net.chain.app.storage();

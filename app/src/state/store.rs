@@ -1101,12 +1101,11 @@ fn write_tree(
             .map_err(backend)?;
     }
     let mut record = Vec::new();
-    for (k, v) in changes {
+    for ((k, v), h) in batch.hashed(changes)? {
         let Some(v) = v else { continue };
-        let h = KeyHash::with::<sha2::Sha256>(k);
         encode_value_record(&mut record, k, v);
         values
-            .insert(value_key(version, h.0).as_slice(), record.as_slice())
+            .insert(value_key(version, *h).as_slice(), record.as_slice())
             .map_err(backend)?;
     }
     Ok(())

@@ -313,6 +313,30 @@ pub(super) struct Batch {
     /// The value records no longer reachable from the block's version: (version, key hash) of
     /// every leaf of an earlier version that the block rewrote, moved or deleted.
     pub(super) stale_values: Vec<(Version, [u8; 32])>,
+    /// The key hash of every change, in the changes' order (computed once, here; the store keys
+    /// the value records with them).
+    pub(super) key_hashes: Vec<[u8; 32]>,
+}
+
+/// One change of a block: its key and its value (`None`: a deletion).
+type Change<'a> = (&'a Vec<u8>, &'a Option<Vec<u8>>);
+
+impl Batch {
+    /// Each change of the block `changes` (the one this batch was computed from) with its key
+    /// hash; an error when the batch is not that block's.
+    pub(super) fn hashed<'a>(
+        &'a self,
+        changes: &'a Changes,
+    ) -> Result<impl Iterator<Item = (Change<'a>, &'a [u8; 32])>, StoreError> {
+        if self.key_hashes.len() != changes.len() {
+            return Err(corrupt(&format!(
+                "a batch of {} key hashes for a block of {} changes",
+                self.key_hashes.len(),
+                changes.len()
+            )));
+        }
+        Ok(changes.iter().zip(&self.key_hashes))
+    }
 }
 
 /// Where the tree stands.
@@ -844,6 +868,11 @@ impl LiveTree {
                 stale: work.stale,
                 moved: work.moved,
                 stale_values: work.stale_values,
+                key_hashes: if record {
+                    digests.iter().map(|(k, _)| *k).collect()
+                } else {
+                    Vec::new()
+                },
             },
         )
     }

@@ -76,6 +76,30 @@ impl MemDb {
         keep_recent: u64,
         earliest_version: Version,
     ) -> Result<(), StoreError> {
+        // everything that can fail is found before anything is changed
+        let mut moved = Vec::new();
+        let mut written = Vec::new();
+        let mut previous_root = None;
+        if !self.newest_only {
+            for &(from, h) in &batch.moved {
+                let record = self.values.get(&(from, h)).cloned().ok_or_else(|| {
+                    StoreError::Tree(format!(
+                        "the value record of moved leaf {} (version {from}) is missing",
+                        hex::encode_upper(h)
+                    ))
+                })?;
+                moved.push(((version, h), record));
+            }
+            for ((k, v), h) in batch.hashed(changes)? {
+                if let Some(v) = v {
+                    written.push(((version, *h), (k.clone(), v.clone())));
+                }
+            }
+            if keep_recent > 0 && version > 0 {
+                // jmt copies an unchanged root without reporting the old one stale
+                previous_root = Some(node_key_bytes(&root_node_key(version - 1)?)?);
+            }
+        }
         let state = Arc::make_mut(&mut self.state);
         for (k, v) in changes {
             match v {
@@ -87,34 +111,18 @@ impl MemDb {
         if self.newest_only {
             return Ok(());
         }
-        if keep_recent > 0 && version > 0 {
-            let mut stale = Stale {
+        if let Some(previous_root) = previous_root {
+            let mut nodes = batch.stale;
+            nodes.push(previous_root);
+            self.stale.push_back(Stale {
                 since: version,
-                nodes: batch.stale,
+                nodes,
                 values: batch.stale_values,
-            };
-            // jmt copies an unchanged root without reporting the old one stale
-            stale
-                .nodes
-                .push(node_key_bytes(&root_node_key(version - 1)?)?);
-            self.stale.push_back(stale);
+            });
         }
         self.nodes.extend(batch.nodes);
-        for (from, h) in batch.moved {
-            let record = self.values.get(&(from, h)).cloned().ok_or_else(|| {
-                StoreError::Tree(format!(
-                    "the value record of moved leaf {} (version {from}) is missing",
-                    hex::encode_upper(h)
-                ))
-            })?;
-            self.values.insert((version, h), record);
-        }
-        for (k, v) in changes {
-            if let Some(v) = v {
-                let h = KeyHash::with::<sha2::Sha256>(k).0;
-                self.values.insert((version, h), (k.clone(), v.clone()));
-            }
-        }
+        self.values.extend(moved);
+        self.values.extend(written);
         while self
             .stale
             .front()
