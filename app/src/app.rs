@@ -17,6 +17,8 @@
 //! benchmark, simulations) exactly as CometBFT drives it.
 
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use crate::block::BeginBlock;
 pub use crate::block::{
@@ -69,6 +71,10 @@ impl Default for AppOptions {
 /// Below this many txs a block is checked on the calling thread (a thread costs more than a
 /// few signatures).
 const PARALLEL_CHECK_MIN_TXS: usize = 32;
+
+/// How many txs a verifying thread claims at a time: enough that claiming costs nothing next to
+/// verifying, few enough that the executing thread rarely waits for a claimed tx.
+const VERIFY_CLAIM: usize = 16;
 
 /// The most txs and tx bytes CheckTx accepts into the mempool: a new tx beyond either is refused
 /// with `mempool_full` (code 16), so the wallet hears "retry later" instead of "accepted".
@@ -536,13 +542,18 @@ impl App {
         true
     }
 
-    /// Decodes every tx of a block and verifies the signatures the cache does not hold, split
-    /// over `verify_threads` threads; the results come back in block order.
-    fn check_block_txs(
+    /// Decodes every tx of a block and verifies the signatures the cache does not hold on
+    /// `verify_threads` threads, and hands each result to `f` on this thread in block order, as
+    /// soon as it is ready: the block executes while its later signatures are still being
+    /// verified. Txs are claimed in order, a few at a time; this thread verifies the next
+    /// unclaimed ones whenever the tx it needs next is not ready, and waits only when every tx
+    /// is claimed. The results, and so the block, are the same as with one thread.
+    fn for_each_checked(
         &self,
         txs: &[Vec<u8>],
         ctx: &ChainContext,
-    ) -> Vec<Result<CheckedTx, TxError>> {
+        mut f: impl FnMut(&Result<CheckedTx, TxError>),
+    ) {
         let check = |bytes: &Vec<u8>| {
             check_stateless(
                 bytes,
@@ -554,19 +565,78 @@ impl App {
         };
         let threads = self.options.verify_threads.max(1);
         if threads == 1 || txs.len() < PARALLEL_CHECK_MIN_TXS {
-            return txs.iter().map(check).collect();
+            for bytes in txs {
+                f(&check(bytes));
+            }
+            return;
         }
-        let per_thread = txs.len().div_ceil(threads);
+        let slots: Vec<OnceLock<Result<CheckedTx, TxError>>> =
+            txs.iter().map(|_| OnceLock::new()).collect();
+        // the first tx nobody has claimed yet
+        let next = AtomicUsize::new(0);
+        // set when a verifying thread panicked: its txs will never be ready
+        let failed = AtomicBool::new(false);
+        let ready = (Mutex::new(()), Condvar::new());
+        let notify = || {
+            let _guard = ready.0.lock().unwrap_or_else(|e| e.into_inner());
+            ready.1.notify_all();
+        };
+        // claims the next few txs and verifies them; false once every tx is claimed
+        let work = || -> bool {
+            let start = next.fetch_add(VERIFY_CLAIM, Ordering::Relaxed);
+            let Some(claimed) = txs.get(start..(start + VERIFY_CLAIM).min(txs.len())) else {
+                return false;
+            };
+            for (i, bytes) in claimed.iter().enumerate() {
+                // each slot is claimed once, so it is empty here
+                let _ = slots[start + i].set(check(bytes));
+            }
+            notify();
+            true
+        };
         std::thread::scope(|s| {
-            let parts: Vec<_> = txs
-                .chunks(per_thread)
-                .map(|part| s.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
+            for _ in 1..threads {
+                s.spawn(|| {
+                    let verified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        while !failed.load(Ordering::Relaxed) {
+                            if !work() {
+                                break;
+                            }
+                        }
+                    }));
+                    if let Err(panic) = verified {
+                        failed.store(true, Ordering::Relaxed);
+                        notify();
+                        std::panic::resume_unwind(panic);
+                    }
+                });
+            }
+            for slot in &slots {
+                let result = loop {
+                    if let Some(r) = slot.get() {
+                        break r;
+                    }
+                    if work() {
+                        continue;
+                    }
+                    // every tx is claimed: wait for the thread verifying this one
+                    let guard = ready.0.lock().unwrap_or_else(|e| e.into_inner());
+                    if slot.get().is_some() {
+                        continue;
+                    }
+                    if failed.load(Ordering::Relaxed) {
+                        // the scope re-raises the verifying thread's panic
+                        drop(guard);
+                        return;
+                    }
+                    drop(ready.1.wait(guard).unwrap_or_else(|e| e.into_inner()));
+                };
+                f(result);
+            }
+        });
+        if failed.load(Ordering::Relaxed) {
+            unreachable!("a verifying thread panicked and the scope did not re-raise it");
+        }
     }
 
     /// Executes a block and computes its app hash. The state is written by [`App::commit`].
@@ -591,22 +661,21 @@ impl App {
             events.extend(m.begin_block(&mut block, &begin, &HOOKS));
         }
         let mut tx_results = Vec::with_capacity(req.txs.len());
-        let stateless = self.check_block_txs(&req.txs, &ctx);
-        for checked in stateless {
+        self.for_each_checked(&req.txs, &ctx, |checked| {
             let checked = match checked {
                 Ok(c) => c,
                 Err(e) => {
-                    tx_results.push(TxOutcome::rejected(&e, Vec::new()));
-                    continue;
+                    tx_results.push(TxOutcome::rejected(e, Vec::new()));
+                    return;
                 }
             };
-            let outcome = match check_and_execute(&block, &checked, &ctx, &block_ctx) {
+            let outcome = match check_and_execute(&block, checked, &ctx, &block_ctx) {
                 Executed::Ok {
                     changes,
                     mut events,
                 } => {
                     block.apply(changes);
-                    events.insert(0, tx_event(&checked));
+                    events.insert(0, tx_event(checked));
                     TxOutcome {
                         events,
                         ..Default::default()
@@ -614,12 +683,12 @@ impl App {
                 }
                 Executed::MsgFailed { changes, err } => {
                     block.apply(changes);
-                    TxOutcome::rejected(&err, vec![tx_event(&checked)])
+                    TxOutcome::rejected(&err, vec![tx_event(checked)])
                 }
                 Executed::Rejected(err) => TxOutcome::rejected(&err, Vec::new()),
             };
             tx_results.push(outcome);
-        }
+        });
         // end block, highest layer first: rounds that aggregate here raise proposals and decide
         // re-executions before slashing's deadlines, and due proposals are decided before any
         // unbonding entry is paid; then the validator set follows the pools

@@ -1,5 +1,6 @@
-//! A block's txs are decoded and their signatures verified on `verify_threads` threads before
-//! the block executes. Only speed may depend on that: the same blocks — valid transfers mixed
+//! A block's txs are decoded and their signatures verified on `verify_threads` threads while
+//! the block executes them in order on its own thread, each as soon as it is verified. Only speed
+//! may depend on that: the same blocks — valid transfers mixed
 //! with bad signatures, malformed bytes, replays and wrong nonces — give the same result for
 //! every tx, the same events and the same app hash on one thread as on several.
 
