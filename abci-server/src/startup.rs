@@ -21,7 +21,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use nodeop_app::state::store::{FileProbe, STORE_FORMAT};
+use nodeop_app::state::store::{FileProbe, READABLE_EARLIER_FORMAT, STORE_FORMAT};
 use nodeop_app::state::Storage;
 use nodeop_app::state::StoreError;
 
@@ -121,12 +121,18 @@ pub fn check_store_file(home: &Home) -> Result<FileProbe> {
     match Storage::probe_file(&path) {
         Ok(probe) => Ok(probe),
         Err(StoreError::Format { found }) => bail!(
-            "the store {} is of store format {found}, written by an earlier nodeopd; this \
-             nodeopd reads format {STORE_FORMAT} only, and nothing was written to it. Fix: \
+            "the store {} is of store format {found}, written by {} nodeopd; this nodeopd \
+             reads formats {READABLE_EARLIER_FORMAT} and {STORE_FORMAT} only, and nothing was \
+             written to it. Fix: \
              move it away (mv {} {}.format-{found}) and start again: CometBFT replays its \
              stored blocks into a new store (or, if its block store does not reach back to the \
              chain's first height, reset CometBFT's data and join by state sync)",
             show(&path),
+            if found < STORE_FORMAT {
+                "an earlier"
+            } else {
+                "a newer"
+            },
             show(&home.app_data()),
             show(&home.app_data())
         ),

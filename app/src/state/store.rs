@@ -28,14 +28,21 @@
 //!   (whose version names the record); a key without a leaf there has no value (deletions
 //!   write nothing). The key itself is kept beside the value because non-existence proofs name
 //!   their neighbours' keys (preimages).
-//! - `state`:      key → value at the latest committed height (the ordered index).
+//! - `state`:      key → value at the latest committed height (the ordered index), lagging by a
+//!   few blocks: a commit writes only a slice of the changes it does not hold yet, which reads
+//!   take over it from memory (`index`; store format 3).
+//! - `deleted`:    version (u64 BE) ‖ key → (empty): the keys a block deleted, kept until the
+//!   `state` table holds them (with `jmt_values`, what brings the pending changes back when the
+//!   store is opened).
 //! - `roots`:      height (u64) → app hash.
 //! - `stale`:      stale_since_version (u64 BE) ‖ kind (1) ‖ stored key → (empty). What version
 //!   `stale_since_version` replaced: kind 0 = a `jmt_nodes` key, kind 1 = a `jmt_values` key. Only
 //!   written when pruning is on.
 //! - `meta`:       `format`, `height`, `app_hash`, `version_offset`, `block_time`,
-//!   `earliest_height`. `format` is [`STORE_FORMAT`], written when the file is created; a file
-//!   of another format is refused at opening ([`StoreError::Format`]).
+//!   `earliest_height`, `index_floor` (the lowest version whose changes the `state` table may
+//!   miss; absent: none). `format` is [`STORE_FORMAT`], written when the file is created; a
+//!   format 2 file is marked format 3 when opened, and a file of any other format is refused
+//!   at opening ([`StoreError::Format`]).
 //!
 //! Pruning ([`StoreOptions::keep_recent`] = K > 0, default 0 = keep every version): the store
 //! keeps the last K heights readable (`height − K + 1 ..= height`, never below genesis). At each
@@ -77,6 +84,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use super::{fatal, Changes, StateRead};
 
 mod check;
+mod index;
 mod live;
 mod memory;
 mod restore;
@@ -89,10 +97,17 @@ const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const ROOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("roots");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("stale");
+const DELETED: TableDefinition<&[u8], ()> = TableDefinition::new("deleted");
 
 /// The layout of the tables above. Format 1 (files written before this constant existed, which
 /// carry no `format`) kept value records by key hash first; this store does not read it.
-pub const STORE_FORMAT: u64 = 2;
+/// Format 2 kept the `state` table complete at every commit: it reads as a format 3 store with
+/// nothing pending, and is marked format 3 when opened (an earlier build, which would take a
+/// lagging `state` table for the whole state, refuses it from then on).
+pub const STORE_FORMAT: u64 = 3;
+
+/// The earlier format this store reads (see [`STORE_FORMAT`]).
+pub const READABLE_EARLIER_FORMAT: u64 = 2;
 
 const STALE_NODE: u8 = 0;
 const STALE_VALUE: u8 = 1;
@@ -139,7 +154,8 @@ pub enum StoreError {
     #[error("this store keeps only the newest state and its roots: {0} needs the tree's history")]
     NoHistory(&'static str),
     #[error(
-        "the store file is of format {found}; this build reads format {STORE_FORMAT} only \
+        "the store file is of format {found}; this build reads formats \
+         {READABLE_EARLIER_FORMAT} and {STORE_FORMAT} only \
          (a new store can be filled again from the blocks: replay or state sync)"
     )]
     Format { found: u64 },
@@ -161,7 +177,7 @@ fn format_of(
                     .try_into()
                     .map_err(|_| backend("meta format is not 8 bytes"))?,
             );
-            Ok((found != STORE_FORMAT).then_some(found))
+            Ok((found != STORE_FORMAT && found != READABLE_EARLIER_FORMAT).then_some(found))
         }
         None if meta.get("height").map_err(backend)?.is_some() => Ok(Some(1)),
         None => Ok(None),
@@ -205,6 +221,8 @@ pub struct Storage {
     genesis: Option<live::LiveTree>,
     /// Threads a large block's tree is computed and encoded on ([`Storage::set_hash_threads`]).
     hash_threads: usize,
+    /// How far the `state` table may lag ([`index`]).
+    lag: index::Lag,
 }
 
 /// Where a store keeps its tables.
@@ -221,6 +239,14 @@ struct Redb {
     snapshot: Snapshot,
     /// The newest commit, while a thread of its own writes it ([`Storage::commit`]).
     in_flight: Option<InFlight>,
+    /// Changes of written commits that the `state` table does not hold yet ([`index`]).
+    pending: index::PendingMap,
+    /// The last key of the last slice of `pending` written.
+    cursor: Option<Vec<u8>>,
+    /// `meta.index_floor` as the last commit wrote it.
+    floor: Option<Version>,
+    /// The slice the last written commit took from `pending`, freed by the next writer.
+    freed: Option<Arc<index::PendingMap>>,
     /// Tests: commits are written only once this is finished.
     #[cfg(test)]
     hold: Option<Arc<Done>>,
@@ -230,10 +256,15 @@ struct Snapshot {
     state: Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>,
 }
 
-/// A commit being written: its state changes, which reads take over the snapshot until it is
-/// written, and the writer's outcome.
+/// A commit being written: its state changes and the slice of the pending changes it writes
+/// into the `state` table, which reads take over the snapshot until it is written, and the
+/// writer's outcome.
 struct InFlight {
+    version: Version,
     changes: Arc<Changes>,
+    /// The commit writes its own changes into the `state` table (genesis), not only `writing`.
+    into_index: bool,
+    writing: Arc<index::PendingMap>,
     done: Arc<Done>,
 }
 
@@ -304,6 +335,7 @@ impl Storage {
             live: None,
             genesis: None,
             hash_threads: 1,
+            lag: index::LAG,
         })
     }
 
@@ -368,10 +400,16 @@ impl Storage {
             tx.open_table(STATE).map_err(backend)?;
             tx.open_table(ROOTS).map_err(backend)?;
             tx.open_table(STALE).map_err(backend)?;
+            tx.open_table(DELETED).map_err(backend)?;
             {
                 let mut meta = tx.open_table(META).map_err(backend)?;
-                if meta.get("format").map_err(backend)?.is_none() {
-                    // a new file (an old one was refused above)
+                let format = meta
+                    .get("format")
+                    .map_err(backend)?
+                    .map(|v| v.value().to_vec());
+                if format.as_deref() != Some(STORE_FORMAT.to_be_bytes().as_slice()) {
+                    // a new file, or one of the earlier format this build reads (any other was
+                    // refused above)
                     meta.insert("format", STORE_FORMAT.to_be_bytes().as_slice())
                         .map_err(backend)?;
                 }
@@ -383,6 +421,10 @@ impl Storage {
                 db: Arc::new(db),
                 snapshot: Snapshot { state: None },
                 in_flight: None,
+                pending: index::PendingMap::new(),
+                cursor: None,
+                floor: None,
+                freed: None,
                 #[cfg(test)]
                 hold: None,
             }),
@@ -393,9 +435,11 @@ impl Storage {
             live: None,
             genesis: None,
             hash_threads: 1,
+            lag: index::LAG,
         };
         storage.committed = storage.read_committed()?;
         storage.earliest = storage.read_meta_u64("earliest_height")?;
+        storage.recover_pending()?;
         storage.renew_snapshot()?;
         Ok(storage)
     }
@@ -487,8 +531,51 @@ impl Storage {
             return Ok(());
         };
         f.done.wait()?;
-        r.in_flight = None;
+        let Some(f) = r.in_flight.take() else {
+            return Ok(());
+        };
+        if !f.into_index {
+            // the writer has let go of the changes: they move into the pending ones
+            let changes = Arc::try_unwrap(f.changes).unwrap_or_else(|shared| (*shared).clone());
+            for (k, value) in changes {
+                r.pending.insert(
+                    k,
+                    index::Pending {
+                        version: f.version,
+                        value,
+                    },
+                );
+            }
+        }
+        r.freed = Some(f.writing);
         self.renew_snapshot()
+    }
+
+    /// Reads the changes the `state` table does not hold back into memory (see [`index`]).
+    fn recover_pending(&mut self) -> Result<(), StoreError> {
+        let floor = self.read_meta_u64("index_floor")?;
+        let newest = self
+            .committed
+            .as_ref()
+            .map(|c| c.height.saturating_sub(c.version_offset));
+        let r = match &mut self.engine {
+            Engine::Redb(r) => r,
+            Engine::Memory(_) => return Ok(()),
+        };
+        r.floor = floor;
+        if let (Some(floor), Some(newest)) = (floor, newest) {
+            let tx = r.db.begin_read().map_err(backend)?;
+            let values = tx.open_table(VALUES).map_err(backend)?;
+            let deleted = tx.open_table(DELETED).map_err(backend)?;
+            r.pending = index::recover(&values, &deleted, floor, newest)?;
+        }
+        Ok(())
+    }
+
+    /// Sets how far the `state` table may lag (tests: lags that small stores reach).
+    #[cfg(test)]
+    fn set_lag(&mut self, lag: index::Lag) {
+        self.lag = lag;
     }
 
     /// Waits until the last commit is written to the file (it is durable then); at once for the
@@ -666,6 +753,22 @@ impl Storage {
                 ));
             }
         };
+        // the slice of the pending changes this commit writes into the `state` table, and the
+        // lowest version the table misses after it (genesis writes its own changes there too)
+        let into_index = version == 0;
+        let writing = Arc::new(index::take_slice(
+            &mut r.pending,
+            &mut r.cursor,
+            self.lag,
+            r.floor,
+            version,
+        ));
+        let floor = match (index::oldest(&r.pending), into_index) {
+            (Some(o), _) => Some(o.min(version)),
+            (None, false) => Some(version),
+            (None, true) => None,
+        };
+        r.floor = floor;
         let changes = Arc::new(changes);
         let job = CommitWrite {
             height,
@@ -679,7 +782,12 @@ impl Storage {
             prune_base_budget: self.prune_base_budget,
             batch,
             changes: changes.clone(),
+            into_index,
+            writing: writing.clone(),
+            floor,
         };
+        // the slice the previous commit wrote, freed on the writer's thread
+        let freed = r.freed.take();
         let done = Arc::new(Done::default());
         let (db, finished) = (r.db.clone(), done.clone());
         #[cfg(test)]
@@ -697,12 +805,21 @@ impl Storage {
                     write_commit(&db, &job)
                 }))
                 .unwrap_or_else(|_| Err(backend("the store's writer thread panicked")));
-                // the store may be reopened as soon as it is told: let go of the file first
+                // the store may be reopened as soon as it is told: let go of the file first, and
+                // of the changes, which the store takes back
+                drop(job);
                 drop(db);
-                finished.finish(outcome)
+                finished.finish(outcome);
+                drop(freed);
             })
             .map_err(backend)?;
-        r.in_flight = Some(InFlight { changes, done });
+        r.in_flight = Some(InFlight {
+            version,
+            changes,
+            into_index,
+            writing,
+            done,
+        });
         self.advance_live(version);
         Ok(self.committed_now(earliest, height, app_hash, version_offset, block_time))
     }
@@ -837,23 +954,28 @@ impl Storage {
                 return Ok(());
             }
         };
-        let fresh;
-        let table = if r.in_flight.is_some() {
-            // the snapshot is from before the last commit: read the tables once it is written
-            let tx = self.written()?.db.begin_read().map_err(backend)?;
-            fresh = tx.open_table(STATE).map_err(backend)?;
-            &fresh
-        } else {
-            match &r.snapshot.state {
-                Some(table) => table,
-                None => return Ok(()),
-            }
+        let Some(table) = &r.snapshot.state else {
+            return Ok(());
         };
-        for entry in table.iter().map_err(backend)? {
-            let (k, v) = entry.map_err(backend)?;
-            f(k.value(), v.value());
+        index::for_each_merged(
+            table.iter().map_err(backend)?,
+            r.layers().range(Bound::Unbounded),
+            |k, v| {
+                f(k, v);
+                true
+            },
+        )
+    }
+}
+
+impl Redb {
+    /// What reads of the latest state take over the snapshot's `state` table.
+    fn layers(&self) -> index::Layers<'_> {
+        index::Layers {
+            newest: self.in_flight.as_ref().map(|f| &*f.changes),
+            pending: &self.pending,
+            writing: self.in_flight.as_ref().map(|f| &*f.writing),
         }
-        Ok(())
     }
 }
 
@@ -863,8 +985,8 @@ impl StateRead for Storage {
             Engine::Redb(r) => r,
             Engine::Memory(m) => return m.state.get(key).cloned(),
         };
-        if let Some(v) = r.in_flight.as_ref().and_then(|f| f.changes.get(key)) {
-            return v.clone();
+        if let Some(v) = r.layers().get(key) {
+            return v.map(<[u8]>::to_vec);
         }
         let table = r.snapshot.state.as_ref()?;
         match table.get(key) {
@@ -895,50 +1017,30 @@ impl StateRead for Storage {
                     .collect();
             }
         };
-        let Some(table) = r.snapshot.state.as_ref() else {
-            return Vec::new();
-        };
-        let range = match table.range::<&[u8]>((lower, Bound::Unbounded)) {
-            Ok(r) => r,
-            Err(e) => fatal(&format!("iterating {}: {e}", super::display_key(prefix))),
-        };
-        let mut disk = range
-            .map(|entry| {
-                let (k, v) = entry.unwrap_or_else(|e| {
-                    fatal(&format!("iterating {}: {e}", super::display_key(prefix)))
-                });
-                (k.value().to_vec(), v.value().to_vec())
-            })
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .peekable();
-        // the commit being written, over the snapshot from before it
-        let mut unwritten = r
-            .in_flight
-            .iter()
-            .flat_map(|f| f.changes.range::<[u8], _>((lower, Bound::Unbounded)))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .peekable();
         let mut out = Vec::new();
-        while out.len() < limit {
-            let take_disk = match (disk.peek(), unwritten.peek()) {
-                (None, None) => break,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some((d, _)), Some((u, _))) => d.as_slice() < u.as_slice(),
-            };
-            if take_disk {
-                out.extend(disk.next());
-                continue;
+        if limit == 0 {
+            return out;
+        }
+        let fail = |e: &dyn std::fmt::Display| -> ! {
+            fatal(&format!("iterating {}: {e}", super::display_key(prefix)))
+        };
+        let layers = r.layers();
+        let collect = |k: &[u8], v: &[u8]| {
+            if !k.starts_with(prefix) {
+                return false;
             }
-            let Some((k, v)) = unwritten.next() else {
-                break;
-            };
-            if disk.peek().is_some_and(|(d, _)| d == k) {
-                disk.next();
-            }
-            if let Some(v) = v {
-                out.push((k.clone(), v.clone()));
-            }
+            out.push((k.to_vec(), v.to_vec()));
+            out.len() < limit
+        };
+        let merged = match r.snapshot.state.as_ref() {
+            Some(table) => match table.range::<&[u8]>((lower, Bound::Unbounded)) {
+                Ok(range) => index::for_each_merged(range, layers.range(lower), collect),
+                Err(e) => fail(&e),
+            },
+            None => index::for_each_merged(std::iter::empty(), layers.range(lower), collect),
+        };
+        if let Err(e) = merged {
+            fail(&e);
         }
         out
     }
@@ -958,6 +1060,12 @@ struct CommitWrite {
     prune_base_budget: usize,
     batch: live::Batch,
     changes: Arc<Changes>,
+    /// Write `changes` into the `state` table too (genesis).
+    into_index: bool,
+    /// The slice of the pending changes written into the `state` table.
+    writing: Arc<index::PendingMap>,
+    /// `meta.index_floor` after this commit.
+    floor: Option<Version>,
 }
 
 /// A commit's durable write transaction: the tree's new nodes and value records, the stale
@@ -975,6 +1083,9 @@ fn write_commit(db: &Database, job: &CommitWrite) -> Result<(), StoreError> {
         prune_base_budget,
         ref batch,
         ref changes,
+        into_index,
+        ref writing,
+        floor,
     } = *job;
     let changes: &Changes = changes;
     let tx = db.begin_write().map_err(backend)?;
@@ -1004,15 +1115,41 @@ fn write_commit(db: &Database, job: &CommitWrite) -> Result<(), StoreError> {
             }
         }
         let mut state = tx.open_table(STATE).map_err(backend)?;
-        for (k, v) in changes {
+        let mut put = |k: &[u8], v: Option<&[u8]>| -> Result<(), StoreError> {
             match v {
-                Some(v) => {
-                    state.insert(k.as_slice(), v.as_slice()).map_err(backend)?;
-                }
-                None => {
-                    state.remove(k.as_slice()).map_err(backend)?;
+                Some(v) => state.insert(k, v).map_err(backend)?,
+                None => state.remove(k).map_err(backend)?,
+            };
+            Ok(())
+        };
+        for (k, p) in writing.iter() {
+            put(k, p.value.as_deref())?;
+        }
+        let mut deleted = tx.open_table(DELETED).map_err(backend)?;
+        if into_index {
+            for (k, v) in changes {
+                put(k, v.as_deref())?;
+            }
+        } else {
+            // what recovers the pending changes after a stop: the values are in `jmt_values`
+            for (k, v) in changes {
+                if v.is_none() {
+                    deleted
+                        .insert(index::deleted_key(version, k).as_slice(), ())
+                        .map_err(backend)?;
                 }
             }
+        }
+        // deletions the `state` table holds are not needed any more
+        let below = floor.unwrap_or(u64::MAX).to_be_bytes();
+        let done: Vec<Vec<u8>> = deleted
+            .range::<&[u8]>(..below.as_slice())
+            .map_err(backend)?
+            .map(|e| e.map(|(k, _)| k.value().to_vec()))
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        for k in &done {
+            deleted.remove(k.as_slice()).map_err(backend)?;
         }
         let mut roots = tx.open_table(ROOTS).map_err(backend)?;
         roots.insert(height, app_hash.as_slice()).map_err(backend)?;
@@ -1029,6 +1166,11 @@ fn write_commit(db: &Database, job: &CommitWrite) -> Result<(), StoreError> {
             meta.insert("earliest_height", earliest.to_be_bytes().as_slice())
                 .map_err(backend)?;
         }
+        match floor {
+            Some(floor) => meta.insert("index_floor", floor.to_be_bytes().as_slice()),
+            None => meta.remove("index_floor"),
+        }
+        .map_err(backend)?;
         // delete what no kept version can reach (stale since a version ≤ the earliest kept)
         let budget = prune_base_budget + 2 * recorded;
         let end = (earliest - version_offset)
@@ -1838,6 +1980,133 @@ mod tests {
             s.get_at(b"a", 9),
             Err(StoreError::HeightNotStored { .. })
         ));
+    }
+
+    /// The `state` table as written (what reads take it over is left out).
+    fn state_table(s: &Storage) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        let tx = s.written().unwrap().db.begin_read().unwrap();
+        let t = tx.open_table(STATE).unwrap();
+        t.iter()
+            .unwrap()
+            .map(|e| {
+                let (k, v) = e.unwrap();
+                (k.value().to_vec(), v.value().to_vec())
+            })
+            .collect()
+    }
+
+    /// Every way of reading the latest state gives `model`.
+    fn check_latest(s: &Storage, model: &BTreeMap<Vec<u8>, Vec<u8>>, at: &str) {
+        for i in 0..KEYS {
+            let k = key(i);
+            assert_eq!(s.get_raw(&k).as_ref(), model.get(&k), "{at}: key {i}");
+        }
+        let mut all = BTreeMap::new();
+        s.iter_all(|k, v| {
+            assert!(
+                all.insert(k.to_vec(), v.to_vec()).is_none(),
+                "{at}: a key twice"
+            );
+        })
+        .unwrap();
+        assert_eq!(&all, model, "{at}: iter_all");
+        let view = s.state_view().unwrap();
+        let mut viewed = BTreeMap::new();
+        view.for_each(|k, v| {
+            viewed.insert(k.to_vec(), v.to_vec());
+            Ok::<_, ()>(())
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(&viewed, model, "{at}: view");
+        for (prefix, after, limit) in [
+            (&b"key/00"[..], None, 100),
+            (b"key/00", None, 3),
+            (b"key/001", Some(&b"key/0013"[..]), 4),
+            (b"key/", Some(b"key/0020"), 7),
+            (b"key/003", Some(b"key/0039"), 5),
+        ] {
+            let want: Vec<_> = model
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix) && after.is_none_or(|a| k.as_slice() > a))
+                .take(limit)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            assert_eq!(
+                s.prefix_raw(prefix, after, limit),
+                want,
+                "{at}: prefix {prefix:?} after {after:?}"
+            );
+        }
+    }
+
+    /// The `state` table lags the tree by a few blocks (a slice of the pending changes is
+    /// written at each commit) and every read of the latest state sees through it: single
+    /// keys, prefixes with their bounds and limits, the whole state and a view, while the
+    /// newest commit is being written and after, and after the store is closed and opened
+    /// again (the pending changes, deletions included, come back from the stored records).
+    #[test]
+    fn the_state_table_lags_and_every_read_of_the_latest_state_sees_through_it() {
+        for lag in [
+            index::Lag {
+                flush_all_below: 0,
+                blocks: 3,
+                max_age: 12,
+            },
+            // slices too small to keep up: the age bound writes everything
+            index::Lag {
+                flush_all_below: 0,
+                blocks: 50,
+                max_age: 5,
+            },
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("state.redb");
+            let mut rng = Rng(7);
+            let mut model = BTreeMap::new();
+            let mut s = Storage::open(&path).unwrap();
+            s.set_lag(lag);
+            let genesis: Changes = (0..KEYS)
+                .filter(|i| i % 3 != 0)
+                .map(|i| (key(i), Some(format!("g{i}").into_bytes())))
+                .collect();
+            apply(&mut model, &genesis);
+            commit(&mut s, 1, genesis, Some(1));
+            let (mut lagged, mut recovered) = (0, 0);
+            for height in 2..=90u64 {
+                let c = random_block(&mut rng, height);
+                apply(&mut model, &c);
+                let p = s.prepare(height, c, None).unwrap();
+                s.commit(p).unwrap();
+                // read while the commit may still be being written, then once it is
+                check_latest(&s, &model, &format!("{lag:?} height {height}"));
+                if state_table(&s) != model {
+                    lagged += 1;
+                }
+                let r = s.redb().unwrap();
+                let version = height - 1;
+                let floor = r.floor.unwrap_or(version);
+                assert!(
+                    version - floor <= lag.max_age,
+                    "{lag:?} height {height}: changes of version {floor} still pending"
+                );
+                if height % 11 == 0 {
+                    drop(s);
+                    s = Storage::open(&path).unwrap();
+                    s.set_lag(lag);
+                    if !s.redb().unwrap().pending.is_empty() {
+                        recovered += 1;
+                    }
+                    check_latest(&s, &model, &format!("{lag:?} reopened at {height}"));
+                }
+            }
+            // the table did lag, and reopening did bring pending changes back
+            assert!(
+                lagged > 40 && recovered > 4,
+                "{lag:?}: {lagged} {recovered}"
+            );
+            assert_eq!(s.committed().unwrap().height, 90);
+        }
     }
 
     #[test]

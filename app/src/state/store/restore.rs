@@ -4,8 +4,9 @@
 //!
 //! A [`StateView`] is a redb read transaction opened right after a commit: it sees the `state`
 //! table and the `meta` of that height however many blocks are committed after it (redb keeps
-//! the pages it reads alive until it is dropped), so a snapshot of height H holds exactly the
-//! state whose root is H's app hash.
+//! the pages it reads alive until it is dropped), with a copy of the changes that table does
+//! not hold yet (it lags by a few blocks: see `index`), so a snapshot of height H holds exactly
+//! the state whose root is H's app hash.
 //!
 //! [`Storage::restore`] writes a rebuilt state as height H into an empty store: every key at
 //! tree version `H − version_offset` (versions below it do not exist: the tree reader answers
@@ -16,13 +17,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::state::Changes;
+
 use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::{
-    backend, encode_value_record, node_key_bytes, root_node_key, value_key, Committed, Engine,
-    Storage, StoreError, META, NODES, ROOTS, STATE, VALUES,
+    backend, encode_value_record, index, node_key_bytes, root_node_key, value_key, Committed,
+    Engine, Storage, StoreError, META, NODES, ROOTS, STATE, VALUES,
 };
 
 /// The committed state of one height, readable from any thread for as long as it is kept.
@@ -32,7 +35,11 @@ pub struct StateView {
 }
 
 enum ViewState {
-    Redb(redb::ReadOnlyTable<&'static [u8], &'static [u8]>),
+    /// The `state` table of that height, and what it does not hold yet (newest wins).
+    Redb {
+        table: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+        pending: Changes,
+    },
     /// The memory engine's state map of that height (later commits copy it before writing).
     Memory(Arc<BTreeMap<Vec<u8>, Vec<u8>>>),
 }
@@ -48,8 +55,8 @@ impl StateView {
         &self,
         mut f: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
     ) -> Result<Result<(), E>, StoreError> {
-        let table = match &self.state {
-            ViewState::Redb(t) => t,
+        let (table, pending) = match &self.state {
+            ViewState::Redb { table, pending } => (table, pending),
             ViewState::Memory(m) => {
                 for (k, v) in m.iter() {
                     if let Err(e) = f(k, v) {
@@ -59,13 +66,16 @@ impl StateView {
                 return Ok(Ok(()));
             }
         };
-        for entry in table.iter().map_err(backend)? {
-            let (k, v) = entry.map_err(backend)?;
-            if let Err(e) = f(k.value(), v.value()) {
-                return Ok(Err(e));
-            }
-        }
-        Ok(Ok(()))
+        let mut stopped = Ok(());
+        index::for_each_merged(
+            table.iter().map_err(backend)?,
+            pending.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
+            |k, v| {
+                stopped = f(k, v);
+                stopped.is_ok()
+            },
+        )?;
+        Ok(stopped)
     }
 }
 
@@ -166,7 +176,21 @@ impl Storage {
                 version_offset,
                 block_time,
             },
-            state: ViewState::Redb(tx.open_table(STATE).map_err(backend)?),
+            state: ViewState::Redb {
+                table: tx.open_table(STATE).map_err(backend)?,
+                // the commit's slice is written (above): the rest, newest last
+                pending: r
+                    .pending
+                    .iter()
+                    .map(|(k, p)| (k.clone(), p.value.clone()))
+                    .chain(r.in_flight.iter().flat_map(|f| {
+                        f.changes
+                            .iter()
+                            .filter(|_| !f.into_index)
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                    }))
+                    .collect(),
+            },
         })
     }
 
