@@ -247,6 +247,10 @@ struct Redb {
     floor: Option<Version>,
     /// The slice the last written commit took from `pending`, freed by the next writer.
     freed: Option<Arc<index::PendingMap>>,
+    /// The slice the next commit writes, taken from `pending` once the last commit is written
+    /// (so that Commit, which CometBFT holds its mempool for, does not), and the lowest version
+    /// left in `pending` after it.
+    staged: Option<(Arc<index::PendingMap>, Option<Version>)>,
     /// Tests: commits are written only once this is finished.
     #[cfg(test)]
     hold: Option<Arc<Done>>,
@@ -425,6 +429,7 @@ impl Storage {
                 cursor: None,
                 floor: None,
                 freed: None,
+                staged: None,
                 #[cfg(test)]
                 hold: None,
             }),
@@ -548,6 +553,14 @@ impl Storage {
             }
         }
         r.freed = Some(f.writing);
+        let slice = index::take_slice(
+            &mut r.pending,
+            &mut r.cursor,
+            self.lag,
+            r.floor,
+            f.version + 1,
+        );
+        r.staged = Some((Arc::new(slice), index::oldest(&r.pending)));
         self.renew_snapshot()
     }
 
@@ -756,14 +769,16 @@ impl Storage {
         // the slice of the pending changes this commit writes into the `state` table, and the
         // lowest version the table misses after it (genesis writes its own changes there too)
         let into_index = version == 0;
-        let writing = Arc::new(index::take_slice(
-            &mut r.pending,
-            &mut r.cursor,
-            self.lag,
-            r.floor,
-            version,
-        ));
-        let floor = match (index::oldest(&r.pending), into_index) {
+        let (writing, left) = match r.staged.take() {
+            Some(staged) => staged,
+            // none staged since the store was opened
+            None => {
+                let slice =
+                    index::take_slice(&mut r.pending, &mut r.cursor, self.lag, r.floor, version);
+                (Arc::new(slice), index::oldest(&r.pending))
+            }
+        };
+        let floor = match (left, into_index) {
             (Some(o), _) => Some(o.min(version)),
             (None, false) => Some(version),
             (None, true) => None,
@@ -974,7 +989,10 @@ impl Redb {
         index::Layers {
             newest: self.in_flight.as_ref().map(|f| &*f.changes),
             pending: &self.pending,
-            writing: self.in_flight.as_ref().map(|f| &*f.writing),
+            writing: [
+                self.in_flight.as_ref().map(|f| &*f.writing),
+                self.staged.as_ref().map(|(s, _)| &**s),
+            ],
         }
     }
 }
@@ -2075,10 +2093,13 @@ mod tests {
             let (mut lagged, mut recovered) = (0, 0);
             for height in 2..=90u64 {
                 let c = random_block(&mut rng, height);
+                let p = s.prepare(height, c.clone(), None).unwrap();
+                // computed, not committed: reads still see the previous height (the slice the
+                // commit will write is staged by now)
+                check_latest(&s, &model, &format!("{lag:?} height {height} computed"));
                 apply(&mut model, &c);
-                let p = s.prepare(height, c, None).unwrap();
                 s.commit(p).unwrap();
-                // read while the commit may still be being written, then once it is
+                // read while the commit may still be being written
                 check_latest(&s, &model, &format!("{lag:?} height {height}"));
                 if state_table(&s) != model {
                     lagged += 1;

@@ -11,8 +11,10 @@
 //! writes them all once the oldest is `max_age` versions old, so nothing waits for ever.
 //!
 //! Reads of the latest state take, newest first: the changes of the block being written, the
-//! pending changes, the slice being written, then the table as of the last written commit
-//! ([`Layers`]). No layer holds a key twice except the newest, which wins.
+//! pending changes, the slice being written and the one staged for the next commit (taken out
+//! of the pending changes as soon as a commit is written, so that Commit does not spend the
+//! time), then the table as of the last written commit ([`Layers`]). No key is in more than
+//! one layer except the newest, which wins.
 //!
 //! Nothing here needs a write of its own to survive a crash or a stop: every value a block
 //! sets is in `jmt_values` under the block's version, and the keys it deletes are recorded in
@@ -106,8 +108,8 @@ pub(super) struct Layers<'a> {
     /// The changes of the newest commit, until it is written and merged into `pending`.
     pub newest: Option<&'a Changes>,
     pub pending: &'a PendingMap,
-    /// The slice the newest commit writes into the table.
-    pub writing: Option<&'a PendingMap>,
+    /// The slice the newest commit writes into the table, and the one the next commit writes.
+    pub writing: [Option<&'a PendingMap>; 2],
 }
 
 type Entry<'a> = (&'a [u8], Option<&'a [u8]>);
@@ -122,7 +124,9 @@ impl<'a> Layers<'a> {
             return Some(p.value.as_deref());
         }
         self.writing
-            .and_then(|w| w.get(key))
+            .iter()
+            .flatten()
+            .find_map(|w| w.get(key))
             .map(|p| p.value.as_deref())
     }
 
@@ -142,15 +146,18 @@ impl<'a> Layers<'a> {
                 .range::<[u8], _>(bounds)
                 .map(|(k, p)| (k.as_slice(), p.value.as_deref())),
         );
-        let writing: Box<dyn Iterator<Item = Entry<'a>> + 'a> = match self.writing {
-            Some(w) => Box::new(
-                w.range::<[u8], _>(bounds)
-                    .map(|(k, p)| (k.as_slice(), p.value.as_deref())),
-            ),
-            None => Box::new(std::iter::empty()),
-        };
+        let [writing, staged] = self.writing.map(|w| {
+            let slice: Box<dyn Iterator<Item = Entry<'a>> + 'a> = match w {
+                Some(w) => Box::new(
+                    w.range::<[u8], _>(bounds)
+                        .map(|(k, p)| (k.as_slice(), p.value.as_deref())),
+                ),
+                None => Box::new(std::iter::empty()),
+            };
+            slice
+        });
         NewestFirst {
-            layers: [newest, pending, writing].map(Iterator::peekable),
+            layers: [newest, pending, writing, staged].map(Iterator::peekable),
         }
     }
 }

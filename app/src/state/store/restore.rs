@@ -178,10 +178,13 @@ impl Storage {
             },
             state: ViewState::Redb {
                 table: tx.open_table(STATE).map_err(backend)?,
-                // the commit's slice is written (above): the rest, newest last
+                // the commit's slice is written (above): the rest, newest last (the staged slice and
+                // the pending changes hold no key in common)
                 pending: r
-                    .pending
+                    .staged
                     .iter()
+                    .flat_map(|(slice, _)| slice.iter())
+                    .chain(r.pending.iter())
                     .map(|(k, p)| (k.clone(), p.value.clone()))
                     .chain(r.in_flight.iter().flat_map(|f| {
                         f.changes
