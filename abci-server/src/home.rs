@@ -194,7 +194,8 @@ pub struct AppSection {
     /// Verified tx signatures remembered between CheckTx and FinalizeBlock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sig_cache_capacity: Option<usize>,
-    /// Threads that verify a block's signatures before it executes. Unset: every core.
+    /// Threads that verify a block's signatures while it executes (the executing thread is one
+    /// of them). Unset: every core.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_threads: Option<usize>,
     /// Threads that compute (change and hash) and encode a large block's new tree. Unset:
@@ -342,8 +343,9 @@ laddr = {laddr}
 # Verified tx signatures remembered between CheckTx and FinalizeBlock (a tx seen in the mempool
 # is not verified again when its block executes).
 # sig_cache_capacity = 200000
-# Threads that decode and verify a block's tx signatures before the block executes (those not
-# already verified by CheckTx). Unset: every core. Changes speed only, never a result.
+# Threads that decode and verify a block's tx signatures while the block executes them in order
+# (those not already verified by CheckTx; the executing thread is one of them). Unset: every
+# core. Changes speed only, never a result.
 # verify_threads = 2
 # Threads that compute (change and hash) and encode a block's new tree (blocks of 64 changed
 # keys or more). Unset: every core. Changes speed only, never a result.

@@ -45,10 +45,10 @@ pub struct AppOptions {
     pub sig_cache_capacity: usize,
     /// How much CheckTx lets into the mempool (app.toml `[mempool]`).
     pub mempool: MempoolLimits,
-    /// Threads that decode and verify a block's txs before it is executed (the machine's
-    /// cores by default). Only how fast a block runs depends on it, never what it does: the
-    /// checks are pure functions of each tx's bytes, and the txs are executed one after the
-    /// other in block order.
+    /// Threads that decode and verify a block's txs while it executes them (the machine's
+    /// cores by default; the executing thread is one of them). Only how fast a block runs
+    /// depends on it, never what it does: the checks are pure functions of each tx's bytes, and
+    /// the txs are executed one after the other in block order, each once it is verified.
     pub verify_threads: usize,
     /// Threads that compute a large block's new tree (its subtrees' changes and hashes) and
     /// encode its nodes (the machine's cores by default);

@@ -17,7 +17,7 @@
 //! where each write overlaps the next block and no final wait is left over). `cold` blocks verify every signature; `warm` blocks arrive after
 //! CheckTx saw their txs, as on a validator whose mempool received them, and skip
 //! re-verification through the signature cache. `threads` is `verify_threads` and `hash_threads`:
-//! how many threads decode and verify a block's txs before it executes and hash and encode its
+//! how many threads decode and verify a block's txs while it executes and hash and encode its
 //! new tree after (execution is one thread). `cpu ms/block` is the CPU time of the whole process
 //! (every thread, the writer's included) over the row, per block: with C cores a block cannot
 //! take less wall time than that over C. `MB written/block` is what the process handed to the
