@@ -2150,6 +2150,65 @@ mod tests {
 
     /// A file of another store format (one written before `format` existed has a height and no
     /// `format`) is refused by the startup probe and by opening, and nothing is written to it.
+    /// A format 2 store (its `state` table complete at every commit, no `deleted` table) opens
+    /// with nothing pending, reads as it was, is marked format 3, and goes on committing.
+    #[test]
+    fn a_format_2_store_is_read_and_marked_format_3() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        let hash = {
+            let mut s = Storage::open(&path).unwrap();
+            commit(
+                &mut s,
+                1,
+                changes(&[("a", Some("1")), ("b", Some("2"))]),
+                Some(1),
+            );
+            commit(&mut s, 2, changes(&[("a", Some("3")), ("b", None)]), None)
+        };
+        {
+            // what a format 2 store holds after the same two blocks
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            {
+                let mut state = tx.open_table(STATE).unwrap();
+                state.insert(&b"a"[..], &b"3"[..]).unwrap();
+                state.remove(&b"b"[..]).unwrap();
+                let mut meta = tx.open_table(META).unwrap();
+                meta.insert("format", 2u64.to_be_bytes().as_slice())
+                    .unwrap();
+                meta.remove("index_floor").unwrap();
+            }
+            tx.delete_table(DELETED).unwrap();
+            tx.commit().unwrap();
+        }
+        assert_eq!(
+            Storage::probe_file(&path).unwrap().committed.map(|c| c.0),
+            Some(2)
+        );
+        let mut s = Storage::open(&path).unwrap();
+        assert!(s.redb().unwrap().pending.is_empty());
+        assert_eq!(s.committed().unwrap().app_hash, hash);
+        assert_eq!(s.get_raw(b"a"), Some(b"3".to_vec()));
+        assert_eq!(s.get_raw(b"b"), None);
+        assert_eq!(s.read_meta_u64("format").unwrap(), Some(STORE_FORMAT));
+        commit(&mut s, 3, changes(&[("c", Some("4"))]), None);
+        drop(s);
+        let s = Storage::open(&path).unwrap();
+        let mut all = BTreeMap::new();
+        s.iter_all(|k, v| {
+            all.insert(k.to_vec(), v.to_vec());
+        })
+        .unwrap();
+        assert_eq!(
+            all,
+            BTreeMap::from([
+                (b"a".to_vec(), b"3".to_vec()),
+                (b"c".to_vec(), b"4".to_vec())
+            ])
+        );
+    }
+
     #[test]
     fn a_store_of_another_format_is_refused_and_left_alone() {
         let dir = tempfile::tempdir().unwrap();
