@@ -2148,8 +2148,6 @@ mod tests {
         assert_eq!(s.get_at(b"k", 4).unwrap(), Some(b"v".to_vec()));
     }
 
-    /// A file of another store format (one written before `format` existed has a height and no
-    /// `format`) is refused by the startup probe and by opening, and nothing is written to it.
     /// A format 2 store (its `state` table complete at every commit, no `deleted` table) opens
     /// with nothing pending, reads as it was, is marked format 3, and goes on committing.
     #[test]
@@ -2209,6 +2207,8 @@ mod tests {
         );
     }
 
+    /// A file of another store format (one written before `format` existed has a height and no
+    /// `format`) is refused by the startup probe and by opening, and nothing is written to it.
     #[test]
     fn a_store_of_another_format_is_refused_and_left_alone() {
         let dir = tempfile::tempdir().unwrap();
