@@ -13,7 +13,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use bech32::{Bech32, Hrp};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ripemd::Ripemd160;
 use secp256k1::{ecdsa, Message, PublicKey, Secp256k1, VerifyOnly};
@@ -56,13 +55,35 @@ impl Address {
         Address(a)
     }
 
+    /// The bech32 form (`nodeop1…`, 45 characters). Every tx's events name addresses, so this
+    /// is written out for the one HRP and length there is; `bech32` gives the same string (a
+    /// test compares them).
     pub fn to_bech32(&self) -> String {
-        let hrp = Hrp::parse_unchecked(ADDRESS_HRP);
-        // Encoding 20 bytes under a valid HRP cannot fail.
-        bech32::encode::<Bech32>(hrp, &self.0).unwrap_or_default()
+        let mut out = String::with_capacity(BECH32_LEN);
+        out.push_str(ADDRESS_HRP);
+        out.push('1');
+        let mut checksum = HRP_CHECKSUM;
+        for group in groups(&self.0) {
+            checksum = polymod_step(checksum, group);
+            out.push(char::from(BECH32_CHARSET[usize::from(group)]));
+        }
+        for _ in 0..6 {
+            checksum = polymod_step(checksum, 0);
+        }
+        checksum ^= 1; // the bech32 (not bech32m) constant
+        for i in (0..6).rev() {
+            let group = (checksum >> (5 * i)) & 31;
+            out.push(char::from(BECH32_CHARSET[group as usize]));
+        }
+        out
     }
 
     pub fn parse(s: &str) -> Result<Self, AddressError> {
+        // the canonical form (what `to_bech32` writes) is read directly; anything else, errors
+        // included, goes through `bech32`, which decides as before
+        if let Some(a) = Self::parse_canonical(s) {
+            return Ok(a);
+        }
         let (hrp, data) = bech32::decode(s).map_err(|e| AddressError::Bech32(e.to_string()))?;
         if hrp.as_str() != ADDRESS_HRP {
             return Err(AddressError::WrongPrefix {
@@ -75,6 +96,89 @@ impl Address {
             .map_err(|_| AddressError::WrongLength(data.len()))?;
         Ok(Address(bytes))
     }
+
+    /// `s` if it is an address in lower case with a bech32 checksum; `None` for anything else.
+    fn parse_canonical(s: &str) -> Option<Self> {
+        let data = s.strip_prefix(ADDRESS_HRP)?.strip_prefix('1')?.as_bytes();
+        if data.len() != BECH32_LEN - ADDRESS_HRP.len() - 1 {
+            return None;
+        }
+        let mut checksum = HRP_CHECKSUM;
+        let mut bytes = [0u8; ADDRESS_LEN];
+        let (mut acc, mut bits, mut at) = (0u32, 0u32, 0usize);
+        for (i, &c) in data.iter().enumerate() {
+            let group = BECH32_VALUES.get(usize::from(c)).copied().flatten()?;
+            checksum = polymod_step(checksum, group);
+            if i < 32 {
+                acc = (acc << 5) | u32::from(group);
+                bits += 5;
+                if bits >= 8 {
+                    bits -= 8;
+                    *bytes.get_mut(at)? = ((acc >> bits) & 0xff) as u8;
+                    at += 1;
+                }
+            }
+        }
+        (checksum == 1 && at == ADDRESS_LEN).then_some(Address(bytes))
+    }
+}
+
+/// `nodeop1`, 32 data characters (160 bits) and 6 of checksum.
+const BECH32_LEN: usize = ADDRESS_HRP.len() + 1 + 32 + 6;
+const BECH32_CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+/// Each lower-case character's 5-bit value (upper case is left to `bech32`).
+const BECH32_VALUES: [Option<u8>; 128] = {
+    let mut values = [None; 128];
+    let mut i = 0;
+    while i < 32 {
+        values[BECH32_CHARSET[i] as usize] = Some(i as u8);
+        i += 1;
+    }
+    values
+};
+
+/// One step of BIP-173's checksum (`polymod`) over a 5-bit value.
+const fn polymod_step(checksum: u32, value: u8) -> u32 {
+    const GEN: [u32; 5] = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+    let top = checksum >> 25;
+    let mut c = ((checksum & 0x1ff_ffff) << 5) ^ value as u32;
+    let mut i = 0;
+    while i < 5 {
+        if (top >> i) & 1 == 1 {
+            c ^= GEN[i];
+        }
+        i += 1;
+    }
+    c
+}
+
+/// The checksum state after the HRP's expansion (high bits, a zero, low bits).
+const HRP_CHECKSUM: u32 = {
+    let hrp = ADDRESS_HRP.as_bytes();
+    let mut c = 1;
+    let mut i = 0;
+    while i < hrp.len() {
+        c = polymod_step(c, hrp[i] >> 5);
+        i += 1;
+    }
+    c = polymod_step(c, 0);
+    i = 0;
+    while i < hrp.len() {
+        c = polymod_step(c, hrp[i] & 31);
+        i += 1;
+    }
+    c
+};
+
+/// The 32 5-bit groups of an address's 160 bits, most significant first.
+fn groups(bytes: &[u8; ADDRESS_LEN]) -> impl Iterator<Item = u8> + '_ {
+    (0..32usize).map(move |g| {
+        let bit = g * 5;
+        let (byte, shift) = (bit / 8, bit % 8);
+        let hi = u16::from(bytes[byte]) << 8;
+        let lo = bytes.get(byte + 1).map_or(0, |&b| u16::from(b));
+        (((hi | lo) >> (11 - shift)) & 31) as u8
+    })
 }
 
 impl fmt::Display for Address {
@@ -201,6 +305,60 @@ pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bech32::{Bech32, Hrp};
+
+    /// The written-out encoder and the canonical-form reader agree with `bech32` on every
+    /// address tried, and every altered character of a valid address is refused.
+    #[test]
+    fn bech32_by_hand_matches_the_bech32_crate() {
+        let hrp = Hrp::parse(ADDRESS_HRP).unwrap();
+        let mut seed = [0u8; 32];
+        for i in 0u32..2000 {
+            seed = Sha256::digest([seed.as_slice(), &i.to_le_bytes()].concat()).into();
+            let mut a = [0u8; ADDRESS_LEN];
+            a.copy_from_slice(&seed[..ADDRESS_LEN]);
+            if i < 2 {
+                a = [if i == 0 { 0 } else { 0xff }; ADDRESS_LEN];
+            }
+            let a = Address(a);
+            let expected = bech32::encode::<Bech32>(hrp, &a.0).unwrap();
+            assert_eq!(a.to_bech32(), expected);
+            assert_eq!(Address::parse_canonical(&expected), Some(a));
+            assert_eq!(Address::parse(&expected), Ok(a));
+            // the upper-case form and the bech32m checksum are left to `bech32`, which refuses
+            // the first (its HRP is not `nodeop`) and reads the second
+            assert_eq!(Address::parse_canonical(&expected.to_uppercase()), None);
+            assert_eq!(
+                Address::parse(&expected.to_uppercase()),
+                Err(AddressError::WrongPrefix {
+                    found: ADDRESS_HRP.to_uppercase()
+                })
+            );
+            let m = bech32::encode::<bech32::Bech32m>(hrp, &a.0).unwrap();
+            assert_eq!(Address::parse_canonical(&m), None);
+            assert_eq!(Address::parse(&m), Ok(a));
+            if i < 50 {
+                let tail = ADDRESS_HRP.len() + 1;
+                for at in tail..expected.len() {
+                    let mut bad = expected.clone().into_bytes();
+                    bad[at] = if bad[at] == b'q' { b'p' } else { b'q' };
+                    let bad = String::from_utf8(bad).unwrap();
+                    assert_eq!(Address::parse_canonical(&bad), None, "{bad}");
+                    assert!(Address::parse(&bad).is_err(), "{bad}");
+                }
+            }
+        }
+        for s in [
+            "",
+            "nodeop1",
+            "nodeop1qqqq",
+            "nodeop2",
+            "nodeopb",
+            "\u{e9}nodeop1",
+        ] {
+            assert_eq!(Address::parse_canonical(s), None, "{s}");
+        }
+    }
 
     #[test]
     fn bech32_round_trip_and_errors() {
