@@ -196,8 +196,21 @@ impl Internal {
         hash
     }
 
+    /// The length of borsh(Node::Internal): a tag, one byte an absent child and 42 or 50 bytes
+    /// a present one (hash, version, kind, and a subtree's leaf count), two counts.
+    fn encoded_len(&self) -> usize {
+        let present = (0..16).filter(|&n| !self.children[n].is_empty());
+        let subtrees = present
+            .clone()
+            .filter(|&n| self.leaves & (1 << n) == 0)
+            .count();
+        1 + 16 + present.count() * (32 + 8 + 1) + subtrees * 8 + 16
+    }
+
     /// borsh(Node::Internal).
     fn encode(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.reserve(self.encoded_len());
         out.push(1);
         let mut count = 0u64;
         for n in 0..16 {
@@ -218,6 +231,7 @@ impl Internal {
         }
         out.extend_from_slice(&count.to_le_bytes());
         out.extend_from_slice(&self.leaf_count.to_le_bytes());
+        debug_assert_eq!(out.len() - start, self.encoded_len());
     }
 }
 
