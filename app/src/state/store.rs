@@ -228,7 +228,7 @@ pub struct Storage {
 /// Where a store keeps its tables.
 enum Engine {
     /// A redb database: a file (every node) or, in tests, redb's own in-memory backend.
-    Redb(Redb),
+    Redb(Box<Redb>),
     /// Ordered maps in this process ([`memory`]): tests, the simulator, dry runs.
     Memory(memory::MemDb),
 }
@@ -251,6 +251,11 @@ struct Redb {
     /// (so that Commit, which CometBFT holds its mempool for, does not), and the lowest version
     /// left in `pending` after it.
     staged: Option<(Arc<index::PendingMap>, Option<Version>)>,
+    /// Holds every key of `in_flight`'s changes and slice, `pending` and `staged`
+    /// ([`index::KeyFilter`]): a block's keys are added when it is prepared, the pending
+    /// changes' keys when the store is opened, and it is built anew from the layers once full,
+    /// at the start of a `prepare`.
+    filter: index::KeyFilter,
     /// Tests: commits are written only once this is finished.
     #[cfg(test)]
     hold: Option<Arc<Done>>,
@@ -421,7 +426,7 @@ impl Storage {
             tx.commit().map_err(backend)?;
         }
         let mut storage = Self {
-            engine: Engine::Redb(Redb {
+            engine: Engine::Redb(Box::new(Redb {
                 db: Arc::new(db),
                 snapshot: Snapshot { state: None },
                 in_flight: None,
@@ -430,9 +435,10 @@ impl Storage {
                 floor: None,
                 freed: None,
                 staged: None,
+                filter: index::KeyFilter::default(),
                 #[cfg(test)]
                 hold: None,
-            }),
+            })),
             options,
             prune_base_budget: PRUNE_BASE_BUDGET,
             committed: None,
@@ -582,6 +588,7 @@ impl Storage {
             let deleted = tx.open_table(DELETED).map_err(backend)?;
             r.pending = index::recover(&values, &deleted, floor, newest)?;
         }
+        r.rebuild_filter();
         Ok(())
     }
 
@@ -632,6 +639,17 @@ impl Storage {
         genesis_version_offset: Option<u64>,
     ) -> Result<Prepared, StoreError> {
         self.settle()?;
+        if let Engine::Redb(r) = &mut self.engine {
+            // the changes' keys go into the filter before Commit puts the changes in a layer
+            // (and Commit does not spend the time); it is built anew only here, where no
+            // prepared changes wait outside the layers
+            if r.filter.is_full() {
+                r.rebuild_filter();
+            }
+            for k in changes.keys() {
+                r.filter.add(k);
+            }
+        }
         let (version, version_offset) = match (&self.committed, genesis_version_offset) {
             (_, Some(offset)) => {
                 // Genesis: always version 0. A repeated InitChain (CometBFT calls it again while
@@ -993,7 +1011,27 @@ impl Redb {
                 self.in_flight.as_ref().map(|f| &*f.writing),
                 self.staged.as_ref().map(|(s, _)| &**s),
             ],
+            filter: &self.filter,
         }
+    }
+
+    /// Builds the key filter anew from every layer.
+    fn rebuild_filter(&mut self) {
+        let newest = self.in_flight.as_ref().map(|f| &*f.changes);
+        let writing = self.in_flight.as_ref().map(|f| &*f.writing);
+        let staged = self.staged.as_ref().map(|(s, _)| &**s);
+        let count = newest.map_or(0, |c| c.len())
+            + self.pending.len()
+            + writing.map_or(0, |w| w.len())
+            + staged.map_or(0, |s| s.len());
+        let keys = newest
+            .into_iter()
+            .flat_map(|c| c.keys())
+            .chain(self.pending.keys())
+            .chain(writing.into_iter().flat_map(|w| w.keys()))
+            .chain(staged.into_iter().flat_map(|s| s.keys()))
+            .map(Vec::as_slice);
+        self.filter = index::KeyFilter::of(count, keys);
     }
 }
 

@@ -14,7 +14,8 @@
 //! pending changes, the slice being written and the one staged for the next commit (taken out
 //! of the pending changes as soon as a commit is written, so that Commit does not spend the
 //! time), then the table as of the last written commit ([`Layers`]). No key is in more than
-//! one layer except the newest, which wins.
+//! one layer except the newest, which wins. A filter of the layers' keys ([`KeyFilter`]) sends
+//! a read of a key none of them holds straight to the table.
 //!
 //! Nothing here needs a write of its own to survive a crash or a stop: every value a block
 //! sets is in `jmt_values` under the block's version, and the keys it deletes are recorded in
@@ -110,6 +111,97 @@ pub(super) struct Layers<'a> {
     pub pending: &'a PendingMap,
     /// The slice the newest commit writes into the table, and the one the next commit writes.
     pub writing: [Option<&'a PendingMap>; 2],
+    /// Holds every key of the layers above (see [`KeyFilter`]).
+    pub filter: &'a KeyFilter,
+}
+
+/// Every key the layers hold, by hash, and a few others: a read of a key it does not hold (most
+/// reads of a big state: an account no recent block touched) skips the layers' ordered maps and
+/// goes straight to the table. Keys are only ever added; the store builds a new one from the
+/// layers once it has taken as many keys again as it was built for, so that keys the table has
+/// taken since do not fill it. An empty filter holds every key. Only the speed of a read
+/// depends on it: the values read are the same with any filter that holds the layers' keys.
+#[derive(Clone, Debug, Default)]
+pub(super) struct KeyFilter {
+    bits: Vec<u64>,
+    /// Keys added since it was built, and how many it is built for.
+    added: usize,
+    room: usize,
+}
+
+impl KeyFilter {
+    /// Bits a key (two set per key, ~1.4 % of other keys held when full).
+    const BITS_PER_KEY: usize = 16;
+    /// The fewest keys a filter is built for (tests: few, so that the stores they drive build
+    /// theirs anew often).
+    const MIN_ROOM: usize = if cfg!(test) { 16 } else { 1 << 15 };
+
+    /// A filter holding `keys` (all of them: the count is only its size).
+    pub fn of<'k>(count: usize, keys: impl Iterator<Item = &'k [u8]>) -> Self {
+        let room = count.saturating_mul(2).max(Self::MIN_ROOM);
+        let bits = room.saturating_mul(Self::BITS_PER_KEY).next_power_of_two();
+        let mut f = KeyFilter {
+            bits: vec![0; bits / 64],
+            added: 0,
+            room,
+        };
+        for k in keys {
+            f.add(k);
+        }
+        f.added = 0;
+        f
+    }
+
+    pub fn add(&mut self, key: &[u8]) {
+        if self.bits.is_empty() {
+            return;
+        }
+        let [a, b] = self.positions(key);
+        self.bits[a / 64] |= 1 << (a % 64);
+        self.bits[b / 64] |= 1 << (b % 64);
+        self.added = self.added.saturating_add(1);
+    }
+
+    /// False only for a key never added.
+    pub fn may_hold(&self, key: &[u8]) -> bool {
+        if self.bits.is_empty() {
+            return true;
+        }
+        let [a, b] = self.positions(key);
+        self.bits[a / 64] & (1 << (a % 64)) != 0 && self.bits[b / 64] & (1 << (b % 64)) != 0
+    }
+
+    /// Whether it has taken as many keys as it was built for (time to build it anew).
+    pub fn is_full(&self) -> bool {
+        !self.bits.is_empty() && self.added > self.room
+    }
+
+    fn positions(&self, key: &[u8]) -> [usize; 2] {
+        let mask = (self.bits.len() * 64 - 1) as u64;
+        let h = key_hash(key);
+        [(h & mask) as usize, ((h >> 32) & mask) as usize]
+    }
+}
+
+/// A 64-bit hash of `key` for [`KeyFilter`] (not a commitment: any well-mixed function does).
+fn key_hash(key: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = key.len() as u64;
+    let mut words = key.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    }
+    let mut b = [0u8; 8];
+    b[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    // murmur3's finalizer, so that every bit of the key moves the low and the high half
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 type Entry<'a> = (&'a [u8], Option<&'a [u8]>);
@@ -117,6 +209,19 @@ type Entry<'a> = (&'a [u8], Option<&'a [u8]>);
 impl<'a> Layers<'a> {
     /// The value of `key` if a layer holds it (`Some(None)`: deleted); `None`: ask the table.
     pub fn get(&self, key: &[u8]) -> Option<Option<&'a [u8]>> {
+        if !self.filter.may_hold(key) {
+            debug_assert_eq!(
+                self.probe(key),
+                None,
+                "a layered key the filter does not hold"
+            );
+            return None;
+        }
+        self.probe(key)
+    }
+
+    /// [`Layers::get`] without the filter.
+    fn probe(&self, key: &[u8]) -> Option<Option<&'a [u8]>> {
         if let Some(v) = self.newest.and_then(|c| c.get(key)) {
             return Some(v.as_deref());
         }
@@ -294,4 +399,30 @@ pub(super) fn deleted_key(version: Version, key: &[u8]) -> Vec<u8> {
     k.extend_from_slice(&version.to_be_bytes());
     k.extend_from_slice(key);
     k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A filter holds every key added or built from, refuses most others, and says when it
+    /// has taken as many keys again as it was built for.
+    #[test]
+    fn the_key_filter_holds_what_it_was_given_and_few_others() {
+        let key = |i: u32| format!("bank/acct/{i:08}").into_bytes();
+        let built: Vec<Vec<u8>> = (0..1000).map(key).collect();
+        let mut f = KeyFilter::of(built.len(), built.iter().map(Vec::as_slice));
+        assert!(built.iter().all(|k| f.may_hold(k)));
+        assert!(!f.is_full());
+        let others = (1000..21000).filter(|&i| f.may_hold(&key(i))).count();
+        assert!(others < 20000 / 50, "{others} of 20000 other keys held");
+        for i in 1000..3001 {
+            f.add(&key(i));
+        }
+        assert!((0..3001).all(|i| f.may_hold(&key(i))));
+        assert!(f.is_full());
+        // no filter at all holds every key
+        assert!(KeyFilter::default().may_hold(b"anything"));
+        assert!(!KeyFilter::default().is_full());
+    }
 }
