@@ -21,7 +21,14 @@ async fn a_duty_survives_a_restart_at_every_state_and_never_equivocates() {
         calls: AtomicU64::new(0),
         slow_calls: 1,
     });
-    let open = || net.agent(&key, with_exact(fickle.clone()), Policy::default());
+    // a step waits far longer for its executions than the test waits for the step, so that
+    // the cut below always falls inside the execution (with the default 300 ms wait the step
+    // and the test's timer raced)
+    let policy = Policy {
+        execution_wait: Duration::from_secs(30),
+        ..Policy::default()
+    };
+    let open = || net.agent(&key, with_exact(fickle.clone()), policy.clone());
     open().step().await.unwrap();
     net.chain.produce_block();
     let id = net.post_exact(Consistency::Eventual);
